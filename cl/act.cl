@@ -1,0 +1,46 @@
+/* Activations. Backward uses the forward output y (not x), which holds the
+ * same information for these functions when the leaky slope is >= 0:
+ *   relu'(x) = y > 0; leaky'(x) = y > 0 ? 1 : slope (PyTorch: x > 0, so 0 -> slope);
+ *   sigmoid' = y (1 - y); tanh' = 1 - y^2. */
+
+#define ACT_NONE 0
+#define ACT_RELU 1
+#define ACT_LEAKY_RELU 2
+#define ACT_SIGMOID 3
+#define ACT_TANH 4
+
+float act_apply(const int kind, const float x, const float slope)
+{
+    switch (kind) {
+    case ACT_RELU: return fmax(x, 0.0f);
+    case ACT_LEAKY_RELU: return x > 0.0f ? x : x * slope;
+    case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x));
+    case ACT_TANH: return tanh(x);
+    default: return x;
+    }
+}
+
+float act_grad(const int kind, const float y, const float dy, const float slope)
+{
+    switch (kind) {
+    case ACT_RELU: return y > 0.0f ? dy : 0.0f;
+    case ACT_LEAKY_RELU: return y > 0.0f ? dy : dy * slope;
+    case ACT_SIGMOID: return dy * y * (1.0f - y);
+    case ACT_TANH: return dy * (1.0f - y * y);
+    default: return dy;
+    }
+}
+
+__kernel void act_forward(__global float *y, const uint y_off, __global const float *x, const uint x_off,
+                          const uint n, const int kind, const float slope)
+{
+    uint i = get_global_id(0);
+    if (i < n) y[y_off + i] = act_apply(kind, x[x_off + i], slope);
+}
+
+__kernel void act_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
+                           __global const float *y, const uint y_off, const uint n, const int kind, const float slope)
+{
+    uint i = get_global_id(0);
+    if (i < n) dx[dx_off + i] = act_grad(kind, y[y_off + i], dy[dy_off + i], slope);
+}

@@ -1,0 +1,69 @@
+/* Losses with PyTorch's semantics (reduction='mean' for training):
+ *   MSE: (y - t)^2;  BCE: -(t log y + (1 - t) log(1 - y)), each log clamped at -100,
+ *   BCE gradient (y - t) / max(y (1 - y), 1e-12).
+ * One work-item per row writes that row's loss sum and its gradient, so no
+ * barriers are needed (CPU devices run a work-group as a loop). */
+
+#define LOSS_MSE 0
+#define LOSS_BCE 1
+
+float bce_term(const float y, const float t)
+{
+    float ly = fmax(log(y), -100.0f);
+    float l1y = fmax(log(1.0f - y), -100.0f);
+    return -(t * ly + (1.0f - t) * l1y);
+}
+
+/* row_loss[r] = sum_c loss(y[r,c], t[r,c]); dy = grad_scale * dloss/dy (skipped when dy is null). */
+__kernel void loss_rows(__global float *dy, const uint dy_off, __global float *row_loss,
+                        __global const float *y, const uint y_off, __global const float *t, const uint t_off,
+                        const uint rows, const uint cols, const int kind, const float grad_scale)
+{
+    uint r = get_global_id(0);
+    if (r >= rows) return;
+    float s = 0.0f;
+    for (uint c = 0; c < cols; c++) {
+        uint i = r * cols + c;
+        float yv = y[y_off + i], tv = t[t_off + i], g;
+        if (kind == LOSS_MSE) {
+            float d = yv - tv;
+            s += d * d;
+            g = 2.0f * d;
+        } else {
+            s += bce_term(yv, tv);
+            g = (yv - tv) / fmax(yv * (1.0f - yv), 1e-12f);
+        }
+        if (dy) dy[dy_off + i] = g * grad_scale;
+    }
+    row_loss[r] = s;
+}
+
+/* Both metrics per row for evaluation: row_mse[r], row_bce[r] (sums over the row). */
+__kernel void metric_rows(__global float *row_mse, __global float *row_bce, __global const float *y, const uint y_off,
+                          __global const float *t, const uint t_off, const uint rows, const uint cols)
+{
+    uint r = get_global_id(0);
+    if (r >= rows) return;
+    float se = 0.0f, sb = 0.0f;
+    for (uint c = 0; c < cols; c++) {
+        uint i = r * cols + c;
+        float d = y[y_off + i] - t[t_off + i];
+        se += d * d;
+        sb += bce_term(y[y_off + i], t[t_off + i]);
+    }
+    row_mse[r] = se;
+    row_bce[r] = sb;
+}
+
+/* acc[slot] += sum(v[0..n)) with Kahan compensation in acc[slot + 1], so a
+ * whole epoch of batch losses sums in float without drift. Single work-item. */
+__kernel void accumulate_sum(__global float *acc, const uint slot, __global const float *v, const uint n)
+{
+    if (get_global_id(0) != 0) return;
+    float s = 0.0f;
+    for (uint i = 0; i < n; i++) s += v[i];
+    float y = s - acc[slot + 1];
+    float t = acc[slot] + y;
+    acc[slot + 1] = (t - acc[slot]) - y;
+    acc[slot] = t;
+}

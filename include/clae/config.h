@@ -1,0 +1,82 @@
+/* Experiments as INI files. Sections: [model], [data], [train], then one
+ * section per layer in order, named by role and a unique name:
+ * [encoder.NAME], [latent.NAME], [decoder.NAME]. Every key of the fixed sections
+ * has a default, a range and a one-line doc in a table (config.c); overrides
+ * `section.key=value` apply last; errors say file:line, key, and what is expected. */
+#ifndef CLAE_CONFIG_H
+#define CLAE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "clae/error.h"
+#include "clae/nn.h"
+#include "clae/optim.h"
+
+typedef struct {
+    char name[64];
+} clae_model_cfg;
+
+typedef struct {
+    char train_images[512], train_labels[512], test_images[512], test_labels[512];
+    double val_fraction;
+    int train_limit, test_limit;
+} clae_data_cfg;
+
+typedef struct {
+    int epochs, batch_size;
+    int optimizer; /* clae_optim_kind */
+    double lr, weight_decay, momentum, dampening, beta1, beta2, eps;
+    bool nesterov;
+    int loss;      /* clae_loss_kind */
+    int seed;
+    int log_every; /* steps between progress lines and loss reads */
+    int grid;      /* test images shown in the reconstruction grid */
+    char out_dir[512];
+} clae_train_cfg;
+
+typedef struct {
+    char path[512];
+    clae_model_cfg model;
+    clae_data_cfg data;
+    clae_train_cfg train;
+    clae_layer_spec *layers;
+    int n_layers;
+} clae_config;
+
+/* Parses path, applies the overrides ("section.key=value"), validates. */
+int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_sets, clae_err *err);
+void clae_config_free(clae_config *c);
+/* Writes every key, defaults included, so the file trains again as it is. */
+int clae_config_write(const clae_config *c, FILE *f);
+/* Every key with its default and doc, for `clae keys`. */
+void clae_config_print_keys(FILE *f);
+clae_optim_cfg clae_config_optim(const clae_config *c);
+
+/* Raw INI document: entries with their lines, read through inih. */
+typedef struct {
+    char section[96], key[64], value[256];
+    int line; /* 0 for an override */
+    bool used;
+} clae_ini_entry;
+
+typedef struct {
+    char name[96];
+    int line;
+} clae_ini_section;
+
+typedef struct {
+    char path[512];
+    clae_ini_entry *entries;
+    int n_entries, cap_entries;
+    clae_ini_section *sections;
+    int n_sections, cap_sections;
+} clae_ini_doc;
+
+int clae_ini_read(clae_ini_doc *doc, const char *path, clae_err *err);
+/* "section.key=value": replaces the key's value or adds it; the section must exist
+ * in the file unless it is one of fixed[]. */
+int clae_ini_override(clae_ini_doc *doc, const char *assignment, const char *const *fixed, clae_err *err);
+void clae_ini_free(clae_ini_doc *doc);
+
+#endif

@@ -1,0 +1,59 @@
+/* Files a run writes: every one goes to a temp name and is renamed into place,
+ * so a crash never leaves a partial file passed off as complete. */
+#ifndef CLAE_IO_H
+#define CLAE_IO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clae/error.h"
+#include "clae/tensor.h"
+
+/* ---- atomic files ---- */
+typedef struct {
+    FILE *f;
+    char path[1024], tmp[1100];
+} clae_afile;
+int clae_afile_open(clae_afile *a, const char *path, clae_err *err);
+/* Flushes, fsyncs, renames into place; on any error removes the temp file. */
+int clae_afile_commit(clae_afile *a, clae_err *err);
+void clae_afile_abort(clae_afile *a);
+int clae_mkdir_p(const char *path, clae_err *err);
+
+/* ---- checkpoints ---- */
+#define CLAE_CKPT_VERSION 1
+typedef struct {
+    uint64_t model_signature; /* clae_model_signature: refuses a checkpoint of another model */
+    uint64_t n_params;
+    uint32_t optim_kind, n_state; /* state arrays of n_params floats each */
+    int64_t optim_step;
+    int32_t epoch;                /* completed epochs */
+    double best_val;
+} clae_ckpt_meta;
+
+/* params: n_params floats; state: n_state * n_params floats (may be NULL when n_state is 0). */
+int clae_ckpt_save(const char *path, const clae_ckpt_meta *meta, const float *params, const float *state,
+                   clae_err *err);
+/* Reads meta; when params/state are non-NULL they receive the arrays, which must
+ * match expect->model_signature and expect->n_params. */
+int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, const clae_ckpt_meta *expect, float **params,
+                   float **state, clae_err *err);
+
+/* ---- pictures ---- */
+/* rows[r] holds n_cols samples of shape sample (C,H,W) with values in [0,1];
+ * writes them as a grid (gray for C = 1, RGB for C = 3), each pixel scale x scale. */
+int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_cols, clae_shape sample, int scale,
+                  clae_err *err);
+
+typedef struct {
+    const char *label, *color;
+    const double *x, *y;
+    int n;
+} clae_series;
+int clae_svg_plot(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                  const clae_series *series, int n_series, clae_err *err);
+
+/* ---- JSON ---- */
+void clae_json_string(FILE *f, const char *s);
+
+#endif

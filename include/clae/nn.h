@@ -1,0 +1,96 @@
+/* Layers and the model. A layer is a small struct with an ops table: forward
+ * and backward sit side by side in one file per layer type. The model owns one
+ * allocation each for parameters and their gradients (same layout), and one
+ * arena for every layer's output and output-gradient at the largest batch. */
+#ifndef CLAE_NN_H
+#define CLAE_NN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clae/ops.h"
+#include "clae/rng.h"
+#include "clae/tensor.h"
+
+typedef enum { CLAE_ROLE_ENCODER, CLAE_ROLE_LATENT, CLAE_ROLE_DECODER } clae_role;
+typedef enum { CLAE_LAYER_DENSE, CLAE_LAYER_ACT } clae_layer_type;
+
+/* What a config section says about one layer, before shapes are known. */
+typedef struct {
+    char section[96]; /* "encoder.fc1": role and name, unique in the file */
+    char file[512];   /* where it was declared, for errors */
+    int line;
+    clae_role role;
+    clae_layer_type type;
+    clae_act act; /* dense: activation after the affine map; act layer: the function */
+    float slope;  /* leaky_relu negative slope (>= 0) */
+    int units;    /* dense: output features */
+    bool bias;    /* dense: learn a bias */
+} clae_layer_spec;
+
+typedef struct clae_layer clae_layer;
+
+typedef struct {
+    /* y = f(x) for x->shape.n rows; train selects training behaviour. */
+    int (*forward)(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train);
+    /* Parameter gradients += (dy . df/dparams); dx = dy . df/dx unless dx is NULL. */
+    int (*backward)(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y, const clae_tensor *dy,
+                    clae_tensor *dx);
+    /* Writes initial parameters into host[] at the layer's own offsets. */
+    void (*init)(clae_layer *l, clae_rng *rng, float *host_params);
+} clae_layer_ops;
+
+struct clae_layer {
+    const clae_layer_ops *ops;
+    clae_layer_spec spec;
+    clae_shape in, out;       /* per sample: n = 1 */
+    size_t param_off, n_params;
+    clae_tensor w, b;         /* parameters: dense w (out, in), b (out) */
+    clae_tensor dw, db;       /* their gradients, same offsets in the gradient buffer */
+    clae_tensor scratch;      /* (max_batch, out): pre-activation gradient */
+};
+
+typedef struct {
+    clae_layer *layers;
+    int n_layers;
+    int latent_index;         /* output of this layer is the code */
+    clae_shape input;         /* per sample */
+    int max_batch;
+    size_t n_params;
+    clae_arena params, grads; /* same layout: a parameter and its gradient share offsets */
+    clae_arena acts;
+    clae_tensor x;            /* (max_batch, input): the batch fed to layer 0 */
+    clae_tensor *y, *dy;      /* per layer: output and loss gradient w.r.t. it */
+} clae_model;
+
+const char *clae_role_name(clae_role r);
+const char *clae_act_name(clae_act a);
+
+/* Chains shapes through the specs, checks the decoder returns to the input size,
+ * reserves and allocates all buffers. Errors name the layer sections and shapes. */
+int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
+                     int max_batch, clae_err *err);
+void clae_model_release(clae_model *m);
+
+/* PyTorch's defaults: dense W, b ~ U(-1/sqrt(in), 1/sqrt(in)). */
+int clae_model_init_params(clae_model *m, clae_ctx *ctx, uint64_t seed);
+
+/* Runs layers on m->x's first rows rows; the output is m->y[n_layers - 1]. */
+int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train);
+/* Zeroes gradients, then back-propagates m->dy[n_layers - 1] (set by the loss). */
+int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows);
+
+/* A view of t holding only its first rows samples. */
+static inline clae_tensor clae_rows(const clae_tensor *t, int rows)
+{
+    clae_tensor v = *t;
+    v.shape.n = rows;
+    return v;
+}
+
+/* Layer constructors (one file each). They fill ops and output shape and say
+ * how many parameters they need; the model places them. */
+int clae_dense_setup(clae_layer *l, clae_err *err);
+int clae_act_setup(clae_layer *l, clae_err *err);
+
+#endif

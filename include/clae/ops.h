@@ -1,0 +1,72 @@
+/* Host side of every kernel family: argument setup, work sizes, enqueue.
+ * All launches are asynchronous on the context's in-order queue; errors land
+ * in ctx->err. An op never knows about layers. */
+#ifndef CLAE_OPS_H
+#define CLAE_OPS_H
+
+#include <stdbool.h>
+
+#include "clae/tensor.h"
+
+typedef enum { CLAE_ACT_NONE = 0, CLAE_ACT_RELU, CLAE_ACT_LEAKY_RELU, CLAE_ACT_SIGMOID, CLAE_ACT_TANH } clae_act;
+typedef enum { CLAE_LOSS_MSE = 0, CLAE_LOSS_BCE } clae_loss_kind;
+
+/* --- generic launch ------------------------------------------------------ */
+typedef struct {
+    size_t size;
+    const void *value;
+} clae_karg;
+#define KARG_U32(v) ((clae_karg){sizeof(cl_uint), &(cl_uint){(cl_uint)(v)}})
+#define KARG_I32(v) ((clae_karg){sizeof(cl_int), &(cl_int){(cl_int)(v)}})
+#define KARG_F32(v) ((clae_karg){sizeof(cl_float), &(cl_float){(cl_float)(v)}})
+#define KARG_MEM(m) ((clae_karg){sizeof(cl_mem), &(cl_mem){(m)}})
+#define KARG_NULL ((clae_karg){sizeof(cl_mem), NULL})
+/* 1-D launch of n work-items (rounded up to the work-group size; kernels bound-check). */
+int clae_launch(clae_ctx *ctx, const char *kernel, size_t n, const clae_karg *args, int nargs);
+#define CLAE_LAUNCH(ctx, name, n, ...)                                                   \
+    clae_launch((ctx), (name), (n), (clae_karg[]){__VA_ARGS__},                         \
+                (int)(sizeof((clae_karg[]){__VA_ARGS__}) / sizeof(clae_karg)))
+
+/* --- GEMM (CLBlast) ------------------------------------------------------ */
+/* Row-major C(m x n) = alpha * op(A) * op(B) + beta * C, op = transpose when asked.
+ * lda/ldb/ldc are the row strides of A, B, C as stored. */
+int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+              const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta, clae_tensor *c,
+              size_t ldc);
+const char *clae_clblast_status_name(int status);
+
+/* --- elementwise --------------------------------------------------------- */
+int clae_op_fill(clae_ctx *ctx, const clae_tensor *t, size_t n, float value);
+int clae_op_add(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n); /* y += x */
+/* dst rows = src_u8 rows picked by idx[idx_off ..], times scale. */
+int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off, size_t row_len,
+                      size_t rows, float scale);
+
+/* --- activations --------------------------------------------------------- */
+int clae_op_act_forward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *x, clae_tensor *y, size_t n);
+int clae_op_act_backward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *y, const clae_tensor *dy,
+                         clae_tensor *dx, size_t n);
+
+/* --- dense helpers ------------------------------------------------------- */
+/* y = act(y + b) in place; b may be NULL (no bias). */
+int clae_op_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, size_t rows, size_t cols, clae_act kind,
+                     float slope);
+int clae_op_bias_backward(clae_ctx *ctx, clae_tensor *db, const clae_tensor *dy, size_t rows, size_t cols);
+
+/* --- losses and metrics -------------------------------------------------- */
+/* row_loss[r] = sum over the row; dy (may be NULL) = grad_scale * dloss/dy. */
+int clae_op_loss(clae_ctx *ctx, clae_loss_kind kind, const clae_tensor *y, const clae_tensor *t, size_t rows,
+                 size_t cols, clae_tensor *dy, float grad_scale, cl_mem row_loss);
+int clae_op_metric_rows(clae_ctx *ctx, const clae_tensor *y, const clae_tensor *t, size_t rows, size_t cols,
+                        cl_mem row_mse, cl_mem row_bce);
+/* acc[slot] += sum(v[0..n)), Kahan-compensated in acc[slot + 1]. */
+int clae_op_accumulate(clae_ctx *ctx, cl_mem acc, size_t slot, cl_mem v, size_t n);
+
+/* --- optimizers (whole parameter buffer in one launch) ------------------- */
+int clae_op_sgd(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem buf, size_t n, float lr, float momentum, float dampening,
+                float weight_decay, bool nesterov, bool first_step);
+/* state: m in [0, n), v in [n, 2n) */
+int clae_op_adam(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem state, size_t n, double lr, double beta1,
+                 double beta2, double eps, double weight_decay, bool decoupled, long step);
+
+#endif

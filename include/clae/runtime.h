@@ -1,0 +1,86 @@
+/* OpenCL runtime: platforms and devices, device choice, one context and
+ * in-order queue per run, the kernel program (built once, cached on disk per
+ * device, driver, source and options), and OpenCL error names. */
+#ifndef CLAE_RUNTIME_H
+#define CLAE_RUNTIME_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stdbool.h>
+
+#ifndef CL_PLATFORM_NOT_FOUND_KHR
+#define CL_PLATFORM_NOT_FOUND_KHR -1001 /* cl_khr_icd: the ICD loader found no platform */
+#endif
+
+#include "clae/error.h"
+
+typedef enum { CLAE_DEV_CPU, CLAE_DEV_GPU, CLAE_DEV_IGPU, CLAE_DEV_OTHER } clae_device_kind;
+
+typedef struct {
+    int platform_index, device_index; /* "P:D" as `clae devices` prints them */
+    cl_platform_id platform;
+    cl_device_id device;
+    clae_device_kind kind; /* igpu = GPU with host-unified memory */
+    char name[256], vendor[256], driver_version[128], device_version[128];
+    char cl_c_version[128], platform_name[256], platform_version[256];
+    cl_uint compute_units;
+    cl_ulong global_mem, local_mem, max_alloc;
+    size_t max_work_group;
+    bool fp16, fp64;
+} clae_device_info;
+
+const char *clae_device_kind_name(clae_device_kind k);
+
+/* Every device of every platform. *out is malloc'ed; free it. Zero devices is
+ * not an error here; no platform at all is (the message names the package). */
+int clae_list_devices(clae_device_info **out, int *count, clae_err *err);
+
+/* spec: "cpu", "gpu", "igpu", "P:D", or a name substring (case-insensitive).
+ * NULL or "" falls back to $CLAE_DEVICE, then to discrete GPU > iGPU > CPU. */
+int clae_select_device(const char *spec, clae_device_info *out, clae_err *err);
+
+typedef struct {
+    char name[64];
+    cl_kernel kernel;
+} clae_kernel_entry;
+
+typedef struct clae_ctx {
+    clae_device_info dev;
+    cl_context context;
+    cl_command_queue queue;
+    cl_program program;
+    clae_kernel_entry *kernels;
+    int n_kernels;
+    char build_options[256];
+    bool program_from_cache; /* true when the binary came from the disk cache */
+    double program_seconds;  /* time to obtain the built program */
+    char cache_path[1024];   /* where the program binary is cached ("" if none) */
+    bool profiling;          /* queue created with CL_QUEUE_PROFILING_ENABLE */
+    clae_err err;            /* last error of any op run in this context */
+} clae_ctx;
+
+/* Chooses the device (see clae_select_device), creates context and queue and
+ * builds (or loads from cache) the kernel program. */
+int clae_ctx_create(clae_ctx *ctx, const char *device_spec, clae_err *err);
+void clae_ctx_release(clae_ctx *ctx);
+
+/* The kernel called name, or NULL with ctx->err set. */
+cl_kernel clae_kernel(clae_ctx *ctx, const char *name);
+
+/* Waits for the queue; reports an asynchronous failure by name. */
+int clae_finish(clae_ctx *ctx);
+
+const char *clae_cl_error_name(cl_int code);
+
+/* Records a failed OpenCL call in ctx->err and returns -1. */
+int clae_cl_fail(clae_ctx *ctx, cl_int code, const char *what);
+
+#define CLAE_CL_TRY(ctx, call, what)                                      \
+    do {                                                                  \
+        cl_int clae_rc_ = (call);                                         \
+        if (clae_rc_ != CL_SUCCESS) return clae_cl_fail((ctx), clae_rc_, (what)); \
+    } while (0)
+
+#endif

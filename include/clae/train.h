@@ -1,0 +1,73 @@
+/* Training and evaluation of one config on one device. The datasets live on
+ * the device as bytes; a step gathers its batch there from a permutation that
+ * is uploaded once per epoch, so the only reads in training are the loss sums,
+ * once per log interval. Shuffles are seeded by (seed, epoch): a resumed run
+ * sees exactly the batches an uninterrupted one would. */
+#ifndef CLAE_TRAIN_H
+#define CLAE_TRAIN_H
+
+#include "clae/config.h"
+#include "clae/data.h"
+#include "clae/io.h"
+#include "clae/nn.h"
+#include "clae/optim.h"
+
+typedef struct {
+    clae_dataset set;
+    cl_mem pixels;      /* u8, set.count * sample */
+    cl_mem order;       /* u32 indices into pixels: the samples of this split, in visiting order */
+    uint32_t *host_order;
+    uint32_t n;         /* samples in this split */
+} clae_split_data;
+
+typedef struct {
+    int epoch, epochs;
+    long step, steps_per_epoch;
+    double loss;          /* mean loss since the previous report */
+    double images_per_s;  /* since training started (excluding the first step) */
+    double elapsed_s;
+} clae_progress;
+
+typedef void (*clae_progress_fn)(void *user, const clae_progress *p);
+
+typedef struct {
+    const clae_config *cfg;
+    clae_ctx *ctx;
+    clae_model model;
+    clae_optim optim;
+    clae_split_data train, val, test; /* train and val share train's pixels */
+    cl_mem row_a, row_b;  /* per-row loss sums (max batch) */
+    cl_mem acc;           /* Kahan accumulators: [0,1] train loss, [2,3] mse, [4,5] bce */
+    double acc_train_read; /* train loss sum already reported */
+    int epoch;            /* completed epochs */
+    long step;            /* completed steps */
+    long run_steps;       /* steps taken by this process (the first compiles CLBlast) */
+    double best_val;
+    double first_step_s;  /* includes CLBlast's one-time kernel compile */
+    double train_s;       /* training time after the first step */
+    long images_after_first;
+} clae_trainer;
+
+typedef struct {
+    double mse, bce, loss; /* means over all values; loss is the configured one */
+    uint32_t n;
+} clae_metrics;
+
+/* Loads data, splits, builds the model and optimizer; parameters are initialised
+ * from the seed (or overwritten by clae_trainer_load). */
+int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err);
+void clae_trainer_close(clae_trainer *t);
+
+/* One epoch over the training split; returns its mean training loss. */
+int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user, double *train_loss);
+/* Metrics over the validation (which = 'v') or test (which = 't') split. */
+int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out);
+/* The first n test inputs and their reconstructions, host arrays of n * sample floats. */
+int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outputs);
+
+int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err);
+int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err);
+
+uint64_t clae_model_signature(const clae_model *m);
+
+#endif

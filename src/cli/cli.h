@@ -1,0 +1,32 @@
+/* Shared by the subcommands: option parsing and the run directory layout. */
+#ifndef CLAE_CLI_H
+#define CLAE_CLI_H
+
+#include <stdbool.h>
+
+#include "clae/error.h"
+
+#define CLAE_MAX_SETS 64
+
+typedef struct {
+    const char *positional; /* CONFIG or RUN */
+    const char *device;     /* --device */
+    const char *run_dir;    /* --run */
+    const char *resume;     /* --resume */
+    char *sets[CLAE_MAX_SETS];
+    int n_sets;
+    bool help, best;
+} clae_cli_opts;
+
+/* Parses argv[first..]; errors name the option and what it takes. */
+int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err *err);
+
+int cmd_devices(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+
+/* Prints "clae: <msg>" on stderr and returns the exit status 1. */
+int clae_cli_error(const clae_err *err);
+
+#endif

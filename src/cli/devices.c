@@ -1,0 +1,54 @@
+/* clae devices: every platform and device, with what matters for training. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clae/config.h"
+#include "clae/runtime.h"
+#include "cli.h"
+
+static void print_device(const clae_device_info *d, bool chosen)
+{
+    printf("%c %d:%d  %-4s  %s\n", chosen ? '*' : ' ', d->platform_index, d->device_index,
+           clae_device_kind_name(d->kind), d->name);
+    printf("        platform %s (%s)\n", d->platform_name, d->platform_version);
+    printf("        vendor %s, driver %s, %s, %s\n", d->vendor, d->driver_version, d->device_version, d->cl_c_version);
+    printf("        %u compute units, global %.0f MiB, local %.0f KiB, max allocation %.0f MiB, max work-group %zu\n",
+           d->compute_units, d->global_mem / 1048576.0, d->local_mem / 1024.0, d->max_alloc / 1048576.0,
+           d->max_work_group);
+    printf("        fp16 %s, fp64 %s\n", d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
+}
+
+int cmd_devices(int argc, char **argv)
+{
+    clae_cli_opts o;
+    clae_err err;
+    if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
+    if (o.help) {
+        printf("usage: clae devices [--device SPEC]\n  lists every OpenCL device; * marks the one SPEC "
+               "(or $CLAE_DEVICE, or the default) chooses\n");
+        return 0;
+    }
+    clae_device_info *list, chosen;
+    int n;
+    if (clae_list_devices(&list, &n, &err)) return clae_cli_error(&err);
+    if (n == 0) {
+        free(list);
+        fprintf(stderr, "clae: OpenCL platforms exist but expose no device: install a driver "
+                        "('apt-get install pocl-opencl-icd' for the CPU, or your GPU vendor's ICD)\n");
+        return 1;
+    }
+    bool have_choice = clae_select_device(o.device, &chosen, &err) == 0;
+    for (int i = 0; i < n; i++)
+        print_device(&list[i], have_choice && list[i].device == chosen.device);
+    free(list);
+    if (!have_choice) return clae_cli_error(&err);
+    return 0;
+}
+
+int cmd_keys(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    clae_config_print_keys(stdout);
+    return 0;
+}

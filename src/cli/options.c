@@ -1,0 +1,57 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int clae_cli_error(const clae_err *err)
+{
+    fprintf(stderr, "clae: %s\n", err->msg);
+    return 1;
+}
+
+static int take_value(int argc, char **argv, int *i, const char *name, const char **out, clae_err *err)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (a[n] == '=') {
+        *out = a + n + 1;
+        return 0;
+    }
+    if (*i + 1 >= argc) return clae_fail(err, "%s needs a value", name);
+    *out = argv[++*i];
+    return 0;
+}
+
+static bool is_opt(const char *a, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(a, name, n) == 0 && (a[n] == 0 || a[n] == '=');
+}
+
+int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err *err)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) o->help = true;
+        else if (strcmp(a, "--best") == 0) o->best = true;
+        else if (is_opt(a, "--device")) {
+            if (take_value(argc, argv, &i, "--device", &o->device, err)) return -1;
+        } else if (is_opt(a, "--run")) {
+            if (take_value(argc, argv, &i, "--run", &o->run_dir, err)) return -1;
+        } else if (is_opt(a, "--resume")) {
+            if (take_value(argc, argv, &i, "--resume", &o->resume, err)) return -1;
+        } else if (is_opt(a, "--set")) {
+            if (take_value(argc, argv, &i, "--set", &v, err)) return -1;
+            if (o->n_sets == CLAE_MAX_SETS) return clae_fail(err, "at most %d --set options", CLAE_MAX_SETS);
+            o->sets[o->n_sets++] = (char *)v;
+        } else if (a[0] == '-' && a[1]) {
+            return clae_fail(err, "unknown option %s (see --help)", a);
+        } else if (!o->positional) {
+            o->positional = a;
+        } else {
+            return clae_fail(err, "unexpected argument '%s' (see --help)", a);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,152 @@
+/* clae train: one config on one device, into a run directory:
+ *   config.ini   resolved config (all keys; trains again as it is)
+ *   metrics.csv  per epoch; steps.csv per log interval (both appended on resume)
+ *   loss.svg     train and validation loss against epoch
+ *   recon.png    test inputs (top row) above their reconstructions
+ *   checkpoint.bin (last), best.bin (best validation loss), summary.json */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clae/clock.h"
+#include "clae/train.h"
+#include "cli.h"
+#include "run.h"
+
+static void usage(void)
+{
+    printf("usage: clae train CONFIG [--device SPEC] [--set section.key=value]... [--run DIR]\n"
+           "       clae train --resume RUN [--set train.epochs=N]... [--device SPEC]\n\n"
+           "  CONFIG      an INI file (see configs/ and 'clae keys')\n"
+           "  --device    cpu, gpu, igpu, P:D (from 'clae devices') or a name substring\n"
+           "  --set       override any key, applied after the file (repeatable)\n"
+           "  --run       run directory (default: train.out_dir/model.name, made unique)\n"
+           "  --resume    continue RUN from its last checkpoint, with its config\n");
+}
+
+typedef struct {
+    bool tty;
+    FILE *steps_csv;
+    double t0;
+    long total_steps, steps_before; /* over the whole run, for the ETA */
+    int batch;
+} progress_state;
+
+static void on_progress(void *user, const clae_progress *p)
+{
+    progress_state *ps = user;
+    long done = (long)(p->epoch - 1) * p->steps_per_epoch + p->step;
+    double rate = p->images_per_s / ps->batch; /* steps per second */
+    double eta = rate > 0 ? (double)(ps->total_steps - done) / rate : 0;
+    if (ps->steps_csv) {
+        fprintf(ps->steps_csv, "%ld,%d,%.8g\n", ps->steps_before + done, p->epoch, p->loss);
+        fflush(ps->steps_csv);
+    }
+    if (ps->tty) {
+        int width = 30, filled = (int)(width * p->step / p->steps_per_epoch);
+        fprintf(stderr, "\repoch %d/%d [%.*s%*s] %ld/%ld loss %.5f %.0f img/s ETA %d:%02d ", p->epoch, p->epochs,
+                filled, "##############################", width - filled, "", p->step, p->steps_per_epoch, p->loss,
+                p->images_per_s, (int)eta / 60, (int)eta % 60);
+        fflush(stderr);
+    } else {
+        printf("epoch %d/%d step %ld/%ld loss %.5f %.0f img/s ETA %ds\n", p->epoch, p->epochs, p->step,
+               p->steps_per_epoch, p->loss, p->images_per_s, (int)eta);
+        fflush(stdout);
+    }
+}
+
+static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
+{
+    const clae_train_cfg *tc = &t->cfg->train;
+    progress_state ps = {.tty = isatty(STDERR_FILENO), .t0 = clae_now(), .batch = tc->batch_size};
+    long steps_per_epoch = ((long)t->train.n + tc->batch_size - 1) / tc->batch_size;
+    ps.total_steps = steps_per_epoch * tc->epochs;
+    ps.steps_before = 0;
+    bool fresh = access(rp->steps_csv, F_OK) != 0;
+    ps.steps_csv = fopen(rp->steps_csv, "a");
+    if (!ps.steps_csv) return clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(errno));
+    if (fresh) fprintf(ps.steps_csv, "step,epoch,train_loss\n");
+    int rc = 0;
+    while (rc == 0 && t->epoch < tc->epochs) {
+        double train_loss, e0 = clae_now();
+        clae_metrics val;
+        if (clae_trainer_epoch(t, on_progress, &ps, &train_loss) || clae_trainer_evaluate(t, 'v', &val)) {
+            *err = t->ctx->err;
+            rc = -1;
+            break;
+        }
+        if (ps.tty) fprintf(stderr, "\n");
+        bool best = val.n > 0 && val.loss < t->best_val;
+        if (best) t->best_val = val.loss;
+        printf("epoch %d/%d: train %s %.6f, val %s %.6f (mse %.6f, bce %.6f)%s, %.1f s\n", t->epoch, tc->epochs,
+               tc->loss ? "bce" : "mse", train_loss, tc->loss ? "bce" : "mse", val.loss, val.mse, val.bce,
+               best ? " best" : "", clae_now() - e0);
+        fflush(stdout);
+        rc = run_append_metrics(rp, t, train_loss, &val, clae_now() - e0, err);
+        if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);
+        if (rc == 0 && best) rc = clae_trainer_save(t, rp->best, err);
+    }
+    fclose(ps.steps_csv);
+    return rc;
+}
+
+static int train_run(clae_ctx *ctx, const clae_config *cfg, run_paths *rp, bool resume, clae_err *err)
+{
+    clae_trainer t;
+    double t0 = clae_now();
+    if (clae_trainer_open(&t, ctx, cfg, err)) return -1;
+    int rc = 0;
+    if (resume) {
+        rc = clae_trainer_load(&t, rp->checkpoint, err);
+        if (rc == 0 && t.epoch >= cfg->train.epochs)
+            rc = clae_fail(err, "%s already has %d of %d epochs: raise them with --set train.epochs=N", rp->dir,
+                           t.epoch, cfg->train.epochs);
+        if (rc == 0) printf("resuming %s at epoch %d (step %ld)\n", rp->dir, t.epoch, t.step);
+    }
+    if (rc == 0) {
+        printf("data: %u train, %u validation, %u test images of %dx%dx%d; model: %d layers, %zu parameters\n",
+               t.train.n, t.val.n, t.test.n, t.model.input.c, t.model.input.h, t.model.input.w, t.model.n_layers,
+               t.model.n_params);
+        rc = train_epochs(&t, rp, err);
+    }
+    if (rc == 0) rc = run_finish(rp, &t, clae_now() - t0, err);
+    clae_trainer_close(&t);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    clae_cli_opts o;
+    clae_err err;
+    if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
+    if (o.help) return usage(), 0;
+    if (!o.positional && !o.resume) {
+        usage();
+        return 2;
+    }
+    if (o.positional && o.resume)
+        return clae_cli_error(&(clae_err){"give either CONFIG or --resume RUN (a run trains with its own config)"});
+    run_paths rp;
+    char config_path[1100];
+    if (o.resume) snprintf(config_path, sizeof config_path, "%s/config.ini", o.resume);
+    else snprintf(config_path, sizeof config_path, "%s", o.positional);
+    clae_config cfg;
+    if (clae_config_load(&cfg, config_path, o.sets, o.n_sets, &err)) return clae_cli_error(&err);
+    clae_ctx ctx;
+    int rc = -1;
+    if (clae_ctx_create(&ctx, o.device, &err) == 0) {
+        run_print_device(&ctx);
+        if (run_prepare(&rp, &cfg, o.resume ? o.resume : o.run_dir, o.resume != NULL, &err) == 0 &&
+            run_write_config(&rp, &cfg, &err) == 0) {
+            printf("run directory: %s\n", rp.dir);
+            rc = train_run(&ctx, &cfg, &rp, o.resume != NULL, &err);
+        }
+        clae_ctx_release(&ctx);
+    }
+    clae_config_free(&cfg);
+    return rc ? clae_cli_error(&err) : 0;
+}

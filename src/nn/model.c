@@ -1,0 +1,170 @@
+/* The model: layers in file order, one output tensor per layer, parameters and
+ * gradients each in one buffer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clae/nn.h"
+
+const char *clae_role_name(clae_role r)
+{
+    return r == CLAE_ROLE_ENCODER ? "encoder" : r == CLAE_ROLE_LATENT ? "latent" : "decoder";
+}
+
+const char *clae_act_name(clae_act a)
+{
+    static const char *names[] = {"none", "relu", "leaky_relu", "sigmoid", "tanh"};
+    return (unsigned)a < 5 ? names[a] : "?";
+}
+
+static void shape_str(clae_shape s, char *buf, size_t n)
+{
+    snprintf(buf, n, "%dx%dx%d (%zu values)", s.c, s.h, s.w, clae_shape_sample(s));
+}
+
+static int setup_layer(clae_layer *l, clae_err *err)
+{
+    switch (l->spec.type) {
+    case CLAE_LAYER_DENSE: return clae_dense_setup(l, err);
+    case CLAE_LAYER_ACT: return clae_act_setup(l, err);
+    }
+    return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line, l->spec.section);
+}
+
+/* Shapes chain from the input; the last layer must give back the input's size. */
+static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, clae_err *err)
+{
+    clae_shape cur = m->input;
+    m->latent_index = -1;
+    for (int i = 0; i < n; i++) {
+        clae_layer *l = &m->layers[i];
+        l->spec = specs[i];
+        l->in = cur;
+        if (setup_layer(l, err)) return -1;
+        cur = l->out;
+        if (specs[i].role != CLAE_ROLE_DECODER) m->latent_index = i;
+    }
+    if (m->latent_index < 0)
+        return clae_fail(err, "the model has no encoder or latent layer: add [encoder.NAME] or [latent.NAME] sections");
+    if (clae_shape_sample(cur) != clae_shape_sample(m->input)) {
+        char a[64], b[64];
+        shape_str(cur, a, sizeof a);
+        shape_str(m->input, b, sizeof b);
+        const clae_layer_spec *last = &specs[n - 1];
+        return clae_fail(err, "%s:%d: the last layer [%s] outputs %s but the input is %s: the decoder must return "
+                              "to the input size",
+                         last->file, last->line, last->section, a, b);
+    }
+    return 0;
+}
+
+static void place_tensors(clae_model *m)
+{
+    clae_arena_init(&m->params, "parameters");
+    clae_arena_init(&m->grads, "gradients");
+    clae_arena_init(&m->acts, "activations");
+    m->n_params = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        clae_layer *l = &m->layers[i];
+        if (l->spec.type == CLAE_LAYER_DENSE) {
+            size_t in = clae_shape_sample(l->in);
+            clae_shape ws = {1, l->spec.units, (int)in, 1}, bs = {1, l->spec.units, 1, 1};
+            l->param_off = m->params.capacity;
+            l->w = clae_arena_reserve(&m->params, ws);
+            l->dw = clae_arena_reserve(&m->grads, ws);
+            if (l->spec.bias) {
+                l->b = clae_arena_reserve(&m->params, bs);
+                l->db = clae_arena_reserve(&m->grads, bs);
+            }
+            l->scratch = clae_arena_reserve(&m->acts, (clae_shape){m->max_batch, l->out.c, l->out.h, l->out.w});
+        }
+        m->n_params += l->n_params;
+    }
+    clae_shape in = m->input;
+    in.n = m->max_batch;
+    m->x = clae_arena_reserve(&m->acts, in);
+    for (int i = 0; i < m->n_layers; i++) {
+        clae_shape s = m->layers[i].out;
+        s.n = m->max_batch;
+        m->y[i] = clae_arena_reserve(&m->acts, s);
+        m->dy[i] = clae_arena_reserve(&m->acts, s);
+    }
+}
+
+int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
+                     int max_batch, clae_err *err)
+{
+    memset(m, 0, sizeof *m);
+    if (n_specs <= 0) return clae_fail(err, "the model has no layers: add [encoder.NAME] and [decoder.NAME] sections");
+    m->input = input;
+    m->input.n = 1;
+    m->max_batch = max_batch;
+    m->n_layers = n_specs;
+    m->layers = calloc((size_t)n_specs, sizeof *m->layers);
+    m->y = calloc((size_t)n_specs, sizeof *m->y);
+    m->dy = calloc((size_t)n_specs, sizeof *m->dy);
+    if (!m->layers || !m->y || !m->dy) {
+        clae_model_release(m);
+        return clae_fail(err, "out of host memory building the model");
+    }
+    if (chain_shapes(m, specs, n_specs, err)) {
+        clae_model_release(m);
+        return -1;
+    }
+    place_tensors(m);
+    if (clae_arena_alloc(ctx, &m->params) || clae_arena_alloc(ctx, &m->grads) || clae_arena_alloc(ctx, &m->acts)) {
+        if (err) *err = ctx->err;
+        clae_model_release(m);
+        return -1;
+    }
+    return 0;
+}
+
+void clae_model_release(clae_model *m)
+{
+    clae_arena_release(&m->params);
+    clae_arena_release(&m->grads);
+    clae_arena_release(&m->acts);
+    free(m->layers);
+    free(m->y);
+    free(m->dy);
+    m->layers = NULL;
+    m->y = m->dy = NULL;
+}
+
+int clae_model_init_params(clae_model *m, clae_ctx *ctx, uint64_t seed)
+{
+    float *host = calloc(m->params.capacity ? m->params.capacity : 1, sizeof *host);
+    if (!host) return clae_fail(&ctx->err, "out of host memory initialising parameters");
+    clae_rng rng;
+    clae_rng_seed(&rng, seed, 0x1A17);
+    for (int i = 0; i < m->n_layers; i++) m->layers[i].ops->init(&m->layers[i], &rng, host);
+    clae_tensor all = {&m->params, 0, {1, (int)m->params.capacity, 1, 1}};
+    int rc = clae_tensor_write(ctx, &all, host, m->params.capacity);
+    free(host);
+    return rc;
+}
+
+int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train)
+{
+    clae_tensor x = clae_rows(&m->x, rows);
+    for (int i = 0; i < m->n_layers; i++) {
+        clae_tensor y = clae_rows(&m->y[i], rows);
+        if (m->layers[i].ops->forward(&m->layers[i], ctx, &x, &y, train)) return -1;
+        x = y;
+    }
+    return 0;
+}
+
+int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows)
+{
+    clae_tensor all = {&m->grads, 0, {1, (int)m->grads.capacity, 1, 1}};
+    if (m->grads.capacity && clae_op_fill(ctx, &all, m->grads.capacity, 0.0f)) return -1;
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        clae_tensor x = clae_rows(i > 0 ? &m->y[i - 1] : &m->x, rows);
+        clae_tensor y = clae_rows(&m->y[i], rows), dy = clae_rows(&m->dy[i], rows);
+        clae_tensor dx = i > 0 ? clae_rows(&m->dy[i - 1], rows) : (clae_tensor){0};
+        if (m->layers[i].ops->backward(&m->layers[i], ctx, &x, &y, &dy, i > 0 ? &dx : NULL)) return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,48 @@
+#include "clae/ops.h"
+
+int clae_op_fill(clae_ctx *ctx, const clae_tensor *t, size_t n, float value)
+{
+    return CLAE_LAUNCH(ctx, "fill_f32", n, KARG_MEM(clae_buf(t)), KARG_U32(t->off), KARG_U32(n), KARG_F32(value));
+}
+
+int clae_op_add(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n)
+{
+    return CLAE_LAUNCH(ctx, "add_f32", n, KARG_MEM(clae_buf(y)), KARG_U32(y->off), KARG_MEM(clae_buf(x)),
+                       KARG_U32(x->off), KARG_U32(n));
+}
+
+int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off, size_t row_len,
+                      size_t rows, float scale)
+{
+    return CLAE_LAUNCH(ctx, "gather_u8_rows", rows * row_len, KARG_MEM(clae_buf(dst)), KARG_U32(dst->off),
+                       KARG_MEM(src_u8), KARG_MEM(idx), KARG_U32(idx_off), KARG_U32(row_len), KARG_U32(rows),
+                       KARG_F32(scale));
+}
+
+int clae_op_act_forward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *x, clae_tensor *y, size_t n)
+{
+    return CLAE_LAUNCH(ctx, "act_forward", n, KARG_MEM(clae_buf(y)), KARG_U32(y->off), KARG_MEM(clae_buf(x)),
+                       KARG_U32(x->off), KARG_U32(n), KARG_I32(kind), KARG_F32(slope));
+}
+
+int clae_op_act_backward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *y, const clae_tensor *dy,
+                         clae_tensor *dx, size_t n)
+{
+    return CLAE_LAUNCH(ctx, "act_backward", n, KARG_MEM(clae_buf(dx)), KARG_U32(dx->off), KARG_MEM(clae_buf(dy)),
+                       KARG_U32(dy->off), KARG_MEM(clae_buf(y)), KARG_U32(y->off), KARG_U32(n), KARG_I32(kind),
+                       KARG_F32(slope));
+}
+
+int clae_op_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, size_t rows, size_t cols, clae_act kind,
+                     float slope)
+{
+    return CLAE_LAUNCH(ctx, "bias_act_forward", rows * cols, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
+                       b ? KARG_MEM(clae_buf(b)) : KARG_NULL, KARG_U32(b ? b->off : 0), KARG_U32(rows),
+                       KARG_U32(cols), KARG_I32(kind), KARG_F32(slope));
+}
+
+int clae_op_bias_backward(clae_ctx *ctx, clae_tensor *db, const clae_tensor *dy, size_t rows, size_t cols)
+{
+    return CLAE_LAUNCH(ctx, "bias_backward", cols, KARG_MEM(clae_buf(db)), KARG_U32(db->off),
+                       KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_U32(rows), KARG_U32(cols));
+}

@@ -1,0 +1,192 @@
+/* Platform and device discovery, and the choice of one device from a spec. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clae/runtime.h"
+
+#define NO_PLATFORM_HINT                                                         \
+    "install an OpenCL driver: 'apt-get install pocl-opencl-icd' for the CPU, " \
+    "or your GPU vendor's OpenCL ICD"
+
+const char *clae_device_kind_name(clae_device_kind k)
+{
+    switch (k) {
+    case CLAE_DEV_CPU: return "cpu";
+    case CLAE_DEV_GPU: return "gpu";
+    case CLAE_DEV_IGPU: return "igpu";
+    default: return "other";
+    }
+}
+
+static void device_string(cl_device_id d, cl_device_info what, char *buf, size_t n)
+{
+    if (clGetDeviceInfo(d, what, n, buf, NULL) != CL_SUCCESS) snprintf(buf, n, "?");
+    buf[n - 1] = 0;
+}
+
+static bool has_extension(cl_device_id d, const char *ext)
+{
+    size_t n = 0;
+    if (clGetDeviceInfo(d, CL_DEVICE_EXTENSIONS, 0, NULL, &n) != CL_SUCCESS || n == 0) return false;
+    char *s = malloc(n + 1);
+    if (!s) return false;
+    bool found = false;
+    if (clGetDeviceInfo(d, CL_DEVICE_EXTENSIONS, n, s, NULL) == CL_SUCCESS) {
+        s[n] = 0;
+        found = strstr(s, ext) != NULL;
+    }
+    free(s);
+    return found;
+}
+
+static void describe_device(cl_platform_id p, cl_device_id d, clae_device_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->platform = p;
+    info->device = d;
+    device_string(d, CL_DEVICE_NAME, info->name, sizeof info->name);
+    device_string(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
+    device_string(d, CL_DRIVER_VERSION, info->driver_version, sizeof info->driver_version);
+    device_string(d, CL_DEVICE_VERSION, info->device_version, sizeof info->device_version);
+    device_string(d, CL_DEVICE_OPENCL_C_VERSION, info->cl_c_version, sizeof info->cl_c_version);
+    if (clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof info->platform_name, info->platform_name, NULL))
+        snprintf(info->platform_name, sizeof info->platform_name, "?");
+    if (clGetPlatformInfo(p, CL_PLATFORM_VERSION, sizeof info->platform_version, info->platform_version, NULL))
+        snprintf(info->platform_version, sizeof info->platform_version, "?");
+    cl_device_type type = 0;
+    cl_bool unified = CL_FALSE;
+    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL);
+    if (type & CL_DEVICE_TYPE_CPU) info->kind = CLAE_DEV_CPU;
+    else if (type & CL_DEVICE_TYPE_GPU) info->kind = unified ? CLAE_DEV_IGPU : CLAE_DEV_GPU;
+    else info->kind = CLAE_DEV_OTHER;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units, &info->compute_units, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof info->global_mem, &info->global_mem, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof info->local_mem, &info->local_mem, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc, &info->max_alloc, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof info->max_work_group, &info->max_work_group, NULL);
+    info->fp16 = has_extension(d, "cl_khr_fp16");
+    info->fp64 = has_extension(d, "cl_khr_fp64");
+}
+
+int clae_list_devices(clae_device_info **out, int *count, clae_err *err)
+{
+    *out = NULL;
+    *count = 0;
+    cl_uint np = 0;
+    cl_int rc = clGetPlatformIDs(0, NULL, &np);
+    if (rc == CL_PLATFORM_NOT_FOUND_KHR || (rc == CL_SUCCESS && np == 0))
+        return clae_fail(err, "no OpenCL platform found: %s", NO_PLATFORM_HINT);
+    if (rc != CL_SUCCESS)
+        return clae_fail(err, "clGetPlatformIDs failed: %s (%d)", clae_cl_error_name(rc), (int)rc);
+    cl_platform_id *platforms = calloc(np, sizeof *platforms);
+    if (!platforms) return clae_fail(err, "out of host memory listing platforms");
+    clGetPlatformIDs(np, platforms, NULL);
+    clae_device_info *list = NULL;
+    int n = 0;
+    for (cl_uint p = 0; p < np; p++) {
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0) continue;
+        cl_device_id *ids = calloc(nd, sizeof *ids);
+        clae_device_info *grown = realloc(list, (size_t)(n + (int)nd) * sizeof *list);
+        if (!ids || !grown) {
+            free(ids);
+            free(grown ? grown : list);
+            free(platforms);
+            return clae_fail(err, "out of host memory listing devices");
+        }
+        list = grown;
+        clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, nd, ids, NULL);
+        for (cl_uint d = 0; d < nd; d++, n++) {
+            describe_device(platforms[p], ids[d], &list[n]);
+            list[n].platform_index = (int)p;
+            list[n].device_index = (int)d;
+        }
+        free(ids);
+    }
+    free(platforms);
+    *out = list;
+    *count = n;
+    return 0;
+}
+
+static bool contains_nocase(const char *hay, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < nl && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == nl) return true;
+    }
+    return nl == 0;
+}
+
+/* Index into list of the device matching spec, or -1. */
+static int match_spec(const clae_device_info *list, int n, const char *spec)
+{
+    int p, d;
+    char tail;
+    if (sscanf(spec, "%d:%d%c", &p, &d, &tail) == 2) {
+        for (int i = 0; i < n; i++)
+            if (list[i].platform_index == p && list[i].device_index == d) return i;
+        return -1;
+    }
+    static const struct { const char *word; clae_device_kind kind; } kinds[] = {
+        {"cpu", CLAE_DEV_CPU}, {"gpu", CLAE_DEV_GPU}, {"igpu", CLAE_DEV_IGPU}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        if (strcmp(spec, kinds[k].word) != 0) continue;
+        for (int i = 0; i < n; i++)
+            if (list[i].kind == kinds[k].kind) return i;
+        /* "gpu" accepts an integrated GPU when no discrete one exists */
+        if (kinds[k].kind == CLAE_DEV_GPU)
+            for (int i = 0; i < n; i++)
+                if (list[i].kind == CLAE_DEV_IGPU) return i;
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (contains_nocase(list[i].name, spec) || contains_nocase(list[i].platform_name, spec)) return i;
+    return -1;
+}
+
+static int default_choice(const clae_device_info *list, int n)
+{
+    static const clae_device_kind order[] = {CLAE_DEV_GPU, CLAE_DEV_IGPU, CLAE_DEV_CPU, CLAE_DEV_OTHER};
+    for (size_t k = 0; k < 4; k++)
+        for (int i = 0; i < n; i++)
+            if (list[i].kind == order[k]) return i;
+    return -1;
+}
+
+int clae_select_device(const char *spec, clae_device_info *out, clae_err *err)
+{
+    const char *source = "--device";
+    if (!spec || !*spec) {
+        spec = getenv("CLAE_DEVICE");
+        source = "CLAE_DEVICE";
+    }
+    clae_device_info *list;
+    int n;
+    if (clae_list_devices(&list, &n, err)) return -1;
+    if (n == 0) {
+        free(list);
+        return clae_fail(err, "OpenCL platforms exist but expose no device: %s", NO_PLATFORM_HINT);
+    }
+    int i = (spec && *spec) ? match_spec(list, n, spec) : default_choice(list, n);
+    if (i < 0) {
+        char names[768] = "";
+        for (int k = 0; k < n; k++) {
+            size_t len = strlen(names);
+            snprintf(names + len, sizeof names - len, "%s%d:%d %s (%s)", k ? ", " : "", list[k].platform_index,
+                     list[k].device_index, list[k].name, clae_device_kind_name(list[k].kind));
+        }
+        clae_fail(err, "%s=%s matches no device; expected cpu, gpu, igpu, P:D or a name substring; devices: %s",
+                  source, spec, names);
+        free(list);
+        return -1;
+    }
+    *out = list[i];
+    free(list);
+    return 0;
+}

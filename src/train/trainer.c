@@ -1,0 +1,330 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clae/clock.h"
+#include "clae/train.h"
+
+#define ACC_TRAIN 0
+#define ACC_MSE 2
+#define ACC_BCE 4
+
+static cl_mem device_buffer(clae_ctx *ctx, size_t bytes, const void *host, const char *what)
+{
+    cl_int rc;
+    if (bytes > ctx->dev.max_alloc) {
+        clae_fail(&ctx->err, "%s need %.1f MiB but %s allows %.1f MiB per allocation: lower data.train_limit", what,
+                  bytes / 1048576.0, ctx->dev.name, ctx->dev.max_alloc / 1048576.0);
+        return NULL;
+    }
+    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes ? bytes : 4,
+                              (void *)host, &rc);
+    if (rc != CL_SUCCESS) clae_cl_fail(ctx, rc, what);
+    return m;
+}
+
+static int upload_order(clae_trainer *t, clae_split_data *s)
+{
+    CLAE_CL_TRY(t->ctx,
+                clEnqueueWriteBuffer(t->ctx->queue, s->order, CL_TRUE, 0, (size_t)s->n * sizeof(uint32_t),
+                                     s->host_order, 0, NULL, NULL),
+                "clEnqueueWriteBuffer (sample order)");
+    return 0;
+}
+
+static int make_split(clae_trainer *t, clae_split_data *s, cl_mem pixels, uint32_t *order, uint32_t n)
+{
+    s->pixels = pixels;
+    s->host_order = order;
+    s->n = n;
+    s->order = device_buffer(t->ctx, (size_t)(n ? n : 1) * sizeof(uint32_t), NULL, "sample indices");
+    return (s->order && upload_order(t, s) == 0) ? 0 : -1;
+}
+
+static int load_data(clae_trainer *t, clae_err *err)
+{
+    const clae_data_cfg *d = &t->cfg->data;
+    if (clae_dataset_load_idx(&t->train.set, d->train_images, d->train_labels, (uint32_t)d->train_limit, err) ||
+        clae_dataset_load_idx(&t->test.set, d->test_images, d->test_labels, (uint32_t)d->test_limit, err))
+        return -1;
+    clae_shape a = t->train.set.sample, b = t->test.set.sample;
+    if (a.c != b.c || a.h != b.h || a.w != b.w)
+        return clae_fail(err, "%s holds %dx%dx%d images but %s holds %dx%dx%d", d->train_images, a.c, a.h, a.w,
+                         d->test_images, b.c, b.h, b.w);
+    uint32_t *tr, *va, n_tr, n_va;
+    if (clae_split(t->train.set.count, d->val_fraction, (uint64_t)t->cfg->train.seed, &tr, &n_tr, &va, &n_va, err))
+        return -1;
+    uint32_t *te = malloc((size_t)t->test.set.count * sizeof *te);
+    if (!te) {
+        free(tr);
+        free(va);
+        return clae_fail(err, "out of host memory");
+    }
+    for (uint32_t i = 0; i < t->test.set.count; i++) te[i] = i;
+    size_t sample = clae_shape_sample(a);
+    cl_mem trp = device_buffer(t->ctx, t->train.set.count * sample, t->train.set.pixels, "training images");
+    cl_mem tep = device_buffer(t->ctx, t->test.set.count * sample, t->test.set.pixels, "test images");
+    if (!trp || !tep || make_split(t, &t->train, trp, tr, n_tr) || make_split(t, &t->val, trp, va, n_va) ||
+        make_split(t, &t->test, tep, te, t->test.set.count)) {
+        if (!t->train.host_order) free(tr);
+        if (!t->val.host_order) free(va);
+        if (!t->test.host_order) free(te);
+        if (!t->train.pixels && trp) clReleaseMemObject(trp);
+        if (!t->test.pixels && tep) clReleaseMemObject(tep);
+        *err = t->ctx->err;
+        return -1;
+    }
+    return 0;
+}
+
+int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = cfg;
+    t->ctx = ctx;
+    t->best_val = INFINITY;
+    if (load_data(t, err)) goto fail;
+    int bs = cfg->train.batch_size;
+    if (clae_model_build(&t->model, ctx, t->train.set.sample, cfg->layers, cfg->n_layers, bs, err)) goto fail;
+    clae_optim_cfg oc = clae_config_optim(cfg);
+    t->row_a = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
+    t->row_b = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
+    t->acc = device_buffer(ctx, 8 * sizeof(float), (float[8]){0}, "loss accumulators");
+    if (!t->row_a || !t->row_b || !t->acc || clae_optim_create(&t->optim, ctx, &oc, t->model.params.capacity) ||
+        clae_model_init_params(&t->model, ctx, (uint64_t)cfg->train.seed)) {
+        *err = ctx->err;
+        goto fail;
+    }
+    return 0;
+fail:
+    clae_trainer_close(t);
+    return -1;
+}
+
+static void release_split(clae_split_data *s, bool owns_pixels)
+{
+    if (s->order) clReleaseMemObject(s->order);
+    if (owns_pixels && s->pixels) clReleaseMemObject(s->pixels);
+    free(s->host_order);
+    clae_dataset_free(&s->set);
+    memset(s, 0, sizeof *s);
+}
+
+void clae_trainer_close(clae_trainer *t)
+{
+    release_split(&t->val, false);
+    release_split(&t->train, true);
+    release_split(&t->test, true);
+    clae_model_release(&t->model);
+    clae_optim_release(&t->optim);
+    cl_mem bufs[] = {t->row_a, t->row_b, t->acc};
+    for (int i = 0; i < 3; i++)
+        if (bufs[i]) clReleaseMemObject(bufs[i]);
+    t->row_a = t->row_b = t->acc = NULL;
+}
+
+/* Batch of rows samples starting at position first of split s into model.x. */
+static int gather(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows)
+{
+    clae_tensor x = clae_rows(&t->model.x, rows);
+    return clae_op_gather_u8(t->ctx, &x, s->pixels, s->order, first, clae_shape_sample(t->model.input),
+                             (size_t)rows, 1.0f / 255.0f);
+}
+
+static int train_step(clae_trainer *t, uint32_t first, int rows)
+{
+    clae_model *m = &t->model;
+    size_t cols = clae_shape_sample(m->input);
+    int last = m->n_layers - 1;
+    clae_tensor y = clae_rows(&m->y[last], rows), dy = clae_rows(&m->dy[last], rows);
+    clae_tensor x = clae_rows(&m->x, rows);
+    if (gather(t, &t->train, first, rows) || clae_model_forward(m, t->ctx, rows, true) ||
+        clae_op_loss(t->ctx, (clae_loss_kind)t->cfg->train.loss, &y, &x, (size_t)rows, cols, &dy,
+                     1.0f / (float)((size_t)rows * cols), t->row_a) ||
+        clae_op_accumulate(t->ctx, t->acc, ACC_TRAIN, t->row_a, (size_t)rows) ||
+        clae_model_backward(m, t->ctx, rows))
+        return -1;
+    return clae_optim_step(&t->optim, t->ctx, m->params.buf, m->grads.buf, t->cfg->train.lr);
+}
+
+static int read_acc(clae_trainer *t, float acc[8])
+{
+    CLAE_CL_TRY(t->ctx, clEnqueueReadBuffer(t->ctx->queue, t->acc, CL_TRUE, 0, 8 * sizeof(float), acc, 0, NULL, NULL),
+                "clEnqueueReadBuffer (loss sums)");
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The order of epoch e depends only on (seed, e), not on earlier epochs, so a
+ * resumed run replays exactly the batches of an uninterrupted one. */
+static int shuffle_epoch(clae_trainer *t)
+{
+    qsort(t->train.host_order, t->train.n, sizeof(uint32_t), cmp_u32);
+    clae_rng rng;
+    clae_rng_seed(&rng, (uint64_t)t->cfg->train.seed, 0xE90C0000ull + (uint64_t)t->epoch);
+    clae_rng_shuffle(&rng, t->train.host_order, t->train.n);
+    return upload_order(t, &t->train);
+}
+
+static void report(clae_trainer *t, clae_progress_fn fn, void *user, const float acc[8], long done, long total,
+                   long values_since, double t_start)
+{
+    if (!fn) return;
+    double sum = (double)acc[ACC_TRAIN];
+    clae_progress p = {.epoch = t->epoch + 1,
+                       .epochs = t->cfg->train.epochs,
+                       .step = done,
+                       .steps_per_epoch = total,
+                       .loss = (sum - t->acc_train_read) / (double)values_since,
+                       .elapsed_s = clae_now() - t_start};
+    p.images_per_s = t->train_s > 0 ? (double)t->images_after_first / t->train_s : 0.0;
+    t->acc_train_read = sum;
+    fn(user, &p);
+}
+
+int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user, double *train_loss)
+{
+    int bs = t->cfg->train.batch_size, log_every = t->cfg->train.log_every;
+    size_t cols = clae_shape_sample(t->model.input);
+    long steps = ((long)t->train.n + bs - 1) / bs, values_since = 0;
+    float acc[8] = {0}, zero = 0.0f;
+    if (shuffle_epoch(t)) return -1;
+    /* sums restart each epoch, so a resumed run accumulates exactly as an uninterrupted one */
+    CLAE_CL_TRY(t->ctx, clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, 0, 2 * sizeof(float), 0, NULL, NULL),
+                "clEnqueueFillBuffer (loss sums)");
+    double t_start = clae_now();
+    t->acc_train_read = 0.0;
+    for (long s = 0; s < steps; s++) {
+        uint32_t first = (uint32_t)(s * bs);
+        int rows = (int)((t->train.n - first) < (uint32_t)bs ? t->train.n - first : (uint32_t)bs);
+        double t0 = clae_now();
+        if (train_step(t, first, rows)) return -1;
+        values_since += (long)rows * (long)cols;
+        if (t->run_steps++ == 0) {
+            if (clae_finish(t->ctx)) return -1; /* first step holds CLBlast's compile: time it apart */
+            t->first_step_s = clae_now() - t0;
+        } else {
+            t->images_after_first += rows;
+        }
+        t->step++;
+        bool log = (s + 1) % log_every == 0 || s + 1 == steps;
+        if (log && read_acc(t, acc)) return -1; /* the sync: launches above were asynchronous */
+        if (t->run_steps > 1) t->train_s += clae_now() - t0;
+        if (log) {
+            report(t, fn, user, acc, s + 1, steps, values_since, t_start);
+            values_since = 0;
+        }
+    }
+    *train_loss = (double)acc[ACC_TRAIN] / ((double)t->train.n * (double)cols);
+    t->epoch++;
+    return 0;
+}
+
+int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
+{
+    const clae_split_data *s = which == 'v' ? &t->val : &t->test;
+    clae_model *m = &t->model;
+    int bs = t->cfg->train.batch_size, last = m->n_layers - 1;
+    size_t cols = clae_shape_sample(m->input);
+    float zero = 0.0f, acc[8];
+    CLAE_CL_TRY(t->ctx, clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, ACC_MSE * sizeof(float),
+                                            4 * sizeof(float), 0, NULL, NULL),
+                "clEnqueueFillBuffer (metric sums)");
+    for (uint32_t first = 0; first < s->n; first += (uint32_t)bs) {
+        int rows = (int)(s->n - first < (uint32_t)bs ? s->n - first : (uint32_t)bs);
+        clae_tensor y = clae_rows(&m->y[last], rows), x = clae_rows(&m->x, rows);
+        if (gather(t, s, first, rows) || clae_model_forward(m, t->ctx, rows, false) ||
+            clae_op_metric_rows(t->ctx, &y, &x, (size_t)rows, cols, t->row_a, t->row_b) ||
+            clae_op_accumulate(t->ctx, t->acc, ACC_MSE, t->row_a, (size_t)rows) ||
+            clae_op_accumulate(t->ctx, t->acc, ACC_BCE, t->row_b, (size_t)rows))
+            return -1;
+    }
+    if (read_acc(t, acc)) return -1;
+    double values = (double)s->n * (double)cols;
+    out->n = s->n;
+    out->mse = s->n ? acc[ACC_MSE] / values : NAN;
+    out->bce = s->n ? acc[ACC_BCE] / values : NAN;
+    out->loss = t->cfg->train.loss == CLAE_LOSS_BCE ? out->bce : out->mse;
+    return 0;
+}
+
+int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outputs)
+{
+    clae_model *m = &t->model;
+    if (n > m->max_batch) n = m->max_batch;
+    if ((uint32_t)n > t->test.n) n = (int)t->test.n;
+    size_t cols = clae_shape_sample(m->input);
+    if (gather(t, &t->test, 0, n) || clae_model_forward(m, t->ctx, n, false)) return -1;
+    return clae_tensor_read(t->ctx, &m->x, inputs, (size_t)n * cols) ||
+           clae_tensor_read(t->ctx, &m->y[m->n_layers - 1], outputs, (size_t)n * cols);
+}
+
+uint64_t clae_model_signature(const clae_model *m)
+{
+    uint64_t h = 0xCBF29CE484222325ull;
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 0x100000001B3ull)
+    MIX(m->input.c), MIX(m->input.h), MIX(m->input.w);
+    for (int i = 0; i < m->n_layers; i++) {
+        const clae_layer_spec *s = &m->layers[i].spec;
+        MIX(s->type), MIX(s->units), MIX(s->act), MIX(s->bias), MIX(m->layers[i].n_params);
+    }
+#undef MIX
+    return h;
+}
+
+static clae_ckpt_meta current_meta(const clae_trainer *t)
+{
+    return (clae_ckpt_meta){.model_signature = clae_model_signature(&t->model),
+                            .n_params = t->model.params.capacity,
+                            .optim_kind = (uint32_t)t->optim.cfg.kind,
+                            .n_state = (uint32_t)t->optim.n_state,
+                            .optim_step = t->optim.step,
+                            .epoch = t->epoch,
+                            .best_val = t->best_val};
+}
+
+int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err)
+{
+    clae_ckpt_meta meta = current_meta(t);
+    size_t np = meta.n_params, ns = (size_t)meta.n_state * np;
+    float *p = malloc(np * sizeof(float) + 1), *s = malloc(ns * sizeof(float) + 1);
+    int rc = -1;
+    clae_tensor all_p = {&t->model.params, 0, {1, 1, 1, 1}}, all_s = {&t->optim.state, 0, {1, 1, 1, 1}};
+    if (!p || !s) clae_fail(err, "out of host memory saving a checkpoint");
+    else if (clae_tensor_read(t->ctx, &all_p, p, np) || (ns && clae_tensor_read(t->ctx, &all_s, s, ns)))
+        *err = t->ctx->err;
+    else rc = clae_ckpt_save(path, &meta, p, s, err);
+    free(p);
+    free(s);
+    return rc;
+}
+
+int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err)
+{
+    clae_ckpt_meta expect = current_meta(t), meta;
+    float *p = NULL, *s = NULL;
+    if (clae_ckpt_load(path, &meta, &expect, &p, &s, err)) return -1;
+    int rc = -1;
+    clae_tensor all_p = {&t->model.params, 0, {1, 1, 1, 1}}, all_s = {&t->optim.state, 0, {1, 1, 1, 1}};
+    if (meta.optim_kind != expect.optim_kind || meta.n_state != expect.n_state)
+        clae_fail(err, "%s: saved with optimizer %s but the config says %s: resume with the same optimizer", path,
+                  clae_optim_name((clae_optim_kind)meta.optim_kind), clae_optim_name(t->optim.cfg.kind));
+    else if (clae_tensor_write(t->ctx, &all_p, p, meta.n_params) ||
+             (meta.n_state && clae_tensor_write(t->ctx, &all_s, s, (size_t)meta.n_state * meta.n_params)))
+        *err = t->ctx->err;
+    else {
+        t->optim.step = meta.optim_step;
+        t->epoch = meta.epoch;
+        t->step = meta.optim_step;
+        t->best_val = meta.best_val;
+        rc = 0;
+    }
+    free(p);
+    free(s);
+    return rc;
+}
