@@ -70,6 +70,9 @@ const char *clae_act_name(clae_act a);
  * reserves and allocates all buffers. Errors name the layer sections and shapes. */
 int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
                      int max_batch, clae_err *err);
+/* The same without the autoencoder checks: any stack of layers (tests, heads). */
+int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
+                           int max_batch, bool autoencoder, clae_err *err);
 void clae_model_release(clae_model *m);
 
 /* PyTorch's defaults: dense W, b ~ U(-1/sqrt(in), 1/sqrt(in)). */

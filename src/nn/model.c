@@ -31,7 +31,7 @@ static int setup_layer(clae_layer *l, clae_err *err)
     return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line, l->spec.section);
 }
 
-/* Shapes chain from the input; the last layer must give back the input's size. */
+/* Shapes chain from the input through every layer. */
 static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, clae_err *err)
 {
     clae_shape cur = m->input;
@@ -44,18 +44,22 @@ static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, clae
         cur = l->out;
         if (specs[i].role != CLAE_ROLE_DECODER) m->latent_index = i;
     }
+    return 0;
+}
+
+/* An autoencoder has a code and gives back the input's size. */
+static int check_autoencoder(const clae_model *m, clae_err *err)
+{
     if (m->latent_index < 0)
         return clae_fail(err, "the model has no encoder or latent layer: add [encoder.NAME] or [latent.NAME] sections");
-    if (clae_shape_sample(cur) != clae_shape_sample(m->input)) {
-        char a[64], b[64];
-        shape_str(cur, a, sizeof a);
-        shape_str(m->input, b, sizeof b);
-        const clae_layer_spec *last = &specs[n - 1];
-        return clae_fail(err, "%s:%d: the last layer [%s] outputs %s but the input is %s: the decoder must return "
-                              "to the input size",
-                         last->file, last->line, last->section, a, b);
-    }
-    return 0;
+    const clae_layer *last = &m->layers[m->n_layers - 1];
+    if (clae_shape_sample(last->out) == clae_shape_sample(m->input)) return 0;
+    char a[64], b[64];
+    shape_str(last->out, a, sizeof a);
+    shape_str(m->input, b, sizeof b);
+    return clae_fail(err, "%s:%d: the last layer [%s] outputs %s but the input is %s: the decoder must return to the "
+                          "input size",
+                     last->spec.file, last->spec.line, last->spec.section, a, b);
 }
 
 static void place_tensors(clae_model *m)
@@ -94,6 +98,12 @@ static void place_tensors(clae_model *m)
 int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
                      int max_batch, clae_err *err)
 {
+    return clae_model_build_stack(m, ctx, input, specs, n_specs, max_batch, true, err);
+}
+
+int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
+                           int max_batch, bool autoencoder, clae_err *err)
+{
     memset(m, 0, sizeof *m);
     if (n_specs <= 0) return clae_fail(err, "the model has no layers: add [encoder.NAME] and [decoder.NAME] sections");
     m->input = input;
@@ -107,7 +117,7 @@ int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_
         clae_model_release(m);
         return clae_fail(err, "out of host memory building the model");
     }
-    if (chain_shapes(m, specs, n_specs, err)) {
+    if (chain_shapes(m, specs, n_specs, err) || (autoencoder && check_autoencoder(m, err))) {
         clae_model_release(m);
         return -1;
     }

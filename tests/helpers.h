@@ -1,0 +1,46 @@
+/* Shared by the unit tests: one OpenCL context per test binary, random data. */
+#ifndef CLAE_TEST_HELPERS_H
+#define CLAE_TEST_HELPERS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clae/runtime.h"
+
+/* Fails the current test with the context's last error. */
+#define CHECK_OK(ctx, call)                                                          \
+    do {                                                                             \
+        if ((call) != 0) fail_msg("%s failed: %s", #call, (ctx)->err.msg);           \
+    } while (0)
+
+static inline int test_ctx_setup(void **state)
+{
+    static clae_ctx ctx; /* one per test binary: building kernels costs ~1 s on PoCL */
+    clae_err err;
+    if (clae_ctx_create(&ctx, getenv("CLAE_TEST_DEVICE"), &err)) {
+        fprintf(stderr, "no OpenCL context: %s\n", err.msg);
+        return -1;
+    }
+    *state = &ctx;
+    return 0;
+}
+
+static inline int test_ctx_teardown(void **state)
+{
+    clae_ctx_release(*state);
+    return 0;
+}
+
+static inline float test_uniform(unsigned *seed, float lo, float hi)
+{
+    *seed = *seed * 1664525u + 1013904223u;
+    return lo + (hi - lo) * (float)((*seed >> 8) & 0xFFFFFF) / 16777216.0f;
+}
+
+#endif
