@@ -1,0 +1,201 @@
+/* Losses: values against a double-precision reference with PyTorch's BCE
+ * clamping, gradients against finite differences. Optimizers: steps against
+ * values worked out by hand from torch.optim's update rules. */
+#include <math.h>
+
+#include "clae/ops.h"
+#include "clae/optim.h"
+#include "helpers.h"
+
+static cl_mem scratch(clae_ctx *ctx, size_t n)
+{
+    cl_int rc;
+    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, n * sizeof(float), NULL, &rc);
+    assert_int_equal(rc, CL_SUCCESS);
+    return m;
+}
+
+static void read_mem(clae_ctx *ctx, cl_mem m, float *out, size_t n)
+{
+    assert_int_equal(clEnqueueReadBuffer(ctx->queue, m, CL_TRUE, 0, n * sizeof(float), out, 0, NULL, NULL), CL_SUCCESS);
+}
+
+static double bce_ref(double y, double t)
+{
+    double ly = y > 0 ? fmax(log(y), -100) : -100, l1 = y < 1 ? fmax(log(1 - y), -100) : -100;
+    return -(t * ly + (1 - t) * l1);
+}
+
+/* loss per row, on the device: returns the row sums in out[rows] and grad in dy. */
+static void run_loss(clae_ctx *ctx, clae_loss_kind kind, const float *y, const float *t, int rows, int cols,
+                     float *row_out, float *dy_out, float scale)
+{
+    clae_tensor ty, tt, tdy;
+    clae_shape s = {rows, cols, 1, 1};
+    CHECK_OK(ctx, clae_tensor_create(ctx, s, &ty));
+    CHECK_OK(ctx, clae_tensor_create(ctx, s, &tt));
+    CHECK_OK(ctx, clae_tensor_create(ctx, s, &tdy));
+    cl_mem rowbuf = scratch(ctx, (size_t)rows);
+    size_t n = (size_t)rows * cols;
+    CHECK_OK(ctx, clae_tensor_write(ctx, &ty, y, n));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tt, t, n));
+    CHECK_OK(ctx, clae_op_loss(ctx, kind, &ty, &tt, (size_t)rows, (size_t)cols, &tdy, scale, rowbuf));
+    read_mem(ctx, rowbuf, row_out, (size_t)rows);
+    CHECK_OK(ctx, clae_tensor_read(ctx, &tdy, dy_out, n));
+    clReleaseMemObject(rowbuf);
+    clae_tensor_destroy(&ty), clae_tensor_destroy(&tt), clae_tensor_destroy(&tdy);
+}
+
+static void check_loss(clae_ctx *ctx, clae_loss_kind kind, int rows, int cols)
+{
+    size_t n = (size_t)rows * cols;
+    float *y = malloc(n * sizeof(float)), *t = malloc(n * sizeof(float)), *dy = malloc(n * sizeof(float));
+    float *row = malloc((size_t)rows * sizeof(float)), *row2 = malloc((size_t)rows * sizeof(float));
+    float *dummy = malloc(n * sizeof(float));
+    unsigned seed = 3;
+    for (size_t i = 0; i < n; i++) y[i] = test_uniform(&seed, 0.05f, 0.95f), t[i] = test_uniform(&seed, 0, 1);
+    float scale = 1.0f / (float)n; /* reduction = mean */
+    run_loss(ctx, kind, y, t, rows, cols, row, dy, scale);
+    for (int r = 0; r < rows; r++) {
+        double ref = 0;
+        for (int c = 0; c < cols; c++) {
+            size_t i = (size_t)r * cols + c;
+            ref += kind == CLAE_LOSS_MSE ? (y[i] - t[i]) * (double)(y[i] - t[i]) : bce_ref(y[i], t[i]);
+        }
+        assert_float_equal(row[r], ref, 1e-5 * (1 + fabs(ref)));
+    }
+    /* gradient of mean loss against central differences, coordinate by coordinate */
+    const float eps = 1e-3f;
+    for (size_t i = 0; i < n; i++) {
+        float keep = y[i];
+        double sum_p = 0, sum_m = 0;
+        y[i] = keep + eps;
+        run_loss(ctx, kind, y, t, rows, cols, row2, dummy, scale);
+        for (int r = 0; r < rows; r++) sum_p += row2[r];
+        y[i] = keep - eps;
+        run_loss(ctx, kind, y, t, rows, cols, row2, dummy, scale);
+        for (int r = 0; r < rows; r++) sum_m += row2[r];
+        y[i] = keep;
+        double num = (sum_p - sum_m) / (2 * eps) * scale;
+        if (fabs(num - dy[i]) > 1e-4 + 1e-2 * fabs(num))
+            fail_msg("%s dy[%zu] = %g, finite differences %g", kind ? "bce" : "mse", i, dy[i], num);
+    }
+    free(y), free(t), free(dy), free(row), free(row2), free(dummy);
+}
+
+static void test_mse(void **state)
+{
+    check_loss(*state, CLAE_LOSS_MSE, 1, 7);
+    check_loss(*state, CLAE_LOSS_MSE, 3, 5);
+}
+
+static void test_bce(void **state)
+{
+    check_loss(*state, CLAE_LOSS_BCE, 1, 7);
+    check_loss(*state, CLAE_LOSS_BCE, 3, 5);
+}
+
+/* PyTorch: log clamped at -100, so y = 0 with t = 1 costs exactly 100, and the
+ * gradient divides by max(y (1 - y), 1e-12). */
+static void test_bce_clamping(void **state)
+{
+    float y[4] = {0.0f, 1.0f, 0.0f, 1.0f}, t[4] = {1.0f, 0.0f, 0.0f, 1.0f}, row[1], dy[4];
+    run_loss(*state, CLAE_LOSS_BCE, y, t, 1, 4, row, dy, 1.0f);
+    assert_float_equal(row[0], 200.0f, 1e-3);
+    assert_float_equal(dy[0], -1e12f, 1e6f);
+    assert_float_equal(dy[1], 1e12f, 1e6f);
+    assert_float_equal(dy[2], 0.0f, 1e-6);
+    assert_float_equal(dy[3], 0.0f, 1e-6);
+}
+
+/* Kahan accumulation of many small batch sums stays exact where plain float drifts. */
+static void test_accumulate(void **state)
+{
+    clae_ctx *ctx = *state;
+    cl_mem acc = scratch(ctx, 2), v = scratch(ctx, 4);
+    float zero[2] = {0, 0}, vals[4] = {1e-4f, 1e-4f, 1e-4f, 1e-4f}, big = 1000.0f, out[2];
+    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, acc, CL_TRUE, 0, 8, zero, 0, NULL, NULL), CL_SUCCESS);
+    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, acc, CL_TRUE, 0, 4, &big, 0, NULL, NULL), CL_SUCCESS);
+    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, v, CL_TRUE, 0, 16, vals, 0, NULL, NULL), CL_SUCCESS);
+    for (int i = 0; i < 1000; i++) CHECK_OK(ctx, clae_op_accumulate(ctx, acc, 0, v, 4));
+    read_mem(ctx, acc, out, 2);
+    assert_float_equal((double)out[0] - (double)out[1], 1000.4, 1e-4); /* plain float would give 1000.0 */
+    clReleaseMemObject(acc), clReleaseMemObject(v);
+}
+
+/* Runs steps of an optimizer on p (n values) with the gradients grads[step][n]. */
+static void run_optim(clae_ctx *ctx, const clae_optim_cfg *cfg, float *p, const float *grads, int n, int steps)
+{
+    clae_tensor tp, tg;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, n, 1, 1}, &tp));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, n, 1, 1}, &tg));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tp, p, (size_t)n));
+    clae_optim o;
+    CHECK_OK(ctx, clae_optim_create(&o, ctx, cfg, (size_t)n));
+    for (int s = 0; s < steps; s++) {
+        CHECK_OK(ctx, clae_tensor_write(ctx, &tg, grads + (size_t)s * n, (size_t)n));
+        CHECK_OK(ctx, clae_optim_step(&o, ctx, clae_buf(&tp), clae_buf(&tg), cfg->lr));
+    }
+    CHECK_OK(ctx, clae_tensor_read(ctx, &tp, p, (size_t)n));
+    clae_optim_release(&o);
+    clae_tensor_destroy(&tp), clae_tensor_destroy(&tg);
+}
+
+static void test_sgd_momentum(void **state)
+{
+    /* p = 1, g = 0.5 twice, lr 0.1, momentum 0.9: buf 0.5 -> p 0.95; buf 0.95 -> p 0.855 */
+    clae_optim_cfg c = {.kind = CLAE_OPT_SGD, .lr = 0.1, .momentum = 0.9};
+    float p[1] = {1.0f}, g[2] = {0.5f, 0.5f};
+    run_optim(*state, &c, p, g, 1, 1);
+    assert_float_equal(p[0], 0.95f, 1e-6);
+    p[0] = 1.0f;
+    run_optim(*state, &c, p, g, 1, 2);
+    assert_float_equal(p[0], 0.855f, 1e-6);
+    /* Nesterov, first step: d = g + 0.9 * buf = 0.95 -> p 0.905 */
+    c.nesterov = true;
+    p[0] = 1.0f;
+    run_optim(*state, &c, p, g, 1, 1);
+    assert_float_equal(p[0], 0.905f, 1e-6);
+    /* L2 decay 0.1 without momentum: d = 0.5 + 0.1 * 1 -> p 0.94 */
+    c = (clae_optim_cfg){.kind = CLAE_OPT_SGD, .lr = 0.1, .weight_decay = 0.1};
+    p[0] = 1.0f;
+    run_optim(*state, &c, p, g, 1, 1);
+    assert_float_equal(p[0], 0.94f, 1e-6);
+}
+
+static void test_adam(void **state)
+{
+    /* with bias correction the first steps move by lr * sign(g) when g is constant:
+     * p 1 -> 0.9 -> 0.8 (torch.optim.Adam, lr 0.1, default betas) */
+    clae_optim_cfg c = {.kind = CLAE_OPT_ADAM, .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
+    float p[2] = {1.0f, -2.0f}, g[6] = {0.5f, -3.0f, 0.5f, -3.0f, -1.0f, 2.0f};
+    run_optim(*state, &c, p, g, 2, 2);
+    /* float32 state: a few ulps of error per step */
+    assert_float_equal(p[0], 0.8f, 3e-6);
+    assert_float_equal(p[1], -1.8f, 3e-6);
+    /* a third, different gradient, worked out by hand:
+     * m = 0.9 * 0.095 + 0.1 * -1 = -0.0145; v = 0.999 * 0.00049975 + 0.001 * 1 = 0.00149925025
+     * m_hat = m / 0.271 ; v_hat = v / 0.002997001; p = 0.8 - 0.1 * m_hat / (sqrt(v_hat) + 1e-8) */
+    p[0] = 1.0f, p[1] = -2.0f;
+    run_optim(*state, &c, p, g, 2, 3);
+    double mh = -0.0145 / 0.271, vh = 0.00149925025 / 0.002997001;
+    assert_float_equal(p[0], 0.8 - 0.1 * mh / (sqrt(vh) + 1e-8), 2e-6);
+    /* Adam's weight decay is L2 (added to g); AdamW's is decoupled (p *= 1 - lr wd first) */
+    c.weight_decay = 0.5;
+    float q[1] = {1.0f}, gq[1] = {0.0f};
+    run_optim(*state, &c, q, gq, 1, 1); /* g = 0 + 0.5 * 1: moves by lr */
+    assert_float_equal(q[0], 0.9f, 1e-6);
+    c.kind = CLAE_OPT_ADAMW;
+    q[0] = 1.0f;
+    run_optim(*state, &c, q, gq, 1, 1); /* decay only: 1 * (1 - 0.1 * 0.5), then a zero step */
+    assert_float_equal(q[0], 0.95f, 1e-6);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mse),         cmocka_unit_test(test_bce),  cmocka_unit_test(test_bce_clamping),
+        cmocka_unit_test(test_accumulate),  cmocka_unit_test(test_sgd_momentum), cmocka_unit_test(test_adam),
+    };
+    return cmocka_run_group_tests_name("loss_optim", tests, test_ctx_setup, test_ctx_teardown);
+}
