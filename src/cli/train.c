@@ -94,26 +94,32 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
     return rc;
 }
 
-static int train_run(clae_ctx *ctx, const clae_config *cfg, run_paths *rp, bool resume, clae_err *err)
+/* Data and model are checked before the run directory exists, so a config
+ * error leaves nothing behind. */
+static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *o, clae_err *err)
 {
     clae_trainer t;
+    run_paths rp;
     double t0 = clae_now();
     if (clae_trainer_open(&t, ctx, cfg, err)) return -1;
-    int rc = 0;
-    if (resume) {
-        rc = clae_trainer_load(&t, rp->checkpoint, err);
+    bool resume = o->resume != NULL;
+    int rc = run_prepare(&rp, cfg, resume ? o->resume : o->run_dir, resume, err);
+    if (rc == 0 && resume) {
+        rc = clae_trainer_load(&t, rp.checkpoint, err);
         if (rc == 0 && t.epoch >= cfg->train.epochs)
-            rc = clae_fail(err, "%s already has %d of %d epochs: raise them with --set train.epochs=N", rp->dir,
+            rc = clae_fail(err, "%s already has %d of %d epochs: raise them with --set train.epochs=N", rp.dir,
                            t.epoch, cfg->train.epochs);
-        if (rc == 0) printf("resuming %s at epoch %d (step %ld)\n", rp->dir, t.epoch, t.step);
+        if (rc == 0) printf("resuming %s at epoch %d (step %ld)\n", rp.dir, t.epoch, t.step);
     }
+    if (rc == 0) rc = run_write_config(&rp, cfg, err);
     if (rc == 0) {
+        printf("run directory: %s\n", rp.dir);
         printf("data: %u train, %u validation, %u test images of %dx%dx%d; model: %d layers, %zu parameters\n",
                t.train.n, t.val.n, t.test.n, t.model.input.c, t.model.input.h, t.model.input.w, t.model.n_layers,
                t.model.n_params);
-        rc = train_epochs(&t, rp, err);
+        rc = train_epochs(&t, &rp, err);
     }
-    if (rc == 0) rc = run_finish(rp, &t, clae_now() - t0, err);
+    if (rc == 0) rc = run_finish(&rp, &t, clae_now() - t0, err);
     clae_trainer_close(&t);
     return rc;
 }
@@ -130,7 +136,6 @@ int cmd_train(int argc, char **argv)
     }
     if (o.positional && o.resume)
         return clae_cli_error(&(clae_err){"give either CONFIG or --resume RUN (a run trains with its own config)"});
-    run_paths rp;
     char config_path[1100];
     if (o.resume) snprintf(config_path, sizeof config_path, "%s/config.ini", o.resume);
     else snprintf(config_path, sizeof config_path, "%s", o.positional);
@@ -140,11 +145,7 @@ int cmd_train(int argc, char **argv)
     int rc = -1;
     if (clae_ctx_create(&ctx, o.device, &err) == 0) {
         run_print_device(&ctx);
-        if (run_prepare(&rp, &cfg, o.resume ? o.resume : o.run_dir, o.resume != NULL, &err) == 0 &&
-            run_write_config(&rp, &cfg, &err) == 0) {
-            printf("run directory: %s\n", rp.dir);
-            rc = train_run(&ctx, &cfg, &rp, o.resume != NULL, &err);
-        }
+        rc = train_run(&ctx, &cfg, &o, &err);
         clae_ctx_release(&ctx);
     }
     clae_config_free(&cfg);

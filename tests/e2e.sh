@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# End-to-end: clae trained through its CLI on a Fashion-MNIST subset.
+#   loss falls; resume gives the same losses as an uninterrupted run; eval
+#   reproduces the summary; bad input gives one line and a non-zero exit.
+# Output is TAP (one "ok N - what" per check).
+# usage: e2e.sh PATH/TO/clae SOURCE_ROOT
+set -u
+CLAE=$1
+SRC=$2
+CFG=$SRC/configs/mlp_fmnist.ini
+T=$(mktemp -d /tmp/clae-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+check() { # check DESCRIPTION COMMAND...
+    local what=$1; shift
+    if "$@" >"$T/check.out" 2>&1; then ok "$what"; else not_ok "$what" "$(tail -5 "$T/check.out")"; fi
+}
+field() { # field FILE KEY: a number from summary.json / eval output
+    grep -o "\"$2\": [-0-9.e]*" "$1" | head -1 | awk '{print $2}'
+}
+SUBSET=(--set data.train_limit=6400 --set data.test_limit=1000)
+
+# 1. a few hundred steps: the loss must fall by a clear margin
+check "train 270 steps on a subset" "$CLAE" train "$CFG" --run "$T/a" "${SUBSET[@]}" --set train.epochs=3 \
+    --set train.log_every=10
+first=$(awk -F, 'NR==2{print $3}' "$T/a/steps.csv")
+last=$(awk -F, 'END{print $3}' "$T/a/steps.csv")
+if awk -v f="$first" -v l="$last" 'BEGIN{exit !(f > 0 && l < 0.8 * f)}'; then ok "loss fell from $first to $last"
+else not_ok "loss fell by 20%" "first $first last $last"; fi
+for f in config.ini metrics.csv steps.csv loss.svg recon.png checkpoint.bin best.bin summary.json; do
+    [ -s "$T/a/$f" ] || not_ok "run directory holds $f"
+done
+[ "$(wc -l < "$T/a/metrics.csv")" -eq 4 ] && ok "metrics.csv has a header and 3 epochs" || not_ok "metrics.csv rows" "$(cat "$T/a/metrics.csv")"
+grep -q "<polyline" "$T/a/loss.svg" && grep -q ">epoch<" "$T/a/loss.svg" && ok "loss.svg has curves and an epoch axis" \
+    || not_ok "loss.svg content"
+# recon.png: 8 columns of 28*3 px + 2 px gutters = 690 wide, 2 rows = 174 high
+if [ "$(od -An -tu1 -j16 -N8 "$T/a/recon.png" | tr -s ' ' | sed 's/^ //')" = "0 0 2 178 0 0 0 174" ]; then
+    ok "recon.png is 2 rows x 8 images"; else not_ok "recon.png size" "$(od -An -tu1 -j16 -N8 "$T/a/recon.png")"; fi
+mse=$(field "$T/a/summary.json" mse)
+# an untrained model sits near 0.2; 3 subset epochs reach about 0.058 on PoCL
+awk -v m="$mse" 'BEGIN{exit !(m > 0 && m < 0.08)}' && ok "test mse $mse < 0.08 after 3 subset epochs" || not_ok "test mse" "$mse"
+
+# 2. the resolved config trains again as it is
+check "resolved config is a valid config" "$CLAE" train "$T/a/config.ini" --run "$T/again" --set train.epochs=1 \
+    --set data.train_limit=640
+
+# 3. eval recomputes the summary's test metrics from the checkpoint
+check "eval RUN" "$CLAE" eval "$T/a"
+emse=$(field "$T/a/eval.json" mse)
+[ "$emse" = "$mse" ] && ok "eval mse $emse equals the summary's" || not_ok "eval mse equals summary" "$emse vs $mse"
+
+# 4. resume: 1 epoch + resume to 2 gives the same per-step losses as 2 epochs straight
+SMALL=(--set data.train_limit=1280 --set data.test_limit=200 --set train.log_every=1)
+check "uninterrupted 2 epochs" "$CLAE" train "$CFG" --run "$T/full" "${SMALL[@]}" --set train.epochs=2
+check "1 epoch" "$CLAE" train "$CFG" --run "$T/part" "${SMALL[@]}" --set train.epochs=1
+check "resume to 2 epochs" "$CLAE" train --resume "$T/part" --set train.epochs=2
+if [ -s "$T/full/steps.csv" ] && cmp -s "$T/full/steps.csv" "$T/part/steps.csv"; then
+    ok "resumed run has the same per-step losses as the uninterrupted one"
+else not_ok "resume reproduces losses" "$(diff "$T/full/steps.csv" "$T/part/steps.csv" | head -4)"; fi
+[ "$(sed -n 3p "$T/full/metrics.csv" | cut -d, -f1-6)" = "$(sed -n 3p "$T/part/metrics.csv" | cut -d, -f1-6)" ] \
+    && ok "epoch 2 metrics equal after resume" || not_ok "epoch 2 metrics" "$(tail -1 "$T/full/metrics.csv")" "$(tail -1 "$T/part/metrics.csv")"
+
+# 5. bad input: one line on stderr, non-zero exit, no partial run
+expect_error() { # expect_error DESCRIPTION FRAGMENT COMMAND...
+    local what=$1 frag=$2; shift 2
+    "$@" >"$T/out" 2>"$T/err"; local rc=$?
+    if [ $rc -ne 0 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -qF -- "$frag" "$T/err"; then ok "$what"
+    else not_ok "$what" "rc=$rc" "$(cat "$T/err")"; fi
+}
+printf '[train]\nlr = fast\n[encoder.a]\ntype = dense\nunits = 4\n' > "$T/bad.ini"
+expect_error "bad value names file:line and what is expected" "bad.ini:2: [train] lr = fast: expected a number" \
+    "$CLAE" train "$T/bad.ini"
+expect_error "unknown key via --set" "--set train.lrr=1: unknown key 'lrr' in [train]" \
+    "$CLAE" train "$CFG" --set train.lrr=1
+expect_error "decoder that does not return to the input size" \
+    "[decoder.out] outputs 100x1x1 (100 values) but the input is 1x28x28" \
+    "$CLAE" train "$CFG" --set decoder.out.units=100 --run "$T/shape"
+expect_error "resume past the last epoch is refused" "already has 2 of 2 epochs" "$CLAE" train --resume "$T/part"
+[ ! -e "$T/shape" ] && ok "a failed config leaves no run directory" || not_ok "no partial run directory"
+expect_error "unknown device" "--device=quantum matches no device" "$CLAE" devices --device quantum
+expect_error "missing data file" "/nonexistent/x.gz: cannot open" "$CLAE" train "$CFG" --set data.train_images=/nonexistent/x.gz
+head -c 1000 "$T/a/checkpoint.bin" > "$T/a/cut.bin" && mv "$T/a/cut.bin" "$T/a/checkpoint.bin"
+expect_error "truncated checkpoint" "truncated checkpoint" "$CLAE" eval "$T/a"
+mkdir -p "$T/empty-vendors"
+OCL_ICD_VENDORS="$T/empty-vendors" expect_error "no OpenCL platform names the package" "apt-get install pocl-opencl-icd" \
+    "$CLAE" devices
+
+echo "1..$n"
+exit $((failed > 0))
