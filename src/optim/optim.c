@@ -14,7 +14,7 @@ int clae_optim_create(clae_optim *o, clae_ctx *ctx, const clae_optim_cfg *cfg, s
     o->cfg = *cfg;
     o->n = n_params;
     o->n_state = cfg->kind == CLAE_OPT_SGD ? (cfg->momentum != 0.0 ? 1 : 0) : 2;
-    clae_arena_init(&o->state, "optimizer state");
+    clae_arena_init(&o->state, "optimizer moments");
     clae_tensor all = clae_arena_reserve(&o->state, (clae_shape){o->n_state ? o->n_state : 1, 1, (int)n_params, 1});
     if (clae_arena_alloc(ctx, &o->state)) return -1;
     return clae_op_fill(ctx, &all, (size_t)(o->n_state ? o->n_state : 1) * n_params, 0.0f);

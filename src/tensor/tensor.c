@@ -25,7 +25,7 @@ int clae_arena_alloc(clae_ctx *ctx, clae_arena *a)
     size_t bytes = (a->capacity ? a->capacity : 1) * sizeof(float);
     if (bytes > ctx->dev.max_alloc || bytes > ctx->dev.global_mem)
         return clae_fail(&ctx->err,
-                         "%s need %.1f MiB in one buffer but %s allows %.1f MiB per allocation "
+                         "the %s take %.1f MiB in one buffer but %s allows %.1f MiB per allocation "
                          "(%.1f MiB in all): lower train.batch_size or the layer sizes",
                          a->what, bytes / 1048576.0, ctx->dev.name, ctx->dev.max_alloc / 1048576.0,
                          ctx->dev.global_mem / 1048576.0);

@@ -77,6 +77,23 @@ static int load_data(clae_trainer *t, clae_err *err)
     return 0;
 }
 
+/* An allocation failure often surfaces only at the first kernel that touches
+ * the buffer, so the whole budget is checked up front, with what to lower. */
+static int check_device_memory(const clae_trainer *t, clae_err *err)
+{
+    const clae_model *m = &t->model;
+    size_t sample = clae_shape_sample(m->input);
+    double state = t->cfg->train.optimizer == CLAE_OPT_SGD ? 1 : 2;
+    double bytes = 4.0 * ((double)m->params.capacity * (2 + state) + (double)m->acts.capacity) +
+                   (double)(t->train.set.count + t->test.set.count) * (double)sample;
+    double have = (double)t->ctx->dev.global_mem;
+    if (bytes > 0.9 * have)
+        return clae_fail(err, "training needs about %.0f MiB of device memory but %s has %.0f MiB: lower "
+                              "train.batch_size, the layer sizes, or data.train_limit",
+                         bytes / 1048576.0, t->ctx->dev.name, have / 1048576.0);
+    return 0;
+}
+
 int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -85,7 +102,9 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
     t->best_val = INFINITY;
     if (load_data(t, err)) goto fail;
     int bs = cfg->train.batch_size;
-    if (clae_model_build(&t->model, ctx, t->train.set.sample, cfg->layers, cfg->n_layers, bs, err)) goto fail;
+    if (clae_model_build(&t->model, ctx, t->train.set.sample, cfg->layers, cfg->n_layers, bs, err) ||
+        check_device_memory(t, err))
+        goto fail;
     clae_optim_cfg oc = clae_config_optim(cfg);
     t->row_a = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
     t->row_b = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
