@@ -13,7 +13,11 @@ static const char *GOOD = "[model]\nname = tiny\n\n[train]\nepochs = 2\nlr = 0.0
                           "[encoder.fc1]\ntype = dense\nunits = 7\nactivation = leaky_relu\nslope = 0.2\n\n"
                           "[encoder.act]\ntype = tanh\n\n"
                           "[latent.code]\ntype = dense\nunits = 3\nbias = false\n\n"
-                          "[decoder.out]\ntype = dense\nunits = 784\nactivation = sigmoid\n";
+                          "[decoder.out]\ntype = dense\nunits = 784\nactivation = sigmoid\n\n"
+                          "[decoder.shape]\ntype = reshape\nshape = 4x14x14\n\n"
+                          "[decoder.up]\ntype = upsample\nscale = 2\nmode = bilinear\n\n"
+                          "[decoder.conv]\ntype = conv_transpose\nchannels = 1\nkernel = 3\nstride = 1\npadding = 1\n\n"
+                          "[decoder.pool]\ntype = max_pool\nkernel = 3\n";
 
 static void write_file(const char *name, const char *text, char *path, size_t n)
 {
@@ -39,7 +43,14 @@ static void test_good(void **state)
     assert_true(c.train.nesterov);
     assert_int_equal(c.train.batch_size, 64); /* default */
     assert_float_equal(c.data.val_fraction, 0.1, 1e-12);
-    assert_int_equal(c.n_layers, 4);
+    assert_int_equal(c.n_layers, 8);
+    assert_int_equal(c.layers[4].type, CLAE_LAYER_RESHAPE);
+    assert_int_equal(c.layers[4].shape.c, 4);
+    assert_int_equal(c.layers[4].shape.w, 14);
+    assert_int_equal(c.layers[5].mode, 1);
+    assert_int_equal(c.layers[6].type, CLAE_LAYER_CONV_T);
+    assert_int_equal(c.layers[6].dilation, 1); /* default */
+    assert_int_equal(c.layers[7].stride, 3);   /* pools: stride defaults to the kernel, as PyTorch */
     assert_string_equal(c.layers[0].section, "encoder.fc1");
     assert_int_equal(c.layers[0].act, CLAE_ACT_LEAKY_RELU);
     assert_float_equal(c.layers[0].slope, 0.2, 1e-6);
@@ -126,7 +137,7 @@ static void test_errors(void **state)
     expect("[train]\nlr = 1\nlr = 2\n" LAYERS, NULL, "bad.ini:3: [train] lr is set twice (first at line 2)", NULL);
     expect("[encoder.a]\ntype = dense\n", NULL, "bad.ini:1: [encoder.a] a dense layer needs 'units'", NULL);
     expect("[encoder.a]\ntype = conv9\n", NULL, "bad.ini:2: [encoder.a] type = conv9: unknown layer type",
-           "dense|relu");
+           "dense|conv|conv_transpose|max_pool");
     expect("[encoder.a]\ntype = sigmoid\nslope = 0.1\n", NULL, "unknown key 'slope' for a sigmoid layer", NULL);
     expect("[encoder.a]\nunits = 3\n", NULL, "bad.ini:1: [encoder.a] has no 'type'", NULL);
     expect("[model]\nname = x\n", NULL, "no layer sections", NULL);
@@ -137,7 +148,14 @@ static void test_errors(void **state)
     expect(LAYERS, "nope.x=1", "--set nope.x=1", "has no section [nope]");
     expect(LAYERS, "train.lr", "--set train.lr: expected section.key=value", NULL);
     expect(LAYERS, "train.lr=fast", "--set train.lr=fast: expected a number", NULL);
-    expect(LAYERS, "encoder.a.units=-3", "--set encoder.a.units=-3: expected a positive integer", NULL);
+    expect(LAYERS, "encoder.a.units=-3", "--set encoder.a.units=-3: out of range: expected an integer in [1, 10000000]",
+           NULL);
+    expect("[encoder.c]\ntype = conv\nkernel = 3\n", NULL, "bad.ini:1: [encoder.c] a conv layer needs 'channels'", NULL);
+    expect("[encoder.c]\ntype = conv\nchannels = 4\nkernel = 3\nscale = 2\n", NULL,
+           "bad.ini:5: [encoder.c] scale = 2: unknown key 'scale' for a conv layer", "channels, kernel, stride");
+    expect("[decoder.r]\ntype = reshape\nshape = 3x4\n", NULL, "shape = 3x4: expected a shape CxHxW", NULL);
+    expect("[decoder.u]\ntype = upsample\nscale = 2\nmode = cubic\n", NULL, "mode = cubic: expected one of nearest|bilinear",
+           NULL);
 }
 
 static void test_missing_file(void **state)

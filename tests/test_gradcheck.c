@@ -93,6 +93,29 @@ static clae_layer_spec activation(clae_act act)
     return s;
 }
 
+static clae_layer_spec conv(clae_layer_type type, int channels, int k, int stride, int pad, int dil, int out_pad,
+                            clae_act act, bool bias)
+{
+    clae_layer_spec s = {.type = type, .channels = channels, .kernel = k, .stride = stride, .padding = pad,
+                         .dilation = dil, .output_padding = out_pad, .act = act, .bias = bias, .slope = 0.1f};
+    snprintf(s.section, sizeof s.section, "encoder.conv");
+    return s;
+}
+
+static clae_layer_spec pool(clae_layer_type type, int k, int stride, int pad)
+{
+    clae_layer_spec s = {.type = type, .kernel = k, .stride = stride, .padding = pad};
+    snprintf(s.section, sizeof s.section, "encoder.pool");
+    return s;
+}
+
+static clae_layer_spec upsample(int f, bool bilinear)
+{
+    clae_layer_spec s = {.type = CLAE_LAYER_UPSAMPLE, .scale = f, .mode = bilinear};
+    snprintf(s.section, sizeof s.section, "decoder.up");
+    return s;
+}
+
 /* Checks parameter gradients and the input gradient of `layer`. An identity
  * layer in front makes the layer's dx land in dy[0], where it can be compared
  * with perturbations of the input. */
@@ -116,7 +139,7 @@ static void check_layer(clae_ctx *ctx, clae_shape in, clae_layer_spec layer, int
         clae_tensor gall = {&f.m.grads, 0, {1, 1, 1, 1}};
         CHECK_OK(ctx, clae_tensor_read(ctx, &gall, g, np));
     }
-    bool pwl = layer.act == CLAE_ACT_NONE || layer.act == CLAE_ACT_RELU || layer.act == CLAE_ACT_LEAKY_RELU;
+    bool pwl = layer.type == CLAE_LAYER_MAX_POOL || layer.act == CLAE_ACT_NONE || layer.act == CLAE_ACT_RELU || layer.act == CLAE_ACT_LEAKY_RELU;
     compare(ctx, &f, &f.m.x, f.in_n, dx, "input", pwl);
     if (f.m.n_params) {
         clae_tensor all = {&f.m.params, 0, {1, 1, 1, 1}};
@@ -156,6 +179,55 @@ static void test_activation_layers(void **state)
     }
 }
 
+static void test_conv(void **state)
+{
+    clae_ctx *ctx = *state;
+    /* 7x5 input, 3 channels; batch 1 and 3; stride 2 with padding 1; dilation; no bias; activations */
+    check_layer(ctx, (clae_shape){1, 3, 7, 5}, conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
+    check_layer(ctx, (clae_shape){1, 3, 7, 5}, conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 3);
+    check_layer(ctx, (clae_shape){1, 2, 7, 5}, conv(CLAE_LAYER_CONV, 3, 3, 1, 1, 1, 0, CLAE_ACT_TANH, false), 2);
+    check_layer(ctx, (clae_shape){1, 2, 7, 6}, conv(CLAE_LAYER_CONV, 3, 2, 1, 0, 2, 0, CLAE_ACT_SIGMOID, true), 1);
+    check_layer(ctx, (clae_shape){1, 1, 6, 5}, conv(CLAE_LAYER_CONV, 6, 5, 3, 2, 1, 0, CLAE_ACT_RELU, true), 3);
+}
+
+static void test_conv_transpose(void **state)
+{
+    clae_ctx *ctx = *state;
+    /* output_padding 0 and 1; stride 2 padding 1; batch 1 and 3; dilation */
+    check_layer(ctx, (clae_shape){1, 3, 4, 3}, conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
+    check_layer(ctx, (clae_shape){1, 3, 4, 3}, conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 1, CLAE_ACT_NONE, true), 3);
+    check_layer(ctx, (clae_shape){1, 2, 3, 5}, conv(CLAE_LAYER_CONV_T, 3, 2, 1, 0, 2, 0, CLAE_ACT_TANH, false), 2);
+    check_layer(ctx, (clae_shape){1, 5, 3, 3}, conv(CLAE_LAYER_CONV_T, 1, 3, 3, 0, 1, 2, CLAE_ACT_SIGMOID, true), 1);
+}
+
+static void test_pooling(void **state)
+{
+    clae_ctx *ctx = *state;
+    check_layer(ctx, (clae_shape){1, 3, 7, 5}, pool(CLAE_LAYER_MAX_POOL, 2, 2, 0), 1);
+    check_layer(ctx, (clae_shape){1, 3, 7, 5}, pool(CLAE_LAYER_MAX_POOL, 3, 2, 1), 3);
+    check_layer(ctx, (clae_shape){1, 2, 6, 7}, pool(CLAE_LAYER_MAX_POOL, 3, 1, 1), 1);
+    check_layer(ctx, (clae_shape){1, 3, 7, 5}, pool(CLAE_LAYER_AVG_POOL, 2, 2, 0), 3);
+    check_layer(ctx, (clae_shape){1, 2, 7, 5}, pool(CLAE_LAYER_AVG_POOL, 3, 2, 1), 1);
+}
+
+static void test_upsample(void **state)
+{
+    clae_ctx *ctx = *state;
+    for (int bilinear = 0; bilinear < 2; bilinear++) {
+        check_layer(ctx, (clae_shape){1, 3, 4, 3}, upsample(2, bilinear), 1);
+        check_layer(ctx, (clae_shape){1, 2, 3, 5}, upsample(3, bilinear), 3);
+    }
+}
+
+static void test_reshape(void **state)
+{
+    clae_layer_spec s = {.type = CLAE_LAYER_RESHAPE, .shape = {1, 2, 3, 5}};
+    snprintf(s.section, sizeof s.section, "decoder.reshape");
+    check_layer(*state, (clae_shape){1, 30, 1, 1}, s, 3);
+    s.shape.c = 0; /* flatten */
+    check_layer(*state, (clae_shape){1, 2, 3, 5}, s, 1);
+}
+
 /* Dense forward against a double-precision CPU reference. */
 static void test_dense_forward_reference(void **state)
 {
@@ -192,6 +264,11 @@ int main(void)
         cmocka_unit_test(test_dense_shapes),
         cmocka_unit_test(test_dense_no_bias_image_input),
         cmocka_unit_test(test_activation_layers),
+        cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_conv_transpose),
+        cmocka_unit_test(test_pooling),
+        cmocka_unit_test(test_upsample),
+        cmocka_unit_test(test_reshape),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_ctx_setup, test_ctx_teardown);
 }

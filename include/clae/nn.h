@@ -13,7 +13,16 @@
 #include "clae/tensor.h"
 
 typedef enum { CLAE_ROLE_ENCODER, CLAE_ROLE_LATENT, CLAE_ROLE_DECODER } clae_role;
-typedef enum { CLAE_LAYER_DENSE, CLAE_LAYER_ACT } clae_layer_type;
+typedef enum {
+    CLAE_LAYER_DENSE,
+    CLAE_LAYER_ACT,
+    CLAE_LAYER_CONV,
+    CLAE_LAYER_CONV_T,
+    CLAE_LAYER_MAX_POOL,
+    CLAE_LAYER_AVG_POOL,
+    CLAE_LAYER_UPSAMPLE,
+    CLAE_LAYER_RESHAPE,
+} clae_layer_type;
 
 /* What a config section says about one layer, before shapes are known. */
 typedef struct {
@@ -23,9 +32,14 @@ typedef struct {
     clae_role role;
     clae_layer_type type;
     clae_act act; /* dense: activation after the affine map; act layer: the function */
-    float slope;  /* leaky_relu negative slope (>= 0) */
+    double slope; /* leaky_relu negative slope (>= 0) */
     int units;    /* dense: output features */
-    bool bias;    /* dense: learn a bias */
+    bool bias;    /* dense, conv, conv_transpose: learn a bias */
+    int channels; /* conv, conv_transpose: output channels */
+    int kernel, stride, padding, dilation, output_padding; /* conv family and pools */
+    int scale;    /* upsample factor */
+    int mode;     /* upsample: 0 nearest, 1 bilinear (align_corners=False) */
+    clae_shape shape; /* reshape target (c x h x w); c = 0 flattens */
 } clae_layer_spec;
 
 typedef struct clae_layer clae_layer;
@@ -44,10 +58,15 @@ struct clae_layer {
     const clae_layer_ops *ops;
     clae_layer_spec spec;
     clae_shape in, out;       /* per sample: n = 1 */
-    size_t param_off, n_params;
-    clae_tensor w, b;         /* parameters: dense w (out, in), b (out) */
+    /* what setup asks the model for (floats): */
+    size_t n_w, n_b;          /* parameters: weight, bias */
+    size_t scratch_per, aux_per, col_per, tmp_per; /* per sample: own scratch and aux, shared workspaces */
+    size_t n_params;          /* n_w + n_b */
+    clae_tensor w, b;         /* parameters: dense w (out, in); conv w (Cout, Cin, K, K); conv_t w (Cin, Cout, K, K) */
     clae_tensor dw, db;       /* their gradients, same offsets in the gradient buffer */
-    clae_tensor scratch;      /* (max_batch, out): pre-activation gradient */
+    clae_tensor scratch;      /* (max_batch, scratch_per): e.g. pre-activation gradient */
+    clae_tensor aux;          /* (max_batch, aux_per): e.g. max pool argmax */
+    clae_tensor col, tmp;     /* model-wide workspaces shared by all layers (im2col columns, GEMM output) */
 };
 
 typedef struct {
@@ -60,6 +79,7 @@ typedef struct {
     clae_arena params, grads; /* same layout: a parameter and its gradient share offsets */
     clae_arena acts;
     clae_tensor x;            /* (max_batch, input): the batch fed to layer 0 */
+    clae_tensor ws_col, ws_tmp; /* shared workspaces, sized for the largest layer */
     clae_tensor *y, *dy;      /* per layer: output and loss gradient w.r.t. it */
 } clae_model;
 
@@ -95,5 +115,20 @@ static inline clae_tensor clae_rows(const clae_tensor *t, int rows)
  * how many parameters they need; the model places them. */
 int clae_dense_setup(clae_layer *l, clae_err *err);
 int clae_act_setup(clae_layer *l, clae_err *err);
+int clae_conv_setup(clae_layer *l, clae_err *err);
+int clae_conv_t_setup(clae_layer *l, clae_err *err);
+int clae_pool_setup(clae_layer *l, clae_err *err);
+int clae_upsample_setup(clae_layer *l, clae_err *err);
+int clae_reshape_setup(clae_layer *l, clae_err *err);
+
+/* host[0..n) ~ U(-bound, bound): PyTorch's kaiming_uniform(a=sqrt(5)) for weights
+ * and its bias init both reduce to bound = 1/sqrt(fan_in). */
+static inline void clae_init_uniform(float *host, size_t n, double bound, clae_rng *rng)
+{
+    for (size_t i = 0; i < n; i++) host[i] = (float)((2.0 * clae_rng_uniform(rng) - 1.0) * bound);
+}
+
+/* "file:line: [section]" of a layer, for error messages. */
+#define CLAE_LAYER_WHERE(l) (l)->spec.file, (l)->spec.line, (l)->spec.section
 
 #endif

@@ -53,6 +53,39 @@ int clae_op_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, size_t
                      float slope);
 int clae_op_bias_backward(clae_ctx *ctx, clae_tensor *db, const clae_tensor *dy, size_t rows, size_t cols);
 
+/* --- convolution (conv.cl) ---------------------------------------------- */
+/* Geometry of one convolution: image C x H x W, kernel KH x KW, stride, padding,
+ * dilation, and the grid of kernel positions HO x WO it produces. */
+typedef struct {
+    int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo;
+} clae_conv_geom;
+/* col[C*KH*KW, n*HO*WO] from x (n images) */
+int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n, const clae_conv_geom *g);
+/* x (n images) = the sum of col entries read from each position (overwrites x) */
+int clae_op_col2im(clae_ctx *ctx, clae_tensor *x, const clae_tensor *col, int n, const clae_conv_geom *g);
+/* [C, N, P] -> [N, C, P] (to_ncp) or back */
+int clae_op_permute_cn(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, int n, int c, int p, bool to_ncp);
+/* y[n, c, p] = act(y + b[c]) in place; b may be NULL */
+int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, int n, int c, int p, clae_act kind,
+                             float slope);
+/* db[c] += sum over n, p of g[n, c, p] */
+int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, int n, int c, int p);
+
+/* --- pooling and upsampling (pool.cl, upsample.cl) ------------------------ */
+typedef struct {
+    int planes, h, w, k, s, pad, ho, wo; /* planes = N * C */
+} clae_pool_geom;
+int clae_op_max_pool(clae_ctx *ctx, clae_tensor *y, clae_tensor *arg, const clae_tensor *x, const clae_pool_geom *g);
+int clae_op_max_pool_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy, const clae_tensor *arg,
+                              const clae_pool_geom *g);
+int clae_op_avg_pool(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, const clae_pool_geom *g);
+int clae_op_avg_pool_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy, const clae_pool_geom *g);
+/* factor f in both directions; planes x h x w in, planes x hf x wf out */
+int clae_op_upsample(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, int planes, int h, int w, int f,
+                     bool bilinear);
+int clae_op_upsample_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy, int planes, int h, int w, int f,
+                              bool bilinear);
+
 /* --- losses and metrics -------------------------------------------------- */
 /* row_loss[r] = sum over the row; dy (may be NULL) = grad_scale * dloss/dy. */
 int clae_op_loss(clae_ctx *ctx, clae_loss_kind kind, const clae_tensor *y, const clae_tensor *t, size_t rows,

@@ -10,7 +10,7 @@
 
 #include "clae/config.h"
 
-typedef enum { KT_INT, KT_FLOAT, KT_BOOL, KT_STR, KT_CHOICE } key_type;
+typedef enum { KT_INT, KT_FLOAT, KT_BOOL, KT_STR, KT_CHOICE, KT_SHAPE } key_type;
 
 typedef struct {
     const char *key;
@@ -21,6 +21,7 @@ typedef struct {
     double min, max;     /* KT_INT, KT_FLOAT */
     const char *choices; /* KT_CHOICE: "a|b|c", stored as the index */
     const char *doc;
+    unsigned applies;    /* layer keys: the layer types (bits of layer_types[]) that take it */
 } key_def;
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
@@ -28,70 +29,97 @@ typedef struct {
 #define NUM(t, s, f) t, offsetof(s, f), 0
 
 static const key_def model_keys[] = {
-    {"name", STR(clae_model_cfg, name), "model", 0, 0, NULL, "run name; the run directory is out_dir/name"},
+    {"name", STR(clae_model_cfg, name), "model", 0, 0, NULL, "run name; the run directory is out_dir/name", 0},
     {0},
 };
 
 static const key_def data_keys[] = {
     {"train_images", STR(clae_data_cfg, train_images), FMNIST "train-images-idx3-ubyte.gz", 0, 0, NULL,
-     "IDX (or .idx.gz) training images, u8, (N,H,W) or (N,C,H,W)"},
+     "IDX (or .idx.gz) training images, u8, (N,H,W) or (N,C,H,W)", 0},
     {"train_labels", STR(clae_data_cfg, train_labels), FMNIST "train-labels-idx1-ubyte.gz", 0, 0, NULL,
-     "IDX training labels (optional: empty for none)"},
+     "IDX training labels (optional: empty for none)", 0},
     {"test_images", STR(clae_data_cfg, test_images), FMNIST "t10k-images-idx3-ubyte.gz", 0, 0, NULL,
-     "IDX test images"},
+     "IDX test images", 0},
     {"test_labels", STR(clae_data_cfg, test_labels), FMNIST "t10k-labels-idx1-ubyte.gz", 0, 0, NULL,
-     "IDX test labels (optional)"},
+     "IDX test labels (optional)", 0},
     {"val_fraction", NUM(KT_FLOAT, clae_data_cfg, val_fraction), "0.1", 0, 0.9, NULL,
-     "fraction of the training file held out for validation (seeded shuffle)"},
+     "fraction of the training file held out for validation (seeded shuffle)", 0},
     {"train_limit", NUM(KT_INT, clae_data_cfg, train_limit), "0", 0, 1e9, NULL,
-     "use only the first N training images (0 = all)"},
+     "use only the first N training images (0 = all)", 0},
     {"test_limit", NUM(KT_INT, clae_data_cfg, test_limit), "0", 0, 1e9, NULL,
-     "use only the first N test images (0 = all)"},
+     "use only the first N test images (0 = all)", 0},
     {0},
 };
 
 static const key_def train_keys[] = {
-    {"epochs", NUM(KT_INT, clae_train_cfg, epochs), "5", 1, 1e6, NULL, "passes over the training split"},
-    {"batch_size", NUM(KT_INT, clae_train_cfg, batch_size), "64", 1, 65536, NULL, "samples per step"},
+    {"epochs", NUM(KT_INT, clae_train_cfg, epochs), "5", 1, 1e6, NULL, "passes over the training split", 0},
+    {"batch_size", NUM(KT_INT, clae_train_cfg, batch_size), "64", 1, 65536, NULL, "samples per step", 0},
     {"optimizer", NUM(KT_CHOICE, clae_train_cfg, optimizer), "adamw", 0, 0, "sgd|adam|adamw",
-     "sgd (momentum), adam (L2 decay) or adamw (decoupled decay), as torch.optim"},
-    {"lr", NUM(KT_FLOAT, clae_train_cfg, lr), "1e-3", 0, 10, NULL, "learning rate"},
+     "sgd (momentum), adam (L2 decay) or adamw (decoupled decay), as torch.optim", 0},
+    {"lr", NUM(KT_FLOAT, clae_train_cfg, lr), "1e-3", 0, 10, NULL, "learning rate", 0},
     {"weight_decay", NUM(KT_FLOAT, clae_train_cfg, weight_decay), "0.01", 0, 1, NULL,
-     "L2 (sgd, adam) or decoupled (adamw) weight decay"},
-    {"momentum", NUM(KT_FLOAT, clae_train_cfg, momentum), "0.9", 0, 0.999999, NULL, "sgd momentum"},
-    {"dampening", NUM(KT_FLOAT, clae_train_cfg, dampening), "0", 0, 1, NULL, "sgd dampening"},
-    {"nesterov", NUM(KT_BOOL, clae_train_cfg, nesterov), "false", 0, 0, NULL, "sgd Nesterov momentum"},
-    {"beta1", NUM(KT_FLOAT, clae_train_cfg, beta1), "0.9", 0, 0.999999, NULL, "adam/adamw first-moment decay"},
+     "L2 (sgd, adam) or decoupled (adamw) weight decay", 0},
+    {"momentum", NUM(KT_FLOAT, clae_train_cfg, momentum), "0.9", 0, 0.999999, NULL, "sgd momentum", 0},
+    {"dampening", NUM(KT_FLOAT, clae_train_cfg, dampening), "0", 0, 1, NULL, "sgd dampening", 0},
+    {"nesterov", NUM(KT_BOOL, clae_train_cfg, nesterov), "false", 0, 0, NULL, "sgd Nesterov momentum", 0},
+    {"beta1", NUM(KT_FLOAT, clae_train_cfg, beta1), "0.9", 0, 0.999999, NULL, "adam/adamw first-moment decay", 0},
     {"beta2", NUM(KT_FLOAT, clae_train_cfg, beta2), "0.999", 0, 0.999999999, NULL,
-     "adam/adamw second-moment decay"},
-    {"eps", NUM(KT_FLOAT, clae_train_cfg, eps), "1e-8", 1e-30, 1, NULL, "adam/adamw denominator epsilon"},
+     "adam/adamw second-moment decay", 0},
+    {"eps", NUM(KT_FLOAT, clae_train_cfg, eps), "1e-8", 1e-30, 1, NULL, "adam/adamw denominator epsilon", 0},
     {"loss", NUM(KT_CHOICE, clae_train_cfg, loss), "mse", 0, 0, "mse|bce",
-     "reconstruction loss, mean over all values (bce clamps log at -100 as PyTorch)"},
+     "reconstruction loss, mean over all values (bce clamps log at -100 as PyTorch)", 0},
     {"seed", NUM(KT_INT, clae_train_cfg, seed), "1", 0, 2147483647, NULL,
-     "fixes init, split and shuffling: same config + device = same numbers"},
+     "fixes init, split and shuffling: same config + device = same numbers", 0},
     {"log_every", NUM(KT_INT, clae_train_cfg, log_every), "100", 1, 1e9, NULL,
-     "steps between loss reads (the only device->host sync in training)"},
-    {"grid", NUM(KT_INT, clae_train_cfg, grid), "8", 1, 64, NULL, "test images in the reconstruction grid"},
-    {"out_dir", STR(clae_train_cfg, out_dir), "runs", 0, 0, NULL, "parent folder of run directories"},
+     "steps between loss reads (the only device->host sync in training)", 0},
+    {"grid", NUM(KT_INT, clae_train_cfg, grid), "8", 1, 64, NULL, "test images in the reconstruction grid", 0},
+    {"out_dir", STR(clae_train_cfg, out_dir), "runs", 0, 0, NULL, "parent folder of run directories", 0},
     {0},
 };
 
-/* Layer sections: keys and the layer types they apply to. */
-enum { T_DENSE = 1, T_RELU = 2, T_LEAKY = 4, T_SIGMOID = 8, T_TANH = 16 };
-static const char *const layer_types = "dense|relu|leaky_relu|sigmoid|tanh";
-static const char *const act_choices = "none|relu|leaky_relu|sigmoid|tanh";
+/* Layer sections: the type names, and each key with the types that take it. */
 static const struct {
-    const char *key;
-    int applies;
-    const char *doc;
-} layer_keys[] = {
-    {"type", 31, "dense | relu | leaky_relu | sigmoid | tanh (required)"},
-    {"units", T_DENSE, "output features of a dense layer (required)"},
-    {"activation", T_DENSE, "none | relu | leaky_relu | sigmoid | tanh applied after a dense layer (default none)"},
-    {"bias", T_DENSE, "learn a bias (default true)"},
-    {"slope", T_DENSE | T_LEAKY, "leaky_relu negative slope >= 0 (default 0.01)"},
+    const char *name;
+    clae_layer_type type;
+    clae_act act;
+} layer_types[] = {
+    {"dense", CLAE_LAYER_DENSE, CLAE_ACT_NONE},       {"conv", CLAE_LAYER_CONV, CLAE_ACT_NONE},
+    {"conv_transpose", CLAE_LAYER_CONV_T, CLAE_ACT_NONE}, {"max_pool", CLAE_LAYER_MAX_POOL, CLAE_ACT_NONE},
+    {"avg_pool", CLAE_LAYER_AVG_POOL, CLAE_ACT_NONE},  {"upsample", CLAE_LAYER_UPSAMPLE, CLAE_ACT_NONE},
+    {"reshape", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},    {"flatten", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},
+    {"relu", CLAE_LAYER_ACT, CLAE_ACT_RELU},           {"leaky_relu", CLAE_LAYER_ACT, CLAE_ACT_LEAKY_RELU},
+    {"sigmoid", CLAE_LAYER_ACT, CLAE_ACT_SIGMOID},     {"tanh", CLAE_LAYER_ACT, CLAE_ACT_TANH},
 };
-#define N_LAYER_KEYS (sizeof layer_keys / sizeof layer_keys[0])
+#define N_LAYER_TYPES (sizeof layer_types / sizeof layer_types[0])
+enum {
+    T_DENSE = 1 << 0, T_CONV = 1 << 1, T_CONV_T = 1 << 2, T_MAX_POOL = 1 << 3, T_AVG_POOL = 1 << 4,
+    T_UPSAMPLE = 1 << 5, T_RESHAPE = 1 << 6, T_FLATTEN = 1 << 7, T_LEAKY = 1 << 9,
+    T_CONVS = T_CONV | T_CONV_T, T_POOLS = T_MAX_POOL | T_AVG_POOL, T_AFFINE = T_DENSE | T_CONVS,
+};
+
+#define L(f, t) t, offsetof(clae_layer_spec, f), 0
+/* def NULL: required. stride 0 means "the default": 1 for convolutions, the kernel for pools. */
+static const key_def layer_keys[] = {
+    {"units", L(units, KT_INT), NULL, 1, 1e7, NULL, "output features (required)", T_DENSE},
+    {"channels", L(channels, KT_INT), NULL, 1, 65536, NULL, "output channels (required)", T_CONVS},
+    {"kernel", L(kernel, KT_INT), NULL, 1, 64, NULL, "kernel size K (K x K, required)", T_CONVS | T_POOLS},
+    {"stride", L(stride, KT_INT), "0", 0, 64, NULL, "stride (default 1 for conv, the kernel for pools)",
+     T_CONVS | T_POOLS},
+    {"padding", L(padding, KT_INT), "0", 0, 64, NULL, "zero padding (pools: -inf for max)", T_CONVS | T_POOLS},
+    {"dilation", L(dilation, KT_INT), "1", 1, 64, NULL, "kernel dilation", T_CONVS},
+    {"output_padding", L(output_padding, KT_INT), "0", 0, 63, NULL,
+     "extra rows/columns on one side of the output, as PyTorch", T_CONV_T},
+    {"activation", L(act, KT_CHOICE), "none", 0, 0, "none|relu|leaky_relu|sigmoid|tanh", "applied after the layer",
+     T_AFFINE},
+    {"bias", L(bias, KT_BOOL), "true", 0, 0, NULL, "learn a bias", T_AFFINE},
+    {"slope", L(slope, KT_FLOAT), "0.01", 0, 1, NULL, "leaky_relu negative slope", T_AFFINE | T_LEAKY},
+    {"scale", L(scale, KT_INT), NULL, 1, 16, NULL, "integer upsampling factor (required)", T_UPSAMPLE},
+    {"mode", L(mode, KT_CHOICE), "nearest", 0, 0, "nearest|bilinear", "bilinear uses align_corners=False",
+     T_UPSAMPLE},
+    {"shape", L(shape, KT_SHAPE), NULL, 0, 0, NULL, "target CxHxW, e.g. 32x7x7 (required)", T_RESHAPE},
+    {0},
+};
+#undef L
 
 static const char *const fixed_sections[] = {"model", "data", "train", NULL};
 
@@ -177,6 +205,14 @@ static int set_value(const key_def *def, void *base, const char *value, const ch
             return clae_fail(err, "%s: out of range: expected an integer in [%.0f, %.0f]", loc, def->min, def->max);
         *(int *)field = (int)x;
         return 0;
+    case KT_SHAPE: {
+        int c, h, w;
+        char tail;
+        if (sscanf(value, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || h < 1 || w < 1)
+            return clae_fail(err, "%s: expected a shape CxHxW of positive integers, e.g. 32x7x7", loc);
+        *(clae_shape *)field = (clae_shape){1, c, h, w};
+        return 0;
+    }
     case KT_FLOAT:
         if (parse_number(value, &x)) return clae_fail(err, "%s: expected a number in [%g, %g]", loc, def->min, def->max);
         if (x < def->min || x > def->max)
@@ -243,41 +279,48 @@ static const clae_ini_entry *section_value(clae_ini_doc *doc, const char *sectio
     return NULL;
 }
 
-static int layer_value(clae_ini_doc *doc, clae_layer_spec *s, int type_bit, clae_ini_entry *e, clae_err *err)
+static void layer_key_list(unsigned bit, char *keys, size_t n)
 {
-    char loc[700], name[32];
-    where(doc, e, loc, sizeof loc);
-    size_t k = 0;
-    while (k < N_LAYER_KEYS && strcmp(layer_keys[k].key, e->key) != 0) k++;
-    if (k == N_LAYER_KEYS || !(layer_keys[k].applies & type_bit)) {
-        char keys[300] = "";
-        for (size_t j = 0; j < N_LAYER_KEYS; j++)
-            if (layer_keys[j].applies & type_bit) {
-                size_t len = strlen(keys);
-                snprintf(keys + len, sizeof keys - len, "%s%s", len ? ", " : "", layer_keys[j].key);
-            }
-        return clae_fail(err, "%s: unknown key '%s' for a %s layer; expected one of: %s", loc, e->key,
-                         choice_name(layer_types, __builtin_ctz((unsigned)type_bit), name, sizeof name), keys);
+    keys[0] = 0;
+    for (const key_def *d = layer_keys; d->key; d++)
+        if (d->applies & bit) {
+            size_t len = strlen(keys);
+            snprintf(keys + len, n - len, "%s%s", len ? ", " : "", d->key);
+        }
+}
+
+static int type_index(const char *name)
+{
+    for (size_t i = 0; i < N_LAYER_TYPES; i++)
+        if (strcasecmp(layer_types[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+/* Defaults of the keys that apply; every key the section sets, checked to apply. */
+static int layer_values(clae_ini_doc *doc, const clae_ini_section *sec, int t, clae_layer_spec *s, clae_err *err)
+{
+    unsigned bit = 1u << t;
+    for (const key_def *d = layer_keys; d->key; d++)
+        if ((d->applies & bit) && d->def && set_value(d, s, d->def, "built-in default", err)) return -1;
+    for (int i = 0; i < doc->n_entries; i++) {
+        clae_ini_entry *e = &doc->entries[i];
+        if (strcmp(e->section, sec->name) != 0 || strcmp(e->key, "type") == 0) continue;
+        e->used = true;
+        char loc[700], keys[300];
+        where(doc, e, loc, sizeof loc);
+        const key_def *d = layer_keys;
+        while (d->key && strcmp(d->key, e->key) != 0) d++;
+        if (!d->key || !(d->applies & bit)) {
+            layer_key_list(bit, keys, sizeof keys);
+            return clae_fail(err, "%s: unknown key '%s' for a %s layer; expected one of: %s", loc, e->key,
+                             layer_types[t].name, keys[0] ? keys : "(none)");
+        }
+        if (set_value(d, s, e->value, loc, err)) return -1;
     }
-    double x;
-    bool b;
-    int idx;
-    if (strcmp(e->key, "units") == 0) {
-        if (parse_number(e->value, &x) || x != floor(x) || x < 1 || x > 1e7)
-            return clae_fail(err, "%s: expected a positive integer", loc);
-        s->units = (int)x;
-    } else if (strcmp(e->key, "activation") == 0) {
-        if ((idx = choice_index(act_choices, e->value)) < 0)
-            return clae_fail(err, "%s: expected one of %s", loc, act_choices);
-        s->act = (clae_act)idx;
-    } else if (strcmp(e->key, "bias") == 0) {
-        if (parse_bool(e->value, &b)) return clae_fail(err, "%s: expected true or false", loc);
-        s->bias = b;
-    } else if (strcmp(e->key, "slope") == 0) {
-        if (parse_number(e->value, &x) || x < 0 || x > 1)
-            return clae_fail(err, "%s: expected a number in [0, 1]", loc);
-        s->slope = (float)x;
-    }
+    for (const key_def *d = layer_keys; d->key; d++)
+        if ((d->applies & bit) && !d->def && !section_value(doc, sec->name, d->key))
+            return clae_fail(err, "%s:%d: [%s] a %s layer needs '%s': %s", doc->path, sec->line, sec->name,
+                             layer_types[t].name, d->key, d->doc);
     return 0;
 }
 
@@ -289,29 +332,24 @@ static int load_layer(clae_ini_doc *doc, const clae_ini_section *sec, clae_role 
     snprintf(s->file, sizeof s->file, "%s", doc->path);
     s->line = sec->line;
     s->role = role;
-    s->bias = true;
-    s->slope = 0.01f;
     const clae_ini_entry *te = section_value(doc, sec->name, "type");
-    if (!te)
-        return clae_fail(err, "%s:%d: [%s] has no 'type'; expected one of %s", doc->path, sec->line, sec->name,
-                         layer_types);
-    int t = choice_index(layer_types, te->value);
+    char names[300] = "";
+    for (size_t i = 0; i < N_LAYER_TYPES; i++) {
+        size_t len = strlen(names);
+        snprintf(names + len, sizeof names - len, "%s%s", i ? "|" : "", layer_types[i].name);
+    }
+    if (!te) return clae_fail(err, "%s:%d: [%s] has no 'type'; expected one of %s", doc->path, sec->line, sec->name, names);
+    ((clae_ini_entry *)te)->used = true;
+    int t = type_index(te->value);
     if (t < 0) {
         char loc[700];
         where(doc, te, loc, sizeof loc);
-        return clae_fail(err, "%s: unknown layer type; expected one of %s", loc, layer_types);
+        return clae_fail(err, "%s: unknown layer type; expected one of %s", loc, names);
     }
-    s->type = t == 0 ? CLAE_LAYER_DENSE : CLAE_LAYER_ACT;
-    if (t > 0) s->act = (clae_act)t; /* act codes follow the same order */
-    for (int i = 0; i < doc->n_entries; i++) {
-        clae_ini_entry *e = &doc->entries[i];
-        if (strcmp(e->section, sec->name) != 0) continue;
-        e->used = true;
-        if (strcmp(e->key, "type") != 0 && layer_value(doc, s, 1 << t, e, err)) return -1;
-    }
-    if (s->type == CLAE_LAYER_DENSE && s->units <= 0)
-        return clae_fail(err, "%s:%d: [%s] a dense layer needs 'units' (its output features)", doc->path, sec->line,
-                         sec->name);
+    s->type = layer_types[t].type;
+    if (s->type == CLAE_LAYER_ACT) s->act = layer_types[t].act, s->slope = 0.01;
+    if (layer_values(doc, sec, t, s, err)) return -1;
+    if (s->stride == 0) s->stride = (s->type == CLAE_LAYER_MAX_POOL || s->type == CLAE_LAYER_AVG_POOL) ? s->kernel : 1;
     return 0;
 }
 
@@ -390,6 +428,10 @@ static void write_value(FILE *f, const key_def *d, const void *base)
     case KT_CHOICE: fprintf(f, "%s", choice_name(d->choices, *(const int *)field, name, sizeof name)); break;
     case KT_INT: fprintf(f, "%d", *(const int *)field); break;
     case KT_FLOAT: fprintf(f, "%.9g", *(const double *)field); break;
+    case KT_SHAPE: {
+        const clae_shape *sh = (const clae_shape *)field;
+        fprintf(f, "%dx%dx%d", sh->c, sh->h, sh->w);
+    } break;
     }
 }
 
@@ -404,21 +446,38 @@ static void write_section(FILE *f, const char *name, const key_def *defs, const 
     fprintf(f, "\n");
 }
 
+static int spec_type_index(const clae_layer_spec *s)
+{
+    for (size_t i = 0; i < N_LAYER_TYPES; i++) {
+        if (layer_types[i].type != s->type) continue;
+        if (s->type == CLAE_LAYER_ACT && layer_types[i].act != s->act) continue;
+        if (s->type == CLAE_LAYER_RESHAPE && (s->shape.c == 0) != (strcmp(layer_types[i].name, "flatten") == 0))
+            continue;
+        return (int)i;
+    }
+    return 0;
+}
+
+static void write_layer(FILE *f, const clae_layer_spec *s)
+{
+    int t = spec_type_index(s);
+    fprintf(f, "[%s]\ntype = %s\n", s->section, layer_types[t].name);
+    for (const key_def *d = layer_keys; d->key; d++) {
+        if (!(d->applies & (1u << t))) continue;
+        fprintf(f, "%s = ", d->key);
+        write_value(f, d, s);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\n");
+}
+
 int clae_config_write(const clae_config *c, FILE *f)
 {
     fprintf(f, "; resolved config: every key with its value in effect (from %s)\n\n", c->path);
     write_section(f, "model", model_keys, &c->model);
     write_section(f, "data", data_keys, &c->data);
     write_section(f, "train", train_keys, &c->train);
-    for (int i = 0; i < c->n_layers; i++) {
-        const clae_layer_spec *s = &c->layers[i];
-        if (s->type == CLAE_LAYER_DENSE)
-            fprintf(f, "[%s]\ntype = dense\nunits = %d\nactivation = %s\nbias = %s\nslope = %.9g\n\n", s->section,
-                    s->units, clae_act_name(s->act), s->bias ? "true" : "false", s->slope);
-        else if (s->act == CLAE_ACT_LEAKY_RELU)
-            fprintf(f, "[%s]\ntype = leaky_relu\nslope = %.9g\n\n", s->section, s->slope);
-        else fprintf(f, "[%s]\ntype = %s\n\n", s->section, clae_act_name(s->act));
-    }
+    for (int i = 0; i < c->n_layers; i++) write_layer(f, &c->layers[i]);
     return ferror(f) ? -1 : 0;
 }
 
@@ -435,8 +494,14 @@ void clae_config_print_keys(FILE *f)
     print_table(f, "model", model_keys);
     print_table(f, "data", data_keys);
     print_table(f, "train", train_keys);
-    fprintf(f, "[encoder.NAME] [latent.NAME] [decoder.NAME]  one section per layer, in order\n");
-    for (size_t k = 0; k < N_LAYER_KEYS; k++) fprintf(f, "  %-13s %s\n", layer_keys[k].key, layer_keys[k].doc);
+    fprintf(f, "[encoder.NAME] [latent.NAME] [decoder.NAME]  one section per layer, in order; type = one of:\n");
+    for (size_t t = 0; t < N_LAYER_TYPES; t++) {
+        char keys[300];
+        layer_key_list(1u << t, keys, sizeof keys);
+        fprintf(f, "  %-15s %s\n", layer_types[t].name, keys[0] ? keys : "(no keys)");
+    }
+    for (const key_def *d = layer_keys; d->key; d++)
+        fprintf(f, "  %-15s %s%s%s\n", d->key, d->doc, d->def ? "; default " : "", d->def ? d->def : "");
 }
 
 clae_optim_cfg clae_config_optim(const clae_config *c)

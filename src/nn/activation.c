@@ -26,6 +26,5 @@ int clae_act_setup(clae_layer *l, clae_err *err)
     (void)err;
     l->ops = &act_ops;
     l->out = l->in;
-    l->n_params = 0;
     return 0;
 }

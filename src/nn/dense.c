@@ -32,11 +32,9 @@ static int dense_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, co
 
 static void dense_init(clae_layer *l, clae_rng *rng, float *host)
 {
-    size_t in = clae_shape_sample(l->in), out = (size_t)l->spec.units;
-    double bound = 1.0 / sqrt((double)in); /* kaiming_uniform(a=sqrt(5)) reduces to this */
-    for (size_t i = 0; i < out * in; i++) host[l->w.off + i] = (float)((2.0 * clae_rng_uniform(rng) - 1.0) * bound);
-    if (l->spec.bias)
-        for (size_t i = 0; i < out; i++) host[l->b.off + i] = (float)((2.0 * clae_rng_uniform(rng) - 1.0) * bound);
+    double bound = 1.0 / sqrt((double)clae_shape_sample(l->in));
+    clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
+    clae_init_uniform(host + l->b.off, l->n_b, bound, rng);
 }
 
 static const clae_layer_ops dense_ops = {dense_forward, dense_backward, dense_init};
@@ -48,6 +46,8 @@ int clae_dense_setup(clae_layer *l, clae_err *err)
                          l->spec.section);
     l->ops = &dense_ops;
     l->out = (clae_shape){1, l->spec.units, 1, 1};
-    l->n_params = clae_shape_sample(l->in) * (size_t)l->spec.units + (l->spec.bias ? (size_t)l->spec.units : 0);
+    l->n_w = clae_shape_sample(l->in) * (size_t)l->spec.units;
+    l->n_b = l->spec.bias ? (size_t)l->spec.units : 0;
+    l->scratch_per = l->spec.act != CLAE_ACT_NONE ? (size_t)l->spec.units : 0;
     return 0;
 }

@@ -27,6 +27,12 @@ static int setup_layer(clae_layer *l, clae_err *err)
     switch (l->spec.type) {
     case CLAE_LAYER_DENSE: return clae_dense_setup(l, err);
     case CLAE_LAYER_ACT: return clae_act_setup(l, err);
+    case CLAE_LAYER_CONV: return clae_conv_setup(l, err);
+    case CLAE_LAYER_CONV_T: return clae_conv_t_setup(l, err);
+    case CLAE_LAYER_MAX_POOL:
+    case CLAE_LAYER_AVG_POOL: return clae_pool_setup(l, err);
+    case CLAE_LAYER_UPSAMPLE: return clae_upsample_setup(l, err);
+    case CLAE_LAYER_RESHAPE: return clae_reshape_setup(l, err);
     }
     return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line, l->spec.section);
 }
@@ -41,6 +47,7 @@ static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, clae
         l->spec = specs[i];
         l->in = cur;
         if (setup_layer(l, err)) return -1;
+        l->n_params = l->n_w + l->n_b;
         cur = l->out;
         if (specs[i].role != CLAE_ROLE_DECODER) m->latent_index = i;
     }
@@ -62,36 +69,40 @@ static int check_autoencoder(const clae_model *m, clae_err *err)
                      last->spec.file, last->spec.line, last->spec.section, a, b);
 }
 
+static clae_shape flat(size_t n) { return (clae_shape){1, (int)n, 1, 1}; }
+
+static clae_shape batch_of(clae_shape s, int n)
+{
+    s.n = n;
+    return s;
+}
+
+/* Parameters and gradients in the same layout; per-layer scratch; one shared
+ * im2col and GEMM workspace sized for the largest layer. */
 static void place_tensors(clae_model *m)
 {
     clae_arena_init(&m->params, "parameters");
     clae_arena_init(&m->grads, "gradients");
     clae_arena_init(&m->acts, "activations");
     m->n_params = 0;
+    size_t col = 0, tmp = 0;
     for (int i = 0; i < m->n_layers; i++) {
         clae_layer *l = &m->layers[i];
-        if (l->spec.type == CLAE_LAYER_DENSE) {
-            size_t in = clae_shape_sample(l->in);
-            clae_shape ws = {1, l->spec.units, (int)in, 1}, bs = {1, l->spec.units, 1, 1};
-            l->param_off = m->params.capacity;
-            l->w = clae_arena_reserve(&m->params, ws);
-            l->dw = clae_arena_reserve(&m->grads, ws);
-            if (l->spec.bias) {
-                l->b = clae_arena_reserve(&m->params, bs);
-                l->db = clae_arena_reserve(&m->grads, bs);
-            }
-            l->scratch = clae_arena_reserve(&m->acts, (clae_shape){m->max_batch, l->out.c, l->out.h, l->out.w});
-        }
+        if (l->n_w) l->w = clae_arena_reserve(&m->params, flat(l->n_w)), l->dw = clae_arena_reserve(&m->grads, flat(l->n_w));
+        if (l->n_b) l->b = clae_arena_reserve(&m->params, flat(l->n_b)), l->db = clae_arena_reserve(&m->grads, flat(l->n_b));
+        if (l->scratch_per) l->scratch = clae_arena_reserve(&m->acts, batch_of(flat(l->scratch_per), m->max_batch));
+        if (l->aux_per) l->aux = clae_arena_reserve(&m->acts, batch_of(flat(l->aux_per), m->max_batch));
+        col = l->col_per > col ? l->col_per : col;
+        tmp = l->tmp_per > tmp ? l->tmp_per : tmp;
         m->n_params += l->n_params;
     }
-    clae_shape in = m->input;
-    in.n = m->max_batch;
-    m->x = clae_arena_reserve(&m->acts, in);
+    m->ws_col = clae_arena_reserve(&m->acts, batch_of(flat(col), m->max_batch));
+    m->ws_tmp = clae_arena_reserve(&m->acts, batch_of(flat(tmp), m->max_batch));
+    for (int i = 0; i < m->n_layers; i++) m->layers[i].col = m->ws_col, m->layers[i].tmp = m->ws_tmp;
+    m->x = clae_arena_reserve(&m->acts, batch_of(m->input, m->max_batch));
     for (int i = 0; i < m->n_layers; i++) {
-        clae_shape s = m->layers[i].out;
-        s.n = m->max_batch;
-        m->y[i] = clae_arena_reserve(&m->acts, s);
-        m->dy[i] = clae_arena_reserve(&m->acts, s);
+        m->y[i] = clae_arena_reserve(&m->acts, batch_of(m->layers[i].out, m->max_batch));
+        m->dy[i] = clae_arena_reserve(&m->acts, batch_of(m->layers[i].out, m->max_batch));
     }
 }
 

@@ -1,0 +1,98 @@
+/* Pooling, PyTorch semantics: output floor((H + 2 pad - K) / S) + 1; max pool
+ * pads with -inf and keeps the first maximum in scan order (its flat index h*W+w
+ * in the input plane, stored as a float for the backward); average pool counts
+ * the padding (count_include_pad=True). Backward gathers: each input value sums
+ * the output gradients of the windows that chose / contain it. */
+
+/* Outputs o whose window [o*S - PAD, o*S - PAD + K) holds position pos: [*lo, *hi]. */
+void window_range(const int pos, const int PAD, const int K, const int S, const int OUT, int *lo, int *hi)
+{
+    int first = pos + PAD - K + 1;
+    *lo = first <= 0 ? 0 : (first + S - 1) / S;
+    *hi = (pos + PAD) / S;
+    if (*hi > OUT - 1) *hi = OUT - 1;
+}
+
+__kernel void max_pool_forward(__global float *y, const uint y_off, __global float *arg, const uint arg_off,
+                               __global const float *x, const uint x_off, const uint NC, const uint H, const uint W,
+                               const uint K, const uint S, const uint PAD, const uint HO, const uint WO)
+{
+    ulong gid = get_global_id(0);
+    if (gid >= (ulong)NC * HO * WO) return;
+    uint ow = (uint)(gid % WO), oh = (uint)((gid / WO) % HO);
+    ulong plane = gid / ((ulong)WO * HO);
+    float best = -INFINITY;
+    int best_i = -1;
+    for (uint i = 0; i < K; i++) {
+        int h = (int)(oh * S + i) - (int)PAD;
+        if (h < 0 || h >= (int)H) continue;
+        for (uint j = 0; j < K; j++) {
+            int w = (int)(ow * S + j) - (int)PAD;
+            if (w < 0 || w >= (int)W) continue;
+            float v = x[x_off + plane * H * W + (uint)h * W + (uint)w];
+            if (best_i < 0 || v > best || isnan(v)) { /* PyTorch: (val > max) || isnan(val) */
+                best = v;
+                best_i = h * (int)W + w;
+            }
+        }
+    }
+    y[y_off + gid] = best;
+    arg[arg_off + gid] = (float)best_i;
+}
+
+__kernel void max_pool_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
+                                __global const float *arg, const uint arg_off, const uint NC, const uint H,
+                                const uint W, const uint K, const uint S, const uint PAD, const uint HO, const uint WO)
+{
+    ulong gid = get_global_id(0);
+    if (gid >= (ulong)NC * H * W) return;
+    uint w = (uint)(gid % W), h = (uint)((gid / W) % H);
+    ulong plane = gid / ((ulong)W * H);
+    float me = (float)(h * W + w), s = 0.0f;
+    int oh0, oh1, ow0, ow1;
+    window_range((int)h, (int)PAD, (int)K, (int)S, (int)HO, &oh0, &oh1);
+    window_range((int)w, (int)PAD, (int)K, (int)S, (int)WO, &ow0, &ow1);
+    for (int oh = oh0; oh <= oh1; oh++)
+        for (int ow = ow0; ow <= ow1; ow++) {
+            ulong o = plane * HO * WO + (uint)oh * WO + (uint)ow;
+            if (arg[arg_off + o] == me) s += dy[dy_off + o];
+        }
+    dx[dx_off + gid] = s;
+}
+
+__kernel void avg_pool_forward(__global float *y, const uint y_off, __global const float *x, const uint x_off,
+                               const uint NC, const uint H, const uint W, const uint K, const uint S, const uint PAD,
+                               const uint HO, const uint WO)
+{
+    ulong gid = get_global_id(0);
+    if (gid >= (ulong)NC * HO * WO) return;
+    uint ow = (uint)(gid % WO), oh = (uint)((gid / WO) % HO);
+    ulong plane = gid / ((ulong)WO * HO);
+    float s = 0.0f;
+    for (uint i = 0; i < K; i++) {
+        int h = (int)(oh * S + i) - (int)PAD;
+        if (h < 0 || h >= (int)H) continue;
+        for (uint j = 0; j < K; j++) {
+            int w = (int)(ow * S + j) - (int)PAD;
+            if (w >= 0 && w < (int)W) s += x[x_off + plane * H * W + (uint)h * W + (uint)w];
+        }
+    }
+    y[y_off + gid] = s / (float)(K * K);
+}
+
+__kernel void avg_pool_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
+                                const uint NC, const uint H, const uint W, const uint K, const uint S, const uint PAD,
+                                const uint HO, const uint WO)
+{
+    ulong gid = get_global_id(0);
+    if (gid >= (ulong)NC * H * W) return;
+    uint w = (uint)(gid % W), h = (uint)((gid / W) % H);
+    ulong plane = gid / ((ulong)W * H);
+    float s = 0.0f;
+    int oh0, oh1, ow0, ow1;
+    window_range((int)h, (int)PAD, (int)K, (int)S, (int)HO, &oh0, &oh1);
+    window_range((int)w, (int)PAD, (int)K, (int)S, (int)WO, &ow0, &ow1);
+    for (int oh = oh0; oh <= oh1; oh++)
+        for (int ow = ow0; ow <= ow1; ow++) s += dy[dy_off + plane * HO * WO + (uint)oh * WO + (uint)ow];
+    dx[dx_off + gid] = s / (float)(K * K);
+}

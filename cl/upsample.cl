@@ -1,0 +1,71 @@
+/* Upsampling by an integer factor, PyTorch nn.Upsample semantics:
+ *   nearest:  src = floor(dst / F)
+ *   bilinear (align_corners=False): src = max((dst + 0.5) / F - 0.5, 0),
+ *             i0 = floor(src), i1 = min(i0 + 1, in - 1), weight of i1 = src - i0.
+ * Backward gathers over the outputs that read each input (a window of about
+ * 3F outputs for bilinear), so it needs no atomics. */
+
+void bilinear_src(const int dst, const int F, const int in, int *i0, int *i1, float *l1)
+{
+    float src = ((float)dst + 0.5f) / (float)F - 0.5f;
+    if (src < 0.0f) src = 0.0f;
+    *i0 = (int)src;
+    if (*i0 > in - 1) *i0 = in - 1;
+    *i1 = *i0 + 1 < in ? *i0 + 1 : in - 1;
+    *l1 = src - (float)*i0;
+}
+
+__kernel void upsample_forward(__global float *y, const uint y_off, __global const float *x, const uint x_off,
+                               const uint NC, const uint H, const uint W, const uint F, const int bilinear)
+{
+    ulong gid = get_global_id(0);
+    uint HO = H * F, WO = W * F;
+    if (gid >= (ulong)NC * HO * WO) return;
+    uint ow = (uint)(gid % WO), oh = (uint)((gid / WO) % HO);
+    __global const float *xp = x + x_off + (gid / ((ulong)WO * HO)) * H * W;
+    if (!bilinear) {
+        y[y_off + gid] = xp[(oh / F) * W + ow / F];
+        return;
+    }
+    int h0, h1, w0, w1;
+    float lh, lw;
+    bilinear_src((int)oh, (int)F, (int)H, &h0, &h1, &lh);
+    bilinear_src((int)ow, (int)F, (int)W, &w0, &w1, &lw);
+    y[y_off + gid] = (1.0f - lh) * ((1.0f - lw) * xp[h0 * W + w0] + lw * xp[h0 * W + w1]) +
+                     lh * ((1.0f - lw) * xp[h1 * W + w0] + lw * xp[h1 * W + w1]);
+}
+
+/* Weight with which output o reads input i along one axis (bilinear). */
+float bilinear_weight(const int o, const int i, const int F, const int in)
+{
+    int i0, i1;
+    float l1;
+    bilinear_src(o, F, in, &i0, &i1, &l1);
+    return (i0 == i ? 1.0f - l1 : 0.0f) + (i1 == i ? l1 : 0.0f);
+}
+
+__kernel void upsample_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
+                                const uint NC, const uint H, const uint W, const uint F, const int bilinear)
+{
+    ulong gid = get_global_id(0);
+    if (gid >= (ulong)NC * H * W) return;
+    uint w = (uint)(gid % W), h = (uint)((gid / W) % H);
+    uint HO = H * F, WO = W * F;
+    __global const float *dyp = dy + dy_off + (gid / ((ulong)W * H)) * HO * WO;
+    float s = 0.0f;
+    if (!bilinear) {
+        for (uint i = 0; i < F; i++)
+            for (uint j = 0; j < F; j++) s += dyp[(h * F + i) * WO + w * F + j];
+    } else {
+        int oh0 = (int)(h * F) - (int)F, oh1 = (int)(h * F + 2 * F), ow0 = (int)(w * F) - (int)F, ow1 = (int)(w * F + 2 * F);
+        for (int oh = oh0 < 0 ? 0 : oh0; oh < oh1 && oh < (int)HO; oh++) {
+            float wh = bilinear_weight(oh, (int)h, (int)F, (int)H);
+            if (wh == 0.0f) continue;
+            for (int ow = ow0 < 0 ? 0 : ow0; ow < ow1 && ow < (int)WO; ow++) {
+                float ww = bilinear_weight(ow, (int)w, (int)F, (int)W);
+                if (ww != 0.0f) s += wh * ww * dyp[oh * WO + ow];
+            }
+        }
+    }
+    dx[dx_off + gid] = s;
+}

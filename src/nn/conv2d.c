@@ -1,0 +1,77 @@
+/* 2-D convolution, PyTorch's nn.Conv2d: w (Cout, Cin, K, K), b (Cout), NCHW,
+ * output (H + 2 pad - dil (K - 1) - 1) / stride + 1. One GEMM over the batch:
+ *   forward:  col = im2col(x) [Cin K K, N P];  tmp = w . col [Cout, N P];  y = act(nchw(tmp) + b)
+ *   backward: g = act'(y) dy;  db += sum g;  dw += cnp(g) . col^T;  dx = col2im(w^T . cnp(g)) */
+#include <math.h>
+
+#include "clae/nn.h"
+
+static clae_conv_geom conv_geom(const clae_layer *l)
+{
+    const clae_layer_spec *s = &l->spec;
+    return (clae_conv_geom){l->in.c, l->in.h, l->in.w, s->kernel, s->kernel, s->stride, s->stride, s->padding,
+                            s->padding, s->dilation, s->dilation, l->out.h, l->out.w};
+}
+
+static int conv_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+{
+    (void)train;
+    clae_conv_geom g = conv_geom(l);
+    int n = x->shape.n, cout = l->out.c, p = g.ho * g.wo;
+    size_t ckk = (size_t)g.c * g.kh * g.kw, np = (size_t)n * p;
+    if (clae_op_im2col(ctx, &l->col, x, n, &g) ||
+        clae_gemm(ctx, false, false, (size_t)cout, np, ckk, 1.0f, &l->w, ckk, &l->col, np, 0.0f, &l->tmp, np) ||
+        clae_op_permute_cn(ctx, y, &l->tmp, n, cout, p, true))
+        return -1;
+    if (!l->spec.bias && l->spec.act == CLAE_ACT_NONE) return 0;
+    return clae_op_channel_bias_act(ctx, y, l->spec.bias ? &l->b : NULL, n, cout, p, l->spec.act, l->spec.slope);
+}
+
+static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
+                         const clae_tensor *dy, clae_tensor *dx)
+{
+    clae_conv_geom g = conv_geom(l);
+    int n = x->shape.n, cout = l->out.c, p = g.ho * g.wo;
+    size_t ckk = (size_t)g.c * g.kh * g.kw, np = (size_t)n * p;
+    const clae_tensor *grad = dy;
+    clae_tensor pre = clae_rows(&l->scratch, n);
+    if (l->spec.act != CLAE_ACT_NONE) {
+        if (clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, &pre, np * cout)) return -1;
+        grad = &pre;
+    }
+    if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, cout, p)) return -1;
+    if (clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false) || clae_op_im2col(ctx, &l->col, x, n, &g) ||
+        clae_gemm(ctx, false, true, (size_t)cout, ckk, np, 1.0f, &l->tmp, np, &l->col, np, 1.0f, &l->dw, ckk))
+        return -1;
+    if (!dx) return 0;
+    if (clae_gemm(ctx, true, false, ckk, np, (size_t)cout, 1.0f, &l->w, ckk, &l->tmp, np, 0.0f, &l->col, np))
+        return -1;
+    return clae_op_col2im(ctx, dx, &l->col, n, &g);
+}
+
+static void conv_init(clae_layer *l, clae_rng *rng, float *host)
+{
+    double bound = 1.0 / sqrt((double)l->in.c * l->spec.kernel * l->spec.kernel);
+    clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
+    clae_init_uniform(host + l->b.off, l->n_b, bound, rng);
+}
+
+static const clae_layer_ops conv_ops = {conv_forward, conv_backward, conv_init};
+
+int clae_conv_setup(clae_layer *l, clae_err *err)
+{
+    const clae_layer_spec *s = &l->spec;
+    int span = s->dilation * (s->kernel - 1) + 1;
+    int ho = (l->in.h + 2 * s->padding - span) / s->stride + 1, wo = (l->in.w + 2 * s->padding - span) / s->stride + 1;
+    if (l->in.h + 2 * s->padding < span || l->in.w + 2 * s->padding < span)
+        return clae_fail(err, "%s:%d: [%s] kernel %d (dilation %d) is larger than the padded %dx%d input", CLAE_LAYER_WHERE(l),
+                         s->kernel, s->dilation, l->in.h + 2 * s->padding, l->in.w + 2 * s->padding);
+    l->ops = &conv_ops;
+    l->out = (clae_shape){1, s->channels, ho, wo};
+    l->n_w = (size_t)s->channels * l->in.c * s->kernel * s->kernel;
+    l->n_b = s->bias ? (size_t)s->channels : 0;
+    l->col_per = (size_t)l->in.c * s->kernel * s->kernel * ho * wo;
+    l->tmp_per = clae_shape_sample(l->out);
+    l->scratch_per = s->act != CLAE_ACT_NONE ? clae_shape_sample(l->out) : 0;
+    return 0;
+}

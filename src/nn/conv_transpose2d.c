@@ -1,0 +1,87 @@
+/* Transposed 2-D convolution, PyTorch's nn.ConvTranspose2d: w (Cin, Cout, K, K),
+ * b (Cout), output (H - 1) stride - 2 pad + dil (K - 1) + output_padding + 1.
+ * It is the input-gradient of a convolution from the output back to the input:
+ *   forward:  col = w^T . cnp(x) [Cout K K, N H W];  y = act(col2im(col) + b)
+ *   backward: g = act'(y) dy;  db += sum g;  col = im2col(g);  dw += cnp(x) . col^T;
+ *             dx = nchw(w . col) */
+#include <math.h>
+
+#include "clae/nn.h"
+
+/* The convolution whose image is this layer's output and whose grid is its input. */
+static clae_conv_geom conv_t_geom(const clae_layer *l)
+{
+    const clae_layer_spec *s = &l->spec;
+    return (clae_conv_geom){l->out.c, l->out.h, l->out.w, s->kernel, s->kernel, s->stride, s->stride, s->padding,
+                            s->padding, s->dilation, s->dilation, l->in.h, l->in.w};
+}
+
+static int conv_t_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+{
+    (void)train;
+    clae_conv_geom g = conv_t_geom(l);
+    int n = x->shape.n, cin = l->in.c, hw = l->in.h * l->in.w;
+    size_t ckk = (size_t)g.c * g.kh * g.kw, nhw = (size_t)n * hw;
+    if (clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
+        clae_gemm(ctx, true, false, ckk, nhw, (size_t)cin, 1.0f, &l->w, ckk, &l->tmp, nhw, 0.0f, &l->col, nhw) ||
+        clae_op_col2im(ctx, y, &l->col, n, &g))
+        return -1;
+    if (!l->spec.bias && l->spec.act == CLAE_ACT_NONE) return 0;
+    return clae_op_channel_bias_act(ctx, y, l->spec.bias ? &l->b : NULL, n, g.c, g.h * g.w, l->spec.act,
+                                    l->spec.slope);
+}
+
+static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
+                           const clae_tensor *dy, clae_tensor *dx)
+{
+    clae_conv_geom g = conv_t_geom(l);
+    int n = x->shape.n, cin = l->in.c, hw = l->in.h * l->in.w;
+    size_t ckk = (size_t)g.c * g.kh * g.kw, nhw = (size_t)n * hw;
+    const clae_tensor *grad = dy;
+    clae_tensor pre = clae_rows(&l->scratch, n);
+    if (l->spec.act != CLAE_ACT_NONE) {
+        if (clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, &pre, (size_t)n * clae_shape_sample(l->out)))
+            return -1;
+        grad = &pre;
+    }
+    if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, g.c, g.h * g.w)) return -1;
+    if (clae_op_im2col(ctx, &l->col, grad, n, &g) || clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
+        clae_gemm(ctx, false, true, (size_t)cin, ckk, nhw, 1.0f, &l->tmp, nhw, &l->col, nhw, 1.0f, &l->dw, ckk))
+        return -1;
+    if (!dx) return 0;
+    if (clae_gemm(ctx, false, false, (size_t)cin, nhw, ckk, 1.0f, &l->w, ckk, &l->col, nhw, 0.0f, &l->tmp, nhw))
+        return -1;
+    return clae_op_permute_cn(ctx, dx, &l->tmp, n, cin, hw, true);
+}
+
+static void conv_t_init(clae_layer *l, clae_rng *rng, float *host)
+{
+    /* torch computes fan_in from w.size(1) = Cout for transposed convolutions */
+    double bound = 1.0 / sqrt((double)l->spec.channels * l->spec.kernel * l->spec.kernel);
+    clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
+    clae_init_uniform(host + l->b.off, l->n_b, bound, rng);
+}
+
+static const clae_layer_ops conv_t_ops = {conv_t_forward, conv_t_backward, conv_t_init};
+
+int clae_conv_t_setup(clae_layer *l, clae_err *err)
+{
+    const clae_layer_spec *s = &l->spec;
+    if (s->output_padding >= s->stride && s->output_padding >= s->dilation)
+        return clae_fail(err, "%s:%d: [%s] output_padding %d must be smaller than stride (%d) or dilation (%d)",
+                         CLAE_LAYER_WHERE(l), s->output_padding, s->stride, s->dilation);
+    int span = s->dilation * (s->kernel - 1);
+    int ho = (l->in.h - 1) * s->stride - 2 * s->padding + span + s->output_padding + 1;
+    int wo = (l->in.w - 1) * s->stride - 2 * s->padding + span + s->output_padding + 1;
+    if (ho < 1 || wo < 1)
+        return clae_fail(err, "%s:%d: [%s] padding %d leaves no output from a %dx%d input", CLAE_LAYER_WHERE(l),
+                         s->padding, l->in.h, l->in.w);
+    l->ops = &conv_t_ops;
+    l->out = (clae_shape){1, s->channels, ho, wo};
+    l->n_w = (size_t)l->in.c * s->channels * s->kernel * s->kernel;
+    l->n_b = s->bias ? (size_t)s->channels : 0;
+    l->col_per = (size_t)s->channels * s->kernel * s->kernel * l->in.h * l->in.w;
+    l->tmp_per = clae_shape_sample(l->in);
+    l->scratch_per = s->act != CLAE_ACT_NONE ? clae_shape_sample(l->out) : 0;
+    return 0;
+}

@@ -1,0 +1,50 @@
+/* Max and average pooling, PyTorch's nn.MaxPool2d / nn.AvgPool2d (ceil_mode
+ * False, count_include_pad True). Max pool keeps the argmax of each window for
+ * the backward, which routes each gradient to it. */
+#include "clae/nn.h"
+
+static clae_pool_geom pool_geom(const clae_layer *l, int n)
+{
+    const clae_layer_spec *s = &l->spec;
+    return (clae_pool_geom){n * l->in.c, l->in.h, l->in.w, s->kernel, s->stride, s->padding, l->out.h, l->out.w};
+}
+
+static int pool_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+{
+    (void)train;
+    clae_pool_geom g = pool_geom(l, x->shape.n);
+    if (l->spec.type == CLAE_LAYER_AVG_POOL) return clae_op_avg_pool(ctx, y, x, &g);
+    clae_tensor arg = clae_rows(&l->aux, x->shape.n);
+    return clae_op_max_pool(ctx, y, &arg, x, &g);
+}
+
+static int pool_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
+                         const clae_tensor *dy, clae_tensor *dx)
+{
+    (void)y;
+    if (!dx) return 0;
+    clae_pool_geom g = pool_geom(l, x->shape.n);
+    if (l->spec.type == CLAE_LAYER_AVG_POOL) return clae_op_avg_pool_backward(ctx, dx, dy, &g);
+    clae_tensor arg = clae_rows(&l->aux, x->shape.n);
+    return clae_op_max_pool_backward(ctx, dx, dy, &arg, &g);
+}
+
+static void no_init(clae_layer *l, clae_rng *rng, float *host) { (void)l, (void)rng, (void)host; }
+
+static const clae_layer_ops pool_ops = {pool_forward, pool_backward, no_init};
+
+int clae_pool_setup(clae_layer *l, clae_err *err)
+{
+    const clae_layer_spec *s = &l->spec;
+    if (2 * s->padding > s->kernel)
+        return clae_fail(err, "%s:%d: [%s] padding %d must be at most half the kernel %d (as in PyTorch)",
+                         CLAE_LAYER_WHERE(l), s->padding, s->kernel);
+    if (l->in.h + 2 * s->padding < s->kernel || l->in.w + 2 * s->padding < s->kernel)
+        return clae_fail(err, "%s:%d: [%s] kernel %d is larger than the padded %dx%d input", CLAE_LAYER_WHERE(l),
+                         s->kernel, l->in.h + 2 * s->padding, l->in.w + 2 * s->padding);
+    l->ops = &pool_ops;
+    l->out = (clae_shape){1, l->in.c, (l->in.h + 2 * s->padding - s->kernel) / s->stride + 1,
+                          (l->in.w + 2 * s->padding - s->kernel) / s->stride + 1};
+    l->aux_per = s->type == CLAE_LAYER_MAX_POOL ? clae_shape_sample(l->out) : 0;
+    return 0;
+}

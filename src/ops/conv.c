@@ -1,0 +1,41 @@
+#include "clae/ops.h"
+
+#define GEOM_ARGS(g)                                                                                           \
+    KARG_U32((g)->c), KARG_U32((g)->h), KARG_U32((g)->w), KARG_U32((g)->kh), KARG_U32((g)->kw),              \
+        KARG_U32((g)->sh), KARG_U32((g)->sw), KARG_U32((g)->ph), KARG_U32((g)->pw), KARG_U32((g)->dh),       \
+        KARG_U32((g)->dw), KARG_U32((g)->ho), KARG_U32((g)->wo)
+
+int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n, const clae_conv_geom *g)
+{
+    size_t total = (size_t)g->c * g->kh * g->kw * (size_t)n * g->ho * g->wo;
+    return CLAE_LAUNCH(ctx, "im2col", total, KARG_MEM(clae_buf(col)), KARG_U32(col->off), KARG_MEM(clae_buf(x)),
+                       KARG_U32(x->off), KARG_U32(n), GEOM_ARGS(g));
+}
+
+int clae_op_col2im(clae_ctx *ctx, clae_tensor *x, const clae_tensor *col, int n, const clae_conv_geom *g)
+{
+    size_t total = (size_t)n * g->c * g->h * g->w;
+    return CLAE_LAUNCH(ctx, "col2im", total, KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_MEM(clae_buf(col)),
+                       KARG_U32(col->off), KARG_U32(n), GEOM_ARGS(g));
+}
+
+int clae_op_permute_cn(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, int n, int c, int p, bool to_ncp)
+{
+    return CLAE_LAUNCH(ctx, "permute_cn", (size_t)n * c * p, KARG_MEM(clae_buf(dst)), KARG_U32(dst->off),
+                       KARG_MEM(clae_buf(src)), KARG_U32(src->off), KARG_U32(n), KARG_U32(c), KARG_U32(p),
+                       KARG_I32(to_ncp));
+}
+
+int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, int n, int c, int p, clae_act kind,
+                             float slope)
+{
+    return CLAE_LAUNCH(ctx, "channel_bias_act", (size_t)n * c * p, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
+                       b ? KARG_MEM(clae_buf(b)) : KARG_NULL, KARG_U32(b ? b->off : 0), KARG_U32(n), KARG_U32(c),
+                       KARG_U32(p), KARG_I32(kind), KARG_F32(slope));
+}
+
+int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, int n, int c, int p)
+{
+    return CLAE_LAUNCH(ctx, "channel_sum", (size_t)c, KARG_MEM(clae_buf(db)), KARG_U32(db->off),
+                       KARG_MEM(clae_buf(g)), KARG_U32(g->off), KARG_U32(n), KARG_U32(c), KARG_U32(p));
+}
