@@ -5,52 +5,55 @@
  * and the transposed convolution uses the same two kernels the other way round.
  * col2im gathers (each input value sums the columns that read it), so no atomics. */
 
+/* One work-item per column row (r, n, oh): WO contiguous values, so the index
+ * arithmetic (divisions are costly on CPUs) is paid once per row, not per value. */
 __kernel void im2col(__global float *col, const uint col_off, __global const float *x, const uint x_off,
                      const uint N, const uint C, const uint H, const uint W, const uint KH, const uint KW,
                      const uint SH, const uint SW, const uint PH, const uint PW, const uint DH, const uint DW,
                      const uint HO, const uint WO)
 {
-    ulong gid = get_global_id(0);
-    ulong P = (ulong)HO * WO, NP = (ulong)N * P;
-    if (gid >= (ulong)C * KH * KW * NP) return;
-    uint r = (uint)(gid / NP);
-    ulong j = gid % NP;
-    uint n = (uint)(j / P), p = (uint)(j % P);
-    uint oh = p / WO, ow = p % WO;
-    uint c = r / (KH * KW), k = r % (KH * KW);
-    int h = (int)(oh * SH + (k / KW) * DH) - (int)PH;
-    int w = (int)(ow * SW + (k % KW) * DW) - (int)PW;
-    float v = 0.0f;
-    if (h >= 0 && h < (int)H && w >= 0 && w < (int)W) v = x[x_off + (((ulong)n * C + c) * H + (uint)h) * W + (uint)w];
-    col[col_off + gid] = v;
+    uint gid = get_global_id(0);
+    if (gid >= C * KH * KW * N * HO) return;
+    uint oh = gid % HO, n = (gid / HO) % N, r = gid / (HO * N);
+    uint c = r / (KH * KW), k = r % (KH * KW), i = k / KW, j = k % KW;
+    __global float *dst = col + col_off + ((ulong)r * N + n) * HO * WO + oh * WO;
+    int h = (int)(oh * SH + i * DH) - (int)PH;
+    if (h < 0 || h >= (int)H) {
+        for (uint ow = 0; ow < WO; ow++) dst[ow] = 0.0f;
+        return;
+    }
+    __global const float *src = x + x_off + ((ulong)n * C + c) * H * W + (uint)h * W;
+    int w = (int)(j * DW) - (int)PW;
+    for (uint ow = 0; ow < WO; ow++, w += (int)SW) dst[ow] = (w >= 0 && w < (int)W) ? src[w] : 0.0f;
 }
 
-/* x[n, c, h, w] = sum of the col entries that im2col would have filled from it. */
+/* x[n, c, h, w] = sum of the col entries that im2col would have filled from it.
+ * One work-item per image row (n, c, h), looping over w. */
 __kernel void col2im(__global float *x, const uint x_off, __global const float *col, const uint col_off,
                      const uint N, const uint C, const uint H, const uint W, const uint KH, const uint KW,
                      const uint SH, const uint SW, const uint PH, const uint PW, const uint DH, const uint DW,
                      const uint HO, const uint WO)
 {
-    ulong gid = get_global_id(0);
-    if (gid >= (ulong)N * C * H * W) return;
-    uint w = (uint)(gid % W), h = (uint)((gid / W) % H), c = (uint)((gid / ((ulong)W * H)) % C);
-    uint n = (uint)(gid / ((ulong)W * H * C));
+    uint gid = get_global_id(0);
+    if (gid >= N * C * H) return;
+    uint h = gid % H, c = (gid / H) % C, n = gid / (H * C);
     ulong P = (ulong)HO * WO, NP = (ulong)N * P;
-    float s = 0.0f;
+    __global float *dst = x + x_off + (ulong)gid * W;
+    for (uint w = 0; w < W; w++) dst[w] = 0.0f;
     for (uint i = 0; i < KH; i++) {
         int hh = (int)(h + PH) - (int)(i * DH);
         if (hh < 0 || hh % (int)SH) continue;
         uint oh = (uint)hh / SH;
         if (oh >= HO) continue;
         for (uint j = 0; j < KW; j++) {
-            int ww = (int)(w + PW) - (int)(j * DW);
-            if (ww < 0 || ww % (int)SW) continue;
-            uint ow = (uint)ww / SW;
-            if (ow >= WO) continue;
-            s += col[col_off + ((ulong)(c * KH + i) * KW + j) * NP + (ulong)n * P + oh * WO + ow];
+            __global const float *src = col + col_off + ((ulong)(c * KH + i) * KW + j) * NP + (ulong)n * P + oh * WO;
+            /* w = ow * SW - PW + j * DW for the kernel positions ow that reach this row */
+            for (uint ow = 0; ow < WO; ow++) {
+                int w = (int)(ow * SW + j * DW) - (int)PW;
+                if (w >= 0 && w < (int)W) dst[w] += src[ow];
+            }
         }
     }
-    x[x_off + gid] = s;
 }
 
 /* dst = src with the two leading axes swapped: to_ncp = 1 reads [C, N, P] and

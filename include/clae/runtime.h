@@ -9,6 +9,7 @@
 #endif
 #include <CL/cl.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #ifndef CL_PLATFORM_NOT_FOUND_KHR
 #define CL_PLATFORM_NOT_FOUND_KHR -1001 /* cl_khr_icd: the ICD loader found no platform */
@@ -46,6 +47,14 @@ typedef struct {
     cl_kernel kernel;
 } clae_kernel_entry;
 
+typedef struct {
+    char name[64];
+    double seconds; /* device time from event timestamps */
+    long count;
+} clae_prof_entry;
+
+#define CLAE_MAX_PROF 64
+
 typedef struct clae_ctx {
     clae_device_info dev;
     cl_context context;
@@ -57,7 +66,9 @@ typedef struct clae_ctx {
     bool program_from_cache; /* true when the binary came from the disk cache */
     double program_seconds;  /* time to obtain the built program */
     char cache_path[1024];   /* where the program binary is cached ("" if none) */
-    bool profiling;          /* queue created with CL_QUEUE_PROFILING_ENABLE */
+    bool profiling;          /* CLAE_PROFILE=1: every command timed from its event (synchronously) */
+    clae_prof_entry prof[CLAE_MAX_PROF];
+    int n_prof;
     clae_err err;            /* last error of any op run in this context */
 } clae_ctx;
 
@@ -71,6 +82,11 @@ cl_kernel clae_kernel(clae_ctx *ctx, const char *name);
 
 /* Waits for the queue; reports an asynchronous failure by name. */
 int clae_finish(clae_ctx *ctx);
+
+/* Profile mode: waits for ev, adds its device time under name, releases it. */
+void clae_profile_event(clae_ctx *ctx, const char *name, cl_event ev);
+/* Time per kernel family, largest first; steps divides the totals (0: none). */
+void clae_profile_print(clae_ctx *ctx, FILE *f, long steps);
 
 const char *clae_cl_error_name(cl_int code);
 

@@ -120,6 +120,7 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
         rc = train_epochs(&t, &rp, err);
     }
     if (rc == 0) rc = run_finish(&rp, &t, clae_now() - t0, err);
+    clae_profile_print(ctx, stdout, t.run_steps);
     clae_trainer_close(&t);
     return rc;
 }

@@ -7,14 +7,14 @@
 
 int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n, const clae_conv_geom *g)
 {
-    size_t total = (size_t)g->c * g->kh * g->kw * (size_t)n * g->ho * g->wo;
+    size_t total = (size_t)g->c * g->kh * g->kw * (size_t)n * g->ho; /* one work-item per column row */
     return CLAE_LAUNCH(ctx, "im2col", total, KARG_MEM(clae_buf(col)), KARG_U32(col->off), KARG_MEM(clae_buf(x)),
                        KARG_U32(x->off), KARG_U32(n), GEOM_ARGS(g));
 }
 
 int clae_op_col2im(clae_ctx *ctx, clae_tensor *x, const clae_tensor *col, int n, const clae_conv_geom *g)
 {
-    size_t total = (size_t)n * g->c * g->h * g->w;
+    size_t total = (size_t)n * g->c * g->h; /* one work-item per image row */
     return CLAE_LAUNCH(ctx, "col2im", total, KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_MEM(clae_buf(col)),
                        KARG_U32(col->off), KARG_U32(n), GEOM_ARGS(g));
 }

@@ -47,12 +47,18 @@ int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, siz
               size_t ldc)
 {
     if (m == 0 || n == 0) return 0;
+    cl_event ev = NULL;
     CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                                        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha,
                                        clae_buf(a), a->off, lda, clae_buf(b), b->off, ldb, beta, clae_buf(c), c->off,
-                                       ldc, &ctx->queue, NULL);
+                                       ldc, &ctx->queue, ctx->profiling ? &ev : NULL);
     if (s != CLBlastSuccess)
         return clae_fail(&ctx->err, "CLBlastSgemm(%c%c, m=%zu n=%zu k=%zu) failed: %s (%d)", trans_a ? 'T' : 'N',
                          trans_b ? 'T' : 'N', m, n, k, clae_clblast_status_name(s), (int)s);
+    if (ev) {
+        char name[64];
+        snprintf(name, sizeof name, "sgemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k);
+        clae_profile_event(ctx, name, ev);
+    }
     return 0;
 }

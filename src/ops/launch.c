@@ -22,10 +22,12 @@ int clae_launch(clae_ctx *ctx, const char *name, size_t n, const clae_karg *args
     size_t local = GROUP < ctx->dev.max_work_group ? GROUP : ctx->dev.max_work_group;
     if (n <= local) local = n;
     size_t global = (n + local - 1) / local * local;
-    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+    cl_event ev = NULL;
+    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, ctx->profiling ? &ev : NULL);
     if (rc != CL_SUCCESS) {
         snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
         return clae_cl_fail(ctx, rc, what);
     }
+    if (ev) clae_profile_event(ctx, name, ev);
     return 0;
 }

@@ -1,0 +1,43 @@
+/* CLAE_PROFILE=1: device time per kernel from OpenCL event timestamps. Each
+ * command is waited for, so totals are exact per kernel but the run is slower. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clae/runtime.h"
+
+void clae_profile_event(clae_ctx *ctx, const char *name, cl_event ev)
+{
+    cl_ulong t0 = 0, t1 = 0;
+    if (clWaitForEvents(1, &ev) == CL_SUCCESS &&
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS) {
+        int i = 0;
+        while (i < ctx->n_prof && strcmp(ctx->prof[i].name, name) != 0) i++;
+        if (i == ctx->n_prof && ctx->n_prof < CLAE_MAX_PROF) snprintf(ctx->prof[ctx->n_prof++].name, 64, "%s", name);
+        if (i < ctx->n_prof) {
+            ctx->prof[i].seconds += (double)(t1 - t0) * 1e-9;
+            ctx->prof[i].count++;
+        }
+    }
+    clReleaseEvent(ev);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    double x = ((const clae_prof_entry *)a)->seconds, y = ((const clae_prof_entry *)b)->seconds;
+    return (x < y) - (x > y);
+}
+
+void clae_profile_print(clae_ctx *ctx, FILE *f, long steps)
+{
+    if (!ctx->profiling || ctx->n_prof == 0) return;
+    qsort(ctx->prof, (size_t)ctx->n_prof, sizeof ctx->prof[0], by_time);
+    double total = 0;
+    for (int i = 0; i < ctx->n_prof; i++) total += ctx->prof[i].seconds;
+    fprintf(f, "profile (device time%s):\n", steps > 0 ? " per step" : "");
+    for (int i = 0; i < ctx->n_prof; i++) {
+        const clae_prof_entry *p = &ctx->prof[i];
+        double per = steps > 0 ? p->seconds / (double)steps : p->seconds;
+        fprintf(f, "  %-40s %9.3f ms %5.1f%%  %ld calls\n", p->name, per * 1e3, 100.0 * p->seconds / total, p->count);
+    }
+}
