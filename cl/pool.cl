@@ -40,24 +40,31 @@ __kernel void max_pool_forward(__global float *y, const uint y_off, __global flo
     arg[arg_off + gid] = (float)best_i;
 }
 
+/* One work-item per output row: each output's gradient goes to its argmax.
+ * Rows of one plane may share inputs (overlapping windows), so a work-item owns a
+ * whole plane's gradient when windows overlap (S < K); otherwise a row of windows. */
 __kernel void max_pool_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
                                 __global const float *arg, const uint arg_off, const uint NC, const uint H,
                                 const uint W, const uint K, const uint S, const uint PAD, const uint HO, const uint WO)
 {
-    ulong gid = get_global_id(0);
-    if (gid >= (ulong)NC * H * W) return;
-    uint w = (uint)(gid % W), h = (uint)((gid / W) % H);
-    ulong plane = gid / ((ulong)W * H);
-    float me = (float)(h * W + w), s = 0.0f;
-    int oh0, oh1, ow0, ow1;
-    window_range((int)h, (int)PAD, (int)K, (int)S, (int)HO, &oh0, &oh1);
-    window_range((int)w, (int)PAD, (int)K, (int)S, (int)WO, &ow0, &ow1);
-    for (int oh = oh0; oh <= oh1; oh++)
-        for (int ow = ow0; ow <= ow1; ow++) {
-            ulong o = plane * HO * WO + (uint)oh * WO + (uint)ow;
-            if (arg[arg_off + o] == me) s += dy[dy_off + o];
+    uint gid = get_global_id(0);
+    bool overlap = S < K;
+    if (gid >= (overlap ? NC : NC * HO)) return;
+    uint plane = overlap ? gid : gid / HO;
+    uint oh0 = overlap ? 0 : gid % HO, oh1 = overlap ? HO : oh0 + 1;
+    __global float *dxp = dx + dx_off + (ulong)plane * H * W;
+    /* clear the input rows this work-item owns, then route */
+    int h_lo = overlap ? 0 : (int)(oh0 * S) - (int)PAD, h_hi = overlap ? (int)H : h_lo + (int)S;
+    if (!overlap && oh0 == HO - 1) h_hi = (int)H; /* rows below the last window get no gradient */
+    if (!overlap && oh0 == 0) h_lo = 0;
+    for (int h = h_lo < 0 ? 0 : h_lo; h < h_hi && h < (int)H; h++)
+        for (uint w = 0; w < W; w++) dxp[(uint)h * W + w] = 0.0f;
+    for (uint oh = oh0; oh < oh1; oh++)
+        for (uint ow = 0; ow < WO; ow++) {
+            ulong o = ((ulong)plane * HO + oh) * WO + ow;
+            int a = (int)arg[arg_off + o];
+            if (a >= 0) dxp[a] += dy[dy_off + o];
         }
-    dx[dx_off + gid] = s;
 }
 
 __kernel void avg_pool_forward(__global float *y, const uint y_off, __global const float *x, const uint x_off,

@@ -15,24 +15,29 @@ void bilinear_src(const int dst, const int F, const int in, int *i0, int *i1, fl
     *l1 = src - (float)*i0;
 }
 
+/* One work-item per output row (index divisions once per row). */
 __kernel void upsample_forward(__global float *y, const uint y_off, __global const float *x, const uint x_off,
                                const uint NC, const uint H, const uint W, const uint F, const int bilinear)
 {
-    ulong gid = get_global_id(0);
+    uint gid = get_global_id(0);
     uint HO = H * F, WO = W * F;
-    if (gid >= (ulong)NC * HO * WO) return;
-    uint ow = (uint)(gid % WO), oh = (uint)((gid / WO) % HO);
-    __global const float *xp = x + x_off + (gid / ((ulong)WO * HO)) * H * W;
+    if (gid >= NC * HO) return;
+    uint oh = gid % HO;
+    __global const float *xp = x + x_off + (ulong)(gid / HO) * H * W;
+    __global float *out = y + y_off + (ulong)gid * WO;
     if (!bilinear) {
-        y[y_off + gid] = xp[(oh / F) * W + ow / F];
+        __global const float *row = xp + (oh / F) * W;
+        for (uint ow = 0; ow < WO; ow++) out[ow] = row[ow / F];
         return;
     }
     int h0, h1, w0, w1;
     float lh, lw;
     bilinear_src((int)oh, (int)F, (int)H, &h0, &h1, &lh);
-    bilinear_src((int)ow, (int)F, (int)W, &w0, &w1, &lw);
-    y[y_off + gid] = (1.0f - lh) * ((1.0f - lw) * xp[h0 * W + w0] + lw * xp[h0 * W + w1]) +
-                     lh * ((1.0f - lw) * xp[h1 * W + w0] + lw * xp[h1 * W + w1]);
+    __global const float *r0 = xp + h0 * W, *r1 = xp + h1 * W;
+    for (uint ow = 0; ow < WO; ow++) {
+        bilinear_src((int)ow, (int)F, (int)W, &w0, &w1, &lw);
+        out[ow] = (1.0f - lh) * ((1.0f - lw) * r0[w0] + lw * r0[w1]) + lh * ((1.0f - lw) * r1[w0] + lw * r1[w1]);
+    }
 }
 
 /* Weight with which output o reads input i along one axis (bilinear). */

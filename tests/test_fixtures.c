@@ -68,10 +68,11 @@ static void layer_config(const fixture_case *c, clae_config *cfg)
     unlink(path);
 }
 
-static void run_case(clae_ctx *ctx, fixture_case *c)
+static void run_case(clae_ctx *ctx, fixture_case *c, int algo)
 {
     clae_config cfg;
     layer_config(c, &cfg);
+    cfg.layers[0].algo = algo;
     clae_model m;
     clae_err err;
     clae_shape in = {1, c->in[1], c->in[2], c->in[3]};
@@ -91,7 +92,7 @@ static void run_case(clae_ctx *ctx, fixture_case *c)
     for (int i = 0; i < c->ny; i++)
         if (fabsf(y[i] - c->y[i]) > 1e-5f + 1e-5f * fabsf(c->y[i]))
             fail_msg("%s: y[%d] = %.7g, PyTorch %.7g", c->name, i, y[i], c->y[i]);
-    print_message("%-26s %5d values match\n", c->name, c->ny);
+    print_message("%-26s %-6s %5d values match\n", c->name, l->direct ? "direct" : "im2col", c->ny);
     free(y);
     clae_model_release(&m);
     clae_config_free(&cfg);
@@ -106,7 +107,8 @@ static void test_torch_fixtures(void **state)
     fixture_case c;
     int cases = 0;
     while (next_case(f, &c)) {
-        run_case(*state, &c);
+        run_case(*state, &c, 1);
+        if (strncmp(c.name, "conv", 4) == 0) run_case(*state, &c, 2); /* both algorithms */
         free(c.x), free(c.w), free(c.b), free(c.y);
         cases++;
     }

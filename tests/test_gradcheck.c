@@ -179,25 +179,33 @@ static void test_activation_layers(void **state)
     }
 }
 
+static void conv_both(clae_ctx *ctx, clae_shape in, clae_layer_spec s, int rows)
+{
+    for (int algo = 1; algo <= 2; algo++) { /* im2col + GEMM, then direct */
+        s.algo = algo;
+        check_layer(ctx, in, s, rows);
+    }
+}
+
 static void test_conv(void **state)
 {
     clae_ctx *ctx = *state;
     /* 7x5 input, 3 channels; batch 1 and 3; stride 2 with padding 1; dilation; no bias; activations */
-    check_layer(ctx, (clae_shape){1, 3, 7, 5}, conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
-    check_layer(ctx, (clae_shape){1, 3, 7, 5}, conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 3);
-    check_layer(ctx, (clae_shape){1, 2, 7, 5}, conv(CLAE_LAYER_CONV, 3, 3, 1, 1, 1, 0, CLAE_ACT_TANH, false), 2);
-    check_layer(ctx, (clae_shape){1, 2, 7, 6}, conv(CLAE_LAYER_CONV, 3, 2, 1, 0, 2, 0, CLAE_ACT_SIGMOID, true), 1);
-    check_layer(ctx, (clae_shape){1, 1, 6, 5}, conv(CLAE_LAYER_CONV, 6, 5, 3, 2, 1, 0, CLAE_ACT_RELU, true), 3);
+    conv_both(ctx, (clae_shape){1, 3, 7, 5}, conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
+    conv_both(ctx, (clae_shape){1, 3, 7, 5}, conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 3);
+    conv_both(ctx, (clae_shape){1, 2, 7, 5}, conv(CLAE_LAYER_CONV, 3, 3, 1, 1, 1, 0, CLAE_ACT_TANH, false), 2);
+    conv_both(ctx, (clae_shape){1, 2, 7, 6}, conv(CLAE_LAYER_CONV, 3, 2, 1, 0, 2, 0, CLAE_ACT_SIGMOID, true), 1);
+    conv_both(ctx, (clae_shape){1, 1, 6, 5}, conv(CLAE_LAYER_CONV, 6, 5, 3, 2, 1, 0, CLAE_ACT_RELU, true), 3);
 }
 
 static void test_conv_transpose(void **state)
 {
     clae_ctx *ctx = *state;
     /* output_padding 0 and 1; stride 2 padding 1; batch 1 and 3; dilation */
-    check_layer(ctx, (clae_shape){1, 3, 4, 3}, conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
-    check_layer(ctx, (clae_shape){1, 3, 4, 3}, conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 1, CLAE_ACT_NONE, true), 3);
-    check_layer(ctx, (clae_shape){1, 2, 3, 5}, conv(CLAE_LAYER_CONV_T, 3, 2, 1, 0, 2, 0, CLAE_ACT_TANH, false), 2);
-    check_layer(ctx, (clae_shape){1, 5, 3, 3}, conv(CLAE_LAYER_CONV_T, 1, 3, 3, 0, 1, 2, CLAE_ACT_SIGMOID, true), 1);
+    conv_both(ctx, (clae_shape){1, 3, 4, 3}, conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
+    conv_both(ctx, (clae_shape){1, 3, 4, 3}, conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 1, CLAE_ACT_NONE, true), 3);
+    conv_both(ctx, (clae_shape){1, 2, 3, 5}, conv(CLAE_LAYER_CONV_T, 3, 2, 1, 0, 2, 0, CLAE_ACT_TANH, false), 2);
+    conv_both(ctx, (clae_shape){1, 5, 3, 3}, conv(CLAE_LAYER_CONV_T, 1, 3, 3, 0, 1, 2, CLAE_ACT_SIGMOID, true), 1);
 }
 
 static void test_pooling(void **state)

@@ -39,6 +39,7 @@ typedef struct {
     int kernel, stride, padding, dilation, output_padding; /* conv family and pools */
     int scale;    /* upsample factor */
     int mode;     /* upsample: 0 nearest, 1 bilinear (align_corners=False) */
+    int algo;     /* conv, conv_transpose: 0 auto, 1 im2col + GEMM, 2 direct */
     clae_shape shape; /* reshape target (c x h x w); c = 0 flattens */
 } clae_layer_spec;
 
@@ -62,6 +63,7 @@ struct clae_layer {
     size_t n_w, n_b;          /* parameters: weight, bias */
     size_t scratch_per, aux_per, col_per, tmp_per; /* per sample: own scratch and aux, shared workspaces */
     size_t n_params;          /* n_w + n_b */
+    bool direct;              /* conv family: direct kernels instead of im2col + GEMM */
     clae_tensor w, b;         /* parameters: dense w (out, in); conv w (Cout, Cin, K, K); conv_t w (Cin, Cout, K, K) */
     clae_tensor dw, db;       /* their gradients, same offsets in the gradient buffer */
     clae_tensor scratch;      /* (max_batch, scratch_per): e.g. pre-activation gradient */
@@ -116,6 +118,8 @@ static inline clae_tensor clae_rows(const clae_tensor *t, int rows)
 int clae_dense_setup(clae_layer *l, clae_err *err);
 int clae_act_setup(clae_layer *l, clae_err *err);
 int clae_conv_setup(clae_layer *l, clae_err *err);
+/* auto: direct when the im2col matrix would dwarf the work (see conv2d.c) */
+bool clae_conv_choose_direct(const clae_layer *l, int grid_channels, int image_channels);
 int clae_conv_t_setup(clae_layer *l, clae_err *err);
 int clae_pool_setup(clae_layer *l, clae_err *err);
 int clae_upsample_setup(clae_layer *l, clae_err *err);

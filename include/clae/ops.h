@@ -71,6 +71,15 @@ int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b
 /* db[c] += sum over n, p of g[n, c, p] */
 int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, int n, int c, int p);
 
+/* Direct convolution (conv_direct.cl). The grid has cg channels of g->ho x g->wo
+ * positions; w is [cg][g->c][kh][kw] (kh = kw, square strides/paddings/dilations). */
+int clae_op_conv_grid_from_image(clae_ctx *ctx, clae_tensor *grid, const clae_tensor *image, const clae_tensor *w,
+                                 int n, int cg, const clae_conv_geom *g);
+int clae_op_conv_image_from_grid(clae_ctx *ctx, clae_tensor *image, const clae_tensor *grid, const clae_tensor *w,
+                                 int n, int cg, const clae_conv_geom *g);
+int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *grid, const clae_tensor *image, int n,
+                             int cg, const clae_conv_geom *g);
+
 /* --- pooling and upsampling (pool.cl, upsample.cl) ------------------------ */
 typedef struct {
     int planes, h, w, k, s, pad, ho, wo; /* planes = N * C */

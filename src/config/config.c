@@ -109,6 +109,8 @@ static const key_def layer_keys[] = {
     {"dilation", L(dilation, KT_INT), "1", 1, 64, NULL, "kernel dilation", T_CONVS},
     {"output_padding", L(output_padding, KT_INT), "0", 0, 63, NULL,
      "extra rows/columns on one side of the output, as PyTorch", T_CONV_T},
+    {"algo", L(algo, KT_CHOICE), "auto", 0, 0, "auto|im2col|direct",
+     "im2col + GEMM or direct kernels (auto: direct for thin layers)", T_CONVS},
     {"activation", L(act, KT_CHOICE), "none", 0, 0, "none|relu|leaky_relu|sigmoid|tanh", "applied after the layer",
      T_AFFINE},
     {"bias", L(bias, KT_BOOL), "true", 0, 0, NULL, "learn a bias", T_AFFINE},

@@ -1,7 +1,8 @@
 /* 2-D convolution, PyTorch's nn.Conv2d: w (Cout, Cin, K, K), b (Cout), NCHW,
  * output (H + 2 pad - dil (K - 1) - 1) / stride + 1. One GEMM over the batch:
  *   forward:  col = im2col(x) [Cin K K, N P];  tmp = w . col [Cout, N P];  y = act(nchw(tmp) + b)
- *   backward: g = act'(y) dy;  db += sum g;  dw += cnp(g) . col^T;  dx = col2im(w^T . cnp(g)) */
+ *   backward: g = act'(y) dy;  db += sum g;  dw += cnp(g) . col^T;  dx = col2im(w^T . cnp(g))
+ * or, with the direct kernels (conv_direct.cl), the same sums without the col matrix. */
 #include <math.h>
 
 #include "clae/nn.h"
@@ -19,7 +20,9 @@ static int conv_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae
     clae_conv_geom g = conv_geom(l);
     int n = x->shape.n, cout = l->out.c, p = g.ho * g.wo;
     size_t ckk = (size_t)g.c * g.kh * g.kw, np = (size_t)n * p;
-    if (clae_op_im2col(ctx, &l->col, x, n, &g) ||
+    if (l->direct) {
+        if (clae_op_conv_grid_from_image(ctx, y, x, &l->w, n, cout, &g)) return -1;
+    } else if (clae_op_im2col(ctx, &l->col, x, n, &g) ||
         clae_gemm(ctx, false, false, (size_t)cout, np, ckk, 1.0f, &l->w, ckk, &l->col, np, 0.0f, &l->tmp, np) ||
         clae_op_permute_cn(ctx, y, &l->tmp, n, cout, p, true))
         return -1;
@@ -40,6 +43,9 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
         grad = &pre;
     }
     if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, cout, p)) return -1;
+    if (l->direct)
+        return clae_op_conv_weight_grad(ctx, &l->dw, grad, x, n, cout, &g) ||
+               (dx && clae_op_conv_image_from_grid(ctx, dx, grad, &l->w, n, cout, &g));
     if (clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false) || clae_op_im2col(ctx, &l->col, x, n, &g) ||
         clae_gemm(ctx, false, true, (size_t)cout, ckk, np, 1.0f, &l->tmp, np, &l->col, np, 1.0f, &l->dw, ckk))
         return -1;
@@ -70,8 +76,19 @@ int clae_conv_setup(clae_layer *l, clae_err *err)
     l->out = (clae_shape){1, s->channels, ho, wo};
     l->n_w = (size_t)s->channels * l->in.c * s->kernel * s->kernel;
     l->n_b = s->bias ? (size_t)s->channels : 0;
-    l->col_per = (size_t)l->in.c * s->kernel * s->kernel * ho * wo;
-    l->tmp_per = clae_shape_sample(l->out);
+    l->direct = clae_conv_choose_direct(l, s->channels, l->in.c);
+    l->col_per = l->direct ? 0 : (size_t)l->in.c * s->kernel * s->kernel * ho * wo;
+    l->tmp_per = l->direct ? 0 : clae_shape_sample(l->out);
     l->scratch_per = s->act != CLAE_ACT_NONE ? clae_shape_sample(l->out) : 0;
     return 0;
+}
+
+/* Measured on PoCL (2 cores, conv_fmnist, batch 64): the im2col matrix of a
+ * layer with few grid channels is mostly memory traffic (a 32 -> 1 channel 3x3
+ * conv moved 58 MB per GEMM at ~1 GFLOP/s), while wide layers keep CLBlast busy.
+ * auto picks direct when the GEMM would have at most 8 rows on one side. */
+bool clae_conv_choose_direct(const clae_layer *l, int grid_channels, int image_channels)
+{
+    if (l->spec.algo != 0) return l->spec.algo == 2;
+    return grid_channels <= 8 || image_channels <= 8;
 }

@@ -3,7 +3,8 @@
  * It is the input-gradient of a convolution from the output back to the input:
  *   forward:  col = w^T . cnp(x) [Cout K K, N H W];  y = act(col2im(col) + b)
  *   backward: g = act'(y) dy;  db += sum g;  col = im2col(g);  dw += cnp(x) . col^T;
- *             dx = nchw(w . col) */
+ *             dx = nchw(w . col)
+ * or, with the direct kernels, the conv2d kernels with the roles of image and grid swapped. */
 #include <math.h>
 
 #include "clae/nn.h"
@@ -22,9 +23,11 @@ static int conv_t_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, cl
     clae_conv_geom g = conv_t_geom(l);
     int n = x->shape.n, cin = l->in.c, hw = l->in.h * l->in.w;
     size_t ckk = (size_t)g.c * g.kh * g.kw, nhw = (size_t)n * hw;
-    if (clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
-        clae_gemm(ctx, true, false, ckk, nhw, (size_t)cin, 1.0f, &l->w, ckk, &l->tmp, nhw, 0.0f, &l->col, nhw) ||
-        clae_op_col2im(ctx, y, &l->col, n, &g))
+    if (l->direct) {
+        if (clae_op_conv_image_from_grid(ctx, y, x, &l->w, n, cin, &g)) return -1;
+    } else if (clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
+               clae_gemm(ctx, true, false, ckk, nhw, (size_t)cin, 1.0f, &l->w, ckk, &l->tmp, nhw, 0.0f, &l->col, nhw) ||
+               clae_op_col2im(ctx, y, &l->col, n, &g))
         return -1;
     if (!l->spec.bias && l->spec.act == CLAE_ACT_NONE) return 0;
     return clae_op_channel_bias_act(ctx, y, l->spec.bias ? &l->b : NULL, n, g.c, g.h * g.w, l->spec.act,
@@ -45,6 +48,9 @@ static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, c
         grad = &pre;
     }
     if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, g.c, g.h * g.w)) return -1;
+    if (l->direct)
+        return clae_op_conv_weight_grad(ctx, &l->dw, x, grad, n, cin, &g) ||
+               (dx && clae_op_conv_grid_from_image(ctx, dx, grad, &l->w, n, cin, &g));
     if (clae_op_im2col(ctx, &l->col, grad, n, &g) || clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
         clae_gemm(ctx, false, true, (size_t)cin, ckk, nhw, 1.0f, &l->tmp, nhw, &l->col, nhw, 1.0f, &l->dw, ckk))
         return -1;
@@ -80,8 +86,9 @@ int clae_conv_t_setup(clae_layer *l, clae_err *err)
     l->out = (clae_shape){1, s->channels, ho, wo};
     l->n_w = (size_t)l->in.c * s->channels * s->kernel * s->kernel;
     l->n_b = s->bias ? (size_t)s->channels : 0;
-    l->col_per = (size_t)s->channels * s->kernel * s->kernel * l->in.h * l->in.w;
-    l->tmp_per = clae_shape_sample(l->in);
+    l->direct = clae_conv_choose_direct(l, l->in.c, s->channels);
+    l->col_per = l->direct ? 0 : (size_t)s->channels * s->kernel * s->kernel * l->in.h * l->in.w;
+    l->tmp_per = l->direct ? 0 : clae_shape_sample(l->in);
     l->scratch_per = s->act != CLAE_ACT_NONE ? clae_shape_sample(l->out) : 0;
     return 0;
 }

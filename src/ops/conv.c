@@ -39,3 +39,33 @@ int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, in
     return CLAE_LAUNCH(ctx, "channel_sum", (size_t)c, KARG_MEM(clae_buf(db)), KARG_U32(db->off),
                        KARG_MEM(clae_buf(g)), KARG_U32(g->off), KARG_U32(n), KARG_U32(c), KARG_U32(p));
 }
+
+#define DIRECT_ARGS(n, cg, g)                                                                                     \
+    KARG_U32(n), KARG_U32((g)->c), KARG_U32((g)->h), KARG_U32((g)->w), KARG_U32(cg), KARG_U32((g)->ho),       \
+        KARG_U32((g)->wo), KARG_U32((g)->kh), KARG_U32((g)->sh), KARG_U32((g)->ph), KARG_U32((g)->dh)
+
+int clae_op_conv_grid_from_image(clae_ctx *ctx, clae_tensor *grid, const clae_tensor *image, const clae_tensor *w,
+                                 int n, int cg, const clae_conv_geom *g)
+{
+    size_t items = (size_t)n * cg * g->ho * (ctx->dev.kind == CLAE_DEV_CPU ? 1 : g->wo); /* rows on CPUs */
+    return CLAE_LAUNCH(ctx, "conv_grid_from_image", items, KARG_MEM(clae_buf(grid)),
+                       KARG_U32(grid->off), KARG_MEM(clae_buf(image)), KARG_U32(image->off), KARG_MEM(clae_buf(w)),
+                       KARG_U32(w->off), DIRECT_ARGS(n, cg, g));
+}
+
+int clae_op_conv_image_from_grid(clae_ctx *ctx, clae_tensor *image, const clae_tensor *grid, const clae_tensor *w,
+                                 int n, int cg, const clae_conv_geom *g)
+{
+    size_t items = (size_t)n * g->c * g->h * (ctx->dev.kind == CLAE_DEV_CPU ? 1 : g->w); /* rows on CPUs */
+    return CLAE_LAUNCH(ctx, "conv_image_from_grid", items, KARG_MEM(clae_buf(image)),
+                       KARG_U32(image->off), KARG_MEM(clae_buf(grid)), KARG_U32(grid->off), KARG_MEM(clae_buf(w)),
+                       KARG_U32(w->off), DIRECT_ARGS(n, cg, g));
+}
+
+int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *grid, const clae_tensor *image, int n,
+                             int cg, const clae_conv_geom *g)
+{
+    return CLAE_LAUNCH(ctx, "conv_weight_grad", (size_t)cg * g->c * g->kh * g->kw, KARG_MEM(clae_buf(dw)),
+                       KARG_U32(dw->off), KARG_MEM(clae_buf(grid)), KARG_U32(grid->off), KARG_MEM(clae_buf(image)),
+                       KARG_U32(image->off), DIRECT_ARGS(n, cg, g));
+}

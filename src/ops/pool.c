@@ -14,7 +14,8 @@ int clae_op_max_pool(clae_ctx *ctx, clae_tensor *y, clae_tensor *arg, const clae
 int clae_op_max_pool_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy, const clae_tensor *arg,
                               const clae_pool_geom *g)
 {
-    return CLAE_LAUNCH(ctx, "max_pool_backward", (size_t)g->planes * g->h * g->w, KARG_MEM(clae_buf(dx)),
+    size_t items = g->s < g->k ? (size_t)g->planes : (size_t)g->planes * g->ho; /* see pool.cl */
+    return CLAE_LAUNCH(ctx, "max_pool_backward", items, KARG_MEM(clae_buf(dx)),
                        KARG_U32(dx->off), KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_MEM(clae_buf(arg)),
                        KARG_U32(arg->off), POOL_ARGS(g));
 }
@@ -34,7 +35,7 @@ int clae_op_avg_pool_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor 
 int clae_op_upsample(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, int planes, int h, int w, int f,
                      bool bilinear)
 {
-    return CLAE_LAUNCH(ctx, "upsample_forward", (size_t)planes * h * w * f * f, KARG_MEM(clae_buf(y)),
+    return CLAE_LAUNCH(ctx, "upsample_forward", (size_t)planes * h * f, /* one work-item per output row */ KARG_MEM(clae_buf(y)),
                        KARG_U32(y->off), KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_U32(planes), KARG_U32(h),
                        KARG_U32(w), KARG_U32(f), KARG_I32(bilinear));
 }
