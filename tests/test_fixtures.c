@@ -13,8 +13,9 @@ static const char *fixture_path;
 typedef struct {
     char name[64], layer[512];
     int in[4], out[4];
-    float *x, *w, *b, *y;
-    int nx, nw, nb, ny;
+    float *x, *w, *b, *y, *state, *state_after; /* state: batch norm running mean, var */
+    int nx, nw, nb, ny, nstate;
+    bool train;
 } fixture_case;
 
 static float *read_values(FILE *f, int n)
@@ -23,6 +24,17 @@ static float *read_values(FILE *f, int n)
     for (int i = 0; i < n; i++)
         if (fscanf(f, "%f", &v[i]) != 1) fail_msg("fixture: expected %d values", n);
     return v;
+}
+
+/* Reads "TAG COUNT values" when the next word is tag; leaves the stream as it was otherwise. */
+static float *read_optional(FILE *f, const char *tag, int *n)
+{
+    long at = ftell(f);
+    char t[16];
+    if (fscanf(f, " %15s", t) == 1 && strcmp(t, tag) == 0 && fscanf(f, "%d", n) == 1) return read_values(f, *n);
+    fseek(f, at, SEEK_SET);
+    *n = 0;
+    return NULL;
 }
 
 static float *read_tagged(FILE *f, const char *tag, int *n)
@@ -43,9 +55,13 @@ static int next_case(FILE *f, fixture_case *c)
     c->x = read_tagged(f, "x", &c->nx);
     c->w = read_tagged(f, "w", &c->nw);
     c->b = read_tagged(f, "b", &c->nb);
+    c->state = read_optional(f, "state", &c->nstate);
     if (fscanf(f, " %15s %d %d %d %d", word, &c->out[0], &c->out[1], &c->out[2], &c->out[3]) != 5) fail_msg("%s: y", c->name);
     c->ny = c->out[0] * c->out[1] * c->out[2] * c->out[3];
     c->y = read_values(f, c->ny);
+    int n_after;
+    c->state_after = read_optional(f, "state_after", &n_after);
+    c->train = !strstr(c->layer, "mode=eval");
     return 1;
 }
 
@@ -60,6 +76,7 @@ static void layer_config(const fixture_case *c, clae_config *cfg)
     for (char *save = NULL, *kv = strtok_r(rest, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(kv, '=');
         *eq = 0;
+        if (strcmp(type, "batch_norm") == 0 && strcmp(kv, "mode") == 0) continue; /* train/eval, not a key */
         fprintf(f, "%s = %s\n", kv, eq + 1);
     }
     fclose(f);
@@ -86,12 +103,21 @@ static void run_case(clae_ctx *ctx, fixture_case *c, int algo)
     CHECK_OK(ctx, clae_tensor_write(ctx, &m.x, c->x, (size_t)c->nx));
     if (c->nw) CHECK_OK(ctx, clae_tensor_write(ctx, &l->w, c->w, (size_t)c->nw));
     if (c->nb) CHECK_OK(ctx, clae_tensor_write(ctx, &l->b, c->b, (size_t)c->nb));
-    CHECK_OK(ctx, clae_model_forward(&m, ctx, c->in[0], false));
+    assert_int_equal(l->n_state, c->nstate);
+    if (c->nstate) CHECK_OK(ctx, clae_tensor_write(ctx, &l->state, c->state, (size_t)c->nstate));
+    CHECK_OK(ctx, clae_model_forward(&m, ctx, c->in[0], c->train));
     float *y = malloc((size_t)c->ny * sizeof *y);
     CHECK_OK(ctx, clae_tensor_read(ctx, &m.y[0], y, (size_t)c->ny));
     for (int i = 0; i < c->ny; i++)
         if (fabsf(y[i] - c->y[i]) > 1e-5f + 1e-5f * fabsf(c->y[i]))
             fail_msg("%s: y[%d] = %.7g, PyTorch %.7g", c->name, i, y[i], c->y[i]);
+    if (c->state_after) { /* running statistics after the step, unbiased variance, as PyTorch */
+        float st[64];
+        CHECK_OK(ctx, clae_tensor_read(ctx, &l->state, st, (size_t)c->nstate));
+        for (int i = 0; i < c->nstate; i++)
+            if (fabsf(st[i] - c->state_after[i]) > 1e-5f + 1e-5f * fabsf(c->state_after[i]))
+                fail_msg("%s: running state[%d] = %.7g, PyTorch %.7g", c->name, i, st[i], c->state_after[i]);
+    }
     print_message("%-26s %-6s %5d values match\n", c->name, l->direct ? "direct" : "im2col", c->ny);
     free(y);
     clae_model_release(&m);
@@ -109,11 +135,11 @@ static void test_torch_fixtures(void **state)
     while (next_case(f, &c)) {
         run_case(*state, &c, 1);
         if (strncmp(c.name, "conv", 4) == 0) run_case(*state, &c, 2); /* both algorithms */
-        free(c.x), free(c.w), free(c.b), free(c.y);
+        free(c.x), free(c.w), free(c.b), free(c.y), free(c.state), free(c.state_after);
         cases++;
     }
     fclose(f);
-    assert_int_equal(cases, 16);
+    assert_int_equal(cases, 19);
 }
 
 int main(int argc, char **argv)

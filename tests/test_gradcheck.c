@@ -139,7 +139,8 @@ static void check_layer(clae_ctx *ctx, clae_shape in, clae_layer_spec layer, int
         clae_tensor gall = {&f.m.grads, 0, {1, 1, 1, 1}};
         CHECK_OK(ctx, clae_tensor_read(ctx, &gall, g, np));
     }
-    bool pwl = layer.type == CLAE_LAYER_MAX_POOL || layer.act == CLAE_ACT_NONE || layer.act == CLAE_ACT_RELU || layer.act == CLAE_ACT_LEAKY_RELU;
+    bool smooth = layer.type == CLAE_LAYER_BATCH_NORM || layer.act == CLAE_ACT_SIGMOID || layer.act == CLAE_ACT_TANH;
+    bool pwl = !smooth; /* relu, leaky relu, identity, pools: kinks only where the one-sided slopes differ */
     compare(ctx, &f, &f.m.x, f.in_n, dx, "input", pwl);
     if (f.m.n_params) {
         clae_tensor all = {&f.m.params, 0, {1, 1, 1, 1}};
@@ -227,6 +228,15 @@ static void test_upsample(void **state)
     }
 }
 
+static void test_batch_norm(void **state)
+{
+    clae_layer_spec s = {.type = CLAE_LAYER_BATCH_NORM, .momentum = 0.1, .eps = 1e-5};
+    snprintf(s.section, sizeof s.section, "encoder.bn");
+    check_layer(*state, (clae_shape){1, 3, 5, 7}, s, 1); /* 2-D, batch 1: statistics over H x W */
+    check_layer(*state, (clae_shape){1, 3, 5, 7}, s, 3);
+    check_layer(*state, (clae_shape){1, 11, 1, 1}, s, 3); /* 1-D after a dense layer */
+}
+
 static void test_reshape(void **state)
 {
     clae_layer_spec s = {.type = CLAE_LAYER_RESHAPE, .shape = {1, 2, 3, 5}};
@@ -277,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_pooling),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_reshape),
+        cmocka_unit_test(test_batch_norm),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_ctx_setup, test_ctx_teardown);
 }

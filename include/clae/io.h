@@ -25,19 +25,25 @@ int clae_mkdir_p(const char *path, clae_err *err);
 typedef struct {
     uint64_t model_signature; /* clae_model_signature: refuses a checkpoint of another model */
     uint64_t n_params;
-    uint32_t optim_kind, n_state; /* state arrays of n_params floats each */
+    uint64_t n_layer_state;       /* non-trained layer state (batch norm running statistics) */
+    uint32_t optim_kind, n_state; /* optimizer state arrays of n_params floats each */
     int64_t optim_step;
     int32_t epoch;                /* completed epochs */
     double best_val;
 } clae_ckpt_meta;
 
-/* params: n_params floats; state: n_state * n_params floats (may be NULL when n_state is 0). */
-int clae_ckpt_save(const char *path, const clae_ckpt_meta *meta, const float *params, const float *state,
+/* The arrays of a checkpoint: params (n_params), layer (n_layer_state) and
+ * optimizer state (n_state * n_params floats). */
+typedef struct {
+    float *params, *layer, *optim;
+} clae_ckpt_data;
+
+int clae_ckpt_save(const char *path, const clae_ckpt_meta *meta, const clae_ckpt_data *data, clae_err *err);
+/* Reads meta and the arrays (malloc'ed into *data; free with clae_ckpt_data_free),
+ * which must match expect->model_signature, n_params and n_layer_state. */
+int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, const clae_ckpt_meta *expect, clae_ckpt_data *data,
                    clae_err *err);
-/* Reads meta; when params/state are non-NULL they receive the arrays, which must
- * match expect->model_signature and expect->n_params. */
-int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, const clae_ckpt_meta *expect, float **params,
-                   float **state, clae_err *err);
+void clae_ckpt_data_free(clae_ckpt_data *data);
 
 /* ---- pictures ---- */
 /* rows[r] holds n_cols samples of shape sample (C,H,W) with values in [0,1];

@@ -22,6 +22,7 @@ typedef enum {
     CLAE_LAYER_AVG_POOL,
     CLAE_LAYER_UPSAMPLE,
     CLAE_LAYER_RESHAPE,
+    CLAE_LAYER_BATCH_NORM,
 } clae_layer_type;
 
 /* What a config section says about one layer, before shapes are known. */
@@ -40,6 +41,7 @@ typedef struct {
     int scale;    /* upsample factor */
     int mode;     /* upsample: 0 nearest, 1 bilinear (align_corners=False) */
     int algo;     /* conv, conv_transpose: 0 auto, 1 im2col + GEMM, 2 direct */
+    double momentum, eps; /* batch_norm, as PyTorch (0.1, 1e-5) */
     clae_shape shape; /* reshape target (c x h x w); c = 0 flattens */
 } clae_layer_spec;
 
@@ -51,8 +53,9 @@ typedef struct {
     /* Parameter gradients += (dy . df/dparams); dx = dy . df/dx unless dx is NULL. */
     int (*backward)(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y, const clae_tensor *dy,
                     clae_tensor *dx);
-    /* Writes initial parameters into host[] at the layer's own offsets. */
-    void (*init)(clae_layer *l, clae_rng *rng, float *host_params);
+    /* Writes initial parameters (and non-trained state, e.g. running statistics)
+     * into the host arrays at the layer's own offsets. */
+    void (*init)(clae_layer *l, clae_rng *rng, float *host_params, float *host_state);
 } clae_layer_ops;
 
 struct clae_layer {
@@ -62,6 +65,7 @@ struct clae_layer {
     /* what setup asks the model for (floats): */
     size_t n_w, n_b;          /* parameters: weight, bias */
     size_t scratch_per, aux_per, col_per, tmp_per; /* per sample: own scratch and aux, shared workspaces */
+    size_t n_state, n_stats;  /* not per sample: saved state (running statistics), per-step statistics */
     size_t n_params;          /* n_w + n_b */
     bool direct;              /* conv family: direct kernels instead of im2col + GEMM */
     clae_tensor w, b;         /* parameters: dense w (out, in); conv w (Cout, Cin, K, K); conv_t w (Cin, Cout, K, K) */
@@ -69,6 +73,9 @@ struct clae_layer {
     clae_tensor scratch;      /* (max_batch, scratch_per): e.g. pre-activation gradient */
     clae_tensor aux;          /* (max_batch, aux_per): e.g. max pool argmax */
     clae_tensor col, tmp;     /* model-wide workspaces shared by all layers (im2col columns, GEMM output) */
+    clae_tensor state;        /* (n_state): in the model's state buffer, saved in checkpoints */
+    clae_tensor stats;        /* (n_stats): e.g. batch mean and 1/std for the backward */
+    bool trained;             /* the last forward ran in training mode */
 };
 
 typedef struct {
@@ -79,6 +86,7 @@ typedef struct {
     int max_batch;
     size_t n_params;
     clae_arena params, grads; /* same layout: a parameter and its gradient share offsets */
+    clae_arena state;         /* non-trained layer state (running statistics), checkpointed */
     clae_arena acts;
     clae_tensor x;            /* (max_batch, input): the batch fed to layer 0 */
     clae_tensor ws_col, ws_tmp; /* shared workspaces, sized for the largest layer */
@@ -124,6 +132,7 @@ int clae_conv_t_setup(clae_layer *l, clae_err *err);
 int clae_pool_setup(clae_layer *l, clae_err *err);
 int clae_upsample_setup(clae_layer *l, clae_err *err);
 int clae_reshape_setup(clae_layer *l, clae_err *err);
+int clae_batch_norm_setup(clae_layer *l, clae_err *err);
 
 /* host[0..n) ~ U(-bound, bound): PyTorch's kaiming_uniform(a=sqrt(5)) for weights
  * and its bias init both reduce to bound = 1/sqrt(fan_in). */

@@ -87,13 +87,14 @@ static const struct {
     {"conv_transpose", CLAE_LAYER_CONV_T, CLAE_ACT_NONE}, {"max_pool", CLAE_LAYER_MAX_POOL, CLAE_ACT_NONE},
     {"avg_pool", CLAE_LAYER_AVG_POOL, CLAE_ACT_NONE},  {"upsample", CLAE_LAYER_UPSAMPLE, CLAE_ACT_NONE},
     {"reshape", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},    {"flatten", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},
+    {"batch_norm", CLAE_LAYER_BATCH_NORM, CLAE_ACT_NONE},
     {"relu", CLAE_LAYER_ACT, CLAE_ACT_RELU},           {"leaky_relu", CLAE_LAYER_ACT, CLAE_ACT_LEAKY_RELU},
     {"sigmoid", CLAE_LAYER_ACT, CLAE_ACT_SIGMOID},     {"tanh", CLAE_LAYER_ACT, CLAE_ACT_TANH},
 };
 #define N_LAYER_TYPES (sizeof layer_types / sizeof layer_types[0])
 enum {
     T_DENSE = 1 << 0, T_CONV = 1 << 1, T_CONV_T = 1 << 2, T_MAX_POOL = 1 << 3, T_AVG_POOL = 1 << 4,
-    T_UPSAMPLE = 1 << 5, T_RESHAPE = 1 << 6, T_FLATTEN = 1 << 7, T_LEAKY = 1 << 9,
+    T_UPSAMPLE = 1 << 5, T_RESHAPE = 1 << 6, T_FLATTEN = 1 << 7, T_BATCH_NORM = 1 << 8, T_LEAKY = 1 << 10,
     T_CONVS = T_CONV | T_CONV_T, T_POOLS = T_MAX_POOL | T_AVG_POOL, T_AFFINE = T_DENSE | T_CONVS,
 };
 
@@ -118,6 +119,9 @@ static const key_def layer_keys[] = {
     {"scale", L(scale, KT_INT), NULL, 1, 16, NULL, "integer upsampling factor (required)", T_UPSAMPLE},
     {"mode", L(mode, KT_CHOICE), "nearest", 0, 0, "nearest|bilinear", "bilinear uses align_corners=False",
      T_UPSAMPLE},
+    {"momentum", L(momentum, KT_FLOAT), "0.1", 0, 1, NULL, "running statistics update (PyTorch's momentum)",
+     T_BATCH_NORM},
+    {"eps", L(eps, KT_FLOAT), "1e-5", 1e-12, 1, NULL, "added to the variance", T_BATCH_NORM},
     {"shape", L(shape, KT_SHAPE), NULL, 0, 0, NULL, "target CxHxW, e.g. 32x7x7 (required)", T_RESHAPE},
     {0},
 };

@@ -55,8 +55,9 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
     return clae_op_col2im(ctx, dx, &l->col, n, &g);
 }
 
-static void conv_init(clae_layer *l, clae_rng *rng, float *host)
+static void conv_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 {
+    (void)state;
     double bound = 1.0 / sqrt((double)l->in.c * l->spec.kernel * l->spec.kernel);
     clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
     clae_init_uniform(host + l->b.off, l->n_b, bound, rng);

@@ -60,9 +60,10 @@ static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, c
     return clae_op_permute_cn(ctx, dx, &l->tmp, n, cin, hw, true);
 }
 
-static void conv_t_init(clae_layer *l, clae_rng *rng, float *host)
+static void conv_t_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 {
     /* torch computes fan_in from w.size(1) = Cout for transposed convolutions */
+    (void)state;
     double bound = 1.0 / sqrt((double)l->spec.channels * l->spec.kernel * l->spec.kernel);
     clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
     clae_init_uniform(host + l->b.off, l->n_b, bound, rng);

@@ -30,8 +30,9 @@ static int dense_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, co
     return 0;
 }
 
-static void dense_init(clae_layer *l, clae_rng *rng, float *host)
+static void dense_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 {
+    (void)state;
     double bound = 1.0 / sqrt((double)clae_shape_sample(l->in));
     clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
     clae_init_uniform(host + l->b.off, l->n_b, bound, rng);

@@ -33,6 +33,7 @@ static int setup_layer(clae_layer *l, clae_err *err)
     case CLAE_LAYER_AVG_POOL: return clae_pool_setup(l, err);
     case CLAE_LAYER_UPSAMPLE: return clae_upsample_setup(l, err);
     case CLAE_LAYER_RESHAPE: return clae_reshape_setup(l, err);
+    case CLAE_LAYER_BATCH_NORM: return clae_batch_norm_setup(l, err);
     }
     return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line, l->spec.section);
 }
@@ -84,6 +85,7 @@ static void place_tensors(clae_model *m)
     clae_arena_init(&m->params, "parameters");
     clae_arena_init(&m->grads, "gradients");
     clae_arena_init(&m->acts, "activations");
+    clae_arena_init(&m->state, "layer state");
     m->n_params = 0;
     size_t col = 0, tmp = 0;
     for (int i = 0; i < m->n_layers; i++) {
@@ -92,6 +94,8 @@ static void place_tensors(clae_model *m)
         if (l->n_b) l->b = clae_arena_reserve(&m->params, flat(l->n_b)), l->db = clae_arena_reserve(&m->grads, flat(l->n_b));
         if (l->scratch_per) l->scratch = clae_arena_reserve(&m->acts, batch_of(flat(l->scratch_per), m->max_batch));
         if (l->aux_per) l->aux = clae_arena_reserve(&m->acts, batch_of(flat(l->aux_per), m->max_batch));
+        if (l->n_state) l->state = clae_arena_reserve(&m->state, flat(l->n_state));
+        if (l->n_stats) l->stats = clae_arena_reserve(&m->acts, flat(l->n_stats));
         col = l->col_per > col ? l->col_per : col;
         tmp = l->tmp_per > tmp ? l->tmp_per : tmp;
         m->n_params += l->n_params;
@@ -133,7 +137,8 @@ int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input, const
         return -1;
     }
     place_tensors(m);
-    if (clae_arena_alloc(ctx, &m->params) || clae_arena_alloc(ctx, &m->grads) || clae_arena_alloc(ctx, &m->acts)) {
+    if (clae_arena_alloc(ctx, &m->params) || clae_arena_alloc(ctx, &m->grads) || clae_arena_alloc(ctx, &m->acts) ||
+        clae_arena_alloc(ctx, &m->state)) {
         if (err) *err = ctx->err;
         clae_model_release(m);
         return -1;
@@ -146,6 +151,7 @@ void clae_model_release(clae_model *m)
     clae_arena_release(&m->params);
     clae_arena_release(&m->grads);
     clae_arena_release(&m->acts);
+    clae_arena_release(&m->state);
     free(m->layers);
     free(m->y);
     free(m->dy);
@@ -155,14 +161,20 @@ void clae_model_release(clae_model *m)
 
 int clae_model_init_params(clae_model *m, clae_ctx *ctx, uint64_t seed)
 {
-    float *host = calloc(m->params.capacity ? m->params.capacity : 1, sizeof *host);
-    if (!host) return clae_fail(&ctx->err, "out of host memory initialising parameters");
-    clae_rng rng;
-    clae_rng_seed(&rng, seed, 0x1A17);
-    for (int i = 0; i < m->n_layers; i++) m->layers[i].ops->init(&m->layers[i], &rng, host);
-    clae_tensor all = {&m->params, 0, {1, (int)m->params.capacity, 1, 1}};
-    int rc = clae_tensor_write(ctx, &all, host, m->params.capacity);
+    float *host = calloc(m->params.capacity + 1, sizeof *host), *state = calloc(m->state.capacity + 1, sizeof *state);
+    int rc = -1;
+    if (!host || !state) {
+        clae_fail(&ctx->err, "out of host memory initialising parameters");
+    } else {
+        clae_rng rng;
+        clae_rng_seed(&rng, seed, 0x1A17);
+        for (int i = 0; i < m->n_layers; i++) m->layers[i].ops->init(&m->layers[i], &rng, host, state);
+        clae_tensor all = {&m->params, 0, {1, 1, 1, 1}}, st = {&m->state, 0, {1, 1, 1, 1}};
+        rc = clae_tensor_write(ctx, &all, host, m->params.capacity);
+        if (rc == 0 && m->state.capacity) rc = clae_tensor_write(ctx, &st, state, m->state.capacity);
+    }
     free(host);
+    free(state);
     return rc;
 }
 
@@ -171,6 +183,7 @@ int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train)
     clae_tensor x = clae_rows(&m->x, rows);
     for (int i = 0; i < m->n_layers; i++) {
         clae_tensor y = clae_rows(&m->y[i], rows);
+        m->layers[i].trained = train;
         if (m->layers[i].ops->forward(&m->layers[i], ctx, &x, &y, train)) return -1;
         x = y;
     }

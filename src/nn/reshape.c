@@ -26,7 +26,7 @@ static int copy_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
     return 0;
 }
 
-static void no_init(clae_layer *l, clae_rng *rng, float *host) { (void)l, (void)rng, (void)host; }
+static void no_init(clae_layer *l, clae_rng *rng, float *host, float *state) { (void)l, (void)rng, (void)host, (void)state; }
 
 static const clae_layer_ops reshape_ops = {copy_forward, copy_backward, no_init};
 

@@ -84,7 +84,7 @@ static int check_device_memory(const clae_trainer *t, clae_err *err)
     const clae_model *m = &t->model;
     size_t sample = clae_shape_sample(m->input);
     double state = t->cfg->train.optimizer == CLAE_OPT_SGD ? 1 : 2;
-    double bytes = 4.0 * ((double)m->params.capacity * (2 + state) + (double)m->acts.capacity) +
+    double bytes = 4.0 * ((double)m->params.capacity * (2 + state) + (double)m->acts.capacity + (double)m->state.capacity) +
                    (double)(t->train.set.count + t->test.set.count) * (double)sample;
     double have = (double)t->ctx->dev.global_mem;
     if (bytes > 0.9 * have)
@@ -300,6 +300,7 @@ static clae_ckpt_meta current_meta(const clae_trainer *t)
 {
     return (clae_ckpt_meta){.model_signature = clae_model_signature(&t->model),
                             .n_params = t->model.params.capacity,
+                            .n_layer_state = t->model.state.capacity,
                             .optim_kind = (uint32_t)t->optim.cfg.kind,
                             .n_state = (uint32_t)t->optim.n_state,
                             .optim_step = t->optim.step,
@@ -307,43 +308,60 @@ static clae_ckpt_meta current_meta(const clae_trainer *t)
                             .best_val = t->best_val};
 }
 
+/* The three device buffers a checkpoint holds, with their sizes (floats). */
+static void ckpt_tensors(clae_trainer *t, const clae_ckpt_meta *m, clae_tensor tens[3], size_t n[3])
+{
+    tens[0] = (clae_tensor){&t->model.params, 0, {1, 1, 1, 1}};
+    tens[1] = (clae_tensor){&t->model.state, 0, {1, 1, 1, 1}};
+    tens[2] = (clae_tensor){&t->optim.state, 0, {1, 1, 1, 1}};
+    n[0] = m->n_params, n[1] = m->n_layer_state, n[2] = (size_t)m->n_state * m->n_params;
+}
+
 int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err)
 {
     clae_ckpt_meta meta = current_meta(t);
-    size_t np = meta.n_params, ns = (size_t)meta.n_state * np;
-    float *p = malloc(np * sizeof(float) + 1), *s = malloc(ns * sizeof(float) + 1);
-    int rc = -1;
-    clae_tensor all_p = {&t->model.params, 0, {1, 1, 1, 1}}, all_s = {&t->optim.state, 0, {1, 1, 1, 1}};
-    if (!p || !s) clae_fail(err, "out of host memory saving a checkpoint");
-    else if (clae_tensor_read(t->ctx, &all_p, p, np) || (ns && clae_tensor_read(t->ctx, &all_s, s, ns)))
-        *err = t->ctx->err;
-    else rc = clae_ckpt_save(path, &meta, p, s, err);
-    free(p);
-    free(s);
+    clae_tensor tens[3];
+    size_t n[3];
+    ckpt_tensors(t, &meta, tens, n);
+    float *host[3] = {NULL, NULL, NULL};
+    int rc = 0;
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        host[i] = malloc(n[i] * sizeof(float) + 1);
+        if (!host[i]) rc = clae_fail(err, "out of host memory saving a checkpoint");
+        else if (n[i] && clae_tensor_read(t->ctx, &tens[i], host[i], n[i])) rc = -1, *err = t->ctx->err;
+    }
+    if (rc == 0) {
+        clae_ckpt_data d = {host[0], host[1], host[2]};
+        rc = clae_ckpt_save(path, &meta, &d, err);
+    }
+    for (int i = 0; i < 3; i++) free(host[i]);
     return rc;
 }
 
 int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err)
 {
     clae_ckpt_meta expect = current_meta(t), meta;
-    float *p = NULL, *s = NULL;
-    if (clae_ckpt_load(path, &meta, &expect, &p, &s, err)) return -1;
+    clae_ckpt_data d;
+    if (clae_ckpt_load(path, &meta, &expect, &d, err)) return -1;
     int rc = -1;
-    clae_tensor all_p = {&t->model.params, 0, {1, 1, 1, 1}}, all_s = {&t->optim.state, 0, {1, 1, 1, 1}};
-    if (meta.optim_kind != expect.optim_kind || meta.n_state != expect.n_state)
+    clae_tensor tens[3];
+    size_t n[3];
+    ckpt_tensors(t, &meta, tens, n);
+    float *host[3] = {d.params, d.layer, d.optim};
+    if (meta.optim_kind != expect.optim_kind || meta.n_state != expect.n_state) {
         clae_fail(err, "%s: saved with optimizer %s but the config says %s: resume with the same optimizer", path,
                   clae_optim_name((clae_optim_kind)meta.optim_kind), clae_optim_name(t->optim.cfg.kind));
-    else if (clae_tensor_write(t->ctx, &all_p, p, meta.n_params) ||
-             (meta.n_state && clae_tensor_write(t->ctx, &all_s, s, (size_t)meta.n_state * meta.n_params)))
-        *err = t->ctx->err;
-    else {
+    } else {
+        rc = 0;
+        for (int i = 0; i < 3 && rc == 0; i++)
+            if (n[i] && clae_tensor_write(t->ctx, &tens[i], host[i], n[i])) rc = -1, *err = t->ctx->err;
+    }
+    if (rc == 0) {
         t->optim.step = meta.optim_step;
         t->epoch = meta.epoch;
         t->step = meta.optim_step;
         t->best_val = meta.best_val;
-        rc = 0;
     }
-    free(p);
-    free(s);
+    clae_ckpt_data_free(&d);
     return rc;
 }

@@ -1,0 +1,90 @@
+/* Batch normalisation over (N, H, W) per channel, PyTorch's nn.BatchNorm1d/2d:
+ *   train: mean, biased var of the batch normalise; the running averages move by
+ *          momentum toward the mean and the unbiased var (M / (M - 1));
+ *   eval:  the running averages normalise.
+ *   y = gamma (x - mean) / sqrt(var + eps) + beta
+ *   backward (train): dx = gamma rstd / M (M dy - sum dy - xhat sum(dy xhat))
+ *   backward (eval):  dx = gamma rstd dy
+ * One work-item per channel for the sums (no barriers), elementwise otherwise.
+ * stats holds [mean C][rstd C][sum dy C][sum dy xhat C]. */
+
+__kernel void bn_stats(__global float *stats, const uint st_off, __global float *running, const uint run_off,
+                       __global const float *x, const uint x_off, const uint N, const uint C, const uint P,
+                       const float eps, const float momentum, const int train)
+{
+    uint c = get_global_id(0);
+    if (c >= C) return;
+    __global float *rmean = running + run_off, *rvar = running + run_off + C;
+    float mean, var;
+    if (train) {
+        float s = 0.0f;
+        for (uint n = 0; n < N; n++)
+            for (uint p = 0; p < P; p++) s += x[x_off + ((ulong)n * C + c) * P + p];
+        uint M = N * P;
+        mean = s / (float)M;
+        float q = 0.0f; /* two passes: no cancellation */
+        for (uint n = 0; n < N; n++)
+            for (uint p = 0; p < P; p++) {
+                float d = x[x_off + ((ulong)n * C + c) * P + p] - mean;
+                q += d * d;
+            }
+        var = q / (float)M;
+        rmean[c] = (1.0f - momentum) * rmean[c] + momentum * mean;
+        rvar[c] = (1.0f - momentum) * rvar[c] + momentum * (M > 1 ? q / (float)(M - 1) : var);
+    } else {
+        mean = rmean[c];
+        var = rvar[c];
+    }
+    stats[st_off + c] = mean;
+    stats[st_off + C + c] = 1.0f / sqrt(var + eps);
+}
+
+__kernel void bn_forward(__global float *y, const uint y_off, __global float *xhat, const uint xh_off,
+                         __global const float *x, const uint x_off, __global const float *stats, const uint st_off,
+                         __global const float *gamma, const uint g_off, __global const float *beta, const uint b_off,
+                         const uint N, const uint C, const uint P)
+{
+    ulong i = get_global_id(0);
+    if (i >= (ulong)N * C * P) return;
+    uint c = (uint)((i / P) % C);
+    float xh = (x[x_off + i] - stats[st_off + c]) * stats[st_off + C + c];
+    xhat[xh_off + i] = xh;
+    y[y_off + i] = gamma[g_off + c] * xh + beta[b_off + c];
+}
+
+/* dgamma += sum dy xhat; dbeta += sum dy; both sums kept in stats for the dx pass. */
+__kernel void bn_backward_sums(__global float *stats, const uint st_off, __global float *dgamma, const uint dg_off,
+                               __global float *dbeta, const uint db_off, __global const float *dy, const uint dy_off,
+                               __global const float *xhat, const uint xh_off, const uint N, const uint C, const uint P)
+{
+    uint c = get_global_id(0);
+    if (c >= C) return;
+    float s1 = 0.0f, s2 = 0.0f;
+    for (uint n = 0; n < N; n++)
+        for (uint p = 0; p < P; p++) {
+            ulong i = ((ulong)n * C + c) * P + p;
+            s1 += dy[dy_off + i];
+            s2 += dy[dy_off + i] * xhat[xh_off + i];
+        }
+    stats[st_off + 2 * C + c] = s1;
+    stats[st_off + 3 * C + c] = s2;
+    dgamma[dg_off + c] += s2;
+    dbeta[db_off + c] += s1;
+}
+
+__kernel void bn_backward_dx(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
+                             __global const float *xhat, const uint xh_off, __global const float *stats,
+                             const uint st_off, __global const float *gamma, const uint g_off, const uint N,
+                             const uint C, const uint P, const int train)
+{
+    ulong i = get_global_id(0);
+    if (i >= (ulong)N * C * P) return;
+    uint c = (uint)((i / P) % C);
+    float k = gamma[g_off + c] * stats[st_off + C + c];
+    if (!train) {
+        dx[dx_off + i] = k * dy[dy_off + i];
+        return;
+    }
+    float M = (float)(N * P);
+    dx[dx_off + i] = k / M * (M * dy[dy_off + i] - stats[st_off + 2 * C + c] - xhat[xh_off + i] * stats[st_off + 3 * C + c]);
+}
