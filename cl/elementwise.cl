@@ -26,3 +26,35 @@ __kernel void add_f32(__global float *y, const uint y_off, __global const float 
     uint i = get_global_id(0);
     if (i < n) y[y_off + i] += x[x_off + i];
 }
+
+/* y = a + b (residual connections) */
+__kernel void sum2_f32(__global float *y, const uint y_off, __global const float *a, const uint a_off,
+                       __global const float *b, const uint b_off, const uint n)
+{
+    uint i = get_global_id(0);
+    if (i < n) y[y_off + i] = a[a_off + i] + b[b_off + i];
+}
+
+/* A counter-based hash (murmur3's finaliser): the same (seed, i) always gives the
+ * same bits, so dropout's backward recomputes its mask instead of storing it. */
+uint hash_u32(uint seed, uint i)
+{
+    uint h = seed ^ (i * 0x9E3779B1u);
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return h;
+}
+
+/* Inverted dropout (PyTorch): keep with probability 1 - p, scale kept values by 1 / (1 - p).
+ * The same kernel serves the backward (x = dy, y = dx) with the same seed. */
+__kernel void dropout_apply(__global float *y, const uint y_off, __global const float *x, const uint x_off,
+                            const uint n, const float p, const uint seed)
+{
+    uint i = get_global_id(0);
+    if (i >= n) return;
+    float u = (float)(hash_u32(seed, i) >> 8) * (1.0f / 16777216.0f);
+    y[y_off + i] = u >= p ? x[x_off + i] / (1.0f - p) : 0.0f;
+}

@@ -119,17 +119,20 @@ static clae_layer_spec upsample(int f, bool bilinear)
 /* Checks parameter gradients and the input gradient of `layer`. An identity
  * layer in front makes the layer's dx land in dy[0], where it can be compared
  * with perturbations of the input. */
-static void check_layer(clae_ctx *ctx, clae_shape in, clae_layer_spec layer, int rows)
+static void check_stack(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n, int rows, bool smooth)
 {
-    clae_layer_spec specs[2] = {activation(CLAE_ACT_NONE), layer};
+    clae_layer_spec specs[8] = {activation(CLAE_ACT_NONE)};
+    snprintf(specs[0].section, sizeof specs[0].section, "encoder.identity");
+    for (int i = 0; i < n; i++) specs[i + 1] = layers[i];
     fixture f;
-    build(ctx, &f, in, specs, 2, rows);
+    build(ctx, &f, in, specs, n + 1, rows);
+    int last = n;
     unsigned seed = 5;
     float *x = malloc(f.in_n * sizeof(float));
     for (size_t i = 0; i < f.in_n; i++) x[i] = test_uniform(&seed, -1.5f, 1.5f);
     CHECK_OK(ctx, clae_tensor_write(ctx, &f.m.x, x, f.in_n));
     objective(ctx, &f);
-    CHECK_OK(ctx, clae_tensor_write(ctx, &f.m.dy[1], f.r, f.out_n));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &f.m.dy[last], f.r, f.out_n));
     CHECK_OK(ctx, clae_model_backward(&f.m, ctx, f.rows));
     float *dx = malloc(f.in_n * sizeof(float));
     CHECK_OK(ctx, clae_tensor_read(ctx, &f.m.dy[0], dx, f.in_n));
@@ -139,7 +142,6 @@ static void check_layer(clae_ctx *ctx, clae_shape in, clae_layer_spec layer, int
         clae_tensor gall = {&f.m.grads, 0, {1, 1, 1, 1}};
         CHECK_OK(ctx, clae_tensor_read(ctx, &gall, g, np));
     }
-    bool smooth = layer.type == CLAE_LAYER_BATCH_NORM || layer.act == CLAE_ACT_SIGMOID || layer.act == CLAE_ACT_TANH;
     bool pwl = !smooth; /* relu, leaky relu, identity, pools: kinks only where the one-sided slopes differ */
     compare(ctx, &f, &f.m.x, f.in_n, dx, "input", pwl);
     if (f.m.n_params) {
@@ -151,6 +153,12 @@ static void check_layer(clae_ctx *ctx, clae_shape in, clae_layer_spec layer, int
     free(x);
     free(f.r);
     clae_model_release(&f.m);
+}
+
+static void check_layer(clae_ctx *ctx, clae_shape in, clae_layer_spec layer, int rows)
+{
+    bool smooth = layer.type == CLAE_LAYER_BATCH_NORM || layer.act == CLAE_ACT_SIGMOID || layer.act == CLAE_ACT_TANH;
+    check_stack(ctx, in, &layer, 1, rows, smooth);
 }
 
 static const clae_act all_acts[] = {CLAE_ACT_NONE, CLAE_ACT_RELU, CLAE_ACT_LEAKY_RELU, CLAE_ACT_SIGMOID, CLAE_ACT_TANH};
@@ -237,6 +245,70 @@ static void test_batch_norm(void **state)
     check_layer(*state, (clae_shape){1, 11, 1, 1}, s, 3); /* 1-D after a dense layer */
 }
 
+static void test_residual(void **state)
+{
+    clae_layer_spec a = dense(5, CLAE_ACT_TANH, true), b = dense(5, CLAE_ACT_SIGMOID, true);
+    snprintf(a.section, sizeof a.section, "encoder.a");
+    snprintf(b.section, sizeof b.section, "encoder.b");
+    clae_layer_spec res = {.type = CLAE_LAYER_RESIDUAL};
+    snprintf(res.section, sizeof res.section, "encoder.res");
+    snprintf(res.from, sizeof res.from, "encoder.a");
+    clae_layer_spec skip_two[3] = {a, b, res}, skip_one[2] = {a, res};
+    check_stack(*state, (clae_shape){1, 7, 1, 1}, skip_two, 3, 3, true); /* y = b(a(x)) + a(x) */
+    check_stack(*state, (clae_shape){1, 7, 1, 1}, skip_one, 2, 1, true); /* y = a(x) + a(x) */
+    /* across a conv block, as in the compression models */
+    clae_layer_spec c1 = conv(CLAE_LAYER_CONV, 3, 3, 1, 1, 1, 0, CLAE_ACT_TANH, true);
+    snprintf(c1.section, sizeof c1.section, "encoder.c1");
+    clae_layer_spec c2 = c1;
+    snprintf(c2.section, sizeof c2.section, "encoder.c2");
+    snprintf(res.from, sizeof res.from, "encoder.c1");
+    clae_layer_spec block[3] = {c1, c2, res};
+    check_stack(*state, (clae_shape){1, 2, 5, 4}, block, 3, 2, true);
+}
+
+static void test_dropout(void **state)
+{
+    clae_layer_spec d = {.type = CLAE_LAYER_DROPOUT, .p = 0.3};
+    snprintf(d.section, sizeof d.section, "encoder.drop");
+    check_layer(*state, (clae_shape){1, 13, 1, 1}, d, 3);
+    check_layer(*state, (clae_shape){1, 2, 3, 5}, d, 1);
+}
+
+/* Dropout drops about p of the values, scales the rest by 1 / (1 - p), passes
+ * everything in evaluation, and draws a new mask each step. */
+static void test_dropout_statistics(void **state)
+{
+    clae_ctx *ctx = *state;
+    clae_layer_spec d = {.type = CLAE_LAYER_DROPOUT, .p = 0.3};
+    snprintf(d.section, sizeof d.section, "encoder.drop");
+    clae_model m;
+    clae_err err;
+    const int n = 20000;
+    if (clae_model_build_stack(&m, ctx, (clae_shape){1, n, 1, 1}, &d, 1, 1, false, &err)) fail_msg("%s", err.msg);
+    float *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y2 = malloc(n * sizeof *y2);
+    for (int i = 0; i < n; i++) x[i] = 1.0f + (float)i / n;
+    CHECK_OK(ctx, clae_tensor_write(ctx, &m.x, x, n));
+    m.step = 1;
+    CHECK_OK(ctx, clae_model_forward(&m, ctx, 1, true));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &m.y[0], y1, n));
+    int zeros = 0, same_mask = 0;
+    for (int i = 0; i < n; i++) {
+        if (y1[i] == 0.0f) zeros++;
+        else assert_float_equal(y1[i], x[i] / 0.7f, 1e-6);
+    }
+    assert_true(zeros > 0.28 * n && zeros < 0.32 * n);
+    m.step = 2;
+    CHECK_OK(ctx, clae_model_forward(&m, ctx, 1, true));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &m.y[0], y2, n));
+    for (int i = 0; i < n; i++) same_mask += (y1[i] == 0.0f) == (y2[i] == 0.0f);
+    assert_true(same_mask < 0.65 * n); /* independent masks agree on about 0.3^2 + 0.7^2 = 58% */
+    CHECK_OK(ctx, clae_model_forward(&m, ctx, 1, false));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &m.y[0], y2, n));
+    for (int i = 0; i < n; i++) assert_float_equal(y2[i], x[i], 0);
+    free(x), free(y1), free(y2);
+    clae_model_release(&m);
+}
+
 static void test_reshape(void **state)
 {
     clae_layer_spec s = {.type = CLAE_LAYER_RESHAPE, .shape = {1, 2, 3, 5}};
@@ -288,6 +360,9 @@ int main(void)
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_reshape),
         cmocka_unit_test(test_batch_norm),
+        cmocka_unit_test(test_residual),
+        cmocka_unit_test(test_dropout),
+        cmocka_unit_test(test_dropout_statistics),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_ctx_setup, test_ctx_teardown);
 }

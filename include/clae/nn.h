@@ -23,6 +23,8 @@ typedef enum {
     CLAE_LAYER_UPSAMPLE,
     CLAE_LAYER_RESHAPE,
     CLAE_LAYER_BATCH_NORM,
+    CLAE_LAYER_DROPOUT,
+    CLAE_LAYER_RESIDUAL,
 } clae_layer_type;
 
 /* What a config section says about one layer, before shapes are known. */
@@ -42,6 +44,8 @@ typedef struct {
     int mode;     /* upsample: 0 nearest, 1 bilinear (align_corners=False) */
     int algo;     /* conv, conv_transpose: 0 auto, 1 im2col + GEMM, 2 direct */
     double momentum, eps; /* batch_norm, as PyTorch (0.1, 1e-5) */
+    double p;     /* dropout probability */
+    char from[96]; /* residual: section of the earlier layer whose output is added */
     clae_shape shape; /* reshape target (c x h x w); c = 0 flattens */
 } clae_layer_spec;
 
@@ -76,6 +80,9 @@ struct clae_layer {
     clae_tensor state;        /* (n_state): in the model's state buffer, saved in checkpoints */
     clae_tensor stats;        /* (n_stats): e.g. batch mean and 1/std for the backward */
     bool trained;             /* the last forward ran in training mode */
+    uint32_t seed;            /* dropout: mask seed of the current step, set by the model */
+    int from;                 /* residual: index of the layer whose output is added */
+    clae_tensor skip;         /* residual: that layer's output (max batch) */
 };
 
 typedef struct {
@@ -91,6 +98,7 @@ typedef struct {
     clae_tensor x;            /* (max_batch, input): the batch fed to layer 0 */
     clae_tensor ws_col, ws_tmp; /* shared workspaces, sized for the largest layer */
     clae_tensor *y, *dy;      /* per layer: output and loss gradient w.r.t. it */
+    uint64_t seed, step;      /* dropout masks depend on (seed, step, layer): set step before each forward */
 } clae_model;
 
 const char *clae_role_name(clae_role r);
@@ -133,6 +141,9 @@ int clae_pool_setup(clae_layer *l, clae_err *err);
 int clae_upsample_setup(clae_layer *l, clae_err *err);
 int clae_reshape_setup(clae_layer *l, clae_err *err);
 int clae_batch_norm_setup(clae_layer *l, clae_err *err);
+int clae_dropout_setup(clae_layer *l, clae_err *err);
+/* Residual needs the earlier layers: the model calls it with them. */
+int clae_residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err);
 
 /* host[0..n) ~ U(-bound, bound): PyTorch's kaiming_uniform(a=sqrt(5)) for weights
  * and its bias init both reduce to bound = 1/sqrt(fan_in). */

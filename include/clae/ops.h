@@ -5,6 +5,7 @@
 #define CLAE_OPS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "clae/tensor.h"
 
@@ -38,6 +39,10 @@ const char *clae_clblast_status_name(int status);
 /* --- elementwise --------------------------------------------------------- */
 int clae_op_fill(clae_ctx *ctx, const clae_tensor *t, size_t n, float value);
 int clae_op_add(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n); /* y += x */
+int clae_op_sum2(clae_ctx *ctx, clae_tensor *y, const clae_tensor *a, const clae_tensor *b, size_t n); /* y = a + b */
+int clae_op_copy(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, size_t n);
+/* y = x * keep / (1 - p), keep drawn from hash(seed, index); the backward is the same call on gradients */
+int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, float p, uint32_t seed);
 /* dst rows = src_u8 rows picked by idx[idx_off ..], times scale. */
 int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off, size_t row_len,
                       size_t rows, float scale);

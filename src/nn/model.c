@@ -22,9 +22,11 @@ static void shape_str(clae_shape s, char *buf, size_t n)
     snprintf(buf, n, "%dx%dx%d (%zu values)", s.c, s.h, s.w, clae_shape_sample(s));
 }
 
-static int setup_layer(clae_layer *l, clae_err *err)
+static int setup_layer(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
     switch (l->spec.type) {
+    case CLAE_LAYER_RESIDUAL: return clae_residual_setup(l, earlier, n_earlier, err);
+    case CLAE_LAYER_DROPOUT: return clae_dropout_setup(l, err);
     case CLAE_LAYER_DENSE: return clae_dense_setup(l, err);
     case CLAE_LAYER_ACT: return clae_act_setup(l, err);
     case CLAE_LAYER_CONV: return clae_conv_setup(l, err);
@@ -47,7 +49,7 @@ static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, clae
         clae_layer *l = &m->layers[i];
         l->spec = specs[i];
         l->in = cur;
-        if (setup_layer(l, err)) return -1;
+        if (setup_layer(l, m->layers, i, err)) return -1;
         l->n_params = l->n_w + l->n_b;
         cur = l->out;
         if (specs[i].role != CLAE_ROLE_DECODER) m->latent_index = i;
@@ -108,6 +110,8 @@ static void place_tensors(clae_model *m)
         m->y[i] = clae_arena_reserve(&m->acts, batch_of(m->layers[i].out, m->max_batch));
         m->dy[i] = clae_arena_reserve(&m->acts, batch_of(m->layers[i].out, m->max_batch));
     }
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].spec.type == CLAE_LAYER_RESIDUAL) m->layers[i].skip = m->y[m->layers[i].from];
 }
 
 int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
@@ -184,6 +188,8 @@ int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train)
     for (int i = 0; i < m->n_layers; i++) {
         clae_tensor y = clae_rows(&m->y[i], rows);
         m->layers[i].trained = train;
+        m->layers[i].seed = (uint32_t)(((m->seed * 0x9E3779B97F4A7C15ull) ^ (m->step * 0xD1B54A32D192ED03ull)) >> 32) ^
+                            (uint32_t)(i * 0x85EBCA6Bu);
         if (m->layers[i].ops->forward(&m->layers[i], ctx, &x, &y, train)) return -1;
         x = y;
     }
@@ -199,6 +205,12 @@ int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows)
         clae_tensor y = clae_rows(&m->y[i], rows), dy = clae_rows(&m->dy[i], rows);
         clae_tensor dx = i > 0 ? clae_rows(&m->dy[i - 1], rows) : (clae_tensor){0};
         if (m->layers[i].ops->backward(&m->layers[i], ctx, &x, &y, &dy, i > 0 ? &dx : NULL)) return -1;
+        /* dy[i - 1] is complete now: add what residual connections from layer i - 1 sent back */
+        for (int r = i; r < m->n_layers && i > 0; r++) {
+            if (m->layers[r].spec.type != CLAE_LAYER_RESIDUAL || m->layers[r].from != i - 1) continue;
+            clae_tensor back = clae_rows(&m->dy[r], rows);
+            if (clae_op_add(ctx, &dx, &back, (size_t)rows * clae_shape_sample(m->layers[i - 1].out))) return -1;
+        }
     }
     return 0;
 }

@@ -6,11 +6,7 @@ static int copy_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae
 {
     (void)train;
     /* a copy keeps every layer's output in its own buffer, which backward relies on */
-    CLAE_CL_TRY(ctx,
-                clEnqueueCopyBuffer(ctx->queue, clae_buf(x), clae_buf(y), x->off * sizeof(float), y->off * sizeof(float),
-                                    (size_t)x->shape.n * clae_shape_sample(l->in) * sizeof(float), 0, NULL, NULL),
-                "clEnqueueCopyBuffer (reshape)");
-    return 0;
+    return clae_op_copy(ctx, y, x, (size_t)x->shape.n * clae_shape_sample(l->in));
 }
 
 static int copy_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
@@ -18,12 +14,7 @@ static int copy_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
 {
     (void)y;
     if (!dx) return 0;
-    CLAE_CL_TRY(ctx,
-                clEnqueueCopyBuffer(ctx->queue, clae_buf(dy), clae_buf(dx), dy->off * sizeof(float),
-                                    dx->off * sizeof(float), (size_t)x->shape.n * clae_shape_sample(l->in) * sizeof(float),
-                                    0, NULL, NULL),
-                "clEnqueueCopyBuffer (reshape gradient)");
-    return 0;
+    return clae_op_copy(ctx, dx, dy, (size_t)x->shape.n * clae_shape_sample(l->in));
 }
 
 static void no_init(clae_layer *l, clae_rng *rng, float *host, float *state) { (void)l, (void)rng, (void)host, (void)state; }

@@ -11,6 +11,27 @@ int clae_op_add(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n)
                        KARG_U32(x->off), KARG_U32(n));
 }
 
+int clae_op_sum2(clae_ctx *ctx, clae_tensor *y, const clae_tensor *a, const clae_tensor *b, size_t n)
+{
+    return CLAE_LAUNCH(ctx, "sum2_f32", n, KARG_MEM(clae_buf(y)), KARG_U32(y->off), KARG_MEM(clae_buf(a)),
+                       KARG_U32(a->off), KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(n));
+}
+
+int clae_op_copy(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, size_t n)
+{
+    CLAE_CL_TRY(ctx,
+                clEnqueueCopyBuffer(ctx->queue, clae_buf(src), clae_buf(dst), src->off * sizeof(float),
+                                    dst->off * sizeof(float), n * sizeof(float), 0, NULL, NULL),
+                "clEnqueueCopyBuffer");
+    return 0;
+}
+
+int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, float p, uint32_t seed)
+{
+    return CLAE_LAUNCH(ctx, "dropout_apply", n, KARG_MEM(clae_buf(y)), KARG_U32(y->off), KARG_MEM(clae_buf(x)),
+                       KARG_U32(x->off), KARG_U32(n), KARG_F32(p), KARG_U32(seed));
+}
+
 int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off, size_t row_len,
                       size_t rows, float scale)
 {

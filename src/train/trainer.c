@@ -105,6 +105,7 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
     if (clae_model_build(&t->model, ctx, t->train.set.sample, cfg->layers, cfg->n_layers, bs, err) ||
         check_device_memory(t, err))
         goto fail;
+    t->model.seed = (uint64_t)cfg->train.seed;
     clae_optim_cfg oc = clae_config_optim(cfg);
     t->row_a = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
     t->row_b = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
@@ -157,6 +158,7 @@ static int train_step(clae_trainer *t, uint32_t first, int rows)
     int last = m->n_layers - 1;
     clae_tensor y = clae_rows(&m->y[last], rows), dy = clae_rows(&m->dy[last], rows);
     clae_tensor x = clae_rows(&m->x, rows);
+    m->step = (uint64_t)t->step; /* dropout masks follow the step, so a resumed run draws the same ones */
     if (gather(t, &t->train, first, rows) || clae_model_forward(m, t->ctx, rows, true) ||
         clae_op_loss(t->ctx, (clae_loss_kind)t->cfg->train.loss, &y, &x, (size_t)rows, cols, &dy,
                      1.0f / (float)((size_t)rows * cols), t->row_a) ||
