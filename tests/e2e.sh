@@ -63,7 +63,14 @@ else not_ok "resume reproduces losses" "$(diff "$T/full/steps.csv" "$T/part/step
 [ "$(sed -n 3p "$T/full/metrics.csv" | cut -d, -f1-6)" = "$(sed -n 3p "$T/part/metrics.csv" | cut -d, -f1-6)" ] \
     && ok "epoch 2 metrics equal after resume" || not_ok "epoch 2 metrics" "$(tail -1 "$T/full/metrics.csv")" "$(tail -1 "$T/part/metrics.csv")"
 
-# 5. bad input: one line on stderr, non-zero exit, no partial run
+# 5. the convolutional configs train through the CLI (a few steps each)
+for cfg in conv_fmnist convT_fmnist; do
+    check "$cfg trains a few steps" "$CLAE" train "$SRC/configs/$cfg.ini" --run "$T/$cfg" \
+        --set data.train_limit=320 --set data.test_limit=64 --set train.epochs=1
+    grep -q '"mse"' "$T/$cfg/summary.json" && ok "$cfg wrote its summary" || not_ok "$cfg summary"
+done
+
+# 6. bad input: one line on stderr, non-zero exit, no partial run
 expect_error() { # expect_error DESCRIPTION FRAGMENT COMMAND...
     local what=$1 frag=$2; shift 2
     "$@" >"$T/out" 2>"$T/err"; local rc=$?
@@ -80,6 +87,31 @@ expect_error "decoder that does not return to the input size" \
     "$CLAE" train "$CFG" --set decoder.out.units=100 --run "$T/shape"
 expect_error "resume past the last epoch is refused" "already has 2 of 2 epochs" "$CLAE" train --resume "$T/part"
 [ ! -e "$T/shape" ] && ok "a failed config leaves no run directory" || not_ok "no partial run directory"
+cat > "$T/res.ini" <<'INI'
+[encoder.a]
+type = conv
+channels = 4
+kernel = 3
+padding = 1
+
+[encoder.b]
+type = conv
+channels = 4
+kernel = 3
+stride = 2
+padding = 1
+
+[encoder.skip]
+type = residual
+from = encoder.a
+
+[decoder.out]
+type = dense
+units = 784
+INI
+expect_error "residual between mismatched shapes names both layers and shapes" \
+    "res.ini:14: [encoder.skip] adds [encoder.a] (4x28x28) to its input from [encoder.b] (4x14x14): shapes differ" \
+    "$CLAE" train "$T/res.ini"
 expect_error "unknown device" "--device=quantum matches no device" "$CLAE" devices --device quantum
 expect_error "missing data file" "/nonexistent/x.gz: cannot open" "$CLAE" train "$CFG" --set data.train_images=/nonexistent/x.gz
 head -c 1000 "$T/a/checkpoint.bin" > "$T/a/cut.bin" && mv "$T/a/cut.bin" "$T/a/checkpoint.bin"

@@ -6,6 +6,7 @@
 #define CLAE_NN_H
 
 #include <stdbool.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "clae/ops.h"
@@ -151,6 +152,22 @@ static inline void clae_init_uniform(float *host, size_t n, double bound, clae_r
 {
     for (size_t i = 0; i < n; i++) host[i] = (float)((2.0 * clae_rng_uniform(rng) - 1.0) * bound);
 }
+
+/* Weights and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as PyTorch's layers. */
+static inline void clae_init_affine(clae_layer *l, double fan_in, clae_rng *rng, float *host)
+{
+    double bound = 1.0 / sqrt(fan_in);
+    clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
+    clae_init_uniform(host + l->b.off, l->n_b, bound, rng);
+}
+
+/* init of layers without parameters or state */
+void clae_layer_no_init(clae_layer *l, clae_rng *rng, float *host, float *state);
+
+/* The gradient before the layer's fused activation: dy itself when there is
+ * none, else act'(y) * dy written into the layer's scratch. NULL on error. */
+const clae_tensor *clae_act_grad(clae_layer *l, clae_ctx *ctx, const clae_tensor *y, const clae_tensor *dy,
+                                 clae_tensor *scratch_view);
 
 /* "file:line: [section]" of a layer, for error messages. */
 #define CLAE_LAYER_WHERE(l) (l)->spec.file, (l)->spec.line, (l)->spec.section

@@ -14,12 +14,7 @@ static int act_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, cons
     return clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, dx, clae_shape_numel(x->shape));
 }
 
-static void act_init(clae_layer *l, clae_rng *rng, float *host, float *state)
-{
-    (void)l, (void)rng, (void)host, (void)state; /* no parameters */
-}
-
-static const clae_layer_ops act_ops = {act_forward, act_backward, act_init};
+static const clae_layer_ops act_ops = {act_forward, act_backward, clae_layer_no_init};
 
 int clae_act_setup(clae_layer *l, clae_err *err)
 {

@@ -36,12 +36,9 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
     clae_conv_geom g = conv_geom(l);
     int n = x->shape.n, cout = l->out.c, p = g.ho * g.wo;
     size_t ckk = (size_t)g.c * g.kh * g.kw, np = (size_t)n * p;
-    const clae_tensor *grad = dy;
-    clae_tensor pre = clae_rows(&l->scratch, n);
-    if (l->spec.act != CLAE_ACT_NONE) {
-        if (clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, &pre, np * cout)) return -1;
-        grad = &pre;
-    }
+    clae_tensor pre;
+    const clae_tensor *grad = clae_act_grad(l, ctx, y, dy, &pre);
+    if (!grad) return -1;
     if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, cout, p)) return -1;
     if (l->direct)
         return clae_op_conv_weight_grad(ctx, &l->dw, grad, x, n, cout, &g) ||
@@ -58,9 +55,7 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
 static void conv_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 {
     (void)state;
-    double bound = 1.0 / sqrt((double)l->in.c * l->spec.kernel * l->spec.kernel);
-    clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
-    clae_init_uniform(host + l->b.off, l->n_b, bound, rng);
+    clae_init_affine(l, (double)l->in.c * l->spec.kernel * l->spec.kernel, rng, host);
 }
 
 static const clae_layer_ops conv_ops = {conv_forward, conv_backward, conv_init};

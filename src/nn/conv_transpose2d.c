@@ -40,13 +40,9 @@ static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, c
     clae_conv_geom g = conv_t_geom(l);
     int n = x->shape.n, cin = l->in.c, hw = l->in.h * l->in.w;
     size_t ckk = (size_t)g.c * g.kh * g.kw, nhw = (size_t)n * hw;
-    const clae_tensor *grad = dy;
-    clae_tensor pre = clae_rows(&l->scratch, n);
-    if (l->spec.act != CLAE_ACT_NONE) {
-        if (clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, &pre, (size_t)n * clae_shape_sample(l->out)))
-            return -1;
-        grad = &pre;
-    }
+    clae_tensor pre;
+    const clae_tensor *grad = clae_act_grad(l, ctx, y, dy, &pre);
+    if (!grad) return -1;
     if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, g.c, g.h * g.w)) return -1;
     if (l->direct)
         return clae_op_conv_weight_grad(ctx, &l->dw, x, grad, n, cin, &g) ||
@@ -64,9 +60,7 @@ static void conv_t_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 {
     /* torch computes fan_in from w.size(1) = Cout for transposed convolutions */
     (void)state;
-    double bound = 1.0 / sqrt((double)l->spec.channels * l->spec.kernel * l->spec.kernel);
-    clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
-    clae_init_uniform(host + l->b.off, l->n_b, bound, rng);
+    clae_init_affine(l, (double)l->spec.channels * l->spec.kernel * l->spec.kernel, rng, host);
 }
 
 static const clae_layer_ops conv_t_ops = {conv_t_forward, conv_t_backward, conv_t_init};

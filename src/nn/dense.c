@@ -18,12 +18,9 @@ static int dense_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, co
                           const clae_tensor *dy, clae_tensor *dx)
 {
     size_t rows = (size_t)x->shape.n, in = clae_shape_sample(l->in), out = (size_t)l->spec.units;
-    const clae_tensor *g = dy;
-    clae_tensor pre = clae_rows(&l->scratch, (int)rows);
-    if (l->spec.act != CLAE_ACT_NONE) {
-        if (clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, &pre, rows * out)) return -1;
-        g = &pre;
-    }
+    clae_tensor pre;
+    const clae_tensor *g = clae_act_grad(l, ctx, y, dy, &pre);
+    if (!g) return -1;
     if (clae_gemm(ctx, true, false, out, in, rows, 1.0f, g, out, x, in, 1.0f, &l->dw, in)) return -1;
     if (l->spec.bias && clae_op_bias_backward(ctx, &l->db, g, rows, out)) return -1;
     if (dx && clae_gemm(ctx, false, false, rows, in, out, 1.0f, g, out, &l->w, in, 0.0f, dx, in)) return -1;
@@ -33,9 +30,7 @@ static int dense_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, co
 static void dense_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 {
     (void)state;
-    double bound = 1.0 / sqrt((double)clae_shape_sample(l->in));
-    clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
-    clae_init_uniform(host + l->b.off, l->n_b, bound, rng);
+    clae_init_affine(l, (double)clae_shape_sample(l->in), rng, host);
 }
 
 static const clae_layer_ops dense_ops = {dense_forward, dense_backward, dense_init};

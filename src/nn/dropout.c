@@ -21,9 +21,7 @@ static int dropout_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, 
     return clae_op_dropout(ctx, dx, dy, n, (float)l->spec.p, l->seed);
 }
 
-static void no_init(clae_layer *l, clae_rng *rng, float *host, float *state) { (void)l, (void)rng, (void)host, (void)state; }
-
-static const clae_layer_ops dropout_ops = {dropout_forward, dropout_backward, no_init};
+static const clae_layer_ops dropout_ops = {dropout_forward, dropout_backward, clae_layer_no_init};
 
 int clae_dropout_setup(clae_layer *l, clae_err *err)
 {

@@ -29,9 +29,7 @@ static int pool_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
     return clae_op_max_pool_backward(ctx, dx, dy, &arg, &g);
 }
 
-static void no_init(clae_layer *l, clae_rng *rng, float *host, float *state) { (void)l, (void)rng, (void)host, (void)state; }
-
-static const clae_layer_ops pool_ops = {pool_forward, pool_backward, no_init};
+static const clae_layer_ops pool_ops = {pool_forward, pool_backward, clae_layer_no_init};
 
 int clae_pool_setup(clae_layer *l, clae_err *err)
 {

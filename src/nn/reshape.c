@@ -17,9 +17,7 @@ static int copy_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
     return clae_op_copy(ctx, dx, dy, (size_t)x->shape.n * clae_shape_sample(l->in));
 }
 
-static void no_init(clae_layer *l, clae_rng *rng, float *host, float *state) { (void)l, (void)rng, (void)host, (void)state; }
-
-static const clae_layer_ops reshape_ops = {copy_forward, copy_backward, no_init};
+static const clae_layer_ops reshape_ops = {copy_forward, copy_backward, clae_layer_no_init};
 
 int clae_reshape_setup(clae_layer *l, clae_err *err)
 {

@@ -22,9 +22,7 @@ static int residual_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
     return clae_op_copy(ctx, dx, dy, (size_t)x->shape.n * clae_shape_sample(l->in));
 }
 
-static void no_init(clae_layer *l, clae_rng *rng, float *host, float *state) { (void)l, (void)rng, (void)host, (void)state; }
-
-static const clae_layer_ops residual_ops = {residual_forward, residual_backward, no_init};
+static const clae_layer_ops residual_ops = {residual_forward, residual_backward, clae_layer_no_init};
 
 int clae_residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {

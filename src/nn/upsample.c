@@ -17,9 +17,7 @@ static int upsample_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
                                      l->spec.mode == 1);
 }
 
-static void no_init(clae_layer *l, clae_rng *rng, float *host, float *state) { (void)l, (void)rng, (void)host, (void)state; }
-
-static const clae_layer_ops upsample_ops = {upsample_forward, upsample_backward, no_init};
+static const clae_layer_ops upsample_ops = {upsample_forward, upsample_backward, clae_layer_no_init};
 
 int clae_upsample_setup(clae_layer *l, clae_err *err)
 {
