@@ -309,6 +309,15 @@ static void test_dropout_statistics(void **state)
     clae_model_release(&m);
 }
 
+static void test_attention(void **state)
+{
+    clae_layer_spec a = {.type = CLAE_LAYER_ATTENTION, .units = 2, .gamma = 0.7};
+    snprintf(a.section, sizeof a.section, "latent.attn");
+    check_stack(*state, (clae_shape){1, 5, 3, 2}, &a, 1, 1, true);
+    a.units = 0; /* default key channels: max(1, C / 8) */
+    check_stack(*state, (clae_shape){1, 3, 2, 3}, &a, 1, 3, true);
+}
+
 static void test_reshape(void **state)
 {
     clae_layer_spec s = {.type = CLAE_LAYER_RESHAPE, .shape = {1, 2, 3, 5}};
@@ -363,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_residual),
         cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_dropout_statistics),
+        cmocka_unit_test(test_attention),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_ctx_setup, test_ctx_teardown);
 }

@@ -26,6 +26,7 @@ typedef enum {
     CLAE_LAYER_BATCH_NORM,
     CLAE_LAYER_DROPOUT,
     CLAE_LAYER_RESIDUAL,
+    CLAE_LAYER_ATTENTION,
 } clae_layer_type;
 
 /* What a config section says about one layer, before shapes are known. */
@@ -37,7 +38,7 @@ typedef struct {
     clae_layer_type type;
     clae_act act; /* dense: activation after the affine map; act layer: the function */
     double slope; /* leaky_relu negative slope (>= 0) */
-    int units;    /* dense: output features */
+    int units;    /* dense: output features; attention: key channels (0: C / 8) */
     bool bias;    /* dense, conv, conv_transpose: learn a bias */
     int channels; /* conv, conv_transpose: output channels */
     int kernel, stride, padding, dilation, output_padding; /* conv family and pools */
@@ -46,6 +47,7 @@ typedef struct {
     int algo;     /* conv, conv_transpose: 0 auto, 1 im2col + GEMM, 2 direct */
     double momentum, eps; /* batch_norm, as PyTorch (0.1, 1e-5) */
     double p;     /* dropout probability */
+    double gamma; /* attention: initial residual scale (SAGAN: 0) */
     char from[96]; /* residual: section of the earlier layer whose output is added */
     clae_shape shape; /* reshape target (c x h x w); c = 0 flattens */
 } clae_layer_spec;
@@ -143,6 +145,7 @@ int clae_upsample_setup(clae_layer *l, clae_err *err);
 int clae_reshape_setup(clae_layer *l, clae_err *err);
 int clae_batch_norm_setup(clae_layer *l, clae_err *err);
 int clae_dropout_setup(clae_layer *l, clae_err *err);
+int clae_attention_setup(clae_layer *l, clae_err *err);
 /* Residual needs the earlier layers: the model calls it with them. */
 int clae_residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err);
 

@@ -89,6 +89,7 @@ static const struct {
     {"reshape", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},    {"flatten", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},
     {"batch_norm", CLAE_LAYER_BATCH_NORM, CLAE_ACT_NONE},
     {"dropout", CLAE_LAYER_DROPOUT, CLAE_ACT_NONE},    {"residual", CLAE_LAYER_RESIDUAL, CLAE_ACT_NONE},
+    {"attention", CLAE_LAYER_ATTENTION, CLAE_ACT_NONE},
     {"relu", CLAE_LAYER_ACT, CLAE_ACT_RELU},           {"leaky_relu", CLAE_LAYER_ACT, CLAE_ACT_LEAKY_RELU},
     {"sigmoid", CLAE_LAYER_ACT, CLAE_ACT_SIGMOID},     {"tanh", CLAE_LAYER_ACT, CLAE_ACT_TANH},
 };
@@ -96,7 +97,7 @@ static const struct {
 enum {
     T_DENSE = 1 << 0, T_CONV = 1 << 1, T_CONV_T = 1 << 2, T_MAX_POOL = 1 << 3, T_AVG_POOL = 1 << 4,
     T_UPSAMPLE = 1 << 5, T_RESHAPE = 1 << 6, T_FLATTEN = 1 << 7, T_BATCH_NORM = 1 << 8, T_DROPOUT = 1 << 9,
-    T_RESIDUAL = 1 << 10, T_LEAKY = 1 << 12,
+    T_RESIDUAL = 1 << 10, T_ATTENTION = 1 << 11, T_LEAKY = 1 << 13,
     T_CONVS = T_CONV | T_CONV_T, T_POOLS = T_MAX_POOL | T_AVG_POOL, T_AFFINE = T_DENSE | T_CONVS,
 };
 
@@ -124,6 +125,10 @@ static const key_def layer_keys[] = {
     {"momentum", L(momentum, KT_FLOAT), "0.1", 0, 1, NULL, "running statistics update (PyTorch's momentum)",
      T_BATCH_NORM},
     {"eps", L(eps, KT_FLOAT), "1e-5", 1e-12, 1, NULL, "added to the variance", T_BATCH_NORM},
+    {"key_channels", L(units, KT_INT), "0", 0, 65536, NULL, "query/key channels (0: channels / 8, at least 1)",
+     T_ATTENTION},
+    {"gamma", L(gamma, KT_FLOAT), "0", -10, 10, NULL, "initial scale of the attention output (SAGAN: 0)",
+     T_ATTENTION},
     {"p", L(p, KT_FLOAT), "0.5", 0, 0.99, NULL, "probability of zeroing a value in training", T_DROPOUT},
     {"from", L(from, KT_STR), NULL, 0, 0, NULL, "section of an earlier layer whose output is added (required)",
      T_RESIDUAL},

@@ -41,6 +41,7 @@ static int setup_layer(clae_layer *l, const clae_layer *earlier, int n_earlier, 
     switch (l->spec.type) {
     case CLAE_LAYER_RESIDUAL: return clae_residual_setup(l, earlier, n_earlier, err);
     case CLAE_LAYER_DROPOUT: return clae_dropout_setup(l, err);
+    case CLAE_LAYER_ATTENTION: return clae_attention_setup(l, err);
     case CLAE_LAYER_DENSE: return clae_dense_setup(l, err);
     case CLAE_LAYER_ACT: return clae_act_setup(l, err);
     case CLAE_LAYER_CONV: return clae_conv_setup(l, err);
