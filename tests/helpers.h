@@ -37,6 +37,14 @@ static inline int test_ctx_teardown(void **state)
     return 0;
 }
 
+/* Removes a test's scratch folder (best effort: a leftover folder fails nothing). */
+static inline void test_remove_tree(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
 static inline float test_uniform(unsigned *seed, float lo, float hi)
 {
     *seed = *seed * 1664525u + 1013904223u;

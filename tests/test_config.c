@@ -176,8 +176,6 @@ int main(void)
         cmocka_unit_test(test_errors), cmocka_unit_test(test_missing_file),
     };
     int rc = cmocka_run_group_tests_name("config", tests, NULL, NULL);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    test_remove_tree(dir);
     return rc;
 }

@@ -113,8 +113,6 @@ int main(void)
         cmocka_unit_test(test_cache_keyed_by_options),
     };
     int rc = cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", cache);
+    test_remove_tree(cache);
     return rc;
 }
