@@ -17,11 +17,31 @@ typedef struct {
     char name[64];
 } clae_model_cfg;
 
+typedef enum { CLAE_DATA_IDX = 0, CLAE_DATA_CSV, CLAE_DATA_FOLDER, CLAE_DATA_EMOJI } clae_data_format;
+
 typedef struct {
-    char train_images[512], train_labels[512], test_images[512], test_labels[512];
-    double val_fraction;
+    int format; /* clae_data_format */
+    char train_images[512], train_labels[512], test_images[512], test_labels[512]; /* idx */
+    double val_fraction;                                                          /* idx */
     int train_limit, test_limit;
+    char path[512];       /* csv file, image folder, or the data folder of emoji ("" = default) */
+    char labels[512];     /* folder: optional "file,label" CSV */
+    clae_shape image;     /* csv, folder, emoji: C x H x W of a sample */
+    double scale;         /* csv: value / scale is the pixel in [0, 1] */
+    float background[3];  /* folder, emoji: under transparent pixels */
+    char vendors[128], filter[128], classes[512]; /* emoji */
+    double split[3];      /* csv, folder, emoji: train, val, test fractions */
+    bool stratify, skip_bad;
 } clae_data_cfg;
+
+typedef struct {
+    int copies;          /* each sample of an augmented split appears this many times, each a fixed variant */
+    char splits[64];     /* which splits: "train", "train,val,test", ... */
+    double hflip, vflip; /* probabilities */
+    double rotate;       /* up to this many degrees either way */
+    double brightness, contrast, saturation; /* factors drawn from [1 - x, 1 + x] */
+    double crop;         /* random resized crop: kept area fraction drawn from [crop, 1] */
+} clae_augment_cfg;
 
 typedef struct {
     int epochs, batch_size;
@@ -40,6 +60,7 @@ typedef struct {
     clae_model_cfg model;
     clae_data_cfg data;
     clae_train_cfg train;
+    clae_augment_cfg augment;
     clae_layer_spec *layers;
     int n_layers;
 } clae_config;

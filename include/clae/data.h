@@ -3,6 +3,8 @@
 #ifndef CLAE_DATA_H
 #define CLAE_DATA_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "clae/error.h"
@@ -26,7 +28,37 @@ typedef struct {
     uint32_t count;
     uint8_t *pixels;   /* count * sample values, 0..255 */
     uint8_t *labels;   /* count, or NULL */
+    char **names;      /* count source names (files, CSV lines), or NULL: written to split.csv */
+    uint32_t skipped;  /* unreadable files skipped (skip_bad) */
 } clae_dataset;
+
+/* How images from files become samples. */
+typedef struct {
+    clae_shape image;  /* C (1 or 3) x H x W after decoding and resizing */
+    float background[3]; /* RGB under transparent pixels */
+    bool skip_bad;     /* skip unreadable files (and count them) instead of failing */
+} clae_image_opts;
+
+/* CSV table: rows "label,v0,...,vN" (a header line is recognised and skipped);
+ * values / scale become pixels in [0, 1]. Errors give file:line and the column. */
+int clae_dataset_load_csv(clae_dataset *d, const char *path, clae_shape image, double scale, uint32_t limit,
+                          clae_err *err);
+/* Every *.png in dir (sorted by name); labels_csv (optional) maps "file,label". */
+int clae_dataset_load_folder(clae_dataset *d, const char *dir, const char *labels_csv, const clae_image_opts *o,
+                             clae_err *err);
+/* Emoji prepared by scripts/prepare_data.sh: dir/emoji/<vendor>/labels.tsv for each
+ * vendor of the comma list; names containing filter (case-insensitive; "" = all);
+ * classes "happy: grinning smiling; sad: crying" labels by keywords and drops the rest. */
+int clae_dataset_load_emoji(clae_dataset *d, const char *dir, const char *vendors, const char *filter,
+                            const char *classes, const clae_image_opts *o, clae_err *err);
+
+/* Seeded split of a whole dataset by fractions (train, val, test); stratified by
+ * label when asked and labels exist. Arrays malloc'ed. */
+int clae_split3(const clae_dataset *d, const double fractions[3], bool stratify, uint64_t seed, uint32_t *idx[3],
+                uint32_t n[3], clae_err *err);
+
+/* The default data folder: $CLAE_DATA_DIR, $XDG_CACHE_HOME/clae/data or ~/.cache/clae/data. */
+void clae_default_data_dir(char *out, size_t n);
 
 /* Images from an IDX u8 file of shape (N, H, W) or (N, C, H, W); labels optional
  * (NULL or ""). limit > 0 keeps only the first limit samples. */

@@ -47,6 +47,14 @@ int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t 
 int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off, size_t row_len,
                       size_t rows, float scale);
 
+/* Augmented batch gather (augment.cl): order entries are (copy << 24 | sample). */
+typedef struct {
+    float hflip, vflip, rotate, brightness, contrast, saturation, crop, background[3];
+    uint32_t seed;
+} clae_augment_params;
+int clae_op_augment(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem order, size_t order_off, size_t rows,
+                    clae_shape sample, cl_mem means, const clae_augment_params *a);
+
 /* --- activations --------------------------------------------------------- */
 int clae_op_act_forward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *x, clae_tensor *y, size_t n);
 int clae_op_act_backward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *y, const clae_tensor *dy,

@@ -13,12 +13,19 @@
 #include "clae/optim.h"
 
 typedef struct {
+    int source;         /* index into the trainer's sources */
+    cl_mem order;       /* u32 entries in visiting order: a sample index, or (copy << 24 | sample) when augmented */
+    uint32_t *host_order;
+    uint32_t n;         /* entries (samples times copies) */
+    bool augment;
+} clae_split_data;
+
+/* Where samples come from: one dataset on the host and its bytes on the device. */
+typedef struct {
     clae_dataset set;
     cl_mem pixels;      /* u8, set.count * sample */
-    cl_mem order;       /* u32 indices into pixels: the samples of this split, in visiting order */
-    uint32_t *host_order;
-    uint32_t n;         /* samples in this split */
-} clae_split_data;
+    cl_mem means;       /* float per sample: mean gray, for contrast jitter (augmented sources only) */
+} clae_source;
 
 typedef struct {
     int epoch, epochs;
@@ -35,7 +42,9 @@ typedef struct {
     clae_ctx *ctx;
     clae_model model;
     clae_optim optim;
-    clae_split_data train, val, test; /* train and val share train's pixels */
+    clae_source sources[2];           /* idx: train file, test file; other formats: one source */
+    int n_sources;
+    clae_split_data train, val, test;
     cl_mem row_a, row_b;  /* per-row loss sums (max batch) */
     cl_mem acc;           /* Kahan accumulators: [0,1] train loss, [2,3] mse, [4,5] bce */
     double acc_train_read; /* train loss sum already reported */
@@ -66,6 +75,14 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out);
 int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outputs);
 
 int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err);
+
+/* data.c: sources, splits, copies, and gathering a batch into model.x */
+int clae_trainer_load_data(clae_trainer *t, clae_err *err);
+void clae_trainer_release_data(clae_trainer *t);
+int clae_trainer_gather(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows);
+int clae_trainer_upload_order(clae_trainer *t, clae_split_data *s);
+/* "split,index,copy,name" per entry of every split (copy 0 only), for the run directory */
+int clae_trainer_write_split(const clae_trainer *t, FILE *f);
 int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err);
 
 uint64_t clae_model_signature(const clae_model *m);

@@ -21,6 +21,7 @@ void run_set_paths(run_paths *rp, const char *dir)
     P(best, "best.bin");
     P(summary, "summary.json");
     P(eval_json, "eval.json");
+    P(split_csv, "split.csv");
 #undef P
 }
 
@@ -52,6 +53,14 @@ int run_write_config(const run_paths *rp, const clae_config *cfg, clae_err *err)
     clae_afile a;
     if (clae_afile_open(&a, rp->config, err)) return -1;
     clae_config_write(cfg, a.f);
+    return clae_afile_commit(&a, err);
+}
+
+int run_write_split(const run_paths *rp, const clae_trainer *t, clae_err *err)
+{
+    clae_afile a;
+    if (clae_afile_open(&a, rp->split_csv, err)) return -1;
+    clae_trainer_write_split(t, a.f);
     return clae_afile_commit(&a, err);
 }
 
@@ -156,6 +165,8 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
                "\"train_s\": %.3f, \"total_s\": %.3f, \"images_per_s\": %.1f},\n",
             c->program_seconds, c->program_from_cache ? "true" : "false", t->first_step_s, t->train_s, total_s, ips);
     fprintf(f, "  \"best_val_loss\": %.8g,\n", isfinite(t->best_val) ? t->best_val : -1.0);
+    fprintf(f, "  \"data\": {\"train\": %u, \"val\": %u, \"test\": %u, \"skipped_files\": %u},\n", t->train.n,
+            t->val.n, t->test.n, t->sources[0].set.skipped);
     fprintf(f, "  \"test\": {\"images\": %u, \"mse\": %.8g, \"bce\": %.8g}\n}\n", test->n, test->mse, test->bce);
 }
 

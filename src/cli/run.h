@@ -7,13 +7,15 @@
 typedef struct {
     char dir[1024];
     char config[1100], metrics_csv[1100], steps_csv[1100], loss_svg[1100], recon_png[1100];
-    char checkpoint[1100], best[1100], summary[1100], eval_json[1100];
+    char checkpoint[1100], best[1100], summary[1100], eval_json[1100], split_csv[1100];
 } run_paths;
 
 void run_set_paths(run_paths *rp, const char *dir);
 /* dir given: use it (resume: must hold a checkpoint); else out_dir/name, made unique. */
 int run_prepare(run_paths *rp, const clae_config *cfg, const char *dir, bool resume, clae_err *err);
 int run_write_config(const run_paths *rp, const clae_config *cfg, clae_err *err);
+/* split.csv: which sample went to which split (reproducible from the seed) */
+int run_write_split(const run_paths *rp, const clae_trainer *t, clae_err *err);
 int run_append_metrics(const run_paths *rp, const clae_trainer *t, double train_loss, const clae_metrics *val,
                        double seconds, clae_err *err);
 /* Test metrics, recon.png, loss.svg and summary.json. */

@@ -112,8 +112,10 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
         if (rc == 0) printf("resuming %s at epoch %d (step %ld)\n", rp.dir, t.epoch, t.step);
     }
     if (rc == 0) rc = run_write_config(&rp, cfg, err);
+    if (rc == 0) rc = run_write_split(&rp, &t, err);
     if (rc == 0) {
         printf("run directory: %s\n", rp.dir);
+        if (t.sources[0].set.skipped) printf("data: skipped %u unreadable files\n", t.sources[0].set.skipped);
         printf("data: %u train, %u validation, %u test images of %dx%dx%d; model: %d layers, %zu parameters\n",
                t.train.n, t.val.n, t.test.n, t.model.input.c, t.model.input.h, t.model.input.w, t.model.n_layers,
                t.model.n_params);

@@ -10,7 +10,7 @@
 
 #include "clae/config.h"
 
-typedef enum { KT_INT, KT_FLOAT, KT_BOOL, KT_STR, KT_CHOICE, KT_SHAPE } key_type;
+typedef enum { KT_INT, KT_FLOAT, KT_BOOL, KT_STR, KT_CHOICE, KT_SHAPE, KT_FRACTIONS, KT_COLOR } key_type;
 
 typedef struct {
     const char *key;
@@ -48,6 +48,42 @@ static const key_def data_keys[] = {
      "use only the first N training images (0 = all)", 0},
     {"test_limit", NUM(KT_INT, clae_data_cfg, test_limit), "0", 0, 1e9, NULL,
      "use only the first N test images (0 = all)", 0},
+    {"format", NUM(KT_CHOICE, clae_data_cfg, format), "idx", 0, 0, "idx|csv|folder|emoji",
+     "idx files (train/test), a CSV table, a folder of PNGs, or the emoji set", 0},
+    {"path", STR(clae_data_cfg, path), "", 0, 0, NULL,
+     "csv: the file; folder: the folder; emoji: the data folder (\"\" = scripts/prepare_data.sh's default)", 0},
+    {"labels", STR(clae_data_cfg, labels), "", 0, 0, NULL, "folder: optional CSV of file,label", 0},
+    {"image", NUM(KT_SHAPE, clae_data_cfg, image), "3x64x64", 0, 0, NULL,
+     "csv, folder, emoji: channels (1 or 3) x height x width of a sample; images are resized", 0},
+    {"scale", NUM(KT_FLOAT, clae_data_cfg, scale), "255", 1e-9, 1e9, NULL, "csv: a value / scale is a pixel in [0, 1]",
+     0},
+    {"background", NUM(KT_COLOR, clae_data_cfg, background), "white", 0, 0, NULL,
+     "folder, emoji: colour under transparent pixels: white, black, gray or #rrggbb", 0},
+    {"vendors", STR(clae_data_cfg, vendors), "google", 0, 0, NULL, "emoji: comma list of google, twitter, facebook, apple",
+     0},
+    {"filter", STR(clae_data_cfg, filter), "face", 0, 0, NULL, "emoji: keep names containing this (\"\" = all)", 0},
+    {"classes", STR(clae_data_cfg, classes), "", 0, 0, NULL,
+     "emoji: labels by name keywords, e.g. happy: grinning smiling; sad: crying frowning (others dropped)", 0},
+    {"split", NUM(KT_FRACTIONS, clae_data_cfg, split), "0.6,0.2,0.2", 0, 0, NULL,
+     "csv, folder, emoji: train,val,test fractions of one source (seeded)", 0},
+    {"stratify", NUM(KT_BOOL, clae_data_cfg, stratify), "false", 0, 0, NULL, "split each class by the fractions", 0},
+    {"skip_bad", NUM(KT_BOOL, clae_data_cfg, skip_bad), "false", 0, 0, NULL,
+     "skip unreadable image files (counted in the summary) instead of failing", 0},
+    {0},
+};
+
+static const key_def augment_keys[] = {
+    {"copies", NUM(KT_INT, clae_augment_cfg, copies), "1", 1, 64, NULL,
+     "each sample of an augmented split appears this many times, each a fixed random variant", 0},
+    {"splits", STR(clae_augment_cfg, splits), "train", 0, 0, NULL, "comma list of train, val, test to augment", 0},
+    {"hflip", NUM(KT_FLOAT, clae_augment_cfg, hflip), "0", 0, 1, NULL, "probability of a horizontal flip", 0},
+    {"vflip", NUM(KT_FLOAT, clae_augment_cfg, vflip), "0", 0, 1, NULL, "probability of a vertical flip", 0},
+    {"rotate", NUM(KT_FLOAT, clae_augment_cfg, rotate), "0", 0, 180, NULL, "rotation by up to this many degrees", 0},
+    {"brightness", NUM(KT_FLOAT, clae_augment_cfg, brightness), "0", 0, 1, NULL, "brightness factor in [1-x, 1+x]", 0},
+    {"contrast", NUM(KT_FLOAT, clae_augment_cfg, contrast), "0", 0, 1, NULL, "contrast factor in [1-x, 1+x]", 0},
+    {"saturation", NUM(KT_FLOAT, clae_augment_cfg, saturation), "0", 0, 1, NULL, "saturation factor in [1-x, 1+x]", 0},
+    {"crop", NUM(KT_FLOAT, clae_augment_cfg, crop), "1", 0.05, 1, NULL,
+     "random resized crop: the kept area fraction is drawn from [crop, 1] (1 = none)", 0},
     {0},
 };
 
@@ -137,7 +173,7 @@ static const key_def layer_keys[] = {
 };
 #undef L
 
-static const char *const fixed_sections[] = {"model", "data", "train", NULL};
+static const char *const fixed_sections[] = {"model", "data", "train", "augment", NULL};
 
 /* ---- value parsing ------------------------------------------------------ */
 
@@ -221,6 +257,26 @@ static int set_value(const key_def *def, void *base, const char *value, const ch
             return clae_fail(err, "%s: out of range: expected an integer in [%.0f, %.0f]", loc, def->min, def->max);
         *(int *)field = (int)x;
         return 0;
+    case KT_FRACTIONS: {
+        double *v = (double *)field;
+        char tail;
+        if (sscanf(value, "%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &tail) != 3 || v[0] <= 0 || v[1] < 0 || v[2] < 0 ||
+            fabs(v[0] + v[1] + v[2] - 1.0) > 1e-6)
+            return clae_fail(err, "%s: expected three fractions train,val,test that sum to 1, e.g. 0.6,0.2,0.2", loc);
+        return 0;
+    }
+    case KT_COLOR: {
+        float *rgb = (float *)field;
+        unsigned hex;
+        char tail;
+        if (strcasecmp(value, "white") == 0) rgb[0] = rgb[1] = rgb[2] = 1.0f;
+        else if (strcasecmp(value, "black") == 0) rgb[0] = rgb[1] = rgb[2] = 0.0f;
+        else if (strcasecmp(value, "gray") == 0) rgb[0] = rgb[1] = rgb[2] = 0.5f;
+        else if (sscanf(value, "#%6x%c", &hex, &tail) == 1 && strlen(value) == 7)
+            for (int k = 0; k < 3; k++) rgb[k] = (float)((hex >> (16 - 8 * k)) & 0xFF) / 255.0f;
+        else return clae_fail(err, "%s: expected white, black, gray or #rrggbb", loc);
+        return 0;
+    }
     case KT_SHAPE: {
         int c, h, w;
         char tail;
@@ -380,8 +436,8 @@ static int load_layers(clae_config *c, clae_ini_doc *doc, clae_err *err)
         if (fixed) continue;
         clae_role role;
         if (layer_role(sec->name, &role))
-            return clae_fail(err, "%s:%d: unknown section [%s]; expected [model], [data], [train] or a layer "
-                                  "[encoder.NAME], [latent.NAME], [decoder.NAME]",
+            return clae_fail(err, "%s:%d: unknown section [%s]; expected [model], [data], [train], [augment] or a "
+                                  "layer [encoder.NAME], [latent.NAME], [decoder.NAME]",
                              doc->path, sec->line, sec->name);
         if (load_layer(doc, sec, role, &c->layers[c->n_layers++], err)) return -1;
     }
@@ -402,6 +458,19 @@ static int check_all_used(const clae_ini_doc *doc, clae_err *err)
     return 0;
 }
 
+static int check_augment_splits(const clae_config *c, clae_ini_doc *doc, clae_err *err)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", c->augment.splits);
+    for (char *save = NULL, *s = strtok_r(buf, ", ", &save); s; s = strtok_r(NULL, ", ", &save))
+        if (strcmp(s, "train") && strcmp(s, "val") && strcmp(s, "test")) {
+            char loc[700];
+            where(doc, section_value(doc, "augment", "splits"), loc, sizeof loc);
+            return clae_fail(err, "%s: unknown split '%s'; expected a comma list of train, val, test", loc, s);
+        }
+    return 0;
+}
+
 int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_sets, clae_err *err)
 {
     memset(c, 0, sizeof *c);
@@ -413,7 +482,9 @@ int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_
         if (clae_ini_override(&doc, sets[i], fixed_sections, err)) goto done;
     if (load_section(&doc, "model", model_keys, &c->model, err) ||
         load_section(&doc, "data", data_keys, &c->data, err) ||
-        load_section(&doc, "train", train_keys, &c->train, err) || load_layers(c, &doc, err) ||
+        load_section(&doc, "train", train_keys, &c->train, err) ||
+        load_section(&doc, "augment", augment_keys, &c->augment, err) || check_augment_splits(c, &doc, err) ||
+        load_layers(c, &doc, err) ||
         check_all_used(&doc, err))
         goto done;
     if (c->n_layers == 0) {
@@ -447,6 +518,14 @@ static void write_value(FILE *f, const key_def *d, const void *base)
     case KT_SHAPE: {
         const clae_shape *sh = (const clae_shape *)field;
         fprintf(f, "%dx%dx%d", sh->c, sh->h, sh->w);
+    } break;
+    case KT_FRACTIONS: {
+        const double *v = (const double *)field;
+        fprintf(f, "%.9g,%.9g,%.9g", v[0], v[1], v[2]);
+    } break;
+    case KT_COLOR: {
+        const float *rgb = (const float *)field;
+        fprintf(f, "#%02x%02x%02x", (int)lrintf(rgb[0] * 255), (int)lrintf(rgb[1] * 255), (int)lrintf(rgb[2] * 255));
     } break;
     }
 }
@@ -493,6 +572,7 @@ int clae_config_write(const clae_config *c, FILE *f)
     write_section(f, "model", model_keys, &c->model);
     write_section(f, "data", data_keys, &c->data);
     write_section(f, "train", train_keys, &c->train);
+    write_section(f, "augment", augment_keys, &c->augment);
     for (int i = 0; i < c->n_layers; i++) write_layer(f, &c->layers[i]);
     return ferror(f) ? -1 : 0;
 }
@@ -510,6 +590,7 @@ void clae_config_print_keys(FILE *f)
     print_table(f, "model", model_keys);
     print_table(f, "data", data_keys);
     print_table(f, "train", train_keys);
+    print_table(f, "augment", augment_keys);
     fprintf(f, "[encoder.NAME] [latent.NAME] [decoder.NAME]  one section per layer, in order; type = one of:\n");
     for (size_t t = 0; t < N_LAYER_TYPES; t++) {
         char keys[300];

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "clae/data.h"
 #include "clae/rng.h"
 
@@ -56,9 +58,61 @@ int clae_dataset_load_idx(clae_dataset *d, const char *images, const char *label
 
 void clae_dataset_free(clae_dataset *d)
 {
+    if (d->names)
+        for (uint32_t i = 0; i < d->count; i++) free(d->names[i]);
+    free(d->names);
     free(d->pixels);
     free(d->labels);
     d->pixels = d->labels = NULL;
+    d->names = NULL;
+}
+
+void clae_default_data_dir(char *out, size_t n)
+{
+    const char *v;
+    if ((v = getenv("CLAE_DATA_DIR")) && *v) snprintf(out, n, "%s", v);
+    else if ((v = getenv("XDG_CACHE_HOME")) && *v) snprintf(out, n, "%s/clae/data", v);
+    else snprintf(out, n, "%s/.cache/clae/data", (v = getenv("HOME")) ? v : ".");
+}
+
+/* Shuffled members of one group (all samples, or one class), cut by fractions. */
+static void split_group(uint32_t *members, uint32_t m, const double f[3], clae_rng *rng, uint32_t *idx[3], uint32_t n[3])
+{
+    clae_rng_shuffle(rng, members, m);
+    uint32_t n_train = (uint32_t)llround(m * f[0]), n_val = (uint32_t)llround(m * f[1]);
+    if (n_train + n_val > m) n_val = m - n_train;
+    for (uint32_t i = 0; i < m; i++) {
+        int s = i < n_train ? 0 : i < n_train + n_val ? 1 : 2;
+        idx[s][n[s]++] = members[i];
+    }
+}
+
+int clae_split3(const clae_dataset *d, const double f[3], bool stratify, uint64_t seed, uint32_t *idx[3], uint32_t n[3],
+                clae_err *err)
+{
+    uint32_t *members = malloc((size_t)d->count * sizeof *members + 4);
+    for (int s = 0; s < 3; s++) idx[s] = malloc((size_t)d->count * sizeof(uint32_t) + 4), n[s] = 0;
+    if (!members || !idx[0] || !idx[1] || !idx[2]) {
+        free(members);
+        for (int s = 0; s < 3; s++) free(idx[s]);
+        return clae_fail(err, "out of host memory splitting %u samples", d->count);
+    }
+    clae_rng rng;
+    clae_rng_seed(&rng, seed, 0x5B117);
+    if (stratify && d->labels) {
+        for (int label = 0; label < 256; label++) {
+            uint32_t m = 0;
+            for (uint32_t i = 0; i < d->count; i++)
+                if (d->labels[i] == label) members[m++] = i;
+            if (m) split_group(members, m, f, &rng, idx, n);
+        }
+    } else {
+        for (uint32_t i = 0; i < d->count; i++) members[i] = i;
+        split_group(members, d->count, f, &rng, idx, n);
+    }
+    free(members);
+    if (n[0] == 0) return clae_fail(err, "the split leaves no training samples of %u", d->count);
+    return 0;
 }
 
 int clae_split(uint32_t count, double val_fraction, uint64_t seed, uint32_t **train, uint32_t *n_train,

@@ -67,3 +67,14 @@ int clae_op_bias_backward(clae_ctx *ctx, clae_tensor *db, const clae_tensor *dy,
     return CLAE_LAUNCH(ctx, "bias_backward", cols, KARG_MEM(clae_buf(db)), KARG_U32(db->off),
                        KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_U32(rows), KARG_U32(cols));
 }
+
+int clae_op_augment(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem order, size_t order_off, size_t rows,
+                    clae_shape sample, cl_mem means, const clae_augment_params *a)
+{
+    return CLAE_LAUNCH(ctx, "augment_batch", rows * sample.h * sample.w, KARG_MEM(clae_buf(dst)), KARG_U32(dst->off),
+                       KARG_MEM(src_u8), KARG_MEM(order), KARG_U32(order_off), KARG_U32(rows), KARG_U32(sample.c),
+                       KARG_U32(sample.h), KARG_U32(sample.w), KARG_MEM(means), KARG_U32(a->seed), KARG_F32(a->hflip),
+                       KARG_F32(a->vflip), KARG_F32(a->rotate), KARG_F32(a->brightness), KARG_F32(a->contrast),
+                       KARG_F32(a->saturation), KARG_F32(a->crop), KARG_F32(a->background[0]),
+                       KARG_F32(a->background[1]), KARG_F32(a->background[2]));
+}

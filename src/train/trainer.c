@@ -12,69 +12,10 @@
 static cl_mem device_buffer(clae_ctx *ctx, size_t bytes, const void *host, const char *what)
 {
     cl_int rc;
-    if (bytes > ctx->dev.max_alloc) {
-        clae_fail(&ctx->err, "%s need %.1f MiB but %s allows %.1f MiB per allocation: lower data.train_limit", what,
-                  bytes / 1048576.0, ctx->dev.name, ctx->dev.max_alloc / 1048576.0);
-        return NULL;
-    }
     cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes ? bytes : 4,
                               (void *)host, &rc);
     if (rc != CL_SUCCESS) clae_cl_fail(ctx, rc, what);
     return m;
-}
-
-static int upload_order(clae_trainer *t, clae_split_data *s)
-{
-    CLAE_CL_TRY(t->ctx,
-                clEnqueueWriteBuffer(t->ctx->queue, s->order, CL_TRUE, 0, (size_t)s->n * sizeof(uint32_t),
-                                     s->host_order, 0, NULL, NULL),
-                "clEnqueueWriteBuffer (sample order)");
-    return 0;
-}
-
-static int make_split(clae_trainer *t, clae_split_data *s, cl_mem pixels, uint32_t *order, uint32_t n)
-{
-    s->pixels = pixels;
-    s->host_order = order;
-    s->n = n;
-    s->order = device_buffer(t->ctx, (size_t)(n ? n : 1) * sizeof(uint32_t), NULL, "sample indices");
-    return (s->order && upload_order(t, s) == 0) ? 0 : -1;
-}
-
-static int load_data(clae_trainer *t, clae_err *err)
-{
-    const clae_data_cfg *d = &t->cfg->data;
-    if (clae_dataset_load_idx(&t->train.set, d->train_images, d->train_labels, (uint32_t)d->train_limit, err) ||
-        clae_dataset_load_idx(&t->test.set, d->test_images, d->test_labels, (uint32_t)d->test_limit, err))
-        return -1;
-    clae_shape a = t->train.set.sample, b = t->test.set.sample;
-    if (a.c != b.c || a.h != b.h || a.w != b.w)
-        return clae_fail(err, "%s holds %dx%dx%d images but %s holds %dx%dx%d", d->train_images, a.c, a.h, a.w,
-                         d->test_images, b.c, b.h, b.w);
-    uint32_t *tr, *va, n_tr, n_va;
-    if (clae_split(t->train.set.count, d->val_fraction, (uint64_t)t->cfg->train.seed, &tr, &n_tr, &va, &n_va, err))
-        return -1;
-    uint32_t *te = malloc((size_t)t->test.set.count * sizeof *te);
-    if (!te) {
-        free(tr);
-        free(va);
-        return clae_fail(err, "out of host memory");
-    }
-    for (uint32_t i = 0; i < t->test.set.count; i++) te[i] = i;
-    size_t sample = clae_shape_sample(a);
-    cl_mem trp = device_buffer(t->ctx, t->train.set.count * sample, t->train.set.pixels, "training images");
-    cl_mem tep = device_buffer(t->ctx, t->test.set.count * sample, t->test.set.pixels, "test images");
-    if (!trp || !tep || make_split(t, &t->train, trp, tr, n_tr) || make_split(t, &t->val, trp, va, n_va) ||
-        make_split(t, &t->test, tep, te, t->test.set.count)) {
-        if (!t->train.host_order) free(tr);
-        if (!t->val.host_order) free(va);
-        if (!t->test.host_order) free(te);
-        if (!t->train.pixels && trp) clReleaseMemObject(trp);
-        if (!t->test.pixels && tep) clReleaseMemObject(tep);
-        *err = t->ctx->err;
-        return -1;
-    }
-    return 0;
 }
 
 /* An allocation failure often surfaces only at the first kernel that touches
@@ -85,7 +26,7 @@ static int check_device_memory(const clae_trainer *t, clae_err *err)
     size_t sample = clae_shape_sample(m->input);
     double state = t->cfg->train.optimizer == CLAE_OPT_SGD ? 1 : 2;
     double bytes = 4.0 * ((double)m->params.capacity * (2 + state) + (double)m->acts.capacity + (double)m->state.capacity) +
-                   (double)(t->train.set.count + t->test.set.count) * (double)sample;
+                   (double)(t->sources[0].set.count + t->sources[1].set.count) * (double)sample;
     double have = (double)t->ctx->dev.global_mem;
     if (bytes > 0.9 * have)
         return clae_fail(err, "training needs about %.0f MiB of device memory but %s has %.0f MiB: lower "
@@ -100,9 +41,9 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
     t->cfg = cfg;
     t->ctx = ctx;
     t->best_val = INFINITY;
-    if (load_data(t, err)) goto fail;
+    if (clae_trainer_load_data(t, err)) goto fail;
     int bs = cfg->train.batch_size;
-    if (clae_model_build(&t->model, ctx, t->train.set.sample, cfg->layers, cfg->n_layers, bs, err) ||
+    if (clae_model_build(&t->model, ctx, t->sources[0].set.sample, cfg->layers, cfg->n_layers, bs, err) ||
         check_device_memory(t, err))
         goto fail;
     t->model.seed = (uint64_t)cfg->train.seed;
@@ -121,34 +62,15 @@ fail:
     return -1;
 }
 
-static void release_split(clae_split_data *s, bool owns_pixels)
-{
-    if (s->order) clReleaseMemObject(s->order);
-    if (owns_pixels && s->pixels) clReleaseMemObject(s->pixels);
-    free(s->host_order);
-    clae_dataset_free(&s->set);
-    memset(s, 0, sizeof *s);
-}
-
 void clae_trainer_close(clae_trainer *t)
 {
-    release_split(&t->val, false);
-    release_split(&t->train, true);
-    release_split(&t->test, true);
+    clae_trainer_release_data(t);
     clae_model_release(&t->model);
     clae_optim_release(&t->optim);
     cl_mem bufs[] = {t->row_a, t->row_b, t->acc};
     for (int i = 0; i < 3; i++)
         if (bufs[i]) clReleaseMemObject(bufs[i]);
     t->row_a = t->row_b = t->acc = NULL;
-}
-
-/* Batch of rows samples starting at position first of split s into model.x. */
-static int gather(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows)
-{
-    clae_tensor x = clae_rows(&t->model.x, rows);
-    return clae_op_gather_u8(t->ctx, &x, s->pixels, s->order, first, clae_shape_sample(t->model.input),
-                             (size_t)rows, 1.0f / 255.0f);
 }
 
 static int train_step(clae_trainer *t, uint32_t first, int rows)
@@ -159,7 +81,7 @@ static int train_step(clae_trainer *t, uint32_t first, int rows)
     clae_tensor y = clae_rows(&m->y[last], rows), dy = clae_rows(&m->dy[last], rows);
     clae_tensor x = clae_rows(&m->x, rows);
     m->step = (uint64_t)t->step; /* dropout masks follow the step, so a resumed run draws the same ones */
-    if (gather(t, &t->train, first, rows) || clae_model_forward(m, t->ctx, rows, true) ||
+    if (clae_trainer_gather(t, &t->train, first, rows) || clae_model_forward(m, t->ctx, rows, true) ||
         clae_op_loss(t->ctx, (clae_loss_kind)t->cfg->train.loss, &y, &x, (size_t)rows, cols, &dy,
                      1.0f / (float)((size_t)rows * cols), t->row_a) ||
         clae_op_accumulate(t->ctx, t->acc, ACC_TRAIN, t->row_a, (size_t)rows) ||
@@ -189,7 +111,7 @@ static int shuffle_epoch(clae_trainer *t)
     clae_rng rng;
     clae_rng_seed(&rng, (uint64_t)t->cfg->train.seed, 0xE90C0000ull + (uint64_t)t->epoch);
     clae_rng_shuffle(&rng, t->train.host_order, t->train.n);
-    return upload_order(t, &t->train);
+    return clae_trainer_upload_order(t, &t->train);
 }
 
 static void report(clae_trainer *t, clae_progress_fn fn, void *user, const float acc[8], long done, long total,
@@ -259,7 +181,7 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
     for (uint32_t first = 0; first < s->n; first += (uint32_t)bs) {
         int rows = (int)(s->n - first < (uint32_t)bs ? s->n - first : (uint32_t)bs);
         clae_tensor y = clae_rows(&m->y[last], rows), x = clae_rows(&m->x, rows);
-        if (gather(t, s, first, rows) || clae_model_forward(m, t->ctx, rows, false) ||
+        if (clae_trainer_gather(t, s, first, rows) || clae_model_forward(m, t->ctx, rows, false) ||
             clae_op_metric_rows(t->ctx, &y, &x, (size_t)rows, cols, t->row_a, t->row_b) ||
             clae_op_accumulate(t->ctx, t->acc, ACC_MSE, t->row_a, (size_t)rows) ||
             clae_op_accumulate(t->ctx, t->acc, ACC_BCE, t->row_b, (size_t)rows))
@@ -280,7 +202,7 @@ int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outpu
     if (n > m->max_batch) n = m->max_batch;
     if ((uint32_t)n > t->test.n) n = (int)t->test.n;
     size_t cols = clae_shape_sample(m->input);
-    if (gather(t, &t->test, 0, n) || clae_model_forward(m, t->ctx, n, false)) return -1;
+    if (clae_trainer_gather(t, &t->test, 0, n) || clae_model_forward(m, t->ctx, n, false)) return -1;
     return clae_tensor_read(t->ctx, &m->x, inputs, (size_t)n * cols) ||
            clae_tensor_read(t->ctx, &m->y[m->n_layers - 1], outputs, (size_t)n * cols);
 }

@@ -1,0 +1,205 @@
+/* The trainer's data: sources loaded by format, split (idx: the training file
+ * into train/val by val_fraction, the test file as test; other formats: one
+ * source into train/val/test by data.split), augmented splits expanded to
+ * copies, and everything uploaded once; a batch is gathered on the device. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clae/train.h"
+
+#define MAX_AUGMENTED_SAMPLES (1u << 24) /* order entries keep the copy in the top 8 bits */
+
+static cl_mem upload(clae_ctx *ctx, size_t bytes, const void *host, const char *what)
+{
+    if (bytes > ctx->dev.max_alloc) {
+        clae_fail(&ctx->err, "%s take %.1f MiB but %s allows %.1f MiB per allocation: lower data.train_limit", what,
+                  bytes / 1048576.0, ctx->dev.name, ctx->dev.max_alloc / 1048576.0);
+        return NULL;
+    }
+    cl_int rc;
+    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes ? bytes : 4,
+                              (void *)host, &rc);
+    if (rc != CL_SUCCESS) clae_cl_fail(ctx, rc, what);
+    return m;
+}
+
+int clae_trainer_upload_order(clae_trainer *t, clae_split_data *s)
+{
+    if (s->n == 0) return 0;
+    CLAE_CL_TRY(t->ctx,
+                clEnqueueWriteBuffer(t->ctx->queue, s->order, CL_TRUE, 0, (size_t)s->n * sizeof(uint32_t), s->host_order,
+                                     0, NULL, NULL),
+                "clEnqueueWriteBuffer (sample order)");
+    return 0;
+}
+
+static bool augmented(const clae_config *c, const char *split)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", c->augment.splits);
+    for (char *save = NULL, *s = strtok_r(buf, ", ", &save); s; s = strtok_r(NULL, ", ", &save))
+        if (strcmp(s, split) == 0) return true;
+    return false;
+}
+
+/* Takes idx (n samples of source src); an augmented split gets copies entries per sample. */
+static int make_split(clae_trainer *t, clae_split_data *s, const char *name, int src, uint32_t *idx, uint32_t n,
+                      clae_err *err)
+{
+    s->source = src;
+    s->augment = augmented(t->cfg, name);
+    uint32_t copies = s->augment ? (uint32_t)t->cfg->augment.copies : 1;
+    if (s->augment && t->sources[src].set.count > MAX_AUGMENTED_SAMPLES) {
+        free(idx);
+        return clae_fail(err, "augmentation supports up to %u samples per source", MAX_AUGMENTED_SAMPLES);
+    }
+    s->host_order = malloc((size_t)n * copies * sizeof(uint32_t) + 4);
+    if (!s->host_order) {
+        free(idx);
+        return clae_fail(err, "out of host memory");
+    }
+    for (uint32_t c = 0; c < copies; c++)
+        for (uint32_t i = 0; i < n; i++) s->host_order[c * n + i] = s->augment ? (c << 24 | idx[i]) : idx[i];
+    free(idx);
+    s->n = n * copies;
+    s->order = upload(t->ctx, (size_t)(s->n ? s->n : 1) * sizeof(uint32_t), NULL, "sample indices");
+    if (!s->order || clae_trainer_upload_order(t, s)) return *err = t->ctx->err, -1;
+    return 0;
+}
+
+static int load_idx_sources(clae_trainer *t, uint32_t *idx[3], uint32_t n[3], clae_err *err)
+{
+    const clae_data_cfg *d = &t->cfg->data;
+    clae_dataset *tr = &t->sources[0].set, *te = &t->sources[1].set;
+    t->n_sources = 2;
+    if (clae_dataset_load_idx(tr, d->train_images, d->train_labels, (uint32_t)d->train_limit, err) ||
+        clae_dataset_load_idx(te, d->test_images, d->test_labels, (uint32_t)d->test_limit, err))
+        return -1;
+    if (tr->sample.c != te->sample.c || tr->sample.h != te->sample.h || tr->sample.w != te->sample.w)
+        return clae_fail(err, "%s holds %dx%dx%d images but %s holds %dx%dx%d", d->train_images, tr->sample.c,
+                         tr->sample.h, tr->sample.w, d->test_images, te->sample.c, te->sample.h, te->sample.w);
+    if (clae_split(tr->count, d->val_fraction, (uint64_t)t->cfg->train.seed, &idx[0], &n[0], &idx[1], &n[1], err))
+        return -1;
+    idx[2] = malloc((size_t)te->count * sizeof(uint32_t) + 4);
+    if (!idx[2]) return clae_fail(err, "out of host memory");
+    for (uint32_t i = 0; i < te->count; i++) idx[2][i] = i;
+    n[2] = te->count;
+    return 0;
+}
+
+static int load_one_source(clae_trainer *t, uint32_t *idx[3], uint32_t n[3], clae_err *err)
+{
+    const clae_data_cfg *d = &t->cfg->data;
+    clae_dataset *set = &t->sources[0].set;
+    clae_image_opts o = {.image = d->image, .skip_bad = d->skip_bad};
+    memcpy(o.background, d->background, sizeof o.background);
+    char dir[512];
+    if (d->path[0]) snprintf(dir, sizeof dir, "%s", d->path);
+    else clae_default_data_dir(dir, sizeof dir);
+    t->n_sources = 1;
+    int rc;
+    if (d->format == CLAE_DATA_CSV) rc = clae_dataset_load_csv(set, d->path, d->image, d->scale, (uint32_t)d->train_limit, err);
+    else if (d->format == CLAE_DATA_FOLDER) rc = clae_dataset_load_folder(set, d->path, d->labels, &o, err);
+    else rc = clae_dataset_load_emoji(set, dir, d->vendors, d->filter, d->classes, &o, err);
+    if (rc) return -1;
+    if (set->sample.c != 1 && set->sample.c != 3)
+        return clae_fail(err, "data.image = %dx%dx%d: images have 1 or 3 channels", set->sample.c, set->sample.h,
+                         set->sample.w);
+    return clae_split3(set, d->split, d->stratify, (uint64_t)t->cfg->train.seed, idx, n, err);
+}
+
+/* Mean gray of each image (contrast jitter blends toward it). */
+static cl_mem image_means(clae_ctx *ctx, const clae_dataset *d)
+{
+    size_t plane = (size_t)d->sample.h * d->sample.w;
+    float *m = malloc((size_t)d->count * sizeof *m + 4);
+    if (!m) return clae_fail(&ctx->err, "out of host memory"), NULL;
+    static const float luma[3] = {0.299f, 0.587f, 0.114f};
+    for (uint32_t i = 0; i < d->count; i++) {
+        const uint8_t *px = d->pixels + (size_t)i * d->sample.c * plane;
+        double s = 0;
+        for (int c = 0; c < d->sample.c; c++)
+            for (size_t k = 0; k < plane; k++) s += (d->sample.c == 1 ? 1.0 : luma[c]) * px[c * plane + k];
+        m[i] = (float)(s / (255.0 * plane));
+    }
+    cl_mem buf = upload(ctx, (size_t)d->count * sizeof(float), m, "image means");
+    free(m);
+    return buf;
+}
+
+int clae_trainer_load_data(clae_trainer *t, clae_err *err)
+{
+    uint32_t *idx[3] = {NULL, NULL, NULL}, n[3] = {0, 0, 0};
+    int rc = t->cfg->data.format == CLAE_DATA_IDX ? load_idx_sources(t, idx, n, err) : load_one_source(t, idx, n, err);
+    for (int i = 0; i < t->n_sources && rc == 0; i++) {
+        clae_source *s = &t->sources[i];
+        s->pixels = upload(t->ctx, (size_t)s->set.count * clae_shape_sample(s->set.sample), s->set.pixels, "images");
+        s->means = s->pixels ? image_means(t->ctx, &s->set) : NULL;
+        if (!s->pixels || !s->means) rc = -1, *err = t->ctx->err;
+    }
+    int test_src = t->n_sources - 1;
+    if (rc == 0) {
+        rc = make_split(t, &t->train, "train", 0, idx[0], n[0], err) || make_split(t, &t->val, "val", 0, idx[1], n[1], err) ||
+             make_split(t, &t->test, "test", test_src, idx[2], n[2], err);
+        return rc;
+    }
+    for (int i = 0; i < 3; i++) free(idx[i]);
+    return -1;
+}
+
+static void release_split(clae_split_data *s)
+{
+    if (s->order) clReleaseMemObject(s->order);
+    free(s->host_order);
+    memset(s, 0, sizeof *s);
+}
+
+void clae_trainer_release_data(clae_trainer *t)
+{
+    release_split(&t->train);
+    release_split(&t->val);
+    release_split(&t->test);
+    for (int i = 0; i < 2; i++) {
+        clae_source *s = &t->sources[i];
+        if (s->pixels) clReleaseMemObject(s->pixels);
+        if (s->means) clReleaseMemObject(s->means);
+        clae_dataset_free(&s->set);
+        memset(s, 0, sizeof *s);
+    }
+    t->n_sources = 0;
+}
+
+int clae_trainer_gather(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows)
+{
+    const clae_source *src = &t->sources[s->source];
+    clae_tensor x = clae_rows(&t->model.x, rows);
+    if (!s->augment)
+        return clae_op_gather_u8(t->ctx, &x, src->pixels, s->order, first, clae_shape_sample(src->set.sample),
+                                 (size_t)rows, 1.0f / 255.0f);
+    const clae_augment_cfg *a = &t->cfg->augment;
+    clae_augment_params p = {(float)a->hflip,      (float)a->vflip,      (float)a->rotate,
+                             (float)a->brightness, (float)a->contrast,   (float)a->saturation,
+                             (float)a->crop,       {0, 0, 0},            (uint32_t)t->cfg->train.seed};
+    memcpy(p.background, t->cfg->data.background, sizeof p.background);
+    return clae_op_augment(t->ctx, &x, src->pixels, s->order, first, (size_t)rows, src->set.sample, src->means, &p);
+}
+
+int clae_trainer_write_split(const clae_trainer *t, FILE *f)
+{
+    const clae_split_data *splits[3] = {&t->train, &t->val, &t->test};
+    static const char *names[3] = {"train", "val", "test"};
+    fprintf(f, "split,index,name\n");
+    for (int k = 0; k < 3; k++) {
+        const clae_split_data *s = splits[k];
+        const clae_dataset *d = &t->sources[s->source].set;
+        for (uint32_t i = 0; i < s->n; i++) {
+            uint32_t e = s->host_order[i], sample = s->augment ? (e & 0xFFFFFFu) : e;
+            if (s->augment && (e >> 24) != 0) continue; /* copies repeat the same samples */
+            fprintf(f, "%s,%u,", names[k], sample);
+            if (d->names) clae_json_string(f, d->names[sample]); /* quoted: names may hold commas */
+            fprintf(f, "\n");
+        }
+    }
+    return ferror(f) ? -1 : 0;
+}
