@@ -18,6 +18,12 @@ check() { # check DESCRIPTION COMMAND...
     local what=$1; shift
     if "$@" >"$T/check.out" 2>&1; then ok "$what"; else not_ok "$what" "$(tail -5 "$T/check.out")"; fi
 }
+expect_error() { # expect_error DESCRIPTION FRAGMENT COMMAND...
+    local what=$1 frag=$2; shift 2
+    "$@" >"$T/out" 2>"$T/err"; local rc=$?
+    if [ $rc -ne 0 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -qF -- "$frag" "$T/err"; then ok "$what"
+    else not_ok "$what" "rc=$rc" "$(cat "$T/err")"; fi
+}
 field() { # field FILE KEY: a number from summary.json / eval output
     grep -o "\"$2\": [-0-9.e]*" "$1" | head -1 | awk '{print $2}'
 }
@@ -70,13 +76,31 @@ for cfg in conv_fmnist convT_fmnist; do
     grep -q '"mse"' "$T/$cfg/summary.json" && ok "$cfg wrote its summary" || not_ok "$cfg summary"
 done
 
-# 6. bad input: one line on stderr, non-zero exit, no partial run
-expect_error() { # expect_error DESCRIPTION FRAGMENT COMMAND...
-    local what=$1 frag=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"; local rc=$?
-    if [ $rc -ne 0 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -qF -- "$frag" "$T/err"; then ok "$what"
-    else not_ok "$what" "rc=$rc" "$(cat "$T/err")"; fi
-}
+# 6. other data formats through the CLI: a folder of PNGs (copies of recon.png) and a CSV table
+mkdir -p "$T/pngs"
+for i in $(seq 1 12); do cp "$T/a/recon.png" "$T/pngs/img$i.png"; done
+DENSE16=(--set encoder.fc1.units=32 --set encoder.fc2.units=16 --set latent.code.units=8 --set decoder.fc1.units=16
+         --set decoder.fc2.units=32 --set decoder.out.units=192 --set train.epochs=2)
+check "train on a folder of PNGs with augmentation" "$CLAE" train "$CFG" --run "$T/folder" "${DENSE16[@]}" \
+    --set data.format=folder --set data.path="$T/pngs" --set data.image=3x8x8 --set augment.copies=3 \
+    --set augment.hflip=0.5 --set augment.rotate=15
+[ "$(grep -c '^train,' "$T/folder/split.csv")" -gt 0 ] && [ "$(grep -c '^test,' "$T/folder/split.csv")" -gt 0 ] \
+    && ok "split.csv lists the samples of each split" || not_ok "split.csv" "$(head -3 "$T/folder/split.csv")"
+grep -q '"train": 21' "$T/folder/summary.json" && ok "augment.copies = 3 triples the training split (7 x 3)" \
+    || not_ok "copies" "$(grep data "$T/folder/summary.json")"
+awk 'BEGIN { srand(1); print "label,p0,p1,p2,p3"; for (r = 0; r < 40; r++) { printf "%d", r % 3;
+     for (i = 0; i < 4; i++) printf ",%d", int(rand() * 256); print "" } }' > "$T/table.csv"
+check "train on a CSV table" "$CLAE" train "$CFG" --run "$T/csv" --set data.format=csv --set data.path="$T/table.csv" \
+    --set data.image=1x2x2 --set data.stratify=true --set encoder.fc1.units=3 --set encoder.fc2.units=3 \
+    --set latent.code.units=2 --set decoder.fc1.units=3 --set decoder.fc2.units=3 --set decoder.out.units=4
+printf '1,2,3\n' > "$T/short.csv"
+expect_error "CSV rows of the wrong width name file:line" "short.csv:1: expected 5 columns" \
+    "$CLAE" train "$CFG" --set data.format=csv --set data.path="$T/short.csv" --set data.image=1x2x2 \
+    --set decoder.out.units=4
+expect_error "emoji without prepared data says how to prepare it" "scripts/prepare_data.sh emoji --vendors google" \
+    "$CLAE" train "$SRC/configs/convT_emoji.ini" --set data.path="$T/nowhere"
+
+# 7. bad input: one line on stderr, non-zero exit, no partial run
 printf '[train]\nlr = fast\n[encoder.a]\ntype = dense\nunits = 4\n' > "$T/bad.ini"
 expect_error "bad value names file:line and what is expected" "bad.ini:2: [train] lr = fast: expected a number" \
     "$CLAE" train "$T/bad.ini"
