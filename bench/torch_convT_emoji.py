@@ -7,7 +7,7 @@ on white, trains the same architecture with Adam (lr 1e-3, L2 1e-5), batch 64,
 (fixed per copy, like clae's augment.copies), and prints the test MSE.
 Optional: needs Debian's python3-torch and python3-pil; clae never needs it.
 
-usage: /usr/bin/python3 bench/torch_convT_emoji.py RUN [DATA_DIR]
+usage: [SEED=k] /usr/bin/python3 bench/torch_convT_emoji.py RUN [DATA_DIR]
 """
 import csv
 import os
@@ -21,7 +21,7 @@ from PIL import Image
 
 run = sys.argv[1]
 data = sys.argv[2] if len(sys.argv) > 2 else os.path.expanduser("~/.cache/clae/data")
-torch.manual_seed(1)
+torch.manual_seed(int(os.environ.get("SEED", "1")))  # SEED=k: another initialisation
 rng = np.random.default_rng(1)
 
 
