@@ -69,6 +69,12 @@ else not_ok "resume reproduces losses" "$(diff "$T/full/steps.csv" "$T/part/step
 [ "$(sed -n 3p "$T/full/metrics.csv" | cut -d, -f1-6)" = "$(sed -n 3p "$T/part/metrics.csv" | cut -d, -f1-6)" ] \
     && ok "epoch 2 metrics equal after resume" || not_ok "epoch 2 metrics" "$(tail -1 "$T/full/metrics.csv")" "$(tail -1 "$T/part/metrics.csv")"
 
+# 4b. early stopping: with lr 0 nothing improves after epoch 1; patience 2 stops after epoch 3
+"$CLAE" train "$CFG" --run "$T/stop" --set data.train_limit=320 --set data.test_limit=64 --set train.epochs=10 \
+    --set train.lr=0 --set train.patience=2 > "$T/stop.out" 2>&1
+grep -q "early stop after epoch 3" "$T/stop.out" && [ "$(wc -l < "$T/stop/metrics.csv")" -eq 4 ] \
+    && ok "early stopping after patience epochs" || not_ok "early stopping" "$(tail -3 "$T/stop.out")"
+
 # 5. the convolutional configs train through the CLI (a few steps each)
 for cfg in conv_fmnist convT_fmnist; do
     check "$cfg trains a few steps" "$CLAE" train "$SRC/configs/$cfg.ini" --run "$T/$cfg" \

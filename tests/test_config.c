@@ -147,6 +147,8 @@ static void test_errors(void **state)
     expect(longline, NULL, "bad.ini:2: line is 307 characters long", "shorten it");
     expect(LAYERS, "nope.x=1", "--set nope.x=1", "has no section [nope]");
     expect(LAYERS, "train.lr", "--set train.lr: expected section.key=value", NULL);
+    expect("[train]\nclip_norm = 1\nclip_value = 2\n" LAYERS, NULL,
+           "bad.ini:3: [train] clip_value = 2: set train.clip_norm or train.clip_value, not both", NULL);
     expect(LAYERS, "train.lr=fast", "--set train.lr=fast: expected a number", NULL);
     expect(LAYERS, "encoder.a.units=-3", "--set encoder.a.units=-3: out of range: expected an integer in [1, 10000000]",
            NULL);

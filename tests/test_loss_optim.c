@@ -191,11 +191,69 @@ static void test_adam(void **state)
     assert_float_equal(q[0], 0.95f, 1e-6);
 }
 
+static void test_lion(void **state)
+{
+    /* p = 1, g = 0.5, lr 0.1, betas (0.9, 0.99): c = 0.05 -> p = 0.9, m = 0.005;
+     * then g = -0.01: c = 0.0045 - 0.001 > 0, so p moves down again (momentum wins) -> 0.8 */
+    clae_optim_cfg c = {.kind = CLAE_OPT_LION, .lr = 0.1, .beta1 = 0.9, .beta2 = 0.99};
+    float p[1] = {1.0f}, g[2] = {0.5f, -0.01f};
+    run_optim(*state, &c, p, g, 1, 2);
+    assert_float_equal(p[0], 0.8f, 1e-6);
+    /* decoupled decay: 1 * (1 - 0.1 * 0.5) - 0.1 = 0.85 */
+    c.weight_decay = 0.5;
+    p[0] = 1.0f;
+    run_optim(*state, &c, p, g, 1, 1);
+    assert_float_equal(p[0], 0.85f, 1e-6);
+}
+
+static void test_clipping(void **state)
+{
+    /* global norm: g = (3, 4), ||g|| = 5, clip to 1: plain SGD lr 1 moves by g / 5 */
+    clae_optim_cfg c = {.kind = CLAE_OPT_SGD, .lr = 1.0, .clip_norm = 1.0};
+    float p[2] = {0, 0}, g[2] = {3, 4};
+    run_optim(*state, &c, p, g, 2, 1);
+    assert_float_equal(p[0], -0.6f, 1e-6);
+    assert_float_equal(p[1], -0.8f, 1e-6);
+    c.clip_norm = 10; /* below the limit: untouched */
+    p[0] = p[1] = 0;
+    run_optim(*state, &c, p, g, 2, 1);
+    assert_float_equal(p[0], -3.0f, 1e-5);
+    /* by value: each component to [-1, 1], also through Adam (sign of the first step) */
+    clae_optim_cfg v = {.kind = CLAE_OPT_SGD, .lr = 1.0, .clip_value = 1.0};
+    float q[3] = {0, 0, 0}, h[3] = {3, -4, 0.5f};
+    run_optim(*state, &v, q, h, 3, 1);
+    assert_float_equal(q[0], -1.0f, 0);
+    assert_float_equal(q[1], 1.0f, 0);
+    assert_float_equal(q[2], -0.5f, 0);
+}
+
+static void test_schedules(void **state)
+{
+    (void)state;
+    clae_schedule s = {.kind = CLAE_SCHED_STEP, .lr = 0.1, .gamma = 0.5, .step_epochs = 2, .epochs = 10};
+    assert_float_equal(clae_schedule_lr(&s, 1, 100), 0.1, 1e-12);
+    assert_float_equal(clae_schedule_lr(&s, 2, 100), 0.05, 1e-12);
+    assert_float_equal(clae_schedule_lr(&s, 5, 100), 0.025, 1e-12);
+    s.kind = CLAE_SCHED_EXPONENTIAL;
+    assert_float_equal(clae_schedule_lr(&s, 3, 100), 0.0125, 1e-12);
+    s.kind = CLAE_SCHED_COSINE;
+    s.min_lr = 0.01;
+    assert_float_equal(clae_schedule_lr(&s, 0, 100), 0.1, 1e-12);
+    assert_float_equal(clae_schedule_lr(&s, 5, 100), 0.055, 1e-12);
+    assert_float_equal(clae_schedule_lr(&s, 10, 100), 0.01, 1e-12);
+    s.kind = CLAE_SCHED_CONSTANT;
+    s.warmup_steps = 4; /* linear warm-up: 1/4, 2/4, ... of the rate */
+    assert_float_equal(clae_schedule_lr(&s, 0, 0), 0.025, 1e-12);
+    assert_float_equal(clae_schedule_lr(&s, 0, 3), 0.1, 1e-12);
+    assert_float_equal(clae_schedule_lr(&s, 0, 4), 0.1, 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mse),         cmocka_unit_test(test_bce),  cmocka_unit_test(test_bce_clamping),
         cmocka_unit_test(test_accumulate),  cmocka_unit_test(test_sgd_momentum), cmocka_unit_test(test_adam),
+        cmocka_unit_test(test_lion),        cmocka_unit_test(test_clipping),      cmocka_unit_test(test_schedules),
     };
     return cmocka_run_group_tests_name("loss_optim", tests, test_ctx_setup, test_ctx_teardown);
 }

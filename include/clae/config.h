@@ -52,6 +52,10 @@ typedef struct {
     int seed;
     int log_every; /* steps between progress lines and loss reads */
     int grid;      /* test images shown in the reconstruction grid */
+    int schedule;  /* clae_schedule_kind */
+    int step_epochs, warmup_steps;
+    double gamma, min_lr, clip_norm, clip_value, min_delta;
+    int patience;  /* early stopping: epochs without improvement (0: off) */
     char out_dir[512];
 } clae_train_cfg;
 
@@ -73,6 +77,7 @@ int clae_config_write(const clae_config *c, FILE *f);
 /* Every key with its default and doc, for `clae keys`. */
 void clae_config_print_keys(FILE *f);
 clae_optim_cfg clae_config_optim(const clae_config *c);
+clae_schedule clae_config_schedule(const clae_config *c);
 
 /* Raw INI document: entries with their lines, read through inih. */
 typedef struct {

@@ -29,6 +29,7 @@ typedef struct {
     uint32_t optim_kind, n_state; /* optimizer state arrays of n_params floats each */
     int64_t optim_step;
     int32_t epoch;                /* completed epochs */
+    int32_t since_best;           /* epochs since the best validation loss (early stopping) */
     double best_val;
 } clae_ckpt_meta;
 

@@ -118,10 +118,20 @@ int clae_op_metric_rows(clae_ctx *ctx, const clae_tensor *y, const clae_tensor *
 int clae_op_accumulate(clae_ctx *ctx, cl_mem acc, size_t slot, cl_mem v, size_t n);
 
 /* --- optimizers (whole parameter buffer in one launch) ------------------- */
+/* Every update takes the clipping of its gradient: gscale (a device float, the
+ * global-norm coefficient; NULL: none) and clip_value (0: none). */
+typedef struct {
+    cl_mem gscale;
+    float clip_value;
+} clae_clip;
 int clae_op_sgd(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem buf, size_t n, float lr, float momentum, float dampening,
-                float weight_decay, bool nesterov, bool first_step);
+                float weight_decay, bool nesterov, bool first_step, clae_clip clip);
+int clae_op_lion(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem m, size_t n, float lr, float beta1, float beta2,
+                 float weight_decay, clae_clip clip);
+/* coef[0] = min(1, max_norm / (||g|| + 1e-6)); partial holds (n + 4095) / 4096 floats */
+int clae_op_clip_coefficient(clae_ctx *ctx, cl_mem coef, cl_mem partial, cl_mem g, size_t n, float max_norm);
 /* state: m in [0, n), v in [n, 2n) */
 int clae_op_adam(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem state, size_t n, double lr, double beta1,
-                 double beta2, double eps, double weight_decay, bool decoupled, long step);
+                 double beta2, double eps, double weight_decay, bool decoupled, long step, clae_clip clip);
 
 #endif

@@ -6,14 +6,16 @@
 
 #include "clae/tensor.h"
 
-typedef enum { CLAE_OPT_SGD = 0, CLAE_OPT_ADAM, CLAE_OPT_ADAMW } clae_optim_kind;
+typedef enum { CLAE_OPT_SGD = 0, CLAE_OPT_ADAM, CLAE_OPT_ADAMW, CLAE_OPT_LION } clae_optim_kind;
 
 typedef struct {
     clae_optim_kind kind;
     double lr, weight_decay;
     double momentum, dampening; /* sgd */
     bool nesterov;              /* sgd */
-    double beta1, beta2, eps;   /* adam, adamw */
+    double beta1, beta2, eps;   /* adam, adamw; lion uses beta1, beta2 */
+    double clip_norm;           /* global-norm clipping (0: off) */
+    double clip_value;          /* clipping by value (0: off) */
 } clae_optim_cfg;
 
 typedef struct {
@@ -22,6 +24,7 @@ typedef struct {
     int n_state;       /* state arrays of n floats: sgd 1 (if momentum), adam 2 */
     clae_arena state;  /* n_state * n floats */
     long step;         /* steps taken; Adam's bias correction uses step + 1 */
+    cl_mem clip_partial, clip_coef; /* global-norm clipping workspace */
 } clae_optim;
 
 const char *clae_optim_name(clae_optim_kind k);
@@ -30,5 +33,21 @@ int clae_optim_create(clae_optim *o, clae_ctx *ctx, const clae_optim_cfg *cfg, s
 void clae_optim_release(clae_optim *o);
 /* One update of params from grads (both n floats); lr overrides cfg.lr (schedules). */
 int clae_optim_step(clae_optim *o, clae_ctx *ctx, cl_mem params, cl_mem grads, double lr);
+
+/* Learning rate per epoch (PyTorch's schedulers stepped once per epoch) with a
+ * linear warm-up over the first warmup_steps steps. */
+typedef enum { CLAE_SCHED_CONSTANT = 0, CLAE_SCHED_STEP, CLAE_SCHED_EXPONENTIAL, CLAE_SCHED_COSINE } clae_schedule_kind;
+
+typedef struct {
+    clae_schedule_kind kind;
+    double lr, gamma, min_lr;
+    int step_epochs, epochs;
+    long warmup_steps;
+} clae_schedule;
+
+/* constant: lr; step: lr gamma^floor(epoch / step_epochs) (StepLR); exponential:
+ * lr gamma^epoch (ExponentialLR); cosine: min_lr + (lr - min_lr)(1 + cos(pi epoch / epochs)) / 2
+ * (CosineAnnealingLR, T_max = epochs); times (step + 1) / warmup_steps while warming up. */
+double clae_schedule_lr(const clae_schedule *s, int epoch, long step);
 
 #endif

@@ -52,6 +52,8 @@ typedef struct {
     long step;            /* completed steps */
     long run_steps;       /* steps taken by this process (the first compiles CLBlast) */
     double best_val;
+    int since_best;       /* epochs without a better validation loss */
+    double lr;            /* learning rate of the last step */
     double first_step_s;  /* includes CLBlast's one-time kernel compile */
     double train_s;       /* training time after the first step */
     long images_after_first;

@@ -72,7 +72,7 @@ int run_append_metrics(const run_paths *rp, const clae_trainer *t, double train_
     if (!f) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
     if (fresh) fprintf(f, "epoch,step,train_loss,val_loss,val_mse,val_bce,lr,seconds\n");
     fprintf(f, "%d,%ld,%.8g,%.8g,%.8g,%.8g,%.6g,%.3f\n", t->epoch, t->step, train_loss, val->loss, val->mse,
-            val->bce, t->cfg->train.lr, seconds);
+            val->bce, t->lr, seconds);
     if (fclose(f) != 0) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
     return 0;
 }

@@ -80,8 +80,9 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
             break;
         }
         if (ps.tty) fprintf(stderr, "\n");
-        bool best = val.n > 0 && val.loss < t->best_val;
-        if (best) t->best_val = val.loss;
+        bool best = val.n > 0 && val.loss < t->best_val - tc->min_delta;
+        if (best) t->best_val = val.loss, t->since_best = 0;
+        else t->since_best++;
         printf("epoch %d/%d: train %s %.6f, val %s %.6f (mse %.6f, bce %.6f)%s, %.1f s\n", t->epoch, tc->epochs,
                tc->loss ? "bce" : "mse", train_loss, tc->loss ? "bce" : "mse", val.loss, val.mse, val.bce,
                best ? " best" : "", clae_now() - e0);
@@ -89,6 +90,11 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
         rc = run_append_metrics(rp, t, train_loss, &val, clae_now() - e0, err);
         if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);
         if (rc == 0 && best) rc = clae_trainer_save(t, rp->best, err);
+        if (rc == 0 && tc->patience > 0 && t->since_best >= tc->patience) {
+            printf("early stop after epoch %d: no validation improvement over %g for %d epochs (best %.6f in %s)\n",
+                   t->epoch, tc->min_delta, tc->patience, t->best_val, rp->best);
+            break;
+        }
     }
     fclose(ps.steps_csv);
     return rc;

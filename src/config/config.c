@@ -90,8 +90,9 @@ static const key_def augment_keys[] = {
 static const key_def train_keys[] = {
     {"epochs", NUM(KT_INT, clae_train_cfg, epochs), "5", 1, 1e6, NULL, "passes over the training split", 0},
     {"batch_size", NUM(KT_INT, clae_train_cfg, batch_size), "64", 1, 65536, NULL, "samples per step", 0},
-    {"optimizer", NUM(KT_CHOICE, clae_train_cfg, optimizer), "adamw", 0, 0, "sgd|adam|adamw",
-     "sgd (momentum), adam (L2 decay) or adamw (decoupled decay), as torch.optim", 0},
+    {"optimizer", NUM(KT_CHOICE, clae_train_cfg, optimizer), "adamw", 0, 0, "sgd|adam|adamw|lion",
+     "sgd (momentum), adam (L2 decay), adamw (decoupled decay), as torch.optim; lion (sign updates; beta2 0.99 is usual)",
+     0},
     {"lr", NUM(KT_FLOAT, clae_train_cfg, lr), "1e-3", 0, 10, NULL, "learning rate", 0},
     {"weight_decay", NUM(KT_FLOAT, clae_train_cfg, weight_decay), "0.01", 0, 1, NULL,
      "L2 (sgd, adam) or decoupled (adamw) weight decay", 0},
@@ -110,6 +111,22 @@ static const key_def train_keys[] = {
      "steps between loss reads (the only device->host sync in training)", 0},
     {"grid", NUM(KT_INT, clae_train_cfg, grid), "8", 1, 64, NULL, "test images in the reconstruction grid", 0},
     {"out_dir", STR(clae_train_cfg, out_dir), "runs", 0, 0, NULL, "parent folder of run directories", 0},
+    {"schedule", NUM(KT_CHOICE, clae_train_cfg, schedule), "constant", 0, 0, "constant|step|exponential|cosine",
+     "learning rate per epoch: StepLR, ExponentialLR, CosineAnnealingLR (T_max = epochs)", 0},
+    {"step_epochs", NUM(KT_INT, clae_train_cfg, step_epochs), "10", 1, 1e6, NULL, "step schedule: epochs per decay", 0},
+    {"gamma", NUM(KT_FLOAT, clae_train_cfg, gamma), "0.1", 0, 1, NULL, "step and exponential schedules: decay factor",
+     0},
+    {"min_lr", NUM(KT_FLOAT, clae_train_cfg, min_lr), "0", 0, 10, NULL, "cosine schedule: final learning rate", 0},
+    {"warmup_steps", NUM(KT_INT, clae_train_cfg, warmup_steps), "0", 0, 1e9, NULL,
+     "linear warm-up of the learning rate over the first steps", 0},
+    {"clip_norm", NUM(KT_FLOAT, clae_train_cfg, clip_norm), "0", 0, 1e9, NULL,
+     "clip gradients to this global L2 norm (0: off), as clip_grad_norm_", 0},
+    {"clip_value", NUM(KT_FLOAT, clae_train_cfg, clip_value), "0", 0, 1e9, NULL,
+     "clip each gradient value to [-v, v] (0: off), as clip_grad_value_", 0},
+    {"patience", NUM(KT_INT, clae_train_cfg, patience), "0", 0, 1e6, NULL,
+     "early stopping: stop after this many epochs without a better validation loss (0: off)", 0},
+    {"min_delta", NUM(KT_FLOAT, clae_train_cfg, min_delta), "0", 0, 1e9, NULL,
+     "early stopping: an improvement must exceed this", 0},
     {0},
 };
 
@@ -458,6 +475,16 @@ static int check_all_used(const clae_ini_doc *doc, clae_err *err)
     return 0;
 }
 
+static int check_clipping(const clae_config *c, clae_ini_doc *doc, clae_err *err)
+{
+    if (c->train.clip_norm > 0 && c->train.clip_value > 0) {
+        char loc[700];
+        where(doc, section_value(doc, "train", "clip_value"), loc, sizeof loc);
+        return clae_fail(err, "%s: set train.clip_norm or train.clip_value, not both", loc);
+    }
+    return 0;
+}
+
 static int check_augment_splits(const clae_config *c, clae_ini_doc *doc, clae_err *err)
 {
     char buf[64];
@@ -484,6 +511,7 @@ int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_
         load_section(&doc, "data", data_keys, &c->data, err) ||
         load_section(&doc, "train", train_keys, &c->train, err) ||
         load_section(&doc, "augment", augment_keys, &c->augment, err) || check_augment_splits(c, &doc, err) ||
+        check_clipping(c, &doc, err) ||
         load_layers(c, &doc, err) ||
         check_all_used(&doc, err))
         goto done;
@@ -612,5 +640,19 @@ clae_optim_cfg clae_config_optim(const clae_config *c)
                             .nesterov = t->nesterov,
                             .beta1 = t->beta1,
                             .beta2 = t->beta2,
-                            .eps = t->eps};
+                            .eps = t->eps,
+                            .clip_norm = t->clip_norm,
+                            .clip_value = t->clip_value};
+}
+
+clae_schedule clae_config_schedule(const clae_config *c)
+{
+    const clae_train_cfg *t = &c->train;
+    return (clae_schedule){.kind = (clae_schedule_kind)t->schedule,
+                           .lr = t->lr,
+                           .gamma = t->gamma,
+                           .min_lr = t->min_lr,
+                           .step_epochs = t->step_epochs,
+                           .epochs = t->epochs,
+                           .warmup_steps = t->warmup_steps};
 }

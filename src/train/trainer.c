@@ -87,7 +87,9 @@ static int train_step(clae_trainer *t, uint32_t first, int rows)
         clae_op_accumulate(t->ctx, t->acc, ACC_TRAIN, t->row_a, (size_t)rows) ||
         clae_model_backward(m, t->ctx, rows))
         return -1;
-    return clae_optim_step(&t->optim, t->ctx, m->params.buf, m->grads.buf, t->cfg->train.lr);
+    clae_schedule sched = clae_config_schedule(t->cfg);
+    t->lr = clae_schedule_lr(&sched, t->epoch, t->step);
+    return clae_optim_step(&t->optim, t->ctx, m->params.buf, m->grads.buf, t->lr);
 }
 
 static int read_acc(clae_trainer *t, float acc[8])
@@ -229,6 +231,7 @@ static clae_ckpt_meta current_meta(const clae_trainer *t)
                             .n_state = (uint32_t)t->optim.n_state,
                             .optim_step = t->optim.step,
                             .epoch = t->epoch,
+                            .since_best = t->since_best,
                             .best_val = t->best_val};
 }
 
@@ -285,6 +288,7 @@ int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err)
         t->epoch = meta.epoch;
         t->step = meta.optim_step;
         t->best_val = meta.best_val;
+        t->since_best = meta.since_best;
     }
     clae_ckpt_data_free(&d);
     return rc;
