@@ -58,3 +58,22 @@ __kernel void dropout_apply(__global float *y, const uint y_off, __global const 
     float u = (float)(hash_u32(seed, i) >> 8) * (1.0f / 16777216.0f);
     y[y_off + i] = u >= p ? x[x_off + i] / (1.0f - p) : 0.0f;
 }
+
+/* Input corruption for denoising autoencoders, from a hash of (seed, index):
+ *   kind 1 gaussian: x + level z (z standard normal, Box-Muller; not clamped)
+ *   kind 2 salt and pepper: with probability level, 0 or 1 (even odds)
+ *   kind 3 masking: with probability level, 0 */
+__kernel void add_noise(__global float *y, const uint y_off, __global const float *x, const uint x_off, const uint n,
+                        const int kind, const float level, const uint seed)
+{
+    uint i = get_global_id(0);
+    if (i >= n) return;
+    uint h1 = hash_u32(seed, 2u * i), h2 = hash_u32(seed ^ 0x9E3779B9u, 2u * i + 1u);
+    float u1 = ((float)(h1 >> 8) + 1.0f) * (1.0f / 16777216.0f); /* (0, 1] */
+    float u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);
+    float v = x[x_off + i];
+    if (kind == 1) v += level * sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * u2);
+    else if (kind == 2 && u1 <= level) v = (h2 & 1u) ? 1.0f : 0.0f;
+    else if (kind == 3 && u1 <= level) v = 0.0f;
+    y[y_off + i] = v;
+}

@@ -75,6 +75,15 @@ else not_ok "resume reproduces losses" "$(diff "$T/full/steps.csv" "$T/part/step
 grep -q "early stop after epoch 3" "$T/stop.out" && [ "$(wc -l < "$T/stop/metrics.csv")" -eq 4 ] \
     && ok "early stopping after patience epochs" || not_ok "early stopping" "$(tail -3 "$T/stop.out")"
 
+# 4c. denoising: noisy input, loss against the clean one; the grid shows noisy, denoised, clean
+check "denoising run" "$CLAE" train "$CFG" --run "$T/noise" --set data.train_limit=640 --set data.test_limit=64 \
+    --set train.epochs=1 --set train.noise=gaussian --set train.noise_level=0.2
+nmse=$(field "$T/noise/summary.json" noisy_input_mse)
+awk -v m="$nmse" 'BEGIN{exit !(m > 0.035 && m < 0.045)}' && ok "the noisy input's mse is about sigma^2 ($nmse)" \
+    || not_ok "noisy input mse" "$nmse"
+[ "$(od -An -tu1 -j20 -N4 "$T/noise/recon.png" | tr -s ' ' | sed 's/^ //')" = "0 0 1 4" ] \
+    && ok "the denoising grid has three rows (noisy, denoised, clean)" || not_ok "denoising grid height"
+
 # 5. the convolutional configs train through the CLI (a few steps each)
 for cfg in conv_fmnist convT_fmnist; do
     check "$cfg trains a few steps" "$CLAE" train "$SRC/configs/$cfg.ini" --run "$T/$cfg" \

@@ -362,6 +362,42 @@ static void test_augmentation(void **state)
     assert_true(memcmp(a, b, sizeof a) != 0); /* another seed, other variants */
 }
 
+/* Denoising noise: statistics of each kind, and the same noise for the same seed. */
+static void test_noise(void **state)
+{
+    clae_ctx *ctx = *state;
+    const size_t n = 40000;
+    clae_tensor x, y;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)n, 1, 1}, &x));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)n, 1, 1}, &y));
+    CHECK_OK(ctx, clae_op_fill(ctx, &x, n, 0.5f));
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_GAUSSIAN, 0.2f, 7));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &y, a, n));
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < n; i++) mean += a[i] - 0.5;
+    mean /= n;
+    for (size_t i = 0; i < n; i++) var += (a[i] - 0.5 - mean) * (a[i] - 0.5 - mean);
+    assert_true(fabs(mean) < 0.005);
+    assert_float_equal(sqrt(var / n), 0.2, 0.005); /* sigma, not clamped */
+    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_GAUSSIAN, 0.2f, 7));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &y, b, n));
+    assert_memory_equal(a, b, n * sizeof *a); /* same seed, same noise */
+    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_SALT_PEPPER, 0.3f, 8));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &y, a, n));
+    size_t salt = 0, pepper = 0, kept = 0;
+    for (size_t i = 0; i < n; i++) salt += a[i] == 1.0f, pepper += a[i] == 0.0f, kept += a[i] == 0.5f;
+    assert_int_equal(salt + pepper + kept, n);
+    assert_true(fabs((double)(salt + pepper) / n - 0.3) < 0.01 && fabs((double)salt / (salt + pepper) - 0.5) < 0.03);
+    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_MASK, 0.25f, 9));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &y, a, n));
+    size_t zeros = 0;
+    for (size_t i = 0; i < n; i++) zeros += a[i] == 0.0f;
+    assert_true(fabs((double)zeros / n - 0.25) < 0.01);
+    free(a), free(b);
+    clae_tensor_destroy(&x), clae_tensor_destroy(&y);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/clae-test-data-%ld", (long)getpid());
@@ -371,7 +407,7 @@ int main(void)
         cmocka_unit_test(test_png_palette_and_interlace), cmocka_unit_test(test_png_corrupt_and_truncated),
         cmocka_unit_test(test_resize),             cmocka_unit_test(test_csv),
         cmocka_unit_test(test_emoji),              cmocka_unit_test(test_split3),
-        cmocka_unit_test(test_augmentation),
+        cmocka_unit_test(test_augmentation),       cmocka_unit_test(test_noise),
     };
     int rc = cmocka_run_group_tests_name("data", tests, test_ctx_setup, test_ctx_teardown);
     test_remove_tree(dir);

@@ -56,6 +56,8 @@ typedef struct {
     int step_epochs, warmup_steps;
     double gamma, min_lr, clip_norm, clip_value, min_delta;
     int patience;  /* early stopping: epochs without improvement (0: off) */
+    int noise;     /* clae_noise_kind: denoising corrupts the input, the loss compares with the clean one */
+    double noise_level; /* gaussian sigma, or the probability of salt and pepper / masking */
     char out_dir[512];
 } clae_train_cfg;
 

@@ -41,6 +41,10 @@ int clae_op_fill(clae_ctx *ctx, const clae_tensor *t, size_t n, float value);
 int clae_op_add(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n); /* y += x */
 int clae_op_sum2(clae_ctx *ctx, clae_tensor *y, const clae_tensor *a, const clae_tensor *b, size_t n); /* y = a + b */
 int clae_op_copy(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, size_t n);
+typedef enum { CLAE_NOISE_NONE = 0, CLAE_NOISE_GAUSSIAN, CLAE_NOISE_SALT_PEPPER, CLAE_NOISE_MASK } clae_noise_kind;
+/* y = x corrupted by noise drawn from hash(seed, index) (cl/elementwise.cl) */
+int clae_op_noise(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, clae_noise_kind kind, float level,
+                  uint32_t seed);
 /* y = x * keep / (1 - p), keep drawn from hash(seed, index); the backward is the same call on gradients */
 int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, float p, uint32_t seed);
 /* dst rows = src_u8 rows picked by idx[idx_off ..], times scale. */

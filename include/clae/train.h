@@ -46,7 +46,9 @@ typedef struct {
     int n_sources;
     clae_split_data train, val, test;
     cl_mem row_a, row_b;  /* per-row loss sums (max batch) */
-    cl_mem acc;           /* Kahan accumulators: [0,1] train loss, [2,3] mse, [4,5] bce */
+    cl_mem acc;           /* Kahan accumulators: [0,1] train loss, [2,3] mse, [4,5] bce, [6,7] noisy-input mse */
+    clae_arena clean_arena; /* denoising: the clean batch (the target), while model.x holds the noisy one */
+    clae_tensor clean;
     double acc_train_read; /* train loss sum already reported */
     int epoch;            /* completed epochs */
     long step;            /* completed steps */
@@ -60,7 +62,8 @@ typedef struct {
 } clae_trainer;
 
 typedef struct {
-    double mse, bce, loss; /* means over all values; loss is the configured one */
+    double mse, bce, loss; /* means over all values, output against the clean input; loss is the configured one */
+    double noisy_mse;      /* denoising: the corrupted input against the clean one (NaN otherwise) */
     uint32_t n;
 } clae_metrics;
 
@@ -73,8 +76,9 @@ void clae_trainer_close(clae_trainer *t);
 int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user, double *train_loss);
 /* Metrics over the validation (which = 'v') or test (which = 't') split. */
 int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out);
-/* The first n test inputs and their reconstructions, host arrays of n * sample floats. */
-int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outputs);
+/* The first n test inputs (as fed: noisy when denoising), their reconstructions and
+ * the clean inputs (clean may be NULL), host arrays of n * sample floats. */
+int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outputs, float *clean);
 
 int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err);
 

@@ -124,19 +124,22 @@ int run_write_grid(const char *path, clae_trainer *t, clae_err *err)
 {
     int n = t->cfg->train.grid;
     size_t sample = clae_shape_sample(t->model.input);
+    bool noisy = t->cfg->train.noise != CLAE_NOISE_NONE;
     float *in = calloc((size_t)n * sample, sizeof(float)), *out = calloc((size_t)n * sample, sizeof(float));
+    float *clean = calloc((size_t)n * sample, sizeof(float));
     int rc = -1;
-    if (!in || !out) clae_fail(err, "out of host memory for the grid");
-    else if (clae_trainer_reconstruct(t, n, in, out)) *err = t->ctx->err;
+    if (!in || !out || !clean) clae_fail(err, "out of host memory for the grid");
+    else if (clae_trainer_reconstruct(t, n, in, out, clean)) *err = t->ctx->err;
     else {
         int shown = n < t->model.max_batch ? n : t->model.max_batch;
         if ((uint32_t)shown > t->test.n) shown = (int)t->test.n;
-        const float *rows[2] = {in, out};
+        const float *rows[3] = {in, out, clean}; /* denoising: noisy, denoised, clean */
         int scale = t->model.input.h <= 32 ? 3 : t->model.input.h <= 64 ? 2 : 1;
-        rc = clae_png_grid(path, rows, 2, shown, t->model.input, scale, err);
+        rc = clae_png_grid(path, rows, noisy ? 3 : 2, shown, t->model.input, scale, err);
     }
     free(in);
     free(out);
+    free(clean);
     return rc;
 }
 
@@ -167,7 +170,9 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
     fprintf(f, "  \"best_val_loss\": %.8g,\n", isfinite(t->best_val) ? t->best_val : -1.0);
     fprintf(f, "  \"data\": {\"train\": %u, \"val\": %u, \"test\": %u, \"skipped_files\": %u},\n", t->train.n,
             t->val.n, t->test.n, t->sources[0].set.skipped);
-    fprintf(f, "  \"test\": {\"images\": %u, \"mse\": %.8g, \"bce\": %.8g}\n}\n", test->n, test->mse, test->bce);
+    fprintf(f, "  \"test\": {\"images\": %u, \"mse\": %.8g, \"bce\": %.8g", test->n, test->mse, test->bce);
+    if (isfinite(test->noisy_mse)) fprintf(f, ", \"noisy_input_mse\": %.8g", test->noisy_mse);
+    fprintf(f, "}\n}\n");
 }
 
 int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err)
@@ -177,7 +182,9 @@ int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *e
         *err = t->ctx->err;
         return -1;
     }
-    printf("test: mse %.6f, bce %.6f over %u images\n", test.mse, test.bce, test.n);
+    printf("test: mse %.6f, bce %.6f over %u images", test.mse, test.bce, test.n);
+    if (isfinite(test.noisy_mse)) printf(" (the noisy input itself: mse %.6f)", test.noisy_mse);
+    printf("\n");
     if (run_write_grid(rp->recon_png, t, err) || write_loss_plot(rp, t, err)) return -1;
     clae_afile a;
     if (clae_afile_open(&a, rp->summary, err)) return -1;

@@ -51,7 +51,8 @@ static const key_def data_keys[] = {
     {"format", NUM(KT_CHOICE, clae_data_cfg, format), "idx", 0, 0, "idx|csv|folder|emoji",
      "idx files (train/test), a CSV table, a folder of PNGs, or the emoji set", 0},
     {"path", STR(clae_data_cfg, path), "", 0, 0, NULL,
-     "csv: the file; folder: the folder; emoji: the data folder (\"\" = scripts/prepare_data.sh's default)", 0},
+     "csv: the file; folder: the folder; emoji: the data folder (\"\" = scripts/prepare_data.sh's default); ~/ = home",
+     0},
     {"labels", STR(clae_data_cfg, labels), "", 0, 0, NULL, "folder: optional CSV of file,label", 0},
     {"image", NUM(KT_SHAPE, clae_data_cfg, image), "3x64x64", 0, 0, NULL,
      "csv, folder, emoji: channels (1 or 3) x height x width of a sample; images are resized", 0},
@@ -127,6 +128,10 @@ static const key_def train_keys[] = {
      "early stopping: stop after this many epochs without a better validation loss (0: off)", 0},
     {"min_delta", NUM(KT_FLOAT, clae_train_cfg, min_delta), "0", 0, 1e9, NULL,
      "early stopping: an improvement must exceed this", 0},
+    {"noise", NUM(KT_CHOICE, clae_train_cfg, noise), "none", 0, 0, "none|gaussian|salt_pepper|mask",
+     "denoising: corrupt the input only; the loss compares the output with the clean input", 0},
+    {"noise_level", NUM(KT_FLOAT, clae_train_cfg, noise_level), "0.2", 0, 10, NULL,
+     "gaussian sigma (not clamped), or the probability of salt and pepper / masking", 0},
     {0},
 };
 

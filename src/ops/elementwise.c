@@ -78,3 +78,10 @@ int clae_op_augment(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem order
                        KARG_F32(a->saturation), KARG_F32(a->crop), KARG_F32(a->background[0]),
                        KARG_F32(a->background[1]), KARG_F32(a->background[2]));
 }
+
+int clae_op_noise(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, clae_noise_kind kind, float level,
+                  uint32_t seed)
+{
+    return CLAE_LAUNCH(ctx, "add_noise", n, KARG_MEM(clae_buf(y)), KARG_U32(y->off), KARG_MEM(clae_buf(x)),
+                       KARG_U32(x->off), KARG_U32(n), KARG_I32(kind), KARG_F32(level), KARG_U32(seed));
+}

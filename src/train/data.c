@@ -94,13 +94,15 @@ static int load_one_source(clae_trainer *t, uint32_t *idx[3], uint32_t n[3], cla
     clae_dataset *set = &t->sources[0].set;
     clae_image_opts o = {.image = d->image, .skip_bad = d->skip_bad};
     memcpy(o.background, d->background, sizeof o.background);
-    char dir[512];
-    if (d->path[0]) snprintf(dir, sizeof dir, "%s", d->path);
+    char dir[1024];
+    const char *home = getenv("HOME");
+    if (strncmp(d->path, "~/", 2) == 0 && home) snprintf(dir, sizeof dir, "%s/%s", home, d->path + 2);
+    else if (d->path[0]) snprintf(dir, sizeof dir, "%s", d->path);
     else clae_default_data_dir(dir, sizeof dir);
     t->n_sources = 1;
     int rc;
-    if (d->format == CLAE_DATA_CSV) rc = clae_dataset_load_csv(set, d->path, d->image, d->scale, (uint32_t)d->train_limit, err);
-    else if (d->format == CLAE_DATA_FOLDER) rc = clae_dataset_load_folder(set, d->path, d->labels, &o, err);
+    if (d->format == CLAE_DATA_CSV) rc = clae_dataset_load_csv(set, dir, d->image, d->scale, (uint32_t)d->train_limit, err);
+    else if (d->format == CLAE_DATA_FOLDER) rc = clae_dataset_load_folder(set, dir, d->labels, &o, err);
     else rc = clae_dataset_load_emoji(set, dir, d->vendors, d->filter, d->classes, &o, err);
     if (rc) return -1;
     if (set->sample.c != 1 && set->sample.c != 3)

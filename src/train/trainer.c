@@ -8,6 +8,7 @@
 #define ACC_TRAIN 0
 #define ACC_MSE 2
 #define ACC_BCE 4
+#define ACC_NOISY 6
 
 static cl_mem device_buffer(clae_ctx *ctx, size_t bytes, const void *host, const char *what)
 {
@@ -47,6 +48,15 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
         check_device_memory(t, err))
         goto fail;
     t->model.seed = (uint64_t)cfg->train.seed;
+    clae_arena_init(&t->clean_arena, "clean batch");
+    if (cfg->train.noise != CLAE_NOISE_NONE) {
+        t->clean = clae_arena_reserve(&t->clean_arena, (clae_shape){bs, t->model.input.c, t->model.input.h,
+                                                                     t->model.input.w});
+        if (clae_arena_alloc(ctx, &t->clean_arena)) {
+            *err = ctx->err;
+            goto fail;
+        }
+    }
     clae_optim_cfg oc = clae_config_optim(cfg);
     t->row_a = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
     t->row_b = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
@@ -65,6 +75,7 @@ fail:
 void clae_trainer_close(clae_trainer *t)
 {
     clae_trainer_release_data(t);
+    clae_arena_release(&t->clean_arena);
     clae_model_release(&t->model);
     clae_optim_release(&t->optim);
     cl_mem bufs[] = {t->row_a, t->row_b, t->acc};
@@ -73,16 +84,40 @@ void clae_trainer_close(clae_trainer *t)
     t->row_a = t->row_b = t->acc = NULL;
 }
 
+static uint32_t mix_seed(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x632BE59BD9B4E019ull);
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return (uint32_t)(h ^ (h >> 29));
+}
+
+/* The batch into model.x; with denoising the clean batch goes to t->clean and
+ * model.x gets a corrupted copy drawn from seed. *target: what the output should be. */
+static int prepare_batch(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows, uint32_t seed,
+                         clae_tensor *target)
+{
+    clae_tensor x = clae_rows(&t->model.x, rows);
+    *target = x;
+    if (clae_trainer_gather(t, s, first, rows)) return -1;
+    if (t->cfg->train.noise == CLAE_NOISE_NONE) return 0;
+    size_t n = (size_t)rows * clae_shape_sample(t->model.input);
+    *target = clae_rows(&t->clean, rows);
+    return clae_op_copy(t->ctx, target, &x, n) ||
+           clae_op_noise(t->ctx, &x, target, n, (clae_noise_kind)t->cfg->train.noise, (float)t->cfg->train.noise_level,
+                         seed);
+}
+
 static int train_step(clae_trainer *t, uint32_t first, int rows)
 {
     clae_model *m = &t->model;
     size_t cols = clae_shape_sample(m->input);
     int last = m->n_layers - 1;
-    clae_tensor y = clae_rows(&m->y[last], rows), dy = clae_rows(&m->dy[last], rows);
-    clae_tensor x = clae_rows(&m->x, rows);
+    clae_tensor y = clae_rows(&m->y[last], rows), dy = clae_rows(&m->dy[last], rows), target;
     m->step = (uint64_t)t->step; /* dropout masks follow the step, so a resumed run draws the same ones */
-    if (clae_trainer_gather(t, &t->train, first, rows) || clae_model_forward(m, t->ctx, rows, true) ||
-        clae_op_loss(t->ctx, (clae_loss_kind)t->cfg->train.loss, &y, &x, (size_t)rows, cols, &dy,
+    if (prepare_batch(t, &t->train, first, rows, mix_seed((uint64_t)t->cfg->train.seed, (uint64_t)t->step), &target) ||
+        clae_model_forward(m, t->ctx, rows, true) ||
+        clae_op_loss(t->ctx, (clae_loss_kind)t->cfg->train.loss, &y, &target, (size_t)rows, cols, &dy,
                      1.0f / (float)((size_t)rows * cols), t->row_a) ||
         clae_op_accumulate(t->ctx, t->acc, ACC_TRAIN, t->row_a, (size_t)rows) ||
         clae_model_backward(m, t->ctx, rows))
@@ -177,16 +212,22 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
     int bs = t->cfg->train.batch_size, last = m->n_layers - 1;
     size_t cols = clae_shape_sample(m->input);
     float zero = 0.0f, acc[8];
+    bool noisy = t->cfg->train.noise != CLAE_NOISE_NONE;
     CLAE_CL_TRY(t->ctx, clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, ACC_MSE * sizeof(float),
-                                            4 * sizeof(float), 0, NULL, NULL),
+                                            6 * sizeof(float), 0, NULL, NULL),
                 "clEnqueueFillBuffer (metric sums)");
     for (uint32_t first = 0; first < s->n; first += (uint32_t)bs) {
         int rows = (int)(s->n - first < (uint32_t)bs ? s->n - first : (uint32_t)bs);
-        clae_tensor y = clae_rows(&m->y[last], rows), x = clae_rows(&m->x, rows);
-        if (clae_trainer_gather(t, s, first, rows) || clae_model_forward(m, t->ctx, rows, false) ||
-            clae_op_metric_rows(t->ctx, &y, &x, (size_t)rows, cols, t->row_a, t->row_b) ||
+        clae_tensor y = clae_rows(&m->y[last], rows), x = clae_rows(&m->x, rows), target;
+        /* evaluation noise is fixed: the same corrupted images every epoch */
+        if (prepare_batch(t, s, first, rows, mix_seed((uint64_t)t->cfg->train.seed ^ 0xE7A1u, first), &target) ||
+            clae_model_forward(m, t->ctx, rows, false) ||
+            clae_op_metric_rows(t->ctx, &y, &target, (size_t)rows, cols, t->row_a, t->row_b) ||
             clae_op_accumulate(t->ctx, t->acc, ACC_MSE, t->row_a, (size_t)rows) ||
             clae_op_accumulate(t->ctx, t->acc, ACC_BCE, t->row_b, (size_t)rows))
+            return -1;
+        if (noisy && (clae_op_metric_rows(t->ctx, &x, &target, (size_t)rows, cols, t->row_a, t->row_b) ||
+                      clae_op_accumulate(t->ctx, t->acc, ACC_NOISY, t->row_a, (size_t)rows)))
             return -1;
     }
     if (read_acc(t, acc)) return -1;
@@ -195,18 +236,23 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
     out->mse = s->n ? acc[ACC_MSE] / values : NAN;
     out->bce = s->n ? acc[ACC_BCE] / values : NAN;
     out->loss = t->cfg->train.loss == CLAE_LOSS_BCE ? out->bce : out->mse;
+    out->noisy_mse = noisy && s->n ? acc[ACC_NOISY] / values : NAN;
     return 0;
 }
 
-int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outputs)
+int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outputs, float *clean)
 {
     clae_model *m = &t->model;
     if (n > m->max_batch) n = m->max_batch;
     if ((uint32_t)n > t->test.n) n = (int)t->test.n;
     size_t cols = clae_shape_sample(m->input);
-    if (clae_trainer_gather(t, &t->test, 0, n) || clae_model_forward(m, t->ctx, n, false)) return -1;
+    clae_tensor target;
+    if (prepare_batch(t, &t->test, 0, n, mix_seed((uint64_t)t->cfg->train.seed ^ 0xE7A1u, 0), &target) ||
+        clae_model_forward(m, t->ctx, n, false))
+        return -1;
     return clae_tensor_read(t->ctx, &m->x, inputs, (size_t)n * cols) ||
-           clae_tensor_read(t->ctx, &m->y[m->n_layers - 1], outputs, (size_t)n * cols);
+           clae_tensor_read(t->ctx, &m->y[m->n_layers - 1], outputs, (size_t)n * cols) ||
+           (clean && clae_tensor_read(t->ctx, &target, clean, (size_t)n * cols));
 }
 
 uint64_t clae_model_signature(const clae_model *m)
