@@ -57,11 +57,12 @@ __kernel void metric_rows(__global float *row_mse, __global float *row_bce, __gl
 
 /* acc[slot] += sum(v[0..n)) with Kahan compensation in acc[slot + 1], so a
  * whole epoch of batch losses sums in float without drift. Single work-item. */
-__kernel void accumulate_sum(__global float *acc, const uint slot, __global const float *v, const uint n)
+__kernel void accumulate_sum(__global float *acc, const uint slot, __global const float *v, const uint v_off,
+                             const uint n)
 {
     if (get_global_id(0) != 0) return;
     float s = 0.0f;
-    for (uint i = 0; i < n; i++) s += v[i];
+    for (uint i = 0; i < n; i++) s += v[v_off + i];
     float y = s - acc[slot + 1];
     float t = acc[slot] + y;
     acc[slot + 1] = (t - acc[slot]) - y;

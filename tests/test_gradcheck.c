@@ -13,6 +13,7 @@ typedef struct {
     int rows;
     size_t in_n, out_n; /* values per batch */
     float *r;           /* dL/dy */
+    clae_layer *kl;     /* vae: L also holds kl_weight * sum of its KL rows */
 } fixture;
 
 static void build(clae_ctx *ctx, fixture *f, clae_shape in, const clae_layer_spec *specs, int n, int rows)
@@ -24,6 +25,7 @@ static void build(clae_ctx *ctx, fixture *f, clae_shape in, const clae_layer_spe
     f->in_n = (size_t)rows * clae_shape_sample(f->m.input);
     f->out_n = (size_t)rows * clae_shape_sample(f->m.layers[n - 1].out);
     f->r = malloc(f->out_n * sizeof(float));
+    f->kl = NULL;
     unsigned seed = 99;
     for (size_t i = 0; i < f->out_n; i++) f->r[i] = test_uniform(&seed, -1, 1);
 }
@@ -36,6 +38,11 @@ static double objective(clae_ctx *ctx, fixture *f)
     double L = 0;
     for (size_t i = 0; i < f->out_n; i++) L += (double)f->r[i] * y[i];
     free(y);
+    if (f->kl) {
+        float kl[16];
+        CHECK_OK(ctx, clae_tensor_read(ctx, &f->kl->aux, kl, (size_t)f->rows));
+        for (int i = 0; i < f->rows; i++) L += (double)f->kl->kl_weight * kl[i];
+    }
     return L;
 }
 
@@ -119,7 +126,16 @@ static clae_layer_spec upsample(int f, bool bilinear)
 /* Checks parameter gradients and the input gradient of `layer`. An identity
  * layer in front makes the layer's dx land in dy[0], where it can be compared
  * with perturbations of the input. */
+static void check_stack_kl(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n, int rows, bool smooth,
+                           float kl_weight);
+
 static void check_stack(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n, int rows, bool smooth)
+{
+    check_stack_kl(ctx, in, layers, n, rows, smooth, 0.0f);
+}
+
+static void check_stack_kl(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n, int rows, bool smooth,
+                           float kl_weight)
 {
     clae_layer_spec specs[8] = {activation(CLAE_ACT_NONE)};
     snprintf(specs[0].section, sizeof specs[0].section, "encoder.identity");
@@ -127,6 +143,8 @@ static void check_stack(clae_ctx *ctx, clae_shape in, const clae_layer_spec *lay
     fixture f;
     build(ctx, &f, in, specs, n + 1, rows);
     int last = n;
+    f.kl = clae_model_vae(&f.m);
+    if (f.kl) f.kl->kl_weight = kl_weight;
     unsigned seed = 5;
     float *x = malloc(f.in_n * sizeof(float));
     for (size_t i = 0; i < f.in_n; i++) x[i] = test_uniform(&seed, -1.5f, 1.5f);
@@ -318,6 +336,16 @@ static void test_attention(void **state)
     check_stack(*state, (clae_shape){1, 3, 2, 3}, &a, 1, 3, true);
 }
 
+/* The reparameterised sample with the noise of one step fixed, then with the KL term in the loss. */
+static void test_vae(void **state)
+{
+    clae_layer_spec v = {.type = CLAE_LAYER_VAE, .units = 3, .beta = 1};
+    snprintf(v.section, sizeof v.section, "latent.z");
+    check_stack_kl(*state, (clae_shape){1, 7, 1, 1}, &v, 1, 1, true, 0.0f);
+    check_stack_kl(*state, (clae_shape){1, 7, 1, 1}, &v, 1, 3, true, 0.7f);
+    check_stack_kl(*state, (clae_shape){1, 2, 3, 2}, &v, 1, 2, true, 0.3f);
+}
+
 static void test_reshape(void **state)
 {
     clae_layer_spec s = {.type = CLAE_LAYER_RESHAPE, .shape = {1, 2, 3, 5}};
@@ -373,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_dropout_statistics),
         cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_vae),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_ctx_setup, test_ctx_teardown);
 }

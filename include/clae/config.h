@@ -56,6 +56,7 @@ typedef struct {
     int step_epochs, warmup_steps;
     double gamma, min_lr, clip_norm, clip_value, min_delta;
     int patience;  /* early stopping: epochs without improvement (0: off) */
+    int reduction; /* 0 mean over all values, 1 sum over a sample's values (mean over the batch) */
     int noise;     /* clae_noise_kind: denoising corrupts the input, the loss compares with the clean one */
     double noise_level; /* gaussian sigma, or the probability of salt and pepper / masking */
     char out_dir[512];

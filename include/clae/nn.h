@@ -27,6 +27,7 @@ typedef enum {
     CLAE_LAYER_DROPOUT,
     CLAE_LAYER_RESIDUAL,
     CLAE_LAYER_ATTENTION,
+    CLAE_LAYER_VAE,
 } clae_layer_type;
 
 /* What a config section says about one layer, before shapes are known. */
@@ -48,6 +49,8 @@ typedef struct {
     double momentum, eps; /* batch_norm, as PyTorch (0.1, 1e-5) */
     double p;     /* dropout probability */
     double gamma; /* attention: initial residual scale (SAGAN: 0) */
+    double beta;  /* vae: weight of the KL term */
+    double warmup_epochs; /* vae: the KL weight ramps linearly from 0 over these epochs */
     char from[96]; /* residual: section of the earlier layer whose output is added */
     clae_shape shape; /* reshape target (c x h x w); c = 0 flattens */
 } clae_layer_spec;
@@ -83,7 +86,8 @@ struct clae_layer {
     clae_tensor state;        /* (n_state): in the model's state buffer, saved in checkpoints */
     clae_tensor stats;        /* (n_stats): e.g. batch mean and 1/std for the backward */
     bool trained;             /* the last forward ran in training mode */
-    uint32_t seed;            /* dropout: mask seed of the current step, set by the model */
+    uint32_t seed;            /* dropout, vae: random seed of the current step, set by the model */
+    float kl_weight;          /* vae: weight of the KL gradient this step, set by the trainer */
     int from;                 /* residual: index of the layer whose output is added */
     clae_tensor skip;         /* residual: that layer's output (max batch) */
 };
@@ -146,6 +150,12 @@ int clae_reshape_setup(clae_layer *l, clae_err *err);
 int clae_batch_norm_setup(clae_layer *l, clae_err *err);
 int clae_dropout_setup(clae_layer *l, clae_err *err);
 int clae_attention_setup(clae_layer *l, clae_err *err);
+int clae_vae_setup(clae_layer *l, clae_err *err);
+/* Runs layers start.. on the output of layer start - 1 (already in m->y[start - 1]):
+ * decoding latent vectors written there. */
+int clae_model_forward_from(clae_model *m, clae_ctx *ctx, int start, int rows, bool train);
+/* The model's vae layer, or NULL. */
+clae_layer *clae_model_vae(clae_model *m);
 /* Residual needs the earlier layers: the model calls it with them. */
 int clae_residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err);
 

@@ -120,6 +120,8 @@ int clae_op_metric_rows(clae_ctx *ctx, const clae_tensor *y, const clae_tensor *
                         cl_mem row_mse, cl_mem row_bce);
 /* acc[slot] += sum(v[0..n)), Kahan-compensated in acc[slot + 1]. */
 int clae_op_accumulate(clae_ctx *ctx, cl_mem acc, size_t slot, cl_mem v, size_t n);
+/* the same over a tensor's first n values */
+int clae_op_accumulate_tensor(clae_ctx *ctx, cl_mem acc, size_t slot, const clae_tensor *v, size_t n);
 
 /* --- optimizers (whole parameter buffer in one launch) ------------------- */
 /* Every update takes the clipping of its gradient: gscale (a device float, the

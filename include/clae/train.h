@@ -56,6 +56,7 @@ typedef struct {
     double best_val;
     int since_best;       /* epochs without a better validation loss */
     double lr;            /* learning rate of the last step */
+    double train_kl;      /* vae: mean KL per sample over the last epoch */
     double first_step_s;  /* includes CLBlast's one-time kernel compile */
     double train_s;       /* training time after the first step */
     long images_after_first;
@@ -64,6 +65,7 @@ typedef struct {
 typedef struct {
     double mse, bce, loss; /* means over all values, output against the clean input; loss is the configured one */
     double noisy_mse;      /* denoising: the corrupted input against the clean one (NaN otherwise) */
+    double kl;             /* vae: KL divergence per sample, summed over the latent (NaN otherwise) */
     uint32_t n;
 } clae_metrics;
 
@@ -81,6 +83,8 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out);
 int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outputs, float *clean);
 
 int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err);
+/* vae: n samples decoded from the prior N(0, I), n * sample floats into out. */
+int clae_trainer_sample(clae_trainer *t, int n, float *out);
 
 /* data.c: sources, splits, copies, and gathering a batch into model.x */
 int clae_trainer_load_data(clae_trainer *t, clae_err *err);

@@ -22,6 +22,7 @@ void run_set_paths(run_paths *rp, const char *dir)
     P(summary, "summary.json");
     P(eval_json, "eval.json");
     P(split_csv, "split.csv");
+    P(samples_png, "samples.png");
 #undef P
 }
 
@@ -70,9 +71,9 @@ int run_append_metrics(const run_paths *rp, const clae_trainer *t, double train_
     bool fresh = access(rp->metrics_csv, F_OK) != 0;
     FILE *f = fopen(rp->metrics_csv, "a");
     if (!f) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
-    if (fresh) fprintf(f, "epoch,step,train_loss,val_loss,val_mse,val_bce,lr,seconds\n");
-    fprintf(f, "%d,%ld,%.8g,%.8g,%.8g,%.8g,%.6g,%.3f\n", t->epoch, t->step, train_loss, val->loss, val->mse,
-            val->bce, t->lr, seconds);
+    if (fresh) fprintf(f, "epoch,step,train_loss,val_loss,val_mse,val_bce,lr,seconds,train_kl,val_kl\n");
+    fprintf(f, "%d,%ld,%.8g,%.8g,%.8g,%.8g,%.6g,%.3f,%.8g,%.8g\n", t->epoch, t->step, train_loss, val->loss, val->mse,
+            val->bce, t->lr, seconds, isfinite(val->kl) ? t->train_kl : 0.0, isfinite(val->kl) ? val->kl : 0.0);
     if (fclose(f) != 0) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
     return 0;
 }
@@ -143,6 +144,25 @@ int run_write_grid(const char *path, clae_trainer *t, clae_err *err)
     return rc;
 }
 
+/* vae: 16 images decoded from the prior, two rows of 8 */
+static int write_samples(const run_paths *rp, clae_trainer *t, clae_err *err)
+{
+    if (!clae_model_vae(&t->model)) return 0;
+    int n = t->model.max_batch < 16 ? t->model.max_batch : 16, cols = n < 8 ? n : 8;
+    size_t sample = clae_shape_sample(t->model.input);
+    float *out = malloc((size_t)n * sample * sizeof *out);
+    if (!out) return clae_fail(err, "out of host memory");
+    int rc = clae_trainer_sample(t, n, out);
+    if (rc) *err = t->ctx->err;
+    else {
+        const float *rows[2] = {out, out + (size_t)cols * sample};
+        int scale = t->model.input.h <= 32 ? 3 : t->model.input.h <= 64 ? 2 : 1;
+        rc = clae_png_grid(rp->samples_png, rows, n / cols, cols, t->model.input, scale, err);
+    }
+    free(out);
+    return rc;
+}
+
 static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *test, double total_s)
 {
     const clae_ctx *c = t->ctx;
@@ -172,6 +192,7 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
             t->val.n, t->test.n, t->sources[0].set.skipped);
     fprintf(f, "  \"test\": {\"images\": %u, \"mse\": %.8g, \"bce\": %.8g", test->n, test->mse, test->bce);
     if (isfinite(test->noisy_mse)) fprintf(f, ", \"noisy_input_mse\": %.8g", test->noisy_mse);
+    if (isfinite(test->kl)) fprintf(f, ", \"kl\": %.8g", test->kl);
     fprintf(f, "}\n}\n");
 }
 
@@ -184,8 +205,9 @@ int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *e
     }
     printf("test: mse %.6f, bce %.6f over %u images", test.mse, test.bce, test.n);
     if (isfinite(test.noisy_mse)) printf(" (the noisy input itself: mse %.6f)", test.noisy_mse);
+    if (isfinite(test.kl)) printf(", KL %.4f per sample", test.kl);
     printf("\n");
-    if (run_write_grid(rp->recon_png, t, err) || write_loss_plot(rp, t, err)) return -1;
+    if (run_write_grid(rp->recon_png, t, err) || write_loss_plot(rp, t, err) || write_samples(rp, t, err)) return -1;
     clae_afile a;
     if (clae_afile_open(&a, rp->summary, err)) return -1;
     write_summary(a.f, t, &test, total_s);

@@ -7,7 +7,7 @@
 typedef struct {
     char dir[1024];
     char config[1100], metrics_csv[1100], steps_csv[1100], loss_svg[1100], recon_png[1100];
-    char checkpoint[1100], best[1100], summary[1100], eval_json[1100], split_csv[1100];
+    char checkpoint[1100], best[1100], summary[1100], eval_json[1100], split_csv[1100], samples_png[1100];
 } run_paths;
 
 void run_set_paths(run_paths *rp, const char *dir);

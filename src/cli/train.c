@@ -83,9 +83,10 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
         bool best = val.n > 0 && val.loss < t->best_val - tc->min_delta;
         if (best) t->best_val = val.loss, t->since_best = 0;
         else t->since_best++;
-        printf("epoch %d/%d: train %s %.6f, val %s %.6f (mse %.6f, bce %.6f)%s, %.1f s\n", t->epoch, tc->epochs,
-               tc->loss ? "bce" : "mse", train_loss, tc->loss ? "bce" : "mse", val.loss, val.mse, val.bce,
-               best ? " best" : "", clae_now() - e0);
+        printf("epoch %d/%d: train %s %.6f, val %s %.6f (mse %.6f, bce %.6f)", t->epoch, tc->epochs,
+               tc->loss ? "bce" : "mse", train_loss, tc->loss ? "bce" : "mse", val.loss, val.mse, val.bce);
+        if (isfinite(val.kl)) printf(", KL train %.4f val %.4f", t->train_kl, val.kl);
+        printf("%s, %.1f s\n", best ? " best" : "", clae_now() - e0);
         fflush(stdout);
         rc = run_append_metrics(rp, t, train_loss, &val, clae_now() - e0, err);
         if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);

@@ -128,6 +128,8 @@ static const key_def train_keys[] = {
      "early stopping: stop after this many epochs without a better validation loss (0: off)", 0},
     {"min_delta", NUM(KT_FLOAT, clae_train_cfg, min_delta), "0", 0, 1e9, NULL,
      "early stopping: an improvement must exceed this", 0},
+    {"reduction", NUM(KT_CHOICE, clae_train_cfg, reduction), "mean", 0, 0, "mean|sum",
+     "reconstruction loss: mean over all values, or sum over a sample's values (mean over the batch)", 0},
     {"noise", NUM(KT_CHOICE, clae_train_cfg, noise), "none", 0, 0, "none|gaussian|salt_pepper|mask",
      "denoising: corrupt the input only; the loss compares the output with the clean input", 0},
     {"noise_level", NUM(KT_FLOAT, clae_train_cfg, noise_level), "0.2", 0, 10, NULL,
@@ -147,7 +149,7 @@ static const struct {
     {"reshape", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},    {"flatten", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},
     {"batch_norm", CLAE_LAYER_BATCH_NORM, CLAE_ACT_NONE},
     {"dropout", CLAE_LAYER_DROPOUT, CLAE_ACT_NONE},    {"residual", CLAE_LAYER_RESIDUAL, CLAE_ACT_NONE},
-    {"attention", CLAE_LAYER_ATTENTION, CLAE_ACT_NONE},
+    {"attention", CLAE_LAYER_ATTENTION, CLAE_ACT_NONE}, {"vae", CLAE_LAYER_VAE, CLAE_ACT_NONE},
     {"relu", CLAE_LAYER_ACT, CLAE_ACT_RELU},           {"leaky_relu", CLAE_LAYER_ACT, CLAE_ACT_LEAKY_RELU},
     {"sigmoid", CLAE_LAYER_ACT, CLAE_ACT_SIGMOID},     {"tanh", CLAE_LAYER_ACT, CLAE_ACT_TANH},
 };
@@ -155,14 +157,17 @@ static const struct {
 enum {
     T_DENSE = 1 << 0, T_CONV = 1 << 1, T_CONV_T = 1 << 2, T_MAX_POOL = 1 << 3, T_AVG_POOL = 1 << 4,
     T_UPSAMPLE = 1 << 5, T_RESHAPE = 1 << 6, T_FLATTEN = 1 << 7, T_BATCH_NORM = 1 << 8, T_DROPOUT = 1 << 9,
-    T_RESIDUAL = 1 << 10, T_ATTENTION = 1 << 11, T_LEAKY = 1 << 13,
+    T_RESIDUAL = 1 << 10, T_ATTENTION = 1 << 11, T_VAE = 1 << 12, T_LEAKY = 1 << 14,
     T_CONVS = T_CONV | T_CONV_T, T_POOLS = T_MAX_POOL | T_AVG_POOL, T_AFFINE = T_DENSE | T_CONVS,
 };
 
 #define L(f, t) t, offsetof(clae_layer_spec, f), sizeof(((clae_layer_spec *)0)->f)
 /* def NULL: required. stride 0 means "the default": 1 for convolutions, the kernel for pools. */
 static const key_def layer_keys[] = {
-    {"units", L(units, KT_INT), NULL, 1, 1e7, NULL, "output features (required)", T_DENSE},
+    {"units", L(units, KT_INT), NULL, 1, 1e7, NULL, "output features (vae: latent size) (required)", T_DENSE | T_VAE},
+    {"beta", L(beta, KT_FLOAT), "1", 0, 1e6, NULL, "vae: weight of the KL term", T_VAE},
+    {"warmup_epochs", L(warmup_epochs, KT_FLOAT), "0", 0, 1e6, NULL,
+     "vae: the KL weight ramps linearly from 0 to beta over these epochs", T_VAE},
     {"channels", L(channels, KT_INT), NULL, 1, 65536, NULL, "output channels (required)", T_CONVS},
     {"kernel", L(kernel, KT_INT), NULL, 1, 64, NULL, "kernel size K (K x K, required)", T_CONVS | T_POOLS},
     {"stride", L(stride, KT_INT), "0", 0, 64, NULL, "stride (default 1 for conv, the kernel for pools)",

@@ -42,6 +42,7 @@ static int setup_layer(clae_layer *l, const clae_layer *earlier, int n_earlier, 
     case CLAE_LAYER_RESIDUAL: return clae_residual_setup(l, earlier, n_earlier, err);
     case CLAE_LAYER_DROPOUT: return clae_dropout_setup(l, err);
     case CLAE_LAYER_ATTENTION: return clae_attention_setup(l, err);
+    case CLAE_LAYER_VAE: return clae_vae_setup(l, err);
     case CLAE_LAYER_DENSE: return clae_dense_setup(l, err);
     case CLAE_LAYER_ACT: return clae_act_setup(l, err);
     case CLAE_LAYER_CONV: return clae_conv_setup(l, err);
@@ -199,8 +200,20 @@ int clae_model_init_params(clae_model *m, clae_ctx *ctx, uint64_t seed)
 
 int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train)
 {
-    clae_tensor x = clae_rows(&m->x, rows);
-    for (int i = 0; i < m->n_layers; i++) {
+    return clae_model_forward_from(m, ctx, 0, rows, train);
+}
+
+clae_layer *clae_model_vae(clae_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].spec.type == CLAE_LAYER_VAE) return &m->layers[i];
+    return NULL;
+}
+
+int clae_model_forward_from(clae_model *m, clae_ctx *ctx, int start, int rows, bool train)
+{
+    clae_tensor x = clae_rows(start > 0 ? &m->y[start - 1] : &m->x, rows);
+    for (int i = start; i < m->n_layers; i++) {
         clae_tensor y = clae_rows(&m->y[i], rows);
         m->layers[i].trained = train;
         m->layers[i].seed = (uint32_t)(((m->seed * 0x9E3779B97F4A7C15ull) ^ (m->step * 0xD1B54A32D192ED03ull)) >> 32) ^

@@ -17,5 +17,11 @@ int clae_op_metric_rows(clae_ctx *ctx, const clae_tensor *y, const clae_tensor *
 
 int clae_op_accumulate(clae_ctx *ctx, cl_mem acc, size_t slot, cl_mem v, size_t n)
 {
-    return CLAE_LAUNCH(ctx, "accumulate_sum", 1, KARG_MEM(acc), KARG_U32(slot), KARG_MEM(v), KARG_U32(n));
+    return CLAE_LAUNCH(ctx, "accumulate_sum", 1, KARG_MEM(acc), KARG_U32(slot), KARG_MEM(v), KARG_U32(0), KARG_U32(n));
+}
+
+int clae_op_accumulate_tensor(clae_ctx *ctx, cl_mem acc, size_t slot, const clae_tensor *v, size_t n)
+{
+    return CLAE_LAUNCH(ctx, "accumulate_sum", 1, KARG_MEM(acc), KARG_U32(slot), KARG_MEM(clae_buf(v)),
+                       KARG_U32(v->off), KARG_U32(n));
 }

@@ -9,6 +9,9 @@
 #define ACC_MSE 2
 #define ACC_BCE 4
 #define ACC_NOISY 6
+#define ACC_KL_TRAIN 8
+#define ACC_KL_EVAL 10
+#define ACC_FLOATS 16
 
 static cl_mem device_buffer(clae_ctx *ctx, size_t bytes, const void *host, const char *what)
 {
@@ -60,7 +63,7 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
     clae_optim_cfg oc = clae_config_optim(cfg);
     t->row_a = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
     t->row_b = device_buffer(ctx, (size_t)bs * sizeof(float), NULL, "loss rows");
-    t->acc = device_buffer(ctx, 8 * sizeof(float), (float[8]){0}, "loss accumulators");
+    t->acc = device_buffer(ctx, ACC_FLOATS * sizeof(float), (float[ACC_FLOATS]){0}, "loss accumulators");
     if (!t->row_a || !t->row_b || !t->acc || clae_optim_create(&t->optim, ctx, &oc, t->model.params.capacity) ||
         clae_model_init_params(&t->model, ctx, (uint64_t)cfg->train.seed)) {
         *err = ctx->err;
@@ -108,18 +111,37 @@ static int prepare_batch(clae_trainer *t, const clae_split_data *s, uint32_t fir
                          seed);
 }
 
+/* The loss gradient's scale: reduction mean divides by every value of the
+ * batch, sum by the batch size only; the KL term follows the same reduction. */
+static float reduction_scale(const clae_trainer *t, int rows)
+{
+    size_t cols = clae_shape_sample(t->model.input);
+    return t->cfg->train.reduction == 1 ? 1.0f / (float)rows : 1.0f / (float)((size_t)rows * cols);
+}
+
+/* KL weight of this step: beta, ramped over warmup_epochs, times the reduction. */
+static void set_kl_weight(clae_trainer *t, clae_layer *vae, uint32_t first, int rows)
+{
+    double progress = t->epoch + (t->train.n ? (double)first / t->train.n : 0.0), warm = 1.0;
+    if (vae->spec.warmup_epochs > 0) warm = fmin(1.0, progress / vae->spec.warmup_epochs);
+    vae->kl_weight = (float)(vae->spec.beta * warm) * reduction_scale(t, rows);
+}
+
 static int train_step(clae_trainer *t, uint32_t first, int rows)
 {
     clae_model *m = &t->model;
     size_t cols = clae_shape_sample(m->input);
     int last = m->n_layers - 1;
+    clae_layer *vae = clae_model_vae(m);
+    if (vae) set_kl_weight(t, vae, first, rows);
     clae_tensor y = clae_rows(&m->y[last], rows), dy = clae_rows(&m->dy[last], rows), target;
     m->step = (uint64_t)t->step; /* dropout masks follow the step, so a resumed run draws the same ones */
     if (prepare_batch(t, &t->train, first, rows, mix_seed((uint64_t)t->cfg->train.seed, (uint64_t)t->step), &target) ||
         clae_model_forward(m, t->ctx, rows, true) ||
         clae_op_loss(t->ctx, (clae_loss_kind)t->cfg->train.loss, &y, &target, (size_t)rows, cols, &dy,
-                     1.0f / (float)((size_t)rows * cols), t->row_a) ||
+                     reduction_scale(t, rows), t->row_a) ||
         clae_op_accumulate(t->ctx, t->acc, ACC_TRAIN, t->row_a, (size_t)rows) ||
+        (vae && clae_op_accumulate_tensor(t->ctx, t->acc, ACC_KL_TRAIN, &vae->aux, (size_t)rows)) ||
         clae_model_backward(m, t->ctx, rows))
         return -1;
     clae_schedule sched = clae_config_schedule(t->cfg);
@@ -127,9 +149,10 @@ static int train_step(clae_trainer *t, uint32_t first, int rows)
     return clae_optim_step(&t->optim, t->ctx, m->params.buf, m->grads.buf, t->lr);
 }
 
-static int read_acc(clae_trainer *t, float acc[8])
+static int read_acc(clae_trainer *t, float acc[ACC_FLOATS])
 {
-    CLAE_CL_TRY(t->ctx, clEnqueueReadBuffer(t->ctx->queue, t->acc, CL_TRUE, 0, 8 * sizeof(float), acc, 0, NULL, NULL),
+    CLAE_CL_TRY(t->ctx,
+                clEnqueueReadBuffer(t->ctx->queue, t->acc, CL_TRUE, 0, ACC_FLOATS * sizeof(float), acc, 0, NULL, NULL),
                 "clEnqueueReadBuffer (loss sums)");
     return 0;
 }
@@ -172,11 +195,15 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user, double 
     int bs = t->cfg->train.batch_size, log_every = t->cfg->train.log_every;
     size_t cols = clae_shape_sample(t->model.input);
     long steps = ((long)t->train.n + bs - 1) / bs, values_since = 0;
-    float acc[8] = {0}, zero = 0.0f;
+    float acc[ACC_FLOATS] = {0}, zero = 0.0f;
     if (shuffle_epoch(t)) return -1;
     /* sums restart each epoch, so a resumed run accumulates exactly as an uninterrupted one */
     CLAE_CL_TRY(t->ctx, clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, 0, 2 * sizeof(float), 0, NULL, NULL),
                 "clEnqueueFillBuffer (loss sums)");
+    CLAE_CL_TRY(t->ctx,
+                clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, ACC_KL_TRAIN * sizeof(float),
+                                    2 * sizeof(float), 0, NULL, NULL),
+                "clEnqueueFillBuffer (KL sums)");
     double t_start = clae_now();
     t->acc_train_read = 0.0;
     for (long s = 0; s < steps; s++) {
@@ -201,6 +228,7 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user, double 
         }
     }
     *train_loss = (double)acc[ACC_TRAIN] / ((double)t->train.n * (double)cols);
+    t->train_kl = (double)acc[ACC_KL_TRAIN] / (double)t->train.n;
     t->epoch++;
     return 0;
 }
@@ -211,11 +239,16 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
     clae_model *m = &t->model;
     int bs = t->cfg->train.batch_size, last = m->n_layers - 1;
     size_t cols = clae_shape_sample(m->input);
-    float zero = 0.0f, acc[8];
+    float zero = 0.0f, acc[ACC_FLOATS];
     bool noisy = t->cfg->train.noise != CLAE_NOISE_NONE;
+    const clae_layer *vae = clae_model_vae(m);
     CLAE_CL_TRY(t->ctx, clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, ACC_MSE * sizeof(float),
                                             6 * sizeof(float), 0, NULL, NULL),
                 "clEnqueueFillBuffer (metric sums)");
+    CLAE_CL_TRY(t->ctx,
+                clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, ACC_KL_EVAL * sizeof(float),
+                                    2 * sizeof(float), 0, NULL, NULL),
+                "clEnqueueFillBuffer (KL sums)");
     for (uint32_t first = 0; first < s->n; first += (uint32_t)bs) {
         int rows = (int)(s->n - first < (uint32_t)bs ? s->n - first : (uint32_t)bs);
         clae_tensor y = clae_rows(&m->y[last], rows), x = clae_rows(&m->x, rows), target;
@@ -226,6 +259,7 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
             clae_op_accumulate(t->ctx, t->acc, ACC_MSE, t->row_a, (size_t)rows) ||
             clae_op_accumulate(t->ctx, t->acc, ACC_BCE, t->row_b, (size_t)rows))
             return -1;
+        if (vae && clae_op_accumulate_tensor(t->ctx, t->acc, ACC_KL_EVAL, &vae->aux, (size_t)rows)) return -1;
         if (noisy && (clae_op_metric_rows(t->ctx, &x, &target, (size_t)rows, cols, t->row_a, t->row_b) ||
                       clae_op_accumulate(t->ctx, t->acc, ACC_NOISY, t->row_a, (size_t)rows)))
             return -1;
@@ -237,6 +271,7 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
     out->bce = s->n ? acc[ACC_BCE] / values : NAN;
     out->loss = t->cfg->train.loss == CLAE_LOSS_BCE ? out->bce : out->mse;
     out->noisy_mse = noisy && s->n ? acc[ACC_NOISY] / values : NAN;
+    out->kl = vae && s->n ? acc[ACC_KL_EVAL] / (double)s->n : NAN;
     return 0;
 }
 
@@ -253,6 +288,30 @@ int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outpu
     return clae_tensor_read(t->ctx, &m->x, inputs, (size_t)n * cols) ||
            clae_tensor_read(t->ctx, &m->y[m->n_layers - 1], outputs, (size_t)n * cols) ||
            (clean && clae_tensor_read(t->ctx, &target, clean, (size_t)n * cols));
+}
+
+int clae_trainer_sample(clae_trainer *t, int n, float *out)
+{
+    clae_model *m = &t->model;
+    clae_layer *vae = clae_model_vae(m);
+    if (!vae) return clae_fail(&t->ctx->err, "sampling needs a [latent.NAME] type = vae layer");
+    int index = (int)(vae - m->layers);
+    if (n > m->max_batch) n = m->max_batch;
+    size_t u = (size_t)vae->spec.units;
+    float *z = malloc((size_t)n * u * sizeof *z);
+    if (!z) return clae_fail(&t->ctx->err, "out of host memory");
+    clae_rng rng;
+    clae_rng_seed(&rng, (uint64_t)t->cfg->train.seed, 0x5A3B1E);
+    for (size_t i = 0; i < (size_t)n * u; i += 2) { /* Box-Muller pairs from the prior N(0, I) */
+        double r = sqrt(-2.0 * log(1.0 - clae_rng_uniform(&rng))), a = 2.0 * M_PI * clae_rng_uniform(&rng);
+        z[i] = (float)(r * cos(a));
+        if (i + 1 < (size_t)n * u) z[i + 1] = (float)(r * sin(a));
+    }
+    int rc = clae_tensor_write(t->ctx, &m->y[index], z, (size_t)n * u) ||
+             clae_model_forward_from(m, t->ctx, index + 1, n, false) ||
+             clae_tensor_read(t->ctx, &m->y[m->n_layers - 1], out, (size_t)n * clae_shape_sample(m->input));
+    free(z);
+    return rc ? -1 : 0;
 }
 
 uint64_t clae_model_signature(const clae_model *m)
