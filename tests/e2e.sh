@@ -84,6 +84,14 @@ awk -v m="$nmse" 'BEGIN{exit !(m > 0.035 && m < 0.045)}' && ok "the noisy input'
 [ "$(od -An -tu1 -j20 -N4 "$T/noise/recon.png" | tr -s ' ' | sed 's/^ //')" = "0 0 1 4" ] \
     && ok "the denoising grid has three rows (noisy, denoised, clean)" || not_ok "denoising grid height"
 
+# 4d. VAE: KL reported apart, samples decoded from the prior (2 rows of 8)
+check "vae run" "$CLAE" train "$SRC/configs/vae_fmnist.ini" --run "$T/vae" --set data.train_limit=640 \
+    --set data.test_limit=64 --set train.epochs=1
+kl=$(field "$T/vae/summary.json" kl)
+awk -v k="$kl" 'BEGIN{exit !(k > 0)}' && ok "the vae summary reports KL ($kl)" || not_ok "vae KL" "$kl"
+[ "$(od -An -tu1 -j16 -N8 "$T/vae/samples.png" | tr -s ' ' | sed 's/^ //')" = "0 0 2 178 0 0 0 174" ] \
+    && ok "samples.png holds 2 x 8 samples" || not_ok "samples.png size"
+
 # 5. the convolutional configs train through the CLI (a few steps each)
 for cfg in conv_fmnist convT_fmnist; do
     check "$cfg trains a few steps" "$CLAE" train "$SRC/configs/$cfg.ini" --run "$T/$cfg" \
