@@ -68,3 +68,33 @@ __kernel void accumulate_sum(__global float *acc, const uint slot, __global cons
     acc[slot + 1] = (t - acc[slot]) - y;
     acc[slot] = t;
 }
+
+/* Softmax cross-entropy of a classifier head (multitask), one work-item per row.
+ * The label of row r is labels[order[first + r] & mask] (mask drops the copy
+ * index of augmented entries). row_loss[r] = logsumexp(z) - z[label];
+ * row_correct[r] = 1 when the first maximum is the label; dz (skipped when null)
+ * = grad_scale * (softmax(z) - onehot(label)); confusion (skipped when null)
+ * counts [label][prediction]. */
+__kernel void softmax_xent_rows(__global float *dz, const uint dz_off, __global float *row_loss,
+                                __global float *row_correct, __global const float *z, const uint z_off,
+                                __global const uchar *labels, __global const uint *order, const uint first,
+                                const uint mask, const uint rows, const uint k, const float grad_scale,
+                                __global uint *confusion)
+{
+    uint r = get_global_id(0);
+    if (r >= rows) return;
+    __global const float *zr = z + z_off + r * k;
+    uint label = labels[order[first + r] & mask], best = 0;
+    float m = zr[0];
+    for (uint c = 1; c < k; c++)
+        if (zr[c] > m) m = zr[c], best = c;
+    float s = 0.0f;
+    for (uint c = 0; c < k; c++) s += exp(zr[c] - m);
+    float lse = m + log(s);
+    row_loss[r] = lse - zr[label];
+    row_correct[r] = best == label ? 1.0f : 0.0f;
+    if (dz)
+        for (uint c = 0; c < k; c++)
+            dz[dz_off + r * k + c] = grad_scale * (exp(zr[c] - lse) - (c == label ? 1.0f : 0.0f));
+    if (confusion) atomic_inc(&confusion[label * k + best]);
+}

@@ -1,6 +1,6 @@
 /* Experiments as INI files. Sections: [model], [data], [train], then one
  * section per layer in order, named by role and a unique name:
- * [encoder.NAME], [latent.NAME], [decoder.NAME]. Every key of the fixed sections
+ * [encoder.NAME], [latent.NAME], [decoder.NAME], [classifier.NAME]. Every key of the fixed sections
  * has a default, a range and a one-line doc in a table (config.c); overrides
  * `section.key=value` apply last; errors say file:line, key, and what is expected. */
 #ifndef CLAE_CONFIG_H
@@ -59,6 +59,8 @@ typedef struct {
     int reduction; /* 0 mean over all values, 1 sum over a sample's values (mean over the batch) */
     int noise;     /* clae_noise_kind: denoising corrupts the input, the loss compares with the clean one */
     double noise_level; /* gaussian sigma, or the probability of salt and pepper / masking */
+    double lambda;      /* multitask: weight of the classifier's cross-entropy */
+    double latent_l1, latent_kl, latent_rho; /* sparse: penalties on the code, KL toward rho */
     char out_dir[512];
 } clae_train_cfg;
 

@@ -13,7 +13,8 @@
 #include "clae/rng.h"
 #include "clae/tensor.h"
 
-typedef enum { CLAE_ROLE_ENCODER, CLAE_ROLE_LATENT, CLAE_ROLE_DECODER } clae_role;
+/* classifier: a head on the latent (multitask), after the decoder in the file */
+typedef enum { CLAE_ROLE_ENCODER, CLAE_ROLE_LATENT, CLAE_ROLE_DECODER, CLAE_ROLE_CLASSIFIER } clae_role;
 typedef enum {
     CLAE_LAYER_DENSE,
     CLAE_LAYER_ACT,
@@ -92,10 +93,15 @@ struct clae_layer {
     clae_tensor skip;         /* residual: that layer's output (max batch) */
 };
 
+/* Adds a penalty's gradient to the code's: called by the backward once
+ * dz = dL/d(latent output) is complete, before it flows into the encoder. */
+typedef int (*clae_latent_grad_fn)(void *user, clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz);
+
 typedef struct {
     clae_layer *layers;
     int n_layers;
-    int latent_index;         /* output of this layer is the code */
+    int n_main;               /* layers [0, n_main) are the autoencoder; [n_main, n_layers) the classifier head */
+    int latent_index;         /* output of this layer is the code (and the head's input) */
     clae_shape input;         /* per sample */
     int max_batch;
     size_t n_params;
@@ -105,6 +111,9 @@ typedef struct {
     clae_tensor x;            /* (max_batch, input): the batch fed to layer 0 */
     clae_tensor ws_col, ws_tmp; /* shared workspaces, sized for the largest layer */
     clae_tensor *y, *dy;      /* per layer: output and loss gradient w.r.t. it */
+    clae_tensor head_dx;      /* (max_batch, latent): the head's gradient w.r.t. the code */
+    clae_latent_grad_fn latent_grad; /* optional (sparsity penalties) */
+    void *latent_user;
     uint64_t seed, step;      /* dropout masks depend on (seed, step, layer): set step before each forward */
 } clae_model;
 
@@ -123,10 +132,15 @@ void clae_model_release(clae_model *m);
 /* PyTorch's defaults: dense W, b ~ U(-1/sqrt(in), 1/sqrt(in)). */
 int clae_model_init_params(clae_model *m, clae_ctx *ctx, uint64_t seed);
 
-/* Runs layers on m->x's first rows rows; the output is m->y[n_layers - 1]. */
+/* Runs layers on m->x's first rows rows; the reconstruction is clae_model_output,
+ * the head's logits (if any) clae_model_logits. */
 int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train);
-/* Zeroes gradients, then back-propagates m->dy[n_layers - 1] (set by the loss). */
+/* Zeroes gradients, then back-propagates the output's gradient
+ * m->dy[n_main - 1] and the head's m->dy[n_layers - 1] (set by the losses). */
 int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows);
+
+static inline bool clae_model_has_head(const clae_model *m) { return m->n_main < m->n_layers; }
+static inline int clae_model_output_index(const clae_model *m) { return m->n_main - 1; }
 
 /* A view of t holding only its first rows samples. */
 static inline clae_tensor clae_rows(const clae_tensor *t, int rows)

@@ -123,6 +123,22 @@ int clae_op_accumulate(clae_ctx *ctx, cl_mem acc, size_t slot, cl_mem v, size_t 
 /* the same over a tensor's first n values */
 int clae_op_accumulate_tensor(clae_ctx *ctx, cl_mem acc, size_t slot, const clae_tensor *v, size_t n);
 
+/* --- classifier head and sparsity (loss.cl, sparse.cl) ------------------ */
+/* Softmax cross-entropy of logits z (rows, k) against labels[order[first + r] & mask]:
+ * row_loss, row_correct (1 when the first arg-max is the label); dz (may be NULL)
+ * = grad_scale * (softmax - onehot); confusion (may be NULL) += 1 at [label][prediction]. */
+int clae_op_softmax_xent(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, cl_mem labels, cl_mem order,
+                         size_t first, uint32_t mask, size_t rows, size_t k, float grad_scale, cl_mem row_loss,
+                         cl_mem row_correct, cl_mem confusion);
+/* Sparsity penalty of the code z (rows, u): l1 * mean_r sum_j |z| + kl * sum_j KL(rho || mean_r z_j).
+ * unit_pen[j] gets each unit's share (their sum is the penalty), rho_hat[j] the mean
+ * activation; dz (may be NULL) += the penalty's gradient. */
+int clae_op_sparsity(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, size_t rows, size_t u, float l1, float kl,
+                     float rho, cl_mem rho_hat, cl_mem unit_pen);
+/* row_sum[r] = sum_j z[r,j]; row_zero[r] = #{j : |z[r,j]| < threshold} */
+int clae_op_code_rows(clae_ctx *ctx, const clae_tensor *z, size_t rows, size_t u, float threshold, cl_mem row_sum,
+                      cl_mem row_zero);
+
 /* --- optimizers (whole parameter buffer in one launch) ------------------- */
 /* Every update takes the clipping of its gradient: gscale (a device float, the
  * global-norm coefficient; NULL: none) and clip_value (0: none). */

@@ -25,6 +25,7 @@ typedef struct {
     clae_dataset set;
     cl_mem pixels;      /* u8, set.count * sample */
     cl_mem means;       /* float per sample: mean gray, for contrast jitter (augmented sources only) */
+    cl_mem labels;      /* u8 per sample, or NULL when the data has none */
 } clae_source;
 
 typedef struct {
@@ -46,7 +47,11 @@ typedef struct {
     int n_sources;
     clae_split_data train, val, test;
     cl_mem row_a, row_b;  /* per-row loss sums (max batch) */
-    cl_mem acc;           /* Kahan accumulators: [0,1] train loss, [2,3] mse, [4,5] bce, [6,7] noisy-input mse */
+    cl_mem acc;           /* Kahan accumulators (value, compensation): see the ACC_ slots in trainer.c */
+    cl_mem rho_hat, unit_pen; /* sparse: per code unit, mean activation and share of the penalty */
+    int classes;          /* multitask: the head's outputs (0: no head) */
+    cl_mem confusion;     /* multitask: classes x classes counts [label][prediction] of the last evaluation */
+    uint32_t *host_confusion;
     clae_arena clean_arena; /* denoising: the clean batch (the target), while model.x holds the noisy one */
     clae_tensor clean;
     double acc_train_read; /* train loss sum already reported */
@@ -57,6 +62,8 @@ typedef struct {
     int since_best;       /* epochs without a better validation loss */
     double lr;            /* learning rate of the last step */
     double train_kl;      /* vae: mean KL per sample over the last epoch */
+    double train_penalty; /* sparse: mean penalty per step over the last epoch */
+    double train_ce, train_acc; /* multitask: the head's mean cross-entropy and accuracy over the last epoch */
     double first_step_s;  /* includes CLBlast's one-time kernel compile */
     double train_s;       /* training time after the first step */
     long images_after_first;
@@ -66,6 +73,11 @@ typedef struct {
     double mse, bce, loss; /* means over all values, output against the clean input; loss is the configured one */
     double noisy_mse;      /* denoising: the corrupted input against the clean one (NaN otherwise) */
     double kl;             /* vae: KL divergence per sample, summed over the latent (NaN otherwise) */
+    double ce, accuracy;   /* multitask: the head's mean cross-entropy and accuracy (NaN otherwise) */
+    double code_mean, code_zero; /* mean code value, fraction of code values with |z| < CLAE_CODE_ZERO */
+    double psnr, ssim;     /* test split of images of at least 11x11: means over images (NaN otherwise) */
+    const uint32_t *confusion; /* multitask, test split: classes x classes [label][prediction] */
+    int classes;
     uint32_t n;
 } clae_metrics;
 
@@ -96,5 +108,15 @@ int clae_trainer_write_split(const clae_trainer *t, FILE *f);
 int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err);
 
 uint64_t clae_model_signature(const clae_model *m);
+
+#define CLAE_CODE_ZERO 1e-2 /* a code value below this (in magnitude) counts as inactive */
+
+/* quality.c: image quality of y against x (one image of shape s, values in [0, 1]).
+ * PSNR in dB (data range 1; capped at 100 for identical images). SSIM as Wang et al.
+ * 2004 and pytorch_msssim: 11x11 Gaussian window (sigma 1.5) over the valid region,
+ * K1 0.01, K2 0.03, data range 1, mean over channels and positions; NaN when the
+ * image is smaller than the window. */
+double clae_psnr(const float *y, const float *x, clae_shape s);
+double clae_ssim(const float *y, const float *x, clae_shape s);
 
 #endif

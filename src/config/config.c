@@ -134,6 +134,14 @@ static const key_def train_keys[] = {
      "denoising: corrupt the input only; the loss compares the output with the clean input", 0},
     {"noise_level", NUM(KT_FLOAT, clae_train_cfg, noise_level), "0.2", 0, 10, NULL,
      "gaussian sigma (not clamped), or the probability of salt and pepper / masking", 0},
+    {"lambda", NUM(KT_FLOAT, clae_train_cfg, lambda), "1", 0, 1e6, NULL,
+     "multitask: loss = reconstruction + lambda * the [classifier.*] head's softmax cross-entropy (batch mean)", 0},
+    {"latent_l1", NUM(KT_FLOAT, clae_train_cfg, latent_l1), "0", 0, 1e6, NULL,
+     "sparse: adds latent_l1 * sum |code| (per sample, mean over the batch) to the loss", 0},
+    {"latent_kl", NUM(KT_FLOAT, clae_train_cfg, latent_kl), "0", 0, 1e6, NULL,
+     "sparse: adds latent_kl * sum_j KL(latent_rho || mean activation of unit j); needs a sigmoid code", 0},
+    {"latent_rho", NUM(KT_FLOAT, clae_train_cfg, latent_rho), "0.05", 1e-4, 0.9999, NULL,
+     "sparse: target mean activation of the KL penalty", 0},
     {0},
 };
 
@@ -359,8 +367,9 @@ static int load_section(clae_ini_doc *doc, const char *section, const key_def *d
 static int layer_role(const char *section, clae_role *role)
 {
     static const struct { const char *prefix; clae_role role; } roles[] = {
-        {"encoder.", CLAE_ROLE_ENCODER}, {"latent.", CLAE_ROLE_LATENT}, {"decoder.", CLAE_ROLE_DECODER}};
-    for (int i = 0; i < 3; i++) {
+        {"encoder.", CLAE_ROLE_ENCODER}, {"latent.", CLAE_ROLE_LATENT}, {"decoder.", CLAE_ROLE_DECODER},
+        {"classifier.", CLAE_ROLE_CLASSIFIER}};
+    for (int i = 0; i < 4; i++) {
         size_t n = strlen(roles[i].prefix);
         if (strncmp(section, roles[i].prefix, n) == 0 && section[n]) {
             *role = roles[i].role;
@@ -464,7 +473,7 @@ static int load_layers(clae_config *c, clae_ini_doc *doc, clae_err *err)
         clae_role role;
         if (layer_role(sec->name, &role))
             return clae_fail(err, "%s:%d: unknown section [%s]; expected [model], [data], [train], [augment] or a "
-                                  "layer [encoder.NAME], [latent.NAME], [decoder.NAME]",
+                                  "layer [encoder.NAME], [latent.NAME], [decoder.NAME], [classifier.NAME]",
                              doc->path, sec->line, sec->name);
         if (load_layer(doc, sec, role, &c->layers[c->n_layers++], err)) return -1;
     }
@@ -629,7 +638,8 @@ void clae_config_print_keys(FILE *f)
     print_table(f, "data", data_keys);
     print_table(f, "train", train_keys);
     print_table(f, "augment", augment_keys);
-    fprintf(f, "[encoder.NAME] [latent.NAME] [decoder.NAME]  one section per layer, in order; type = one of:\n");
+    fprintf(f, "[encoder.NAME] [latent.NAME] [decoder.NAME] [classifier.NAME]  one section per layer, in order (a "
+               "classifier head reads the code and goes last); type = one of:\n");
     for (size_t t = 0; t < N_LAYER_TYPES; t++) {
         char keys[300];
         layer_key_list(1u << t, keys, sizeof keys);

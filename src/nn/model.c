@@ -8,7 +8,8 @@
 
 const char *clae_role_name(clae_role r)
 {
-    return r == CLAE_ROLE_ENCODER ? "encoder" : r == CLAE_ROLE_LATENT ? "latent" : "decoder";
+    static const char *names[] = {"encoder", "latent", "decoder", "classifier"};
+    return (unsigned)r < 4 ? names[r] : "?";
 }
 
 const char *clae_act_name(clae_act a)
@@ -56,19 +57,32 @@ static int setup_layer(clae_layer *l, const clae_layer *earlier, int n_earlier, 
     return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line, l->spec.section);
 }
 
-/* Shapes chain from the input through every layer. */
+/* Shapes chain from the input through every layer; the classifier head, after
+ * the decoder, starts again from the code. */
 static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, clae_err *err)
 {
     clae_shape cur = m->input;
     m->latent_index = -1;
+    m->n_main = n;
     for (int i = 0; i < n; i++) {
         clae_layer *l = &m->layers[i];
+        bool head = specs[i].role == CLAE_ROLE_CLASSIFIER;
+        if (head && m->n_main == n) {
+            if (m->latent_index < 0)
+                return clae_fail(err, "%s:%d: [%s] a classifier reads the code: add [encoder.NAME] or [latent.NAME] "
+                                      "sections before it", specs[i].file, specs[i].line, specs[i].section);
+            m->n_main = i;
+            cur = m->layers[m->latent_index].out;
+        } else if (!head && m->n_main < n) {
+            return clae_fail(err, "%s:%d: [%s] comes after a [classifier.NAME] section: the classifier head goes last",
+                             specs[i].file, specs[i].line, specs[i].section);
+        }
         l->spec = specs[i];
         l->in = cur;
         if (setup_layer(l, m->layers, i, err)) return -1;
         l->n_params = l->n_w + l->n_b;
         cur = l->out;
-        if (specs[i].role != CLAE_ROLE_DECODER) m->latent_index = i;
+        if (specs[i].role == CLAE_ROLE_ENCODER || specs[i].role == CLAE_ROLE_LATENT) m->latent_index = i;
     }
     return 0;
 }
@@ -78,7 +92,7 @@ static int check_autoencoder(const clae_model *m, clae_err *err)
 {
     if (m->latent_index < 0)
         return clae_fail(err, "the model has no encoder or latent layer: add [encoder.NAME] or [latent.NAME] sections");
-    const clae_layer *last = &m->layers[m->n_layers - 1];
+    const clae_layer *last = &m->layers[clae_model_output_index(m)];
     if (clae_shape_sample(last->out) == clae_shape_sample(m->input)) return 0;
     char a[64], b[64];
     shape_str(last->out, a, sizeof a);
@@ -126,6 +140,8 @@ static void place_tensors(clae_model *m)
         m->y[i] = clae_arena_reserve(&m->acts, batch_of(m->layers[i].out, m->max_batch));
         m->dy[i] = clae_arena_reserve(&m->acts, batch_of(m->layers[i].out, m->max_batch));
     }
+    if (clae_model_has_head(m))
+        m->head_dx = clae_arena_reserve(&m->acts, batch_of(m->layers[m->latent_index].out, m->max_batch));
     for (int i = 0; i < m->n_layers; i++)
         if (m->layers[i].spec.type == CLAE_LAYER_RESIDUAL) m->layers[i].skip = m->y[m->layers[i].from];
 }
@@ -210,16 +226,60 @@ clae_layer *clae_model_vae(clae_model *m)
     return NULL;
 }
 
+/* The input of layer i: the batch, the previous layer's output, or for the
+ * head's first layer the code. */
+static clae_tensor layer_input(const clae_model *m, int i, int rows)
+{
+    if (i == 0) return clae_rows(&m->x, rows);
+    return clae_rows(&m->y[i == m->n_main ? m->latent_index : i - 1], rows);
+}
+
+static int forward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, bool train)
+{
+    clae_layer *l = &m->layers[i];
+    clae_tensor x = layer_input(m, i, rows), y = clae_rows(&m->y[i], rows);
+    l->trained = train;
+    l->seed = (uint32_t)(((m->seed * 0x9E3779B97F4A7C15ull) ^ (m->step * 0xD1B54A32D192ED03ull)) >> 32) ^
+              (uint32_t)(i * 0x85EBCA6Bu);
+    return l->ops->forward(l, ctx, &x, &y, train);
+}
+
 int clae_model_forward_from(clae_model *m, clae_ctx *ctx, int start, int rows, bool train)
 {
-    clae_tensor x = clae_rows(start > 0 ? &m->y[start - 1] : &m->x, rows);
-    for (int i = start; i < m->n_layers; i++) {
-        clae_tensor y = clae_rows(&m->y[i], rows);
-        m->layers[i].trained = train;
-        m->layers[i].seed = (uint32_t)(((m->seed * 0x9E3779B97F4A7C15ull) ^ (m->step * 0xD1B54A32D192ED03ull)) >> 32) ^
-                            (uint32_t)(i * 0x85EBCA6Bu);
-        if (m->layers[i].ops->forward(&m->layers[i], ctx, &x, &y, train)) return -1;
-        x = y;
+    for (int i = start; i < m->n_main; i++)
+        if (forward_layer(m, ctx, i, rows, train)) return -1;
+    /* the head only when the code was computed here (not when decoding given codes) */
+    for (int i = m->n_main; i < m->n_layers && start <= m->latent_index; i++)
+        if (forward_layer(m, ctx, i, rows, train)) return -1;
+    return 0;
+}
+
+/* dx (may be NULL) = the gradient w.r.t. layer i's input */
+static int backward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, clae_tensor *dx)
+{
+    clae_tensor x = layer_input(m, i, rows), y = clae_rows(&m->y[i], rows), dy = clae_rows(&m->dy[i], rows);
+    return m->layers[i].ops->backward(&m->layers[i], ctx, &x, &y, &dy, dx);
+}
+
+/* dy[latent] holds the decoder's gradient: add the head's and any penalty's. */
+static int finish_latent_grad(clae_model *m, clae_ctx *ctx, int rows)
+{
+    int li = m->latent_index;
+    clae_tensor dz = clae_rows(&m->dy[li], rows), z = clae_rows(&m->y[li], rows), hd = clae_rows(&m->head_dx, rows);
+    if (clae_model_has_head(m) &&
+        clae_op_add(ctx, &dz, &hd, (size_t)rows * clae_shape_sample(m->layers[li].out)))
+        return -1;
+    return m->latent_grad ? m->latent_grad(m->latent_user, ctx, &z, &dz) : 0;
+}
+
+/* dy[i - 1] is complete once layer i ran: add what residual connections from
+ * layer i - 1 sent back */
+static int add_residual_grads(clae_model *m, clae_ctx *ctx, int i, clae_tensor *dx, int rows)
+{
+    for (int r = i; r < m->n_layers; r++) {
+        if (m->layers[r].spec.type != CLAE_LAYER_RESIDUAL || m->layers[r].from != i - 1) continue;
+        clae_tensor back = clae_rows(&m->dy[r], rows);
+        if (clae_op_add(ctx, dx, &back, (size_t)rows * clae_shape_sample(m->layers[i - 1].out))) return -1;
     }
     return 0;
 }
@@ -228,17 +288,17 @@ int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows)
 {
     clae_tensor all = {&m->grads, 0, {1, (int)m->grads.capacity, 1, 1}};
     if (m->grads.capacity && clae_op_fill(ctx, &all, m->grads.capacity, 0.0f)) return -1;
-    for (int i = m->n_layers - 1; i >= 0; i--) {
-        clae_tensor x = clae_rows(i > 0 ? &m->y[i - 1] : &m->x, rows);
-        clae_tensor y = clae_rows(&m->y[i], rows), dy = clae_rows(&m->dy[i], rows);
+    for (int i = m->n_layers - 1; i >= m->n_main; i--) { /* the head first: its last dx is head_dx */
+        clae_tensor dx = i > m->n_main ? clae_rows(&m->dy[i - 1], rows) : clae_rows(&m->head_dx, rows);
+        if (backward_layer(m, ctx, i, rows, &dx) || (i > m->n_main && add_residual_grads(m, ctx, i, &dx, rows)))
+            return -1;
+    }
+    if (m->latent_index == m->n_main - 1 && finish_latent_grad(m, ctx, rows)) return -1;
+    for (int i = m->n_main - 1; i >= 0; i--) {
         clae_tensor dx = i > 0 ? clae_rows(&m->dy[i - 1], rows) : (clae_tensor){0};
-        if (m->layers[i].ops->backward(&m->layers[i], ctx, &x, &y, &dy, i > 0 ? &dx : NULL)) return -1;
-        /* dy[i - 1] is complete now: add what residual connections from layer i - 1 sent back */
-        for (int r = i; r < m->n_layers && i > 0; r++) {
-            if (m->layers[r].spec.type != CLAE_LAYER_RESIDUAL || m->layers[r].from != i - 1) continue;
-            clae_tensor back = clae_rows(&m->dy[r], rows);
-            if (clae_op_add(ctx, &dx, &back, (size_t)rows * clae_shape_sample(m->layers[i - 1].out))) return -1;
-        }
+        if (backward_layer(m, ctx, i, rows, i > 0 ? &dx : NULL)) return -1;
+        if (i > 0 && add_residual_grads(m, ctx, i, &dx, rows)) return -1;
+        if (i - 1 == m->latent_index && finish_latent_grad(m, ctx, rows)) return -1;
     }
     return 0;
 }

@@ -138,7 +138,8 @@ int clae_trainer_load_data(clae_trainer *t, clae_err *err)
         clae_source *s = &t->sources[i];
         s->pixels = upload(t->ctx, (size_t)s->set.count * clae_shape_sample(s->set.sample), s->set.pixels, "images");
         s->means = s->pixels ? image_means(t->ctx, &s->set) : NULL;
-        if (!s->pixels || !s->means) rc = -1, *err = t->ctx->err;
+        if (s->set.labels && s->means) s->labels = upload(t->ctx, s->set.count, s->set.labels, "labels");
+        if (!s->pixels || !s->means || (s->set.labels && !s->labels)) rc = -1, *err = t->ctx->err;
     }
     int test_src = t->n_sources - 1;
     if (rc == 0) {
@@ -166,6 +167,7 @@ void clae_trainer_release_data(clae_trainer *t)
         clae_source *s = &t->sources[i];
         if (s->pixels) clReleaseMemObject(s->pixels);
         if (s->means) clReleaseMemObject(s->means);
+        if (s->labels) clReleaseMemObject(s->labels);
         clae_dataset_free(&s->set);
         memset(s, 0, sizeof *s);
     }

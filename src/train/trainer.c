@@ -5,13 +5,14 @@
 #include "clae/clock.h"
 #include "clae/train.h"
 
-#define ACC_TRAIN 0
-#define ACC_MSE 2
-#define ACC_BCE 4
-#define ACC_NOISY 6
-#define ACC_KL_TRAIN 8
-#define ACC_KL_EVAL 10
-#define ACC_FLOATS 16
+/* Kahan accumulators on the device, (value, compensation) pairs. Training
+ * slots restart each epoch, evaluation slots each evaluation. */
+enum {
+    ACC_TRAIN = 0, ACC_KL_TRAIN = 2, ACC_PEN_TRAIN = 4, ACC_CE_TRAIN = 6, ACC_OK_TRAIN = 8, ACC_TRAIN_END = 10,
+    ACC_MSE = 10, ACC_BCE = 12, ACC_NOISY = 14, ACC_KL_EVAL = 16, ACC_CE_EVAL = 18, ACC_OK_EVAL = 20,
+    ACC_Z_SUM = 22, ACC_Z_ZERO = 24, ACC_EVAL_END = 26,
+    ACC_FLOATS = 32
+};
 
 static cl_mem device_buffer(clae_ctx *ctx, size_t bytes, const void *host, const char *what)
 {
@@ -39,6 +40,67 @@ static int check_device_memory(const clae_trainer *t, clae_err *err)
     return 0;
 }
 
+static bool sparse(const clae_trainer *t) { return t->cfg->train.latent_l1 > 0 || t->cfg->train.latent_kl > 0; }
+
+static const clae_layer *code_layer(const clae_trainer *t) { return &t->model.layers[t->model.latent_index]; }
+
+/* The sparsity penalty's gradient on the code (the model calls it in backward),
+ * its value summed for the epoch's report. */
+static int sparsity_grad(void *user, clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz)
+{
+    clae_trainer *t = user;
+    const clae_train_cfg *tc = &t->cfg->train;
+    size_t u = clae_shape_sample(code_layer(t)->out);
+    return clae_op_sparsity(ctx, z, dz, (size_t)z->shape.n, u, (float)tc->latent_l1, (float)tc->latent_kl,
+                            (float)tc->latent_rho, t->rho_hat, t->unit_pen) ||
+           clae_op_accumulate(ctx, t->acc, ACC_PEN_TRAIN, t->unit_pen, u);
+}
+
+/* A classifier head needs labels below its output count in every source. */
+static int check_labels(clae_trainer *t, clae_err *err)
+{
+    const clae_layer *out = &t->model.layers[t->model.n_layers - 1];
+    t->classes = (int)clae_shape_sample(out->out);
+    for (int i = 0; i < t->n_sources; i++) {
+        const clae_dataset *d = &t->sources[i].set;
+        if (!d->labels)
+            return clae_fail(err, "%s:%d: [%s] a classifier head needs labels, but the %s data has none (idx: "
+                                  "data.train_labels/test_labels; folder: data.labels; emoji: data.classes)",
+                             CLAE_LAYER_WHERE(out), i == 0 ? "training" : "test");
+        for (uint32_t k = 0; k < d->count; k++)
+            if (d->labels[k] >= t->classes)
+                return clae_fail(err, "%s:%d: [%s] outputs %d classes but the data has label %d: set its units to the "
+                                      "number of classes",
+                                 CLAE_LAYER_WHERE(out), t->classes, d->labels[k]);
+    }
+    return 0;
+}
+
+/* Buffers and checks of the sparse and multitask variants. */
+static int open_variants(clae_trainer *t, clae_err *err)
+{
+    const clae_train_cfg *tc = &t->cfg->train;
+    const clae_layer *code = code_layer(t);
+    if (tc->latent_kl > 0 && code->spec.act != CLAE_ACT_SIGMOID)
+        return clae_fail(err, "%s:%d: [%s] train.latent_kl needs a code in (0, 1): give the code layer activation = "
+                              "sigmoid", CLAE_LAYER_WHERE(code));
+    if (sparse(t)) {
+        size_t u = clae_shape_sample(code->out);
+        t->rho_hat = device_buffer(t->ctx, u * sizeof(float), NULL, "sparsity statistics");
+        t->unit_pen = device_buffer(t->ctx, u * sizeof(float), NULL, "sparsity statistics");
+        if (!t->rho_hat || !t->unit_pen) return *err = t->ctx->err, -1;
+        t->model.latent_grad = sparsity_grad;
+        t->model.latent_user = t;
+    }
+    if (!clae_model_has_head(&t->model)) return 0;
+    if (check_labels(t, err)) return -1;
+    size_t cells = (size_t)t->classes * (size_t)t->classes;
+    t->host_confusion = calloc(cells, sizeof *t->host_confusion);
+    t->confusion = device_buffer(t->ctx, cells * sizeof(uint32_t), NULL, "confusion matrix");
+    if (!t->host_confusion) return clae_fail(err, "out of host memory");
+    return t->confusion ? 0 : (*err = t->ctx->err, -1);
+}
+
 int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -48,7 +110,7 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
     if (clae_trainer_load_data(t, err)) goto fail;
     int bs = cfg->train.batch_size;
     if (clae_model_build(&t->model, ctx, t->sources[0].set.sample, cfg->layers, cfg->n_layers, bs, err) ||
-        check_device_memory(t, err))
+        check_device_memory(t, err) || open_variants(t, err))
         goto fail;
     t->model.seed = (uint64_t)cfg->train.seed;
     clae_arena_init(&t->clean_arena, "clean batch");
@@ -81,10 +143,12 @@ void clae_trainer_close(clae_trainer *t)
     clae_arena_release(&t->clean_arena);
     clae_model_release(&t->model);
     clae_optim_release(&t->optim);
-    cl_mem bufs[] = {t->row_a, t->row_b, t->acc};
-    for (int i = 0; i < 3; i++)
+    cl_mem bufs[] = {t->row_a, t->row_b, t->acc, t->rho_hat, t->unit_pen, t->confusion};
+    for (int i = 0; i < 6; i++)
         if (bufs[i]) clReleaseMemObject(bufs[i]);
-    t->row_a = t->row_b = t->acc = NULL;
+    t->row_a = t->row_b = t->acc = t->rho_hat = t->unit_pen = t->confusion = NULL;
+    free(t->host_confusion);
+    t->host_confusion = NULL;
 }
 
 static uint32_t mix_seed(uint64_t a, uint64_t b)
@@ -127,14 +191,30 @@ static void set_kl_weight(clae_trainer *t, clae_layer *vae, uint32_t first, int 
     vae->kl_weight = (float)(vae->spec.beta * warm) * reduction_scale(t, rows);
 }
 
+static uint32_t order_mask(const clae_split_data *s) { return s->augment ? 0xFFFFFFu : 0xFFFFFFFFu; }
+
+/* The head's cross-entropy and correct predictions of a batch, summed into the
+ * slots ce and ok; in training its logits get lambda's share of the gradient. */
+static int head_loss(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows, bool train, cl_mem confusion,
+                     int ce, int ok)
+{
+    clae_model *m = &t->model;
+    clae_tensor z = clae_rows(&m->y[m->n_layers - 1], rows), dz = clae_rows(&m->dy[m->n_layers - 1], rows);
+    return clae_op_softmax_xent(t->ctx, &z, train ? &dz : NULL, t->sources[s->source].labels, s->order, first,
+                                order_mask(s), (size_t)rows, (size_t)t->classes, (float)(t->cfg->train.lambda / rows),
+                                t->row_a, t->row_b, confusion) ||
+           clae_op_accumulate(t->ctx, t->acc, (size_t)ce, t->row_a, (size_t)rows) ||
+           clae_op_accumulate(t->ctx, t->acc, (size_t)ok, t->row_b, (size_t)rows);
+}
+
 static int train_step(clae_trainer *t, uint32_t first, int rows)
 {
     clae_model *m = &t->model;
     size_t cols = clae_shape_sample(m->input);
-    int last = m->n_layers - 1;
+    int out = clae_model_output_index(m);
     clae_layer *vae = clae_model_vae(m);
     if (vae) set_kl_weight(t, vae, first, rows);
-    clae_tensor y = clae_rows(&m->y[last], rows), dy = clae_rows(&m->dy[last], rows), target;
+    clae_tensor y = clae_rows(&m->y[out], rows), dy = clae_rows(&m->dy[out], rows), target;
     m->step = (uint64_t)t->step; /* dropout masks follow the step, so a resumed run draws the same ones */
     if (prepare_batch(t, &t->train, first, rows, mix_seed((uint64_t)t->cfg->train.seed, (uint64_t)t->step), &target) ||
         clae_model_forward(m, t->ctx, rows, true) ||
@@ -142,11 +222,23 @@ static int train_step(clae_trainer *t, uint32_t first, int rows)
                      reduction_scale(t, rows), t->row_a) ||
         clae_op_accumulate(t->ctx, t->acc, ACC_TRAIN, t->row_a, (size_t)rows) ||
         (vae && clae_op_accumulate_tensor(t->ctx, t->acc, ACC_KL_TRAIN, &vae->aux, (size_t)rows)) ||
+        (t->classes && head_loss(t, &t->train, first, rows, true, NULL, ACC_CE_TRAIN, ACC_OK_TRAIN)) ||
         clae_model_backward(m, t->ctx, rows))
         return -1;
     clae_schedule sched = clae_config_schedule(t->cfg);
     t->lr = clae_schedule_lr(&sched, t->epoch, t->step);
     return clae_optim_step(&t->optim, t->ctx, m->params.buf, m->grads.buf, t->lr);
+}
+
+/* Zeroes the accumulator slots [from, to). */
+static int clear_acc(clae_trainer *t, int from, int to)
+{
+    float zero = 0.0f;
+    CLAE_CL_TRY(t->ctx,
+                clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, (size_t)from * sizeof(float),
+                                    (size_t)(to - from) * sizeof(float), 0, NULL, NULL),
+                "clEnqueueFillBuffer (loss sums)");
+    return 0;
 }
 
 static int read_acc(clae_trainer *t, float acc[ACC_FLOATS])
@@ -174,7 +266,7 @@ static int shuffle_epoch(clae_trainer *t)
     return clae_trainer_upload_order(t, &t->train);
 }
 
-static void report(clae_trainer *t, clae_progress_fn fn, void *user, const float acc[8], long done, long total,
+static void report(clae_trainer *t, clae_progress_fn fn, void *user, const float acc[ACC_FLOATS], long done, long total,
                    long values_since, double t_start)
 {
     if (!fn) return;
@@ -195,15 +287,9 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user, double 
     int bs = t->cfg->train.batch_size, log_every = t->cfg->train.log_every;
     size_t cols = clae_shape_sample(t->model.input);
     long steps = ((long)t->train.n + bs - 1) / bs, values_since = 0;
-    float acc[ACC_FLOATS] = {0}, zero = 0.0f;
-    if (shuffle_epoch(t)) return -1;
+    float acc[ACC_FLOATS] = {0};
     /* sums restart each epoch, so a resumed run accumulates exactly as an uninterrupted one */
-    CLAE_CL_TRY(t->ctx, clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, 0, 2 * sizeof(float), 0, NULL, NULL),
-                "clEnqueueFillBuffer (loss sums)");
-    CLAE_CL_TRY(t->ctx,
-                clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, ACC_KL_TRAIN * sizeof(float),
-                                    2 * sizeof(float), 0, NULL, NULL),
-                "clEnqueueFillBuffer (KL sums)");
+    if (shuffle_epoch(t) || clear_acc(t, ACC_TRAIN, ACC_TRAIN_END)) return -1;
     double t_start = clae_now();
     t->acc_train_read = 0.0;
     for (long s = 0; s < steps; s++) {
@@ -229,49 +315,101 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user, double 
     }
     *train_loss = (double)acc[ACC_TRAIN] / ((double)t->train.n * (double)cols);
     t->train_kl = (double)acc[ACC_KL_TRAIN] / (double)t->train.n;
+    t->train_penalty = (double)acc[ACC_PEN_TRAIN] / (double)steps;
+    t->train_ce = (double)acc[ACC_CE_TRAIN] / (double)t->train.n;
+    t->train_acc = (double)acc[ACC_OK_TRAIN] / (double)t->train.n;
     t->epoch++;
     return 0;
+}
+
+/* PSNR and SSIM of a test batch, read back to the host (evaluation only). */
+static int add_quality(clae_trainer *t, const clae_tensor *y, const clae_tensor *target, int rows, double sums[2])
+{
+    clae_shape s = t->model.input;
+    size_t cols = clae_shape_sample(s), n = (size_t)rows * cols;
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    int rc = (!a || !b) ? clae_fail(&t->ctx->err, "out of host memory for the image quality metrics")
+                        : clae_tensor_read(t->ctx, y, a, n) || clae_tensor_read(t->ctx, target, b, n);
+    for (int r = 0; r < rows && rc == 0; r++) {
+        sums[0] += clae_psnr(a + r * cols, b + r * cols, s);
+        sums[1] += clae_ssim(a + r * cols, b + r * cols, s);
+    }
+    free(a);
+    free(b);
+    return rc ? -1 : 0;
+}
+
+/* Per batch: reconstruction metrics, the noisy input's, the KL, the head's
+ * loss and accuracy, and the code's activity. */
+static int evaluate_batch(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows, bool test,
+                          double quality[2])
+{
+    clae_model *m = &t->model;
+    size_t cols = clae_shape_sample(m->input), u = clae_shape_sample(code_layer(t)->out);
+    const clae_layer *vae = clae_model_vae(m);
+    clae_tensor y = clae_rows(&m->y[clae_model_output_index(m)], rows), x = clae_rows(&m->x, rows), target;
+    clae_tensor z = clae_rows(&m->y[m->latent_index], rows);
+    /* evaluation noise is fixed: the same corrupted images every epoch */
+    if (prepare_batch(t, s, first, rows, mix_seed((uint64_t)t->cfg->train.seed ^ 0xE7A1u, first), &target) ||
+        clae_model_forward(m, t->ctx, rows, false) ||
+        clae_op_metric_rows(t->ctx, &y, &target, (size_t)rows, cols, t->row_a, t->row_b) ||
+        clae_op_accumulate(t->ctx, t->acc, ACC_MSE, t->row_a, (size_t)rows) ||
+        clae_op_accumulate(t->ctx, t->acc, ACC_BCE, t->row_b, (size_t)rows) ||
+        clae_op_code_rows(t->ctx, &z, (size_t)rows, u, (float)CLAE_CODE_ZERO, t->row_a, t->row_b) ||
+        clae_op_accumulate(t->ctx, t->acc, ACC_Z_SUM, t->row_a, (size_t)rows) ||
+        clae_op_accumulate(t->ctx, t->acc, ACC_Z_ZERO, t->row_b, (size_t)rows))
+        return -1;
+    if (vae && clae_op_accumulate_tensor(t->ctx, t->acc, ACC_KL_EVAL, &vae->aux, (size_t)rows)) return -1;
+    if (t->cfg->train.noise != CLAE_NOISE_NONE &&
+        (clae_op_metric_rows(t->ctx, &x, &target, (size_t)rows, cols, t->row_a, t->row_b) ||
+         clae_op_accumulate(t->ctx, t->acc, ACC_NOISY, t->row_a, (size_t)rows)))
+        return -1;
+    if (t->classes && head_loss(t, s, first, rows, false, test ? t->confusion : NULL, ACC_CE_EVAL, ACC_OK_EVAL))
+        return -1;
+    return test && !isnan(quality[1]) ? add_quality(t, &y, &target, rows, quality) : 0;
 }
 
 int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
 {
     const clae_split_data *s = which == 'v' ? &t->val : &t->test;
     clae_model *m = &t->model;
-    int bs = t->cfg->train.batch_size, last = m->n_layers - 1;
-    size_t cols = clae_shape_sample(m->input);
-    float zero = 0.0f, acc[ACC_FLOATS];
-    bool noisy = t->cfg->train.noise != CLAE_NOISE_NONE;
-    const clae_layer *vae = clae_model_vae(m);
-    CLAE_CL_TRY(t->ctx, clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, ACC_MSE * sizeof(float),
-                                            6 * sizeof(float), 0, NULL, NULL),
-                "clEnqueueFillBuffer (metric sums)");
-    CLAE_CL_TRY(t->ctx,
-                clEnqueueFillBuffer(t->ctx->queue, t->acc, &zero, sizeof zero, ACC_KL_EVAL * sizeof(float),
-                                    2 * sizeof(float), 0, NULL, NULL),
-                "clEnqueueFillBuffer (KL sums)");
+    int bs = t->cfg->train.batch_size;
+    bool test = which == 't';
+    size_t cols = clae_shape_sample(m->input), u = clae_shape_sample(code_layer(t)->out);
+    size_t cells = (size_t)t->classes * (size_t)t->classes;
+    cl_uint zero = 0;
+    float acc[ACC_FLOATS];
+    double quality[2] = {0, m->input.h >= 11 && m->input.w >= 11 ? 0 : NAN};
+    if (clear_acc(t, ACC_MSE, ACC_EVAL_END)) return -1;
+    if (test && cells)
+        CLAE_CL_TRY(t->ctx,
+                    clEnqueueFillBuffer(t->ctx->queue, t->confusion, &zero, sizeof zero, 0, cells * sizeof zero, 0,
+                                        NULL, NULL),
+                    "clEnqueueFillBuffer (confusion matrix)");
     for (uint32_t first = 0; first < s->n; first += (uint32_t)bs) {
         int rows = (int)(s->n - first < (uint32_t)bs ? s->n - first : (uint32_t)bs);
-        clae_tensor y = clae_rows(&m->y[last], rows), x = clae_rows(&m->x, rows), target;
-        /* evaluation noise is fixed: the same corrupted images every epoch */
-        if (prepare_batch(t, s, first, rows, mix_seed((uint64_t)t->cfg->train.seed ^ 0xE7A1u, first), &target) ||
-            clae_model_forward(m, t->ctx, rows, false) ||
-            clae_op_metric_rows(t->ctx, &y, &target, (size_t)rows, cols, t->row_a, t->row_b) ||
-            clae_op_accumulate(t->ctx, t->acc, ACC_MSE, t->row_a, (size_t)rows) ||
-            clae_op_accumulate(t->ctx, t->acc, ACC_BCE, t->row_b, (size_t)rows))
-            return -1;
-        if (vae && clae_op_accumulate_tensor(t->ctx, t->acc, ACC_KL_EVAL, &vae->aux, (size_t)rows)) return -1;
-        if (noisy && (clae_op_metric_rows(t->ctx, &x, &target, (size_t)rows, cols, t->row_a, t->row_b) ||
-                      clae_op_accumulate(t->ctx, t->acc, ACC_NOISY, t->row_a, (size_t)rows)))
-            return -1;
+        if (evaluate_batch(t, s, first, rows, test, quality)) return -1;
     }
     if (read_acc(t, acc)) return -1;
-    double values = (double)s->n * (double)cols;
-    out->n = s->n;
-    out->mse = s->n ? acc[ACC_MSE] / values : NAN;
-    out->bce = s->n ? acc[ACC_BCE] / values : NAN;
+    if (test && cells)
+        CLAE_CL_TRY(t->ctx,
+                    clEnqueueReadBuffer(t->ctx->queue, t->confusion, CL_TRUE, 0, cells * sizeof *t->host_confusion,
+                                        t->host_confusion, 0, NULL, NULL),
+                    "clEnqueueReadBuffer (confusion matrix)");
+    double values = (double)s->n * (double)cols, n = (double)s->n;
+    bool any = s->n > 0;
+    *out = (clae_metrics){.n = s->n, .psnr = NAN, .ssim = NAN, .ce = NAN, .accuracy = NAN, .noisy_mse = NAN,
+                          .kl = NAN};
+    out->mse = any ? acc[ACC_MSE] / values : NAN;
+    out->bce = any ? acc[ACC_BCE] / values : NAN;
     out->loss = t->cfg->train.loss == CLAE_LOSS_BCE ? out->bce : out->mse;
-    out->noisy_mse = noisy && s->n ? acc[ACC_NOISY] / values : NAN;
-    out->kl = vae && s->n ? acc[ACC_KL_EVAL] / (double)s->n : NAN;
+    if (t->cfg->train.noise != CLAE_NOISE_NONE && any) out->noisy_mse = acc[ACC_NOISY] / values;
+    if (clae_model_vae(m) && any) out->kl = acc[ACC_KL_EVAL] / n;
+    if (t->classes && any) out->ce = acc[ACC_CE_EVAL] / n, out->accuracy = acc[ACC_OK_EVAL] / n;
+    out->code_mean = any ? acc[ACC_Z_SUM] / (n * (double)u) : NAN;
+    out->code_zero = any ? acc[ACC_Z_ZERO] / (n * (double)u) : NAN;
+    if (test && any && !isnan(quality[1])) out->psnr = quality[0] / n, out->ssim = quality[1] / n;
+    if (test && cells) out->confusion = t->host_confusion, out->classes = t->classes;
     return 0;
 }
 
@@ -286,7 +424,7 @@ int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outpu
         clae_model_forward(m, t->ctx, n, false))
         return -1;
     return clae_tensor_read(t->ctx, &m->x, inputs, (size_t)n * cols) ||
-           clae_tensor_read(t->ctx, &m->y[m->n_layers - 1], outputs, (size_t)n * cols) ||
+           clae_tensor_read(t->ctx, &m->y[clae_model_output_index(m)], outputs, (size_t)n * cols) ||
            (clean && clae_tensor_read(t->ctx, &target, clean, (size_t)n * cols));
 }
 
@@ -309,7 +447,7 @@ int clae_trainer_sample(clae_trainer *t, int n, float *out)
     }
     int rc = clae_tensor_write(t->ctx, &m->y[index], z, (size_t)n * u) ||
              clae_model_forward_from(m, t->ctx, index + 1, n, false) ||
-             clae_tensor_read(t->ctx, &m->y[m->n_layers - 1], out, (size_t)n * clae_shape_sample(m->input));
+             clae_tensor_read(t->ctx, &m->y[clae_model_output_index(m)], out, (size_t)n * clae_shape_sample(m->input));
     free(z);
     return rc ? -1 : 0;
 }
