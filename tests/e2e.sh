@@ -123,6 +123,51 @@ expect_error "CSV rows of the wrong width name file:line" "short.csv:1: expected
 expect_error "emoji without prepared data says how to prepare it" "scripts/prepare_data.sh emoji --vendors google" \
     "$CLAE" train "$SRC/configs/convT_emoji.ini" --set data.path="$T/nowhere"
 
+# 6b. the variants of configs/: multitask, sparse, convolutional VAE, compression
+MT=(--set data.train_limit=3200 --set data.test_limit=500 --set train.epochs=2 --set train.log_every=10)
+check "multitask_fmnist trains" "$CLAE" train "$SRC/configs/multitask_fmnist.ini" --run "$T/mt" "${MT[@]}"
+acc=$(field "$T/mt/summary.json" accuracy)
+awk -v a="$acc" 'BEGIN{exit !(a > 0.5)}' && ok "the classifier head learns (test accuracy $acc, chance 0.1)" \
+    || not_ok "multitask accuracy" "$acc"
+grep -q '"confusion": \[\[' "$T/mt/summary.json" && [ -s "$T/mt/accuracy.svg" ] \
+    && ok "the summary has a confusion matrix and the run an accuracy plot" || not_ok "confusion matrix, accuracy.svg"
+# lambda = 0 must give exactly the plain autoencoder: same per-step losses without the head
+awk '/^\[classifier\./{skip=1} /^\[/{if ($0 !~ /^\[classifier\./) skip=0} !skip' \
+    "$SRC/configs/multitask_fmnist.ini" | grep -v '^lambda' > "$T/plain.ini"
+check "the same autoencoder without the head" "$CLAE" train "$T/plain.ini" --run "$T/plain" "${MT[@]}"
+check "multitask with lambda = 0" "$CLAE" train "$SRC/configs/multitask_fmnist.ini" --run "$T/mt0" "${MT[@]}" \
+    --set train.lambda=0
+if [ -s "$T/plain/steps.csv" ] && cmp -s "$T/plain/steps.csv" "$T/mt0/steps.csv"; then
+    ok "lambda = 0 reproduces the plain autoencoder's losses exactly"
+else not_ok "lambda = 0 reproduces the plain autoencoder" "$(diff "$T/plain/steps.csv" "$T/mt0/steps.csv" | head -4)"; fi
+check "sparse_fmnist trains" "$CLAE" train "$SRC/configs/sparse_fmnist.ini" --run "$T/sparse" "${MT[@]}" \
+    --set train.latent_l1=1e-3
+check "the same net without the penalty" "$CLAE" train "$SRC/configs/sparse_fmnist.ini" --run "$T/dense" "${MT[@]}" \
+    --set train.latent_l1=0
+zs=$(field "$T/sparse/summary.json" code_zero_fraction); zd=$(field "$T/dense/summary.json" code_zero_fraction)
+ms=$(field "$T/sparse/summary.json" code_mean); md=$(field "$T/dense/summary.json" code_mean)
+awk -v a="$ms" -v b="$md" -v za="$zs" -v zb="$zd" 'BEGIN{exit !(a < 0.7 * b && za > zb)}' \
+    && ok "the L1 penalty makes the code sparser (mean $ms vs $md, near zero $zs vs $zd)" \
+    || not_ok "sparse code" "mean $ms vs $md, zero $zs vs $zd"
+check "sparse with the KL penalty on a sigmoid code" "$CLAE" train "$SRC/configs/sparse_fmnist.ini" --run "$T/kl" \
+    "${MT[@]}" --set train.latent_l1=0 --set train.latent_kl=0.5 --set train.latent_rho=0.05 \
+    --set latent.code.activation=sigmoid
+mk=$(field "$T/kl/summary.json" code_mean)
+awk -v a="$mk" 'BEGIN{exit !(a > 0 && a < 0.15)}' && ok "the KL penalty pulls the mean activation toward rho ($mk)" \
+    || not_ok "KL sparsity" "$mk"
+check "conv_vae_fmnist trains" "$CLAE" train "$SRC/configs/conv_vae_fmnist.ini" --run "$T/cvae" \
+    --set data.train_limit=640 --set data.test_limit=64 --set train.epochs=1
+[ -s "$T/cvae/samples.png" ] && awk -v k="$(field "$T/cvae/summary.json" kl)" 'BEGIN{exit !(k > 0)}' \
+    && ok "the conv VAE reports KL and writes samples" || not_ok "conv VAE KL, samples"
+check "the compression net at a non-square size (3x16x24, folder data)" "$CLAE" train \
+    "$SRC/configs/compression_emoji_48x72.ini" --run "$T/comp" --set data.format=folder --set data.path="$T/pngs" \
+    --set data.image=3x16x24 --set train.epochs=2 --set train.batch_size=4
+psnr=$(field "$T/comp/summary.json" psnr_db); ssim=$(field "$T/comp/summary.json" ssim)
+bpp=$(field "$T/comp/summary.json" bits_per_pixel)
+awk -v p="$psnr" -v s="$ssim" -v b="$bpp" 'BEGIN{exit !(p > 0 && s > -1 && s <= 1 && b == 2)}' \
+    && ok "the compression summary has PSNR $psnr dB, SSIM $ssim, $bpp bits per pixel" \
+    || not_ok "compression metrics" "psnr $psnr ssim $ssim bpp $bpp"
+
 # 7. bad input: one line on stderr, non-zero exit, no partial run
 printf '[train]\nlr = fast\n[encoder.a]\ntype = dense\nunits = 4\n' > "$T/bad.ini"
 expect_error "bad value names file:line and what is expected" "bad.ini:2: [train] lr = fast: expected a number" \
@@ -159,6 +204,15 @@ INI
 expect_error "residual between mismatched shapes names both layers and shapes" \
     "res.ini:14: [encoder.skip] adds [encoder.a] (4x28x28) to its input from [encoder.b] (4x14x14): shapes differ" \
     "$CLAE" train "$T/res.ini"
+expect_error "a classifier head needs labels" "a classifier head needs labels" \
+    "$CLAE" train "$SRC/configs/multitask_fmnist.ini" --set data.train_labels= --run "$T/nolabels"
+expect_error "a classifier head with too few outputs" "[classifier.out] outputs 3 classes but the data has label" \
+    "$CLAE" train "$SRC/configs/multitask_fmnist.ini" --set classifier.out.units=3 --run "$T/fewclasses"
+printf '[encoder.a]\ntype = dense\nunits = 4\n[classifier.c]\ntype = dense\nunits = 2\n[decoder.out]\ntype = dense\nunits = 784\n' > "$T/order.ini"
+expect_error "the classifier head goes last" "order.ini:7: [decoder.out] comes after a [classifier.NAME] section" \
+    "$CLAE" train "$T/order.ini"
+expect_error "the KL sparsity penalty needs a sigmoid code" "train.latent_kl needs a code in (0, 1)" \
+    "$CLAE" train "$SRC/configs/sparse_fmnist.ini" --set train.latent_kl=0.1
 expect_error "unknown device" "--device=quantum matches no device" "$CLAE" devices --device quantum
 expect_error "missing data file" "/nonexistent/x.gz: cannot open" "$CLAE" train "$CFG" --set data.train_images=/nonexistent/x.gz
 head -c 1000 "$T/a/checkpoint.bin" > "$T/a/cut.bin" && mv "$T/a/cut.bin" "$T/a/checkpoint.bin"

@@ -5,6 +5,22 @@
 #include "cli.h"
 #include "run.h"
 
+/* Prints the metrics and writes RUN/eval.json (the confusion matrix lives in the trainer). */
+static int write_eval(const run_paths *rp, const clae_trainer *t, const clae_metrics *m, const char *ckpt,
+                      clae_err *err)
+{
+    printf("checkpoint %s (epoch %d)\n", ckpt, t->epoch);
+    run_print_test(m);
+    clae_afile a;
+    if (clae_afile_open(&a, rp->eval_json, err)) return -1;
+    fprintf(a.f, "{\"checkpoint\": ");
+    clae_json_string(a.f, ckpt);
+    fprintf(a.f, ", \"epoch\": %d, \"test\": ", t->epoch);
+    run_write_test_json(a.f, t, m);
+    fprintf(a.f, "}\n");
+    return clae_afile_commit(&a, err);
+}
+
 int cmd_eval(int argc, char **argv)
 {
     clae_cli_opts o;
@@ -22,14 +38,13 @@ int cmd_eval(int argc, char **argv)
     clae_ctx ctx;
     clae_trainer t;
     clae_metrics m;
-    int rc = -1, epoch = 0;
+    int rc = -1;
     const char *ckpt = o.best ? rp.best : rp.checkpoint;
     if (clae_ctx_create(&ctx, o.device, &err) == 0) {
         run_print_device(&ctx);
         if (clae_trainer_open(&t, &ctx, &cfg, &err) == 0) {
             if (clae_trainer_load(&t, ckpt, &err) == 0) {
-                epoch = t.epoch;
-                if (clae_trainer_evaluate(&t, 't', &m) == 0) rc = 0;
+                if (clae_trainer_evaluate(&t, 't', &m) == 0) rc = write_eval(&rp, &t, &m, ckpt, &err);
                 else err = ctx.err;
             }
             clae_trainer_close(&t);
@@ -37,14 +52,5 @@ int cmd_eval(int argc, char **argv)
         clae_ctx_release(&ctx);
     }
     clae_config_free(&cfg);
-    if (rc) return clae_cli_error(&err);
-    printf("test: mse %.6f, bce %.6f over %u images (%s, epoch %d)\n", m.mse, m.bce, m.n, ckpt, epoch);
-    clae_afile a;
-    if (clae_afile_open(&a, rp.eval_json, &err)) return clae_cli_error(&err);
-    fprintf(a.f, "{\"checkpoint\": ");
-    clae_json_string(a.f, ckpt);
-    fprintf(a.f, ", \"epoch\": %d, \"test\": {\"images\": %u, \"mse\": %.8g, \"bce\": %.8g}}\n", epoch, m.n, m.mse,
-            m.bce);
-    if (clae_afile_commit(&a, &err)) return clae_cli_error(&err);
-    return 0;
+    return rc ? clae_cli_error(&err) : 0;
 }

@@ -23,6 +23,7 @@ void run_set_paths(run_paths *rp, const char *dir)
     P(eval_json, "eval.json");
     P(split_csv, "split.csv");
     P(samples_png, "samples.png");
+    P(accuracy_svg, "accuracy.svg");
 #undef P
 }
 
@@ -71,54 +72,86 @@ int run_append_metrics(const run_paths *rp, const clae_trainer *t, double train_
     bool fresh = access(rp->metrics_csv, F_OK) != 0;
     FILE *f = fopen(rp->metrics_csv, "a");
     if (!f) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
-    if (fresh) fprintf(f, "epoch,step,train_loss,val_loss,val_mse,val_bce,lr,seconds,train_kl,val_kl\n");
-    fprintf(f, "%d,%ld,%.8g,%.8g,%.8g,%.8g,%.6g,%.3f,%.8g,%.8g\n", t->epoch, t->step, train_loss, val->loss, val->mse,
-            val->bce, t->lr, seconds, isfinite(val->kl) ? t->train_kl : 0.0, isfinite(val->kl) ? val->kl : 0.0);
+    /* one layout for every variant (columns that do not apply hold 0), so resumed runs append alike */
+    if (fresh)
+        fprintf(f, "epoch,step,train_loss,val_loss,val_mse,val_bce,lr,seconds,train_kl,val_kl,train_ce,val_ce,"
+                   "train_acc,val_acc,train_penalty,val_code_mean,val_code_zero\n");
+    bool head = isfinite(val->accuracy);
+    fprintf(f, "%d,%ld,%.8g,%.8g,%.8g,%.8g,%.6g,%.3f,%.8g,%.8g,%.8g,%.8g,%.6g,%.6g,%.8g,%.6g,%.6g\n", t->epoch, t->step,
+            train_loss, val->loss, val->mse, val->bce, t->lr, seconds, isfinite(val->kl) ? t->train_kl : 0.0,
+            isfinite(val->kl) ? val->kl : 0.0, head ? t->train_ce : 0.0, head ? val->ce : 0.0,
+            head ? t->train_acc : 0.0, head ? val->accuracy : 0.0, t->train_penalty, val->code_mean, val->code_zero);
     if (fclose(f) != 0) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
     return 0;
 }
 
-/* Reads back metrics.csv (ours, so a fixed layout) for the loss plot. */
-static int read_curves(const char *path, double **epoch, double **train, double **val, int *n)
+/* Reads back columns of metrics.csv (ours, so a fixed layout): col[k] is the
+ * 0-based column of out[k]; rows that do not parse (the header) are skipped. */
+static int read_columns(const char *path, const int *col, int k, double **out, int *n)
 {
     FILE *f = fopen(path, "r");
     if (!f) return -1;
-    char line[512];
-    int cap = 64;
+    char line[1024];
+    int cap = 0, rc = 0;
     *n = 0;
-    *epoch = malloc(cap * sizeof(double)), *train = malloc(cap * sizeof(double)), *val = malloc(cap * sizeof(double));
-    while (*epoch && *train && *val && fgets(line, sizeof line, f)) {
-        double e, s, tr, va;
-        if (sscanf(line, "%lf,%lf,%lf,%lf", &e, &s, &tr, &va) != 4) continue; /* header */
-        if (*n == cap) {
-            cap *= 2;
-            double *a = realloc(*epoch, cap * sizeof(double)), *b = realloc(*train, cap * sizeof(double)),
-                   *c = realloc(*val, cap * sizeof(double));
-            if (a) *epoch = a;
-            if (b) *train = b;
-            if (c) *val = c;
-            if (!a || !b || !c) break;
+    for (int j = 0; j < k; j++) out[j] = NULL;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        double v[32];
+        int have = 0;
+        char *p = line, *end;
+        while (have < 32) {
+            v[have] = strtod(p, &end);
+            if (end == p) break;
+            have++;
+            if (*end != ',') break;
+            p = end + 1;
         }
-        (*epoch)[*n] = e, (*train)[*n] = tr, (*val)[*n] = va;
+        bool ok = true;
+        for (int j = 0; j < k; j++) ok &= col[j] < have;
+        if (!ok) continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            for (int j = 0; j < k && rc == 0; j++) {
+                double *g = realloc(out[j], (size_t)cap * sizeof(double));
+                if (g) out[j] = g;
+                else rc = -1;
+            }
+            if (rc) break;
+        }
+        for (int j = 0; j < k; j++) out[j][*n] = v[col[j]];
         (*n)++;
     }
     fclose(f);
-    return 0;
+    return rc;
 }
 
-static int write_loss_plot(const run_paths *rp, const clae_trainer *t, clae_err *err)
+/* An SVG of train and validation columns of metrics.csv against epoch. */
+static int plot_columns(const char *svg, const run_paths *rp, int train_col, int val_col, const char *title,
+                        const char *ylabel, clae_err *err)
 {
-    double *e = NULL, *tr = NULL, *va = NULL;
-    int n = 0, rc;
-    if (read_curves(rp->metrics_csv, &e, &tr, &va, &n)) return clae_fail(err, "cannot read %s", rp->metrics_csv);
+    double *c[3];
+    int n = 0, cols[3] = {0, train_col, val_col};
+    int rc = read_columns(rp->metrics_csv, cols, 3, c, &n);
+    if (rc == 0) {
+        clae_series s[2] = {{"train", "#1f77b4", c[0], c[1], n}, {"validation", "#d62728", c[0], c[2], n}};
+        rc = clae_svg_plot(svg, title, "epoch", ylabel, s, 2, err);
+    } else {
+        clae_fail(err, "cannot read %s", rp->metrics_csv);
+    }
+    for (int j = 0; j < 3; j++) free(c[j]);
+    return rc;
+}
+
+static int write_plots(const run_paths *rp, const clae_trainer *t, clae_err *err)
+{
     const char *loss = t->cfg->train.loss ? "BCE" : "MSE";
     char title[160], ylabel[64];
     snprintf(title, sizeof title, "%s: %s loss", t->cfg->model.name, loss);
     snprintf(ylabel, sizeof ylabel, "%s (mean per value)", loss);
-    clae_series s[2] = {{"train", "#1f77b4", e, tr, n}, {"validation", "#d62728", e, va, n}};
-    rc = clae_svg_plot(rp->loss_svg, title, "epoch", ylabel, s, 2, err);
-    free(e), free(tr), free(va);
-    return rc;
+    if (plot_columns(rp->loss_svg, rp, 2, 3, title, ylabel, err)) return -1;
+    if (!t->classes) return 0;
+    snprintf(title, sizeof title, "%s: classifier accuracy", t->cfg->model.name);
+    return plot_columns(rp->accuracy_svg, rp, 12, 13, title, "accuracy", err);
 }
 
 int run_write_grid(const char *path, clae_trainer *t, clae_err *err)
@@ -190,10 +223,51 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
     fprintf(f, "  \"best_val_loss\": %.8g,\n", isfinite(t->best_val) ? t->best_val : -1.0);
     fprintf(f, "  \"data\": {\"train\": %u, \"val\": %u, \"test\": %u, \"skipped_files\": %u},\n", t->train.n,
             t->val.n, t->test.n, t->sources[0].set.skipped);
-    fprintf(f, "  \"test\": {\"images\": %u, \"mse\": %.8g, \"bce\": %.8g", test->n, test->mse, test->bce);
-    if (isfinite(test->noisy_mse)) fprintf(f, ", \"noisy_input_mse\": %.8g", test->noisy_mse);
-    if (isfinite(test->kl)) fprintf(f, ", \"kl\": %.8g", test->kl);
-    fprintf(f, "}\n}\n");
+    fprintf(f, "  \"test\": ");
+    run_write_test_json(f, t, test);
+    fprintf(f, "\n}\n");
+}
+
+static void json_number(FILE *f, const char *key, double v)
+{
+    if (isfinite(v)) fprintf(f, ", \"%s\": %.8g", key, v);
+}
+
+void run_write_test_json(FILE *f, const clae_trainer *t, const clae_metrics *m)
+{
+    const clae_layer *code = &t->model.layers[t->model.latent_index];
+    clae_shape in = t->model.input;
+    fprintf(f, "{\"images\": %u, \"mse\": %.8g, \"bce\": %.8g", m->n, m->mse, m->bce);
+    json_number(f, "noisy_input_mse", m->noisy_mse);
+    json_number(f, "kl", m->kl);
+    json_number(f, "psnr_db", m->psnr);
+    json_number(f, "ssim", m->ssim);
+    /* the code at 8 bits per value, per pixel of the input */
+    fprintf(f, ", \"bits_per_pixel\": %.6g", 8.0 * (double)clae_shape_sample(code->out) / ((double)in.h * in.w));
+    json_number(f, "code_mean", m->code_mean);
+    json_number(f, "code_zero_fraction", m->code_zero);
+    json_number(f, "accuracy", m->accuracy);
+    json_number(f, "cross_entropy", m->ce);
+    if (m->confusion) {
+        fprintf(f, ", \"confusion\": [");
+        for (int r = 0; r < m->classes; r++) {
+            fprintf(f, "%s[", r ? ", " : "");
+            for (int c = 0; c < m->classes; c++) fprintf(f, "%s%u", c ? ", " : "", m->confusion[r * m->classes + c]);
+            fprintf(f, "]");
+        }
+        fprintf(f, "]");
+    }
+    fprintf(f, "}");
+}
+
+void run_print_test(const clae_metrics *m)
+{
+    printf("test: mse %.6f, bce %.6f over %u images", m->mse, m->bce, m->n);
+    if (isfinite(m->noisy_mse)) printf(" (the noisy input itself: mse %.6f)", m->noisy_mse);
+    if (isfinite(m->kl)) printf(", KL %.4f per sample", m->kl);
+    if (isfinite(m->psnr)) printf(", PSNR %.2f dB, SSIM %.4f", m->psnr, m->ssim);
+    if (isfinite(m->accuracy)) printf(", accuracy %.4f", m->accuracy);
+    printf("; code: mean %.4f, %.1f%% near zero\n", m->code_mean, 100.0 * m->code_zero);
 }
 
 int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err)
@@ -203,11 +277,8 @@ int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *e
         *err = t->ctx->err;
         return -1;
     }
-    printf("test: mse %.6f, bce %.6f over %u images", test.mse, test.bce, test.n);
-    if (isfinite(test.noisy_mse)) printf(" (the noisy input itself: mse %.6f)", test.noisy_mse);
-    if (isfinite(test.kl)) printf(", KL %.4f per sample", test.kl);
-    printf("\n");
-    if (run_write_grid(rp->recon_png, t, err) || write_loss_plot(rp, t, err) || write_samples(rp, t, err)) return -1;
+    run_print_test(&test);
+    if (run_write_grid(rp->recon_png, t, err) || write_plots(rp, t, err) || write_samples(rp, t, err)) return -1;
     clae_afile a;
     if (clae_afile_open(&a, rp->summary, err)) return -1;
     write_summary(a.f, t, &test, total_s);

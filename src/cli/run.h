@@ -8,6 +8,7 @@ typedef struct {
     char dir[1024];
     char config[1100], metrics_csv[1100], steps_csv[1100], loss_svg[1100], recon_png[1100];
     char checkpoint[1100], best[1100], summary[1100], eval_json[1100], split_csv[1100], samples_png[1100];
+    char accuracy_svg[1100];
 } run_paths;
 
 void run_set_paths(run_paths *rp, const char *dir);
@@ -21,6 +22,9 @@ int run_append_metrics(const run_paths *rp, const clae_trainer *t, double train_
 /* Test metrics, recon.png, loss.svg and summary.json. */
 int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err);
 void run_print_device(const clae_ctx *ctx);
+/* The test metrics as one JSON object (summary.json, eval.json), and as one line. */
+void run_write_test_json(FILE *f, const clae_trainer *t, const clae_metrics *m);
+void run_print_test(const clae_metrics *m);
 int run_write_grid(const char *path, clae_trainer *t, clae_err *err);
 
 #endif

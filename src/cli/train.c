@@ -86,6 +86,8 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
         printf("epoch %d/%d: train %s %.6f, val %s %.6f (mse %.6f, bce %.6f)", t->epoch, tc->epochs,
                tc->loss ? "bce" : "mse", train_loss, tc->loss ? "bce" : "mse", val.loss, val.mse, val.bce);
         if (isfinite(val.kl)) printf(", KL train %.4f val %.4f", t->train_kl, val.kl);
+        if (isfinite(val.accuracy)) printf(", accuracy train %.4f val %.4f", t->train_acc, val.accuracy);
+        if (t->train_penalty > 0) printf(", sparsity penalty %.5f", t->train_penalty);
         printf("%s, %.1f s\n", best ? " best" : "", clae_now() - e0);
         fflush(stdout);
         rc = run_append_metrics(rp, t, train_loss, &val, clae_now() - e0, err);
