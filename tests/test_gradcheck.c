@@ -14,7 +14,36 @@ typedef struct {
     size_t in_n, out_n; /* values per batch */
     float *r;           /* dL/dy */
     clae_layer *kl;     /* vae: L also holds kl_weight * sum of its KL rows */
+    float *r_head;      /* multitask: L also holds sum(r_head * logits) */
+    size_t head_n;
+    struct penalty *pen; /* sparse: L also holds the penalty of the code */
 } fixture;
+
+/* A sparsity penalty on the code, wired in as the trainer does (latent_grad). */
+struct penalty {
+    cl_mem rho_hat, share;
+    float l1, kl, rho;
+};
+
+static int penalty_grad(void *user, clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz)
+{
+    struct penalty *p = user;
+    return clae_op_sparsity(ctx, z, dz, (size_t)z->shape.n, clae_shape_sample(z->shape), p->l1, p->kl, p->rho,
+                            p->rho_hat, p->share);
+}
+
+static double penalty_value(clae_ctx *ctx, fixture *f)
+{
+    clae_tensor z = clae_rows(&f->m.y[f->m.latent_index], f->rows);
+    size_t u = clae_shape_sample(z.shape);
+    float share[64];
+    CHECK_OK(ctx, penalty_grad(f->pen, ctx, &z, NULL));
+    assert_int_equal(clEnqueueReadBuffer(ctx->queue, f->pen->share, CL_TRUE, 0, u * sizeof(float), share, 0, NULL,
+                                         NULL), CL_SUCCESS);
+    double sum = 0;
+    for (size_t j = 0; j < u; j++) sum += share[j];
+    return sum;
+}
 
 static void build(clae_ctx *ctx, fixture *f, clae_shape in, const clae_layer_spec *specs, int n, int rows)
 {
@@ -23,9 +52,11 @@ static void build(clae_ctx *ctx, fixture *f, clae_shape in, const clae_layer_spe
     CHECK_OK(ctx, clae_model_init_params(&f->m, ctx, 7));
     f->rows = rows;
     f->in_n = (size_t)rows * clae_shape_sample(f->m.input);
-    f->out_n = (size_t)rows * clae_shape_sample(f->m.layers[n - 1].out);
+    f->out_n = (size_t)rows * clae_shape_sample(f->m.layers[clae_model_output_index(&f->m)].out);
     f->r = malloc(f->out_n * sizeof(float));
     f->kl = NULL;
+    f->r_head = NULL;
+    f->pen = NULL;
     unsigned seed = 99;
     for (size_t i = 0; i < f->out_n; i++) f->r[i] = test_uniform(&seed, -1, 1);
 }
@@ -34,10 +65,16 @@ static double objective(clae_ctx *ctx, fixture *f)
 {
     float *y = malloc(f->out_n * sizeof(float));
     CHECK_OK(ctx, clae_model_forward(&f->m, ctx, f->rows, true));
-    CHECK_OK(ctx, clae_tensor_read(ctx, &f->m.y[f->m.n_layers - 1], y, f->out_n));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &f->m.y[clae_model_output_index(&f->m)], y, f->out_n));
     double L = 0;
     for (size_t i = 0; i < f->out_n; i++) L += (double)f->r[i] * y[i];
     free(y);
+    if (f->r_head) {
+        float logits[64];
+        CHECK_OK(ctx, clae_tensor_read(ctx, &f->m.y[f->m.n_layers - 1], logits, f->head_n));
+        for (size_t i = 0; i < f->head_n; i++) L += (double)f->r_head[i] * logits[i];
+    }
+    if (f->pen) L += penalty_value(ctx, f);
     if (f->kl) {
         float kl[16];
         CHECK_OK(ctx, clae_tensor_read(ctx, &f->kl->aux, kl, (size_t)f->rows));
@@ -355,6 +392,57 @@ static void test_reshape(void **state)
     check_layer(*state, (clae_shape){1, 2, 3, 5}, s, 1);
 }
 
+/* A classifier head on the code and a sparsity penalty on it: their gradients
+ * join the decoder's at the code and reach the encoder's parameters and input. */
+static void check_head_and_penalty(clae_ctx *ctx, int rows, float l1, float kl)
+{
+    clae_layer_spec specs[5] = {activation(CLAE_ACT_NONE), dense(6, kl > 0 ? CLAE_ACT_SIGMOID : CLAE_ACT_TANH, true),
+                                dense(5, CLAE_ACT_SIGMOID, true), dense(4, CLAE_ACT_RELU, true),
+                                dense(3, CLAE_ACT_NONE, true)};
+    snprintf(specs[0].section, sizeof specs[0].section, "encoder.identity");
+    specs[1].role = CLAE_ROLE_LATENT, specs[2].role = CLAE_ROLE_DECODER;
+    specs[3].role = specs[4].role = CLAE_ROLE_CLASSIFIER;
+    snprintf(specs[3].section, sizeof specs[3].section, "classifier.hidden");
+    fixture f;
+    build(ctx, &f, (clae_shape){1, 7, 1, 1}, specs, 5, rows);
+    assert_int_equal(f.m.n_main, 3);
+    assert_int_equal(f.m.latent_index, 1);
+    unsigned seed = 17;
+    f.head_n = (size_t)rows * 3;
+    f.r_head = malloc(f.head_n * sizeof(float));
+    for (size_t i = 0; i < f.head_n; i++) f.r_head[i] = test_uniform(&seed, -1, 1);
+    cl_int rc;
+    struct penalty pen = {clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, 64, NULL, &rc),
+                          clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, 64, NULL, &rc), l1, kl, 0.2f};
+    f.pen = &pen;
+    f.m.latent_grad = penalty_grad;
+    f.m.latent_user = &pen;
+    float *x = malloc(f.in_n * sizeof(float)), *dx = malloc(f.in_n * sizeof(float));
+    for (size_t i = 0; i < f.in_n; i++) x[i] = test_uniform(&seed, -1.5f, 1.5f);
+    CHECK_OK(ctx, clae_tensor_write(ctx, &f.m.x, x, f.in_n));
+    objective(ctx, &f);
+    CHECK_OK(ctx, clae_tensor_write(ctx, &f.m.dy[2], f.r, f.out_n));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &f.m.dy[4], f.r_head, f.head_n));
+    CHECK_OK(ctx, clae_model_backward(&f.m, ctx, rows));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &f.m.dy[0], dx, f.in_n));
+    size_t np = f.m.params.capacity;
+    float *g = malloc(np * sizeof(float));
+    clae_tensor gall = {&f.m.grads, 0, {1, 1, 1, 1}}, all = {&f.m.params, 0, {1, 1, 1, 1}};
+    CHECK_OK(ctx, clae_tensor_read(ctx, &gall, g, np));
+    compare(ctx, &f, &f.m.x, f.in_n, dx, "input", true);
+    compare(ctx, &f, &all, np, g, "parameter", true);
+    clReleaseMemObject(pen.rho_hat), clReleaseMemObject(pen.share);
+    free(g), free(dx), free(x), free(f.r), free(f.r_head);
+    clae_model_release(&f.m);
+}
+
+static void test_head_and_penalty(void **state)
+{
+    check_head_and_penalty(*state, 1, 0, 0);      /* the head alone, batch 1 */
+    check_head_and_penalty(*state, 3, 0.3f, 0);   /* + L1 on a tanh code */
+    check_head_and_penalty(*state, 2, 0, 0.5f);   /* + KL on a sigmoid code */
+}
+
 /* Dense forward against a double-precision CPU reference. */
 static void test_dense_forward_reference(void **state)
 {
@@ -402,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_dropout_statistics),
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_vae),
+        cmocka_unit_test(test_head_and_penalty),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_ctx_setup, test_ctx_teardown);
 }

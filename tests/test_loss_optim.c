@@ -7,6 +7,8 @@
 #include "clae/optim.h"
 #include "helpers.h"
 
+static bool fail_if_far(double a, double b, double tol) { return fabs(a - b) > tol; }
+
 static cl_mem scratch(clae_ctx *ctx, size_t n)
 {
     cl_int rc;
@@ -141,6 +143,134 @@ static void run_optim(clae_ctx *ctx, const clae_optim_cfg *cfg, float *p, const 
     clae_tensor_destroy(&tp), clae_tensor_destroy(&tg);
 }
 
+static cl_mem upload_bytes(clae_ctx *ctx, const void *host, size_t bytes)
+{
+    cl_int rc;
+    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, (void *)host, &rc);
+    assert_int_equal(rc, CL_SUCCESS);
+    return m;
+}
+
+/* Softmax cross-entropy of k logits per row against a double-precision
+ * reference: loss, the gradient grad_scale * (softmax - onehot), correctness,
+ * and the confusion counts. Labels are read through an order whose entries
+ * carry a copy index in the top bits (masked off), as augmented splits do. */
+static void check_softmax_xent(clae_ctx *ctx, int rows, int k)
+{
+    size_t n = (size_t)rows * (size_t)k;
+    float *z = malloc(n * sizeof(float)), *dz = malloc(n * sizeof(float)), loss[8], correct[8];
+    uint8_t labels[16];
+    uint32_t order[8], conf[100] = {0}; /* k <= 10 */
+    unsigned seed = 11;
+    for (size_t i = 0; i < n; i++) z[i] = test_uniform(&seed, -4, 4);
+    for (int i = 0; i < 16; i++) labels[i] = (uint8_t)(i * 7 % k);
+    for (int r = 0; r < rows; r++) order[r] = (uint32_t)(r % 3 + 1) << 24 | (uint32_t)(15 - r); /* copy, sample */
+    clae_tensor tz, tdz;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){rows, k, 1, 1}, &tz));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){rows, k, 1, 1}, &tdz));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tz, z, n));
+    cl_mem lab = upload_bytes(ctx, labels, sizeof labels), ord = upload_bytes(ctx, order, sizeof order);
+    cl_mem cm = upload_bytes(ctx, conf, sizeof conf), rl = scratch(ctx, 8), rc = scratch(ctx, 8);
+    float scale = 0.5f / (float)rows; /* lambda 0.5, batch mean */
+    CHECK_OK(ctx, clae_op_softmax_xent(ctx, &tz, &tdz, lab, ord, 0, 0xFFFFFFu, (size_t)rows, (size_t)k, scale, rl, rc,
+                                       cm));
+    read_mem(ctx, rl, loss, (size_t)rows);
+    read_mem(ctx, rc, correct, (size_t)rows);
+    CHECK_OK(ctx, clae_tensor_read(ctx, &tdz, dz, n));
+    assert_int_equal(clEnqueueReadBuffer(ctx->queue, cm, CL_TRUE, 0, sizeof conf, conf, 0, NULL, NULL), CL_SUCCESS);
+    uint32_t counted = 0;
+    for (int i = 0; i < k * k; i++) counted += conf[i];
+    assert_int_equal(counted, rows);
+    for (int r = 0; r < rows; r++) {
+        const float *zr = z + (size_t)r * k;
+        int label = labels[15 - r], best = 0;
+        double m = zr[0], s = 0;
+        for (int c = 1; c < k; c++)
+            if (zr[c] > m) m = zr[c], best = c;
+        for (int c = 0; c < k; c++) s += exp(zr[c] - m);
+        double lse = m + log(s);
+        assert_float_equal(loss[r], lse - zr[label], 1e-5);
+        assert_float_equal(correct[r], best == label ? 1.0 : 0.0, 0);
+        assert_true(conf[label * k + best] > 0);
+        for (int c = 0; c < k; c++)
+            assert_float_equal(dz[(size_t)r * k + c], scale * (exp(zr[c] - lse) - (c == label)), 1e-6);
+    }
+    clReleaseMemObject(lab), clReleaseMemObject(ord), clReleaseMemObject(cm), clReleaseMemObject(rl),
+        clReleaseMemObject(rc);
+    clae_tensor_destroy(&tz), clae_tensor_destroy(&tdz);
+    free(z), free(dz);
+}
+
+static void test_softmax_xent(void **state)
+{
+    check_softmax_xent(*state, 1, 2);
+    check_softmax_xent(*state, 3, 10);
+    check_softmax_xent(*state, 8, 5);
+}
+
+/* The sparsity penalty (sum of unit_pen) of z, on the device. */
+static double sparsity_value(clae_ctx *ctx, clae_tensor *tz, const float *z, int rows, int u, float l1, float kl,
+                             float rho, cl_mem rho_hat, cl_mem pen)
+{
+    float share[16];
+    CHECK_OK(ctx, clae_tensor_write(ctx, tz, z, (size_t)rows * u));
+    CHECK_OK(ctx, clae_op_sparsity(ctx, tz, NULL, (size_t)rows, (size_t)u, l1, kl, rho, rho_hat, pen));
+    read_mem(ctx, pen, share, (size_t)u);
+    double sum = 0;
+    for (int j = 0; j < u; j++) sum += share[j];
+    return sum;
+}
+
+/* Value against the formula, gradient (added to dz) against central differences. */
+static void check_sparsity(clae_ctx *ctx, int rows, int u, float l1, float kl, float rho)
+{
+    size_t n = (size_t)rows * u;
+    float *z = malloc(n * sizeof(float)), *dz = malloc(n * sizeof(float)), *base = malloc(n * sizeof(float));
+    unsigned seed = 21;
+    for (size_t i = 0; i < n; i++) {
+        z[i] = kl > 0 ? test_uniform(&seed, 0.02f, 0.6f) : test_uniform(&seed, -1, 1);
+        base[i] = test_uniform(&seed, -1, 1); /* the gradient is added to what dz held */
+    }
+    clae_tensor tz, tdz;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){rows, u, 1, 1}, &tz));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){rows, u, 1, 1}, &tdz));
+    cl_mem rho_hat = scratch(ctx, (size_t)u), pen = scratch(ctx, (size_t)u);
+    double ref = 0;
+    for (int j = 0; j < u; j++) {
+        double a = 0, q = 0;
+        for (int r = 0; r < rows; r++) a += fabs(z[r * u + j]), q += z[r * u + j];
+        q /= rows;
+        ref += l1 * a / rows + (kl > 0 ? kl * (rho * log(rho / q) + (1 - rho) * log((1 - rho) / (1 - q))) : 0);
+    }
+    assert_float_equal(sparsity_value(ctx, &tz, z, rows, u, l1, kl, rho, rho_hat, pen), ref, 1e-5 * (1 + fabs(ref)));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tdz, base, n));
+    CHECK_OK(ctx, clae_op_sparsity(ctx, &tz, &tdz, (size_t)rows, (size_t)u, l1, kl, rho, rho_hat, pen));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &tdz, dz, n));
+    const float h = 1e-3f;
+    for (size_t i = 0; i < n; i++) {
+        float keep = z[i];
+        z[i] = keep + h;
+        double lp = sparsity_value(ctx, &tz, z, rows, u, l1, kl, rho, rho_hat, pen);
+        z[i] = keep - h;
+        double lm = sparsity_value(ctx, &tz, z, rows, u, l1, kl, rho, rho_hat, pen);
+        z[i] = keep;
+        double fd = (lp - lm) / (2 * h);
+        if (fail_if_far(dz[i] - base[i], fd, 2e-3 + 1e-2 * fabs(fd)))
+            fail_msg("sparsity dz[%zu]: %.6f, finite differences %.6f", i, dz[i] - base[i], fd);
+    }
+    clReleaseMemObject(rho_hat), clReleaseMemObject(pen);
+    clae_tensor_destroy(&tz), clae_tensor_destroy(&tdz);
+    free(z), free(dz), free(base);
+}
+
+static void test_sparsity(void **state)
+{
+    check_sparsity(*state, 1, 5, 0.3f, 0, 0.05f);     /* L1, batch 1 */
+    check_sparsity(*state, 3, 7, 0.1f, 0, 0.05f);
+    check_sparsity(*state, 5, 3, 0, 0.5f, 0.05f);     /* KL toward rho */
+    check_sparsity(*state, 4, 6, 0.2f, 0.3f, 0.1f);   /* both */
+}
+
 static void test_sgd_momentum(void **state)
 {
     /* p = 1, g = 0.5 twice, lr 0.1, momentum 0.9: buf 0.5 -> p 0.95; buf 0.95 -> p 0.855 */
@@ -253,6 +383,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mse),         cmocka_unit_test(test_bce),  cmocka_unit_test(test_bce_clamping),
         cmocka_unit_test(test_accumulate),  cmocka_unit_test(test_sgd_momentum), cmocka_unit_test(test_adam),
+        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_sparsity),
         cmocka_unit_test(test_lion),        cmocka_unit_test(test_clipping),      cmocka_unit_test(test_schedules),
     };
     return cmocka_run_group_tests_name("loss_optim", tests, test_ctx_setup, test_ctx_teardown);
