@@ -132,8 +132,8 @@ void clae_model_release(clae_model *m);
 /* PyTorch's defaults: dense W, b ~ U(-1/sqrt(in), 1/sqrt(in)). */
 int clae_model_init_params(clae_model *m, clae_ctx *ctx, uint64_t seed);
 
-/* Runs layers on m->x's first rows rows; the reconstruction is clae_model_output,
- * the head's logits (if any) clae_model_logits. */
+/* Runs layers on m->x's first rows rows; the reconstruction is
+ * m->y[clae_model_output_index(m)], the head's logits (if any) m->y[n_layers - 1]. */
 int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train);
 /* Zeroes gradients, then back-propagates the output's gradient
  * m->dy[n_main - 1] and the head's m->dy[n_layers - 1] (set by the losses). */

@@ -340,9 +340,10 @@ static int add_quality(clae_trainer *t, const clae_tensor *y, const clae_tensor 
 }
 
 /* Per batch: reconstruction metrics, the noisy input's, the KL, the head's
- * loss and accuracy, and the code's activity. */
+ * loss and accuracy, and the code's activity; PSNR and SSIM sums into quality
+ * unless it is NULL. */
 static int evaluate_batch(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows, bool test,
-                          double quality[2])
+                          double *quality)
 {
     clae_model *m = &t->model;
     size_t cols = clae_shape_sample(m->input), u = clae_shape_sample(code_layer(t)->out);
@@ -366,7 +367,7 @@ static int evaluate_batch(clae_trainer *t, const clae_split_data *s, uint32_t fi
         return -1;
     if (t->classes && head_loss(t, s, first, rows, false, test ? t->confusion : NULL, ACC_CE_EVAL, ACC_OK_EVAL))
         return -1;
-    return test && !isnan(quality[1]) ? add_quality(t, &y, &target, rows, quality) : 0;
+    return quality ? add_quality(t, &y, &target, rows, quality) : 0;
 }
 
 int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
@@ -379,7 +380,8 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
     size_t cells = (size_t)t->classes * (size_t)t->classes;
     cl_uint zero = 0;
     float acc[ACC_FLOATS];
-    double quality[2] = {0, m->input.h >= 11 && m->input.w >= 11 ? 0 : NAN};
+    double quality[2] = {0, 0};
+    bool measure_quality = test && m->input.h >= 11 && m->input.w >= 11; /* SSIM's window fits */
     if (clear_acc(t, ACC_MSE, ACC_EVAL_END)) return -1;
     if (test && cells)
         CLAE_CL_TRY(t->ctx,
@@ -388,7 +390,7 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
                     "clEnqueueFillBuffer (confusion matrix)");
     for (uint32_t first = 0; first < s->n; first += (uint32_t)bs) {
         int rows = (int)(s->n - first < (uint32_t)bs ? s->n - first : (uint32_t)bs);
-        if (evaluate_batch(t, s, first, rows, test, quality)) return -1;
+        if (evaluate_batch(t, s, first, rows, test, measure_quality ? quality : NULL)) return -1;
     }
     if (read_acc(t, acc)) return -1;
     if (test && cells)
@@ -408,7 +410,7 @@ int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out)
     if (t->classes && any) out->ce = acc[ACC_CE_EVAL] / n, out->accuracy = acc[ACC_OK_EVAL] / n;
     out->code_mean = any ? acc[ACC_Z_SUM] / (n * (double)u) : NAN;
     out->code_zero = any ? acc[ACC_Z_ZERO] / (n * (double)u) : NAN;
-    if (test && any && !isnan(quality[1])) out->psnr = quality[0] / n, out->ssim = quality[1] / n;
+    if (measure_quality && any) out->psnr = quality[0] / n, out->ssim = quality[1] / n;
     if (test && cells) out->confusion = t->host_confusion, out->classes = t->classes;
     return 0;
 }
