@@ -35,6 +35,22 @@ int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, siz
               const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta, clae_tensor *c,
               size_t ldc);
 const char *clae_clblast_status_name(int status);
+/* The same with a given engine (clae tune, tests), and the choice clae_gemm makes. */
+int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m, size_t n,
+                   size_t k, float alpha, const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb,
+                   float beta, clae_tensor *c, size_t ldc);
+const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
+                                         size_t k);
+/* "NT 64x784x512" */
+void clae_gemm_shape_key(char *out, size_t len, bool trans_a, bool trans_b, size_t m, size_t n, size_t k);
+/* "clblast" or "own:MRxNVxW/GROUP"; parse returns -1 on anything else or a variant not built */
+void clae_gemm_choice_name(const clae_gemm_choice *ch, char *out, size_t len);
+int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out);
+/* The i-th own variant cl/gemm.cl builds (group 4); -1 past the last. */
+int clae_gemm_own_variant(int i, clae_gemm_choice *out);
+/* Per-device defaults and $CLAE_GEMM (at context creation); frees the packing scratch. */
+int clae_gemm_init(clae_ctx *ctx);
+void clae_gemm_release(clae_ctx *ctx);
 
 /* --- elementwise --------------------------------------------------------- */
 int clae_op_fill(clae_ctx *ctx, const clae_tensor *t, size_t n, float value);

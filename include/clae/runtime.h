@@ -55,6 +55,36 @@ typedef struct {
 
 #define CLAE_MAX_PROF 64
 
+/* How one GEMM runs: CLBlast, or clae's own packed-panel kernel (cl/gemm.cl)
+ * with an MR x (NV * W) register tile and work-groups of `group` tiles. */
+typedef enum { CLAE_GEMM_CLBLAST = 0, CLAE_GEMM_OWN } clae_gemm_engine;
+typedef struct {
+    clae_gemm_engine engine;
+    int mr, nv, w, group;
+} clae_gemm_choice;
+
+/* A tuned choice for one shape ("NT 64x784x512": transposes, m x n x k). */
+typedef struct {
+    char shape[48];
+    clae_gemm_choice choice;
+} clae_gemm_tuned;
+
+#define CLAE_MAX_TUNED 128
+
+typedef struct {
+    clae_gemm_choice fallback;      /* for shapes the tuning did not see */
+    clae_gemm_tuned tuned[CLAE_MAX_TUNED];
+    int n_tuned;
+    bool forced;                    /* $CLAE_GEMM set: fallback for every shape */
+    char source[1100];              /* "defaults" or the tuning file applied */
+    cl_mem scratch;                 /* packed panels of the own kernel */
+    size_t scratch_bytes;
+    /* clae tune: shapes seen while recording (m, n, k, trans_a, trans_b) */
+    bool recording;
+    int n_seen;
+    struct { size_t m, n, k; bool ta, tb; } seen[CLAE_MAX_TUNED];
+} clae_gemm_state;
+
 typedef struct clae_ctx {
     clae_device_info dev;
     cl_context context;
@@ -69,6 +99,7 @@ typedef struct clae_ctx {
     bool profiling;          /* CLAE_PROFILE=1: every command timed from its event (synchronously) */
     clae_prof_entry prof[CLAE_MAX_PROF];
     int n_prof;
+    clae_gemm_state gemm;    /* which GEMM runs for which shape (src/ops/gemm.c) */
     clae_err err;            /* last error of any op run in this context */
 } clae_ctx;
 

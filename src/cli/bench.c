@@ -162,6 +162,7 @@ int cmd_bench(int argc, char **argv)
         printf("%-18s %12.3f %10.1f %6d\n", tok, r.first_s, r.gflops, r.reps);
         fflush(stdout);
     }
+    clae_profile_print(&ctx, stdout, 0);
     clae_ctx_release(&ctx);
     return rc ? clae_cli_error(&err) : 0;
 }

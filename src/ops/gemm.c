@@ -1,8 +1,13 @@
-/* The one GEMM every layer uses: CLBlast, row-major, on the context's queue.
+/* The one GEMM every layer uses, row-major, on the context's queue: CLBlast, or
+ * clae's own packed-panel kernels (cl/gemm.cl) where measurement says they win.
+ * Which one runs for a shape comes from ctx->gemm: a tuned table (clae tune),
+ * else a per-device-kind fallback, else $CLAE_GEMM when set.
  * CLBlast compiles each routine on first use per context and keeps it in
- * memory only, so the first call is slow (reported apart from training time). */
+ * memory only, so its first call is slow (reported apart from training time). */
 #include <clblast_c.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "clae/ops.h"
 
@@ -42,11 +47,10 @@ const char *clae_clblast_status_name(int status)
     }
 }
 
-int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
-              const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta, clae_tensor *c,
-              size_t ldc)
+static int gemm_clblast(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+                        const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta,
+                        clae_tensor *c, size_t ldc)
 {
-    if (m == 0 || n == 0) return 0;
     cl_event ev = NULL;
     CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                                        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha,
@@ -61,4 +65,187 @@ int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, siz
         clae_profile_event(ctx, name, ev);
     }
     return 0;
+}
+
+/* The packing scratch grows to the largest pair of panels seen, never shrinks. */
+static int ensure_scratch(clae_ctx *ctx, size_t bytes)
+{
+    if (bytes <= ctx->gemm.scratch_bytes) return 0;
+    if (ctx->gemm.scratch) clReleaseMemObject(ctx->gemm.scratch);
+    ctx->gemm.scratch = NULL;
+    ctx->gemm.scratch_bytes = 0;
+    /* queued kernels may still read the old panels: clReleaseMemObject defers
+     * the free until they finish, as OpenCL promises */
+    cl_int rc;
+    ctx->gemm.scratch = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    if (rc != CL_SUCCESS) return clae_cl_fail(ctx, rc, "clCreateBuffer(GEMM packing panels)");
+    ctx->gemm.scratch_bytes = bytes;
+    return 0;
+}
+
+static int launch_tiles(clae_ctx *ctx, const clae_gemm_choice *ch, size_t mblocks, size_t nblocks,
+                        const clae_karg *args, int nargs)
+{
+    char name[32];
+    snprintf(name, sizeof name, "gemm_tile_%dx%dx%d", ch->mr, ch->nv, ch->w);
+    cl_kernel kern = clae_kernel(ctx, name);
+    if (!kern) return -1;
+    for (int i = 0; i < nargs; i++)
+        CLAE_CL_TRY(ctx, clSetKernelArg(kern, (cl_uint)i, args[i].size, args[i].value), "clSetKernelArg(gemm_tile)");
+    size_t group = (size_t)ch->group < mblocks ? (size_t)ch->group : mblocks;
+    size_t local[2] = {group, 1}, global[2] = {(mblocks + group - 1) / group * group, nblocks};
+    cl_event ev = NULL;
+    CLAE_CL_TRY(ctx,
+                clEnqueueNDRangeKernel(ctx->queue, kern, 2, NULL, global, local, 0, NULL,
+                                       ctx->profiling ? &ev : NULL),
+                "clEnqueueNDRangeKernel(gemm_tile)");
+    if (ev) clae_profile_event(ctx, "gemm (own tiles)", ev);
+    return 0;
+}
+
+static int gemm_own(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m, size_t n,
+                    size_t k, float alpha, const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb,
+                    float beta, clae_tensor *c, size_t ldc)
+{
+    size_t nr = (size_t)ch->nv * ch->w;
+    size_t mblocks = (m + ch->mr - 1) / ch->mr, nblocks = (n + nr - 1) / nr;
+    size_t a_len = mblocks * ch->mr * k, b_len = nblocks * nr * k;
+    if (a_len + b_len > UINT32_MAX)
+        return clae_fail(&ctx->err, "GEMM %zux%zux%zu is too large for the own kernels' 32-bit indices", m, n, k);
+    if (ensure_scratch(ctx, (a_len + b_len) * sizeof(float))) return -1;
+    cl_mem panels = ctx->gemm.scratch; /* A's panel, then B's */
+    if (CLAE_LAUNCH(ctx, "gemm_pack_a", mblocks * k, KARG_MEM(clae_buf(a)), KARG_U32(a->off), KARG_U32(lda),
+                    KARG_U32(trans_a), KARG_U32(m), KARG_U32(k), KARG_U32(ch->mr), KARG_MEM(panels), KARG_U32(0),
+                    KARG_U32(mblocks * k)) ||
+        CLAE_LAUNCH(ctx, "gemm_pack_b", nblocks * k, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(ldb),
+                    KARG_U32(trans_b), KARG_U32(k), KARG_U32(n), KARG_U32(nr), KARG_MEM(panels), KARG_U32(a_len),
+                    KARG_U32(nblocks * k)))
+        return -1;
+    clae_karg args[] = {KARG_MEM(panels),    KARG_U32(0),       KARG_U32(a_len),  KARG_U32(k),
+                        KARG_MEM(clae_buf(c)), KARG_U32(c->off), KARG_U32(ldc),   KARG_U32(m),
+                        KARG_U32(n),         KARG_F32(alpha),   KARG_F32(beta)};
+    return launch_tiles(ctx, ch, mblocks, nblocks, args, (int)(sizeof args / sizeof args[0]));
+}
+
+int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m, size_t n,
+                   size_t k, float alpha, const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb,
+                   float beta, clae_tensor *c, size_t ldc)
+{
+    if (m == 0 || n == 0) return 0;
+    if (ch->engine == CLAE_GEMM_OWN && k > 0)
+        return gemm_own(ctx, ch, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return gemm_clblast(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void clae_gemm_shape_key(char *out, size_t len, bool trans_a, bool trans_b, size_t m, size_t n, size_t k)
+{
+    snprintf(out, len, "%c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k);
+}
+
+static void record_shape(clae_gemm_state *g, bool ta, bool tb, size_t m, size_t n, size_t k)
+{
+    for (int i = 0; i < g->n_seen; i++)
+        if (g->seen[i].m == m && g->seen[i].n == n && g->seen[i].k == k && g->seen[i].ta == ta && g->seen[i].tb == tb)
+            return;
+    if (g->n_seen < CLAE_MAX_TUNED) {
+        g->seen[g->n_seen].m = m, g->seen[g->n_seen].n = n, g->seen[g->n_seen].k = k;
+        g->seen[g->n_seen].ta = ta, g->seen[g->n_seen].tb = tb;
+        g->n_seen++;
+    }
+}
+
+const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
+                                         size_t k)
+{
+    const clae_gemm_state *g = &ctx->gemm;
+    if (!g->forced && g->n_tuned > 0) {
+        char key[48];
+        clae_gemm_shape_key(key, sizeof key, trans_a, trans_b, m, n, k);
+        for (int i = 0; i < g->n_tuned; i++)
+            if (strcmp(g->tuned[i].shape, key) == 0) return &g->tuned[i].choice;
+    }
+    return &g->fallback;
+}
+
+int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+              const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta, clae_tensor *c,
+              size_t ldc)
+{
+    if (ctx->gemm.recording) record_shape(&ctx->gemm, trans_a, trans_b, m, n, k);
+    return clae_gemm_with(ctx, clae_gemm_choose(ctx, trans_a, trans_b, m, n, k), trans_a, trans_b, m, n, k, alpha,
+                          a, lda, b, ldb, beta, c, ldc);
+}
+
+void clae_gemm_choice_name(const clae_gemm_choice *ch, char *out, size_t len)
+{
+    if (ch->engine == CLAE_GEMM_CLBLAST)
+        snprintf(out, len, "clblast");
+    else
+        snprintf(out, len, "own:%dx%dx%d/%d", ch->mr, ch->nv, ch->w, ch->group);
+}
+
+/* The own kernel variants cl/gemm.cl instantiates (MR, NV, W). */
+static const int own_variants[][3] = {{4, 1, 16}, {8, 1, 16}, {4, 2, 16}, {6, 2, 16},
+                                      {8, 2, 16}, {4, 2, 8},  {6, 2, 8},  {8, 1, 8}};
+#define N_OWN_VARIANTS (int)(sizeof own_variants / sizeof own_variants[0])
+
+int clae_gemm_own_variant(int i, clae_gemm_choice *out)
+{
+    if (i < 0 || i >= N_OWN_VARIANTS) return -1;
+    *out = (clae_gemm_choice){CLAE_GEMM_OWN, own_variants[i][0], own_variants[i][1], own_variants[i][2], 4};
+    return 0;
+}
+
+/* "clblast" or "own[:MRxNVxW[/GROUP]]" */
+int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out)
+{
+    if (strcmp(text, "clblast") == 0) {
+        *out = (clae_gemm_choice){CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
+        return 0;
+    }
+    if (strncmp(text, "own", 3) != 0) return -1;
+    clae_gemm_choice ch = {CLAE_GEMM_OWN, 8, 2, 16, 4};
+    if (text[3] == ':') {
+        char tail;
+        int got = sscanf(text + 4, "%dx%dx%d/%d%c", &ch.mr, &ch.nv, &ch.w, &ch.group, &tail);
+        if (got != 3 && got != 4) return -1;
+    } else if (text[3] != 0) {
+        return -1;
+    }
+    for (int i = 0; i < N_OWN_VARIANTS; i++)
+        if (own_variants[i][0] == ch.mr && own_variants[i][1] == ch.nv && own_variants[i][2] == ch.w && ch.group > 0) {
+            *out = ch;
+            return 0;
+        }
+    return -1;
+}
+
+/* Defaults before any tuning: the own kernels on CPU devices, where they were
+ * measured to beat untuned CLBlast (see README "Speed"); CLBlast elsewhere. */
+int clae_gemm_init(clae_ctx *ctx)
+{
+    clae_gemm_state *g = &ctx->gemm;
+    if (ctx->dev.kind == CLAE_DEV_CPU)
+        g->fallback = (clae_gemm_choice){CLAE_GEMM_OWN, 8, 2, 16, 4};
+    else
+        g->fallback = (clae_gemm_choice){CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
+    snprintf(g->source, sizeof g->source, "defaults");
+    const char *env = getenv("CLAE_GEMM");
+    if (env && *env) {
+        if (clae_gemm_parse_choice(env, &g->fallback))
+            return clae_fail(&ctx->err,
+                             "CLAE_GEMM=%s: expected 'clblast', 'own' or 'own:MRxNVxW[/GROUP]' with a variant "
+                             "cl/gemm.cl builds (e.g. own:8x2x16/4)",
+                             env);
+        g->forced = true;
+        snprintf(g->source, sizeof g->source, "CLAE_GEMM=%s", env);
+    }
+    return 0;
+}
+
+void clae_gemm_release(clae_ctx *ctx)
+{
+    if (ctx->gemm.scratch) clReleaseMemObject(ctx->gemm.scratch);
+    ctx->gemm.scratch = NULL;
+    ctx->gemm.scratch_bytes = 0;
 }

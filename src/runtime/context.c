@@ -6,6 +6,8 @@
 #include "clae/runtime.h"
 
 int clae_build_program(clae_ctx *ctx); /* program.c */
+int clae_gemm_init(clae_ctx *ctx);     /* ops/gemm.c */
+void clae_gemm_release(clae_ctx *ctx);
 
 static void choose_build_options(clae_ctx *ctx)
 {
@@ -35,7 +37,7 @@ int clae_ctx_create(clae_ctx *ctx, const char *device_spec, clae_err *err)
         goto fail;
     }
     choose_build_options(ctx);
-    if (clae_build_program(ctx)) goto fail;
+    if (clae_build_program(ctx) || clae_gemm_init(ctx)) goto fail;
     return 0;
 fail:
     if (err) *err = ctx->err;
@@ -45,6 +47,7 @@ fail:
 
 void clae_ctx_release(clae_ctx *ctx)
 {
+    clae_gemm_release(ctx);
     for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
     free(ctx->kernels);
     ctx->kernels = NULL;

@@ -1,0 +1,121 @@
+/* GEMM: every engine (CLBlast and each own variant cl/gemm.cl builds) against a
+ * double-precision reference, for all four transposes, odd shapes that leave
+ * partial tiles in both directions, tensor offsets, padded leading dimensions,
+ * and beta = 0 over a C holding NaN (it must not be read) as well as beta != 0. */
+#include <math.h>
+
+#include "clae/ops.h"
+#include "helpers.h"
+
+typedef struct {
+    size_t m, n, k;
+} shape3;
+
+static const shape3 shapes[] = {{1, 1, 1}, {1, 37, 5}, {7, 13, 5}, {17, 33, 19}, {64, 50, 3}, {9, 100, 70}};
+
+/* op(X)[r][c] of a row-major X with leading dimension ld */
+static double at(const float *x, size_t ld, bool trans, size_t r, size_t c)
+{
+    return trans ? x[c * ld + r] : x[r * ld + c];
+}
+
+static void check_one(clae_ctx *ctx, const clae_gemm_choice *ch, bool ta, bool tb, shape3 s, float alpha, float beta)
+{
+    const size_t pad = 3, off = 5; /* leading dimensions wider than the rows; data after an offset */
+    size_t ar = ta ? s.k : s.m, ac = ta ? s.m : s.k, br = tb ? s.n : s.k, bc = tb ? s.k : s.n;
+    size_t lda = ac + pad, ldb = bc + pad, ldc = s.n + pad;
+    size_t na = off + ar * lda, nb = off + br * ldb, nc = off + s.m * ldc;
+    float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(nc * sizeof *c),
+          *out = malloc(nc * sizeof *out);
+    unsigned seed = (unsigned)(s.m * 131 + s.n * 17 + s.k + ta * 2 + tb);
+    for (size_t i = 0; i < na; i++) a[i] = test_uniform(&seed, -1, 1);
+    for (size_t i = 0; i < nb; i++) b[i] = test_uniform(&seed, -1, 1);
+    for (size_t i = 0; i < nc; i++) c[i] = beta == 0.0f ? NAN : test_uniform(&seed, -1, 1);
+    clae_tensor ta_t, tb_t, tc_t;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)na, 1, 1}, &ta_t));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)nb, 1, 1}, &tb_t));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)nc, 1, 1}, &tc_t));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &ta_t, a, na));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tb_t, b, nb));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tc_t, c, nc));
+    ta_t.off = tb_t.off = tc_t.off = off;
+    CHECK_OK(ctx, clae_gemm_with(ctx, ch, ta, tb, s.m, s.n, s.k, alpha, &ta_t, lda, &tb_t, ldb, beta, &tc_t, ldc));
+    tc_t.off = 0;
+    CHECK_OK(ctx, clae_tensor_read(ctx, &tc_t, out, nc));
+    char name[48];
+    clae_gemm_choice_name(ch, name, sizeof name);
+    for (size_t i = 0; i < s.m; i++)
+        for (size_t j = 0; j < s.n; j++) {
+            double ref = 0;
+            for (size_t p = 0; p < s.k; p++) ref += at(a + off, lda, ta, i, p) * at(b + off, ldb, tb, p, j);
+            ref *= alpha;
+            if (beta != 0.0f) ref += beta * c[off + i * ldc + j];
+            double got = out[off + i * ldc + j];
+            if (!(fabs(got - ref) <= 1e-5 * (1 + s.k)))
+                fail_msg("%s %c%c %zux%zux%zu alpha %g beta %g: C[%zu][%zu] = %g, expected %g", name, ta ? 'T' : 'N',
+                         tb ? 'T' : 'N', s.m, s.n, s.k, alpha, beta, i, j, got, ref);
+        }
+    /* the padding between rows and the prefix before the offset are untouched */
+    for (size_t i = 0; i < s.m; i++)
+        for (size_t j = s.n; j < ldc; j++) {
+            size_t at_ = off + i * ldc + j;
+            if (!(isnan(c[at_]) ? isnan(out[at_]) : out[at_] == c[at_]))
+                fail_msg("%s wrote outside C at row %zu column %zu", name, i, j);
+        }
+    clae_tensor_destroy(&ta_t), clae_tensor_destroy(&tb_t), clae_tensor_destroy(&tc_t);
+    free(a), free(b), free(c), free(out);
+}
+
+static void check_engine(clae_ctx *ctx, const clae_gemm_choice *ch)
+{
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int t = 0; t < 4; t++) {
+            check_one(ctx, ch, t & 1, t & 2, shapes[si], 1.0f, 0.0f);
+            check_one(ctx, ch, t & 1, t & 2, shapes[si], 0.5f, 2.0f);
+        }
+}
+
+static void test_clblast(void **state)
+{
+    clae_gemm_choice ch;
+    assert_int_equal(clae_gemm_parse_choice("clblast", &ch), 0);
+    check_engine(*state, &ch);
+}
+
+static void test_own_variants(void **state)
+{
+    clae_gemm_choice ch;
+    int i = 0;
+    for (; clae_gemm_own_variant(i, &ch) == 0; i++) {
+        check_engine(*state, &ch);
+        ch.group = 3; /* a work-group that does not divide the tile count */
+        check_engine(*state, &ch);
+    }
+    assert_true(i >= 4);
+}
+
+static void test_parse_choice(void **state)
+{
+    (void)state;
+    clae_gemm_choice ch;
+    char name[48];
+    assert_int_equal(clae_gemm_parse_choice("own:6x2x16/2", &ch), 0);
+    clae_gemm_choice_name(&ch, name, sizeof name);
+    assert_string_equal(name, "own:6x2x16/2");
+    assert_int_equal(clae_gemm_parse_choice("own", &ch), 0);
+    assert_int_equal(ch.engine, CLAE_GEMM_OWN);
+    assert_int_equal(clae_gemm_parse_choice("own:5x5x5", &ch), -1); /* not built */
+    assert_int_equal(clae_gemm_parse_choice("own:8x2x16/0", &ch), -1);
+    assert_int_equal(clae_gemm_parse_choice("cublas", &ch), -1);
+    assert_int_equal(clae_gemm_parse_choice("own:8x2x16/4junk", &ch), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_choice),
+        cmocka_unit_test(test_clblast),
+        cmocka_unit_test(test_own_variants),
+    };
+    return cmocka_run_group_tests(tests, test_ctx_setup, test_ctx_teardown);
+}
