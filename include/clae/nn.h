@@ -168,6 +168,8 @@ int clae_vae_setup(clae_layer *l, clae_err *err);
 /* Runs layers start.. on the output of layer start - 1 (already in m->y[start - 1]):
  * decoding latent vectors written there. */
 int clae_model_forward_from(clae_model *m, clae_ctx *ctx, int start, int rows, bool train);
+/* FLOPs of one training step per sample (flops.c: matrix work only). */
+double clae_model_train_flops(const clae_model *m);
 /* The model's vae layer, or NULL. */
 clae_layer *clae_model_vae(clae_model *m);
 /* Residual needs the earlier layers: the model calls it with them. */

@@ -1,168 +1,167 @@
-/* clae bench: GEMM throughput through the same clae_gemm the layers use, at
- * given shapes (default: mlp_fmnist's training shapes and 1024^3). The first
- * call of each shape holds CLBlast's one-time kernel compile and is timed apart. */
+/* clae bench: the reference training workloads (images/s, GFLOP/s and that as
+ * a fraction of the device's measured SGEMM peak), GEMM GFLOP/s at the shapes
+ * those models use, and single convolutions by algorithm. Table on stdout,
+ * the same as JSON with --json FILE. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "clae/clock.h"
-#include "clae/nn.h"
-#include "clae/ops.h"
+#include "bench.h"
+#include "clae/io.h"
 #include "cli.h"
 
-#define DEFAULT_SHAPES "64x784x512,64x512x784,512x784x64,1024x1024x1024,conv3x64x64-32,conv64x16x16-128"
+#define DEFAULT_ITEMS "mlp_fmnist,conv_fmnist,convT_emoji,vae_fmnist,64x784x512,64x512x784,512x784x64,1024x1024x1024"
+#define PEAK_SHAPE 1024 /* the SGEMM peak is measured at 1024^3 */
+#define MAX_ITEMS 32
 
 typedef struct {
-    double first_s, gflops;
-    int reps;
-} gemm_result;
-
-static int time_gemm(clae_ctx *ctx, size_t m, size_t n, size_t k, gemm_result *r)
-{
-    clae_tensor a, b, c;
-    int rc = -1;
-    a.arena = b.arena = c.arena = NULL;
-    if (clae_tensor_create(ctx, (clae_shape){1, (int)m, (int)k, 1}, &a) ||
-        clae_tensor_create(ctx, (clae_shape){1, (int)k, (int)n, 1}, &b) ||
-        clae_tensor_create(ctx, (clae_shape){1, (int)m, (int)n, 1}, &c) || clae_op_fill(ctx, &a, m * k, 0.5f) ||
-        clae_op_fill(ctx, &b, k * n, 0.25f) || clae_finish(ctx))
-        goto done;
-    double t0 = clae_now();
-    if (clae_gemm(ctx, false, false, m, n, k, 1.0f, &a, k, &b, n, 0.0f, &c, n) || clae_finish(ctx)) goto done;
-    r->first_s = clae_now() - t0;
-    /* repeat until half a second has passed, at least 3 times */
-    r->reps = 0;
-    t0 = clae_now();
-    double elapsed = 0;
-    while (r->reps < 3 || elapsed < 0.5) {
-        if (clae_gemm(ctx, false, false, m, n, k, 1.0f, &a, k, &b, n, 0.0f, &c, n) || clae_finish(ctx)) goto done;
-        r->reps++;
-        elapsed = clae_now() - t0;
-    }
-    r->gflops = 2.0 * (double)m * n * k * r->reps / elapsed * 1e-9;
-    float probe;
-    if (clae_tensor_read(ctx, &c, &probe, 1)) goto done;
-    if (probe != 0.125f * (float)k) { /* every product is 0.5 * 0.25 */
-        clae_fail(&ctx->err, "GEMM %zux%zux%zu gave %g, expected %g", m, n, k, probe, 0.125 * k);
-        goto done;
-    }
-    rc = 0;
-done:
-    clae_tensor_destroy(&a), clae_tensor_destroy(&b), clae_tensor_destroy(&c);
-    return rc;
-}
-
-/* Seconds per call of fn over at least 3 calls and 0.5 s, after one warm-up call. */
-static int time_calls(clae_ctx *ctx, int (*fn)(void *), void *arg, double *seconds)
-{
-    if (fn(arg) || clae_finish(ctx)) return -1;
-    int reps = 0;
-    double t0 = clae_now(), elapsed = 0;
-    while (reps < 3 || elapsed < 0.5) {
-        if (fn(arg) || clae_finish(ctx)) return -1;
-        reps++;
-        elapsed = clae_now() - t0;
-    }
-    *seconds = elapsed / reps;
-    return 0;
-}
+    char shape[48];
+    double gflops, first_s;
+    char engine[48];
+} gemm_row;
 
 typedef struct {
-    clae_model *m;
     clae_ctx *ctx;
-    int batch;
-} conv_bench;
+    int steps;
+    double peak;
+    bench_workload_result work[MAX_ITEMS];
+    int n_work;
+    gemm_row gemm[MAX_ITEMS];
+    int n_gemm;
+} bench_run;
 
-static int conv_fwd(void *p)
+static void usage(void)
 {
-    conv_bench *b = p;
-    return clae_model_forward(b->m, b->ctx, b->batch, true);
+    printf("usage: clae bench [ITEMS] [--device SPEC] [--steps N] [--json FILE] [--profile]\n\n"
+           "  ITEMS, a comma list of\n"
+           "    NAME           a config's training step (configs/NAME.ini) on a synthetic batch\n"
+           "    PATH.ini       the same for any config file\n"
+           "    MxNxK          SGEMM GFLOP/s (row-major C = A B) with the engine clae uses for it\n"
+           "    convCxHxW-COUT a 3x3 stride-1 padding-1 convolution at batch 64, forward and backward,\n"
+           "                   with im2col + GEMM and with the direct kernels\n"
+           "  default %s\n\n"
+           "  Workloads run 3 warm-up steps, then --steps N timed steps (default 20). GFLOP/s counts the\n"
+           "  matrix work of forward and backward; peak is SGEMM 1024^3 measured in the same run.\n"
+           "  --profile prints device time per kernel over the timed steps, per step.\n",
+           DEFAULT_ITEMS);
 }
 
-static int conv_bwd(void *p)
+/* NAME -> configs/NAME.ini; a path ending in .ini is used as given. */
+static int resolve_config(const char *item, char *path, size_t len, clae_err *err)
 {
-    conv_bench *b = p;
-    return clae_model_backward(b->m, b->ctx, b->batch);
+    size_t n = strlen(item);
+    if (n > 4 && strcmp(item + n - 4, ".ini") == 0) snprintf(path, len, "%s", item);
+    else snprintf(path, len, "configs/%s.ini", item);
+    if (access(path, R_OK) != 0)
+        return clae_fail(err, "bench: '%s': no config %s (run from the source folder, or give a path to an .ini)",
+                         item, path);
+    return 0;
 }
 
-/* A 3x3, stride 1, padding 1 convolution CxHxW -> COUT at batch 64, each algorithm.
- * The backward includes the input gradient (a layer in front of it). */
-static int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err)
+static int run_gemm(bench_run *b, size_t m, size_t n, size_t k, const char *label)
 {
-    const int batch = 64;
-    for (int algo = 1; algo <= 2; algo++) {
-        clae_layer_spec specs[2] = {{.type = CLAE_LAYER_ACT, .act = CLAE_ACT_NONE},
-                                    {.type = CLAE_LAYER_CONV, .channels = cout, .kernel = 3, .stride = 1, .padding = 1,
-                                     .dilation = 1, .bias = true, .algo = algo}};
-        snprintf(specs[0].section, sizeof specs[0].section, "encoder.in");
-        snprintf(specs[1].section, sizeof specs[1].section, "encoder.conv");
-        clae_model m;
-        if (clae_model_build_stack(&m, ctx, (clae_shape){1, c, h, w}, specs, 2, batch, false, err)) return -1;
-        conv_bench b = {&m, ctx, batch};
-        double tf = 0, tb = 0;
-        clae_tensor x = m.x, dy = m.dy[1];
-        int rc = clae_op_fill(ctx, &x, (size_t)batch * c * h * w, 0.5f) ||
-                 clae_op_fill(ctx, &dy, (size_t)batch * cout * h * w, 0.25f) ||
-                 clae_model_init_params(&m, ctx, 1) || time_calls(ctx, conv_fwd, &b, &tf) ||
-                 time_calls(ctx, conv_bwd, &b, &tb);
-        clae_model_release(&m);
-        if (rc) {
-            *err = ctx->err;
-            return -1;
-        }
-        double flop = 2.0 * batch * cout * h * w * c * 9;
-        printf("conv %dx%dx%d->%-5d %-7s fwd %8.2f ms %7.1f GFLOP/s   bwd %8.2f ms %7.1f GFLOP/s\n", c, h, w, cout,
-               algo == 1 ? "im2col" : "direct", tf * 1e3, flop / tf * 1e-9, tb * 1e3, 2 * flop / tb * 1e-9);
-        fflush(stdout);
+    if (b->n_gemm == MAX_ITEMS) return clae_fail(&b->ctx->err, "bench: at most %d GEMM shapes", MAX_ITEMS);
+    bench_gemm_result r;
+    if (bench_gemm(b->ctx, NULL, m, n, k, 0.5, &r)) return -1;
+    gemm_row *g = &b->gemm[b->n_gemm++];
+    snprintf(g->shape, sizeof g->shape, "%s", label);
+    g->gflops = r.gflops, g->first_s = r.first_s;
+    clae_gemm_choice_name(clae_gemm_choose(b->ctx, false, false, m, n, k), g->engine, sizeof g->engine);
+    printf("sgemm %-16s %-16s %8.1f GFLOP/s  (first call %.3f s)\n", label, g->engine, r.gflops, r.first_s);
+    fflush(stdout);
+    return 0;
+}
+
+static int run_item(bench_run *b, const char *tok, clae_err *err)
+{
+    size_t m, n, k;
+    char tail;
+    int c, h, w, co;
+    if (sscanf(tok, "conv%dx%dx%d-%d%c", &c, &h, &w, &co, &tail) == 4 && c > 0 && h > 0 && w > 0 && co > 0)
+        return bench_conv(b->ctx, c, h, w, co, err);
+    if (sscanf(tok, "%zux%zux%zu%c", &m, &n, &k, &tail) == 3) {
+        if (!m || !n || !k) return clae_fail(err, "bench: shape '%s': sizes must be positive", tok);
+        if (run_gemm(b, m, n, k, tok)) return *err = b->ctx->err, -1;
+        return 0;
+    }
+    char path[1024];
+    if (resolve_config(tok, path, sizeof path, err)) return -1;
+    if (b->n_work == MAX_ITEMS) return clae_fail(err, "bench: at most %d workloads", MAX_ITEMS);
+    bench_workload_result *r = &b->work[b->n_work];
+    if (bench_workload(b->ctx, path, b->steps, r, err)) return -1;
+    b->n_work++;
+    printf("train %-20s batch %3d %8.2f ms/step %9.0f images/s %7.1f GFLOP/s %5.1f%% of peak\n", r->name, r->batch,
+           r->step_s * 1e3, r->images_per_s, r->gflops, 100.0 * r->gflops / b->peak);
+    fflush(stdout);
+    if (b->ctx->profiling) {
+        clae_profile_print(b->ctx, stdout, b->steps);
+        b->ctx->n_prof = 0;
     }
     return 0;
+}
+
+static int write_json(const bench_run *b, const char *path, clae_err *err)
+{
+    clae_afile a;
+    if (clae_afile_open(&a, path, err)) return -1;
+    FILE *f = a.f;
+    const clae_ctx *ctx = b->ctx;
+    fprintf(f, "{\n  \"device\": ");
+    clae_json_string(f, ctx->dev.name);
+    fprintf(f, ",\n  \"kind\": \"%s\",\n  \"driver\": ", clae_device_kind_name(ctx->dev.kind));
+    clae_json_string(f, ctx->dev.driver_version);
+    fprintf(f, ",\n  \"gemm_choices\": ");
+    clae_json_string(f, ctx->gemm.source);
+    fprintf(f, ",\n  \"steps\": %d,\n  \"sgemm_peak_gflops\": %.2f,\n  \"workloads\": [", b->steps, b->peak);
+    for (int i = 0; i < b->n_work; i++) {
+        const bench_workload_result *r = &b->work[i];
+        fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+        clae_json_string(f, r->name);
+        fprintf(f,
+                ", \"batch\": %d, \"step_ms\": %.4f, \"images_per_s\": %.1f, \"gflop_per_step\": %.4f, "
+                "\"gflops\": %.2f, \"fraction_of_peak\": %.4f}",
+                r->batch, r->step_s * 1e3, r->images_per_s, r->flops * 1e-9, r->gflops, r->gflops / b->peak);
+    }
+    fprintf(f, "\n  ],\n  \"gemm\": [");
+    for (int i = 0; i < b->n_gemm; i++) {
+        fprintf(f, "%s\n    {\"shape\": \"%s\", \"engine\": \"%s\", \"gflops\": %.2f, \"first_call_s\": %.4f}",
+                i ? "," : "", b->gemm[i].shape, b->gemm[i].engine, b->gemm[i].gflops, b->gemm[i].first_s);
+    }
+    fprintf(f, "\n  ]\n}\n");
+    return clae_afile_commit(&a, err);
 }
 
 int cmd_bench(int argc, char **argv)
 {
     clae_cli_opts o;
     clae_err err;
+    double steps;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
-    if (o.help) {
-        printf("usage: clae bench [SHAPES] [--device SPEC]\n  SHAPES, a comma list of\n"
-               "    MxNxK          SGEMM GFLOP/s (row-major C = A B)\n"
-               "    convCxHxW-COUT a 3x3 stride-1 padding-1 convolution at batch 64, forward and backward,\n"
-               "                   with im2col + GEMM and with the direct kernels\n"
-               "  default %s\n",
-               DEFAULT_SHAPES);
-        return 0;
-    }
-    char shapes[512];
-    snprintf(shapes, sizeof shapes, "%s", o.positional ? o.positional : DEFAULT_SHAPES);
+    if (o.help) return usage(), 0;
+    if (clae_cli_number("--steps", o.steps, 20, &steps, &err)) return clae_cli_error(&err);
+    if (o.profile) setenv("CLAE_PROFILE", "1", 1); /* the queue must be created with profiling */
+    char items[1024];
+    if (snprintf(items, sizeof items, "%s", o.positional ? o.positional : DEFAULT_ITEMS) >= (int)sizeof items)
+        return clae_cli_error(&(clae_err){"bench: the item list is longer than 1023 characters"});
     clae_ctx ctx;
     if (clae_ctx_create(&ctx, o.device, &err)) return clae_cli_error(&err);
-    printf("device %d:%d %s (%s)\n", ctx.dev.platform_index, ctx.dev.device_index, ctx.dev.name,
-           clae_device_kind_name(ctx.dev.kind));
-    printf("%-18s %12s %10s %6s\n", "sgemm MxNxK", "first call s", "GFLOP/s", "reps");
-    fflush(stdout);
+    static bench_run b; /* large: keep it off the stack */
+    memset(&b, 0, sizeof b);
+    b.ctx = &ctx;
+    b.steps = (int)steps;
+    printf("device %d:%d %s (%s), driver %s\nGEMM choices: %s\n", ctx.dev.platform_index, ctx.dev.device_index,
+           ctx.dev.name, clae_device_kind_name(ctx.dev.kind), ctx.dev.driver_version, ctx.gemm.source);
     int rc = 0;
-    for (char *save = NULL, *tok = strtok_r(shapes, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
-        size_t m, n, k;
-        char tail;
-        int c, h, w, co;
-        if (sscanf(tok, "conv%dx%dx%d-%d%c", &c, &h, &w, &co, &tail) == 4 && c > 0 && h > 0 && w > 0 && co > 0) {
-            rc = bench_conv(&ctx, c, h, w, co, &err);
-            continue;
-        }
-        if (sscanf(tok, "%zux%zux%zu%c", &m, &n, &k, &tail) != 3 || !m || !n || !k) {
-            rc = clae_fail(&err, "bench: shape '%s': expected MxNxK with positive integers, e.g. 64x784x512", tok);
-            break;
-        }
-        gemm_result r;
-        if (time_gemm(&ctx, m, n, k, &r)) {
-            err = ctx.err;
-            rc = -1;
-            break;
-        }
-        printf("%-18s %12.3f %10.1f %6d\n", tok, r.first_s, r.gflops, r.reps);
-        fflush(stdout);
+    if (run_gemm(&b, PEAK_SHAPE, PEAK_SHAPE, PEAK_SHAPE, "peak 1024^3")) rc = -1, err = ctx.err;
+    if (rc == 0) b.peak = b.gemm[0].gflops;
+    for (char *save = NULL, *tok = strtok_r(items, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save))
+        rc = run_item(&b, tok, &err);
+    if (rc == 0 && o.json) {
+        rc = write_json(&b, o.json, &err);
+        if (rc == 0) printf("wrote %s\n", o.json);
     }
-    clae_profile_print(&ctx, stdout, 0);
+    if (ctx.profiling && ctx.n_prof) clae_profile_print(&ctx, stdout, 0);
     clae_ctx_release(&ctx);
     return rc ? clae_cli_error(&err) : 0;
 }

@@ -13,10 +13,16 @@ typedef struct {
     const char *device;     /* --device */
     const char *run_dir;    /* --run */
     const char *resume;     /* --resume */
+    const char *json;       /* --json FILE (bench, tune) */
+    const char *seconds;    /* --seconds S (tune's budget) */
+    const char *steps;      /* --steps N (bench) */
     char *sets[CLAE_MAX_SETS];
     int n_sets;
-    bool help, best;
+    bool help, best, profile;
 } clae_cli_opts;
+
+/* --seconds and --steps as positive numbers (def when absent); -1 with err set otherwise. */
+int clae_cli_number(const char *opt, const char *text, double def, double *out, clae_err *err);
 
 /* Parses argv[first..]; errors name the option and what it takes. */
 int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err *err);
@@ -26,6 +32,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */
 int clae_cli_error(const clae_err *err);

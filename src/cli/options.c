@@ -1,4 +1,6 @@
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -35,6 +37,14 @@ int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err 
         const char *a = argv[i], *v = NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) o->help = true;
         else if (strcmp(a, "--best") == 0) o->best = true;
+        else if (strcmp(a, "--profile") == 0) o->profile = true;
+        else if (is_opt(a, "--json")) {
+            if (take_value(argc, argv, &i, "--json", &o->json, err)) return -1;
+        } else if (is_opt(a, "--seconds")) {
+            if (take_value(argc, argv, &i, "--seconds", &o->seconds, err)) return -1;
+        } else if (is_opt(a, "--steps")) {
+            if (take_value(argc, argv, &i, "--steps", &o->steps, err)) return -1;
+        }
         else if (is_opt(a, "--device")) {
             if (take_value(argc, argv, &i, "--device", &o->device, err)) return -1;
         } else if (is_opt(a, "--run")) {
@@ -53,5 +63,19 @@ int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err 
             return clae_fail(err, "unexpected argument '%s' (see --help)", a);
         }
     }
+    return 0;
+}
+
+int clae_cli_number(const char *opt, const char *text, double def, double *out, clae_err *err)
+{
+    if (!text) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !isfinite(v) || v <= 0)
+        return clae_fail(err, "%s '%s': expected a positive number", opt, text);
+    *out = v;
     return 0;
 }

@@ -1,0 +1,35 @@
+/* clae bench's measurements, shared with clae tune: GEMM at a shape, one 3x3
+ * convolution, and a config's training step on synthetic data. */
+#ifndef CLAE_CLI_BENCH_H
+#define CLAE_CLI_BENCH_H
+
+#include "clae/nn.h"
+
+typedef struct {
+    double first_s, gflops;
+    int reps;
+} bench_gemm_result;
+
+/* C = A B (NN) at m x n x k with the choice clae_gemm makes (ch NULL) or ch,
+ * repeated for at least min_s seconds; checks the result. */
+int bench_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, size_t m, size_t n, size_t k, double min_s,
+               bench_gemm_result *r);
+
+typedef struct {
+    char name[64];
+    int batch;
+    double step_s;      /* seconds per training step */
+    double images_per_s;
+    double flops;       /* per training step */
+    double gflops;
+} bench_workload_result;
+
+/* A config's model trained for steps steps (after 3 warm-up steps) on a
+ * synthetic batch: forward, loss, backward and optimizer, as clae train does. */
+int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_workload_result *r, clae_err *err);
+
+/* A 3x3, stride 1, padding 1 convolution CxHxW -> COUT at batch 64, forward
+ * and backward, with im2col + GEMM and with the direct kernels (printed). */
+int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err);
+
+#endif
