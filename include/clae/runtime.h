@@ -70,12 +70,23 @@ typedef struct {
 } clae_gemm_tuned;
 
 #define CLAE_MAX_TUNED 128
+#define CLAE_MAX_CLBLAST_PARAMS 20
+
+/* One set of CLBlast kernel parameters (CLBlastOverrideParameters). */
+typedef struct {
+    char kernel[32]; /* "Xgemm", "XgemmDirect" */
+    int n;
+    char names[CLAE_MAX_CLBLAST_PARAMS][32];
+    size_t values[CLAE_MAX_CLBLAST_PARAMS];
+} clae_clblast_params;
 
 typedef struct {
     clae_gemm_choice fallback;      /* for shapes the tuning did not see */
     clae_gemm_tuned tuned[CLAE_MAX_TUNED];
     int n_tuned;
     bool forced;                    /* $CLAE_GEMM set: fallback for every shape */
+    clae_clblast_params clblast[2]; /* tuned CLBlast kernels, applied at context creation */
+    int n_clblast;
     char source[1100];              /* "defaults" or the tuning file applied */
     cl_mem scratch;                 /* packed panels of the own kernel */
     size_t scratch_bytes;
@@ -110,6 +121,20 @@ void clae_ctx_release(clae_ctx *ctx);
 
 /* The kernel called name, or NULL with ctx->err set. */
 cl_kernel clae_kernel(clae_ctx *ctx, const char *name);
+
+/* $CLAE_CACHE_DIR/sub, else $XDG_CACHE_HOME/clae/sub, else ~/.cache/clae/sub; "" if none. */
+void clae_cache_path(char *out, size_t n, const char *sub);
+
+/* clae tune's results (tuning.c), one file per device and driver in the cache:
+ * its path, and loading it into ctx->gemm (at context creation, unless
+ * $CLAE_GEMM forces an engine or $CLAE_NO_TUNING is set). A missing file is
+ * not an error; a stale or broken one is ignored with a warning on stderr. */
+void clae_tuning_path(const clae_device_info *d, char *out, size_t n);
+int clae_tuning_load(clae_ctx *ctx);
+/* Writes ctx->gemm's tuned table, fallback and CLBlast parameters atomically. */
+int clae_tuning_save(const clae_ctx *ctx, const char *path, clae_err *err);
+/* Hands a parameter set to CLBlast for ctx's device. */
+int clae_clblast_apply(clae_ctx *ctx, const clae_clblast_params *p);
 
 /* Waits for the queue; reports an asynchronous failure by name. */
 int clae_finish(clae_ctx *ctx);

@@ -47,8 +47,7 @@ static void usage(void)
            DEFAULT_ITEMS);
 }
 
-/* NAME -> configs/NAME.ini; a path ending in .ini is used as given. */
-static int resolve_config(const char *item, char *path, size_t len, clae_err *err)
+int bench_resolve_config(const char *item, char *path, size_t len, clae_err *err)
 {
     size_t n = strlen(item);
     if (n > 4 && strcmp(item + n - 4, ".ini") == 0) snprintf(path, len, "%s", item);
@@ -86,7 +85,7 @@ static int run_item(bench_run *b, const char *tok, clae_err *err)
         return 0;
     }
     char path[1024];
-    if (resolve_config(tok, path, sizeof path, err)) return -1;
+    if (bench_resolve_config(tok, path, sizeof path, err)) return -1;
     if (b->n_work == MAX_ITEMS) return clae_fail(err, "bench: at most %d workloads", MAX_ITEMS);
     bench_workload_result *r = &b->work[b->n_work];
     if (bench_workload(b->ctx, path, b->steps, r, err)) return -1;

@@ -28,6 +28,12 @@ typedef struct {
  * synthetic batch: forward, loss, backward and optimizer, as clae train does. */
 int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_workload_result *r, clae_err *err);
 
+/* Adds the GEMM shapes of one training step of a config to ctx->gemm.seen. */
+int bench_record_shapes(clae_ctx *ctx, const char *config_path, clae_err *err);
+
+/* NAME -> configs/NAME.ini; a path ending in .ini is used as given. */
+int bench_resolve_config(const char *item, char *path, size_t len, clae_err *err);
+
 /* A 3x3, stride 1, padding 1 convolution CxHxW -> COUT at batch 64, forward
  * and backward, with im2col + GEMM and with the direct kernels (printed). */
 int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err);

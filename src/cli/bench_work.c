@@ -222,3 +222,20 @@ int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_work
     clae_config_free(&cfg);
     return rc ? -1 : 0;
 }
+
+int bench_record_shapes(clae_ctx *ctx, const char *config_path, clae_err *err)
+{
+    clae_config cfg;
+    if (clae_config_load(&cfg, config_path, NULL, 0, err)) return -1;
+    workload wl;
+    int rc = workload_open(&wl, ctx, &cfg, err);
+    if (rc == 0) {
+        ctx->gemm.recording = true;
+        rc = workload_step(&wl) || clae_finish(ctx);
+        ctx->gemm.recording = false;
+        if (rc) *err = ctx->err;
+    }
+    workload_close(&wl);
+    clae_config_free(&cfg);
+    return rc ? -1 : 0;
+}

@@ -13,6 +13,7 @@ static const struct {
     {"train", cmd_train, "train a config: clae train CONFIG [--device D] [--set section.key=value]..."},
     {"eval", cmd_eval, "test-set metrics of a trained run: clae eval RUN [--best]"},
     {"keys", cmd_keys, "every config key with its default and meaning"},
+    {"tune", cmd_tune, "measure CLBlast and clae's own GEMM per shape; later runs use the fastest"},
     {"bench", cmd_bench, "training images/s and GFLOP/s of reference configs, SGEMM GFLOP/s: clae bench [ITEMS]"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

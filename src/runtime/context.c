@@ -37,7 +37,7 @@ int clae_ctx_create(clae_ctx *ctx, const char *device_spec, clae_err *err)
         goto fail;
     }
     choose_build_options(ctx);
-    if (clae_build_program(ctx) || clae_gemm_init(ctx)) goto fail;
+    if (clae_build_program(ctx) || clae_gemm_init(ctx) || clae_tuning_load(ctx)) goto fail;
     return 0;
 fail:
     if (err) *err = ctx->err;

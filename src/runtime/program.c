@@ -111,13 +111,12 @@ static int mkdir_p(const char *path)
     return (mkdir(tmp, 0755) && errno != EEXIST) ? -1 : 0;
 }
 
-/* $CLAE_CACHE_DIR, else $XDG_CACHE_HOME/clae, else ~/.cache/clae; "" if none. */
-static void cache_dir(char *out, size_t n)
+void clae_cache_path(char *out, size_t n, const char *sub)
 {
     const char *v;
-    if ((v = getenv("CLAE_CACHE_DIR")) && *v) snprintf(out, n, "%s/programs", v);
-    else if ((v = getenv("XDG_CACHE_HOME")) && *v) snprintf(out, n, "%s/clae/programs", v);
-    else if ((v = getenv("HOME")) && *v) snprintf(out, n, "%s/.cache/clae/programs", v);
+    if ((v = getenv("CLAE_CACHE_DIR")) && *v) snprintf(out, n, "%s/%s", v, sub);
+    else if ((v = getenv("XDG_CACHE_HOME")) && *v) snprintf(out, n, "%s/clae/%s", v, sub);
+    else if ((v = getenv("HOME")) && *v) snprintf(out, n, "%s/.cache/clae/%s", v, sub);
     else out[0] = 0;
 }
 
@@ -214,7 +213,7 @@ int clae_build_program(clae_ctx *ctx)
         return -1;
     }
     char dir[900], path[1024];
-    cache_dir(dir, sizeof dir);
+    clae_cache_path(dir, sizeof dir, "programs");
     ctx->cache_path[0] = 0;
     ctx->program_from_cache = false;
     if (dir[0]) {
