@@ -143,6 +143,7 @@ int clae_finish(clae_ctx *ctx);
 void clae_profile_event(clae_ctx *ctx, const char *name, cl_event ev);
 /* Time per kernel family, largest first; steps divides the totals (0: none). */
 void clae_profile_print(clae_ctx *ctx, FILE *f, long steps);
+void clae_profile_reset(clae_ctx *ctx);
 
 const char *clae_cl_error_name(cl_int code);
 

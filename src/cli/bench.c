@@ -95,7 +95,7 @@ static int run_item(bench_run *b, const char *tok, clae_err *err)
     fflush(stdout);
     if (b->ctx->profiling) {
         clae_profile_print(b->ctx, stdout, b->steps);
-        b->ctx->n_prof = 0;
+        clae_profile_reset(b->ctx);
     }
     return 0;
 }

@@ -205,7 +205,7 @@ int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_work
         /* warm-up: CLBlast compiles its kernels on first use, caches settle */
         for (int i = 0; i < 3 && rc == 0; i++) rc = workload_step(&wl);
         if (rc == 0) rc = clae_finish(ctx);
-        if (ctx->profiling) ctx->n_prof = 0; /* the profile covers timed steps only */
+        if (ctx->profiling) clae_profile_reset(ctx); /* the profile covers timed steps only */
         double t0 = clae_now();
         for (int i = 0; i < steps && rc == 0; i++) rc = workload_step(&wl);
         if (rc == 0) rc = clae_finish(ctx);

@@ -108,22 +108,22 @@ static int gemm_own(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, boo
                     float beta, clae_tensor *c, size_t ldc)
 {
     size_t nr = (size_t)ch->nv * ch->w;
-    size_t mblocks = (m + ch->mr - 1) / ch->mr, nblocks = (n + nr - 1) / nr;
-    size_t a_len = mblocks * ch->mr * k, b_len = nblocks * nr * k;
-    if (a_len + b_len > UINT32_MAX)
+    size_t mblocks = (m + ch->mr - 1) / ch->mr, nblocks = (n + nr - 1) / nr, kblocks = (k + 15) / 16;
+    size_t b_len = nblocks * nr * k;
+    size_t a_end = a->off + (trans_a ? k * lda : m * lda), c_end = c->off + m * ldc;
+    if (b_len > UINT32_MAX || a_end > UINT32_MAX || c_end > UINT32_MAX || b->off + (trans_b ? n : k) * ldb > UINT32_MAX)
         return clae_fail(&ctx->err, "GEMM %zux%zux%zu is too large for the own kernels' 32-bit indices", m, n, k);
-    if (ensure_scratch(ctx, (a_len + b_len) * sizeof(float))) return -1;
-    cl_mem panels = ctx->gemm.scratch; /* A's panel, then B's */
-    if (CLAE_LAUNCH(ctx, "gemm_pack_a", mblocks * k, KARG_MEM(clae_buf(a)), KARG_U32(a->off), KARG_U32(lda),
-                    KARG_U32(trans_a), KARG_U32(m), KARG_U32(k), KARG_U32(ch->mr), KARG_MEM(panels), KARG_U32(0),
-                    KARG_U32(mblocks * k)) ||
-        CLAE_LAUNCH(ctx, "gemm_pack_b", nblocks * k, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(ldb),
-                    KARG_U32(trans_b), KARG_U32(k), KARG_U32(n), KARG_U32(nr), KARG_MEM(panels), KARG_U32(a_len),
-                    KARG_U32(nblocks * k)))
+    if (ensure_scratch(ctx, b_len * sizeof(float))) return -1;
+    cl_mem panel = ctx->gemm.scratch;
+    if (CLAE_LAUNCH(ctx, "gemm_pack_b", nblocks * kblocks, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(ldb),
+                    KARG_U32(trans_b), KARG_U32(k), KARG_U32(n), KARG_U32(nr), KARG_MEM(panel), KARG_U32(0),
+                    KARG_U32(kblocks), KARG_U32(nblocks * kblocks)))
         return -1;
-    clae_karg args[] = {KARG_MEM(panels),    KARG_U32(0),       KARG_U32(a_len),  KARG_U32(k),
-                        KARG_MEM(clae_buf(c)), KARG_U32(c->off), KARG_U32(ldc),   KARG_U32(m),
-                        KARG_U32(n),         KARG_F32(alpha),   KARG_F32(beta)};
+    clae_karg args[] = {KARG_MEM(clae_buf(a)), KARG_U32(a->off),      KARG_U32(trans_a ? 1 : lda),
+                        KARG_U32(trans_a ? lda : 1), KARG_MEM(panel),  KARG_U32(0),
+                        KARG_U32(k),           KARG_MEM(clae_buf(c)), KARG_U32(c->off),
+                        KARG_U32(ldc),         KARG_U32(m),           KARG_U32(n),
+                        KARG_F32(alpha),       KARG_F32(beta)};
     return launch_tiles(ctx, ch, mblocks, nblocks, args, (int)(sizeof args / sizeof args[0]));
 }
 

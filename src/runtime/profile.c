@@ -41,3 +41,9 @@ void clae_profile_print(clae_ctx *ctx, FILE *f, long steps)
         fprintf(f, "  %-40s %9.3f ms %5.1f%%  %ld calls\n", p->name, per * 1e3, 100.0 * p->seconds / total, p->count);
     }
 }
+
+void clae_profile_reset(clae_ctx *ctx)
+{
+    memset(ctx->prof, 0, sizeof ctx->prof);
+    ctx->n_prof = 0;
+}
