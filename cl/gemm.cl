@@ -13,13 +13,19 @@
  *  - A is read in place: each k step needs MR scalars, from MR rows (A) or
  *    one contiguous run (A transposed); rows past m are clamped to the last
  *    one and their results dropped.
+ *  - Convolutions run on it without their im2col matrix or layout permutes:
+ *    B can be packed straight from an image (gemm_pack_im2col), A's k index
+ *    and C's column index can run over a batch of images ("batched": index q
+ *    sits at (q / cols) * img + q % cols), and the store adds a per-row bias
+ *    and applies the activation.
  * Variants differ in MR, NV and W and are chosen by measurement (clae tune). */
 
 /* One work-item packs 16 k-rows of one panel. Reads are vector loads along
  * B's rows: NR wide (B as stored) or 16 deep (B transposed, scattered into the
- * panel's columns). */
+ * panel's columns). B's columns may be batched (b_cols, b_img) when it is not
+ * transposed: column j of row kk sits at kk * ldb + (j / b_cols) * b_img + j % b_cols. */
 __kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint trans, uint k, uint n, uint nr,
-                          __global float *bp, uint bp_off, uint kblocks, uint items)
+                          uint b_cols, uint b_img, __global float *bp, uint bp_off, uint kblocks, uint items)
 {
     uint e = get_global_id(0);
     if (e >= items) return;
@@ -27,14 +33,20 @@ __kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint tr
     uint kn = min(16u, k - k0);
     __global float *dst = bp + bp_off + ((size_t)jb * k + k0) * nr;
     __global const float *src = b + b_off;
-    bool full_cols = j0 + nr <= n;
     if (!trans) {
+        uint img = j0 / b_cols, q0 = j0 - img * b_cols;
+        bool contiguous = j0 + nr <= n && q0 + nr <= b_cols;
         for (uint t = 0; t < kn; t++) {
-            __global const float *row = src + (size_t)(k0 + t) * ldb + j0;
-            if (full_cols)
-                for (uint v = 0; v < nr / 8; v++) vstore8(vload8(v, row), v, dst + t * nr);
-            else
-                for (uint c = 0; c < nr; c++) dst[t * nr + c] = j0 + c < n ? row[c] : 0.0f;
+            __global const float *row = src + (size_t)(k0 + t) * ldb;
+            if (contiguous) {
+                __global const float *seg = row + (size_t)img * b_img + q0;
+                for (uint v = 0; v < nr / 8; v++) vstore8(vload8(v, seg), v, dst + t * nr);
+            } else {
+                for (uint c = 0; c < nr; c++) {
+                    uint j = j0 + c, ji = j / b_cols;
+                    dst[t * nr + c] = j < n ? row[(size_t)ji * b_img + (j - ji * b_cols)] : 0.0f;
+                }
+            }
         }
     } else {
         for (uint c = 0; c < nr; c++) {
@@ -54,55 +66,131 @@ __kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint tr
     }
 }
 
+/* Packs B = col (taps_are_k = 1: col[tap][pos], k over taps) or B = col^T
+ * (taps_are_k = 0: k over positions) straight from the images x, where
+ * col = im2col(x) as conv.cl defines it: tap = (c, i, j) over C K K and
+ * pos = (n, oh, ow) over N HO WO. Out-of-image taps read 0. */
+__kernel void gemm_pack_im2col(__global const float *x, uint x_off, uint N, uint C, uint H, uint W, uint KH, uint KW,
+                               uint SH, uint SW, uint PH, uint PW, uint DH, uint DW, uint HO, uint WO, uint taps_are_k,
+                               uint k, uint n, uint nr, __global float *bp, uint bp_off, uint kblocks, uint items)
+{
+    uint e = get_global_id(0);
+    if (e >= items) return;
+    uint jb = e / kblocks, k0 = (e - jb * kblocks) * 16, j0 = jb * nr;
+    uint kn = min(16u, k - k0);
+    __global float *dst = bp + bp_off + ((size_t)jb * k + k0) * nr;
+    uint HOWO = HO * WO, KK = KH * KW;
+    /* positions of this block: its 16 k-rows or its nr columns */
+    uint npos = taps_are_k ? nr : kn, pos0 = taps_are_k ? j0 : k0, pos_end = taps_are_k ? n : k;
+    int iy0[32], ix0[32];
+    uint base[32];
+    for (uint q = 0; q < npos; q++) {
+        uint pos = pos0 + q, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO, ow = pp - oh * WO;
+        bool ok = pos < pos_end;
+        base[q] = ok ? img * C * H * W : 0;
+        iy0[q] = ok ? (int)(oh * SH) - (int)PH : -(int)(1u << 30); /* never inside: reads 0 */
+        ix0[q] = (int)(ow * SW) - (int)PW;
+    }
+    uint ntap = taps_are_k ? kn : nr, tap0 = taps_are_k ? k0 : j0, tap_end = taps_are_k ? k : n;
+    for (uint u = 0; u < ntap; u++) {
+        uint tap = tap0 + u, ci = tap / KK, r = tap - ci * KK, ky = r / KW, kx = r - ky * KW;
+        bool tap_ok = tap < tap_end;
+        __global const float *plane = x + x_off + (size_t)ci * H * W;
+        for (uint q = 0; q < npos; q++) {
+            int iy = iy0[q] + (int)(ky * DH), ix = ix0[q] + (int)(kx * DW);
+            float v = tap_ok && iy >= 0 && iy < (int)H && ix >= 0 && ix < (int)W
+                          ? plane[base[q] + (uint)iy * W + (uint)ix] : 0.0f;
+            if (taps_are_k) dst[u * nr + q] = v;
+            else dst[q * nr + u] = v;
+        }
+    }
+}
+
 #define GEMM_CAT_(a, b) a##b
 #define GEMM_CAT(a, b) GEMM_CAT_(a, b)
 
-/* One variant: MR rows by NV vectors of W floats. A's element (i, kk) sits at
- * a[i * a_rs + kk * a_ks]: (lda, 1) as stored, (1, lda) transposed. */
-#define GEMM_TILE_KERNEL(NAME, MR, NV, W)                                                                   \
-    __kernel void NAME(__global const float *a, uint a_off, uint a_rs, uint a_ks, __global const float *bp, \
-                       uint bp_off, uint k, __global float *c, uint c_off, uint ldc, uint m, uint n,         \
-                       float alpha, float beta)                                                              \
-    {                                                                                                        \
-        const uint ib = get_global_id(0), jb = get_global_id(1);                                             \
-        if (ib * MR >= m || jb * (NV * W) >= n) return;                                                      \
-        const uint i0 = ib * MR, j0 = jb * (NV * W);                                                         \
-        __global const float *pa[MR];                                                                        \
+/* The activation on a whole vector (act.cl's act_apply, lane by lane). */
+#define GEMM_ACT_VEC(T)                                                       \
+    T gemm_act_##T(T v, int act, float slope)                                 \
+    {                                                                         \
+        switch (act) {                                                        \
+        case ACT_RELU: return fmax(v, (T)(0.0f));                             \
+        case ACT_LEAKY_RELU: return select(v * slope, v, v > (T)(0.0f));      \
+        case ACT_SIGMOID: return (T)(1.0f) / ((T)(1.0f) + exp(-v));           \
+        case ACT_TANH: return tanh(v);                                        \
+        default: return v;                                                    \
+        }                                                                     \
+    }
+GEMM_ACT_VEC(float8)
+GEMM_ACT_VEC(float16)
+
+/* One variant: MR rows by NV vectors of W floats. A(i, kk) sits at
+ * a[i * a_rs + (kk / a_kcols) * a_kimg + (kk % a_kcols) * a_ks] ((lda, 1) as
+ * stored, (1, lda) transposed, a_kcols >= k when not batched); C(i, j) at
+ * c[i * ldc + (j / c_cols) * c_img + j % c_cols]. */
+#define GEMM_TILE_KERNEL(NAME, MR, NV, W)                                                                    \
+    __kernel void NAME(__global const float *a, uint a_off, uint a_rs, uint a_ks, uint a_kcols, uint a_kimg,  \
+                       __global const float *bp, uint bp_off, uint k, __global float *c, uint c_off, uint ldc, \
+                       uint c_cols, uint c_img, uint m, uint n, float alpha, float beta,                     \
+                       __global const float *bias, uint bias_off, int act, float slope)                      \
+    {                                                                                                         \
+        const uint ib = get_global_id(0), jb = get_global_id(1);                                              \
+        if (ib * MR >= m || jb * (NV * W) >= n) return;                                                       \
+        const uint i0 = ib * MR, j0 = jb * (NV * W);                                                          \
+        __global const float *pa[MR];                                                                         \
         _Pragma("unroll") for (int r = 0; r < MR; r++) pa[r] = a + a_off + (size_t)min(i0 + r, m - 1) * a_rs; \
-        __global const float *pb = bp + bp_off + (size_t)jb * k * (NV * W);                                  \
-        GEMM_CAT(float, W) acc[MR][NV];                                                                      \
-        _Pragma("unroll") for (int r = 0; r < MR; r++)                                                       \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (GEMM_CAT(float, W))(0.0f);           \
-        for (uint kk = 0; kk < k; kk++) {                                                                    \
-            GEMM_CAT(float, W) bv[NV];                                                                       \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = GEMM_CAT(vload, W)(v, pb);                \
-            const size_t ka = (size_t)kk * a_ks;                                                             \
-            _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                 \
-                const float av = pa[r][ka];                                                                  \
-                _Pragma("unroll") for (int v = 0; v < NV; v++)                                               \
-                    acc[r][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[r][v]);                             \
-            }                                                                                                \
-            pb += NV * W;                                                                                    \
-        }                                                                                                    \
-        const bool full_cols = j0 + NV * W <= n;                                                             \
-        _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                     \
-            if (i0 + r >= m) break;                                                                          \
-            __global float *row = c + c_off + (size_t)(i0 + r) * ldc + j0;                                   \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) {                                                 \
-                GEMM_CAT(float, W) out = alpha * acc[r][v];                                                  \
-                if (full_cols) {                                                                             \
-                    if (beta != 0.0f) out += beta * GEMM_CAT(vload, W)(v, row);                              \
-                    GEMM_CAT(vstore, W)(out, v, row);                                                        \
-                } else {                                                                                     \
-                    float tmp[W];                                                                            \
-                    GEMM_CAT(vstore, W)(out, 0, tmp);                                                        \
-                    for (int e = 0; e < W; e++) {                                                            \
-                        uint j = v * W + e;                                                                  \
-                        if (j0 + j < n) row[j] = beta != 0.0f ? tmp[e] + beta * row[j] : tmp[e];             \
-                    }                                                                                        \
-                }                                                                                            \
-            }                                                                                                \
-        }                                                                                                    \
+        __global const float *pb = bp + bp_off + (size_t)jb * k * (NV * W);                                   \
+        GEMM_CAT(float, W) acc[MR][NV];                                                                       \
+        _Pragma("unroll") for (int r = 0; r < MR; r++)                                                        \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (GEMM_CAT(float, W))(0.0f);            \
+        size_t ka = 0;                                                                                        \
+        uint kc = 0;                                                                                          \
+        for (uint kk = 0; kk < k; kk++) {                                                                     \
+            GEMM_CAT(float, W) bv[NV];                                                                        \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = GEMM_CAT(vload, W)(v, pb);                 \
+            _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                  \
+                const float av = pa[r][ka];                                                                   \
+                _Pragma("unroll") for (int v = 0; v < NV; v++)                                                \
+                    acc[r][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[r][v]);                              \
+            }                                                                                                 \
+            pb += NV * W;                                                                                     \
+            ka += a_ks;                                                                                       \
+            if (++kc == a_kcols) { /* the next image of a batched k */                                        \
+                kc = 0;                                                                                       \
+                ka += (size_t)a_kimg - (size_t)a_kcols * a_ks;                                                \
+            }                                                                                                 \
+        }                                                                                                     \
+        const uint img0 = j0 / c_cols, q0 = j0 - img0 * c_cols;                                              \
+        const bool contiguous = j0 + NV * W <= n && q0 + NV * W <= c_cols;                                   \
+        __global const float *bs = bias ? bias + bias_off : 0;                                                \
+        _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                      \
+            if (i0 + r >= m) break;                                                                           \
+            __global float *row = c + c_off + (size_t)(i0 + r) * ldc;                                         \
+            const float bi = bs ? bs[i0 + r] : 0.0f;                                                          \
+            if (contiguous) {                                                                                 \
+                __global float *seg = row + (size_t)img0 * c_img + q0;                                        \
+                _Pragma("unroll") for (int v = 0; v < NV; v++) {                                              \
+                    GEMM_CAT(float, W) out = alpha * acc[r][v] + bi;                                          \
+                    if (beta != 0.0f) out += beta * GEMM_CAT(vload, W)(v, seg);                               \
+                    if (act) out = GEMM_CAT(gemm_act_float, W)(out, act, slope);                              \
+                    GEMM_CAT(vstore, W)(out, v, seg);                                                         \
+                }                                                                                             \
+            } else { /* the last tile, or one that runs into the next image */                                \
+                uint img = img0, q = q0;                                                                      \
+                _Pragma("unroll") for (int v = 0; v < NV; v++) {                                              \
+                    float tmp[W];                                                                             \
+                    GEMM_CAT(vstore, W)(acc[r][v], 0, tmp);                                                   \
+                    for (int e = 0; e < W; e++, q++) {                                                        \
+                        if (j0 + v * W + e >= n) break;                                                       \
+                        while (q >= c_cols) q -= c_cols, img++;                                               \
+                        __global float *cp = row + (size_t)img * c_img + q;                                   \
+                        float o = alpha * tmp[e] + bi;                                                        \
+                        if (beta != 0.0f) o += beta * *cp;                                                    \
+                        *cp = act_apply(act, o, slope);                                                       \
+                    }                                                                                         \
+                }                                                                                             \
+            }                                                                                                 \
+        }                                                                                                     \
     }
 
 GEMM_TILE_KERNEL(gemm_tile_4x1x16, 4, 1, 16)

@@ -1,7 +1,10 @@
 /* GEMM: every engine (CLBlast and each own variant cl/gemm.cl builds) against a
  * double-precision reference, for all four transposes, odd shapes that leave
  * partial tiles in both directions, tensor offsets, padded leading dimensions,
- * and beta = 0 over a C holding NaN (it must not be read) as well as beta != 0. */
+ * and beta = 0 over a C holding NaN (it must not be read) as well as beta != 0;
+ * and the fused form (im2col packing, NCHW store, bias, activation) against a
+ * direct convolution. The conv layers' backward through the fused form is
+ * checked against finite differences in test_gradcheck. */
 #include <math.h>
 
 #include "clae/ops.h"
@@ -94,6 +97,71 @@ static void test_own_variants(void **state)
     assert_true(i >= 4);
 }
 
+/* The fused form as the conv layers use it: y = relu(w . im2col(x) + b) stored
+ * as NCHW, at odd sizes with stride, padding and dilation, batch 1 and 3,
+ * against a direct double-precision convolution. */
+static void check_conv_forward(clae_ctx *ctx, const clae_gemm_choice *ch, int n, clae_conv_geom g, int cout)
+{
+    size_t nx = (size_t)n * g.c * g.h * g.w, ckk = (size_t)g.c * g.kh * g.kw, p = (size_t)g.ho * g.wo;
+    size_t nw = (size_t)cout * ckk, ny = (size_t)n * cout * p;
+    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc((size_t)cout * sizeof *b),
+          *y = malloc(ny * sizeof *y);
+    unsigned seed = (unsigned)(n * 7 + g.c * 3 + cout);
+    for (size_t i = 0; i < nx; i++) x[i] = test_uniform(&seed, -1, 1);
+    for (size_t i = 0; i < nw; i++) w[i] = test_uniform(&seed, -1, 1);
+    for (int i = 0; i < cout; i++) b[i] = test_uniform(&seed, -1, 1);
+    clae_tensor tx, tw, tb, ty;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)nx, 1, 1}, &tx));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)nw, 1, 1}, &tw));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, cout, 1, 1}, &tb));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)ny, 1, 1}, &ty));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tx, x, nx));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tw, w, nw));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tb, b, (size_t)cout));
+    clae_gemm_desc d = {.m = (size_t)cout, .n = (size_t)n * p, .k = ckk, .alpha = 1.0f, .a = &tw, .lda = ckk,
+                        .b = &tx, .b_im2col = &g, .b_images = n, .c = &ty, .ldc = p, .c_cols = p,
+                        .c_img = (size_t)cout * p, .bias = &tb, .act = CLAE_ACT_RELU};
+    CHECK_OK(ctx, clae_gemm_run(ctx, ch, &d));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &ty, y, ny));
+    for (int im = 0; im < n; im++)
+        for (int co = 0; co < cout; co++)
+            for (int oy = 0; oy < g.ho; oy++)
+                for (int ox = 0; ox < g.wo; ox++) {
+                    double acc = b[co];
+                    for (int ci = 0; ci < g.c; ci++)
+                        for (int ky = 0; ky < g.kh; ky++)
+                            for (int kx = 0; kx < g.kw; kx++) {
+                                int iy = oy * g.sh - g.ph + ky * g.dh, ix = ox * g.sw - g.pw + kx * g.dw;
+                                if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+                                acc += (double)w[((co * g.c + ci) * g.kh + ky) * g.kw + kx] *
+                                       x[((im * g.c + ci) * g.h + iy) * g.w + ix];
+                            }
+                    double ref = acc > 0 ? acc : 0, got = y[((size_t)im * cout + co) * p + oy * g.wo + ox];
+                    if (!(fabs(got - ref) <= 1e-4 * (1 + ckk)))
+                        fail_msg("conv n%d %dx%dx%d->%d s%d p%d d%d: y[%d][%d][%d][%d] = %g, expected %g", n, g.c, g.h,
+                                 g.w, cout, g.sh, g.ph, g.dh, im, co, oy, ox, got, ref);
+                }
+    clae_tensor_destroy(&tx), clae_tensor_destroy(&tw), clae_tensor_destroy(&tb), clae_tensor_destroy(&ty);
+    free(x), free(w), free(b), free(y);
+}
+
+static clae_conv_geom geom(int c, int h, int w, int k, int s, int pad, int dil)
+{
+    int span = dil * (k - 1) + 1;
+    return (clae_conv_geom){c, h, w, k, k, s, s, pad, pad, dil, dil, (h + 2 * pad - span) / s + 1,
+                            (w + 2 * pad - span) / s + 1};
+}
+
+static void test_fused_conv_forward(void **state)
+{
+    clae_gemm_choice ch;
+    for (int i = 0; clae_gemm_own_variant(i, &ch) == 0; i++) {
+        check_conv_forward(*state, &ch, 1, geom(3, 7, 9, 3, 1, 1, 1), 5);
+        check_conv_forward(*state, &ch, 3, geom(2, 11, 6, 3, 2, 1, 1), 17); /* partial tiles, images straddling a tile */
+        check_conv_forward(*state, &ch, 2, geom(4, 9, 9, 3, 2, 0, 2), 9);
+    }
+}
+
 static void test_parse_choice(void **state)
 {
     (void)state;
@@ -116,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_parse_choice),
         cmocka_unit_test(test_clblast),
         cmocka_unit_test(test_own_variants),
+        cmocka_unit_test(test_fused_conv_forward),
     };
     return cmocka_run_group_tests(tests, test_ctx_setup, test_ctx_teardown);
 }

@@ -28,7 +28,13 @@ int clae_launch(clae_ctx *ctx, const char *kernel, size_t n, const clae_karg *ar
     clae_launch((ctx), (name), (n), (clae_karg[]){__VA_ARGS__},                         \
                 (int)(sizeof((clae_karg[]){__VA_ARGS__}) / sizeof(clae_karg)))
 
-/* --- GEMM (CLBlast) ------------------------------------------------------ */
+/* Geometry of one convolution: image C x H x W, kernel KH x KW, stride, padding,
+ * dilation, and the grid of kernel positions HO x WO it produces. */
+typedef struct {
+    int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo;
+} clae_conv_geom;
+
+/* --- GEMM (CLBlast or own) ---------------------------------------------- */
 /* Row-major C(m x n) = alpha * op(A) * op(B) + beta * C, op = transpose when asked.
  * lda/ldb/ldc are the row strides of A, B, C as stored. */
 int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
@@ -41,6 +47,8 @@ int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool
                    float beta, clae_tensor *c, size_t ldc);
 const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
                                          size_t k);
+/* clae_gemm_choose, noting the shape while clae tune records them. */
+const clae_gemm_choice *clae_gemm_pick(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k);
 /* "NT 64x784x512" */
 void clae_gemm_shape_key(char *out, size_t len, bool trans_a, bool trans_b, size_t m, size_t n, size_t k);
 /* "clblast" or "own:MRxNVxW/GROUP"; parse returns -1 on anything else or a variant not built */
@@ -48,6 +56,31 @@ void clae_gemm_choice_name(const clae_gemm_choice *ch, char *out, size_t len);
 int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out);
 /* The i-th own variant cl/gemm.cl builds (group 4); -1 past the last. */
 int clae_gemm_own_variant(int i, clae_gemm_choice *out);
+/* The own engine's fused form (cl/gemm.cl), for layers that skip im2col
+ * matrices and layout permutes. "Batched" indices run over images: index q
+ * sits at (q / cols) * img + q % cols (cols = 0: not batched).
+ *   A: op(A)(i, kk); its k index may be batched (a_kcols, a_kimg).
+ *   B: a matrix whose columns may be batched (b_cols, b_img; not with trans_b),
+ *      or, with b_im2col, im2col(b) of b_images images (trans_b: its transpose).
+ *   C: its column index may be batched (c_cols, c_img); the store adds bias[i]
+ *      when bias is set and applies act. */
+typedef struct {
+    bool trans_a, trans_b;
+    size_t m, n, k;
+    float alpha, beta;
+    const clae_tensor *a;
+    size_t lda, a_kcols, a_kimg;
+    const clae_tensor *b;
+    size_t ldb, b_cols, b_img;
+    const clae_conv_geom *b_im2col;
+    int b_images;
+    clae_tensor *c;
+    size_t ldc, c_cols, c_img;
+    const clae_tensor *bias;
+    clae_act act;
+    float slope;
+} clae_gemm_desc;
+int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_desc *d);
 /* Per-device defaults and $CLAE_GEMM (at context creation); frees the packing scratch. */
 int clae_gemm_init(clae_ctx *ctx);
 void clae_gemm_release(clae_ctx *ctx);
@@ -87,11 +120,6 @@ int clae_op_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, size_t
 int clae_op_bias_backward(clae_ctx *ctx, clae_tensor *db, const clae_tensor *dy, size_t rows, size_t cols);
 
 /* --- convolution (conv.cl) ---------------------------------------------- */
-/* Geometry of one convolution: image C x H x W, kernel KH x KW, stride, padding,
- * dilation, and the grid of kernel positions HO x WO it produces. */
-typedef struct {
-    int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo;
-} clae_conv_geom;
 /* col[C*KH*KW, n*HO*WO] from x (n images) */
 int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n, const clae_conv_geom *g);
 /* x (n images) = the sum of col entries read from each position (overwrites x) */

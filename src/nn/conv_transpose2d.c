@@ -4,7 +4,10 @@
  *   forward:  col = w^T . cnp(x) [Cout K K, N H W];  y = act(col2im(col) + b)
  *   backward: g = act'(y) dy;  db += sum g;  col = im2col(g);  dw += cnp(x) . col^T;
  *             dx = nchw(w . col)
- * or, with the direct kernels, the conv2d kernels with the roles of image and grid swapped. */
+ * With clae's own GEMM the products read x and write dx in NCHW through batched
+ * indices (no permutes) and pack im2col(g) straight from g (no col matrix in
+ * the backward). Or, with the direct kernels, the conv2d kernels with the
+ * roles of image and grid swapped. */
 #include <math.h>
 
 #include "clae/nn.h"
@@ -23,7 +26,13 @@ static int conv_t_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, cl
     clae_conv_geom g = conv_t_geom(l);
     int n = x->shape.n, cin = l->in.c, hw = l->in.h * l->in.w;
     size_t ckk = (size_t)g.c * g.kh * g.kw, nhw = (size_t)n * hw;
-    if (l->direct) {
+    const clae_gemm_choice *ch = l->direct ? NULL : clae_gemm_pick(ctx, true, false, ckk, nhw, (size_t)cin);
+    if (ch && ch->engine == CLAE_GEMM_OWN) { /* B = x read as [Cin, N H W] in place */
+        clae_gemm_desc d = {.trans_a = true, .m = ckk, .n = nhw, .k = (size_t)cin, .alpha = 1.0f, .a = &l->w,
+                            .lda = ckk, .b = x, .ldb = (size_t)hw, .b_cols = (size_t)hw, .b_img = (size_t)cin * hw,
+                            .c = &l->col, .ldc = nhw};
+        if (clae_gemm_run(ctx, ch, &d) || clae_op_col2im(ctx, y, &l->col, n, &g)) return -1;
+    } else if (l->direct) {
         if (clae_op_conv_image_from_grid(ctx, y, x, &l->w, n, cin, &g)) return -1;
     } else if (clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
                clae_gemm(ctx, true, false, ckk, nhw, (size_t)cin, 1.0f, &l->w, ckk, &l->tmp, nhw, 0.0f, &l->col, nhw) ||
@@ -47,10 +56,26 @@ static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, c
     if (l->direct)
         return clae_op_conv_weight_grad(ctx, &l->dw, x, grad, n, cin, &g) ||
                (dx && clae_op_conv_grid_from_image(ctx, dx, grad, &l->w, n, cin, &g));
-    if (clae_op_im2col(ctx, &l->col, grad, n, &g) || clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
-        clae_gemm(ctx, false, true, (size_t)cin, ckk, nhw, 1.0f, &l->tmp, nhw, &l->col, nhw, 1.0f, &l->dw, ckk))
+    const clae_gemm_choice *ch_dw = clae_gemm_pick(ctx, false, true, (size_t)cin, ckk, nhw);
+    const clae_gemm_choice *ch_dx = dx ? clae_gemm_pick(ctx, false, false, (size_t)cin, nhw, ckk) : NULL;
+    bool own_dw = ch_dw->engine == CLAE_GEMM_OWN, own_dx = ch_dx && ch_dx->engine == CLAE_GEMM_OWN;
+    if ((!own_dw || (dx && !own_dx)) && clae_op_im2col(ctx, &l->col, grad, n, &g)) return -1;
+    if (own_dw) { /* A = x read as [Cin, N H W] in place, B = col^T packed from g */
+        clae_gemm_desc d = {.trans_b = true, .m = (size_t)cin, .n = ckk, .k = nhw, .alpha = 1.0f, .beta = 1.0f,
+                            .a = x, .lda = (size_t)hw, .a_kcols = (size_t)hw, .a_kimg = (size_t)cin * hw, .b = grad,
+                            .b_im2col = &g, .b_images = n, .c = &l->dw, .ldc = ckk};
+        if (clae_gemm_run(ctx, ch_dw, &d)) return -1;
+    } else if (clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
+               clae_gemm(ctx, false, true, (size_t)cin, ckk, nhw, 1.0f, &l->tmp, nhw, &l->col, nhw, 1.0f, &l->dw, ckk)) {
         return -1;
+    }
     if (!dx) return 0;
+    if (own_dx) { /* B = col packed from g, C = dx written as NCHW */
+        clae_gemm_desc d = {.m = (size_t)cin, .n = nhw, .k = ckk, .alpha = 1.0f, .a = &l->w, .lda = ckk, .b = grad,
+                            .b_im2col = &g, .b_images = n, .c = dx, .ldc = (size_t)hw, .c_cols = (size_t)hw,
+                            .c_img = (size_t)cin * hw};
+        return clae_gemm_run(ctx, ch_dx, &d);
+    }
     if (clae_gemm(ctx, false, false, (size_t)cin, nhw, ckk, 1.0f, &l->w, ckk, &l->col, nhw, 0.0f, &l->tmp, nhw))
         return -1;
     return clae_op_permute_cn(ctx, dx, &l->tmp, n, cin, hw, true);

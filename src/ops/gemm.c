@@ -103,28 +103,84 @@ static int launch_tiles(clae_ctx *ctx, const clae_gemm_choice *ch, size_t mblock
     return 0;
 }
 
+/* B's panel: packed from a matrix (optionally with batched columns) or from images. */
+static int pack_b(clae_ctx *ctx, const clae_gemm_desc *d, size_t nr, cl_mem panel)
+{
+    size_t nblocks = (d->n + nr - 1) / nr, kblocks = (d->k + 15) / 16, items = nblocks * kblocks;
+    const clae_tensor *b = d->b;
+    if (d->b_im2col) {
+        const clae_conv_geom *g = d->b_im2col;
+        return CLAE_LAUNCH(ctx, "gemm_pack_im2col", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off),
+                           KARG_U32(d->b_images), KARG_U32(g->c), KARG_U32(g->h), KARG_U32(g->w), KARG_U32(g->kh),
+                           KARG_U32(g->kw), KARG_U32(g->sh), KARG_U32(g->sw), KARG_U32(g->ph), KARG_U32(g->pw),
+                           KARG_U32(g->dh), KARG_U32(g->dw), KARG_U32(g->ho), KARG_U32(g->wo), KARG_U32(!d->trans_b),
+                           KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr), KARG_MEM(panel), KARG_U32(0),
+                           KARG_U32(kblocks), KARG_U32(items));
+    }
+    return CLAE_LAUNCH(ctx, "gemm_pack_b", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(d->ldb),
+                       KARG_U32(d->trans_b), KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr),
+                       KARG_U32(d->b_cols ? d->b_cols : d->n), KARG_U32(d->b_img), KARG_MEM(panel), KARG_U32(0),
+                       KARG_U32(kblocks), KARG_U32(items));
+}
+
+/* Largest element index an operand reaches, to refuse what 32-bit indices cannot hold. */
+static bool fits_u32(const clae_gemm_desc *d, size_t b_len)
+{
+    size_t a_rows = d->trans_a ? d->k : d->m, c_span = d->c->off + d->m * d->ldc;
+    if (d->c_cols) c_span += (d->n / d->c_cols + 1) * d->c_img;
+    size_t a_span = d->a->off + a_rows * d->lda + (d->a_kcols ? (d->k / d->a_kcols + 1) * d->a_kimg : 0);
+    return b_len <= UINT32_MAX && a_span <= UINT32_MAX && c_span <= UINT32_MAX &&
+           clae_shape_numel(d->b->shape) + d->b->off <= UINT32_MAX;
+}
+
+int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_desc *d)
+{
+    if (d->m == 0 || d->n == 0) return 0;
+    if (ch->engine != CLAE_GEMM_OWN)
+        return clae_fail(&ctx->err, "clae_gemm_run needs the own GEMM engine (layers fall back to CLBlast's path)");
+    size_t nr = (size_t)ch->nv * ch->w;
+    size_t mblocks = (d->m + ch->mr - 1) / ch->mr, nblocks = (d->n + nr - 1) / nr;
+    size_t b_len = nblocks * nr * (d->k ? d->k : 1);
+    if (!fits_u32(d, b_len))
+        return clae_fail(&ctx->err, "GEMM %zux%zux%zu is too large for the own kernels' 32-bit indices", d->m, d->n,
+                         d->k);
+    if (ensure_scratch(ctx, b_len * sizeof(float))) return -1;
+    cl_mem panel = ctx->gemm.scratch;
+    if (d->k > 0 && pack_b(ctx, d, nr, panel)) return -1;
+    const clae_tensor *a = d->a;
+    size_t lda = d->lda;
+    clae_karg args[] = {KARG_MEM(clae_buf(a)),
+                        KARG_U32(a->off),
+                        KARG_U32(d->trans_a ? 1 : lda),
+                        KARG_U32(d->trans_a ? lda : 1),
+                        KARG_U32(d->a_kcols ? d->a_kcols : UINT32_MAX),
+                        KARG_U32(d->a_kimg),
+                        KARG_MEM(panel),
+                        KARG_U32(0),
+                        KARG_U32(d->k),
+                        KARG_MEM(clae_buf(d->c)),
+                        KARG_U32(d->c->off),
+                        KARG_U32(d->ldc),
+                        KARG_U32(d->c_cols ? d->c_cols : d->n),
+                        KARG_U32(d->c_img),
+                        KARG_U32(d->m),
+                        KARG_U32(d->n),
+                        KARG_F32(d->alpha),
+                        KARG_F32(d->beta),
+                        d->bias ? KARG_MEM(clae_buf(d->bias)) : KARG_NULL,
+                        KARG_U32(d->bias ? d->bias->off : 0),
+                        KARG_I32(d->act),
+                        KARG_F32(d->slope)};
+    return launch_tiles(ctx, ch, mblocks, nblocks, args, (int)(sizeof args / sizeof args[0]));
+}
+
 static int gemm_own(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m, size_t n,
                     size_t k, float alpha, const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb,
                     float beta, clae_tensor *c, size_t ldc)
 {
-    size_t nr = (size_t)ch->nv * ch->w;
-    size_t mblocks = (m + ch->mr - 1) / ch->mr, nblocks = (n + nr - 1) / nr, kblocks = (k + 15) / 16;
-    size_t b_len = nblocks * nr * k;
-    size_t a_end = a->off + (trans_a ? k * lda : m * lda), c_end = c->off + m * ldc;
-    if (b_len > UINT32_MAX || a_end > UINT32_MAX || c_end > UINT32_MAX || b->off + (trans_b ? n : k) * ldb > UINT32_MAX)
-        return clae_fail(&ctx->err, "GEMM %zux%zux%zu is too large for the own kernels' 32-bit indices", m, n, k);
-    if (ensure_scratch(ctx, b_len * sizeof(float))) return -1;
-    cl_mem panel = ctx->gemm.scratch;
-    if (CLAE_LAUNCH(ctx, "gemm_pack_b", nblocks * kblocks, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(ldb),
-                    KARG_U32(trans_b), KARG_U32(k), KARG_U32(n), KARG_U32(nr), KARG_MEM(panel), KARG_U32(0),
-                    KARG_U32(kblocks), KARG_U32(nblocks * kblocks)))
-        return -1;
-    clae_karg args[] = {KARG_MEM(clae_buf(a)), KARG_U32(a->off),      KARG_U32(trans_a ? 1 : lda),
-                        KARG_U32(trans_a ? lda : 1), KARG_MEM(panel),  KARG_U32(0),
-                        KARG_U32(k),           KARG_MEM(clae_buf(c)), KARG_U32(c->off),
-                        KARG_U32(ldc),         KARG_U32(m),           KARG_U32(n),
-                        KARG_F32(alpha),       KARG_F32(beta)};
-    return launch_tiles(ctx, ch, mblocks, nblocks, args, (int)(sizeof args / sizeof args[0]));
+    clae_gemm_desc d = {.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k, .alpha = alpha,
+                        .beta = beta, .a = a, .lda = lda, .b = b, .ldb = ldb, .c = c, .ldc = ldc};
+    return clae_gemm_run(ctx, ch, &d);
 }
 
 int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m, size_t n,
@@ -132,7 +188,7 @@ int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool
                    float beta, clae_tensor *c, size_t ldc)
 {
     if (m == 0 || n == 0) return 0;
-    if (ch->engine == CLAE_GEMM_OWN && k > 0)
+    if (ch->engine == CLAE_GEMM_OWN)
         return gemm_own(ctx, ch, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return gemm_clblast(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
@@ -167,13 +223,18 @@ const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool
     return &g->fallback;
 }
 
+const clae_gemm_choice *clae_gemm_pick(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k)
+{
+    if (ctx->gemm.recording) record_shape(&ctx->gemm, trans_a, trans_b, m, n, k);
+    return clae_gemm_choose(ctx, trans_a, trans_b, m, n, k);
+}
+
 int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
               const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta, clae_tensor *c,
               size_t ldc)
 {
-    if (ctx->gemm.recording) record_shape(&ctx->gemm, trans_a, trans_b, m, n, k);
-    return clae_gemm_with(ctx, clae_gemm_choose(ctx, trans_a, trans_b, m, n, k), trans_a, trans_b, m, n, k, alpha,
-                          a, lda, b, ldb, beta, c, ldc);
+    return clae_gemm_with(ctx, clae_gemm_pick(ctx, trans_a, trans_b, m, n, k), trans_a, trans_b, m, n, k, alpha, a,
+                          lda, b, ldb, beta, c, ldc);
 }
 
 void clae_gemm_choice_name(const clae_gemm_choice *ch, char *out, size_t len)
