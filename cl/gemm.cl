@@ -127,12 +127,14 @@ GEMM_ACT_VEC(float16)
 /* One variant: MR rows by NV vectors of W floats. A(i, kk) sits at
  * a[i * a_rs + (kk / a_kcols) * a_kimg + (kk % a_kcols) * a_ks] ((lda, 1) as
  * stored, (1, lda) transposed, a_kcols >= k when not batched); C(i, j) at
- * c[i * ldc + (j / c_cols) * c_img + j % c_cols]. */
+ * c[i * ldc + (j / c_cols) * c_img + j % c_cols]. The bias is per row (one
+ * per output channel of a convolution) or, with bias_cols, per column (one per
+ * feature of a dense layer). */
 #define GEMM_TILE_KERNEL(NAME, MR, NV, W)                                                                    \
     __kernel void NAME(__global const float *a, uint a_off, uint a_rs, uint a_ks, uint a_kcols, uint a_kimg,  \
                        __global const float *bp, uint bp_off, uint k, __global float *c, uint c_off, uint ldc, \
                        uint c_cols, uint c_img, uint m, uint n, float alpha, float beta,                     \
-                       __global const float *bias, uint bias_off, int act, float slope)                      \
+                       __global const float *bias, uint bias_off, uint bias_cols, int act, float slope)      \
     {                                                                                                         \
         const uint ib = get_global_id(0), jb = get_global_id(1);                                              \
         if (ib * MR >= m || jb * (NV * W) >= n) return;                                                       \
@@ -166,11 +168,12 @@ GEMM_ACT_VEC(float16)
         _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                      \
             if (i0 + r >= m) break;                                                                           \
             __global float *row = c + c_off + (size_t)(i0 + r) * ldc;                                         \
-            const float bi = bs ? bs[i0 + r] : 0.0f;                                                          \
+            const float bi = bs && !bias_cols ? bs[i0 + r] : 0.0f;                                            \
             if (contiguous) {                                                                                 \
                 __global float *seg = row + (size_t)img0 * c_img + q0;                                        \
                 _Pragma("unroll") for (int v = 0; v < NV; v++) {                                              \
                     GEMM_CAT(float, W) out = alpha * acc[r][v] + bi;                                          \
+                    if (bs && bias_cols) out += GEMM_CAT(vload, W)(v, bs + j0);                               \
                     if (beta != 0.0f) out += beta * GEMM_CAT(vload, W)(v, seg);                               \
                     if (act) out = GEMM_CAT(gemm_act_float, W)(out, act, slope);                              \
                     GEMM_CAT(vstore, W)(out, v, seg);                                                         \
@@ -184,7 +187,7 @@ GEMM_ACT_VEC(float16)
                         if (j0 + v * W + e >= n) break;                                                       \
                         while (q >= c_cols) q -= c_cols, img++;                                               \
                         __global float *cp = row + (size_t)img * c_img + q;                                   \
-                        float o = alpha * tmp[e] + bi;                                                        \
+                        float o = alpha * tmp[e] + (bs && bias_cols ? bs[j0 + v * W + e] : bi);               \
                         if (beta != 0.0f) o += beta * *cp;                                                    \
                         *cp = act_apply(act, o, slope);                                                       \
                     }                                                                                         \

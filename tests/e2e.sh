@@ -213,6 +213,37 @@ expect_error "the classifier head goes last" "order.ini:7: [decoder.out] comes a
     "$CLAE" train "$T/order.ini"
 expect_error "the KL sparsity penalty needs a sigmoid code" "train.latent_kl needs a code in (0, 1)" \
     "$CLAE" train "$SRC/configs/sparse_fmnist.ini" --set train.latent_kl=0.1
+# speed: bench writes its table as JSON; tune stores choices that later runs apply
+check "bench a workload and a GEMM shape" "$CLAE" bench mlp_fmnist,64x784x512 --steps 2 --json "$T/bench.json"
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); w=d["workloads"][0]; g=d["gemm"]
+assert w["name"]=="mlp_fmnist" and w["images_per_s"]>0 and 0<w["fraction_of_peak"] and w["gflop_per_step"]>0.3
+assert [x["shape"] for x in g]==["peak 1024^3","64x784x512"] and all(x["gflops"]>0 for x in g)' "$T/bench.json"
+then ok "bench JSON holds the workload and the shapes"; else not_ok "bench JSON" "$(head -c 600 "$T/bench.json")"; fi
+(cd "$SRC" && CLAE_CACHE_DIR="$T/cache" "$CLAE" tune mlp_fmnist --seconds 10) > "$T/tune.out" 2>&1
+tuned=$(ls "$T"/cache/tuning/*.ini 2>/dev/null | head -1)
+if [ -n "$tuned" ] && grep -q "^NT 64x512x784 = " "$tuned" && grep -q "^fallback = " "$tuned"; then
+    ok "tune stores a choice per shape of mlp_fmnist"; else not_ok "tune file" "$(tail -3 "$T/tune.out")"; fi
+CLAE_CACHE_DIR="$T/cache" "$CLAE" train "$CFG" --run "$T/tuned" --set data.train_limit=640 --set data.test_limit=64 \
+    --set train.epochs=1 > "$T/tuned.out" 2>&1
+grep -q "^GEMM: tuned (" "$T/tuned.out" && grep -q "^test:" "$T/tuned.out" && ok "a later run applies the tuning and says so" \
+    || not_ok "a later run applies the tuning" "$(head -3 "$T/tuned.out")"
+[ -n "$tuned" ] && sed -i 's/^fallback = .*/fallback = own:5x5x5/' "$tuned"
+CLAE_CACHE_DIR="$T/cache" "$CLAE" train "$CFG" --run "$T/stale" --set data.train_limit=640 --set data.test_limit=64 \
+    --set train.epochs=1 > "$T/stale.out" 2> "$T/stale.err"
+grep -q "ignoring the tuning in .*own:5x5x5 is not an engine" "$T/stale.err" && grep -q "^GEMM: defaults" "$T/stale.out" \
+    && ok "a broken tuning file is ignored with a warning" || not_ok "broken tuning file" "$(cat "$T/stale.err")"
+CLAE_GEMM=clblast "$CLAE" train "$CFG" --run "$T/clblast" --set data.train_limit=640 --set data.test_limit=64 \
+    --set train.epochs=1 > "$T/clblast.out" 2>&1
+CLAE_GEMM=own "$CLAE" train "$CFG" --run "$T/own" --set data.train_limit=640 --set data.test_limit=64 \
+    --set train.epochs=1 > "$T/own.out" 2>&1
+if awk -v a="$(field "$T/clblast/summary.json" mse)" -v b="$(field "$T/own/summary.json" mse)" \
+    'BEGIN{d=a-b; if(d<0)d=-d; exit !(a>0 && d<1e-4*a)}'; then ok "CLBlast and the own GEMM train to the same test mse"
+else not_ok "CLBlast and own GEMM agree" "$(field "$T/clblast/summary.json" mse) vs $(field "$T/own/summary.json" mse)"; fi
+expect_error "CLAE_GEMM must name an engine" "CLAE_GEMM=cublas: expected 'clblast', 'own'" \
+    env CLAE_GEMM=cublas "$CLAE" bench 64x64x64
+expect_error "bench names a missing config" "bench: 'no_such_net': no config configs/no_such_net.ini here" \
+    "$CLAE" bench no_such_net
+expect_error "bench --steps must be positive" "--steps '0': expected a positive number" "$CLAE" bench --steps 0
 expect_error "unknown device" "--device=quantum matches no device" "$CLAE" devices --device quantum
 expect_error "missing data file" "/nonexistent/x.gz: cannot open" "$CLAE" train "$CFG" --set data.train_images=/nonexistent/x.gz
 head -c 1000 "$T/a/checkpoint.bin" > "$T/a/cut.bin" && mv "$T/a/cut.bin" "$T/a/checkpoint.bin"

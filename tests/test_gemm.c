@@ -145,6 +145,50 @@ static void check_conv_forward(clae_ctx *ctx, const clae_gemm_choice *ch, int n,
     free(x), free(w), free(b), free(y);
 }
 
+/* A dense layer's forward as the own GEMM runs it: act(x W^T + b), b per column
+ * (and per row, the conv form), several tiles wide so both store paths run. */
+static void check_bias_act(clae_ctx *ctx, const clae_gemm_choice *ch, bool per_col, clae_act act)
+{
+    const size_t m = 9, n = 70, k = 13;
+    float x[9 * 13], w[70 * 13], b[70], y[9 * 70];
+    unsigned seed = 99u + per_col;
+    for (size_t i = 0; i < m * k; i++) x[i] = test_uniform(&seed, -1, 1);
+    for (size_t i = 0; i < n * k; i++) w[i] = test_uniform(&seed, -1, 1);
+    for (size_t i = 0; i < n; i++) b[i] = test_uniform(&seed, -1, 1);
+    clae_tensor tx, tw, tb, ty;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)(m * k), 1, 1}, &tx));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)(n * k), 1, 1}, &tw));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)n, 1, 1}, &tb));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)(m * n), 1, 1}, &ty));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tx, x, m * k));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tw, w, n * k));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tb, b, n));
+    clae_gemm_desc d = {.trans_b = true, .m = m, .n = n, .k = k, .alpha = 1.0f, .a = &tx, .lda = k, .b = &tw,
+                        .ldb = k, .c = &ty, .ldc = n, .bias = &tb, .bias_per_col = per_col, .act = act, .slope = 0.1f};
+    CHECK_OK(ctx, clae_gemm_run(ctx, ch, &d));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &ty, y, m * n));
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            double v = per_col ? b[j] : b[i];
+            for (size_t p = 0; p < k; p++) v += (double)x[i * k + p] * w[j * k + p];
+            double ref = act == CLAE_ACT_SIGMOID ? 1 / (1 + exp(-v)) : act == CLAE_ACT_LEAKY_RELU && v < 0 ? 0.1 * v : v;
+            if (!(fabs(y[i * n + j] - ref) <= 1e-5 * (1 + k)))
+                fail_msg("bias per %s, act %d: y[%zu][%zu] = %g, expected %g", per_col ? "column" : "row", (int)act, i, j,
+                         y[i * n + j], ref);
+        }
+    clae_tensor_destroy(&tx), clae_tensor_destroy(&tw), clae_tensor_destroy(&tb), clae_tensor_destroy(&ty);
+}
+
+static void test_fused_bias_act(void **state)
+{
+    clae_gemm_choice ch;
+    for (int i = 0; clae_gemm_own_variant(i, &ch) == 0; i++) {
+        check_bias_act(*state, &ch, true, CLAE_ACT_SIGMOID);
+        check_bias_act(*state, &ch, true, CLAE_ACT_LEAKY_RELU);
+        check_bias_act(*state, &ch, false, CLAE_ACT_NONE);
+    }
+}
+
 static clae_conv_geom geom(int c, int h, int w, int k, int s, int pad, int dil)
 {
     int span = dil * (k - 1) + 1;
@@ -185,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_clblast),
         cmocka_unit_test(test_own_variants),
         cmocka_unit_test(test_fused_conv_forward),
+        cmocka_unit_test(test_fused_bias_act),
     };
     return cmocka_run_group_tests(tests, test_ctx_setup, test_ctx_teardown);
 }

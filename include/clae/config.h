@@ -41,6 +41,7 @@ typedef struct {
     double rotate;       /* up to this many degrees either way */
     double brightness, contrast, saturation; /* factors drawn from [1 - x, 1 + x] */
     double crop;         /* random resized crop: kept area fraction drawn from [crop, 1] */
+    bool redraw;         /* training split: variants drawn from (seed, epoch, sample, copy), new every epoch */
 } clae_augment_cfg;
 
 typedef struct {

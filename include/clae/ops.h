@@ -63,7 +63,7 @@ int clae_gemm_own_variant(int i, clae_gemm_choice *out);
  *   B: a matrix whose columns may be batched (b_cols, b_img; not with trans_b),
  *      or, with b_im2col, im2col(b) of b_images images (trans_b: its transpose).
  *   C: its column index may be batched (c_cols, c_img); the store adds bias[i]
- *      when bias is set and applies act. */
+ *      (bias[j] with bias_per_col) when bias is set and applies act. */
 typedef struct {
     bool trans_a, trans_b;
     size_t m, n, k;
@@ -77,6 +77,7 @@ typedef struct {
     clae_tensor *c;
     size_t ldc, c_cols, c_img;
     const clae_tensor *bias;
+    bool bias_per_col;
     clae_act act;
     float slope;
 } clae_gemm_desc;

@@ -2,6 +2,7 @@
  * a fraction of the device's measured SGEMM peak), GEMM GFLOP/s at the shapes
  * those models use, and single convolutions by algorithm. Table on stdout,
  * the same as JSON with --json FILE. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,15 +48,21 @@ static void usage(void)
            DEFAULT_ITEMS);
 }
 
+/* NAME is looked up in ./configs, then in the source tree clae was built from. */
 int bench_resolve_config(const char *item, char *path, size_t len, clae_err *err)
 {
     size_t n = strlen(item);
-    if (n > 4 && strcmp(item + n - 4, ".ini") == 0) snprintf(path, len, "%s", item);
-    else snprintf(path, len, "configs/%s.ini", item);
-    if (access(path, R_OK) != 0)
-        return clae_fail(err, "bench: '%s': no config %s (run from the source folder, or give a path to an .ini)",
-                         item, path);
-    return 0;
+    if (n > 4 && strcmp(item + n - 4, ".ini") == 0) {
+        snprintf(path, len, "%s", item);
+        if (access(path, R_OK) != 0) return clae_fail(err, "'%s': cannot read it: %s", item, strerror(errno));
+        return 0;
+    }
+    snprintf(path, len, "configs/%s.ini", item);
+    if (access(path, R_OK) == 0) return 0;
+    snprintf(path, len, "%s/%s.ini", CLAE_CONFIGS_DIR, item);
+    if (access(path, R_OK) == 0) return 0;
+    return clae_fail(err, "'%s': no config configs/%s.ini here or in %s (give a path to an .ini)", item, item,
+                     CLAE_CONFIGS_DIR);
 }
 
 static int run_gemm(bench_run *b, size_t m, size_t n, size_t k, const char *label)
@@ -69,6 +76,29 @@ static int run_gemm(bench_run *b, size_t m, size_t n, size_t k, const char *labe
     clae_gemm_choice_name(clae_gemm_choose(b->ctx, false, false, m, n, k), g->engine, sizeof g->engine);
     printf("sgemm %-16s %-16s %8.1f GFLOP/s  (first call %.3f s)\n", label, g->engine, r.gflops, r.first_s);
     fflush(stdout);
+    return 0;
+}
+
+/* Every item is checked before anything runs, so a typo costs no benchmark time. */
+static int check_items(const char *list, clae_err *err)
+{
+    char items[1024], path[1024];
+    snprintf(items, sizeof items, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(items, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        size_t m, n, k;
+        int c, h, w, co;
+        char tail;
+        if (sscanf(tok, "conv%dx%dx%d-%d%c", &c, &h, &w, &co, &tail) == 4) {
+            if (c <= 0 || h <= 0 || w <= 0 || co <= 0)
+                return clae_fail(err, "bench: '%s': sizes must be positive", tok);
+        } else if (sscanf(tok, "%zux%zux%zu%c", &m, &n, &k, &tail) == 3) {
+            if (!m || !n || !k) return clae_fail(err, "bench: shape '%s': sizes must be positive", tok);
+        } else if (bench_resolve_config(tok, path, sizeof path, err)) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return clae_fail(err, "bench: %s", why);
+        }
+    }
     return 0;
 }
 
@@ -143,6 +173,7 @@ int cmd_bench(int argc, char **argv)
     char items[1024];
     if (snprintf(items, sizeof items, "%s", o.positional ? o.positional : DEFAULT_ITEMS) >= (int)sizeof items)
         return clae_cli_error(&(clae_err){"bench: the item list is longer than 1023 characters"});
+    if (check_items(items, &err)) return clae_cli_error(&err);
     clae_ctx ctx;
     if (clae_ctx_create(&ctx, o.device, &err)) return clae_cli_error(&err);
     static bench_run b; /* large: keep it off the stack */

@@ -305,13 +305,15 @@ static int collect_shapes(tune_state *ts, const char *list, clae_err *err)
     if (list) {
         snprintf(items, sizeof items, "%s", list);
     } else {
-        DIR *d = opendir("configs");
-        if (!d) return clae_fail(err, "tune: no configs/ folder here: name the configs to tune (see --help)");
+        const char *dir = "configs";
+        DIR *d = opendir(dir);
+        if (!d) d = opendir(dir = CLAE_CONFIGS_DIR);
+        if (!d) return clae_fail(err, "tune: no configs/ folder here or in %s: name the configs (see --help)", dir);
         items[0] = 0;
         for (struct dirent *e; (e = readdir(d));) {
             size_t len = strlen(e->d_name);
-            if (len > 4 && strcmp(e->d_name + len - 4, ".ini") == 0 && strlen(items) + len + 12 < sizeof items)
-                snprintf(items + strlen(items), sizeof items - strlen(items), "%sconfigs/%s", items[0] ? "," : "",
+            if (len > 4 && strcmp(e->d_name + len - 4, ".ini") == 0 && strlen(items) + strlen(dir) + len + 4 < sizeof items)
+                snprintf(items + strlen(items), sizeof items - strlen(items), "%s%s/%s", items[0] ? "," : "", dir,
                          e->d_name);
         }
         closedir(d);
@@ -320,7 +322,12 @@ static int collect_shapes(tune_state *ts, const char *list, clae_err *err)
     for (char *save = NULL, *tok = strtok_r(items, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char path[1024];
         g->n_seen = 0;
-        if (bench_resolve_config(tok, path, sizeof path, err) || bench_record_shapes(ts->ctx, path, err)) return -1;
+        if (bench_resolve_config(tok, path, sizeof path, err)) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return clae_fail(err, "tune: %s", why);
+        }
+        if (bench_record_shapes(ts->ctx, path, err)) return -1;
         for (int i = 0; i < g->n_seen; i++) add_shape(ts, g->seen[i].m, g->seen[i].n, g->seen[i].k, g->seen[i].ta, g->seen[i].tb);
         n++;
     }

@@ -85,6 +85,8 @@ static const key_def augment_keys[] = {
     {"saturation", NUM(KT_FLOAT, clae_augment_cfg, saturation), "0", 0, 1, NULL, "saturation factor in [1-x, 1+x]", 0},
     {"crop", NUM(KT_FLOAT, clae_augment_cfg, crop), "1", 0.05, 1, NULL,
      "random resized crop: the kept area fraction is drawn from [crop, 1] (1 = none)", 0},
+    {"redraw", NUM(KT_BOOL, clae_augment_cfg, redraw), "false", 0, 0, NULL,
+     "training split: draw fresh variants every epoch (still fixed by seed and epoch) instead of fixed copies", 0},
     {0},
 };
 

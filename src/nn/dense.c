@@ -1,5 +1,6 @@
 /* Dense (fully connected) layer, PyTorch's nn.Linear layout: W (out, in), b (out).
  *   forward:  y = act(x W^T + b)                       x (N, in), y (N, out)
+ *             (one launch after packing W with the own GEMM, which adds b and applies act as it stores)
  *   backward: g = act'(y) * dy;  dW += g^T x;  db += sum_n g;  dx = g W */
 #include <math.h>
 
@@ -9,7 +10,14 @@ static int dense_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, cla
 {
     (void)train;
     size_t rows = (size_t)x->shape.n, in = clae_shape_sample(l->in), out = (size_t)l->spec.units;
-    if (clae_gemm(ctx, false, true, rows, out, in, 1.0f, x, in, &l->w, in, 0.0f, y, out)) return -1;
+    const clae_gemm_choice *ch = clae_gemm_pick(ctx, false, true, rows, out, in);
+    if (ch->engine == CLAE_GEMM_OWN) { /* bias and activation in the GEMM's store */
+        clae_gemm_desc d = {.trans_b = true, .m = rows, .n = out, .k = in, .alpha = 1.0f, .a = x, .lda = in,
+                            .b = &l->w, .ldb = in, .c = y, .ldc = out, .bias = l->spec.bias ? &l->b : NULL,
+                            .bias_per_col = true, .act = l->spec.act, .slope = (float)l->spec.slope};
+        return clae_gemm_run(ctx, ch, &d);
+    }
+    if (clae_gemm_with(ctx, ch, false, true, rows, out, in, 1.0f, x, in, &l->w, in, 0.0f, y, out)) return -1;
     if (!l->spec.bias && l->spec.act == CLAE_ACT_NONE) return 0;
     return clae_op_bias_act(ctx, y, l->spec.bias ? &l->b : NULL, rows, out, l->spec.act, l->spec.slope);
 }

@@ -169,6 +169,7 @@ int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_des
                         KARG_F32(d->beta),
                         d->bias ? KARG_MEM(clae_buf(d->bias)) : KARG_NULL,
                         KARG_U32(d->bias ? d->bias->off : 0),
+                        KARG_U32(d->bias_per_col),
                         KARG_I32(d->act),
                         KARG_F32(d->slope)};
     return launch_tiles(ctx, ch, mblocks, nblocks, args, (int)(sizeof args / sizeof args[0]));

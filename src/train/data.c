@@ -186,6 +186,8 @@ int clae_trainer_gather(clae_trainer *t, const clae_split_data *s, uint32_t firs
                              (float)a->brightness, (float)a->contrast,   (float)a->saturation,
                              (float)a->crop,       {0, 0, 0},            (uint32_t)t->cfg->train.seed};
     memcpy(p.background, t->cfg->data.background, sizeof p.background);
+    if (a->redraw && s == &t->train) /* evaluation splits keep fixed variants, comparable across epochs */
+        p.seed = (uint32_t)((uint64_t)p.seed * 0x9E3779B1u + 0x7F4A7C15u * (uint32_t)(t->epoch + 1));
     return clae_op_augment(t->ctx, &x, src->pixels, s->order, first, (size_t)rows, src->set.sample, src->means, &p);
 }
 
