@@ -69,42 +69,64 @@ __kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint tr
 /* Packs B = col (taps_are_k = 1: col[tap][pos], k over taps) or B = col^T
  * (taps_are_k = 0: k over positions) straight from the images x, where
  * col = im2col(x) as conv.cl defines it: tap = (c, i, j) over C K K and
- * pos = (n, oh, ow) over N HO WO. Out-of-image taps read 0. */
-__kernel void gemm_pack_im2col(__global const float *x, uint x_off, uint N, uint C, uint H, uint W, uint KH, uint KW,
-                               uint SH, uint SW, uint PH, uint PW, uint DH, uint DW, uint HO, uint WO, uint taps_are_k,
-                               uint k, uint n, uint nr, __global float *bp, uint bp_off, uint kblocks, uint items)
-{
-    uint e = get_global_id(0);
-    if (e >= items) return;
-    uint jb = e / kblocks, k0 = (e - jb * kblocks) * 16, j0 = jb * nr;
-    uint kn = min(16u, k - k0);
-    __global float *dst = bp + bp_off + ((size_t)jb * k + k0) * nr;
-    uint HOWO = HO * WO, KK = KH * KW;
-    /* positions of this block: its 16 k-rows or its nr columns */
-    uint npos = taps_are_k ? nr : kn, pos0 = taps_are_k ? j0 : k0, pos_end = taps_are_k ? n : k;
-    int iy0[32], ix0[32];
-    uint base[32];
-    for (uint q = 0; q < npos; q++) {
-        uint pos = pos0 + q, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO, ow = pp - oh * WO;
-        bool ok = pos < pos_end;
-        base[q] = ok ? img * C * H * W : 0;
-        iy0[q] = ok ? (int)(oh * SH) - (int)PH : -(int)(1u << 30); /* never inside: reads 0 */
-        ix0[q] = (int)(ow * SW) - (int)PW;
+ * pos = (n, oh, ow) over N HO WO. Out-of-image taps read 0. One kernel per
+ * panel width NR, so the per-column arrays live in registers and the loops
+ * over them unroll. */
+#define GEMM_PACK_IM2COL(NR)                                                                                      \
+    __kernel void gemm_pack_im2col_##NR(__global const float *x, uint x_off, uint N, uint C, uint H, uint W,      \
+                                        uint KH, uint KW, uint SH, uint SW, uint PH, uint PW, uint DH, uint DW,  \
+                                        uint HO, uint WO, uint taps_are_k, uint k, uint n, __global float *bp,    \
+                                        uint bp_off, uint kblocks, uint items)                                    \
+    {                                                                                                             \
+        uint e = get_global_id(0);                                                                                \
+        if (e >= items) return;                                                                                   \
+        uint jb = e / kblocks, k0 = (e - jb * kblocks) * 16, j0 = jb * NR;                                        \
+        uint kn = min(16u, k - k0);                                                                               \
+        __global float *dst = bp + bp_off + ((size_t)jb * k + k0) * NR;                                           \
+        const uint HOWO = HO * WO, KK = KH * KW, HW = H * W;                                                      \
+        __global const float *src = x + x_off;                                                                    \
+        if (taps_are_k) { /* columns are positions: NR of them, rows are 16 taps */                               \
+            int iy0[NR], ix0[NR], base[NR];                                                                       \
+            _Pragma("unroll") for (uint q = 0; q < NR; q++) {                                                     \
+                uint pos = j0 + q, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO, ow = pp - oh * WO;      \
+                bool ok = pos < n;                                                                                \
+                base[q] = ok ? (int)(img * C * HW) : 0;                                                           \
+                iy0[q] = ok ? (int)(oh * SH) - (int)PH : -(1 << 28);                                              \
+                ix0[q] = (int)(ow * SW) - (int)PW;                                                                \
+            }                                                                                                     \
+            for (uint u = 0; u < kn; u++) {                                                                       \
+                uint tap = k0 + u, ci = tap / KK, r = tap - ci * KK, ky = r / KW, kx = r - ky * KW;               \
+                int dy = (int)(ky * DH), dx = (int)(kx * DW), plane = (int)(ci * HW);                             \
+                _Pragma("unroll") for (uint q = 0; q < NR; q++) {                                                 \
+                    int iy = iy0[q] + dy, ix = ix0[q] + dx;                                                       \
+                    bool in = (uint)iy < H && (uint)ix < W;                                                       \
+                    dst[u * NR + q] = in ? src[base[q] + plane + iy * (int)W + ix] : 0.0f;                        \
+                }                                                                                                 \
+            }                                                                                                     \
+        } else { /* columns are taps: NR of them, rows are 16 positions */                                        \
+            int off[NR], dys[NR], dxs[NR];                                                                        \
+            _Pragma("unroll") for (uint q = 0; q < NR; q++) {                                                     \
+                uint tap = j0 + q, ci = tap / KK, r = tap - ci * KK, ky = r / KW, kx = r - ky * KW;               \
+                bool ok = tap < n;                                                                                \
+                off[q] = (int)(ci * HW);                                                                          \
+                dys[q] = ok ? (int)(ky * DH) : -(1 << 28);                                                        \
+                dxs[q] = (int)(kx * DW);                                                                          \
+            }                                                                                                     \
+            for (uint u = 0; u < kn; u++) {                                                                       \
+                uint pos = k0 + u, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO, ow = pp - oh * WO;      \
+                int iy0 = (int)(oh * SH) - (int)PH, ix0 = (int)(ow * SW) - (int)PW, base = (int)(img * C * HW);   \
+                _Pragma("unroll") for (uint q = 0; q < NR; q++) {                                                 \
+                    int iy = iy0 + dys[q], ix = ix0 + dxs[q];                                                     \
+                    bool in = (uint)iy < H && (uint)ix < W;                                                       \
+                    dst[u * NR + q] = in ? src[base + off[q] + iy * (int)W + ix] : 0.0f;                          \
+                }                                                                                                 \
+            }                                                                                                     \
+        }                                                                                                         \
     }
-    uint ntap = taps_are_k ? kn : nr, tap0 = taps_are_k ? k0 : j0, tap_end = taps_are_k ? k : n;
-    for (uint u = 0; u < ntap; u++) {
-        uint tap = tap0 + u, ci = tap / KK, r = tap - ci * KK, ky = r / KW, kx = r - ky * KW;
-        bool tap_ok = tap < tap_end;
-        __global const float *plane = x + x_off + (size_t)ci * H * W;
-        for (uint q = 0; q < npos; q++) {
-            int iy = iy0[q] + (int)(ky * DH), ix = ix0[q] + (int)(kx * DW);
-            float v = tap_ok && iy >= 0 && iy < (int)H && ix >= 0 && ix < (int)W
-                          ? plane[base[q] + (uint)iy * W + (uint)ix] : 0.0f;
-            if (taps_are_k) dst[u * nr + q] = v;
-            else dst[q * nr + u] = v;
-        }
-    }
-}
+
+GEMM_PACK_IM2COL(8)
+GEMM_PACK_IM2COL(16)
+GEMM_PACK_IM2COL(32)
 
 #define GEMM_CAT_(a, b) a##b
 #define GEMM_CAT(a, b) GEMM_CAT_(a, b)

@@ -110,11 +110,13 @@ static int pack_b(clae_ctx *ctx, const clae_gemm_desc *d, size_t nr, cl_mem pane
     const clae_tensor *b = d->b;
     if (d->b_im2col) {
         const clae_conv_geom *g = d->b_im2col;
-        return CLAE_LAUNCH(ctx, "gemm_pack_im2col", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off),
+        char name[32];
+        snprintf(name, sizeof name, "gemm_pack_im2col_%zu", nr);
+        return CLAE_LAUNCH(ctx, name, items, KARG_MEM(clae_buf(b)), KARG_U32(b->off),
                            KARG_U32(d->b_images), KARG_U32(g->c), KARG_U32(g->h), KARG_U32(g->w), KARG_U32(g->kh),
                            KARG_U32(g->kw), KARG_U32(g->sh), KARG_U32(g->sw), KARG_U32(g->ph), KARG_U32(g->pw),
                            KARG_U32(g->dh), KARG_U32(g->dw), KARG_U32(g->ho), KARG_U32(g->wo), KARG_U32(!d->trans_b),
-                           KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr), KARG_MEM(panel), KARG_U32(0),
+                           KARG_U32(d->k), KARG_U32(d->n), KARG_MEM(panel), KARG_U32(0),
                            KARG_U32(kblocks), KARG_U32(items));
     }
     return CLAE_LAUNCH(ctx, "gemm_pack_b", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(d->ldb),
