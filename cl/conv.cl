@@ -61,12 +61,11 @@ __kernel void col2im(__global float *x, const uint x_off, __global const float *
 __kernel void permute_cn(__global float *dst, const uint dst_off, __global const float *src, const uint src_off,
                          const uint N, const uint C, const uint P, const int to_ncp)
 {
-    ulong gid = get_global_id(0);
-    if (gid >= (ulong)N * C * P) return;
-    uint p = (uint)(gid % P);
-    ulong q = gid / P;
-    uint a = (uint)(q / (to_ncp ? C : N)), b = (uint)(q % (to_ncp ? C : N)); /* dst is [a][b][p] */
-    ulong s = ((ulong)b * (to_ncp ? N : C) + a) * P + p;
+    uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
+    if (gid >= N * C * P) return;
+    uint p = gid % P, q = gid / P;
+    uint a = q / (to_ncp ? C : N), b = q % (to_ncp ? C : N); /* dst is [a][b][p] */
+    uint s = (b * (to_ncp ? N : C) + a) * P + p;
     dst[dst_off + gid] = src[src_off + s];
 }
 
@@ -74,9 +73,9 @@ __kernel void permute_cn(__global float *dst, const uint dst_off, __global const
 __kernel void channel_bias_act(__global float *y, const uint y_off, __global const float *b, const uint b_off,
                                const uint N, const uint C, const uint P, const int kind, const float slope)
 {
-    ulong gid = get_global_id(0);
-    if (gid >= (ulong)N * C * P) return;
-    uint c = (uint)((gid / P) % C);
+    uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
+    if (gid >= N * C * P) return;
+    uint c = (gid / P) % C;
     float v = y[y_off + gid] + (b ? b[b_off + c] : 0.0f);
     y[y_off + gid] = act_apply(kind, v, slope);
 }

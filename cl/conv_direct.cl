@@ -25,8 +25,8 @@ void valid_cols(const int x0, const uint S, const uint W, const uint WO, uint *l
 }
 
 #if CLAE_CPU
-__kernel void conv_grid_from_image(__global float *grid, const uint g_off, __global const float *image, const uint i_off,
-                                   __global const float *w, const uint w_off, const uint N, const uint CI,
+__kernel void conv_grid_from_image(__global float *restrict grid, const uint g_off, __global const float *restrict image, const uint i_off,
+                                   __global const float *restrict w, const uint w_off, const uint N, const uint CI,
                                    const uint H, const uint W, const uint CG, const uint HO, const uint WO,
                                    const uint K, const uint S, const uint P, const uint D)
 {
@@ -53,8 +53,8 @@ __kernel void conv_grid_from_image(__global float *grid, const uint g_off, __glo
     }
 }
 
-__kernel void conv_image_from_grid(__global float *image, const uint i_off, __global const float *grid, const uint g_off,
-                                   __global const float *w, const uint w_off, const uint N, const uint CI,
+__kernel void conv_image_from_grid(__global float *restrict image, const uint i_off, __global const float *restrict grid, const uint g_off,
+                                   __global const float *restrict w, const uint w_off, const uint N, const uint CI,
                                    const uint H, const uint W, const uint CG, const uint HO, const uint WO,
                                    const uint K, const uint S, const uint P, const uint D)
 {

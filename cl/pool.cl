@@ -13,32 +13,63 @@ void window_range(const int pos, const int PAD, const int K, const int S, const 
     if (*hi > OUT - 1) *hi = OUT - 1;
 }
 
-__kernel void max_pool_forward(__global float *y, const uint y_off, __global float *arg, const uint arg_off,
-                               __global const float *x, const uint x_off, const uint NC, const uint H, const uint W,
-                               const uint K, const uint S, const uint PAD, const uint HO, const uint WO)
+#ifndef CLAE_CPU
+#define CLAE_CPU 0
+#endif
+
+/* The first maximum of the window of output (oh, ow) in one plane, PyTorch's
+ * (val > max) || isnan(val); *at is its flat index h*W+w. */
+float window_max(__global const float *xp, const int oh, const int ow, const uint H, const uint W, const uint K,
+                 const uint S, const uint PAD, int *at)
 {
-    ulong gid = get_global_id(0);
-    if (gid >= (ulong)NC * HO * WO) return;
-    uint ow = (uint)(gid % WO), oh = (uint)((gid / WO) % HO);
-    ulong plane = gid / ((ulong)WO * HO);
     float best = -INFINITY;
     int best_i = -1;
     for (uint i = 0; i < K; i++) {
-        int h = (int)(oh * S + i) - (int)PAD;
+        int h = oh * (int)S + (int)i - (int)PAD;
         if (h < 0 || h >= (int)H) continue;
         for (uint j = 0; j < K; j++) {
-            int w = (int)(ow * S + j) - (int)PAD;
+            int w = ow * (int)S + (int)j - (int)PAD;
             if (w < 0 || w >= (int)W) continue;
-            float v = x[x_off + plane * H * W + (uint)h * W + (uint)w];
-            if (best_i < 0 || v > best || isnan(v)) { /* PyTorch: (val > max) || isnan(val) */
+            float v = xp[h * (int)W + w];
+            if (best_i < 0 || v > best || isnan(v)) {
                 best = v;
                 best_i = h * (int)W + w;
             }
         }
     }
-    y[y_off + gid] = best;
-    arg[arg_off + gid] = (float)best_i;
+    *at = best_i;
+    return best;
 }
+
+#if CLAE_CPU
+/* CPUs: one work-item per output row, so the index divisions are paid once a row. */
+__kernel void max_pool_forward(__global float *y, const uint y_off, __global float *arg, const uint arg_off,
+                               __global const float *x, const uint x_off, const uint NC, const uint H, const uint W,
+                               const uint K, const uint S, const uint PAD, const uint HO, const uint WO)
+{
+    uint gid = get_global_id(0);
+    if (gid >= NC * HO) return;
+    uint oh = gid % HO, plane = gid / HO;
+    __global const float *xp = x + x_off + (size_t)plane * H * W;
+    for (uint ow = 0; ow < WO; ow++) {
+        int at;
+        y[y_off + gid * WO + ow] = window_max(xp, (int)oh, (int)ow, H, W, K, S, PAD, &at);
+        arg[arg_off + gid * WO + ow] = (float)at;
+    }
+}
+#else
+__kernel void max_pool_forward(__global float *y, const uint y_off, __global float *arg, const uint arg_off,
+                               __global const float *x, const uint x_off, const uint NC, const uint H, const uint W,
+                               const uint K, const uint S, const uint PAD, const uint HO, const uint WO)
+{
+    uint gid = get_global_id(0);
+    if (gid >= NC * HO * WO) return;
+    uint ow = gid % WO, oh = (gid / WO) % HO, plane = gid / (WO * HO);
+    int at;
+    y[y_off + gid] = window_max(x + x_off + (size_t)plane * H * W, (int)oh, (int)ow, H, W, K, S, PAD, &at);
+    arg[arg_off + gid] = (float)at;
+}
+#endif
 
 /* One work-item per output row: each output's gradient goes to its argmax.
  * Rows of one plane may share inputs (overlapping windows), so a work-item owns a
@@ -71,10 +102,10 @@ __kernel void avg_pool_forward(__global float *y, const uint y_off, __global con
                                const uint NC, const uint H, const uint W, const uint K, const uint S, const uint PAD,
                                const uint HO, const uint WO)
 {
-    ulong gid = get_global_id(0);
-    if (gid >= (ulong)NC * HO * WO) return;
-    uint ow = (uint)(gid % WO), oh = (uint)((gid / WO) % HO);
-    ulong plane = gid / ((ulong)WO * HO);
+    uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
+    if (gid >= NC * HO * WO) return;
+    uint ow = gid % WO, oh = (gid / WO) % HO;
+    uint plane = gid / (WO * HO);
     float s = 0.0f;
     for (uint i = 0; i < K; i++) {
         int h = (int)(oh * S + i) - (int)PAD;
@@ -91,10 +122,10 @@ __kernel void avg_pool_backward(__global float *dx, const uint dx_off, __global 
                                 const uint NC, const uint H, const uint W, const uint K, const uint S, const uint PAD,
                                 const uint HO, const uint WO)
 {
-    ulong gid = get_global_id(0);
-    if (gid >= (ulong)NC * H * W) return;
-    uint w = (uint)(gid % W), h = (uint)((gid / W) % H);
-    ulong plane = gid / ((ulong)W * H);
+    uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
+    if (gid >= NC * H * W) return;
+    uint w = gid % W, h = (gid / W) % H;
+    uint plane = gid / (W * H);
     float s = 0.0f;
     int oh0, oh1, ow0, ow1;
     window_range((int)h, (int)PAD, (int)K, (int)S, (int)HO, &oh0, &oh1);

@@ -52,11 +52,11 @@ float bilinear_weight(const int o, const int i, const int F, const int in)
 __kernel void upsample_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
                                 const uint NC, const uint H, const uint W, const uint F, const int bilinear)
 {
-    ulong gid = get_global_id(0);
-    if (gid >= (ulong)NC * H * W) return;
-    uint w = (uint)(gid % W), h = (uint)((gid / W) % H);
+    uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
+    if (gid >= NC * H * W) return;
+    uint w = gid % W, h = (gid / W) % H;
     uint HO = H * F, WO = W * F;
-    __global const float *dyp = dy + dy_off + (gid / ((ulong)W * H)) * HO * WO;
+    __global const float *dyp = dy + dy_off + (size_t)(gid / (W * H)) * HO * WO;
     float s = 0.0f;
     if (!bilinear) {
         for (uint i = 0; i < F; i++)

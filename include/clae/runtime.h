@@ -69,7 +69,7 @@ typedef struct {
     clae_gemm_choice choice;
 } clae_gemm_tuned;
 
-#define CLAE_MAX_TUNED 128
+#define CLAE_MAX_TUNED 512
 #define CLAE_MAX_CLBLAST_PARAMS 20
 
 /* One set of CLBlast kernel parameters (CLBlastOverrideParameters). */

@@ -6,7 +6,9 @@
 
 int clae_op_max_pool(clae_ctx *ctx, clae_tensor *y, clae_tensor *arg, const clae_tensor *x, const clae_pool_geom *g)
 {
-    return CLAE_LAUNCH(ctx, "max_pool_forward", (size_t)g->planes * g->ho * g->wo, KARG_MEM(clae_buf(y)),
+    /* CPU devices run a work-item per output row (pool.cl) */
+    size_t items = (size_t)g->planes * g->ho * (ctx->dev.kind == CLAE_DEV_CPU ? 1 : (size_t)g->wo);
+    return CLAE_LAUNCH(ctx, "max_pool_forward", items, KARG_MEM(clae_buf(y)),
                        KARG_U32(y->off), KARG_MEM(clae_buf(arg)), KARG_U32(arg->off), KARG_MEM(clae_buf(x)),
                        KARG_U32(x->off), POOL_ARGS(g));
 }
