@@ -91,3 +91,15 @@ __kernel void channel_sum(__global float *db, const uint db_off, __global const 
         for (uint p = 0; p < P; p++) s += g[g_off + ((ulong)n * C + c) * P + p];
     db[db_off + c] += s;
 }
+
+/* wt[ci][co][i][j] = w[co][ci][K-1-i][K-1-j]: the weights of the stride-1
+ * convolution that is this one's input gradient (a "full" convolution of the
+ * output gradient). */
+__kernel void conv_flip_weights(__global float *wt, __global const float *w, const uint w_off, const uint CO,
+                                const uint CI, const uint KH, const uint KW)
+{
+    uint gid = get_global_id(0);
+    if (gid >= CO * CI * KH * KW) return;
+    uint j = gid % KW, i = (gid / KW) % KH, co = (gid / (KW * KH)) % CO, ci = gid / (KW * KH * CO);
+    wt[gid] = w[w_off + ((co * CI + ci) * KH + (KH - 1 - i)) * KW + (KW - 1 - j)];
+}

@@ -82,6 +82,9 @@ typedef struct {
     float slope;
 } clae_gemm_desc;
 int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_desc *d);
+/* A device buffer of at least bytes for a layer's transient operand (flipped
+ * weights), owned by the context; valid until the next call. */
+cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, size_t bytes);
 /* Per-device defaults and $CLAE_GEMM (at context creation); frees the packing scratch. */
 int clae_gemm_init(clae_ctx *ctx);
 void clae_gemm_release(clae_ctx *ctx);
@@ -132,6 +135,8 @@ int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b
                              float slope);
 /* db[c] += sum over n, p of g[n, c, p] */
 int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, int n, int c, int p);
+/* wt (ci, co, kh, kw) = w (co, ci, kh, kw) flipped in both kernel axes */
+int clae_op_conv_flip_weights(clae_ctx *ctx, cl_mem wt, const clae_tensor *w, int co, int ci, int kh, int kw);
 
 /* Direct convolution (conv_direct.cl). The grid has cg channels of g->ho x g->wo
  * positions; w is [cg][g->c][kh][kw] (kh = kw, square strides/paddings/dilations). */

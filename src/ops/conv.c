@@ -34,6 +34,12 @@ int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b
                        KARG_U32(p), KARG_I32(kind), KARG_F32(slope));
 }
 
+int clae_op_conv_flip_weights(clae_ctx *ctx, cl_mem wt, const clae_tensor *w, int co, int ci, int kh, int kw)
+{
+    return CLAE_LAUNCH(ctx, "conv_flip_weights", (size_t)co * ci * kh * kw, KARG_MEM(wt), KARG_MEM(clae_buf(w)),
+                       KARG_U32(w->off), KARG_U32(co), KARG_U32(ci), KARG_U32(kh), KARG_U32(kw));
+}
+
 int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, int n, int c, int p)
 {
     return CLAE_LAUNCH(ctx, "channel_sum", (size_t)c, KARG_MEM(clae_buf(db)), KARG_U32(db->off),

@@ -67,20 +67,32 @@ static int gemm_clblast(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, siz
     return 0;
 }
 
-/* The packing scratch grows to the largest pair of panels seen, never shrinks. */
-static int ensure_scratch(clae_ctx *ctx, size_t bytes)
+/* A context-owned buffer that grows to the largest size asked, never shrinks. */
+static int grow_buffer(clae_ctx *ctx, cl_mem *buf, size_t *have, size_t bytes, const char *what)
 {
-    if (bytes <= ctx->gemm.scratch_bytes) return 0;
-    if (ctx->gemm.scratch) clReleaseMemObject(ctx->gemm.scratch);
-    ctx->gemm.scratch = NULL;
-    ctx->gemm.scratch_bytes = 0;
-    /* queued kernels may still read the old panels: clReleaseMemObject defers
+    if (bytes <= *have) return 0;
+    if (*buf) clReleaseMemObject(*buf);
+    *buf = NULL;
+    *have = 0;
+    /* queued kernels may still read the old buffer: clReleaseMemObject defers
      * the free until they finish, as OpenCL promises */
     cl_int rc;
-    ctx->gemm.scratch = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
-    if (rc != CL_SUCCESS) return clae_cl_fail(ctx, rc, "clCreateBuffer(GEMM packing panels)");
-    ctx->gemm.scratch_bytes = bytes;
+    *buf = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    if (rc != CL_SUCCESS) return clae_cl_fail(ctx, rc, what);
+    *have = bytes;
     return 0;
+}
+
+static int ensure_scratch(clae_ctx *ctx, size_t bytes)
+{
+    return grow_buffer(ctx, &ctx->gemm.scratch, &ctx->gemm.scratch_bytes, bytes, "clCreateBuffer(GEMM packing panels)");
+}
+
+cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, size_t bytes)
+{
+    if (grow_buffer(ctx, &ctx->gemm.operand, &ctx->gemm.operand_bytes, bytes, "clCreateBuffer(GEMM operand)"))
+        return NULL;
+    return ctx->gemm.operand;
 }
 
 static int launch_tiles(clae_ctx *ctx, const clae_gemm_choice *ch, size_t mblocks, size_t nblocks,
@@ -310,6 +322,7 @@ int clae_gemm_init(clae_ctx *ctx)
 void clae_gemm_release(clae_ctx *ctx)
 {
     if (ctx->gemm.scratch) clReleaseMemObject(ctx->gemm.scratch);
-    ctx->gemm.scratch = NULL;
-    ctx->gemm.scratch_bytes = 0;
+    if (ctx->gemm.operand) clReleaseMemObject(ctx->gemm.operand);
+    ctx->gemm.scratch = ctx->gemm.operand = NULL;
+    ctx->gemm.scratch_bytes = ctx->gemm.operand_bytes = 0;
 }
