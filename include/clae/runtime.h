@@ -71,6 +71,7 @@ typedef struct {
 
 #define CLAE_MAX_TUNED 512
 #define CLAE_MAX_CLBLAST_PARAMS 20
+#define CLAE_MAX_CLBLAST_KERNELS 6 /* Xgemm, XgemmDirect and the copy/pad/transpose kernels around them */
 
 /* One set of CLBlast kernel parameters (CLBlastOverrideParameters). */
 typedef struct {
@@ -85,7 +86,7 @@ typedef struct {
     clae_gemm_tuned tuned[CLAE_MAX_TUNED];
     int n_tuned;
     bool forced;                    /* $CLAE_GEMM set: fallback for every shape */
-    clae_clblast_params clblast[2]; /* tuned CLBlast kernels, applied at context creation */
+    clae_clblast_params clblast[CLAE_MAX_CLBLAST_KERNELS]; /* tuned CLBlast kernels, applied at context creation */
     int n_clblast;
     char source[1100];              /* "defaults" or the tuning file applied */
     cl_mem scratch;                 /* packed panels of the own kernel */

@@ -23,35 +23,56 @@ typedef struct {
     bool ta, tb;
 } gemm_shape;
 
-/* CLBlast parameter sets tried besides its defaults: Xgemm (large shapes) with
- * XgemmDirect (small ones); CPU-style (wide vectors, no local memory) and
- * GPU-style (16x16 threads, local memory tiles). */
-#define XGEMM_NAMES {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB", "NDIMC", "NWG", "SA", "SB", "STRM", "STRN", "VWM", "VWN"}
-#define DIRECT_NAMES {"KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"}
-static const size_t xgemm_sets[][16] = {
-    {0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 4, 4},
-    {0, 1, 32, 8, 4, 4, 32, 4, 4, 64, 0, 0, 0, 0, 8, 8},
-    {0, 1, 32, 2, 8, 8, 64, 8, 8, 128, 0, 0, 0, 0, 8, 16},
-    {0, 1, 64, 8, 2, 2, 16, 4, 4, 64, 0, 0, 0, 0, 8, 16},
-    {0, 1, 16, 2, 16, 16, 128, 16, 16, 128, 1, 1, 0, 0, 4, 4},
-    {0, 1, 16, 2, 16, 16, 64, 16, 16, 64, 1, 1, 0, 0, 2, 2},
-};
-static const size_t direct_sets[][10] = {
-    {2, 8, 8, 8, 8, 1, 1, 4, 4, 32},
-    {2, 4, 4, 4, 4, 0, 0, 4, 4, 16},
-};
-#define N_XGEMM_SETS (int)(sizeof xgemm_sets / sizeof xgemm_sets[0])
+/* CLBlast parameter sets tried besides its defaults, one row per kernel:
+ * Xgemm (large shapes), XgemmDirect (small ones) and the copy, pad and
+ * transpose kernels the indirect GEMM runs around Xgemm. Sets 1-4 are
+ * CPU-style (wide vectors, no local memory, more work per thread), 5-6
+ * GPU-style (16x16 threads, local memory tiles). A set CLBlast refuses, or
+ * whose results are wrong, is skipped. */
+typedef struct {
+    const char *kernel;
+    int n;
+    const char *names[16];
+} kernel_params;
 
-static void clblast_set(int i, clae_clblast_params out[2])
+static const kernel_params clblast_kernels[] = {
+    {"Xgemm", 16, {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB", "NDIMC", "NWG", "SA", "SB", "STRM",
+                   "STRN", "VWM", "VWN"}},
+    {"XgemmDirect", 10, {"KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"}},
+    {"Copy", 4, {"COPY_DIMX", "COPY_DIMY", "COPY_VW", "COPY_WPT"}},
+    {"Pad", 4, {"PAD_DIMX", "PAD_DIMY", "PAD_WPTX", "PAD_WPTY"}},
+    {"Transpose", 4, {"TRA_DIM", "TRA_PAD", "TRA_SHUFFLE", "TRA_WPT"}},
+    {"Padtranspose", 3, {"PADTRA_PAD", "PADTRA_TILE", "PADTRA_WPT"}},
+};
+#define N_CLBLAST_KERNELS (int)(sizeof clblast_kernels / sizeof clblast_kernels[0])
+
+static const size_t clblast_sets[][N_CLBLAST_KERNELS][16] = {
+    {{0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 4, 4}, {2, 8, 8, 8, 8, 1, 1, 4, 4, 32}, {8, 8, 4, 4}, {8, 8, 4, 4},
+     {8, 0, 0, 4}, {0, 8, 4}},
+    {{0, 1, 32, 8, 4, 4, 32, 4, 4, 64, 0, 0, 0, 0, 8, 8}, {2, 8, 8, 8, 8, 1, 1, 4, 4, 32}, {8, 8, 8, 4}, {8, 8, 4, 4},
+     {8, 0, 0, 4}, {0, 8, 4}},
+    {{0, 1, 32, 2, 8, 8, 64, 8, 8, 128, 0, 0, 0, 0, 8, 16}, {2, 8, 8, 8, 8, 1, 1, 4, 4, 32}, {8, 8, 8, 4}, {8, 8, 4, 4},
+     {8, 0, 0, 4}, {0, 8, 4}},
+    {{0, 1, 64, 8, 2, 2, 16, 4, 4, 64, 0, 0, 0, 0, 8, 16}, {2, 8, 8, 8, 8, 1, 1, 4, 4, 32}, {8, 8, 8, 4}, {8, 8, 4, 4},
+     {8, 0, 0, 4}, {0, 8, 4}},
+    {{0, 1, 16, 2, 16, 16, 128, 16, 16, 128, 1, 1, 0, 0, 4, 4}, {2, 4, 4, 4, 4, 0, 0, 4, 4, 16}, {8, 8, 4, 2},
+     {16, 8, 1, 2}, {16, 1, 0, 4}, {1, 16, 2}},
+    {{0, 1, 16, 2, 16, 16, 64, 16, 16, 64, 1, 1, 0, 0, 2, 2}, {2, 4, 4, 4, 4, 0, 0, 4, 4, 16}, {8, 8, 4, 2},
+     {16, 8, 1, 2}, {16, 1, 0, 4}, {1, 16, 2}},
+};
+#define N_XGEMM_SETS (int)(sizeof clblast_sets / sizeof clblast_sets[0])
+
+static void clblast_set(int i, clae_clblast_params out[CLAE_MAX_CLBLAST_KERNELS])
 {
-    const char *xn[] = XGEMM_NAMES, *dn[] = DIRECT_NAMES;
-    memset(out, 0, 2 * sizeof *out);
-    snprintf(out[0].kernel, sizeof out[0].kernel, "Xgemm");
-    snprintf(out[1].kernel, sizeof out[1].kernel, "XgemmDirect");
-    out[0].n = 16, out[1].n = 10;
-    for (int j = 0; j < 16; j++) snprintf(out[0].names[j], 32, "%s", xn[j]), out[0].values[j] = xgemm_sets[i][j];
-    for (int j = 0; j < 10; j++)
-        snprintf(out[1].names[j], 32, "%s", dn[j]), out[1].values[j] = direct_sets[i < 4 ? 0 : 1][j];
+    memset(out, 0, CLAE_MAX_CLBLAST_KERNELS * sizeof *out);
+    for (int k = 0; k < N_CLBLAST_KERNELS; k++) {
+        snprintf(out[k].kernel, sizeof out[k].kernel, "%s", clblast_kernels[k].kernel);
+        out[k].n = clblast_kernels[k].n;
+        for (int j = 0; j < out[k].n; j++) {
+            snprintf(out[k].names[j], sizeof out[k].names[j], "%s", clblast_kernels[k].names[j]);
+            out[k].values[j] = clblast_sets[i][k][j];
+        }
+    }
 }
 
 /* --- one measurement ------------------------------------------------------- */
@@ -179,12 +200,13 @@ static double total_time(const tune_state *ts, int c, int n)
 
 static bool apply_set(tune_state *ts, int c)
 {
-    clae_clblast_params p[2];
+    clae_clblast_params p[CLAE_MAX_CLBLAST_KERNELS];
     clblast_set(c - 1, p);
-    if (clae_clblast_apply(ts->ctx, &p[0]) || clae_clblast_apply(ts->ctx, &p[1])) {
-        printf("  %s: %s\n", ts->cand_name[c], ts->ctx->err.msg);
-        return false;
-    }
+    for (int k = 0; k < N_CLBLAST_KERNELS; k++)
+        if (clae_clblast_apply(ts->ctx, &p[k])) {
+            printf("  %s: %s\n", ts->cand_name[c], ts->ctx->err.msg);
+            return false;
+        }
     return true;
 }
 
@@ -346,7 +368,7 @@ static void choose(tune_state *ts, int set)
     g->n_clblast = 0;
     if (set > 0) {
         clblast_set(set - 1, g->clblast);
-        g->n_clblast = 2;
+        g->n_clblast = N_CLBLAST_KERNELS;
     }
     /* CLBlast's parameters are global, so only the set in use competes per shape */
     for (int c = 0; c < ts->n_clblast; c++)

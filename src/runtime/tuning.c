@@ -83,15 +83,15 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         clae_clblast_params *p = NULL;
         for (int i = 0; i < g->n_clblast; i++)
             if (strcmp(g->clblast[i].kernel, section + 8) == 0) p = &g->clblast[i];
-        if (!p && g->n_clblast < 2) {
+        if (!p && g->n_clblast < CLAE_MAX_CLBLAST_KERNELS) {
             p = &g->clblast[g->n_clblast++];
             snprintf(p->kernel, sizeof p->kernel, "%s", section + 8);
         }
         char *end;
         unsigned long long v = strtoull(value, &end, 10);
         if (!p || p->n == CLAE_MAX_CLBLAST_PARAMS || end == value || *end)
-            snprintf(ls->problem, sizeof ls->problem, "[%s] %s = %s: expected at most 2 kernels of %d numbers",
-                     section, name, value, CLAE_MAX_CLBLAST_PARAMS);
+            snprintf(ls->problem, sizeof ls->problem, "[%s] %s = %s: expected at most %d kernels of %d numbers",
+                     section, name, value, CLAE_MAX_CLBLAST_KERNELS, CLAE_MAX_CLBLAST_PARAMS);
         else {
             snprintf(p->names[p->n], sizeof p->names[0], "%s", name);
             p->values[p->n++] = (size_t)v;
