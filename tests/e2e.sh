@@ -5,7 +5,7 @@
 # Output is TAP (one "ok N - what" per check).
 # usage: e2e.sh PATH/TO/clae SOURCE_ROOT
 set -u
-CLAE=$1
+CLAE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # absolute: some checks run elsewhere
 SRC=$2
 CFG=$SRC/configs/mlp_fmnist.ini
 T=$(mktemp -d /tmp/clae-e2e.XXXXXX)
@@ -219,7 +219,7 @@ if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); w=d["workloads"]
 assert w["name"]=="mlp_fmnist" and w["images_per_s"]>0 and 0<w["fraction_of_peak"] and w["gflop_per_step"]>0.3
 assert [x["shape"] for x in g]==["peak 1024^3","64x784x512"] and all(x["gflops"]>0 for x in g)' "$T/bench.json"
 then ok "bench JSON holds the workload and the shapes"; else not_ok "bench JSON" "$(head -c 600 "$T/bench.json")"; fi
-(cd "$SRC" && CLAE_CACHE_DIR="$T/cache" "$CLAE" tune mlp_fmnist --seconds 10) > "$T/tune.out" 2>&1
+(cd "$T" && CLAE_CACHE_DIR="$T/cache" "$CLAE" tune mlp_fmnist --seconds 10) > "$T/tune.out" 2>&1 # finds the config in the source tree
 tuned=$(ls "$T"/cache/tuning/*.ini 2>/dev/null | head -1)
 if [ -n "$tuned" ] && grep -q "^NT 64x512x784 = " "$tuned" && grep -q "^fallback = " "$tuned"; then
     ok "tune stores a choice per shape of mlp_fmnist"; else not_ok "tune file" "$(tail -3 "$T/tune.out")"; fi
@@ -239,6 +239,10 @@ CLAE_GEMM=own "$CLAE" train "$CFG" --run "$T/own" --set data.train_limit=640 --s
 if awk -v a="$(field "$T/clblast/summary.json" mse)" -v b="$(field "$T/own/summary.json" mse)" \
     'BEGIN{d=a-b; if(d<0)d=-d; exit !(a>0 && d<1e-4*a)}'; then ok "CLBlast and the own GEMM train to the same test mse"
 else not_ok "CLBlast and own GEMM agree" "$(field "$T/clblast/summary.json" mse) vs $(field "$T/own/summary.json" mse)"; fi
+"$CLAE" train "$CFG" --run "$T/prof" --set data.train_limit=640 --set data.test_limit=64 --set train.epochs=1 \
+    --profile > "$T/prof.out" 2>&1
+grep -q "^profile (device time per step):" "$T/prof.out" && grep -q "adam_step\|adamw_step" "$T/prof.out" \
+    && ok "train --profile prints device time per kernel per step" || not_ok "train --profile" "$(tail -5 "$T/prof.out")"
 expect_error "CLAE_GEMM must name an engine" "CLAE_GEMM=cublas: expected 'clblast', 'own'" \
     env CLAE_GEMM=cublas "$CLAE" bench 64x64x64
 expect_error "bench names a missing config" "bench: 'no_such_net': no config configs/no_such_net.ini here" \

@@ -57,14 +57,14 @@ typedef struct {
     double acc_train_read; /* train loss sum already reported */
     int epoch;            /* completed epochs */
     long step;            /* completed steps */
-    long run_steps;       /* steps taken by this process (the first compiles CLBlast) */
+    long run_steps;       /* steps taken by this process (the first holds one-time setup) */
     double best_val;
     int since_best;       /* epochs without a better validation loss */
     double lr;            /* learning rate of the last step */
     double train_kl;      /* vae: mean KL per sample over the last epoch */
     double train_penalty; /* sparse: mean penalty per step over the last epoch */
     double train_ce, train_acc; /* multitask: the head's mean cross-entropy and accuracy over the last epoch */
-    double first_step_s;  /* includes CLBlast's one-time kernel compile */
+    double first_step_s;  /* includes one-time setup: CLBlast's kernel compile, first allocations */
     double train_s;       /* training time after the first step */
     long images_after_first;
 } clae_trainer;

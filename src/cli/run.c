@@ -283,7 +283,7 @@ int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *e
     if (clae_afile_open(&a, rp->summary, err)) return -1;
     write_summary(a.f, t, &test, total_s);
     if (clae_afile_commit(&a, err)) return -1;
-    printf("training: %.1f images/s (first step, with CLBlast's compile, %.2f s); wrote %s\n",
+    printf("training: %.1f images/s (first step, with one-time setup, %.2f s); wrote %s\n",
            t->train_s > 0 ? t->images_after_first / t->train_s : 0.0, t->first_step_s, rp->dir);
     return 0;
 }

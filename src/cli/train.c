@@ -19,13 +19,14 @@
 
 static void usage(void)
 {
-    printf("usage: clae train CONFIG [--device SPEC] [--set section.key=value]... [--run DIR]\n"
+    printf("usage: clae train CONFIG [--device SPEC] [--set section.key=value]... [--run DIR] [--profile]\n"
            "       clae train --resume RUN [--set train.epochs=N]... [--device SPEC]\n\n"
            "  CONFIG      an INI file (see configs/ and 'clae keys')\n"
            "  --device    cpu, gpu, igpu, P:D (from 'clae devices') or a name substring\n"
            "  --set       override any key, applied after the file (repeatable)\n"
            "  --run       run directory (default: train.out_dir/model.name, made unique)\n"
-           "  --resume    continue RUN from its last checkpoint, with its config\n");
+           "  --resume    continue RUN from its last checkpoint, with its config\n"
+           "  --profile   device time per kernel per step at the end (each kernel is waited for: slower)\n");
 }
 
 typedef struct {
@@ -142,6 +143,7 @@ int cmd_train(int argc, char **argv)
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help) return usage(), 0;
+    if (o.profile) setenv("CLAE_PROFILE", "1", 1); /* the queue must be created with profiling */
     if (!o.positional && !o.resume) {
         usage();
         return 2;

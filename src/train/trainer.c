@@ -299,7 +299,8 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user, double 
         if (train_step(t, first, rows)) return -1;
         values_since += (long)rows * (long)cols;
         if (t->run_steps++ == 0) {
-            if (clae_finish(t->ctx)) return -1; /* first step holds CLBlast's compile: time it apart */
+            /* the first step holds one-time setup (CLBlast's compile, first allocations): timed apart */
+            if (clae_finish(t->ctx)) return -1;
             t->first_step_s = clae_now() - t0;
         } else {
             t->images_after_first += rows;
