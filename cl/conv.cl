@@ -86,10 +86,16 @@ __kernel void channel_sum(__global float *db, const uint db_off, __global const 
 {
     uint c = get_global_id(0);
     if (c >= C) return;
+    /* eight lanes: strict math keeps compilers from splitting the sum themselves */
+    float8 v = (float8)(0.0f);
     float s = 0.0f;
-    for (uint n = 0; n < N; n++)
-        for (uint p = 0; p < P; p++) s += g[g_off + ((ulong)n * C + c) * P + p];
-    db[db_off + c] += s;
+    for (uint n = 0; n < N; n++) {
+        __global const float *row = g + g_off + ((size_t)n * C + c) * P;
+        uint p = 0;
+        for (; p + 8 <= P; p += 8) v += vload8(0, row + p);
+        for (; p < P; p++) s += row[p];
+    }
+    db[db_off + c] += s + ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
 }
 
 /* wt[ci][co][i][j] = w[co][ci][K-1-i][K-1-j]: the weights of the stride-1
@@ -102,4 +108,25 @@ __kernel void conv_flip_weights(__global float *wt, __global const float *w, con
     if (gid >= CO * CI * KH * KW) return;
     uint j = gid % KW, i = (gid / KW) % KH, co = (gid / (KW * KH)) % CO, ci = gid / (KW * KH * CO);
     wt[gid] = w[w_off + ((co * CI + ci) * KH + (KH - 1 - i)) * KW + (KW - 1 - j)];
+}
+
+/* xp[plane][yy][xx] = x[plane][yy - PH][xx - PW], 0 outside the image: the
+ * zero-padded copy conv_rows (gemm.cl) reads with plain vector loads. One
+ * work-item per padded row. */
+__kernel void conv_pad(__global float *xp, __global const float *x, const uint x_off, const uint NC, const uint H,
+                       const uint W, const uint PH, const uint PW, const uint Hp, const uint Wp)
+{
+    uint gid = get_global_id(0);
+    if (gid >= NC * Hp) return;
+    uint yy = gid % Hp, plane = gid / Hp;
+    __global float *dst = xp + (size_t)gid * Wp;
+    int sy = (int)yy - (int)PH;
+    if (sy < 0 || sy >= (int)H) {
+        for (uint i = 0; i < Wp; i++) dst[i] = 0.0f;
+        return;
+    }
+    __global const float *src = x + x_off + ((size_t)plane * H + (uint)sy) * W;
+    for (uint i = 0; i < PW; i++) dst[i] = 0.0f;
+    for (uint i = 0; i < W; i++) dst[PW + i] = src[i];
+    for (uint i = PW + W; i < Wp; i++) dst[i] = 0.0f;
 }

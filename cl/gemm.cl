@@ -226,3 +226,61 @@ GEMM_TILE_KERNEL(gemm_tile_8x2x16, 8, 2, 16)
 GEMM_TILE_KERNEL(gemm_tile_4x2x8, 4, 2, 8)
 GEMM_TILE_KERNEL(gemm_tile_6x2x8, 6, 2, 8)
 GEMM_TILE_KERNEL(gemm_tile_8x1x8, 8, 1, 8)
+
+/* A stride-1 convolution without packing: y[img][co][oy][ox0 ..] for MR output
+ * channels and one segment of NR = NV * W outputs of a row, from the
+ * zero-padded input xp (conv.cl conv_pad), whose rows make each tap's NR inputs
+ * one unaligned vector load. Lanes past the row's end read the next row and
+ * are not stored. Weights are w[co][tap], tap = (ci, ky, kx). */
+#define CONV_ROWS_KERNEL(NAME, MR, NV, W)                                                                     \
+    __kernel void NAME(__global const float *w, uint w_off, uint ckk, __global const float *xp, uint C,         \
+                       uint Hp, uint Wp, uint KH, uint KW, uint DH, uint DW, __global float *y, uint y_off,      \
+                       uint M, uint HO, uint WO, uint segs, uint tiles, __global const float *bias,              \
+                       uint bias_off, int act, float slope)                                                     \
+    {                                                                                                           \
+        const uint ib = get_global_id(0), t = get_global_id(1);                                                 \
+        if (ib * MR >= M || t >= tiles) return;                                                                 \
+        const uint i0 = ib * MR, s = t % segs, row = t / segs, oy = row % HO, img = row / HO;                   \
+        const uint ox0 = s * (NV * W);                                                                          \
+        __global const float *pa[MR];                                                                           \
+        _Pragma("unroll") for (int r = 0; r < MR; r++) pa[r] = w + w_off + (size_t)min(i0 + r, M - 1) * ckk;    \
+        GEMM_CAT(float, W) acc[MR][NV];                                                                         \
+        _Pragma("unroll") for (int r = 0; r < MR; r++)                                                          \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (GEMM_CAT(float, W))(0.0f);              \
+        __global const float *xi = xp + (size_t)img * C * Hp * Wp + (size_t)oy * Wp + ox0;                      \
+        uint kk = 0;                                                                                            \
+        for (uint ci = 0; ci < C; ci++)                                                                         \
+            for (uint ky = 0; ky < KH; ky++) {                                                                  \
+                __global const float *rowp = xi + ((size_t)ci * Hp + ky * DH) * Wp;                             \
+                for (uint kx = 0; kx < KW; kx++, kk++) {                                                        \
+                    GEMM_CAT(float, W) bv[NV];                                                                  \
+                    _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = GEMM_CAT(vload, W)(v, rowp + kx * DW); \
+                    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                            \
+                        const float av = pa[r][kk];                                                             \
+                        _Pragma("unroll") for (int v = 0; v < NV; v++)                                          \
+                            acc[r][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[r][v]);                        \
+                    }                                                                                           \
+                }                                                                                               \
+            }                                                                                                   \
+        const bool full = ox0 + NV * W <= WO;                                                                   \
+        _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                        \
+            if (i0 + r >= M) break;                                                                             \
+            __global float *out = y + y_off + (((size_t)img * M + i0 + r) * HO + oy) * WO + ox0;                \
+            const float bi = bias ? bias[bias_off + i0 + r] : 0.0f;                                             \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) {                                                    \
+                GEMM_CAT(float, W) o = acc[r][v] + bi;                                                          \
+                if (act) o = GEMM_CAT(gemm_act_float, W)(o, act, slope);                                        \
+                if (full) {                                                                                     \
+                    GEMM_CAT(vstore, W)(o, v, out);                                                             \
+                } else {                                                                                        \
+                    float tmp[W];                                                                               \
+                    GEMM_CAT(vstore, W)(o, 0, tmp);                                                             \
+                    for (uint e = 0; e < W && ox0 + v * W + e < WO; e++) out[v * W + e] = tmp[e];              \
+                }                                                                                               \
+            }                                                                                                   \
+        }                                                                                                       \
+    }
+
+CONV_ROWS_KERNEL(conv_rows_8x1x8, 8, 1, 8)
+CONV_ROWS_KERNEL(conv_rows_8x1x16, 8, 1, 16)
+CONV_ROWS_KERNEL(conv_rows_8x2x16, 8, 2, 16)

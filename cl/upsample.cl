@@ -27,7 +27,10 @@ __kernel void upsample_forward(__global float *y, const uint y_off, __global con
     __global float *out = y + y_off + (ulong)gid * WO;
     if (!bilinear) {
         __global const float *row = xp + (oh / F) * W;
-        for (uint ow = 0; ow < WO; ow++) out[ow] = row[ow / F];
+        for (uint iw = 0; iw < W; iw++) { /* no division per value */
+            float v = row[iw];
+            for (uint f = 0; f < F; f++) out[iw * F + f] = v;
+        }
         return;
     }
     int h0, h1, w0, w1;

@@ -24,6 +24,10 @@ typedef struct {
 #define KARG_NULL ((clae_karg){sizeof(cl_mem), NULL})
 /* 1-D launch of n work-items (rounded up to the work-group size; kernels bound-check). */
 int clae_launch(clae_ctx *ctx, const char *kernel, size_t n, const clae_karg *args, int nargs);
+/* 2-D launch of n0 x n1 work-items in groups of group0 x 1 (n0 rounded up;
+ * kernels bound-check); the profile counts it under profile_name (NULL: name). */
+int clae_launch2(clae_ctx *ctx, const char *name, const char *profile_name, size_t n0, size_t n1, size_t group0,
+                 const clae_karg *args, int nargs);
 #define CLAE_LAUNCH(ctx, name, n, ...)                                                   \
     clae_launch((ctx), (name), (n), (clae_karg[]){__VA_ARGS__},                         \
                 (int)(sizeof((clae_karg[]){__VA_ARGS__}) / sizeof(clae_karg)))
@@ -82,9 +86,17 @@ typedef struct {
     float slope;
 } clae_gemm_desc;
 int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_desc *d);
-/* A device buffer of at least bytes for a layer's transient operand (flipped
- * weights), owned by the context; valid until the next call. */
-cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, size_t bytes);
+/* A device buffer of at least bytes for a layer's transient operand (slot 0:
+ * flipped weights, slot 1: a padded image), owned by the context; valid until
+ * the next call for that slot. */
+cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, int slot, size_t bytes);
+/* A stride-1 convolution on the own engine without any packing: y = act(w *
+ * x + bias) for n images (g: geometry with sh = sw = 1), w (cout, C K K) at
+ * w_mem + w_off. x is first copied into a zero-padded image (cl/conv.cl
+ * conv_pad); each work-item then computes 8 output channels of one output
+ * row segment, reading padded rows with vector loads (cl/gemm.cl conv_rows). */
+int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem, size_t w_off, int n, int cout,
+                      const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope);
 /* Per-device defaults and $CLAE_GEMM (at context creation); frees the packing scratch. */
 int clae_gemm_init(clae_ctx *ctx);
 void clae_gemm_release(clae_ctx *ctx);

@@ -91,8 +91,8 @@ typedef struct {
     char source[1100];              /* "defaults" or the tuning file applied */
     cl_mem scratch;                 /* packed panels of the own kernel */
     size_t scratch_bytes;
-    cl_mem operand;                 /* a transient A operand (clae_gemm_operand_buffer) */
-    size_t operand_bytes;
+    cl_mem operand[2];              /* transient operands (clae_gemm_operand_buffer) */
+    size_t operand_bytes[2];
     /* clae tune: shapes seen while recording (m, n, k, trans_a, trans_b) */
     bool recording;
     int n_seen;

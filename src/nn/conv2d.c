@@ -26,6 +26,9 @@ static int conv_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae
     size_t ckk = (size_t)g.c * g.kh * g.kw, np = (size_t)n * p;
     const clae_tensor *bias = l->spec.bias ? &l->b : NULL;
     const clae_gemm_choice *ch = l->direct ? NULL : clae_gemm_pick(ctx, false, false, (size_t)cout, np, ckk);
+    if (ch && ch->engine == CLAE_GEMM_OWN && g.sh == 1 && g.sw == 1)
+        return clae_op_conv_rows(ctx, y, x, clae_buf(&l->w), l->w.off, n, cout, &g, bias, l->spec.act,
+                                 (float)l->spec.slope);
     if (ch && ch->engine == CLAE_GEMM_OWN) {
         clae_gemm_desc d = {.m = (size_t)cout, .n = np, .k = ckk, .alpha = 1.0f, .a = &l->w, .lda = ckk, .b = x,
                             .b_im2col = &g, .b_images = n, .c = y, .ldc = (size_t)p, .c_cols = (size_t)p,
@@ -50,23 +53,17 @@ static bool stride_one(const clae_conv_geom *g)
 /* With stride 1 the input gradient is itself a convolution: of g, padded by
  * D (K - 1) - P, with the weights flipped and Cin/Cout swapped. Run as one, it
  * needs neither the column matrix nor col2im. Does nothing for other strides. */
-static int dx_as_full_conv(clae_layer *l, clae_ctx *ctx, const clae_gemm_choice *ch, const clae_tensor *grad,
-                           clae_tensor *dx, int n)
+static int dx_as_full_conv(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad, clae_tensor *dx, int n)
 {
     clae_conv_geom g = conv_geom(l);
     if (!stride_one(&g)) return 0;
     int cout = l->out.c;
     clae_conv_geom t = {cout, g.ho, g.wo, g.kh, g.kw, 1, 1, g.dh * (g.kh - 1) - g.ph, g.dw * (g.kw - 1) - g.pw,
                         g.dh, g.dw, g.h, g.w};
-    size_t tkk = (size_t)cout * g.kh * g.kw, hw = (size_t)g.h * g.w;
-    cl_mem flip = clae_gemm_operand_buffer(ctx, (size_t)g.c * tkk * sizeof(float));
+    size_t tkk = (size_t)cout * g.kh * g.kw;
+    cl_mem flip = clae_gemm_operand_buffer(ctx, 0, (size_t)g.c * tkk * sizeof(float));
     if (!flip || clae_op_conv_flip_weights(ctx, flip, &l->w, cout, g.c, g.kh, g.kw)) return -1;
-    clae_arena flipped = {.buf = flip};
-    clae_tensor wt = {.arena = &flipped, .shape = {1, (int)(g.c * tkk), 1, 1}};
-    clae_gemm_desc d = {.m = (size_t)g.c, .n = (size_t)n * hw, .k = tkk, .alpha = 1.0f, .a = &wt, .lda = tkk,
-                        .b = grad, .b_im2col = &t, .b_images = n, .c = dx, .ldc = hw, .c_cols = hw,
-                        .c_img = (size_t)g.c * hw};
-    return clae_gemm_run(ctx, ch, &d);
+    return clae_op_conv_rows(ctx, dx, grad, flip, 0, n, g.c, &t, NULL, CLAE_ACT_NONE, 0.0f);
 }
 
 static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
@@ -83,9 +80,9 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
         return clae_op_conv_weight_grad(ctx, &l->dw, grad, x, n, cout, &g) ||
                (dx && clae_op_conv_image_from_grid(ctx, dx, grad, &l->w, n, cout, &g));
     const clae_gemm_choice *ch_dw = clae_gemm_pick(ctx, false, true, (size_t)cout, ckk, np);
+    /* stride 1: dx runs as a convolution (conv_rows), which only the own engine has */
     const clae_gemm_choice *ch_dx = !dx                ? NULL
-                                    : stride_one(&g) ? clae_gemm_pick(ctx, false, false, (size_t)g.c, np,
-                                                                      (size_t)cout * g.kh * g.kw)
+                                    : stride_one(&g) ? &ctx->gemm.fallback
                                                      : clae_gemm_pick(ctx, true, false, ckk, np, (size_t)cout);
     bool own_dw = ch_dw->engine == CLAE_GEMM_OWN, own_dx = ch_dx && ch_dx->engine == CLAE_GEMM_OWN;
     if ((!own_dw || (dx && !own_dx)) && clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false)) return -1;
@@ -99,7 +96,7 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
         return -1;
     }
     if (!dx) return 0;
-    if (own_dx && dx_as_full_conv(l, ctx, ch_dx, grad, dx, n)) return -1;
+    if (own_dx && dx_as_full_conv(l, ctx, grad, dx, n)) return -1;
     if (own_dx && stride_one(&g)) return 0;
     if (own_dx) { /* B = g read as [Cout, N P] in place */
         clae_gemm_desc d = {.trans_a = true, .m = ckk, .n = np, .k = (size_t)cout, .alpha = 1.0f, .a = &l->w,

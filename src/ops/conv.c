@@ -1,3 +1,5 @@
+#include <stdint.h>
+
 #include "clae/ops.h"
 
 #define GEOM_ARGS(g)                                                                                           \
@@ -74,4 +76,33 @@ int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *
     return CLAE_LAUNCH(ctx, "conv_weight_grad", (size_t)cg * g->c * g->kh * g->kw, KARG_MEM(clae_buf(dw)),
                        KARG_U32(dw->off), KARG_MEM(clae_buf(grid)), KARG_U32(grid->off), KARG_MEM(clae_buf(image)),
                        KARG_U32(image->off), DIRECT_ARGS(n, cg, g));
+}
+
+int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem, size_t w_off, int n, int cout,
+                      const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope)
+{
+    /* the narrowest row segment that holds a row (wider rows take several) */
+    int nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32;
+    const char *name = nr == 8 ? "conv_rows_8x1x8" : nr == 16 ? "conv_rows_8x1x16" : "conv_rows_8x2x16";
+    size_t hp = (size_t)g->h + 2 * g->ph, wp = (size_t)g->w + 2 * g->pw, planes = (size_t)n * g->c;
+    /* the last segment may read up to nr + (kw - 1) dw floats past the last row */
+    size_t floats = planes * hp * wp + (size_t)nr + (size_t)g->kw * g->dw + 16;
+    size_t segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs, mblocks = ((size_t)cout + 7) / 8;
+    size_t ckk = (size_t)g->c * g->kh * g->kw;
+    if (floats > UINT32_MAX || (size_t)n * cout * g->ho * g->wo + y->off > UINT32_MAX)
+        return clae_fail(&ctx->err, "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n, g->c,
+                         g->h, g->w);
+    cl_mem xp = clae_gemm_operand_buffer(ctx, 1, floats * sizeof(float));
+    if (!xp || CLAE_LAUNCH(ctx, "conv_pad", planes * hp, KARG_MEM(xp), KARG_MEM(clae_buf(x)), KARG_U32(x->off),
+                           KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w), KARG_U32(g->ph), KARG_U32(g->pw),
+                           KARG_U32(hp), KARG_U32(wp)))
+        return -1;
+    clae_karg args[] = {KARG_MEM(w_mem),     KARG_U32(w_off),     KARG_U32(ckk),     KARG_MEM(xp),
+                        KARG_U32(g->c),      KARG_U32(hp),        KARG_U32(wp),      KARG_U32(g->kh),
+                        KARG_U32(g->kw),     KARG_U32(g->dh),     KARG_U32(g->dw),   KARG_MEM(clae_buf(y)),
+                        KARG_U32(y->off),    KARG_U32(cout),      KARG_U32(g->ho),   KARG_U32(g->wo),
+                        KARG_U32(segs),      KARG_U32(tiles),     bias ? KARG_MEM(clae_buf(bias)) : KARG_NULL,
+                        KARG_U32(bias ? bias->off : 0), KARG_I32(act), KARG_F32(slope)};
+    return clae_launch2(ctx, name, NULL, mblocks, tiles, mblocks < 8 ? mblocks : 8, args,
+                        (int)(sizeof args / sizeof args[0]));
 }

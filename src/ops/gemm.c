@@ -88,11 +88,12 @@ static int ensure_scratch(clae_ctx *ctx, size_t bytes)
     return grow_buffer(ctx, &ctx->gemm.scratch, &ctx->gemm.scratch_bytes, bytes, "clCreateBuffer(GEMM packing panels)");
 }
 
-cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, size_t bytes)
+cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, int slot, size_t bytes)
 {
-    if (grow_buffer(ctx, &ctx->gemm.operand, &ctx->gemm.operand_bytes, bytes, "clCreateBuffer(GEMM operand)"))
+    if (grow_buffer(ctx, &ctx->gemm.operand[slot], &ctx->gemm.operand_bytes[slot], bytes,
+                    "clCreateBuffer(GEMM operand)"))
         return NULL;
-    return ctx->gemm.operand;
+    return ctx->gemm.operand[slot];
 }
 
 static int launch_tiles(clae_ctx *ctx, const clae_gemm_choice *ch, size_t mblocks, size_t nblocks,
@@ -100,19 +101,7 @@ static int launch_tiles(clae_ctx *ctx, const clae_gemm_choice *ch, size_t mblock
 {
     char name[32];
     snprintf(name, sizeof name, "gemm_tile_%dx%dx%d", ch->mr, ch->nv, ch->w);
-    cl_kernel kern = clae_kernel(ctx, name);
-    if (!kern) return -1;
-    for (int i = 0; i < nargs; i++)
-        CLAE_CL_TRY(ctx, clSetKernelArg(kern, (cl_uint)i, args[i].size, args[i].value), "clSetKernelArg(gemm_tile)");
-    size_t group = (size_t)ch->group < mblocks ? (size_t)ch->group : mblocks;
-    size_t local[2] = {group, 1}, global[2] = {(mblocks + group - 1) / group * group, nblocks};
-    cl_event ev = NULL;
-    CLAE_CL_TRY(ctx,
-                clEnqueueNDRangeKernel(ctx->queue, kern, 2, NULL, global, local, 0, NULL,
-                                       ctx->profiling ? &ev : NULL),
-                "clEnqueueNDRangeKernel(gemm_tile)");
-    if (ev) clae_profile_event(ctx, "gemm (own tiles)", ev);
-    return 0;
+    return clae_launch2(ctx, name, "gemm (own tiles)", mblocks, nblocks, (size_t)ch->group, args, nargs);
 }
 
 /* B's panel: packed from a matrix (optionally with batched columns) or from images. */
@@ -322,7 +311,11 @@ int clae_gemm_init(clae_ctx *ctx)
 void clae_gemm_release(clae_ctx *ctx)
 {
     if (ctx->gemm.scratch) clReleaseMemObject(ctx->gemm.scratch);
-    if (ctx->gemm.operand) clReleaseMemObject(ctx->gemm.operand);
-    ctx->gemm.scratch = ctx->gemm.operand = NULL;
-    ctx->gemm.scratch_bytes = ctx->gemm.operand_bytes = 0;
+    for (int i = 0; i < 2; i++) {
+        if (ctx->gemm.operand[i]) clReleaseMemObject(ctx->gemm.operand[i]);
+        ctx->gemm.operand[i] = NULL;
+        ctx->gemm.operand_bytes[i] = 0;
+    }
+    ctx->gemm.scratch = NULL;
+    ctx->gemm.scratch_bytes = 0;
 }

@@ -31,3 +31,29 @@ int clae_launch(clae_ctx *ctx, const char *name, size_t n, const clae_karg *args
     if (ev) clae_profile_event(ctx, name, ev);
     return 0;
 }
+
+int clae_launch2(clae_ctx *ctx, const char *name, const char *profile_name, size_t n0, size_t n1, size_t group0,
+                 const clae_karg *args, int nargs)
+{
+    if (n0 == 0 || n1 == 0) return 0;
+    cl_kernel k = clae_kernel(ctx, name);
+    if (!k) return -1;
+    char what[128];
+    for (int i = 0; i < nargs; i++) {
+        cl_int rc = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
+        if (rc != CL_SUCCESS) {
+            snprintf(what, sizeof what, "clSetKernelArg(%s, arg %d)", name, i);
+            return clae_cl_fail(ctx, rc, what);
+        }
+    }
+    size_t g0 = group0 < n0 ? group0 : n0;
+    size_t local[2] = {g0, 1}, global[2] = {(n0 + g0 - 1) / g0 * g0, n1};
+    cl_event ev = NULL;
+    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, 0, NULL, ctx->profiling ? &ev : NULL);
+    if (rc != CL_SUCCESS) {
+        snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
+        return clae_cl_fail(ctx, rc, what);
+    }
+    if (ev) clae_profile_event(ctx, profile_name ? profile_name : name, ev);
+    return 0;
+}
