@@ -245,7 +245,7 @@ static void test_activation_layers(void **state)
 
 static void conv_both(clae_ctx *ctx, clae_shape in, clae_layer_spec s, int rows)
 {
-    for (int algo = 1; algo <= 2; algo++) { /* im2col + GEMM, then direct */
+    for (int algo = 0; algo <= 2; algo++) { /* auto (stride 1 on the own GEMM: conv_rows), im2col + GEMM, direct */
         s.algo = algo;
         check_layer(ctx, in, s, rows);
     }
@@ -260,6 +260,11 @@ static void test_conv(void **state)
     conv_both(ctx, (clae_shape){1, 2, 7, 5}, conv(CLAE_LAYER_CONV, 3, 3, 1, 1, 1, 0, CLAE_ACT_TANH, false), 2);
     conv_both(ctx, (clae_shape){1, 2, 7, 6}, conv(CLAE_LAYER_CONV, 3, 2, 1, 0, 2, 0, CLAE_ACT_SIGMOID, true), 1);
     conv_both(ctx, (clae_shape){1, 1, 6, 5}, conv(CLAE_LAYER_CONV, 6, 5, 3, 2, 1, 0, CLAE_ACT_RELU, true), 3);
+    /* more than 8 output channels, so auto takes the GEMM side (conv_rows forward and input gradient, packed
+     * weight gradient), with rows wider than one 16-wide segment; then padding 3 > K - 1, where the input
+     * gradient is no plain convolution and auto keeps the packed GEMM */
+    conv_both(ctx, (clae_shape){1, 3, 5, 19}, conv(CLAE_LAYER_CONV, 9, 3, 1, 1, 1, 0, CLAE_ACT_TANH, true), 2);
+    conv_both(ctx, (clae_shape){1, 2, 6, 7}, conv(CLAE_LAYER_CONV, 10, 3, 1, 3, 1, 0, CLAE_ACT_NONE, true), 1);
 }
 
 static void test_conv_transpose(void **state)
