@@ -66,6 +66,40 @@ __kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint tr
     }
 }
 
+/* The same with B transposed and its k index batched: op(B)(kk, j) at
+ * j * ldb + (kk / b_kcols) * b_kimg + kk % b_kcols (an NCHW gradient read as
+ * [positions, channels]). */
+__kernel void gemm_pack_bt_batched(__global const float *b, uint b_off, uint ldb, uint k, uint n, uint nr,
+                                   uint b_kcols, uint b_kimg, __global float *bp, uint bp_off, uint kblocks,
+                                   uint items)
+{
+    uint e = get_global_id(0);
+    if (e >= items) return;
+    uint jb = e / kblocks, k0 = (e - jb * kblocks) * 16, j0 = jb * nr;
+    uint kn = min(16u, k - k0), img0 = k0 / b_kcols, q0 = k0 - img0 * b_kcols;
+    bool contiguous = kn == 16 && q0 + 16 <= b_kcols;
+    __global float *dst = bp + bp_off + ((size_t)jb * k + k0) * nr;
+    for (uint c = 0; c < nr; c++) {
+        uint j = j0 + c;
+        if (j >= n) {
+            for (uint t = 0; t < kn; t++) dst[t * nr + c] = 0.0f;
+            continue;
+        }
+        __global const float *col = b + b_off + (size_t)j * ldb;
+        if (contiguous) {
+            float tmp[16];
+            vstore16(vload16(0, col + (size_t)img0 * b_kimg + q0), 0, tmp);
+            for (uint t = 0; t < 16; t++) dst[t * nr + c] = tmp[t];
+        } else {
+            uint img = img0, q = q0;
+            for (uint t = 0; t < kn; t++, q++) {
+                if (q == b_kcols) q = 0, img++;
+                dst[t * nr + c] = col[(size_t)img * b_kimg + q];
+            }
+        }
+    }
+}
+
 /* Packs B = col (taps_are_k = 1: col[tap][pos], k over taps) or B = col^T
  * (taps_are_k = 0: k over positions) straight from the images x, where
  * col = im2col(x) as conv.cl defines it: tap = (c, i, j) over C K K and
@@ -146,14 +180,26 @@ GEMM_PACK_IM2COL(32)
 GEMM_ACT_VEC(float8)
 GEMM_ACT_VEC(float16)
 
+/* Where row i of A starts: i * a_rs, or, when a_tkw > 0, the rows are the
+ * taps (c, ky, kx) of a padded image: c * a_plane + ky * a_dy + kx * a_dx. */
+size_t gemm_a_row(uint i, uint a_rs, uint a_tkh, uint a_tkw, uint a_plane, uint a_dy, uint a_dx)
+{
+    if (!a_tkw) return (size_t)i * a_rs;
+    uint c = i / (a_tkh * a_tkw), r = i - c * a_tkh * a_tkw, ky = r / a_tkw, kx = r - ky * a_tkw;
+    return (size_t)c * a_plane + (size_t)ky * a_dy + (size_t)kx * a_dx;
+}
+
 /* One variant: MR rows by NV vectors of W floats. A(i, kk) sits at
- * a[i * a_rs + (kk / a_kcols) * a_kimg + (kk % a_kcols) * a_ks] ((lda, 1) as
- * stored, (1, lda) transposed, a_kcols >= k when not batched); C(i, j) at
+ * a[row(i) + (kk / a_kcols) * a_kimg + (kk % a_kcols) * a_ks] ((lda, 1) as
+ * stored, (1, lda) transposed, a_kcols >= k when not batched), and with a
+ * second level the quotient kk / a_kcols splits again by a_kcols2 / a_kimg2
+ * (rows, then images of a padded image); C(i, j) at
  * c[i * ldc + (j / c_cols) * c_img + j % c_cols]. The bias is per row (one
  * per output channel of a convolution) or, with bias_cols, per column (one per
  * feature of a dense layer). */
 #define GEMM_TILE_KERNEL(NAME, MR, NV, W)                                                                    \
     __kernel void NAME(__global const float *a, uint a_off, uint a_rs, uint a_ks, uint a_kcols, uint a_kimg,  \
+                       uint a_kcols2, uint a_kimg2, uint a_tkh, uint a_tkw, uint a_plane, uint a_dy, uint a_dx, \
                        __global const float *bp, uint bp_off, uint k, __global float *c, uint c_off, uint ldc, \
                        uint c_cols, uint c_img, uint m, uint n, float alpha, float beta,                     \
                        __global const float *bias, uint bias_off, uint bias_cols, int act, float slope)      \
@@ -162,13 +208,14 @@ GEMM_ACT_VEC(float16)
         if (ib * MR >= m || jb * (NV * W) >= n) return;                                                       \
         const uint i0 = ib * MR, j0 = jb * (NV * W);                                                          \
         __global const float *pa[MR];                                                                         \
-        _Pragma("unroll") for (int r = 0; r < MR; r++) pa[r] = a + a_off + (size_t)min(i0 + r, m - 1) * a_rs; \
+        _Pragma("unroll") for (int r = 0; r < MR; r++) pa[r] = a + a_off + gemm_a_row(min(i0 + r, m - 1), a_rs,   \
+                                                                                   a_tkh, a_tkw, a_plane, a_dy, a_dx); \
         __global const float *pb = bp + bp_off + (size_t)jb * k * (NV * W);                                   \
         GEMM_CAT(float, W) acc[MR][NV];                                                                       \
         _Pragma("unroll") for (int r = 0; r < MR; r++)                                                        \
             _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (GEMM_CAT(float, W))(0.0f);            \
         size_t ka = 0;                                                                                        \
-        uint kc = 0;                                                                                          \
+        uint kc = 0, kc2 = 0;                                                                                 \
         for (uint kk = 0; kk < k; kk++) {                                                                     \
             GEMM_CAT(float, W) bv[NV];                                                                        \
             _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = GEMM_CAT(vload, W)(v, pb);                 \
@@ -179,9 +226,13 @@ GEMM_ACT_VEC(float16)
             }                                                                                                 \
             pb += NV * W;                                                                                     \
             ka += a_ks;                                                                                       \
-            if (++kc == a_kcols) { /* the next image of a batched k */                                        \
+            if (++kc == a_kcols) { /* the next row (or image) of a batched k */                               \
                 kc = 0;                                                                                       \
                 ka += (size_t)a_kimg - (size_t)a_kcols * a_ks;                                                \
+                if (++kc2 == a_kcols2) { /* the next image of a two-level k */                                \
+                    kc2 = 0;                                                                                  \
+                    ka += (size_t)a_kimg2 - (size_t)a_kcols2 * a_kimg;                                        \
+                }                                                                                             \
             }                                                                                                 \
         }                                                                                                     \
         const uint img0 = j0 / c_cols, q0 = j0 - img0 * c_cols;                                              \

@@ -265,6 +265,8 @@ static void test_conv(void **state)
      * gradient is no plain convolution and auto keeps the packed GEMM */
     conv_both(ctx, (clae_shape){1, 3, 5, 19}, conv(CLAE_LAYER_CONV, 9, 3, 1, 1, 1, 0, CLAE_ACT_TANH, true), 2);
     conv_both(ctx, (clae_shape){1, 2, 6, 7}, conv(CLAE_LAYER_CONV, 10, 3, 1, 3, 1, 0, CLAE_ACT_NONE, true), 1);
+    /* the GEMM side with stride 2 and dilation: the weight gradient reads the padded image every other column */
+    conv_both(ctx, (clae_shape){1, 2, 9, 7}, conv(CLAE_LAYER_CONV, 9, 3, 2, 1, 2, 0, CLAE_ACT_SIGMOID, true), 3);
 }
 
 static void test_conv_transpose(void **state)
@@ -275,6 +277,8 @@ static void test_conv_transpose(void **state)
     conv_both(ctx, (clae_shape){1, 3, 4, 3}, conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 1, CLAE_ACT_NONE, true), 3);
     conv_both(ctx, (clae_shape){1, 2, 3, 5}, conv(CLAE_LAYER_CONV_T, 3, 2, 1, 0, 2, 0, CLAE_ACT_TANH, false), 2);
     conv_both(ctx, (clae_shape){1, 5, 3, 3}, conv(CLAE_LAYER_CONV_T, 1, 3, 3, 0, 1, 2, CLAE_ACT_SIGMOID, true), 1);
+    /* 9 input channels: auto takes the GEMM side (weight gradient from the padded output gradient) */
+    conv_both(ctx, (clae_shape){1, 9, 3, 4}, conv(CLAE_LAYER_CONV_T, 4, 3, 2, 1, 1, 1, CLAE_ACT_TANH, true), 2);
 }
 
 static void test_pooling(void **state)

@@ -63,7 +63,9 @@ int clae_gemm_own_variant(int i, clae_gemm_choice *out);
 /* The own engine's fused form (cl/gemm.cl), for layers that skip im2col
  * matrices and layout permutes. "Batched" indices run over images: index q
  * sits at (q / cols) * img + q % cols (cols = 0: not batched).
- *   A: op(A)(i, kk); its k index may be batched (a_kcols, a_kimg).
+ *   A: op(A)(i, kk); its k index may be batched (a_kcols, a_kimg), on two levels
+ *      (then a_kcols2, a_kimg2 split kk / a_kcols again); with a_taps, its rows
+ *      are the taps (c, ky, kx) of a padded image, which A then points into.
  *   B: a matrix whose columns may be batched (b_cols, b_img; not with trans_b),
  *      or, with b_im2col, im2col(b) of b_images images (trans_b: its transpose).
  *   C: its column index may be batched (c_cols, c_img); the store adds bias[i]
@@ -73,9 +75,11 @@ typedef struct {
     size_t m, n, k;
     float alpha, beta;
     const clae_tensor *a;
-    size_t lda, a_kcols, a_kimg;
+    size_t lda, a_kcols, a_kimg, a_kcols2, a_kimg2;
+    const clae_conv_geom *a_taps; /* rows c * a_plane + ky dh a_row + kx dw; lda is then the k step */
+    size_t a_plane, a_row;
     const clae_tensor *b;
-    size_t ldb, b_cols, b_img;
+    size_t ldb, b_cols, b_img, b_kcols, b_kimg; /* b_kcols: trans_b with a batched k */
     const clae_conv_geom *b_im2col;
     int b_images;
     clae_tensor *c;
@@ -147,6 +151,12 @@ int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b
                              float slope);
 /* db[c] += sum over n, p of g[n, c, p] */
 int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, int n, int c, int p);
+/* dw[gc][tap] += sum over images and positions of grid[n][gc][pos] times
+ * im2col(image)[tap][pos], on the own engine ch without a column matrix: the
+ * image is zero-padded once and read as A in place (rows = taps), the grid as
+ * B^T; the same sum conv_weight_grad (direct) computes. */
+int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw, const clae_tensor *grid,
+                                  const clae_tensor *image, int n, int grid_channels, const clae_conv_geom *g);
 /* wt (ci, co, kh, kw) = w (co, ci, kh, kw) flipped in both kernel axes */
 int clae_op_conv_flip_weights(clae_ctx *ctx, cl_mem wt, const clae_tensor *w, int co, int ci, int kh, int kw);
 

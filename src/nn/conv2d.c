@@ -94,7 +94,9 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
     bool rows_dx = dx && use_rows(l, ctx, ch_dx);
     bool own_dw = ch_dw->engine == CLAE_GEMM_OWN, own_dx = ch_dx && ch_dx->engine == CLAE_GEMM_OWN;
     if ((!own_dw || (dx && !own_dx)) && clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false)) return -1;
-    if (own_dw) { /* A = g read as [Cout, N P] in place, B = col^T packed from x */
+    if (own_dw && l->spec.algo == 0) {
+        if (clae_op_conv_weight_grad_gemm(ctx, ch_dw, &l->dw, grad, x, n, cout, &g)) return -1;
+    } else if (own_dw) { /* A = g read as [Cout, N P] in place, B = col^T packed from x */
         clae_gemm_desc d = {.trans_b = true, .m = (size_t)cout, .n = ckk, .k = np, .alpha = 1.0f, .beta = 1.0f,
                             .a = grad, .lda = (size_t)p, .a_kcols = (size_t)p, .a_kimg = (size_t)cout * p, .b = x,
                             .b_im2col = &g, .b_images = n, .c = &l->dw, .ldc = ckk};

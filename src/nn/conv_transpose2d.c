@@ -60,7 +60,9 @@ static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, c
     const clae_gemm_choice *ch_dx = dx ? clae_gemm_pick(ctx, false, false, (size_t)cin, nhw, ckk) : NULL;
     bool own_dw = ch_dw->engine == CLAE_GEMM_OWN, own_dx = ch_dx && ch_dx->engine == CLAE_GEMM_OWN;
     if ((!own_dw || (dx && !own_dx)) && clae_op_im2col(ctx, &l->col, grad, n, &g)) return -1;
-    if (own_dw) { /* A = x read as [Cin, N H W] in place, B = col^T packed from g */
+    if (own_dw && l->spec.algo == 0) { /* the image is this layer's output gradient, the grid its input */
+        if (clae_op_conv_weight_grad_gemm(ctx, ch_dw, &l->dw, x, grad, n, cin, &g)) return -1;
+    } else if (own_dw) { /* A = x read as [Cin, N H W] in place, B = col^T packed from g */
         clae_gemm_desc d = {.trans_b = true, .m = (size_t)cin, .n = ckk, .k = nhw, .alpha = 1.0f, .beta = 1.0f,
                             .a = x, .lda = (size_t)hw, .a_kcols = (size_t)hw, .a_kimg = (size_t)cin * hw, .b = grad,
                             .b_im2col = &g, .b_images = n, .c = &l->dw, .ldc = ckk};

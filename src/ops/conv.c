@@ -106,3 +106,26 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_me
     return clae_launch2(ctx, name, NULL, mblocks, tiles, mblocks < 8 ? mblocks : 8, args,
                         (int)(sizeof args / sizeof args[0]));
 }
+
+int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw, const clae_tensor *grid,
+                                  const clae_tensor *image, int n, int grid_channels, const clae_conv_geom *g)
+{
+    size_t hp = (size_t)g->h + 2 * g->ph, wp = (size_t)g->w + 2 * g->pw, planes = (size_t)n * g->c;
+    size_t p = (size_t)g->ho * g->wo, taps = (size_t)g->c * g->kh * g->kw;
+    cl_mem xp = clae_gemm_operand_buffer(ctx, 1, (planes * hp * wp + 16) * sizeof(float));
+    if (!xp || CLAE_LAUNCH(ctx, "conv_pad", planes * hp, KARG_MEM(xp), KARG_MEM(clae_buf(image)),
+                           KARG_U32(image->off), KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w), KARG_U32(g->ph),
+                           KARG_U32(g->pw), KARG_U32(hp), KARG_U32(wp)))
+        return -1;
+    clae_arena padded = {.buf = xp};
+    clae_tensor a = {.arena = &padded, .shape = {1, (int)(planes * hp * wp), 1, 1}};
+    /* dw^T (taps x grid channels): A(tap, pos) = xp at the tap's offset plus
+     * the position's (n: an image, oh: sh padded rows, ow: sw columns);
+     * B(pos, gc) = grid[n][gc][pos]; C(tap, gc) = dw[gc][tap], accumulated */
+    clae_gemm_desc d = {.trans_b = true, .m = taps, .n = (size_t)grid_channels, .k = (size_t)n * p, .alpha = 1.0f,
+                        .beta = 1.0f, .a = &a, .a_kcols = (size_t)g->wo, .a_kimg = (size_t)g->sh * wp,
+                        .a_kcols2 = (size_t)g->ho, .a_kimg2 = (size_t)g->c * hp * wp, .a_taps = g, .a_plane = hp * wp,
+                        .a_row = wp, .lda = (size_t)g->sw, .b = grid, .ldb = p, .b_kcols = p,
+                        .b_kimg = (size_t)grid_channels * p, .c = dw, .ldc = 1, .c_cols = 1, .c_img = taps};
+    return clae_gemm_run(ctx, ch, &d);
+}

@@ -120,6 +120,10 @@ static int pack_b(clae_ctx *ctx, const clae_gemm_desc *d, size_t nr, cl_mem pane
                            KARG_U32(d->k), KARG_U32(d->n), KARG_MEM(panel), KARG_U32(0),
                            KARG_U32(kblocks), KARG_U32(items));
     }
+    if (d->b_kcols)
+        return CLAE_LAUNCH(ctx, "gemm_pack_bt_batched", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off),
+                           KARG_U32(d->ldb), KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr), KARG_U32(d->b_kcols),
+                           KARG_U32(d->b_kimg), KARG_MEM(panel), KARG_U32(0), KARG_U32(kblocks), KARG_U32(items));
     return CLAE_LAUNCH(ctx, "gemm_pack_b", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(d->ldb),
                        KARG_U32(d->trans_b), KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr),
                        KARG_U32(d->b_cols ? d->b_cols : d->n), KARG_U32(d->b_img), KARG_MEM(panel), KARG_U32(0),
@@ -131,7 +135,8 @@ static bool fits_u32(const clae_gemm_desc *d, size_t b_len)
 {
     size_t a_rows = d->trans_a ? d->k : d->m, c_span = d->c->off + d->m * d->ldc;
     if (d->c_cols) c_span += (d->n / d->c_cols + 1) * d->c_img;
-    size_t a_span = d->a->off + a_rows * d->lda + (d->a_kcols ? (d->k / d->a_kcols + 1) * d->a_kimg : 0);
+    size_t a_span = d->a->off + (d->a_taps ? clae_shape_numel(d->a->shape)
+                                           : a_rows * d->lda + (d->a_kcols ? (d->k / d->a_kcols + 1) * d->a_kimg : 0));
     return b_len <= UINT32_MAX && a_span <= UINT32_MAX && c_span <= UINT32_MAX &&
            clae_shape_numel(d->b->shape) + d->b->off <= UINT32_MAX;
 }
@@ -154,10 +159,17 @@ int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_des
     size_t lda = d->lda;
     clae_karg args[] = {KARG_MEM(clae_buf(a)),
                         KARG_U32(a->off),
-                        KARG_U32(d->trans_a ? 1 : lda),
-                        KARG_U32(d->trans_a ? lda : 1),
+                        KARG_U32(d->a_taps ? 0 : d->trans_a ? 1 : lda), /* row stride (taps: gemm_a_row) */
+                        KARG_U32(d->a_taps || d->trans_a ? lda : 1),    /* k stride */
                         KARG_U32(d->a_kcols ? d->a_kcols : UINT32_MAX),
                         KARG_U32(d->a_kimg),
+                        KARG_U32(d->a_kcols2 ? d->a_kcols2 : UINT32_MAX),
+                        KARG_U32(d->a_kimg2),
+                        KARG_U32(d->a_taps ? d->a_taps->kh : 0),
+                        KARG_U32(d->a_taps ? d->a_taps->kw : 0),
+                        KARG_U32(d->a_plane),
+                        KARG_U32(d->a_taps ? d->a_taps->dh * d->a_row : 0),
+                        KARG_U32(d->a_taps ? d->a_taps->dw : 0),
                         KARG_MEM(panel),
                         KARG_U32(0),
                         KARG_U32(d->k),
