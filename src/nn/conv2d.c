@@ -89,7 +89,9 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
         return clae_op_conv_weight_grad(ctx, &l->dw, grad, x, n, cout, &g) ||
                (dx && (use_rows(l, ctx, NULL) ? dx_as_full_conv(l, ctx, grad, dx, n)
                                               : clae_op_conv_image_from_grid(ctx, dx, grad, &l->w, n, cout, &g)));
-    const clae_gemm_choice *ch_dw = clae_gemm_pick(ctx, false, true, (size_t)cout, ckk, np);
+    /* auto: dw^T = im2col(image) . grid^T (taps x channels); otherwise dw = grid . col^T */
+    const clae_gemm_choice *ch_dw = l->spec.algo == 0 ? clae_gemm_pick(ctx, false, true, ckk, (size_t)cout, np)
+                                                      : clae_gemm_pick(ctx, false, true, (size_t)cout, ckk, np);
     const clae_gemm_choice *ch_dx = dx ? clae_gemm_pick(ctx, true, false, ckk, np, (size_t)cout) : NULL;
     bool rows_dx = dx && use_rows(l, ctx, ch_dx);
     bool own_dw = ch_dw->engine == CLAE_GEMM_OWN, own_dx = ch_dx && ch_dx->engine == CLAE_GEMM_OWN;

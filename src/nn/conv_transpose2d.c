@@ -56,7 +56,9 @@ static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, c
     if (l->direct)
         return clae_op_conv_weight_grad(ctx, &l->dw, x, grad, n, cin, &g) ||
                (dx && clae_op_conv_grid_from_image(ctx, dx, grad, &l->w, n, cin, &g));
-    const clae_gemm_choice *ch_dw = clae_gemm_pick(ctx, false, true, (size_t)cin, ckk, nhw);
+    /* auto: dw^T = im2col(image) . grid^T (taps x channels); otherwise dw = grid . col^T */
+    const clae_gemm_choice *ch_dw = l->spec.algo == 0 ? clae_gemm_pick(ctx, false, true, ckk, (size_t)cin, nhw)
+                                                      : clae_gemm_pick(ctx, false, true, (size_t)cin, ckk, nhw);
     const clae_gemm_choice *ch_dx = dx ? clae_gemm_pick(ctx, false, false, (size_t)cin, nhw, ckk) : NULL;
     bool own_dw = ch_dw->engine == CLAE_GEMM_OWN, own_dx = ch_dx && ch_dx->engine == CLAE_GEMM_OWN;
     if ((!own_dw || (dx && !own_dx)) && clae_op_im2col(ctx, &l->col, grad, n, &g)) return -1;
