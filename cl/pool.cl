@@ -51,6 +51,20 @@ __kernel void max_pool_forward(__global float *y, const uint y_off, __global flo
     if (gid >= NC * HO) return;
     uint oh = gid % HO, plane = gid / HO;
     __global const float *xp = x + x_off + (size_t)plane * H * W;
+    if (K == 2 && S == 2 && PAD == 0) { /* the common 2x2 window, unrolled; same first-maximum and NaN rule */
+        __global const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
+        for (uint ow = 0; ow < WO; ow++) {
+            uint c = 2 * ow;
+            float b = r0[c], v;
+            int at = (int)(2 * oh * W + c);
+            if ((v = r0[c + 1]) > b || isnan(v)) b = v, at = (int)(2 * oh * W + c + 1);
+            if ((v = r1[c]) > b || isnan(v)) b = v, at = (int)((2 * oh + 1) * W + c);
+            if ((v = r1[c + 1]) > b || isnan(v)) b = v, at = (int)((2 * oh + 1) * W + c + 1);
+            y[y_off + gid * WO + ow] = b;
+            arg[arg_off + gid * WO + ow] = (float)at;
+        }
+        return;
+    }
     for (uint ow = 0; ow < WO; ow++) {
         int at;
         y[y_off + gid * WO + ow] = window_max(xp, (int)oh, (int)ow, H, W, K, S, PAD, &at);
