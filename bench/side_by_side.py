@@ -4,15 +4,17 @@
 Runs `clae bench` on the reference workloads (configs/NAME.ini), then builds
 each config's layer stack in PyTorch from the same INI file and times the same
 step: forward, loss (+ KL for a vae layer), backward, optimizer, batch from the
-config, synthetic data in [0, 1), 3 warm-up steps then --steps timed steps,
-best of 1 and 2 threads (or --threads). Prints clae images/s, PyTorch images/s,
+config, synthetic data in [0, 1), 3 warm-up steps then --steps timed steps.
+Each side is measured --repeat times (default 3) and its best kept; PyTorch also
+takes the best of 1 and 2 threads (or --threads). Both vary by 10-30% from run
+to run on a shared 2-core machine. Prints clae images/s, PyTorch images/s,
 their ratio, clae GFLOP/s and fraction of its SGEMM peak.
 
 Optional: needs Debian's python3-torch (run with /usr/bin/python3; install
 libopenblas0-pthread before timing). clae never needs it.
 
 usage: /usr/bin/python3 bench/side_by_side.py [--clae build/clae] [--device SPEC]
-           [--steps 20] [--threads 1,2] [--json OUT] [NAME ...]
+           [--steps 20] [--repeat 3] [--threads 1,2] [--json OUT] [NAME ...]
 """
 import argparse
 import configparser
@@ -33,11 +35,26 @@ def parse_args():
     p.add_argument("--device", default=None)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--threads", default="1,2")
+    p.add_argument("--repeat", type=int, default=3, help="measure each side this many times, keep the best")
     p.add_argument("--json", default=None, help="write clae's and PyTorch's numbers here")
     return p.parse_args()
 
 
 def run_clae(args):
+    """clae bench --repeat times; per workload the run with the most images/s."""
+    best = None
+    for _ in range(max(1, args.repeat)):
+        run = run_clae_once(args)
+        if best is None:
+            best = run
+            continue
+        for i, w in enumerate(run["workloads"]):
+            if w["images_per_s"] > best["workloads"][i]["images_per_s"]:
+                best["workloads"][i] = dict(w, fraction_of_peak=w["gflops"] / best["sgemm_peak_gflops"])
+    return best
+
+
+def run_clae_once(args):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "bench.json")
         cmd = [args.clae, "bench", ",".join(args.names), "--steps", str(args.steps), "--json", out]
@@ -197,10 +214,12 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     rows = []
     for w in clae["workloads"]:
-        ti = torch_images_per_s(torch, w["name"], args.steps, threads) if torch else None
+        ti = max(torch_images_per_s(torch, w["name"], args.steps, threads) for _ in range(max(1, args.repeat))) \
+            if torch else None
         rows.append(dict(w, torch_images_per_s=ti, ratio=(w["images_per_s"] / ti if ti else None)))
     print(f"\ndevice: {clae['device']} ({clae['kind']}), GEMM: {clae['gemm_choices']}, "
-          f"SGEMM peak {clae['sgemm_peak_gflops']:.1f} GFLOP/s; PyTorch: best of {args.threads} threads")
+          f"SGEMM peak {clae['sgemm_peak_gflops']:.1f} GFLOP/s; best of {args.repeat} runs each, "
+          f"PyTorch also of {args.threads} threads")
     print(f"{'workload':<14} {'clae img/s':>11} {'torch img/s':>12} {'ratio':>7} {'GFLOP/s':>8} {'of peak':>8}")
     for r in rows:
         ti = f"{r['torch_images_per_s']:12.0f}" if r["torch_images_per_s"] else f"{'-':>12}"
