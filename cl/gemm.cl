@@ -332,6 +332,9 @@ GEMM_TILE_KERNEL(gemm_tile_8x1x8, 8, 1, 8)
         }                                                                                                       \
     }
 
+CONV_ROWS_KERNEL(conv_rows_1x1x8, 1, 1, 8)
+CONV_ROWS_KERNEL(conv_rows_1x1x16, 1, 1, 16)
+CONV_ROWS_KERNEL(conv_rows_1x2x16, 1, 2, 16)
 CONV_ROWS_KERNEL(conv_rows_8x1x8, 8, 1, 8)
 CONV_ROWS_KERNEL(conv_rows_8x1x16, 8, 1, 16)
 CONV_ROWS_KERNEL(conv_rows_8x2x16, 8, 2, 16)

@@ -52,9 +52,27 @@ float bilinear_weight(const int o, const int i, const int F, const int in)
     return (i0 == i ? 1.0f - l1 : 0.0f) + (i1 == i ? l1 : 0.0f);
 }
 
+#ifndef CLAE_CPU
+#define CLAE_CPU 0
+#endif
+
 __kernel void upsample_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
                                 const uint NC, const uint H, const uint W, const uint F, const int bilinear)
 {
+    if (CLAE_CPU && !bilinear) { /* CPUs: the host launches one work-item per input row (nearest only) */
+        uint row = get_global_id(0);
+        if (row >= NC * H) return;
+        uint h = row % H, WO = W * F;
+        __global const float *d0 = dy + dy_off + ((size_t)(row / H) * H * F + h * F) * WO;
+        __global float *out = dx + dx_off + (size_t)row * W;
+        for (uint w = 0; w < W; w++) {
+            float s = 0.0f;
+            for (uint i = 0; i < F; i++)
+                for (uint j = 0; j < F; j++) s += d0[i * WO + w * F + j];
+            out[w] = s;
+        }
+        return;
+    }
     uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
     if (gid >= NC * H * W) return;
     uint w = gid % W, h = (gid / W) % H;

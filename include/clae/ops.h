@@ -97,8 +97,9 @@ cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, int slot, size_t bytes);
 /* A stride-1 convolution on the own engine without any packing: y = act(w *
  * x + bias) for n images (g: geometry with sh = sw = 1), w (cout, C K K) at
  * w_mem + w_off. x is first copied into a zero-padded image (cl/conv.cl
- * conv_pad); each work-item then computes 8 output channels of one output
- * row segment, reading padded rows with vector loads (cl/gemm.cl conv_rows). */
+ * conv_pad); each work-item then computes 8 output channels (1 when there
+ * are at most 4) of one output row segment, reading padded rows with vector
+ * loads (cl/gemm.cl conv_rows). */
 int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem, size_t w_off, int n, int cout,
                       const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope);
 /* Per-device defaults and $CLAE_GEMM (at context creation); frees the packing scratch. */

@@ -82,12 +82,14 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_me
                       const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope)
 {
     /* the narrowest row segment that holds a row (wider rows take several) */
-    int nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32;
-    const char *name = nr == 8 ? "conv_rows_8x1x8" : nr == 16 ? "conv_rows_8x1x16" : "conv_rows_8x2x16";
+    int nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32, mr = cout <= 4 ? 1 : 8; /* few outputs: no idle tile rows */
+    char name[32];
+    snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nr == 32 ? 2 : 1, nr == 8 ? 8 : 16);
     size_t hp = (size_t)g->h + 2 * g->ph, wp = (size_t)g->w + 2 * g->pw, planes = (size_t)n * g->c;
     /* the last segment may read up to nr + (kw - 1) dw floats past the last row */
     size_t floats = planes * hp * wp + (size_t)nr + (size_t)g->kw * g->dw + 16;
-    size_t segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs, mblocks = ((size_t)cout + 7) / 8;
+    size_t segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs;
+    size_t mblocks = ((size_t)cout + mr - 1) / mr;
     size_t ckk = (size_t)g->c * g->kh * g->kw;
     if (floats > UINT32_MAX || (size_t)n * cout * g->ho * g->wo + y->off > UINT32_MAX)
         return clae_fail(&ctx->err, "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n, g->c,

@@ -45,7 +45,9 @@ int clae_op_upsample(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, int pl
 int clae_op_upsample_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy, int planes, int h, int w, int f,
                               bool bilinear)
 {
-    return CLAE_LAUNCH(ctx, "upsample_backward", (size_t)planes * h * w, KARG_MEM(clae_buf(dx)), KARG_U32(dx->off),
+    /* CPU devices run nearest as a work-item per input row (upsample.cl) */
+    size_t items = (size_t)planes * h * (ctx->dev.kind == CLAE_DEV_CPU && !bilinear ? 1 : (size_t)w);
+    return CLAE_LAUNCH(ctx, "upsample_backward", items, KARG_MEM(clae_buf(dx)), KARG_U32(dx->off),
                        KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_U32(planes), KARG_U32(h), KARG_U32(w),
                        KARG_U32(f), KARG_I32(bilinear));
 }
