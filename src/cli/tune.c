@@ -60,7 +60,7 @@ static const size_t clblast_sets[][N_CLBLAST_KERNELS][16] = {
     {{0, 1, 16, 2, 16, 16, 64, 16, 16, 64, 1, 1, 0, 0, 2, 2}, {2, 4, 4, 4, 4, 0, 0, 4, 4, 16}, {8, 8, 4, 2},
      {16, 8, 1, 2}, {16, 1, 0, 4}, {1, 16, 2}},
 };
-#define N_XGEMM_SETS (int)(sizeof clblast_sets / sizeof clblast_sets[0])
+#define N_CLBLAST_SETS (int)(sizeof clblast_sets / sizeof clblast_sets[0])
 
 static void clblast_set(int i, clae_clblast_params out[CLAE_MAX_CLBLAST_KERNELS])
 {
@@ -161,7 +161,7 @@ typedef struct {
     double deadline;
     gemm_shape shapes[CLAE_MAX_TUNED];
     int n_shapes;
-    /* candidates: 0 CLBlast defaults, 1..N_XGEMM_SETS CLBlast sets, then own variants */
+    /* candidates: 0 CLBlast defaults, 1..N_CLBLAST_SETS CLBlast sets, then own variants */
     clae_gemm_choice cand[MAX_CAND];
     char cand_name[MAX_CAND][48];
     int n_cand, n_clblast;
@@ -272,7 +272,7 @@ static void add_candidates(tune_state *ts)
     ts->n_cand = 0;
     ts->cand[ts->n_cand++] = (clae_gemm_choice){CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
     snprintf(ts->cand_name[0], 48, "clblast (defaults)");
-    for (int i = 0; i < N_XGEMM_SETS; i++) {
+    for (int i = 0; i < N_CLBLAST_SETS; i++) {
         ts->cand[ts->n_cand] = (clae_gemm_choice){CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
         snprintf(ts->cand_name[ts->n_cand++], 48, "clblast (set %d)", i + 1);
     }
@@ -300,7 +300,7 @@ static void usage(void)
            "  against a double-precision reference before it counts. The choices are stored per device\n"
            "  and driver in the cache ($CLAE_CACHE_DIR, else ~/.cache/clae/tuning) and applied by every\n"
            "  later run on this device (CLAE_NO_TUNING=1 turns that off; CLAE_GEMM=... forces an engine).\n",
-           N_XGEMM_SETS);
+           N_CLBLAST_SETS);
 }
 
 static void add_shape(tune_state *ts, size_t m, size_t n, size_t k, bool ta, bool tb)

@@ -6,54 +6,55 @@
 
 #define GROUP 256 /* 1-D groups: PoCL runs a group as one loop; GPUs like 256 */
 
-int clae_launch(clae_ctx *ctx, const char *name, size_t n, const clae_karg *args, int nargs)
+/* The kernel called name with its arguments set, or NULL with ctx->err set. */
+static cl_kernel with_args(clae_ctx *ctx, const char *name, const clae_karg *args, int nargs)
 {
-    if (n == 0) return 0;
     cl_kernel k = clae_kernel(ctx, name);
-    if (!k) return -1;
-    char what[128];
+    if (!k) return NULL;
     for (int i = 0; i < nargs; i++) {
         cl_int rc = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
         if (rc != CL_SUCCESS) {
+            char what[128];
             snprintf(what, sizeof what, "clSetKernelArg(%s, arg %d)", name, i);
-            return clae_cl_fail(ctx, rc, what);
+            clae_cl_fail(ctx, rc, what);
+            return NULL;
         }
     }
-    size_t local = GROUP < ctx->dev.max_work_group ? GROUP : ctx->dev.max_work_group;
-    if (n <= local) local = n;
-    size_t global = (n + local - 1) / local * local;
+    return k;
+}
+
+static int enqueue(clae_ctx *ctx, cl_kernel k, const char *name, const char *profile_name, cl_uint dims,
+                   const size_t *global, const size_t *local)
+{
     cl_event ev = NULL;
-    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, ctx->profiling ? &ev : NULL);
+    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL, ctx->profiling ? &ev : NULL);
     if (rc != CL_SUCCESS) {
+        char what[128];
         snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
         return clae_cl_fail(ctx, rc, what);
     }
-    if (ev) clae_profile_event(ctx, name, ev);
+    if (ev) clae_profile_event(ctx, profile_name ? profile_name : name, ev);
     return 0;
+}
+
+int clae_launch(clae_ctx *ctx, const char *name, size_t n, const clae_karg *args, int nargs)
+{
+    if (n == 0) return 0;
+    cl_kernel k = with_args(ctx, name, args, nargs);
+    if (!k) return -1;
+    size_t local = GROUP < ctx->dev.max_work_group ? GROUP : ctx->dev.max_work_group;
+    if (n <= local) local = n;
+    size_t global = (n + local - 1) / local * local;
+    return enqueue(ctx, k, name, NULL, 1, &global, &local);
 }
 
 int clae_launch2(clae_ctx *ctx, const char *name, const char *profile_name, size_t n0, size_t n1, size_t group0,
                  const clae_karg *args, int nargs)
 {
     if (n0 == 0 || n1 == 0) return 0;
-    cl_kernel k = clae_kernel(ctx, name);
+    cl_kernel k = with_args(ctx, name, args, nargs);
     if (!k) return -1;
-    char what[128];
-    for (int i = 0; i < nargs; i++) {
-        cl_int rc = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].value);
-        if (rc != CL_SUCCESS) {
-            snprintf(what, sizeof what, "clSetKernelArg(%s, arg %d)", name, i);
-            return clae_cl_fail(ctx, rc, what);
-        }
-    }
     size_t g0 = group0 < n0 ? group0 : n0;
     size_t local[2] = {g0, 1}, global[2] = {(n0 + g0 - 1) / g0 * g0, n1};
-    cl_event ev = NULL;
-    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, 0, NULL, ctx->profiling ? &ev : NULL);
-    if (rc != CL_SUCCESS) {
-        snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
-        return clae_cl_fail(ctx, rc, what);
-    }
-    if (ev) clae_profile_event(ctx, profile_name ? profile_name : name, ev);
-    return 0;
+    return enqueue(ctx, k, name, profile_name, 2, global, local);
 }
