@@ -40,7 +40,7 @@ static void usage(void)
            "    PATH.ini       the same for any config file\n"
            "    MxNxK          SGEMM GFLOP/s (row-major C = A B) with the engine clae uses for it\n"
            "    convCxHxW-COUT a 3x3 stride-1 padding-1 convolution at batch 64, forward and backward,\n"
-           "                   with im2col + GEMM and with the direct kernels\n"
+           "                   with each algo: auto (on the own GEMM: conv_rows), im2col + GEMM, direct\n"
            "  default %s\n\n"
            "  Workloads run 3 warm-up steps, then --steps N timed steps (default 20). GFLOP/s counts the\n"
            "  matrix work of forward and backward; peak is SGEMM 1024^3 measured in the same run.\n"

@@ -35,7 +35,7 @@ int bench_record_shapes(clae_ctx *ctx, const char *config_path, clae_err *err);
 int bench_resolve_config(const char *item, char *path, size_t len, clae_err *err);
 
 /* A 3x3, stride 1, padding 1 convolution CxHxW -> COUT at batch 64, forward
- * and backward, with im2col + GEMM and with the direct kernels (printed). */
+ * and backward, with each algo (auto, im2col + GEMM, direct; printed). */
 int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err);
 
 #endif

@@ -91,7 +91,8 @@ static int conv_bwd(void *p)
 int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err)
 {
     const int batch = 64;
-    for (int algo = 1; algo <= 2; algo++) {
+    static const char *algo_names[] = {"auto", "im2col", "direct"};
+    for (int algo = 0; algo <= 2; algo++) {
         clae_layer_spec specs[2] = {{.type = CLAE_LAYER_ACT, .act = CLAE_ACT_NONE},
                                     {.type = CLAE_LAYER_CONV, .channels = cout, .kernel = 3, .stride = 1, .padding = 1,
                                      .dilation = 1, .bias = true, .algo = algo}};
@@ -113,7 +114,7 @@ int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err)
         }
         double flop = 2.0 * batch * cout * h * w * c * 9;
         printf("conv %dx%dx%d->%-5d %-7s fwd %8.2f ms %7.1f GFLOP/s   bwd %8.2f ms %7.1f GFLOP/s\n", c, h, w, cout,
-               algo == 1 ? "im2col" : "direct", tf * 1e3, flop / tf * 1e-9, tb * 1e3, 2 * flop / tb * 1e-9);
+               algo_names[algo], tf * 1e3, flop / tf * 1e-9, tb * 1e3, 2 * flop / tb * 1e-9);
         fflush(stdout);
     }
     return 0;
