@@ -5,8 +5,9 @@
  * With clae's own GEMM the same products run without the col matrix in the
  * forward and the dw product (packed straight from x) and without the
  * permutes (batched indices read and write NCHW), bias and activation fused
- * into the forward's store. Or, with the direct kernels (conv_direct.cl), the
- * same sums without any GEMM. */
+ * into the forward's store; with algo = auto, stride-1 forward and input
+ * gradient run as conv_rows and dw reads a padded x in place. Or, with the
+ * direct kernels (conv_direct.cl), the same sums without any GEMM. */
 #include <math.h>
 
 #include "clae/nn.h"
@@ -75,49 +76,66 @@ static int dx_as_full_conv(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad
     return clae_op_conv_rows(ctx, dx, grad, flip, 0, n, g.c, &t, NULL, CLAE_ACT_NONE, 0.0f);
 }
 
+/* dw += the weight gradient: auto on the own engine as im2col(x) . g^T from a
+ * padded x (no column matrix); im2col on the own engine packing col^T from x;
+ * otherwise CLBlast on the materialised col and cnp(g) (in l->tmp). */
+static int conv_dw(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *grad, int n)
+{
+    clae_conv_geom g = conv_geom(l);
+    int cout = l->out.c, p = g.ho * g.wo;
+    size_t ckk = (size_t)g.c * g.kh * g.kw, np = (size_t)n * p;
+    if (l->spec.algo == 0) {
+        const clae_gemm_choice *ch = clae_gemm_pick(ctx, false, true, ckk, (size_t)cout, np);
+        if (ch->engine == CLAE_GEMM_OWN) return clae_op_conv_weight_grad_gemm(ctx, ch, &l->dw, grad, x, n, cout, &g);
+    }
+    const clae_gemm_choice *ch = clae_gemm_pick(ctx, false, true, (size_t)cout, ckk, np);
+    if (ch->engine == CLAE_GEMM_OWN) { /* A = g read as [Cout, N P] in place, B = col^T packed from x */
+        clae_gemm_desc d = {.trans_b = true, .m = (size_t)cout, .n = ckk, .k = np, .alpha = 1.0f, .beta = 1.0f,
+                            .a = grad, .lda = (size_t)p, .a_kcols = (size_t)p, .a_kimg = (size_t)cout * p, .b = x,
+                            .b_im2col = &g, .b_images = n, .c = &l->dw, .ldc = ckk};
+        return clae_gemm_run(ctx, ch, &d);
+    }
+    return clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false) || clae_op_im2col(ctx, &l->col, x, n, &g) ||
+           clae_gemm_with(ctx, ch, false, true, (size_t)cout, ckk, np, 1.0f, &l->tmp, np, &l->col, np, 1.0f, &l->dw,
+                          ckk);
+}
+
+/* dx = the input gradient: conv_rows (auto, stride 1, own engine), else
+ * col2im(w^T . cnp(g)) with g read in place (own engine) or permuted (CLBlast). */
+static int conv_dx(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad, clae_tensor *dx, int n)
+{
+    clae_conv_geom g = conv_geom(l);
+    int cout = l->out.c, p = g.ho * g.wo;
+    size_t ckk = (size_t)g.c * g.kh * g.kw, np = (size_t)n * p;
+    const clae_gemm_choice *ch = clae_gemm_pick(ctx, true, false, ckk, np, (size_t)cout);
+    if (use_rows(l, ctx, ch)) return dx_as_full_conv(l, ctx, grad, dx, n);
+    if (ch->engine == CLAE_GEMM_OWN) { /* B = g read as [Cout, N P] in place */
+        clae_gemm_desc d = {.trans_a = true, .m = ckk, .n = np, .k = (size_t)cout, .alpha = 1.0f, .a = &l->w,
+                            .lda = ckk, .b = grad, .ldb = (size_t)p, .b_cols = (size_t)p, .b_img = (size_t)cout * p,
+                            .c = &l->col, .ldc = np};
+        if (clae_gemm_run(ctx, ch, &d)) return -1;
+    } else if (clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false) ||
+               clae_gemm_with(ctx, ch, true, false, ckk, np, (size_t)cout, 1.0f, &l->w, ckk, &l->tmp, np, 0.0f,
+                              &l->col, np)) {
+        return -1;
+    }
+    return clae_op_col2im(ctx, dx, &l->col, n, &g);
+}
+
 static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
                          const clae_tensor *dy, clae_tensor *dx)
 {
     clae_conv_geom g = conv_geom(l);
-    int n = x->shape.n, cout = l->out.c, p = g.ho * g.wo;
-    size_t ckk = (size_t)g.c * g.kh * g.kw, np = (size_t)n * p;
+    int n = x->shape.n, cout = l->out.c;
     clae_tensor pre;
     const clae_tensor *grad = clae_act_grad(l, ctx, y, dy, &pre);
     if (!grad) return -1;
-    if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, cout, p)) return -1;
+    if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, cout, g.ho * g.wo)) return -1;
     if (l->direct)
         return clae_op_conv_weight_grad(ctx, &l->dw, grad, x, n, cout, &g) ||
                (dx && (use_rows(l, ctx, NULL) ? dx_as_full_conv(l, ctx, grad, dx, n)
                                               : clae_op_conv_image_from_grid(ctx, dx, grad, &l->w, n, cout, &g)));
-    /* auto: dw^T = im2col(image) . grid^T (taps x channels); otherwise dw = grid . col^T */
-    const clae_gemm_choice *ch_dw = l->spec.algo == 0 ? clae_gemm_pick(ctx, false, true, ckk, (size_t)cout, np)
-                                                      : clae_gemm_pick(ctx, false, true, (size_t)cout, ckk, np);
-    const clae_gemm_choice *ch_dx = dx ? clae_gemm_pick(ctx, true, false, ckk, np, (size_t)cout) : NULL;
-    bool rows_dx = dx && use_rows(l, ctx, ch_dx);
-    bool own_dw = ch_dw->engine == CLAE_GEMM_OWN, own_dx = ch_dx && ch_dx->engine == CLAE_GEMM_OWN;
-    if ((!own_dw || (dx && !own_dx)) && clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false)) return -1;
-    if (own_dw && l->spec.algo == 0) {
-        if (clae_op_conv_weight_grad_gemm(ctx, ch_dw, &l->dw, grad, x, n, cout, &g)) return -1;
-    } else if (own_dw) { /* A = g read as [Cout, N P] in place, B = col^T packed from x */
-        clae_gemm_desc d = {.trans_b = true, .m = (size_t)cout, .n = ckk, .k = np, .alpha = 1.0f, .beta = 1.0f,
-                            .a = grad, .lda = (size_t)p, .a_kcols = (size_t)p, .a_kimg = (size_t)cout * p, .b = x,
-                            .b_im2col = &g, .b_images = n, .c = &l->dw, .ldc = ckk};
-        if (clae_gemm_run(ctx, ch_dw, &d)) return -1;
-    } else if (clae_op_im2col(ctx, &l->col, x, n, &g) ||
-               clae_gemm(ctx, false, true, (size_t)cout, ckk, np, 1.0f, &l->tmp, np, &l->col, np, 1.0f, &l->dw, ckk)) {
-        return -1;
-    }
-    if (!dx) return 0;
-    if (rows_dx) return dx_as_full_conv(l, ctx, grad, dx, n);
-    if (own_dx) { /* B = g read as [Cout, N P] in place */
-        clae_gemm_desc d = {.trans_a = true, .m = ckk, .n = np, .k = (size_t)cout, .alpha = 1.0f, .a = &l->w,
-                            .lda = ckk, .b = grad, .ldb = (size_t)p, .b_cols = (size_t)p, .b_img = (size_t)cout * p,
-                            .c = &l->col, .ldc = np};
-        if (clae_gemm_run(ctx, ch_dx, &d)) return -1;
-    } else if (clae_gemm(ctx, true, false, ckk, np, (size_t)cout, 1.0f, &l->w, ckk, &l->tmp, np, 0.0f, &l->col, np)) {
-        return -1;
-    }
-    return clae_op_col2im(ctx, dx, &l->col, n, &g);
+    return conv_dw(l, ctx, x, grad, n) || (dx && conv_dx(l, ctx, grad, dx, n));
 }
 
 static void conv_init(clae_layer *l, clae_rng *rng, float *host, float *state)

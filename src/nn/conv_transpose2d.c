@@ -43,12 +43,56 @@ static int conv_t_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, cl
                                     l->spec.slope);
 }
 
+/* dw += the weight gradient, im2col(g) against x (the image is this layer's
+ * output gradient, the grid its input): auto on the own engine from a padded g
+ * (no column matrix); im2col on the own engine packing col^T from g; otherwise
+ * CLBlast on the materialised col and cnp(x). */
+static int conv_t_dw(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *grad, int n)
+{
+    clae_conv_geom g = conv_t_geom(l);
+    int cin = l->in.c, hw = l->in.h * l->in.w;
+    size_t ckk = (size_t)g.c * g.kh * g.kw, nhw = (size_t)n * hw;
+    if (l->spec.algo == 0) {
+        const clae_gemm_choice *ch = clae_gemm_pick(ctx, false, true, ckk, (size_t)cin, nhw);
+        if (ch->engine == CLAE_GEMM_OWN) return clae_op_conv_weight_grad_gemm(ctx, ch, &l->dw, x, grad, n, cin, &g);
+    }
+    const clae_gemm_choice *ch = clae_gemm_pick(ctx, false, true, (size_t)cin, ckk, nhw);
+    if (ch->engine == CLAE_GEMM_OWN) { /* A = x read as [Cin, N H W] in place, B = col^T packed from g */
+        clae_gemm_desc d = {.trans_b = true, .m = (size_t)cin, .n = ckk, .k = nhw, .alpha = 1.0f, .beta = 1.0f,
+                            .a = x, .lda = (size_t)hw, .a_kcols = (size_t)hw, .a_kimg = (size_t)cin * hw, .b = grad,
+                            .b_im2col = &g, .b_images = n, .c = &l->dw, .ldc = ckk};
+        return clae_gemm_run(ctx, ch, &d);
+    }
+    return clae_op_im2col(ctx, &l->col, grad, n, &g) || clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
+           clae_gemm_with(ctx, ch, false, true, (size_t)cin, ckk, nhw, 1.0f, &l->tmp, nhw, &l->col, nhw, 1.0f, &l->dw,
+                          ckk);
+}
+
+/* dx = nchw(w . im2col(g)): on the own engine packed from g and written as
+ * NCHW; otherwise CLBlast on the materialised col, then a permute. */
+static int conv_t_dx(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad, clae_tensor *dx, int n)
+{
+    clae_conv_geom g = conv_t_geom(l);
+    int cin = l->in.c, hw = l->in.h * l->in.w;
+    size_t ckk = (size_t)g.c * g.kh * g.kw, nhw = (size_t)n * hw;
+    const clae_gemm_choice *ch = clae_gemm_pick(ctx, false, false, (size_t)cin, nhw, ckk);
+    if (ch->engine == CLAE_GEMM_OWN) {
+        clae_gemm_desc d = {.m = (size_t)cin, .n = nhw, .k = ckk, .alpha = 1.0f, .a = &l->w, .lda = ckk, .b = grad,
+                            .b_im2col = &g, .b_images = n, .c = dx, .ldc = (size_t)hw, .c_cols = (size_t)hw,
+                            .c_img = (size_t)cin * hw};
+        return clae_gemm_run(ctx, ch, &d);
+    }
+    return clae_op_im2col(ctx, &l->col, grad, n, &g) ||
+           clae_gemm_with(ctx, ch, false, false, (size_t)cin, nhw, ckk, 1.0f, &l->w, ckk, &l->col, nhw, 0.0f, &l->tmp,
+                          nhw) ||
+           clae_op_permute_cn(ctx, dx, &l->tmp, n, cin, hw, true);
+}
+
 static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
                            const clae_tensor *dy, clae_tensor *dx)
 {
     clae_conv_geom g = conv_t_geom(l);
-    int n = x->shape.n, cin = l->in.c, hw = l->in.h * l->in.w;
-    size_t ckk = (size_t)g.c * g.kh * g.kw, nhw = (size_t)n * hw;
+    int n = x->shape.n, cin = l->in.c;
     clae_tensor pre;
     const clae_tensor *grad = clae_act_grad(l, ctx, y, dy, &pre);
     if (!grad) return -1;
@@ -56,33 +100,7 @@ static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, c
     if (l->direct)
         return clae_op_conv_weight_grad(ctx, &l->dw, x, grad, n, cin, &g) ||
                (dx && clae_op_conv_grid_from_image(ctx, dx, grad, &l->w, n, cin, &g));
-    /* auto: dw^T = im2col(image) . grid^T (taps x channels); otherwise dw = grid . col^T */
-    const clae_gemm_choice *ch_dw = l->spec.algo == 0 ? clae_gemm_pick(ctx, false, true, ckk, (size_t)cin, nhw)
-                                                      : clae_gemm_pick(ctx, false, true, (size_t)cin, ckk, nhw);
-    const clae_gemm_choice *ch_dx = dx ? clae_gemm_pick(ctx, false, false, (size_t)cin, nhw, ckk) : NULL;
-    bool own_dw = ch_dw->engine == CLAE_GEMM_OWN, own_dx = ch_dx && ch_dx->engine == CLAE_GEMM_OWN;
-    if ((!own_dw || (dx && !own_dx)) && clae_op_im2col(ctx, &l->col, grad, n, &g)) return -1;
-    if (own_dw && l->spec.algo == 0) { /* the image is this layer's output gradient, the grid its input */
-        if (clae_op_conv_weight_grad_gemm(ctx, ch_dw, &l->dw, x, grad, n, cin, &g)) return -1;
-    } else if (own_dw) { /* A = x read as [Cin, N H W] in place, B = col^T packed from g */
-        clae_gemm_desc d = {.trans_b = true, .m = (size_t)cin, .n = ckk, .k = nhw, .alpha = 1.0f, .beta = 1.0f,
-                            .a = x, .lda = (size_t)hw, .a_kcols = (size_t)hw, .a_kimg = (size_t)cin * hw, .b = grad,
-                            .b_im2col = &g, .b_images = n, .c = &l->dw, .ldc = ckk};
-        if (clae_gemm_run(ctx, ch_dw, &d)) return -1;
-    } else if (clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
-               clae_gemm(ctx, false, true, (size_t)cin, ckk, nhw, 1.0f, &l->tmp, nhw, &l->col, nhw, 1.0f, &l->dw, ckk)) {
-        return -1;
-    }
-    if (!dx) return 0;
-    if (own_dx) { /* B = col packed from g, C = dx written as NCHW */
-        clae_gemm_desc d = {.m = (size_t)cin, .n = nhw, .k = ckk, .alpha = 1.0f, .a = &l->w, .lda = ckk, .b = grad,
-                            .b_im2col = &g, .b_images = n, .c = dx, .ldc = (size_t)hw, .c_cols = (size_t)hw,
-                            .c_img = (size_t)cin * hw};
-        return clae_gemm_run(ctx, ch_dx, &d);
-    }
-    if (clae_gemm(ctx, false, false, (size_t)cin, nhw, ckk, 1.0f, &l->w, ckk, &l->col, nhw, 0.0f, &l->tmp, nhw))
-        return -1;
-    return clae_op_permute_cn(ctx, dx, &l->tmp, n, cin, hw, true);
+    return conv_t_dw(l, ctx, x, grad, n) || (dx && conv_t_dx(l, ctx, grad, dx, n));
 }
 
 static void conv_t_init(clae_layer *l, clae_rng *rng, float *host, float *state)
