@@ -1,7 +1,8 @@
 /* The one GEMM every layer uses, row-major, on the context's queue: CLBlast, or
  * clae's own packed-panel kernels (cl/gemm.cl) where measurement says they win.
- * Which one runs for a shape comes from ctx->gemm: a tuned table (clae tune),
- * else a per-device-kind fallback, else $CLAE_GEMM when set.
+ * Which one runs for a shape comes from ctx->gemm: $CLAE_GEMM when set, else
+ * the shape's entry in the tuning (clae tune), else the fallback (the tuned one,
+ * or own on CPU devices and CLBlast elsewhere).
  * CLBlast compiles each routine on first use per context and keeps it in
  * memory only, so its first call is slow (reported apart from training time). */
 #include <clblast_c.h>
