@@ -44,7 +44,7 @@ static void usage(void)
            "  default %s\n\n"
            "  Workloads run 3 warm-up steps, then --steps N timed steps (default 20). GFLOP/s counts the\n"
            "  matrix work of forward and backward; peak is SGEMM 1024^3 measured in the same run.\n"
-           "  --profile prints device time per kernel over the timed steps, per step.\n",
+           "  --profile prints device time per kernel family over the timed steps, per step.\n",
            DEFAULT_ITEMS);
 }
 

@@ -26,7 +26,7 @@ static void usage(void)
            "  --set       override any key, applied after the file (repeatable)\n"
            "  --run       run directory (default: train.out_dir/model.name, made unique)\n"
            "  --resume    continue RUN from its last checkpoint, with its config\n"
-           "  --profile   device time per kernel per step at the end (each kernel is waited for: slower)\n");
+           "  --profile   device time per kernel family per step at the end (each kernel is waited for: slower)\n");
 }
 
 typedef struct {

@@ -1,12 +1,26 @@
-/* CLAE_PROFILE=1: device time per kernel from OpenCL event timestamps. Each
+/* CLAE_PROFILE=1: device time per kernel family from OpenCL event timestamps. Each
  * command is waited for, so totals are exact per kernel but the run is slower. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "clae/runtime.h"
 
-void clae_profile_event(clae_ctx *ctx, const char *name, cl_event ev)
+/* A kernel's family: its name without a variant suffix such as _8x2x16 or _32
+ * (conv_rows_8x1x16 and conv_rows_8x2x16 are both conv_rows). */
+static void family(const char *name, char *out, size_t n)
 {
+    snprintf(out, n, "%s", name);
+    char *us = strrchr(out, '_');
+    if (!us || !us[1]) return;
+    for (const char *p = us + 1; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == 'x')) return;
+    *us = 0;
+}
+
+void clae_profile_event(clae_ctx *ctx, const char *kernel, cl_event ev)
+{
+    char name[64];
+    family(kernel, name, sizeof name);
     cl_ulong t0 = 0, t1 = 0;
     if (clWaitForEvents(1, &ev) == CL_SUCCESS &&
         clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
