@@ -79,6 +79,7 @@ struct clae_layer {
     size_t n_state, n_stats;  /* not per sample: saved state (running statistics), per-step statistics */
     size_t n_params;          /* n_w + n_b */
     bool direct;              /* conv family: direct kernels instead of im2col + GEMM */
+    bool own_gemm;            /* the device's default GEMM is clae's own (set before setup; algo = auto uses it) */
     clae_tensor w, b;         /* parameters: dense w (out, in); conv w (Cout, Cin, K, K); conv_t w (Cin, Cout, K, K) */
     clae_tensor dw, db;       /* their gradients, same offsets in the gradient buffer */
     clae_tensor scratch;      /* (max_batch, scratch_per): e.g. pre-activation gradient */

@@ -165,16 +165,14 @@ int clae_conv_setup(clae_layer *l, clae_err *err)
     return 0;
 }
 
-/* Measured on PoCL (2 cores, batch 64, `clae bench convCxHxW-COUT`): with the
- * own GEMM packing im2col straight from the image, few image channels no
- * longer favour the direct kernels (3x64x64->32: 13.5 ms forward against 31
- * direct; 1x28x28->32: 1.7 against 6.8), but few grid channels still do: a
- * GEMM with at most 8 rows on the grid side fills a fraction of its register
- * tile (32x32x32->3 backward: 11.6 ms direct against 35.9). auto picks direct
- * then. */
+/* Measured on PoCL (2 cores, batch 64, `clae bench convCxHxW-COUT`): a GEMM
+ * with at most 8 rows on the grid side fills a fraction of its register tile
+ * (32x32x32->3 backward: 11.6 ms direct against 35.9 as a GEMM), so auto picks
+ * direct then. Few image channels favour direct only with CLBlast, whose
+ * im2col matrix is mostly memory traffic (3x64x64->32: 5.6 GFLOP/s against 15
+ * direct); the own GEMM packs from the image and wins there (56 against 14). */
 bool clae_conv_choose_direct(const clae_layer *l, int grid_channels, int image_channels)
 {
     if (l->spec.algo != 0) return l->spec.algo == 2;
-    (void)image_channels;
-    return grid_channels <= 8;
+    return grid_channels <= 8 || (!l->own_gemm && image_channels <= 8);
 }

@@ -59,7 +59,7 @@ static int setup_layer(clae_layer *l, const clae_layer *earlier, int n_earlier, 
 
 /* Shapes chain from the input through every layer; the classifier head, after
  * the decoder, starts again from the code. */
-static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, clae_err *err)
+static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, bool own_gemm, clae_err *err)
 {
     clae_shape cur = m->input;
     m->latent_index = -1;
@@ -79,6 +79,7 @@ static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, clae
         }
         l->spec = specs[i];
         l->in = cur;
+        l->own_gemm = own_gemm;
         if (setup_layer(l, m->layers, i, err)) return -1;
         l->n_params = l->n_w + l->n_b;
         cur = l->out;
@@ -168,7 +169,8 @@ int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input, const
         clae_model_release(m);
         return clae_fail(err, "out of host memory building the model");
     }
-    if (chain_shapes(m, specs, n_specs, err) || (autoencoder && check_autoencoder(m, err))) {
+    bool own_gemm = ctx->gemm.fallback.engine == CLAE_GEMM_OWN;
+    if (chain_shapes(m, specs, n_specs, own_gemm, err) || (autoencoder && check_autoencoder(m, err))) {
         clae_model_release(m);
         return -1;
     }
