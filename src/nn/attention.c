@@ -48,12 +48,24 @@ static clae_conv_geom one_by_one(const clae_layer *l)
     return (clae_conv_geom){l->in.c, l->in.h, l->in.w, 1, 1, 1, 1, 0, 0, 1, 1, l->in.h, l->in.w};
 }
 
+/* Projections are 1x1 convolutions: on the own GEMM one product each (bias in
+ * its store, NCHW read and written through batched indices), otherwise the
+ * direct kernels. */
+static bool own_gemm(const clae_ctx *ctx) { return ctx->gemm.fallback.engine == CLAE_GEMM_OWN; }
+
 static int project(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, int n, int which, int out_part, int channels)
 {
     attn_dims d = dims(l);
     clae_conv_geom g = one_by_one(l);
     clae_tensor out = part(l, out_part, l->scratch.shape.n), w = param(&l->w, d, 2 * which),
                 b = param(&l->w, d, 2 * which + 1);
+    size_t p = (size_t)d.p;
+    if (own_gemm(ctx)) {
+        clae_gemm_desc gd = {.m = (size_t)channels, .n = (size_t)n * p, .k = (size_t)d.c, .alpha = 1.0f, .a = &w,
+                             .lda = (size_t)d.c, .b = x, .ldb = p, .b_cols = p, .b_img = (size_t)d.c * p, .c = &out,
+                             .ldc = p, .c_cols = p, .c_img = (size_t)channels * p, .bias = &b};
+        return clae_gemm_run(ctx, &ctx->gemm.fallback, &gd);
+    }
     return clae_op_conv_grid_from_image(ctx, &out, x, &w, n, channels, &g) ||
            clae_op_channel_bias_act(ctx, &out, &b, n, channels, d.p, CLAE_ACT_NONE, 0.0f);
 }
@@ -87,10 +99,20 @@ static int project_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, 
     attn_dims d = dims(l);
     clae_conv_geom g = one_by_one(l);
     int mb = l->scratch.shape.n;
+    size_t p = (size_t)d.p, c = (size_t)d.c, cg = (size_t)channels;
     clae_tensor gp = part(l, grad_part, mb), tmp = part(l, TMP, mb), w = param(&l->w, d, 2 * which),
                 dw = param(&l->dw, d, 2 * which), db = param(&l->dw, d, 2 * which + 1);
-    if (clae_op_conv_weight_grad(ctx, &dw, &gp, x, n, channels, &g) || clae_op_channel_sum(ctx, &db, &gp, n, channels, d.p))
-        return -1;
+    if (clae_op_channel_sum(ctx, &db, &gp, n, channels, d.p)) return -1;
+    if (own_gemm(ctx)) { /* dW += gp . x^T over the batch, then dx += W^T gp in the store (beta 1) */
+        clae_gemm_desc gw = {.trans_b = true, .m = cg, .n = c, .k = (size_t)n * p, .alpha = 1.0f, .beta = 1.0f,
+                             .a = &gp, .lda = p, .a_kcols = p, .a_kimg = cg * p, .b = x, .ldb = p, .b_kcols = p,
+                             .b_kimg = c * p, .c = &dw, .ldc = c};
+        clae_gemm_desc gx = {.trans_a = true, .m = c, .n = (size_t)n * p, .k = cg, .alpha = 1.0f, .beta = 1.0f,
+                             .a = &w, .lda = c, .b = &gp, .ldb = p, .b_cols = p, .b_img = cg * p, .c = dx, .ldc = p,
+                             .c_cols = p, .c_img = c * p};
+        return clae_gemm_run(ctx, &ctx->gemm.fallback, &gw) || (dx && clae_gemm_run(ctx, &ctx->gemm.fallback, &gx));
+    }
+    if (clae_op_conv_weight_grad(ctx, &dw, &gp, x, n, channels, &g)) return -1;
     if (!dx) return 0;
     return clae_op_conv_image_from_grid(ctx, &tmp, &gp, &w, n, channels, &g) ||
            clae_op_add(ctx, dx, &tmp, (size_t)n * d.c * d.p);
