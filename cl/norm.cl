@@ -5,8 +5,11 @@
  *   y = gamma (x - mean) / sqrt(var + eps) + beta
  *   backward (train): dx = gamma rstd / M (M dy - sum dy - xhat sum(dy xhat))
  *   backward (eval):  dx = gamma rstd dy
- * One work-item per channel for the sums (no barriers), elementwise otherwise.
+ * One work-item per channel for the sums (no barriers; eight float8 lanes, as
+ * strict math keeps compilers from splitting a sum), elementwise otherwise.
  * stats holds [mean C][rstd C][sum dy C][sum dy xhat C]. */
+
+float lane_sum(float8 v) { return ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7)); }
 
 __kernel void bn_stats(__global float *stats, const uint st_off, __global float *running, const uint run_off,
                        __global const float *x, const uint x_off, const uint N, const uint C, const uint P,
@@ -17,17 +20,31 @@ __kernel void bn_stats(__global float *stats, const uint st_off, __global float 
     __global float *rmean = running + run_off, *rvar = running + run_off + C;
     float mean, var;
     if (train) {
+        float8 s8 = (float8)(0.0f);
         float s = 0.0f;
-        for (uint n = 0; n < N; n++)
-            for (uint p = 0; p < P; p++) s += x[x_off + ((ulong)n * C + c) * P + p];
+        for (uint n = 0; n < N; n++) {
+            __global const float *row = x + x_off + ((size_t)n * C + c) * P;
+            uint p = 0;
+            for (; p + 8 <= P; p += 8) s8 += vload8(0, row + p);
+            for (; p < P; p++) s += row[p];
+        }
         uint M = N * P;
-        mean = s / (float)M;
-        float q = 0.0f; /* two passes: no cancellation */
-        for (uint n = 0; n < N; n++)
-            for (uint p = 0; p < P; p++) {
-                float d = x[x_off + ((ulong)n * C + c) * P + p] - mean;
+        mean = (s + lane_sum(s8)) / (float)M;
+        float8 q8 = (float8)(0.0f); /* two passes: no cancellation */
+        float q = 0.0f;
+        for (uint n = 0; n < N; n++) {
+            __global const float *row = x + x_off + ((size_t)n * C + c) * P;
+            uint p = 0;
+            for (; p + 8 <= P; p += 8) {
+                float8 d = vload8(0, row + p) - mean;
+                q8 += d * d;
+            }
+            for (; p < P; p++) {
+                float d = row[p] - mean;
                 q += d * d;
             }
+        }
+        q += lane_sum(q8);
         var = q / (float)M;
         rmean[c] = (1.0f - momentum) * rmean[c] + momentum * mean;
         rvar[c] = (1.0f - momentum) * rvar[c] + momentum * (M > 1 ? q / (float)(M - 1) : var);
@@ -44,9 +61,9 @@ __kernel void bn_forward(__global float *y, const uint y_off, __global float *xh
                          __global const float *gamma, const uint g_off, __global const float *beta, const uint b_off,
                          const uint N, const uint C, const uint P)
 {
-    ulong i = get_global_id(0);
-    if (i >= (ulong)N * C * P) return;
-    uint c = (uint)((i / P) % C);
+    uint i = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
+    if (i >= N * C * P) return;
+    uint c = (i / P) % C;
     float xh = (x[x_off + i] - stats[st_off + c]) * stats[st_off + C + c];
     xhat[xh_off + i] = xh;
     y[y_off + i] = gamma[g_off + c] * xh + beta[b_off + c];
@@ -59,13 +76,23 @@ __kernel void bn_backward_sums(__global float *stats, const uint st_off, __globa
 {
     uint c = get_global_id(0);
     if (c >= C) return;
+    float8 a8 = (float8)(0.0f), b8 = (float8)(0.0f);
     float s1 = 0.0f, s2 = 0.0f;
-    for (uint n = 0; n < N; n++)
-        for (uint p = 0; p < P; p++) {
-            ulong i = ((ulong)n * C + c) * P + p;
-            s1 += dy[dy_off + i];
-            s2 += dy[dy_off + i] * xhat[xh_off + i];
+    for (uint n = 0; n < N; n++) {
+        __global const float *d = dy + dy_off + ((size_t)n * C + c) * P, *h = xhat + xh_off + ((size_t)n * C + c) * P;
+        uint p = 0;
+        for (; p + 8 <= P; p += 8) {
+            float8 dv = vload8(0, d + p);
+            a8 += dv;
+            b8 += dv * vload8(0, h + p);
         }
+        for (; p < P; p++) {
+            s1 += d[p];
+            s2 += d[p] * h[p];
+        }
+    }
+    s1 += lane_sum(a8);
+    s2 += lane_sum(b8);
     stats[st_off + 2 * C + c] = s1;
     stats[st_off + 3 * C + c] = s2;
     dgamma[dg_off + c] += s2;
@@ -77,9 +104,9 @@ __kernel void bn_backward_dx(__global float *dx, const uint dx_off, __global con
                              const uint st_off, __global const float *gamma, const uint g_off, const uint N,
                              const uint C, const uint P, const int train)
 {
-    ulong i = get_global_id(0);
-    if (i >= (ulong)N * C * P) return;
-    uint c = (uint)((i / P) % C);
+    uint i = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
+    if (i >= N * C * P) return;
+    uint c = (i / P) % C;
     float k = gamma[g_off + c] * stats[st_off + C + c];
     if (!train) {
         dx[dx_off + i] = k * dy[dy_off + i];
