@@ -111,6 +111,18 @@ check "train on a folder of PNGs with augmentation" "$CLAE" train "$CFG" --run "
     && ok "split.csv lists the samples of each split" || not_ok "split.csv" "$(head -3 "$T/folder/split.csv")"
 grep -q '"train": 21' "$T/folder/summary.json" && ok "augment.copies = 3 triples the training split (7 x 3)" \
     || not_ok "copies" "$(grep data "$T/folder/summary.json")"
+# augment.redraw: fresh variants every epoch, still reproducible across a resume
+AUG=(--set data.format=folder --set data.path="$T/pngs" --set data.image=3x8x8 --set augment.copies=3
+     --set augment.hflip=0.5 --set augment.rotate=15 --set augment.redraw=true)
+check "redraw: 2 epochs" "$CLAE" train "$CFG" --run "$T/rd2" "${DENSE16[@]}" "${AUG[@]}"
+check "redraw: 1 epoch" "$CLAE" train "$CFG" --run "$T/rd1" "${DENSE16[@]}" "${AUG[@]}" --set train.epochs=1
+check "redraw: resume to 2 epochs" "$CLAE" train --resume "$T/rd1" --set train.epochs=2
+if cmp -s <(cut -d, -f3 "$T/rd2/steps.csv") <(cut -d, -f3 "$T/rd1/steps.csv"); then
+    ok "redraw: a resumed run sees the same variants as an uninterrupted one"
+else not_ok "redraw resume" "$(paste -d' ' "$T/rd2/steps.csv" "$T/rd1/steps.csv" | tail -3)"; fi
+e2_fixed=$(awk -F, 'NR==3{print $3}' "$T/folder/metrics.csv"); e2_redraw=$(awk -F, 'NR==3{print $3}' "$T/rd2/metrics.csv")
+[ -n "$e2_fixed" ] && [ "$e2_fixed" != "$e2_redraw" ] && ok "redraw changes what epoch 2 trains on" \
+    || not_ok "redraw changes the variants" "fixed $e2_fixed redraw $e2_redraw"
 awk 'BEGIN { srand(1); print "label,p0,p1,p2,p3"; for (r = 0; r < 40; r++) { printf "%d", r % 3;
      for (i = 0; i < 4; i++) printf ",%d", int(rand() * 256); print "" } }' > "$T/table.csv"
 check "train on a CSV table" "$CLAE" train "$CFG" --run "$T/csv" --set data.format=csv --set data.path="$T/table.csv" \
