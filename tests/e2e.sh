@@ -259,6 +259,8 @@ expect_error "CLAE_GEMM must name an engine" "CLAE_GEMM=cublas: expected 'clblas
     env CLAE_GEMM=cublas "$CLAE" bench 64x64x64
 expect_error "bench names a missing config" "bench: 'no_such_net': no config configs/no_such_net.ini here" \
     "$CLAE" bench no_such_net
+expect_error "bench --json into a missing folder fails before measuring" "bench: --json /nonexistent/b.json: cannot write into /nonexistent" \
+    "$CLAE" bench 64x64x64 --json /nonexistent/b.json
 expect_error "bench --steps must be positive" "--steps '0': expected a positive number" "$CLAE" bench --steps 0
 expect_error "unknown device" "--device=quantum matches no device" "$CLAE" devices --device quantum
 expect_error "missing data file" "/nonexistent/x.gz: cannot open" "$CLAE" train "$CFG" --set data.train_images=/nonexistent/x.gz

@@ -102,6 +102,21 @@ static int check_items(const char *list, clae_err *err)
     return 0;
 }
 
+/* --json's folder must exist and be writable before minutes of measuring. */
+static int check_json_path(const char *path, clae_err *err)
+{
+    if (!path) return 0;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) dir[1] = 0;
+    else if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    if (access(dir, W_OK) != 0)
+        return clae_fail(err, "bench: --json %s: cannot write into %s: %s", path, dir, strerror(errno));
+    return 0;
+}
+
 static int run_item(bench_run *b, const char *tok, clae_err *err)
 {
     size_t m, n, k;
@@ -173,7 +188,7 @@ int cmd_bench(int argc, char **argv)
     char items[1024];
     if (snprintf(items, sizeof items, "%s", o.positional ? o.positional : DEFAULT_ITEMS) >= (int)sizeof items)
         return clae_cli_error(&(clae_err){"bench: the item list is longer than 1023 characters"});
-    if (check_items(items, &err)) return clae_cli_error(&err);
+    if (check_items(items, &err) || check_json_path(o.json, &err)) return clae_cli_error(&err);
     clae_ctx ctx;
     if (clae_ctx_create(&ctx, o.device, &err)) return clae_cli_error(&err);
     static bench_run b; /* large: keep it off the stack */
