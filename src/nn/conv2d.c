@@ -78,8 +78,10 @@ static int dx_as_full_conv(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad
 
 /* dw += the weight gradient: auto on the own engine as im2col(x) . g^T from a
  * padded x (no column matrix); im2col on the own engine packing col^T from x;
- * otherwise CLBlast on the materialised col and cnp(g) (in l->tmp). */
-static int conv_dw(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *grad, int n)
+ * otherwise CLBlast on the materialised col and cnp(g), which stays in l->tmp
+ * for the input gradient (*tmp_holds_grad). */
+static int conv_dw(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *grad, int n,
+                   bool *tmp_holds_grad)
 {
     clae_conv_geom g = conv_geom(l);
     int cout = l->out.c, p = g.ho * g.wo;
@@ -95,14 +97,16 @@ static int conv_dw(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const cla
                             .b_im2col = &g, .b_images = n, .c = &l->dw, .ldc = ckk};
         return clae_gemm_run(ctx, ch, &d);
     }
+    *tmp_holds_grad = true;
     return clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false) || clae_op_im2col(ctx, &l->col, x, n, &g) ||
            clae_gemm_with(ctx, ch, false, true, (size_t)cout, ckk, np, 1.0f, &l->tmp, np, &l->col, np, 1.0f, &l->dw,
                           ckk);
 }
 
 /* dx = the input gradient: conv_rows (auto, stride 1, own engine), else
- * col2im(w^T . cnp(g)) with g read in place (own engine) or permuted (CLBlast). */
-static int conv_dx(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad, clae_tensor *dx, int n)
+ * col2im(w^T . cnp(g)) with g read in place (own engine) or permuted into
+ * l->tmp (CLBlast; already there when tmp_holds_grad). */
+static int conv_dx(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad, clae_tensor *dx, int n, bool tmp_holds_grad)
 {
     clae_conv_geom g = conv_geom(l);
     int cout = l->out.c, p = g.ho * g.wo;
@@ -114,7 +118,7 @@ static int conv_dx(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad, clae_t
                             .lda = ckk, .b = grad, .ldb = (size_t)p, .b_cols = (size_t)p, .b_img = (size_t)cout * p,
                             .c = &l->col, .ldc = np};
         if (clae_gemm_run(ctx, ch, &d)) return -1;
-    } else if (clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false) ||
+    } else if ((!tmp_holds_grad && clae_op_permute_cn(ctx, &l->tmp, grad, n, cout, p, false)) ||
                clae_gemm_with(ctx, ch, true, false, ckk, np, (size_t)cout, 1.0f, &l->w, ckk, &l->tmp, np, 0.0f,
                               &l->col, np)) {
         return -1;
@@ -135,7 +139,8 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
         return clae_op_conv_weight_grad(ctx, &l->dw, grad, x, n, cout, &g) ||
                (dx && (use_rows(l, ctx, NULL) ? dx_as_full_conv(l, ctx, grad, dx, n)
                                               : clae_op_conv_image_from_grid(ctx, dx, grad, &l->w, n, cout, &g)));
-    return conv_dw(l, ctx, x, grad, n) || (dx && conv_dx(l, ctx, grad, dx, n));
+    bool tmp_holds_grad = false;
+    return conv_dw(l, ctx, x, grad, n, &tmp_holds_grad) || (dx && conv_dx(l, ctx, grad, dx, n, tmp_holds_grad));
 }
 
 static void conv_init(clae_layer *l, clae_rng *rng, float *host, float *state)

@@ -46,8 +46,10 @@ static int conv_t_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, cl
 /* dw += the weight gradient, im2col(g) against x (the image is this layer's
  * output gradient, the grid its input): auto on the own engine from a padded g
  * (no column matrix); im2col on the own engine packing col^T from g; otherwise
- * CLBlast on the materialised col and cnp(x). */
-static int conv_t_dw(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *grad, int n)
+ * CLBlast on the materialised col, which stays in l->col for the input
+ * gradient (*col_holds_grad), and cnp(x). */
+static int conv_t_dw(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *grad, int n,
+                     bool *col_holds_grad)
 {
     clae_conv_geom g = conv_t_geom(l);
     int cin = l->in.c, hw = l->in.h * l->in.w;
@@ -63,14 +65,17 @@ static int conv_t_dw(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const c
                             .b_im2col = &g, .b_images = n, .c = &l->dw, .ldc = ckk};
         return clae_gemm_run(ctx, ch, &d);
     }
+    *col_holds_grad = true;
     return clae_op_im2col(ctx, &l->col, grad, n, &g) || clae_op_permute_cn(ctx, &l->tmp, x, n, cin, hw, false) ||
            clae_gemm_with(ctx, ch, false, true, (size_t)cin, ckk, nhw, 1.0f, &l->tmp, nhw, &l->col, nhw, 1.0f, &l->dw,
                           ckk);
 }
 
 /* dx = nchw(w . im2col(g)): on the own engine packed from g and written as
- * NCHW; otherwise CLBlast on the materialised col, then a permute. */
-static int conv_t_dx(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad, clae_tensor *dx, int n)
+ * NCHW; otherwise CLBlast on the materialised col (already there when
+ * col_holds_grad), then a permute. */
+static int conv_t_dx(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad, clae_tensor *dx, int n,
+                     bool col_holds_grad)
 {
     clae_conv_geom g = conv_t_geom(l);
     int cin = l->in.c, hw = l->in.h * l->in.w;
@@ -82,7 +87,7 @@ static int conv_t_dx(clae_layer *l, clae_ctx *ctx, const clae_tensor *grad, clae
                             .c_img = (size_t)cin * hw};
         return clae_gemm_run(ctx, ch, &d);
     }
-    return clae_op_im2col(ctx, &l->col, grad, n, &g) ||
+    return (!col_holds_grad && clae_op_im2col(ctx, &l->col, grad, n, &g)) ||
            clae_gemm_with(ctx, ch, false, false, (size_t)cin, nhw, ckk, 1.0f, &l->w, ckk, &l->col, nhw, 0.0f, &l->tmp,
                           nhw) ||
            clae_op_permute_cn(ctx, dx, &l->tmp, n, cin, hw, true);
@@ -100,7 +105,8 @@ static int conv_t_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, c
     if (l->direct)
         return clae_op_conv_weight_grad(ctx, &l->dw, x, grad, n, cin, &g) ||
                (dx && clae_op_conv_grid_from_image(ctx, dx, grad, &l->w, n, cin, &g));
-    return conv_t_dw(l, ctx, x, grad, n) || (dx && conv_t_dx(l, ctx, grad, dx, n));
+    bool col_holds_grad = false;
+    return conv_t_dw(l, ctx, x, grad, n, &col_holds_grad) || (dx && conv_t_dx(l, ctx, grad, dx, n, col_holds_grad));
 }
 
 static void conv_t_init(clae_layer *l, clae_rng *rng, float *host, float *state)
