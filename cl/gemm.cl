@@ -20,12 +20,11 @@
  *    and applies the activation.
  * Variants differ in MR, NV and W and are chosen by measurement (clae tune). */
 
-/* One work-item packs 16 k-rows of one panel. Reads are vector loads along
- * B's rows: NR wide (B as stored) or 16 deep (B transposed, scattered into the
- * panel's columns). B's columns may be batched (b_cols, b_img) when it is not
- * transposed: column j of row kk sits at kk * ldb + (j / b_cols) * b_img + j % b_cols. */
-__kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint trans, uint k, uint n, uint nr,
-                          uint b_cols, uint b_img, __global float *bp, uint bp_off, uint kblocks, uint items)
+/* One work-item packs 16 k-rows of one panel, with vector loads NR wide along
+ * B's rows. B's columns may be batched (b_cols, b_img): column j of row kk
+ * sits at kk * ldb + (j / b_cols) * b_img + j % b_cols. */
+__kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint k, uint n, uint nr, uint b_cols,
+                          uint b_img, __global float *bp, uint bp_off, uint kblocks, uint items)
 {
     uint e = get_global_id(0);
     if (e >= items) return;
@@ -33,43 +32,27 @@ __kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint tr
     uint kn = min(16u, k - k0);
     __global float *dst = bp + bp_off + ((size_t)jb * k + k0) * nr;
     __global const float *src = b + b_off;
-    if (!trans) {
-        uint img = j0 / b_cols, q0 = j0 - img * b_cols;
-        bool contiguous = j0 + nr <= n && q0 + nr <= b_cols;
-        for (uint t = 0; t < kn; t++) {
-            __global const float *row = src + (size_t)(k0 + t) * ldb;
-            if (contiguous) {
-                __global const float *seg = row + (size_t)img * b_img + q0;
-                for (uint v = 0; v < nr / 8; v++) vstore8(vload8(v, seg), v, dst + t * nr);
-            } else {
-                for (uint c = 0; c < nr; c++) {
-                    uint j = j0 + c, ji = j / b_cols;
-                    dst[t * nr + c] = j < n ? row[(size_t)ji * b_img + (j - ji * b_cols)] : 0.0f;
-                }
-            }
-        }
-    } else {
-        for (uint c = 0; c < nr; c++) {
-            uint j = j0 + c;
-            __global const float *col = src + (size_t)j * ldb + k0; /* op(B)[k0.., j] */
-            if (j >= n) {
-                for (uint t = 0; t < kn; t++) dst[t * nr + c] = 0.0f;
-            } else if (kn == 16) {
-                float16 v = vload16(0, col);
-                float tmp[16];
-                vstore16(v, 0, tmp);
-                for (uint t = 0; t < 16; t++) dst[t * nr + c] = tmp[t];
-            } else {
-                for (uint t = 0; t < kn; t++) dst[t * nr + c] = col[t];
+    uint img = j0 / b_cols, q0 = j0 - img * b_cols;
+    bool contiguous = j0 + nr <= n && q0 + nr <= b_cols;
+    for (uint t = 0; t < kn; t++) {
+        __global const float *row = src + (size_t)(k0 + t) * ldb;
+        if (contiguous) {
+            __global const float *seg = row + (size_t)img * b_img + q0;
+            for (uint v = 0; v < nr / 8; v++) vstore8(vload8(v, seg), v, dst + t * nr);
+        } else {
+            for (uint c = 0; c < nr; c++) {
+                uint j = j0 + c, ji = j / b_cols;
+                dst[t * nr + c] = j < n ? row[(size_t)ji * b_img + (j - ji * b_cols)] : 0.0f;
             }
         }
     }
 }
 
-/* The same with B transposed and its k index batched: op(B)(kk, j) at
- * j * ldb + (kk / b_kcols) * b_kimg + kk % b_kcols (an NCHW gradient read as
- * [positions, channels]). */
-__kernel void gemm_pack_bt_batched(__global const float *b, uint b_off, uint ldb, uint k, uint n, uint nr,
+/* The same with B transposed: 16-deep vector loads along its stored rows,
+ * scattered into the panel's columns. Its k index may be batched: op(B)(kk, j)
+ * at j * ldb + (kk / b_kcols) * b_kimg + kk % b_kcols (b_kcols = k when not;
+ * batched, an NCHW gradient read as [positions, channels]). */
+__kernel void gemm_pack_bt(__global const float *b, uint b_off, uint ldb, uint k, uint n, uint nr,
                                    uint b_kcols, uint b_kimg, __global float *bp, uint bp_off, uint kblocks,
                                    uint items)
 {

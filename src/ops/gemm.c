@@ -121,14 +121,13 @@ static int pack_b(clae_ctx *ctx, const clae_gemm_desc *d, size_t nr, cl_mem pane
                            KARG_U32(d->k), KARG_U32(d->n), KARG_MEM(panel), KARG_U32(0),
                            KARG_U32(kblocks), KARG_U32(items));
     }
-    if (d->b_kcols)
-        return CLAE_LAUNCH(ctx, "gemm_pack_bt_batched", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off),
-                           KARG_U32(d->ldb), KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr), KARG_U32(d->b_kcols),
+    if (d->trans_b)
+        return CLAE_LAUNCH(ctx, "gemm_pack_bt", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(d->ldb),
+                           KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr), KARG_U32(d->b_kcols ? d->b_kcols : d->k),
                            KARG_U32(d->b_kimg), KARG_MEM(panel), KARG_U32(0), KARG_U32(kblocks), KARG_U32(items));
     return CLAE_LAUNCH(ctx, "gemm_pack_b", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(d->ldb),
-                       KARG_U32(d->trans_b), KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr),
-                       KARG_U32(d->b_cols ? d->b_cols : d->n), KARG_U32(d->b_img), KARG_MEM(panel), KARG_U32(0),
-                       KARG_U32(kblocks), KARG_U32(items));
+                       KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr), KARG_U32(d->b_cols ? d->b_cols : d->n),
+                       KARG_U32(d->b_img), KARG_MEM(panel), KARG_U32(0), KARG_U32(kblocks), KARG_U32(items));
 }
 
 /* Largest element index an operand reaches, to refuse what 32-bit indices cannot hold. */
