@@ -78,6 +78,28 @@ int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *
                        KARG_U32(image->off), DIRECT_ARGS(n, cg, g));
 }
 
+/* x (n images of g's input) copied into the zero-padded buffer that conv_rows
+ * and the weight-gradient GEMM read (operand slot 1), with tail more floats
+ * after it; *hp x *wp is the padded size. NULL with ctx->err set. */
+static cl_mem padded_image(clae_ctx *ctx, const clae_tensor *x, int n, const clae_conv_geom *g, size_t tail,
+                           size_t *hp, size_t *wp)
+{
+    size_t planes = (size_t)n * g->c;
+    *hp = (size_t)g->h + 2 * g->ph, *wp = (size_t)g->w + 2 * g->pw;
+    size_t floats = planes * *hp * *wp + tail;
+    if (floats > UINT32_MAX) {
+        clae_fail(&ctx->err, "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n, g->c, g->h,
+                  g->w);
+        return NULL;
+    }
+    cl_mem xp = clae_gemm_operand_buffer(ctx, 1, floats * sizeof(float));
+    if (!xp || CLAE_LAUNCH(ctx, "conv_pad", planes * *hp, KARG_MEM(xp), KARG_MEM(clae_buf(x)), KARG_U32(x->off),
+                           KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w), KARG_U32(g->ph), KARG_U32(g->pw),
+                           KARG_U32(*hp), KARG_U32(*wp)))
+        return NULL;
+    return xp;
+}
+
 int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem, size_t w_off, int n, int cout,
                       const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope)
 {
@@ -85,20 +107,15 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_me
     int nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32, mr = cout <= 4 ? 1 : 8; /* few outputs: no idle tile rows */
     char name[32];
     snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nr == 32 ? 2 : 1, nr == 8 ? 8 : 16);
-    size_t hp = (size_t)g->h + 2 * g->ph, wp = (size_t)g->w + 2 * g->pw, planes = (size_t)n * g->c;
-    /* the last segment may read up to nr + (kw - 1) dw floats past the last row */
-    size_t floats = planes * hp * wp + (size_t)nr + (size_t)g->kw * g->dw + 16;
     size_t segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs;
     size_t mblocks = ((size_t)cout + mr - 1) / mr;
-    size_t ckk = (size_t)g->c * g->kh * g->kw;
-    if (floats > UINT32_MAX || (size_t)n * cout * g->ho * g->wo + y->off > UINT32_MAX)
+    size_t ckk = (size_t)g->c * g->kh * g->kw, hp, wp;
+    if ((size_t)n * cout * g->ho * g->wo + y->off > UINT32_MAX)
         return clae_fail(&ctx->err, "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n, g->c,
                          g->h, g->w);
-    cl_mem xp = clae_gemm_operand_buffer(ctx, 1, floats * sizeof(float));
-    if (!xp || CLAE_LAUNCH(ctx, "conv_pad", planes * hp, KARG_MEM(xp), KARG_MEM(clae_buf(x)), KARG_U32(x->off),
-                           KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w), KARG_U32(g->ph), KARG_U32(g->pw),
-                           KARG_U32(hp), KARG_U32(wp)))
-        return -1;
+    /* the last segment may read up to nr + (kw - 1) dw floats past the last row */
+    cl_mem xp = padded_image(ctx, x, n, g, (size_t)nr + (size_t)g->kw * g->dw + 16, &hp, &wp);
+    if (!xp) return -1;
     clae_karg args[] = {KARG_MEM(w_mem),     KARG_U32(w_off),     KARG_U32(ckk),     KARG_MEM(xp),
                         KARG_U32(g->c),      KARG_U32(hp),        KARG_U32(wp),      KARG_U32(g->kh),
                         KARG_U32(g->kw),     KARG_U32(g->dh),     KARG_U32(g->dw),   KARG_MEM(clae_buf(y)),
@@ -112,13 +129,9 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_me
 int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw, const clae_tensor *grid,
                                   const clae_tensor *image, int n, int grid_channels, const clae_conv_geom *g)
 {
-    size_t hp = (size_t)g->h + 2 * g->ph, wp = (size_t)g->w + 2 * g->pw, planes = (size_t)n * g->c;
-    size_t p = (size_t)g->ho * g->wo, taps = (size_t)g->c * g->kh * g->kw;
-    cl_mem xp = clae_gemm_operand_buffer(ctx, 1, (planes * hp * wp + 16) * sizeof(float));
-    if (!xp || CLAE_LAUNCH(ctx, "conv_pad", planes * hp, KARG_MEM(xp), KARG_MEM(clae_buf(image)),
-                           KARG_U32(image->off), KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w), KARG_U32(g->ph),
-                           KARG_U32(g->pw), KARG_U32(hp), KARG_U32(wp)))
-        return -1;
+    size_t p = (size_t)g->ho * g->wo, taps = (size_t)g->c * g->kh * g->kw, planes = (size_t)n * g->c, hp, wp;
+    cl_mem xp = padded_image(ctx, image, n, g, 16, &hp, &wp);
+    if (!xp) return -1;
     clae_arena padded = {.buf = xp};
     clae_tensor a = {.arena = &padded, .shape = {1, (int)(planes * hp * wp), 1, 1}};
     /* dw^T (taps x grid channels): A(tap, pos) = xp at the tap's offset plus
