@@ -273,15 +273,19 @@ int clae_gemm_own_variant(int i, clae_gemm_choice *out)
     return 0;
 }
 
+/* The own engine's default variant, measured best at most shapes here, and CLBlast. */
+static const clae_gemm_choice own_default = {CLAE_GEMM_OWN, 8, 2, 16, 4};
+static const clae_gemm_choice clblast_choice = {CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
+
 /* "clblast" or "own[:MRxNVxW[/GROUP]]" */
 int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out)
 {
     if (strcmp(text, "clblast") == 0) {
-        *out = (clae_gemm_choice){CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
+        *out = clblast_choice;
         return 0;
     }
     if (strncmp(text, "own", 3) != 0) return -1;
-    clae_gemm_choice ch = {CLAE_GEMM_OWN, 8, 2, 16, 4};
+    clae_gemm_choice ch = own_default;
     if (text[3] == ':') {
         char tail;
         int got = sscanf(text + 4, "%dx%dx%d/%d%c", &ch.mr, &ch.nv, &ch.w, &ch.group, &tail);
@@ -302,10 +306,7 @@ int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out)
 int clae_gemm_init(clae_ctx *ctx)
 {
     clae_gemm_state *g = &ctx->gemm;
-    if (ctx->dev.kind == CLAE_DEV_CPU)
-        g->fallback = (clae_gemm_choice){CLAE_GEMM_OWN, 8, 2, 16, 4};
-    else
-        g->fallback = (clae_gemm_choice){CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
+    g->fallback = ctx->dev.kind == CLAE_DEV_CPU ? own_default : clblast_choice;
     snprintf(g->source, sizeof g->source, "defaults");
     const char *env = getenv("CLAE_GEMM");
     if (env && *env) {
