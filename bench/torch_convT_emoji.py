@@ -5,9 +5,11 @@ Reads the split clae wrote (RUN/split.csv) and the same prepared PNGs, composite
 on white, trains the same architecture with Adam (lr 1e-3, L2 1e-5), batch 64,
 30 epochs, MSE, the training split as 4 copies with random horizontal flips
 (fixed per copy, like clae's augment.copies), and prints the test MSE.
+INIT=kaiming applies kaiming_uniform_(w, nonlinearity='relu') to every conv and
+linear weight, as clae's [model] init = kaiming; the default keeps PyTorch's.
 Optional: needs Debian's python3-torch and python3-pil; clae never needs it.
 
-usage: [SEED=k] /usr/bin/python3 bench/torch_convT_emoji.py RUN [DATA_DIR]
+usage: [SEED=k] [INIT=kaiming] /usr/bin/python3 bench/torch_convT_emoji.py RUN [DATA_DIR]
 """
 import csv
 import os
@@ -56,6 +58,10 @@ model = nn.Sequential(*down(3, 32), *down(32, 64), *down(64, 128), *down(128, 25
                       nn.Linear(4096, 128), nn.Dropout(0.2), nn.Linear(128, 4096), nn.ReLU(),
                       nn.Unflatten(1, (256, 4, 4)), *up(256, 128, nn.ReLU()), *up(128, 64, nn.ReLU()),
                       *up(64, 32, nn.ReLU()), *up(32, 3, nn.Sigmoid()))
+if os.environ.get("INIT", "pytorch") == "kaiming":
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")
 opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
 for epoch in range(30):
     model.train()

@@ -85,16 +85,18 @@ static void test_resolved_round_trip(void **state)
     (void)state;
     char p[300], q[300], text1[8192] = {0}, text2[8192] = {0};
     write_file("good.ini", GOOD, p, sizeof p);
-    char *sets[] = {"train.weight_decay=0.125"};
+    char *sets[] = {"train.weight_decay=0.125", "model.init=kaiming"};
     clae_config c, d;
     clae_err err;
-    assert_int_equal(clae_config_load(&c, p, sets, 1, &err), 0);
+    assert_int_equal(clae_config_load(&c, p, sets, 2, &err), 0);
+    for (int i = 0; i < c.n_layers; i++) assert_int_equal(c.layers[i].init, CLAE_INIT_KAIMING); /* model-wide */
     FILE *f = fmemopen(text1, sizeof text1 - 1, "w");
     clae_config_write(&c, f);
     fclose(f);
     write_file("resolved.ini", text1, q, sizeof q);
     if (clae_config_load(&d, q, NULL, 0, &err)) fail_msg("%s", err.msg);
     assert_float_equal(d.train.weight_decay, 0.125, 1e-12);
+    assert_int_equal(d.model.init, CLAE_INIT_KAIMING);
     assert_int_equal(d.n_layers, c.n_layers);
     snprintf(d.path, sizeof d.path, "%s", c.path);
     f = fmemopen(text2, sizeof text2 - 1, "w");
@@ -132,6 +134,8 @@ static void test_errors(void **state)
            "an integer in [1, 65536]");
     expect("[train]\nepochs = 2.5\n" LAYERS, NULL, "epochs = 2.5: expected an integer", NULL);
     expect("[train]\noptimizer = rmsprop\n" LAYERS, NULL, "optimizer = rmsprop: expected one of sgd|adam|adamw", NULL);
+    expect("[model]\ninit = xavier\n" LAYERS, NULL, "bad.ini:2: [model] init = xavier: expected one of pytorch|kaiming",
+           NULL);
     expect("[foo]\nx = 1\n" LAYERS, NULL, "bad.ini:1: unknown section [foo]", NULL);
     expect(LAYERS "[encoder.a]\nbias = true\n", NULL, "bad.ini:4: section [encoder.a] repeats (first at line 1)", NULL);
     expect("[train]\nlr = 1\nlr = 2\n" LAYERS, NULL, "bad.ini:3: [train] lr is set twice (first at line 2)", NULL);

@@ -481,11 +481,47 @@ static void test_dense_forward_reference(void **state)
     clae_model_release(&f.m);
 }
 
+/* Weights fill U(-bound, bound) for the init kind (checked by the extremes and
+ * the variance bound^2 / 3), fan_in as PyTorch computes it (Cout * K * K for a
+ * transposed convolution); biases keep PyTorch's 1/sqrt(fan_in) either way. */
+static void check_init(clae_ctx *ctx, clae_layer_spec spec, clae_shape in, double fan_in)
+{
+    fixture f;
+    build(ctx, &f, in, &spec, 1, 1);
+    float *p = malloc(f.m.params.capacity * sizeof(float));
+    clae_tensor all = {&f.m.params, 0, {1, 1, 1, 1}};
+    CHECK_OK(ctx, clae_tensor_read(ctx, &all, p, f.m.params.capacity));
+    const clae_layer *l = &f.m.layers[0];
+    double bound = spec.init == CLAE_INIT_KAIMING ? sqrt(6.0 / fan_in) : 1.0 / sqrt(fan_in), top = 0, var = 0;
+    for (size_t i = 0; i < l->n_w; i++) {
+        top = fmax(top, fabs(p[l->w.off + i]));
+        var += (double)p[l->w.off + i] * p[l->w.off + i] / (double)l->n_w;
+    }
+    if (top > bound * (1 + 1e-6) || top < 0.95 * bound || fabs(var / (bound * bound / 3) - 1) > 0.2)
+        fail_msg("%s init %d: max |w| %g, variance %g; expected U(+-%g)", spec.section, spec.init, top, var, bound);
+    for (size_t i = 0; i < l->n_b; i++) assert_true(fabs(p[l->b.off + i]) <= 1 / sqrt(fan_in) * (1 + 1e-6));
+    free(p), free(f.r);
+    clae_model_release(&f.m);
+}
+
+static void test_init_bounds(void **state)
+{
+    for (int kind = CLAE_INIT_PYTORCH; kind <= CLAE_INIT_KAIMING; kind++) {
+        clae_layer_spec d = dense(19, CLAE_ACT_RELU, true), c = conv(CLAE_LAYER_CONV, 8, 3, 2, 1, 1, 0, 0, true),
+                        t = conv(CLAE_LAYER_CONV_T, 6, 3, 2, 1, 1, 1, 0, true);
+        d.init = c.init = t.init = kind;
+        check_init(*state, d, (clae_shape){1, 23, 1, 1}, 23);
+        check_init(*state, c, (clae_shape){1, 3, 7, 7}, 3 * 9);
+        check_init(*state, t, (clae_shape){1, 4, 5, 5}, 6 * 9);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dense_forward_reference),
         cmocka_unit_test(test_dense_shapes),
+        cmocka_unit_test(test_init_bounds),
         cmocka_unit_test(test_dense_no_bias_image_input),
         cmocka_unit_test(test_activation_layers),
         cmocka_unit_test(test_conv),

@@ -15,6 +15,7 @@
 
 typedef struct {
     char name[64];
+    int init; /* clae_init_kind, copied into every layer's spec */
 } clae_model_cfg;
 
 typedef enum { CLAE_DATA_IDX = 0, CLAE_DATA_CSV, CLAE_DATA_FOLDER, CLAE_DATA_EMOJI } clae_data_format;

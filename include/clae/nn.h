@@ -31,6 +31,9 @@ typedef enum {
     CLAE_LAYER_VAE,
 } clae_layer_type;
 
+/* Weight init of conv, conv_transpose, dense and vae layers ([model] init). */
+typedef enum { CLAE_INIT_PYTORCH, CLAE_INIT_KAIMING } clae_init_kind;
+
 /* What a config section says about one layer, before shapes are known. */
 typedef struct {
     char section[96]; /* "encoder.fc1": role and name, unique in the file */
@@ -54,6 +57,7 @@ typedef struct {
     double warmup_epochs; /* vae: the KL weight ramps linearly from 0 over these epochs */
     char from[96]; /* residual: section of the earlier layer whose output is added */
     clae_shape shape; /* reshape target (c x h x w); c = 0 flattens */
+    int init;         /* clae_init_kind of the weights: [model] init */
 } clae_layer_spec;
 
 typedef struct clae_layer clae_layer;
@@ -183,12 +187,20 @@ static inline void clae_init_uniform(float *host, size_t n, double bound, clae_r
     for (size_t i = 0; i < n; i++) host[i] = (float)((2.0 * clae_rng_uniform(rng) - 1.0) * bound);
 }
 
-/* Weights and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as PyTorch's layers. */
+/* Bound of a weight's uniform init. PyTorch's default, 1/sqrt(fan_in), has
+ * gain 1/sqrt(3): activations shrink through a ReLU stack and a short training
+ * run starts slow. kaiming is kaiming_uniform_(w, nonlinearity='relu'): gain
+ * sqrt(2), keeps the activation variance through ReLUs (He et al. 2015). */
+static inline double clae_init_weight_bound(const clae_layer *l, double fan_in)
+{
+    return l->spec.init == CLAE_INIT_KAIMING ? sqrt(6.0 / fan_in) : 1.0 / sqrt(fan_in);
+}
+
+/* Weights by [model] init; bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch's layers either way. */
 static inline void clae_init_affine(clae_layer *l, double fan_in, clae_rng *rng, float *host)
 {
-    double bound = 1.0 / sqrt(fan_in);
-    clae_init_uniform(host + l->w.off, l->n_w, bound, rng);
-    clae_init_uniform(host + l->b.off, l->n_b, bound, rng);
+    clae_init_uniform(host + l->w.off, l->n_w, clae_init_weight_bound(l, fan_in), rng);
+    clae_init_uniform(host + l->b.off, l->n_b, 1.0 / sqrt(fan_in), rng);
 }
 
 /* init of layers without parameters or state */

@@ -30,6 +30,10 @@ typedef struct {
 
 static const key_def model_keys[] = {
     {"name", STR(clae_model_cfg, name), "model", 0, 0, NULL, "run name; the run directory is out_dir/name", 0},
+    {"init", NUM(KT_CHOICE, clae_model_cfg, init), "pytorch", 0, 0, "pytorch|kaiming",
+     "weights of conv, conv_transpose, dense, vae: U(+-1/sqrt(fan_in)) as PyTorch's default, or "
+     "kaiming_uniform_(nonlinearity='relu'), U(+-sqrt(6/fan_in)), which trains ReLU stacks faster; biases as PyTorch",
+     0},
     {0},
 };
 
@@ -477,7 +481,8 @@ static int load_layers(clae_config *c, clae_ini_doc *doc, clae_err *err)
             return clae_fail(err, "%s:%d: unknown section [%s]; expected [model], [data], [train], [augment] or a "
                                   "layer [encoder.NAME], [latent.NAME], [decoder.NAME], [classifier.NAME]",
                              doc->path, sec->line, sec->name);
-        if (load_layer(doc, sec, role, &c->layers[c->n_layers++], err)) return -1;
+        if (load_layer(doc, sec, role, &c->layers[c->n_layers], err)) return -1;
+        c->layers[c->n_layers++].init = c->model.init;
     }
     return 0;
 }
