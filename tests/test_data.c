@@ -286,6 +286,78 @@ static void test_emoji(void **state)
     clae_dataset_free(&d);
 }
 
+/* A folder of 37 gray 2x2 PNGs, image i filled with 6 * i, decoded on several
+ * threads: order, pixels and labels by name; the lowest bad file is the one
+ * named; skip_bad keeps the order of the rest. */
+static void make_folder(void)
+{
+    char p[300], cmd[400];
+    path_of(p, sizeof p, "folder");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", p, p);
+    assert_int_equal(system(cmd), 0);
+    char labels[2048] = "file,label\n";
+    for (int i = 0; i < 37; i++) {
+        unsigned char gray[4] = {(unsigned char)(6 * i), (unsigned char)(6 * i), (unsigned char)(6 * i),
+                                 (unsigned char)(6 * i)};
+        char name[64];
+        snprintf(name, sizeof name, "folder/f%02d.png", i);
+        write_png_file(name, &(png_spec){2, 2, PNG_COLOR_TYPE_GRAY, 8, PNG_INTERLACE_NONE, gray, NULL, 0, NULL, 0});
+        if (i != 7) snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "f%02d.png,%d\n", i, i % 3 + 1);
+    }
+    write_text("folder/labels.csv", labels);
+}
+
+static void expect_folder_error(const char *labels, bool skip_bad, const char *fragment)
+{
+    char p[300], q[300];
+    path_of(p, sizeof p, "folder");
+    path_of(q, sizeof q, labels);
+    clae_image_opts o = {.image = {1, 1, 2, 2}, .skip_bad = skip_bad};
+    clae_dataset d;
+    clae_err err;
+    assert_int_equal(clae_dataset_load_folder(&d, p, q, &o, &err), -1);
+    if (!strstr(err.msg, fragment)) fail_msg("message '%s' lacks '%s'", err.msg, fragment);
+}
+
+static void test_folder(void **state)
+{
+    (void)state;
+    make_folder();
+    char p[300], q[300];
+    path_of(p, sizeof p, "folder");
+    path_of(q, sizeof q, "folder/labels.csv");
+    clae_image_opts o = {.image = {1, 1, 2, 2}};
+    clae_dataset d;
+    clae_err err;
+    if (clae_dataset_load_folder(&d, p, q, &o, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(d.count, 37);
+    for (int i = 0; i < 37; i++) {
+        assert_int_equal(d.pixels[4 * i + 3], 6 * i);
+        assert_int_equal(d.labels[i], i == 7 ? 0 : i % 3 + 1); /* not listed: 0 */
+    }
+    clae_dataset_free(&d);
+    write_text("folder/f20.png", "broken");
+    write_text("folder/f05.png", "broken");
+    expect_folder_error("folder/labels.csv", false, "f05.png");
+    o.skip_bad = true;
+    if (clae_dataset_load_folder(&d, p, q, &o, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(d.count, 35);
+    assert_int_equal(d.skipped, 2);
+    for (uint32_t k = 0; k < d.count; k++) {
+        int i = (int)k + (k >= 5) + (k >= 19); /* f05 and f20 left out */
+        char name[16];
+        snprintf(name, sizeof name, "f%02d.png", i);
+        assert_string_equal(d.names[k], name);
+        assert_int_equal(d.pixels[4 * k], 6 * i);
+        assert_int_equal(d.labels[k], i == 7 ? 0 : i % 3 + 1);
+    }
+    clae_dataset_free(&d);
+    write_text("folder/bad_label.csv", "file,label\nf01.png,2\nf02.png,two\n");
+    expect_folder_error("folder/bad_label.csv", true, "bad_label.csv:3: label of f02.png is not an integer");
+    write_text("folder/twice.csv", "f01.png,2\nf03.png,1\nf01.png,3\n");
+    expect_folder_error("folder/twice.csv", true, "f01.png is listed with labels 2 and 3");
+}
+
 static void test_split3(void **state)
 {
     (void)state;
@@ -406,7 +478,8 @@ int main(void)
         cmocka_unit_test(test_png_gray_8_and_16),  cmocka_unit_test(test_png_alpha_over_background),
         cmocka_unit_test(test_png_palette_and_interlace), cmocka_unit_test(test_png_corrupt_and_truncated),
         cmocka_unit_test(test_resize),             cmocka_unit_test(test_csv),
-        cmocka_unit_test(test_emoji),              cmocka_unit_test(test_split3),
+        cmocka_unit_test(test_emoji),              cmocka_unit_test(test_folder),
+        cmocka_unit_test(test_split3),
         cmocka_unit_test(test_augmentation),       cmocka_unit_test(test_noise),
     };
     int rc = cmocka_run_group_tests_name("data", tests, test_ctx_setup, test_ctx_teardown);

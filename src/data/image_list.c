@@ -1,16 +1,21 @@
 /* Datasets of PNG files: a folder (with an optional labels CSV) or the emoji
  * set prepared by scripts/prepare_data.sh (labels.tsv: file, name, category,
- * vendor). Images are decoded, composited, resized and stored as bytes. */
+ * vendor). Images are decoded, composited and resized on one thread per core
+ * and stored as bytes. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "clae/data.h"
 #include "clae/image.h"
+
+#define MAX_DECODE_THREADS 16
 
 typedef struct {
     char **paths, **names;
@@ -42,7 +47,80 @@ static void list_free(file_list *l)
     free(l->paths), free(l->names), free(l->labels);
 }
 
-/* Decodes every file of the list into d; names move into d. */
+/* Decodes path into px (o->image, bytes). *bad: unreadable, which skip_bad
+ * forgives; a resize failure is an error either way. */
+static int decode_one(const char *path, const clae_image_opts *o, uint8_t *px, bool *bad, clae_err *err)
+{
+    clae_image img, sized;
+    if (clae_png_load(path, o->image.c, o->background, &img, err)) return *bad = true, o->skip_bad ? 0 : -1;
+    int rc = clae_image_resize(&img, o->image.h, o->image.w, &sized, err);
+    clae_image_free(&img);
+    if (rc) return -1;
+    size_t n = (size_t)sized.c * sized.h * sized.w;
+    for (size_t k = 0; k < n; k++) px[k] = (uint8_t)lrintf(255.0f * fminf(fmaxf(sized.px[k], 0.0f), 1.0f));
+    clae_image_free(&sized);
+    return 0;
+}
+
+/* One decoding thread's share: files first, first + step, ... into their own
+ * slots. It stops at its first error, which is its lowest failing index, so
+ * the lowest over all threads is the file a sequential load would name. */
+typedef struct {
+    const file_list *l;
+    const clae_image_opts *o;
+    uint8_t *pixels, *bad; /* slot i: file i */
+    uint32_t first, step;
+    uint32_t failed_at;    /* UINT32_MAX: no error */
+    clae_err err;
+} decode_share;
+
+static void *decode_worker(void *arg)
+{
+    decode_share *s = arg;
+    size_t sample = clae_shape_sample((clae_shape){1, s->o->image.c, s->o->image.h, s->o->image.w});
+    s->failed_at = UINT32_MAX;
+    for (uint32_t i = s->first; i < s->l->n; i += s->step) {
+        bool bad = false;
+        if (decode_one(s->l->paths[i], s->o, s->pixels + (size_t)i * sample, &bad, &s->err)) {
+            s->failed_at = i;
+            break;
+        }
+        s->bad[i] = bad;
+    }
+    return NULL;
+}
+
+/* Decodes every file on up to one thread per core (PNG decoding and resizing
+ * are most of a dataset's load time); the first share runs on this thread.
+ * Returns the share holding the error that ends the load, or NULL. */
+static const decode_share *decode_all(const file_list *l, const clae_image_opts *o, uint8_t *pixels, uint8_t *bad,
+                                      decode_share *shares, int n_shares)
+{
+    pthread_t threads[MAX_DECODE_THREADS];
+    bool started[MAX_DECODE_THREADS] = {false};
+    for (int k = 0; k < n_shares; k++)
+        shares[k] = (decode_share){l, o, pixels, bad, (uint32_t)k, (uint32_t)n_shares, UINT32_MAX, {{0}}};
+    for (int k = 1; k < n_shares; k++) started[k] = pthread_create(&threads[k], NULL, decode_worker, &shares[k]) == 0;
+    decode_worker(&shares[0]);
+    for (int k = 1; k < n_shares; k++) {
+        if (started[k]) pthread_join(threads[k], NULL);
+        else decode_worker(&shares[k]); /* no thread to be had: decode its share here */
+    }
+    const decode_share *first = NULL;
+    for (int k = 0; k < n_shares; k++)
+        if (shares[k].failed_at != UINT32_MAX && (!first || shares[k].failed_at < first->failed_at)) first = &shares[k];
+    return first;
+}
+
+static int decode_threads(uint32_t n_files)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = cores < 1 ? 1 : cores > MAX_DECODE_THREADS ? MAX_DECODE_THREADS : cores;
+    return (int)(n > (long)n_files ? (n_files ? n_files : 1) : n);
+}
+
+/* Decodes every file of the list into d, in list order without the skipped
+ * ones; names move into d. */
 static int load_list(clae_dataset *d, file_list *l, const clae_image_opts *o, clae_err *err)
 {
     memset(d, 0, sizeof *d);
@@ -51,26 +129,31 @@ static int load_list(clae_dataset *d, file_list *l, const clae_image_opts *o, cl
     d->pixels = malloc((size_t)l->n * sample + 1);
     d->labels = malloc((size_t)l->n + 1);
     d->names = calloc((size_t)l->n + 1, sizeof *d->names);
-    if (!d->pixels || !d->labels || !d->names) return clae_fail(err, "out of host memory for %u images", l->n);
+    uint8_t *bad = calloc((size_t)l->n + 1, 1);
+    decode_share shares[MAX_DECODE_THREADS];
+    if (!d->pixels || !d->labels || !d->names || !bad) {
+        free(bad);
+        return clae_fail(err, "out of host memory for %u images", l->n);
+    }
+    const decode_share *failed = decode_all(l, o, d->pixels, bad, shares, decode_threads(l->n));
+    if (failed) {
+        *err = failed->err;
+        free(bad);
+        return -1;
+    }
     bool any_label = false;
     for (uint32_t i = 0; i < l->n; i++) {
-        clae_image img, sized;
-        if (clae_png_load(l->paths[i], o->image.c, o->background, &img, err)) {
-            if (!o->skip_bad) return -1;
+        if (bad[i]) {
             d->skipped++;
             continue;
         }
-        int rc = clae_image_resize(&img, o->image.h, o->image.w, &sized, err);
-        clae_image_free(&img);
-        if (rc) return -1;
-        uint8_t *px = d->pixels + (size_t)d->count * sample;
-        for (size_t k = 0; k < sample; k++) px[k] = (uint8_t)lrintf(255.0f * fminf(fmaxf(sized.px[k], 0.0f), 1.0f));
-        clae_image_free(&sized);
+        if (d->count != i) memmove(d->pixels + (size_t)d->count * sample, d->pixels + (size_t)i * sample, sample);
         d->labels[d->count] = (uint8_t)(l->labels[i] < 0 ? 0 : l->labels[i]);
         any_label |= l->labels[i] >= 0;
         d->names[d->count++] = l->names[i];
         l->names[i] = NULL;
     }
+    free(bad);
     if (!any_label) {
         free(d->labels);
         d->labels = NULL;
@@ -81,65 +164,139 @@ static int load_list(clae_dataset *d, file_list *l, const clae_image_opts *o, cl
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* "file,label" lines; -1 when the file is not listed. */
-static int folder_label(const char *labels_csv, const char *file, clae_err *err, int *label)
+/* A folder's labels CSV, read once and sorted by file name. */
+typedef struct {
+    char *file;
+    int label;
+} file_label;
+
+typedef struct {
+    file_label *rows;
+    size_t n;
+} label_table;
+
+static int cmp_file_label(const void *a, const void *b)
 {
-    *label = -1;
-    if (!labels_csv || !*labels_csv) return 0;
-    FILE *f = fopen(labels_csv, "r");
-    if (!f) return clae_fail(err, "%s: cannot open labels: %s", labels_csv, strerror(errno));
+    return strcmp(((const file_label *)a)->file, ((const file_label *)b)->file);
+}
+
+static void labels_free(label_table *t)
+{
+    for (size_t i = 0; i < t->n; i++) free(t->rows[i].file);
+    free(t->rows);
+    *t = (label_table){0};
+}
+
+/* Parses "file,label" line number lineno (newline stripped) into t. A first
+ * line whose label is not a number is a header; blank lines are skipped. */
+static int labels_add(label_table *t, size_t *cap, char *line, int lineno, const char *csv, clae_err *err)
+{
+    char *comma = strrchr(line, ',');
+    if (!*line) return 0;
+    if (!comma) return clae_fail(err, "%s:%d: expected 'file,label'", csv, lineno);
+    *comma = 0;
+    char *end;
+    long v = strtol(comma + 1, &end, 10);
+    if (end == comma + 1 || *end || v < 0 || v > 255) {
+        if (lineno == 1) return 0;
+        return clae_fail(err, "%s:%d: label of %s is not an integer in [0, 255]", csv, lineno, line);
+    }
+    if (t->n == *cap) {
+        size_t grown = *cap ? 2 * *cap : 256;
+        file_label *rows = realloc(t->rows, grown * sizeof *rows);
+        if (!rows) return clae_fail(err, "out of host memory");
+        t->rows = rows, *cap = grown;
+    }
+    t->rows[t->n] = (file_label){strdup(line), (int)v};
+    return t->rows[t->n++].file ? 0 : clae_fail(err, "out of host memory");
+}
+
+static int labels_read(const char *csv, label_table *t, clae_err *err)
+{
+    *t = (label_table){0};
+    if (!csv || !*csv) return 0;
+    FILE *f = fopen(csv, "r");
+    if (!f) return clae_fail(err, "%s: cannot open labels: %s", csv, strerror(errno));
     char line[1024];
-    int lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *comma = strrchr(line, ',');
-        if (!comma) continue;
-        *comma = 0;
-        if (strcmp(line, file) != 0) continue;
-        char *end;
-        long v = strtol(comma + 1, &end, 10);
-        if (end == comma + 1 || v < 0 || v > 255) {
-            fclose(f);
-            return clae_fail(err, "%s:%d: label of %s is not an integer in [0, 255]", labels_csv, lineno, file);
-        }
-        *label = (int)v;
-        break;
+    size_t cap = 0;
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        rc = labels_add(t, &cap, line, ++lineno, csv, err);
     }
     fclose(f);
+    if (rc) return labels_free(t), -1;
+    qsort(t->rows, t->n, sizeof *t->rows, cmp_file_label);
+    for (size_t i = 1; i < t->n; i++)
+        if (strcmp(t->rows[i].file, t->rows[i - 1].file) == 0 && t->rows[i].label != t->rows[i - 1].label) {
+            clae_fail(err, "%s: %s is listed with labels %d and %d", csv, t->rows[i].file, t->rows[i - 1].label,
+                      t->rows[i].label);
+            return labels_free(t), -1;
+        }
+    return 0;
+}
+
+/* The label of file, or -1 when the table does not list it. */
+static int label_of(const label_table *t, const char *file)
+{
+    file_label key = {(char *)file, 0};
+    const file_label *row = t->n ? bsearch(&key, t->rows, t->n, sizeof *t->rows, cmp_file_label) : NULL;
+    return row ? row->label : -1;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+/* The .png files of dir, sorted by name. */
+static int list_pngs(const char *dir, char ***out, size_t *count, clae_err *err)
+{
+    DIR *dp = opendir(dir);
+    if (!dp) return clae_fail(err, "%s: cannot open folder: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    for (struct dirent *e; !oom && (e = readdir(dp));) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcasecmp(e->d_name + len - 4, ".png") != 0) continue;
+        if (n == cap) {
+            char **grown = realloc(names, (cap ? 2 * cap : 256) * sizeof *grown);
+            if (!grown) {
+                oom = true;
+                break;
+            }
+            names = grown, cap = cap ? 2 * cap : 256;
+        }
+        oom = !(names[n] = strdup(e->d_name));
+        n += !oom;
+    }
+    closedir(dp);
+    if (oom) return free_names(names, n), clae_fail(err, "%s: out of host memory listing the folder", dir);
+    if (n == 0) return free(names), clae_fail(err, "%s: no .png files", dir);
+    qsort(names, n, sizeof *names, cmp_str);
+    *out = names, *count = n;
     return 0;
 }
 
 int clae_dataset_load_folder(clae_dataset *d, const char *dir, const char *labels_csv, const clae_image_opts *o,
                              clae_err *err)
 {
-    DIR *dp = opendir(dir);
-    if (!dp) return clae_fail(err, "%s: cannot open folder: %s", dir, strerror(errno));
+    memset(d, 0, sizeof *d); /* freed on any error below */
     file_list l = {0};
     char **names = NULL;
-    size_t n = 0, cap = 0;
-    for (struct dirent *e; (e = readdir(dp));) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcasecmp(e->d_name + len - 4, ".png") != 0) continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 256;
-            char **g = realloc(names, cap * sizeof *g);
-            if (!g) break;
-            names = g;
-        }
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(dp);
-    qsort(names, n, sizeof *names, cmp_str);
-    int rc = n ? 0 : clae_fail(err, "%s: no .png files", dir);
+    size_t n = 0;
+    label_table labels = {0};
+    int rc = list_pngs(dir, &names, &n, err);
+    if (rc == 0) rc = labels_read(labels_csv, &labels, err);
     for (size_t i = 0; i < n && rc == 0; i++) {
         char path[2048];
-        int label;
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        rc = folder_label(labels_csv, names[i], err, &label);
-        if (rc == 0 && list_add(&l, path, names[i], label)) rc = clae_fail(err, "out of host memory");
+        if (list_add(&l, path, names[i], label_of(&labels, names[i]))) rc = clae_fail(err, "out of host memory");
     }
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
+    labels_free(&labels);
+    free_names(names, n);
     if (rc == 0) rc = load_list(d, &l, o, err);
     list_free(&l);
     if (rc) clae_dataset_free(d);
