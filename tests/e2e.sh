@@ -109,6 +109,12 @@ check "train on a folder of PNGs with augmentation" "$CLAE" train "$CFG" --run "
     --set augment.hflip=0.5 --set augment.rotate=15
 [ "$(grep -c '^train,' "$T/folder/split.csv")" -gt 0 ] && [ "$(grep -c '^test,' "$T/folder/split.csv")" -gt 0 ] \
     && ok "split.csv lists the samples of each split" || not_ok "split.csv" "$(head -3 "$T/folder/split.csv")"
+printf 'file,label\n' > "$T/labels.csv"; for i in $(seq 1 11); do echo "img$i.png,$((i % 2))" >> "$T/labels.csv"; done
+out=$("$CLAE" train "$CFG" --run "$T/labelled" "${DENSE16[@]}" --set train.epochs=1 --set data.format=folder \
+      --set data.path="$T/pngs" --set data.labels="$T/labels.csv" --set data.image=3x8x8 2>&1)
+echo "$out" | grep -q "data: label 0 for 1 image not listed in $T/labels.csv" \
+    && grep -q '"unlisted_files": 1' "$T/labelled/summary.json" \
+    && ok "a labels CSV that leaves out img12.png: said, and counted in the summary" || not_ok "unlisted" "$out"
 grep -q '"train": 21' "$T/folder/summary.json" && ok "augment.copies = 3 triples the training split (7 x 3)" \
     || not_ok "copies" "$(grep data "$T/folder/summary.json")"
 # augment.redraw: fresh variants every epoch, still reproducible across a resume

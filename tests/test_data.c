@@ -331,6 +331,7 @@ static void test_folder(void **state)
     clae_err err;
     if (clae_dataset_load_folder(&d, p, q, &o, &err)) fail_msg("%s", err.msg);
     assert_int_equal(d.count, 37);
+    assert_int_equal(d.unlisted, 1); /* f07 */
     for (int i = 0; i < 37; i++) {
         assert_int_equal(d.pixels[4 * i + 3], 6 * i);
         assert_int_equal(d.labels[i], i == 7 ? 0 : i % 3 + 1); /* not listed: 0 */

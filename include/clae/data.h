@@ -30,6 +30,7 @@ typedef struct {
     uint8_t *labels;   /* count, or NULL */
     char **names;      /* count source names (files, CSV lines), or NULL: written to split.csv */
     uint32_t skipped;  /* unreadable files skipped (skip_bad) */
+    uint32_t unlisted; /* folder: images its labels CSV does not list, given label 0 */
 } clae_dataset;
 
 /* How images from files become samples. */

@@ -221,8 +221,8 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
                "\"train_s\": %.3f, \"total_s\": %.3f, \"images_per_s\": %.1f},\n",
             c->program_seconds, c->program_from_cache ? "true" : "false", t->first_step_s, t->train_s, total_s, ips);
     fprintf(f, "  \"best_val_loss\": %.8g,\n", isfinite(t->best_val) ? t->best_val : -1.0);
-    fprintf(f, "  \"data\": {\"train\": %u, \"val\": %u, \"test\": %u, \"skipped_files\": %u},\n", t->train.n,
-            t->val.n, t->test.n, t->sources[0].set.skipped);
+    fprintf(f, "  \"data\": {\"train\": %u, \"val\": %u, \"test\": %u, \"skipped_files\": %u, \"unlisted_files\": %u},\n",
+            t->train.n, t->val.n, t->test.n, t->sources[0].set.skipped, t->sources[0].set.unlisted);
     fprintf(f, "  \"test\": ");
     run_write_test_json(f, t, test);
     fprintf(f, "\n}\n");

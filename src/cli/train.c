@@ -126,6 +126,9 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
     if (rc == 0) {
         printf("run directory: %s\n", rp.dir);
         if (t.sources[0].set.skipped) printf("data: skipped %u unreadable files\n", t.sources[0].set.skipped);
+        if (t.sources[0].set.unlisted)
+            printf("data: label 0 for %u image%s not listed in %s\n", t.sources[0].set.unlisted,
+                   t.sources[0].set.unlisted == 1 ? "" : "s", cfg->data.labels);
         printf("data: %u train, %u validation, %u test images of %dx%dx%d; model: %d layers, %zu parameters\n",
                t.train.n, t.val.n, t.test.n, t.model.input.c, t.model.input.h, t.model.input.w, t.model.n_layers,
                t.model.n_params);

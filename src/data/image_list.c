@@ -150,6 +150,7 @@ static int load_list(clae_dataset *d, file_list *l, const clae_image_opts *o, cl
         if (d->count != i) memmove(d->pixels + (size_t)d->count * sample, d->pixels + (size_t)i * sample, sample);
         d->labels[d->count] = (uint8_t)(l->labels[i] < 0 ? 0 : l->labels[i]);
         any_label |= l->labels[i] >= 0;
+        d->unlisted += l->labels[i] < 0;
         d->names[d->count++] = l->names[i];
         l->names[i] = NULL;
     }
@@ -157,6 +158,7 @@ static int load_list(clae_dataset *d, file_list *l, const clae_image_opts *o, cl
     if (!any_label) {
         free(d->labels);
         d->labels = NULL;
+        d->unlisted = 0; /* an unlabelled dataset, not unlisted images */
     }
     if (d->count == 0) return clae_fail(err, "no readable images (%u skipped)", d->skipped);
     return 0;
