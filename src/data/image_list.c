@@ -90,12 +90,13 @@ static void *decode_worker(void *arg)
     return NULL;
 }
 
-/* Decodes every file on up to one thread per core (PNG decoding and resizing
- * are most of a dataset's load time); the first share runs on this thread.
- * Returns the share holding the error that ends the load, or NULL. */
-static const decode_share *decode_all(const file_list *l, const clae_image_opts *o, uint8_t *pixels, uint8_t *bad,
-                                      decode_share *shares, int n_shares)
+/* Decodes every file on n_shares threads, this one included (PNG decoding
+ * and resizing are most of a dataset's load time); an error is the lowest
+ * failing file's. */
+static int decode_all(const file_list *l, const clae_image_opts *o, uint8_t *pixels, uint8_t *bad, int n_shares,
+                      clae_err *err)
 {
+    decode_share shares[MAX_DECODE_THREADS];
     pthread_t threads[MAX_DECODE_THREADS];
     bool started[MAX_DECODE_THREADS] = {false};
     for (int k = 0; k < n_shares; k++)
@@ -109,7 +110,8 @@ static const decode_share *decode_all(const file_list *l, const clae_image_opts 
     const decode_share *first = NULL;
     for (int k = 0; k < n_shares; k++)
         if (shares[k].failed_at != UINT32_MAX && (!first || shares[k].failed_at < first->failed_at)) first = &shares[k];
-    return first;
+    if (first) *err = first->err;
+    return first ? -1 : 0;
 }
 
 static int decode_threads(uint32_t n_files)
@@ -130,14 +132,11 @@ static int load_list(clae_dataset *d, file_list *l, const clae_image_opts *o, cl
     d->labels = malloc((size_t)l->n + 1);
     d->names = calloc((size_t)l->n + 1, sizeof *d->names);
     uint8_t *bad = calloc((size_t)l->n + 1, 1);
-    decode_share shares[MAX_DECODE_THREADS];
     if (!d->pixels || !d->labels || !d->names || !bad) {
         free(bad);
         return clae_fail(err, "out of host memory for %u images", l->n);
     }
-    const decode_share *failed = decode_all(l, o, d->pixels, bad, shares, decode_threads(l->n));
-    if (failed) {
-        *err = failed->err;
+    if (decode_all(l, o, d->pixels, bad, decode_threads(l->n), err)) {
         free(bad);
         return -1;
     }
