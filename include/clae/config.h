@@ -78,9 +78,16 @@ typedef struct {
 
 /* Parses path, applies the overrides ("section.key=value"), validates. */
 int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_sets, clae_err *err);
+/* The same from a config's text (a checkpoint's); name stands for the file in errors. */
+int clae_config_load_text(clae_config *c, const char *name, const char *text, char *const *sets, int n_sets,
+                          clae_err *err);
 void clae_config_free(clae_config *c);
 /* Writes every key, defaults included, so the file trains again as it is. */
 int clae_config_write(const clae_config *c, FILE *f);
+/* "[section] type key=value ...": the layer's keys that define what it
+ * computes and holds (not those that only change its training), one line
+ * without the newline. A checkpoint records these for every layer. */
+int clae_config_describe_layer(FILE *f, const clae_layer_spec *s);
 /* Every key with its default and doc, for `clae keys`. */
 void clae_config_print_keys(FILE *f);
 clae_optim_cfg clae_config_optim(const clae_config *c);
@@ -107,6 +114,7 @@ typedef struct {
 } clae_ini_doc;
 
 int clae_ini_read(clae_ini_doc *doc, const char *path, clae_err *err);
+int clae_ini_read_stream(clae_ini_doc *doc, const char *path, FILE *f, clae_err *err);
 /* "section.key=value": replaces the key's value or adds it; the section must exist
  * in the file unless it is one of fixed[]. */
 int clae_ini_override(clae_ini_doc *doc, const char *assignment, const char *const *fixed, clae_err *err);

@@ -21,9 +21,11 @@ void clae_afile_abort(clae_afile *a);
 int clae_mkdir_p(const char *path, clae_err *err);
 
 /* ---- checkpoints ---- */
-#define CLAE_CKPT_VERSION 1
+/* Version 2 holds the model's description and the resolved config, so a
+ * checkpoint alone rebuilds its model; version 1 files are refused. */
+#define CLAE_CKPT_VERSION 2
 typedef struct {
-    uint64_t model_signature; /* clae_model_signature: refuses a checkpoint of another model */
+    uint64_t model_signature; /* hash of the layer descriptions: refuses a checkpoint of another model */
     uint64_t n_params;
     uint64_t n_layer_state;       /* non-trained layer state (batch norm running statistics) */
     uint32_t optim_kind, n_state; /* optimizer state arrays of n_params floats each */
@@ -31,19 +33,28 @@ typedef struct {
     int32_t epoch;                /* completed epochs */
     int32_t since_best;           /* epochs since the best validation loss (early stopping) */
     double best_val;
+    int32_t input_c, input_h, input_w; /* the model's input sample */
+    int32_t reserved;
+    uint64_t config_bytes, layers_bytes; /* texts before the arrays */
 } clae_ckpt_meta;
 
-/* The arrays of a checkpoint: params (n_params), layer (n_layer_state) and
- * optimizer state (n_state * n_params floats). */
+/* What a checkpoint holds after its header: the resolved config and the
+ * model's description (texts, NUL-terminated here), then params (n_params),
+ * layer (n_layer_state) and optimizer state (n_state * n_params floats). */
 typedef struct {
+    char *config, *layers;
     float *params, *layer, *optim;
 } clae_ckpt_data;
 
 int clae_ckpt_save(const char *path, const clae_ckpt_meta *meta, const clae_ckpt_data *data, clae_err *err);
-/* Reads meta and the arrays (malloc'ed into *data; free with clae_ckpt_data_free),
- * which must match expect->model_signature, n_params and n_layer_state. */
-int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, const clae_ckpt_meta *expect, clae_ckpt_data *data,
-                   clae_err *err);
+/* Reads and checks (magic, version, sizes, checksum) a checkpoint; its
+ * arrays and texts are malloc'ed into *data: free with clae_ckpt_data_free. */
+int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, clae_ckpt_data *data, clae_err *err);
+/* Refuses a checkpoint of another model than layers (its description, one
+ * line a layer, "[section] ..." first) and signature, naming the first line
+ * that differs with both versions. */
+int clae_ckpt_match(const char *path, const clae_ckpt_meta *meta, const clae_ckpt_data *data,
+                    const clae_ckpt_meta *expect, const char *layers, clae_err *err);
 void clae_ckpt_data_free(clae_ckpt_data *data);
 
 /* ---- pictures ---- */

@@ -137,15 +137,32 @@ void clae_model_release(clae_model *m);
 /* PyTorch's defaults: dense W, b ~ U(-1/sqrt(in), 1/sqrt(in)). */
 int clae_model_init_params(clae_model *m, clae_ctx *ctx, uint64_t seed);
 
-/* Runs layers on m->x's first rows rows; the reconstruction is
- * m->y[clae_model_output_index(m)], the head's logits (if any) m->y[n_layers - 1]. */
+/* Runs every layer on the first rows rows of the input; the reconstruction
+ * is clae_model_output(m), the head's logits (if any) clae_model_logits(m). */
 int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train);
+/* Runs layers first..last (inclusive) on the output of layer first - 1 (the
+ * input when first is 0): 0..code_index encodes, code_index + 1..output_index
+ * decodes codes written into clae_model_code(m). The head runs only after a
+ * range that computed the code. rows at most max_batch. */
+int clae_model_forward_range(clae_model *m, clae_ctx *ctx, int first, int last, int rows, bool train);
 /* Zeroes gradients, then back-propagates the output's gradient
  * m->dy[n_main - 1] and the head's m->dy[n_layers - 1] (set by the losses). */
 int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows);
 
 static inline bool clae_model_has_head(const clae_model *m) { return m->n_main < m->n_layers; }
 static inline int clae_model_output_index(const clae_model *m) { return m->n_main - 1; }
+static inline int clae_model_code_index(const clae_model *m) { return m->latent_index; }
+/* (max_batch, input): the batch fed to layer 0 */
+static inline clae_tensor *clae_model_input(clae_model *m) { return &m->x; }
+/* (max_batch, code): the output of the last encoder or latent layer */
+static inline clae_tensor *clae_model_code(clae_model *m) { return &m->y[m->latent_index]; }
+/* (max_batch, input): the reconstruction */
+static inline clae_tensor *clae_model_output(clae_model *m) { return &m->y[m->n_main - 1]; }
+/* (max_batch, classes): the classifier head's logits, NULL without a head */
+static inline clae_tensor *clae_model_logits(clae_model *m)
+{
+    return clae_model_has_head(m) ? &m->y[m->n_layers - 1] : NULL;
+}
 
 /* A view of t holding only its first rows samples. */
 static inline clae_tensor clae_rows(const clae_tensor *t, int rows)
@@ -170,9 +187,6 @@ int clae_batch_norm_setup(clae_layer *l, clae_err *err);
 int clae_dropout_setup(clae_layer *l, clae_err *err);
 int clae_attention_setup(clae_layer *l, clae_err *err);
 int clae_vae_setup(clae_layer *l, clae_err *err);
-/* Runs layers start.. on the output of layer start - 1 (already in m->y[start - 1]):
- * decoding latent vectors written there. */
-int clae_model_forward_from(clae_model *m, clae_ctx *ctx, int start, int rows, bool train);
 /* FLOPs of one training step per sample (flops.c: matrix work only). */
 double clae_model_train_flops(const clae_model *m);
 /* The model's vae layer, or NULL. */

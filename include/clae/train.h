@@ -1,8 +1,10 @@
-/* Training and evaluation of one config on one device. The datasets live on
- * the device as bytes; a step gathers its batch there from a permutation that
- * is uploaded once per epoch, so the only reads in training are the loss sums,
- * once per log interval. Shuffles are seeded by (seed, epoch): a resumed run
- * sees exactly the batches an uninterrupted one would. */
+/* Data, evaluation and training of one config on one device. The datasets
+ * live on the device as bytes; a step gathers its batch there from a
+ * permutation that is uploaded once per epoch, so the only reads in training
+ * are the loss sums, once per log interval. Shuffles are seeded by (seed,
+ * epoch): a resumed run sees exactly the batches an uninterrupted one would.
+ * The trainer is data + loop + optimizer + objective (clae/objective.h);
+ * evaluation needs no optimizer, and a model loads alone (clae/model_file.h). */
 #ifndef CLAE_TRAIN_H
 #define CLAE_TRAIN_H
 
@@ -10,10 +12,12 @@
 #include "clae/data.h"
 #include "clae/io.h"
 #include "clae/nn.h"
+#include "clae/objective.h"
 #include "clae/optim.h"
+#include "clae/quality.h"
 
 typedef struct {
-    int source;         /* index into the trainer's sources */
+    int source;         /* index into the data's sources */
     cl_mem order;       /* u32 entries in visiting order: a sample index, or (copy << 24 | sample) when augmented */
     uint32_t *host_order;
     uint32_t n;         /* entries (samples times copies) */
@@ -28,6 +32,49 @@ typedef struct {
     cl_mem labels;      /* u8 per sample, or NULL when the data has none */
 } clae_source;
 
+/* A config's data on the device (data.c): sources, splits, copies. */
+typedef struct {
+    const clae_config *cfg;
+    clae_ctx *ctx;
+    clae_source sources[2]; /* idx: train file, test file; other formats: one source */
+    int n_sources;
+    clae_split_data train, val, test;
+} clae_data;
+
+int clae_data_open(clae_data *d, clae_ctx *ctx, const clae_config *cfg, clae_err *err);
+void clae_data_close(clae_data *d);
+clae_split_data *clae_data_split(clae_data *d, clae_split_kind k);
+/* The sample shape of the data (every source has it). */
+static inline clae_shape clae_data_sample(const clae_data *d) { return d->sources[0].set.sample; }
+/* Entries [first, first + rows) of split k into x (as floats in [0, 1],
+ * augmented where the split is); epoch: training redraws per epoch. */
+int clae_data_gather(clae_data *d, clae_split_kind k, uint32_t first, int rows, int epoch, clae_tensor *x);
+/* The batch description of those entries (order, labels), noise seed and epoch progress unset. */
+clae_batch clae_data_batch(clae_data *d, clae_split_kind k, uint32_t first, int rows);
+int clae_data_upload_order(clae_data *d, clae_split_data *s);
+/* "split,index,name" per entry of every split (copy 0 only), for the run directory */
+int clae_data_write_split(const clae_data *d, FILE *f);
+/* A classifier head needs labels below its output count in every source. */
+int clae_data_check_labels(const clae_data *d, const clae_model *m, clae_err *err);
+/* The noise seed of a batch: training mixes (seed, step), evaluation (seed ^ 0xE7A1, first). */
+uint32_t clae_mix_seed(uint64_t a, uint64_t b);
+
+/* Evaluation (evaluate.c): the model in evaluation mode over split k, every
+ * term's metrics into out. */
+int clae_evaluate(clae_model *m, clae_objective *o, clae_data *d, clae_split_kind k, clae_metrics *out);
+/* The first n test inputs (as fed: noisy when denoising), their
+ * reconstructions and the clean inputs (clean may be NULL), host arrays of
+ * n * sample floats; n is capped at the batch and the test split. */
+int clae_reconstruct(clae_model *m, clae_objective *o, clae_data *d, int n, float *inputs, float *outputs,
+                     float *clean);
+/* vae: n samples decoded from the prior N(0, I) drawn from seed, n * sample floats into out. */
+int clae_sample_prior(clae_model *m, clae_ctx *ctx, uint64_t seed, int n, float *out);
+
+/* One training step on the batch in model.x: the objective's forward, terms
+ * and backward, then the optimizer at lr. clae train and clae bench run it. */
+int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const clae_batch *b, uint64_t step,
+                    double lr);
+
 typedef struct {
     int epoch, epochs;
     long step, steps_per_epoch;
@@ -41,19 +88,10 @@ typedef void (*clae_progress_fn)(void *user, const clae_progress *p);
 typedef struct {
     const clae_config *cfg;
     clae_ctx *ctx;
+    clae_data data;
     clae_model model;
+    clae_objective objective;
     clae_optim optim;
-    clae_source sources[2];           /* idx: train file, test file; other formats: one source */
-    int n_sources;
-    clae_split_data train, val, test;
-    cl_mem row_a, row_b;  /* per-row loss sums (max batch) */
-    cl_mem acc;           /* Kahan accumulators (value, compensation): see the ACC_ slots in trainer.c */
-    cl_mem rho_hat, unit_pen; /* sparse: per code unit, mean activation and share of the penalty */
-    int classes;          /* multitask: the head's outputs (0: no head) */
-    cl_mem confusion;     /* multitask: classes x classes counts [label][prediction] of the last evaluation */
-    uint32_t *host_confusion;
-    clae_arena clean_arena; /* denoising: the clean batch (the target), while model.x holds the noisy one */
-    clae_tensor clean;
     double acc_train_read; /* train loss sum already reported */
     int epoch;            /* completed epochs */
     long step;            /* completed steps */
@@ -61,62 +99,22 @@ typedef struct {
     double best_val;
     int since_best;       /* epochs without a better validation loss */
     double lr;            /* learning rate of the last step */
-    double train_kl;      /* vae: mean KL per sample over the last epoch */
-    double train_penalty; /* sparse: mean penalty per step over the last epoch */
-    double train_ce, train_acc; /* multitask: the head's mean cross-entropy and accuracy over the last epoch */
+    clae_metrics train_metrics; /* of the last epoch */
     double first_step_s;  /* includes one-time setup: CLBlast's kernel compile, first allocations */
     double train_s;       /* training time after the first step */
     long images_after_first;
 } clae_trainer;
 
-typedef struct {
-    double mse, bce, loss; /* means over all values, output against the clean input; loss is the configured one */
-    double noisy_mse;      /* denoising: the corrupted input against the clean one (NaN otherwise) */
-    double kl;             /* vae: KL divergence per sample, summed over the latent (NaN otherwise) */
-    double ce, accuracy;   /* multitask: the head's mean cross-entropy and accuracy (NaN otherwise) */
-    double code_mean, code_zero; /* mean code value, fraction of code values with |z| < CLAE_CODE_ZERO */
-    double psnr, ssim;     /* test split of images of at least 11x11: means over images (NaN otherwise) */
-    const uint32_t *confusion; /* multitask, test split: classes x classes [label][prediction] */
-    int classes;
-    uint32_t n;
-} clae_metrics;
-
-/* Loads data, splits, builds the model and optimizer; parameters are initialised
- * from the seed (or overwritten by clae_trainer_load). */
+/* Loads data, splits, builds the model, objective and optimizer; parameters
+ * are initialised from the seed (or overwritten by clae_trainer_load). */
 int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err);
 void clae_trainer_close(clae_trainer *t);
 
-/* One epoch over the training split; returns its mean training loss. */
-int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user, double *train_loss);
-/* Metrics over the validation (which = 'v') or test (which = 't') split. */
-int clae_trainer_evaluate(clae_trainer *t, char which, clae_metrics *out);
-/* The first n test inputs (as fed: noisy when denoising), their reconstructions and
- * the clean inputs (clean may be NULL), host arrays of n * sample floats. */
-int clae_trainer_reconstruct(clae_trainer *t, int n, float *inputs, float *outputs, float *clean);
+/* One epoch over the training split; its metrics into t->train_metrics. */
+int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user);
+int clae_trainer_evaluate(clae_trainer *t, clae_split_kind k, clae_metrics *out);
 
 int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err);
-/* vae: n samples decoded from the prior N(0, I), n * sample floats into out. */
-int clae_trainer_sample(clae_trainer *t, int n, float *out);
-
-/* data.c: sources, splits, copies, and gathering a batch into model.x */
-int clae_trainer_load_data(clae_trainer *t, clae_err *err);
-void clae_trainer_release_data(clae_trainer *t);
-int clae_trainer_gather(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows);
-int clae_trainer_upload_order(clae_trainer *t, clae_split_data *s);
-/* "split,index,copy,name" per entry of every split (copy 0 only), for the run directory */
-int clae_trainer_write_split(const clae_trainer *t, FILE *f);
 int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err);
-
-uint64_t clae_model_signature(const clae_model *m);
-
-#define CLAE_CODE_ZERO 1e-2 /* a code value below this (in magnitude) counts as inactive */
-
-/* quality.c: image quality of y against x (one image of shape s, values in [0, 1]).
- * PSNR in dB (data range 1; capped at 100 for identical images). SSIM as Wang et al.
- * 2004 and pytorch_msssim: 11x11 Gaussian window (sigma 1.5) over the valid region,
- * K1 0.01, K2 0.03, data range 1, mean over channels and positions; NaN when the
- * image is smaller than the window. */
-double clae_psnr(const float *y, const float *x, clae_shape s);
-double clae_ssim(const float *y, const float *x, clae_shape s);
 
 #endif

@@ -8,6 +8,7 @@
 #include "clae/clock.h"
 #include "clae/config.h"
 #include "clae/optim.h"
+#include "clae/train.h"
 
 int bench_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, size_t m, size_t n, size_t k, double min_s,
                bench_gemm_result *r)
@@ -126,9 +127,10 @@ typedef struct {
     clae_ctx *ctx;
     const clae_config *cfg;
     clae_model m;
+    clae_objective obj;
     clae_optim opt;
-    cl_mem row_loss;
-    int batch;
+    cl_mem order, labels; /* the synthetic batch's entries 0..batch - 1 and its labels */
+    clae_batch batch;
     long step;
 } workload;
 
@@ -140,60 +142,81 @@ static clae_shape workload_input(const clae_config *cfg)
     return (clae_shape){1, 1, 28, 28};
 }
 
-/* One training step as clae_trainer's: the batch in m.x is its own target. */
+/* clae train's step, objective included, on the synthetic batch (there is
+ * no gather). A denoising term corrupts model.x in place each step, as in
+ * training: the values drift from step to step, the work does not. */
 static int workload_step(workload *wl)
 {
-    clae_model *m = &wl->m;
-    int out = clae_model_output_index(m), rows = wl->batch;
-    size_t cols = clae_shape_sample(m->input);
-    float scale = wl->cfg->train.reduction == 1 ? 1.0f / (float)rows : 1.0f / (float)((size_t)rows * cols);
-    clae_layer *vae = clae_model_vae(m);
-    if (vae) vae->kl_weight = (float)vae->spec.beta * scale;
-    clae_tensor y = clae_rows(&m->y[out], rows), dy = clae_rows(&m->dy[out], rows), x = clae_rows(&m->x, rows);
-    m->step = (uint64_t)wl->step++;
-    return clae_model_forward(m, wl->ctx, rows, true) ||
-           clae_op_loss(wl->ctx, (clae_loss_kind)wl->cfg->train.loss, &y, &x, (size_t)rows, cols, &dy, scale,
-                        wl->row_loss) ||
-           clae_model_backward(m, wl->ctx, rows) ||
-           clae_optim_step(&wl->opt, wl->ctx, m->params.buf, m->grads.buf, wl->cfg->train.lr);
+    clae_batch b = wl->batch;
+    b.noise_seed = clae_mix_seed((uint64_t)wl->cfg->train.seed, (uint64_t)wl->step);
+    return clae_train_step(&wl->m, &wl->obj, &wl->opt, &b, (uint64_t)wl->step++, wl->cfg->train.lr);
 }
 
-/* Model, optimizer and a random batch in [0, 1); a head's gradient stays zero. */
+static cl_mem host_buffer(clae_ctx *ctx, size_t bytes, void *host)
+{
+    cl_int rc;
+    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, host, &rc);
+    if (rc != CL_SUCCESS) clae_cl_fail(ctx, rc, "synthetic batch");
+    return m;
+}
+
+/* A random batch in [0, 1) with labels below the head's classes (if any),
+ * entries 0..batch - 1 as its order. */
+static int synthetic_batch(workload *wl, clae_shape in)
+{
+    clae_ctx *ctx = wl->ctx;
+    int rows = wl->cfg->train.batch_size;
+    size_t n = (size_t)rows * clae_shape_sample(in);
+    float *host = malloc(n * sizeof *host);
+    uint32_t *order = malloc((size_t)rows * sizeof *order);
+    uint8_t *labels = malloc((size_t)rows);
+    int rc = -1;
+    clae_tensor *logits = clae_model_logits(&wl->m);
+    int classes = logits ? (int)clae_shape_sample(wl->m.layers[wl->m.n_layers - 1].out) : 1;
+    if (!host || !order || !labels) {
+        clae_fail(&ctx->err, "out of host memory");
+    } else {
+        clae_rng rng;
+        clae_rng_seed(&rng, 1, 0);
+        for (size_t i = 0; i < n; i++) host[i] = (float)clae_rng_uniform(&rng);
+        for (int r = 0; r < rows; r++) order[r] = (uint32_t)r, labels[r] = (uint8_t)(r % classes);
+        wl->order = host_buffer(ctx, (size_t)rows * sizeof *order, order);
+        wl->labels = wl->order ? host_buffer(ctx, (size_t)rows, labels) : NULL;
+        rc = wl->labels ? clae_tensor_write(ctx, &wl->m.x, host, n) : -1;
+    }
+    wl->batch = (clae_batch){.split = CLAE_SPLIT_TRAIN, .rows = rows, .order = wl->order, .order_mask = 0xFFFFFFFFu,
+                             .labels = wl->labels};
+    free(host);
+    free(order);
+    free(labels);
+    return rc;
+}
+
+/* Model, objective, optimizer and the synthetic batch. */
 static int workload_open(workload *wl, clae_ctx *ctx, const clae_config *cfg, clae_err *err)
 {
     memset(wl, 0, sizeof *wl);
     wl->ctx = ctx;
     wl->cfg = cfg;
-    wl->batch = cfg->train.batch_size;
     clae_shape in = workload_input(cfg);
-    if (clae_model_build(&wl->m, ctx, in, cfg->layers, cfg->n_layers, wl->batch, err)) return -1;
+    if (clae_model_build(&wl->m, ctx, in, cfg->layers, cfg->n_layers, cfg->train.batch_size, err) ||
+        clae_objective_open(&wl->obj, ctx, cfg, &wl->m, err))
+        return -1;
+    wl->m.seed = (uint64_t)cfg->train.seed;
     clae_optim_cfg oc = clae_config_optim(cfg);
-    size_t n = (size_t)wl->batch * clae_shape_sample(in);
-    float *host = malloc(n * sizeof *host);
-    if (!host) return clae_fail(err, "out of host memory");
-    clae_rng rng;
-    clae_rng_seed(&rng, 1, 0);
-    for (size_t i = 0; i < n; i++) host[i] = (float)clae_rng_uniform(&rng);
-    cl_int rc;
-    wl->row_loss = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, (size_t)wl->batch * sizeof(float), NULL, &rc);
-    int bad = rc != CL_SUCCESS || clae_tensor_write(ctx, &wl->m.x, host, n) ||
-              clae_optim_create(&wl->opt, ctx, &oc, wl->m.params.capacity) ||
-              clae_model_init_params(&wl->m, ctx, 1);
-    clae_model *m = &wl->m;
-    if (!bad && clae_model_has_head(m)) {
-        clae_tensor dz = m->dy[m->n_layers - 1];
-        bad = clae_op_fill(ctx, &dz, clae_shape_numel(dz.shape), 0.0f);
-    }
-    free(host);
-    if (bad) return *err = ctx->err, -1;
+    if (synthetic_batch(wl, in) || clae_optim_create(&wl->opt, ctx, &oc, wl->m.params.capacity) ||
+        clae_model_init_params(&wl->m, ctx, 1))
+        return *err = ctx->err, -1;
     return 0;
 }
 
 static void workload_close(workload *wl)
 {
+    clae_objective_close(&wl->obj);
     clae_optim_release(&wl->opt);
     clae_model_release(&wl->m);
-    if (wl->row_loss) clReleaseMemObject(wl->row_loss);
+    if (wl->order) clReleaseMemObject(wl->order);
+    if (wl->labels) clReleaseMemObject(wl->labels);
 }
 
 int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_workload_result *r, clae_err *err)
@@ -213,10 +236,10 @@ int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_work
         double dt = clae_now() - t0;
         if (rc) *err = ctx->err;
         snprintf(r->name, sizeof r->name, "%s", cfg.model.name);
-        r->batch = wl.batch;
+        r->batch = wl.batch.rows;
         r->step_s = dt / steps;
-        r->images_per_s = wl.batch / r->step_s;
-        r->flops = clae_model_train_flops(&wl.m) * wl.batch;
+        r->images_per_s = wl.batch.rows / r->step_s;
+        r->flops = clae_model_train_flops(&wl.m) * wl.batch.rows;
         r->gflops = r->flops / r->step_s * 1e-9;
     }
     workload_close(&wl);

@@ -1,24 +1,49 @@
-/* clae eval RUN: recomputes test metrics from a run's checkpoint and config. */
+/* clae eval RUN: recomputes test metrics from a run's checkpoint and config:
+ * the model loaded alone, the run's data and objective, no optimizer. */
 #include <stdio.h>
 #include <string.h>
 
+#include "clae/model_file.h"
 #include "cli.h"
 #include "run.h"
 
-/* Prints the metrics and writes RUN/eval.json (the confusion matrix lives in the trainer). */
-static int write_eval(const run_paths *rp, const clae_trainer *t, const clae_metrics *m, const char *ckpt,
-                      clae_err *err)
+/* Prints the metrics and writes RUN/eval.json. */
+static int write_eval(const run_paths *rp, const clae_saved_model *s, const clae_metrics *m, clae_err *err)
 {
-    printf("checkpoint %s (epoch %d)\n", ckpt, t->epoch);
-    run_print_test(m);
+    printf("checkpoint %s (epoch %d)\n", s->checkpoint, s->meta.epoch);
+    clae_metrics_print_test(stdout, m);
     clae_afile a;
     if (clae_afile_open(&a, rp->eval_json, err)) return -1;
     fprintf(a.f, "{\"checkpoint\": ");
-    clae_json_string(a.f, ckpt);
-    fprintf(a.f, ", \"epoch\": %d, \"test\": ", t->epoch);
-    run_write_test_json(a.f, t, m);
+    clae_json_string(a.f, s->checkpoint);
+    fprintf(a.f, ", \"epoch\": %d, \"test\": ", s->meta.epoch);
+    clae_metrics_write_json(a.f, m);
     fprintf(a.f, "}\n");
     return clae_afile_commit(&a, err);
+}
+
+static int same_shape(clae_shape a, clae_shape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
+
+/* The test split of the run's data through the loaded model. */
+static int evaluate_saved(clae_ctx *ctx, clae_saved_model *s, const run_paths *rp, clae_err *err)
+{
+    clae_data data;
+    clae_objective obj;
+    clae_metrics m;
+    if (clae_data_open(&data, ctx, &s->cfg, err)) return -1;
+    clae_shape in = clae_data_sample(&data);
+    int rc = -1;
+    if (!same_shape(in, s->model.input))
+        clae_fail(err, "%s: the data has %dx%dx%d images but the model was trained on %dx%dx%d", s->checkpoint, in.c,
+                  in.h, in.w, s->model.input.c, s->model.input.h, s->model.input.w);
+    else if (clae_data_check_labels(&data, &s->model, err) == 0 &&
+             clae_objective_open(&obj, ctx, &s->cfg, &s->model, err) == 0) {
+        if (clae_evaluate(&s->model, &obj, &data, CLAE_SPLIT_TEST, &m) == 0) rc = write_eval(rp, s, &m, err);
+        else *err = ctx->err;
+        clae_objective_close(&obj);
+    }
+    clae_data_close(&data);
+    return rc;
 }
 
 int cmd_eval(int argc, char **argv)
@@ -27,30 +52,23 @@ int cmd_eval(int argc, char **argv)
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help || !o.positional) {
-        printf("usage: clae eval RUN [--best] [--device SPEC]\n  test-set MSE and BCE of RUN's last (or best) "
-               "checkpoint; also written to RUN/eval.json\n");
+        printf("usage: clae eval RUN [--best] [--device SPEC] [--set section.key=value]...\n  test-set metrics of "
+               "RUN's last (or best) checkpoint; also written to RUN/eval.json\n");
         return o.help ? 0 : 2;
     }
     run_paths rp;
     run_set_paths(&rp, o.positional);
-    clae_config cfg;
-    if (clae_config_load(&cfg, rp.config, o.sets, o.n_sets, &err)) return clae_cli_error(&err);
     clae_ctx ctx;
-    clae_trainer t;
-    clae_metrics m;
+    clae_saved_model s;
     int rc = -1;
-    const char *ckpt = o.best ? rp.best : rp.checkpoint;
+    clae_load_opts lo = {.best = o.best, .sets = o.sets, .n_sets = o.n_sets};
     if (clae_ctx_create(&ctx, o.device, &err) == 0) {
         run_print_device(&ctx);
-        if (clae_trainer_open(&t, &ctx, &cfg, &err) == 0) {
-            if (clae_trainer_load(&t, ckpt, &err) == 0) {
-                if (clae_trainer_evaluate(&t, 't', &m) == 0) rc = write_eval(&rp, &t, &m, ckpt, &err);
-                else err = ctx.err;
-            }
-            clae_trainer_close(&t);
+        if (clae_model_load(&s, &ctx, o.positional, &lo, &err) == 0) {
+            rc = evaluate_saved(&ctx, &s, &rp, &err);
+            clae_saved_model_release(&s);
         }
         clae_ctx_release(&ctx);
     }
-    clae_config_free(&cfg);
     return rc ? clae_cli_error(&err) : 0;
 }

@@ -62,39 +62,43 @@ int run_write_split(const run_paths *rp, const clae_trainer *t, clae_err *err)
 {
     clae_afile a;
     if (clae_afile_open(&a, rp->split_csv, err)) return -1;
-    clae_trainer_write_split(t, a.f);
+    clae_data_write_split(&t->data, a.f);
     return clae_afile_commit(&a, err);
 }
 
-int run_append_metrics(const run_paths *rp, const clae_trainer *t, double train_loss, const clae_metrics *val,
-                       double seconds, clae_err *err)
+int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_metrics *val, double seconds,
+                       clae_err *err)
 {
     bool fresh = access(rp->metrics_csv, F_OK) != 0;
     FILE *f = fopen(rp->metrics_csv, "a");
     if (!f) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
-    /* one layout for every variant (columns that do not apply hold 0), so resumed runs append alike */
-    if (fresh)
-        fprintf(f, "epoch,step,train_loss,val_loss,val_mse,val_bce,lr,seconds,train_kl,val_kl,train_ce,val_ce,"
-                   "train_acc,val_acc,train_penalty,val_code_mean,val_code_zero\n");
-    bool head = isfinite(val->accuracy);
-    fprintf(f, "%d,%ld,%.8g,%.8g,%.8g,%.8g,%.6g,%.3f,%.8g,%.8g,%.8g,%.8g,%.6g,%.6g,%.8g,%.6g,%.6g\n", t->epoch, t->step,
-            train_loss, val->loss, val->mse, val->bce, t->lr, seconds, isfinite(val->kl) ? t->train_kl : 0.0,
-            isfinite(val->kl) ? val->kl : 0.0, head ? t->train_ce : 0.0, head ? val->ce : 0.0,
-            head ? t->train_acc : 0.0, head ? val->accuracy : 0.0, t->train_penalty, val->code_mean, val->code_zero);
+    if (fresh) clae_metrics_csv_header(f);
+    clae_metrics train = t->train_metrics;
+    train.v[CLAE_METRIC_LR] = t->lr;
+    train.v[CLAE_METRIC_SECONDS] = seconds;
+    clae_metrics_csv_row(f, t->epoch, t->step, &train, val);
     if (fclose(f) != 0) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
     return 0;
 }
 
-/* Reads back columns of metrics.csv (ours, so a fixed layout): col[k] is the
- * 0-based column of out[k]; rows that do not parse (the header) are skipped. */
-static int read_columns(const char *path, const int *col, int k, double **out, int *n)
+/* Reads back columns of metrics.csv (ours): name[k] is the header of out[k];
+ * rows that do not parse are skipped. */
+static int read_columns(const char *path, const char *const *name, int k, double **out, int *n)
 {
+    int cap = 0, rc = 0, col[8];
+    *n = 0;
+    for (int j = 0; j < k; j++) out[j] = NULL, col[j] = -1;
     FILE *f = fopen(path, "r");
     if (!f) return -1;
     char line[1024];
-    int cap = 0, rc = 0;
-    *n = 0;
-    for (int j = 0; j < k; j++) out[j] = NULL;
+    if (fgets(line, sizeof line, f)) { /* the header: where each column is */
+        int c = 0;
+        for (char *save = NULL, *h = strtok_r(line, ",\n", &save); h; h = strtok_r(NULL, ",\n", &save), c++)
+            for (int j = 0; j < k; j++)
+                if (strcmp(h, name[j]) == 0) col[j] = c;
+    }
+    for (int j = 0; j < k; j++)
+        if (col[j] < 0) rc = -1;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         double v[32];
         int have = 0;
@@ -126,11 +130,12 @@ static int read_columns(const char *path, const int *col, int k, double **out, i
 }
 
 /* An SVG of train and validation columns of metrics.csv against epoch. */
-static int plot_columns(const char *svg, const run_paths *rp, int train_col, int val_col, const char *title,
-                        const char *ylabel, clae_err *err)
+static int plot_columns(const char *svg, const run_paths *rp, const char *train_col, const char *val_col,
+                        const char *title, const char *ylabel, clae_err *err)
 {
     double *c[3];
-    int n = 0, cols[3] = {0, train_col, val_col};
+    int n = 0;
+    const char *cols[3] = {"epoch", train_col, val_col};
     int rc = read_columns(rp->metrics_csv, cols, 3, c, &n);
     if (rc == 0) {
         clae_series s[2] = {{"train", "#1f77b4", c[0], c[1], n}, {"validation", "#d62728", c[0], c[2], n}};
@@ -148,10 +153,10 @@ static int write_plots(const run_paths *rp, const clae_trainer *t, clae_err *err
     char title[160], ylabel[64];
     snprintf(title, sizeof title, "%s: %s loss", t->cfg->model.name, loss);
     snprintf(ylabel, sizeof ylabel, "%s (mean per value)", loss);
-    if (plot_columns(rp->loss_svg, rp, 2, 3, title, ylabel, err)) return -1;
-    if (!t->classes) return 0;
+    if (plot_columns(rp->loss_svg, rp, "train_loss", "val_loss", title, ylabel, err)) return -1;
+    if (!clae_model_has_head(&t->model)) return 0;
     snprintf(title, sizeof title, "%s: classifier accuracy", t->cfg->model.name);
-    return plot_columns(rp->accuracy_svg, rp, 12, 13, title, "accuracy", err);
+    return plot_columns(rp->accuracy_svg, rp, "train_acc", "val_acc", title, "accuracy", err);
 }
 
 int run_write_grid(const char *path, clae_trainer *t, clae_err *err)
@@ -163,10 +168,10 @@ int run_write_grid(const char *path, clae_trainer *t, clae_err *err)
     float *clean = calloc((size_t)n * sample, sizeof(float));
     int rc = -1;
     if (!in || !out || !clean) clae_fail(err, "out of host memory for the grid");
-    else if (clae_trainer_reconstruct(t, n, in, out, clean)) *err = t->ctx->err;
+    else if (clae_reconstruct(&t->model, &t->objective, &t->data, n, in, out, clean)) *err = t->ctx->err;
     else {
         int shown = n < t->model.max_batch ? n : t->model.max_batch;
-        if ((uint32_t)shown > t->test.n) shown = (int)t->test.n;
+        if ((uint32_t)shown > t->data.test.n) shown = (int)t->data.test.n;
         const float *rows[3] = {in, out, clean}; /* denoising: noisy, denoised, clean */
         int scale = t->model.input.h <= 32 ? 3 : t->model.input.h <= 64 ? 2 : 1;
         rc = clae_png_grid(path, rows, noisy ? 3 : 2, shown, t->model.input, scale, err);
@@ -185,7 +190,7 @@ static int write_samples(const run_paths *rp, clae_trainer *t, clae_err *err)
     size_t sample = clae_shape_sample(t->model.input);
     float *out = malloc((size_t)n * sample * sizeof *out);
     if (!out) return clae_fail(err, "out of host memory");
-    int rc = clae_trainer_sample(t, n, out);
+    int rc = clae_sample_prior(&t->model, t->ctx, (uint64_t)t->cfg->train.seed, n, out);
     if (rc) *err = t->ctx->err;
     else {
         const float *rows[2] = {out, out + (size_t)cols * sample};
@@ -222,62 +227,21 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
             c->program_seconds, c->program_from_cache ? "true" : "false", t->first_step_s, t->train_s, total_s, ips);
     fprintf(f, "  \"best_val_loss\": %.8g,\n", isfinite(t->best_val) ? t->best_val : -1.0);
     fprintf(f, "  \"data\": {\"train\": %u, \"val\": %u, \"test\": %u, \"skipped_files\": %u, \"unlisted_files\": %u},\n",
-            t->train.n, t->val.n, t->test.n, t->sources[0].set.skipped, t->sources[0].set.unlisted);
+            t->data.train.n, t->data.val.n, t->data.test.n, t->data.sources[0].set.skipped,
+            t->data.sources[0].set.unlisted);
     fprintf(f, "  \"test\": ");
-    run_write_test_json(f, t, test);
+    clae_metrics_write_json(f, test);
     fprintf(f, "\n}\n");
-}
-
-static void json_number(FILE *f, const char *key, double v)
-{
-    if (isfinite(v)) fprintf(f, ", \"%s\": %.8g", key, v);
-}
-
-void run_write_test_json(FILE *f, const clae_trainer *t, const clae_metrics *m)
-{
-    const clae_layer *code = &t->model.layers[t->model.latent_index];
-    clae_shape in = t->model.input;
-    fprintf(f, "{\"images\": %u, \"mse\": %.8g, \"bce\": %.8g", m->n, m->mse, m->bce);
-    json_number(f, "noisy_input_mse", m->noisy_mse);
-    json_number(f, "kl", m->kl);
-    json_number(f, "psnr_db", m->psnr);
-    json_number(f, "ssim", m->ssim);
-    /* the code at 8 bits per value, per pixel of the input */
-    fprintf(f, ", \"bits_per_pixel\": %.6g", 8.0 * (double)clae_shape_sample(code->out) / ((double)in.h * in.w));
-    json_number(f, "code_mean", m->code_mean);
-    json_number(f, "code_zero_fraction", m->code_zero);
-    json_number(f, "accuracy", m->accuracy);
-    json_number(f, "cross_entropy", m->ce);
-    if (m->confusion) {
-        fprintf(f, ", \"confusion\": [");
-        for (int r = 0; r < m->classes; r++) {
-            fprintf(f, "%s[", r ? ", " : "");
-            for (int c = 0; c < m->classes; c++) fprintf(f, "%s%u", c ? ", " : "", m->confusion[r * m->classes + c]);
-            fprintf(f, "]");
-        }
-        fprintf(f, "]");
-    }
-    fprintf(f, "}");
-}
-
-void run_print_test(const clae_metrics *m)
-{
-    printf("test: mse %.6f, bce %.6f over %u images", m->mse, m->bce, m->n);
-    if (isfinite(m->noisy_mse)) printf(" (the noisy input itself: mse %.6f)", m->noisy_mse);
-    if (isfinite(m->kl)) printf(", KL %.4f per sample", m->kl);
-    if (isfinite(m->psnr)) printf(", PSNR %.2f dB, SSIM %.4f", m->psnr, m->ssim);
-    if (isfinite(m->accuracy)) printf(", accuracy %.4f", m->accuracy);
-    printf("; code: mean %.4f, %.1f%% near zero\n", m->code_mean, 100.0 * m->code_zero);
 }
 
 int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err)
 {
     clae_metrics test;
-    if (clae_trainer_evaluate(t, 't', &test)) {
+    if (clae_trainer_evaluate(t, CLAE_SPLIT_TEST, &test)) {
         *err = t->ctx->err;
         return -1;
     }
-    run_print_test(&test);
+    clae_metrics_print_test(stdout, &test);
     if (run_write_grid(rp->recon_png, t, err) || write_plots(rp, t, err) || write_samples(rp, t, err)) return -1;
     clae_afile a;
     if (clae_afile_open(&a, rp->summary, err)) return -1;

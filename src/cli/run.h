@@ -17,14 +17,12 @@ int run_prepare(run_paths *rp, const clae_config *cfg, const char *dir, bool res
 int run_write_config(const run_paths *rp, const clae_config *cfg, clae_err *err);
 /* split.csv: which sample went to which split (reproducible from the seed) */
 int run_write_split(const run_paths *rp, const clae_trainer *t, clae_err *err);
-int run_append_metrics(const run_paths *rp, const clae_trainer *t, double train_loss, const clae_metrics *val,
-                       double seconds, clae_err *err);
+/* metrics.csv: the epoch's training metrics, val's, the learning rate and the epoch's seconds */
+int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_metrics *val, double seconds,
+                       clae_err *err);
 /* Test metrics, recon.png, loss.svg and summary.json. */
 int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err);
 void run_print_device(const clae_ctx *ctx);
-/* The test metrics as one JSON object (summary.json, eval.json), and as one line. */
-void run_write_test_json(FILE *f, const clae_trainer *t, const clae_metrics *m);
-void run_print_test(const clae_metrics *m);
 int run_write_grid(const char *path, clae_trainer *t, clae_err *err);
 
 #endif

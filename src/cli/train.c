@@ -64,7 +64,7 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
 {
     const clae_train_cfg *tc = &t->cfg->train;
     progress_state ps = {.tty = isatty(STDERR_FILENO), .t0 = clae_now(), .batch = tc->batch_size};
-    long steps_per_epoch = ((long)t->train.n + tc->batch_size - 1) / tc->batch_size;
+    long steps_per_epoch = ((long)t->data.train.n + tc->batch_size - 1) / tc->batch_size;
     ps.total_steps = steps_per_epoch * tc->epochs;
     ps.steps_before = 0;
     bool fresh = access(rp->steps_csv, F_OK) != 0;
@@ -73,25 +73,23 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
     if (fresh) fprintf(ps.steps_csv, "step,epoch,train_loss\n");
     int rc = 0;
     while (rc == 0 && t->epoch < tc->epochs) {
-        double train_loss, e0 = clae_now();
+        double e0 = clae_now();
         clae_metrics val;
-        if (clae_trainer_epoch(t, on_progress, &ps, &train_loss) || clae_trainer_evaluate(t, 'v', &val)) {
+        if (clae_trainer_epoch(t, on_progress, &ps) || clae_trainer_evaluate(t, CLAE_SPLIT_VAL, &val)) {
             *err = t->ctx->err;
             rc = -1;
             break;
         }
         if (ps.tty) fprintf(stderr, "\n");
-        bool best = val.n > 0 && val.loss < t->best_val - tc->min_delta;
-        if (best) t->best_val = val.loss, t->since_best = 0;
+        double val_loss = val.v[CLAE_METRIC_LOSS];
+        bool best = val.n > 0 && val_loss < t->best_val - tc->min_delta;
+        if (best) t->best_val = val_loss, t->since_best = 0;
         else t->since_best++;
-        printf("epoch %d/%d: train %s %.6f, val %s %.6f (mse %.6f, bce %.6f)", t->epoch, tc->epochs,
-               tc->loss ? "bce" : "mse", train_loss, tc->loss ? "bce" : "mse", val.loss, val.mse, val.bce);
-        if (isfinite(val.kl)) printf(", KL train %.4f val %.4f", t->train_kl, val.kl);
-        if (isfinite(val.accuracy)) printf(", accuracy train %.4f val %.4f", t->train_acc, val.accuracy);
-        if (t->train_penalty > 0) printf(", sparsity penalty %.5f", t->train_penalty);
+        printf("epoch %d/%d", t->epoch, tc->epochs);
+        clae_metrics_print_epoch(stdout, &t->train_metrics, &val);
         printf("%s, %.1f s\n", best ? " best" : "", clae_now() - e0);
         fflush(stdout);
-        rc = run_append_metrics(rp, t, train_loss, &val, clae_now() - e0, err);
+        rc = run_append_metrics(rp, t, &val, clae_now() - e0, err);
         if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);
         if (rc == 0 && best) rc = clae_trainer_save(t, rp->best, err);
         if (rc == 0 && tc->patience > 0 && t->since_best >= tc->patience) {
@@ -125,12 +123,13 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
     if (rc == 0) rc = run_write_split(&rp, &t, err);
     if (rc == 0) {
         printf("run directory: %s\n", rp.dir);
-        if (t.sources[0].set.skipped) printf("data: skipped %u unreadable files\n", t.sources[0].set.skipped);
-        if (t.sources[0].set.unlisted)
-            printf("data: label 0 for %u image%s not listed in %s\n", t.sources[0].set.unlisted,
-                   t.sources[0].set.unlisted == 1 ? "" : "s", cfg->data.labels);
+        const clae_dataset *set = &t.data.sources[0].set;
+        if (set->skipped) printf("data: skipped %u unreadable files\n", set->skipped);
+        if (set->unlisted)
+            printf("data: label 0 for %u image%s not listed in %s\n", set->unlisted, set->unlisted == 1 ? "" : "s",
+                   cfg->data.labels);
         printf("data: %u train, %u validation, %u test images of %dx%dx%d; model: %d layers, %zu parameters\n",
-               t.train.n, t.val.n, t.test.n, t.model.input.c, t.model.input.h, t.model.input.w, t.model.n_layers,
+               t.data.train.n, t.data.val.n, t.data.test.n, t.model.input.c, t.model.input.h, t.model.input.w, t.model.n_layers,
                t.model.n_params);
         rc = train_epochs(&t, &rp, err);
     }

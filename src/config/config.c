@@ -524,13 +524,36 @@ static int check_augment_splits(const clae_config *c, clae_ini_doc *doc, clae_er
     return 0;
 }
 
+/* The config of a document read (or half read: rc_read != 0) into doc. */
+static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_in, int rc_read, char *const *sets,
+                           int n_sets, clae_err *err);
+
 int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_sets, clae_err *err)
+{
+    clae_ini_doc doc;
+    int rc = clae_ini_read(&doc, path, err);
+    return config_from_doc(c, path, &doc, rc, sets, n_sets, err);
+}
+
+int clae_config_load_text(clae_config *c, const char *name, const char *text, char *const *sets, int n_sets,
+                          clae_err *err)
+{
+    clae_ini_doc doc;
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    if (!f) return memset(c, 0, sizeof *c), clae_fail(err, "%s: cannot read the config text", name);
+    int rc = clae_ini_read_stream(&doc, name, f, err);
+    fclose(f);
+    return config_from_doc(c, name, &doc, rc, sets, n_sets, err);
+}
+
+static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_in, int rc_read, char *const *sets,
+                           int n_sets, clae_err *err)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->path, sizeof c->path, "%s", path);
-    clae_ini_doc doc;
+    clae_ini_doc doc = *doc_in;
     int rc = -1;
-    if (clae_ini_read(&doc, path, err)) goto done;
+    if (rc_read) goto done;
     for (int i = 0; i < n_sets; i++)
         if (clae_ini_override(&doc, sets[i], fixed_sections, err)) goto done;
     if (load_section(&doc, "model", model_keys, &c->model, err) ||
@@ -618,6 +641,28 @@ static void write_layer(FILE *f, const clae_layer_spec *s)
         fprintf(f, "\n");
     }
     fprintf(f, "\n");
+}
+
+/* Keys that change how a layer trains, not what it computes or holds: a
+ * checkpoint loads under other values of these. */
+static bool training_only(const char *key)
+{
+    static const char *const keys[] = {"beta", "warmup_epochs", "algo", "momentum", "p", "gamma", NULL};
+    for (int i = 0; keys[i]; i++)
+        if (strcmp(keys[i], key) == 0) return true;
+    return false;
+}
+
+int clae_config_describe_layer(FILE *f, const clae_layer_spec *s)
+{
+    int t = spec_type_index(s);
+    fprintf(f, "[%s] %s", s->section, layer_types[t].name);
+    for (const key_def *d = layer_keys; d->key; d++) {
+        if (!(d->applies & (1u << t)) || training_only(d->key)) continue;
+        fprintf(f, " %s=", d->key);
+        write_value(f, d, s);
+    }
+    return ferror(f) ? -1 : 0;
 }
 
 int clae_config_write(const clae_config *c, FILE *f)

@@ -126,20 +126,27 @@ static int handler(void *user, const char *section, const char *key, const char 
     return 1;
 }
 
-int clae_ini_read(clae_ini_doc *doc, const char *path, clae_err *err)
+int clae_ini_read_stream(clae_ini_doc *doc, const char *path, FILE *f, clae_err *err)
 {
     memset(doc, 0, sizeof *doc);
     snprintf(doc->path, sizeof doc->path, "%s", path);
-    reader_state st = {.doc = doc, .err = err};
-    st.f = fopen(path, "r");
-    if (!st.f) return clae_fail(err, "%s: cannot open config: %s", path, strerror(errno));
+    reader_state st = {.doc = doc, .err = err, .f = f};
     int rc = ini_parse_stream(reader, &st, handler, &st);
-    fclose(st.f);
     free(st.buf);
     if (st.failed) return -1;
     if (rc > 0) return clae_fail(err, "%s:%d: expected 'key = value', '[section]' or a ; comment", path, rc);
     if (rc < 0) return clae_fail(err, "%s: out of memory parsing", path);
     return 0;
+}
+
+int clae_ini_read(clae_ini_doc *doc, const char *path, clae_err *err)
+{
+    memset(doc, 0, sizeof *doc);
+    FILE *f = fopen(path, "r");
+    if (!f) return clae_fail(err, "%s: cannot open config: %s", path, strerror(errno));
+    int rc = clae_ini_read_stream(doc, path, f, err);
+    fclose(f);
+    return rc;
 }
 
 int clae_ini_override(clae_ini_doc *doc, const char *assignment, const char *const *fixed, clae_err *err)

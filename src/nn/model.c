@@ -218,7 +218,7 @@ int clae_model_init_params(clae_model *m, clae_ctx *ctx, uint64_t seed)
 
 int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train)
 {
-    return clae_model_forward_from(m, ctx, 0, rows, train);
+    return clae_model_forward_range(m, ctx, 0, m->n_layers - 1, rows, train);
 }
 
 clae_layer *clae_model_vae(clae_model *m)
@@ -246,13 +246,16 @@ static int forward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, bool tra
     return l->ops->forward(l, ctx, &x, &y, train);
 }
 
-int clae_model_forward_from(clae_model *m, clae_ctx *ctx, int start, int rows, bool train)
+int clae_model_forward_range(clae_model *m, clae_ctx *ctx, int first, int last, int rows, bool train)
 {
-    for (int i = start; i < m->n_main; i++)
+    if (first < 0 || last >= m->n_layers || first > last + 1 || rows < 1 || rows > m->max_batch)
+        return clae_fail(&ctx->err, "forward over layers %d..%d of %d with %d rows (at most %d): out of range", first,
+                         last, m->n_layers, rows, m->max_batch);
+    for (int i = first; i <= last; i++) {
+        /* the head reads the code: only when this range computed it (not when decoding given codes) */
+        if (i == m->n_main && first > m->latent_index && first < m->n_main) break;
         if (forward_layer(m, ctx, i, rows, train)) return -1;
-    /* the head only when the code was computed here (not when decoding given codes) */
-    for (int i = m->n_main; i < m->n_layers && start <= m->latent_index; i++)
-        if (forward_layer(m, ctx, i, rows, train)) return -1;
+    }
     return 0;
 }
 

@@ -1,4 +1,4 @@
-/* The trainer's data: sources loaded by format, split (idx: the training file
+/* A config's data: sources loaded by format, split (idx: the training file
  * into train/val by val_fraction, the test file as test; other formats: one
  * source into train/val/test by data.split), augmented splits expanded to
  * copies, and everything uploaded once; a batch is gathered on the device. */
@@ -24,7 +24,7 @@ static cl_mem upload(clae_ctx *ctx, size_t bytes, const void *host, const char *
     return m;
 }
 
-int clae_trainer_upload_order(clae_trainer *t, clae_split_data *s)
+int clae_data_upload_order(clae_data *t, clae_split_data *s)
 {
     if (s->n == 0) return 0;
     CLAE_CL_TRY(t->ctx,
@@ -51,7 +51,7 @@ static bool augmented(const clae_config *c, const char *split)
 }
 
 /* Takes idx (n samples of source src); an augmented split gets copies entries per sample. */
-static int make_split(clae_trainer *t, clae_split_data *s, const char *name, int src, uint32_t *idx, uint32_t n,
+static int make_split(clae_data *t, clae_split_data *s, const char *name, int src, uint32_t *idx, uint32_t n,
                       clae_err *err)
 {
     s->source = src;
@@ -71,11 +71,11 @@ static int make_split(clae_trainer *t, clae_split_data *s, const char *name, int
     free(idx);
     s->n = n * copies;
     s->order = upload(t->ctx, (size_t)(s->n ? s->n : 1) * sizeof(uint32_t), NULL, "sample indices");
-    if (!s->order || clae_trainer_upload_order(t, s)) return *err = t->ctx->err, -1;
+    if (!s->order || clae_data_upload_order(t, s)) return *err = t->ctx->err, -1;
     return 0;
 }
 
-static int load_idx_sources(clae_trainer *t, uint32_t *idx[3], uint32_t n[3], clae_err *err)
+static int load_idx_sources(clae_data *t, uint32_t *idx[3], uint32_t n[3], clae_err *err)
 {
     const clae_data_cfg *d = &t->cfg->data;
     clae_dataset *tr = &t->sources[0].set, *te = &t->sources[1].set;
@@ -95,7 +95,7 @@ static int load_idx_sources(clae_trainer *t, uint32_t *idx[3], uint32_t n[3], cl
     return 0;
 }
 
-static int load_one_source(clae_trainer *t, uint32_t *idx[3], uint32_t n[3], clae_err *err)
+static int load_one_source(clae_data *t, uint32_t *idx[3], uint32_t n[3], clae_err *err)
 {
     const clae_data_cfg *d = &t->cfg->data;
     clae_dataset *set = &t->sources[0].set;
@@ -137,8 +137,11 @@ static cl_mem image_means(clae_ctx *ctx, const clae_dataset *d)
     return buf;
 }
 
-int clae_trainer_load_data(clae_trainer *t, clae_err *err)
+int clae_data_open(clae_data *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err)
 {
+    memset(t, 0, sizeof *t);
+    t->cfg = cfg;
+    t->ctx = ctx;
     uint32_t *idx[3] = {NULL, NULL, NULL}, n[3] = {0, 0, 0};
     int rc = t->cfg->data.format == CLAE_DATA_IDX ? load_idx_sources(t, idx, n, err) : load_one_source(t, idx, n, err);
     for (int i = 0; i < t->n_sources && rc == 0; i++) {
@@ -152,9 +155,11 @@ int clae_trainer_load_data(clae_trainer *t, clae_err *err)
     if (rc == 0) {
         rc = make_split(t, &t->train, "train", 0, idx[0], n[0], err) || make_split(t, &t->val, "val", 0, idx[1], n[1], err) ||
              make_split(t, &t->test, "test", test_src, idx[2], n[2], err);
+        if (rc) clae_data_close(t);
         return rc;
     }
     for (int i = 0; i < 3; i++) free(idx[i]);
+    clae_data_close(t);
     return -1;
 }
 
@@ -165,7 +170,7 @@ static void release_split(clae_split_data *s)
     memset(s, 0, sizeof *s);
 }
 
-void clae_trainer_release_data(clae_trainer *t)
+void clae_data_close(clae_data *t)
 {
     release_split(&t->train);
     release_split(&t->val);
@@ -181,24 +186,64 @@ void clae_trainer_release_data(clae_trainer *t)
     t->n_sources = 0;
 }
 
-int clae_trainer_gather(clae_trainer *t, const clae_split_data *s, uint32_t first, int rows)
+clae_split_data *clae_data_split(clae_data *d, clae_split_kind k)
 {
+    return k == CLAE_SPLIT_TRAIN ? &d->train : k == CLAE_SPLIT_VAL ? &d->val : &d->test;
+}
+
+int clae_data_gather(clae_data *t, clae_split_kind k, uint32_t first, int rows, int epoch, clae_tensor *x)
+{
+    const clae_split_data *s = clae_data_split(t, k);
     const clae_source *src = &t->sources[s->source];
-    clae_tensor x = clae_rows(&t->model.x, rows);
     if (!s->augment)
-        return clae_op_gather_u8(t->ctx, &x, src->pixels, s->order, first, clae_shape_sample(src->set.sample),
+        return clae_op_gather_u8(t->ctx, x, src->pixels, s->order, first, clae_shape_sample(src->set.sample),
                                  (size_t)rows, 1.0f / 255.0f);
     const clae_augment_cfg *a = &t->cfg->augment;
     clae_augment_params p = {(float)a->hflip,      (float)a->vflip,      (float)a->rotate,
                              (float)a->brightness, (float)a->contrast,   (float)a->saturation,
                              (float)a->crop,       {0, 0, 0},            (uint32_t)t->cfg->train.seed};
     memcpy(p.background, t->cfg->data.background, sizeof p.background);
-    if (a->redraw && s == &t->train) /* evaluation splits keep fixed variants, comparable across epochs */
-        p.seed = (uint32_t)((uint64_t)p.seed * 0x9E3779B1u + 0x7F4A7C15u * (uint32_t)(t->epoch + 1));
-    return clae_op_augment(t->ctx, &x, src->pixels, s->order, first, (size_t)rows, src->set.sample, src->means, &p);
+    if (a->redraw && k == CLAE_SPLIT_TRAIN) /* evaluation splits keep fixed variants, comparable across epochs */
+        p.seed = (uint32_t)((uint64_t)p.seed * 0x9E3779B1u + 0x7F4A7C15u * (uint32_t)(epoch + 1));
+    return clae_op_augment(t->ctx, x, src->pixels, s->order, first, (size_t)rows, src->set.sample, src->means, &p);
 }
 
-int clae_trainer_write_split(const clae_trainer *t, FILE *f)
+clae_batch clae_data_batch(clae_data *d, clae_split_kind k, uint32_t first, int rows)
+{
+    const clae_split_data *s = clae_data_split(d, k);
+    return (clae_batch){.split = k, .rows = rows, .order = s->order, .first = first,
+                        .order_mask = s->augment ? 0xFFFFFFu : 0xFFFFFFFFu, .labels = d->sources[s->source].labels};
+}
+
+uint32_t clae_mix_seed(uint64_t a, uint64_t b)
+{
+    uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b + 0x632BE59BD9B4E019ull);
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return (uint32_t)(h ^ (h >> 29));
+}
+
+int clae_data_check_labels(const clae_data *d, const clae_model *m, clae_err *err)
+{
+    if (!clae_model_has_head(m)) return 0;
+    const clae_layer *out = &m->layers[m->n_layers - 1];
+    int classes = (int)clae_shape_sample(out->out);
+    for (int i = 0; i < d->n_sources; i++) {
+        const clae_dataset *set = &d->sources[i].set;
+        if (!set->labels)
+            return clae_fail(err, "%s:%d: [%s] a classifier head needs labels, but the %s data has none (idx: "
+                                  "data.train_labels/test_labels; folder: data.labels; emoji: data.classes)",
+                             CLAE_LAYER_WHERE(out), i == 0 ? "training" : "test");
+        for (uint32_t k = 0; k < set->count; k++)
+            if (set->labels[k] >= classes)
+                return clae_fail(err, "%s:%d: [%s] outputs %d classes but the data has label %d: set its units to the "
+                                      "number of classes",
+                                 CLAE_LAYER_WHERE(out), classes, set->labels[k]);
+    }
+    return 0;
+}
+
+int clae_data_write_split(const clae_data *t, FILE *f)
 {
     const clae_split_data *splits[3] = {&t->train, &t->val, &t->test};
     static const char *names[3] = {"train", "val", "test"};

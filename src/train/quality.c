@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "clae/train.h"
+#include "clae/quality.h"
 
 #define WIN 11
 #define SIGMA 1.5
