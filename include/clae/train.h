@@ -75,6 +75,27 @@ int clae_sample_prior(clae_model *m, clae_ctx *ctx, uint64_t seed, int n, float 
 int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const clae_batch *b, uint64_t step,
                     double lr);
 
+/* A config's training step on a synthetic batch (workload.c): what clae bench
+ * times. The input is random in [0, 1), the labels cycle through the
+ * classes, the model is initialised from seed 1. */
+typedef struct {
+    clae_ctx *ctx;
+    const clae_config *cfg;
+    clae_model m;
+    clae_objective obj;
+    clae_optim opt;
+    cl_mem order, labels; /* the synthetic batch's entries 0..batch - 1 and its labels */
+    clae_batch batch;
+    long step;
+} clae_workload;
+
+/* The input shape: data.image, or 1x28x28 for idx files (only the files know theirs). */
+int clae_workload_open(clae_workload *wl, clae_ctx *ctx, const clae_config *cfg, clae_err *err);
+int clae_workload_step(clae_workload *wl);
+/* The training metrics of the steps since the objective's training sums were last cleared. */
+int clae_workload_metrics(clae_workload *wl, long steps, clae_metrics *m);
+void clae_workload_close(clae_workload *wl);
+
 typedef struct {
     int epoch, epochs;
     long step, steps_per_epoch;

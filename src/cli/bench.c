@@ -3,6 +3,7 @@
  * those models use, and single convolutions by algorithm. Table on stdout,
  * the same as JSON with --json FILE. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +136,8 @@ static int run_item(bench_run *b, const char *tok, clae_err *err)
     bench_workload_result *r = &b->work[b->n_work];
     if (bench_workload(b->ctx, path, b->steps, r, err)) return -1;
     b->n_work++;
-    printf("train %-20s batch %3d %8.2f ms/step %9.0f images/s %7.1f GFLOP/s %5.1f%% of peak\n", r->name, r->batch,
-           r->step_s * 1e3, r->images_per_s, r->gflops, 100.0 * r->gflops / b->peak);
+    printf("train %-20s batch %3d %8.2f ms/step %9.0f images/s %7.1f GFLOP/s %5.1f%% of peak, loss %.5f\n", r->name,
+           r->batch, r->step_s * 1e3, r->images_per_s, r->gflops, 100.0 * r->gflops / b->peak, r->loss);
     fflush(stdout);
     if (b->ctx->profiling) {
         clae_profile_print(b->ctx, stdout, b->steps);
@@ -164,8 +165,9 @@ static int write_json(const bench_run *b, const char *path, clae_err *err)
         clae_json_string(f, r->name);
         fprintf(f,
                 ", \"batch\": %d, \"step_ms\": %.4f, \"images_per_s\": %.1f, \"gflop_per_step\": %.4f, "
-                "\"gflops\": %.2f, \"fraction_of_peak\": %.4f}",
-                r->batch, r->step_s * 1e3, r->images_per_s, r->flops * 1e-9, r->gflops, r->gflops / b->peak);
+                "\"gflops\": %.2f, \"fraction_of_peak\": %.4f, \"train_loss\": %.8g}",
+                r->batch, r->step_s * 1e3, r->images_per_s, r->flops * 1e-9, r->gflops, r->gflops / b->peak,
+                isfinite(r->loss) ? r->loss : -1.0);
     }
     fprintf(f, "\n  ],\n  \"gemm\": [");
     for (int i = 0; i < b->n_gemm; i++) {

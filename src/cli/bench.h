@@ -22,6 +22,7 @@ typedef struct {
     double images_per_s;
     double flops;       /* per training step */
     double gflops;
+    double loss;        /* the objective's training loss over the timed steps */
 } bench_workload_result;
 
 /* A config's model trained for steps steps (after 3 warm-up steps) on a

@@ -1,5 +1,6 @@
 /* The measurements behind clae bench and clae tune. Every timed loop waits for
  * the queue at its end only, so host and device overlap as in training. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,119 +122,23 @@ int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err)
     return 0;
 }
 
-/* --- a config's training step ---------------------------------------------- */
-
-typedef struct {
-    clae_ctx *ctx;
-    const clae_config *cfg;
-    clae_model m;
-    clae_objective obj;
-    clae_optim opt;
-    cl_mem order, labels; /* the synthetic batch's entries 0..batch - 1 and its labels */
-    clae_batch batch;
-    long step;
-} workload;
-
-/* The input of a sample: the config's data.image, or 1x28x28 for idx files
- * (Fashion-MNIST and MNIST), whose shape only the files know. */
-static clae_shape workload_input(const clae_config *cfg)
-{
-    if (cfg->data.format != CLAE_DATA_IDX && cfg->data.image.c > 0) return cfg->data.image;
-    return (clae_shape){1, 1, 28, 28};
-}
-
-/* clae train's step, objective included, on the synthetic batch (there is
- * no gather). A denoising term corrupts model.x in place each step, as in
- * training: the values drift from step to step, the work does not. */
-static int workload_step(workload *wl)
-{
-    clae_batch b = wl->batch;
-    b.noise_seed = clae_mix_seed((uint64_t)wl->cfg->train.seed, (uint64_t)wl->step);
-    return clae_train_step(&wl->m, &wl->obj, &wl->opt, &b, (uint64_t)wl->step++, wl->cfg->train.lr);
-}
-
-static cl_mem host_buffer(clae_ctx *ctx, size_t bytes, void *host)
-{
-    cl_int rc;
-    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, host, &rc);
-    if (rc != CL_SUCCESS) clae_cl_fail(ctx, rc, "synthetic batch");
-    return m;
-}
-
-/* A random batch in [0, 1) with labels below the head's classes (if any),
- * entries 0..batch - 1 as its order. */
-static int synthetic_batch(workload *wl, clae_shape in)
-{
-    clae_ctx *ctx = wl->ctx;
-    int rows = wl->cfg->train.batch_size;
-    size_t n = (size_t)rows * clae_shape_sample(in);
-    float *host = malloc(n * sizeof *host);
-    uint32_t *order = malloc((size_t)rows * sizeof *order);
-    uint8_t *labels = malloc((size_t)rows);
-    int rc = -1;
-    clae_tensor *logits = clae_model_logits(&wl->m);
-    int classes = logits ? (int)clae_shape_sample(wl->m.layers[wl->m.n_layers - 1].out) : 1;
-    if (!host || !order || !labels) {
-        clae_fail(&ctx->err, "out of host memory");
-    } else {
-        clae_rng rng;
-        clae_rng_seed(&rng, 1, 0);
-        for (size_t i = 0; i < n; i++) host[i] = (float)clae_rng_uniform(&rng);
-        for (int r = 0; r < rows; r++) order[r] = (uint32_t)r, labels[r] = (uint8_t)(r % classes);
-        wl->order = host_buffer(ctx, (size_t)rows * sizeof *order, order);
-        wl->labels = wl->order ? host_buffer(ctx, (size_t)rows, labels) : NULL;
-        rc = wl->labels ? clae_tensor_write(ctx, &wl->m.x, host, n) : -1;
-    }
-    wl->batch = (clae_batch){.split = CLAE_SPLIT_TRAIN, .rows = rows, .order = wl->order, .order_mask = 0xFFFFFFFFu,
-                             .labels = wl->labels};
-    free(host);
-    free(order);
-    free(labels);
-    return rc;
-}
-
-/* Model, objective, optimizer and the synthetic batch. */
-static int workload_open(workload *wl, clae_ctx *ctx, const clae_config *cfg, clae_err *err)
-{
-    memset(wl, 0, sizeof *wl);
-    wl->ctx = ctx;
-    wl->cfg = cfg;
-    clae_shape in = workload_input(cfg);
-    if (clae_model_build(&wl->m, ctx, in, cfg->layers, cfg->n_layers, cfg->train.batch_size, err) ||
-        clae_objective_open(&wl->obj, ctx, cfg, &wl->m, err))
-        return -1;
-    wl->m.seed = (uint64_t)cfg->train.seed;
-    clae_optim_cfg oc = clae_config_optim(cfg);
-    if (synthetic_batch(wl, in) || clae_optim_create(&wl->opt, ctx, &oc, wl->m.params.capacity) ||
-        clae_model_init_params(&wl->m, ctx, 1))
-        return *err = ctx->err, -1;
-    return 0;
-}
-
-static void workload_close(workload *wl)
-{
-    clae_objective_close(&wl->obj);
-    clae_optim_release(&wl->opt);
-    clae_model_release(&wl->m);
-    if (wl->order) clReleaseMemObject(wl->order);
-    if (wl->labels) clReleaseMemObject(wl->labels);
-}
-
 int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_workload_result *r, clae_err *err)
 {
     clae_config cfg;
     if (clae_config_load(&cfg, config_path, NULL, 0, err)) return -1;
-    workload wl;
-    int rc = workload_open(&wl, ctx, &cfg, err);
+    clae_workload wl;
+    int rc = clae_workload_open(&wl, ctx, &cfg, err);
     if (rc == 0) {
         /* warm-up: CLBlast compiles its kernels on first use, caches settle */
-        for (int i = 0; i < 3 && rc == 0; i++) rc = workload_step(&wl);
-        if (rc == 0) rc = clae_finish(ctx);
+        for (int i = 0; i < 3 && rc == 0; i++) rc = clae_workload_step(&wl);
+        if (rc == 0) rc = clae_finish(ctx) || clae_objective_clear(&wl.obj, true);
         if (ctx->profiling) clae_profile_reset(ctx); /* the profile covers timed steps only */
         double t0 = clae_now();
-        for (int i = 0; i < steps && rc == 0; i++) rc = workload_step(&wl);
+        for (int i = 0; i < steps && rc == 0; i++) rc = clae_workload_step(&wl);
         if (rc == 0) rc = clae_finish(ctx);
         double dt = clae_now() - t0;
+        clae_metrics m;
+        if (rc == 0) rc = clae_workload_metrics(&wl, steps, &m);
         if (rc) *err = ctx->err;
         snprintf(r->name, sizeof r->name, "%s", cfg.model.name);
         r->batch = wl.batch.rows;
@@ -241,8 +146,9 @@ int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_work
         r->images_per_s = wl.batch.rows / r->step_s;
         r->flops = clae_model_train_flops(&wl.m) * wl.batch.rows;
         r->gflops = r->flops / r->step_s * 1e-9;
+        r->loss = rc == 0 ? m.v[CLAE_METRIC_LOSS] : NAN;
     }
-    workload_close(&wl);
+    clae_workload_close(&wl);
     clae_config_free(&cfg);
     return rc ? -1 : 0;
 }
@@ -251,15 +157,15 @@ int bench_record_shapes(clae_ctx *ctx, const char *config_path, clae_err *err)
 {
     clae_config cfg;
     if (clae_config_load(&cfg, config_path, NULL, 0, err)) return -1;
-    workload wl;
-    int rc = workload_open(&wl, ctx, &cfg, err);
+    clae_workload wl;
+    int rc = clae_workload_open(&wl, ctx, &cfg, err);
     if (rc == 0) {
         ctx->gemm.recording = true;
-        rc = workload_step(&wl) || clae_finish(ctx);
+        rc = clae_workload_step(&wl) || clae_finish(ctx);
         ctx->gemm.recording = false;
         if (rc) *err = ctx->err;
     }
-    workload_close(&wl);
+    clae_workload_close(&wl);
     clae_config_free(&cfg);
     return rc ? -1 : 0;
 }
