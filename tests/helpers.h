@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "clae/runtime.h"
+#include "clae/gemm.h"
 
 /* Fails the current test with the context's last error. */
 #define CHECK_OK(ctx, call)                                                          \
@@ -19,11 +19,20 @@
         if ((call) != 0) fail_msg("%s failed: %s", #call, (ctx)->err.msg);           \
     } while (0)
 
+/* The environment is a test binary's command line: read here, once. */
+static inline clae_device_opts test_device_opts(void)
+{
+    const char *off = getenv("CLAE_NO_TUNING");
+    return (clae_device_opts){.ctx = {.device = getenv("CLAE_TEST_DEVICE")},
+                              .gemm = {.force = getenv("CLAE_GEMM"), .no_tuning = off && *off && strcmp(off, "0")}};
+}
+
 static inline int test_ctx_setup(void **state)
 {
     static clae_ctx ctx; /* one per test binary: building kernels costs ~1 s on PoCL */
     clae_err err;
-    if (clae_ctx_create(&ctx, getenv("CLAE_TEST_DEVICE"), &err)) {
+    clae_device_opts o = test_device_opts();
+    if (clae_device_open(&ctx, &o, &err)) {
         fprintf(stderr, "no OpenCL context: %s\n", err.msg);
         return -1;
     }
@@ -33,7 +42,7 @@ static inline int test_ctx_setup(void **state)
 
 static inline int test_ctx_teardown(void **state)
 {
-    clae_ctx_release(*state);
+    clae_device_close(*state);
     return 0;
 }
 

@@ -94,9 +94,8 @@ static void test_cache_keyed_by_options(void **state)
     clae_ctx a, b;
     clae_err err;
     if (clae_ctx_create(&a, getenv("CLAE_TEST_DEVICE"), &err)) fail_msg("%s", err.msg);
-    setenv("CLAE_CL_OPTIONS", "-DCLAE_TEST_OPTION=1", 1);
-    if (clae_ctx_create(&b, getenv("CLAE_TEST_DEVICE"), &err)) fail_msg("%s", err.msg);
-    unsetenv("CLAE_CL_OPTIONS");
+    clae_ctx_opts with = {.device = getenv("CLAE_TEST_DEVICE"), .cl_options = "-DCLAE_TEST_OPTION=1"};
+    if (clae_ctx_open(&b, &with, &err)) fail_msg("%s", err.msg);
     assert_string_not_equal(a.cache_path, b.cache_path);
     assert_false(b.program_from_cache);
     clae_ctx_release(&a), clae_ctx_release(&b);

@@ -6,19 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clae/afile.h"
 #include "clae/error.h"
 #include "clae/tensor.h"
-
-/* ---- atomic files ---- */
-typedef struct {
-    FILE *f;
-    char path[1024], tmp[1100];
-} clae_afile;
-int clae_afile_open(clae_afile *a, const char *path, clae_err *err);
-/* Flushes, fsyncs, renames into place; on any error removes the temp file. */
-int clae_afile_commit(clae_afile *a, clae_err *err);
-void clae_afile_abort(clae_afile *a);
-int clae_mkdir_p(const char *path, clae_err *err);
 
 /* ---- checkpoints ---- */
 /* Version 2 holds the model's description and the resolved config, so a

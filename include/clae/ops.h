@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clae/gemm.h"
 #include "clae/tensor.h"
 
 typedef enum { CLAE_ACT_NONE = 0, CLAE_ACT_RELU, CLAE_ACT_LEAKY_RELU, CLAE_ACT_SIGMOID, CLAE_ACT_TANH } clae_act;
@@ -103,8 +104,6 @@ cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, int slot, size_t bytes);
 int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem, size_t w_off, int n, int cout,
                       const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope);
 /* Per-device defaults and $CLAE_GEMM (at context creation); frees the packing scratch. */
-int clae_gemm_init(clae_ctx *ctx);
-void clae_gemm_release(clae_ctx *ctx);
 
 /* --- elementwise --------------------------------------------------------- */
 int clae_op_fill(clae_ctx *ctx, const clae_tensor *t, size_t n, float value);

@@ -55,49 +55,15 @@ typedef struct {
 
 #define CLAE_MAX_PROF 64
 
-/* How one GEMM runs: CLBlast, or clae's own packed-panel kernel (cl/gemm.cl)
- * with an MR x (NV * W) register tile and work-groups of `group` tiles. */
-typedef enum { CLAE_GEMM_CLBLAST = 0, CLAE_GEMM_OWN } clae_gemm_engine;
-typedef struct {
-    clae_gemm_engine engine;
-    int mr, nv, w, group;
-} clae_gemm_choice;
+struct clae_gemm_state; /* the GEMM engine: ops (clae/gemm.h) makes it after the context */
 
-/* A tuned choice for one shape ("NT 64x784x512": transposes, m x n x k). */
+/* What a context is opened with; the command line reads the environment
+ * (CLAE_PROFILE, CLAE_CL_OPTIONS) into it once. */
 typedef struct {
-    char shape[48];
-    clae_gemm_choice choice;
-} clae_gemm_tuned;
-
-#define CLAE_MAX_TUNED 512
-#define CLAE_MAX_CLBLAST_PARAMS 20
-#define CLAE_MAX_CLBLAST_KERNELS 6 /* Xgemm, XgemmDirect and the copy/pad/transpose kernels around them */
-
-/* One set of CLBlast kernel parameters (CLBlastOverrideParameters). */
-typedef struct {
-    char kernel[32]; /* "Xgemm", "XgemmDirect" */
-    int n;
-    char names[CLAE_MAX_CLBLAST_PARAMS][32];
-    size_t values[CLAE_MAX_CLBLAST_PARAMS];
-} clae_clblast_params;
-
-typedef struct {
-    clae_gemm_choice fallback;      /* for shapes the tuning did not see */
-    clae_gemm_tuned tuned[CLAE_MAX_TUNED];
-    int n_tuned;
-    bool forced;                    /* $CLAE_GEMM set: fallback for every shape */
-    clae_clblast_params clblast[CLAE_MAX_CLBLAST_KERNELS]; /* tuned CLBlast kernels, applied at context creation */
-    int n_clblast;
-    char source[1100];              /* "defaults" or the tuning file applied */
-    cl_mem scratch;                 /* packed panels of the own kernel */
-    size_t scratch_bytes;
-    cl_mem operand[2];              /* transient operands (clae_gemm_operand_buffer) */
-    size_t operand_bytes[2];
-    /* clae tune: shapes seen while recording (m, n, k, trans_a, trans_b) */
-    bool recording;
-    int n_seen;
-    struct { size_t m, n, k; bool ta, tb; } seen[CLAE_MAX_TUNED];
-} clae_gemm_state;
+    const char *device;     /* see clae_select_device */
+    bool profiling;         /* every command timed from its event (synchronously) */
+    const char *cl_options; /* extra program build options, e.g. -cl-fast-relaxed-math */
+} clae_ctx_opts;
 
 typedef struct clae_ctx {
     clae_device_info dev;
@@ -110,34 +76,28 @@ typedef struct clae_ctx {
     bool program_from_cache; /* true when the binary came from the disk cache */
     double program_seconds;  /* time to obtain the built program */
     char cache_path[1024];   /* where the program binary is cached ("" if none) */
-    bool profiling;          /* CLAE_PROFILE=1: every command timed from its event (synchronously) */
+    bool profiling;          /* every command timed from its event (synchronously) */
     clae_prof_entry prof[CLAE_MAX_PROF];
     int n_prof;
-    clae_gemm_state gemm;    /* which GEMM runs for which shape (src/ops/gemm.c) */
+    struct clae_gemm_state *gemm; /* which GEMM runs for which shape (clae_gemm_open), NULL before */
     clae_err err;            /* last error of any op run in this context */
 } clae_ctx;
 
 /* Chooses the device (see clae_select_device), creates context and queue and
  * builds (or loads from cache) the kernel program. */
+int clae_ctx_open(clae_ctx *ctx, const clae_ctx_opts *o, clae_err *err);
+/* The same with default options on device_spec. */
 int clae_ctx_create(clae_ctx *ctx, const char *device_spec, clae_err *err);
 void clae_ctx_release(clae_ctx *ctx);
+
+/* Builds or loads ctx's kernel program (program.c; clae_ctx_open calls it). */
+int clae_build_program(clae_ctx *ctx);
 
 /* The kernel called name, or NULL with ctx->err set. */
 cl_kernel clae_kernel(clae_ctx *ctx, const char *name);
 
 /* $CLAE_CACHE_DIR/sub, else $XDG_CACHE_HOME/clae/sub, else ~/.cache/clae/sub; "" if none. */
 void clae_cache_path(char *out, size_t n, const char *sub);
-
-/* clae tune's results (tuning.c), one file per device and driver in the cache:
- * its path, and loading it into ctx->gemm (at context creation, unless
- * $CLAE_GEMM forces an engine or $CLAE_NO_TUNING is set). A missing file is
- * not an error; a stale or broken one is ignored with a warning on stderr. */
-void clae_tuning_path(const clae_device_info *d, char *out, size_t n);
-int clae_tuning_load(clae_ctx *ctx);
-/* Writes ctx->gemm's tuned table, fallback and CLBlast parameters atomically. */
-int clae_tuning_save(const clae_ctx *ctx, const char *path, clae_err *err);
-/* Hands a parameter set to CLBlast for ctx's device. */
-int clae_clblast_apply(clae_ctx *ctx, const clae_clblast_params *p);
 
 /* Waits for the queue; reports an asynchronous failure by name. */
 int clae_finish(clae_ctx *ctx);

@@ -157,7 +157,7 @@ static int write_json(const bench_run *b, const char *path, clae_err *err)
     fprintf(f, ",\n  \"kind\": \"%s\",\n  \"driver\": ", clae_device_kind_name(ctx->dev.kind));
     clae_json_string(f, ctx->dev.driver_version);
     fprintf(f, ",\n  \"gemm_choices\": ");
-    clae_json_string(f, ctx->gemm.source);
+    clae_json_string(f, ctx->gemm->source);
     fprintf(f, ",\n  \"steps\": %d,\n  \"sgemm_peak_gflops\": %.2f,\n  \"workloads\": [", b->steps, b->peak);
     for (int i = 0; i < b->n_work; i++) {
         const bench_workload_result *r = &b->work[i];
@@ -186,19 +186,18 @@ int cmd_bench(int argc, char **argv)
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help) return usage(), 0;
     if (clae_cli_number("--steps", o.steps, 20, &steps, &err)) return clae_cli_error(&err);
-    if (o.profile) setenv("CLAE_PROFILE", "1", 1); /* the queue must be created with profiling */
     char items[1024];
     if (snprintf(items, sizeof items, "%s", o.positional ? o.positional : DEFAULT_ITEMS) >= (int)sizeof items)
         return clae_cli_error(&(clae_err){"bench: the item list is longer than 1023 characters"});
     if (check_items(items, &err) || check_json_path(o.json, &err)) return clae_cli_error(&err);
     clae_ctx ctx;
-    if (clae_ctx_create(&ctx, o.device, &err)) return clae_cli_error(&err);
+    if (clae_device_open(&ctx, &o.dev, &err)) return clae_cli_error(&err);
     static bench_run b; /* large: keep it off the stack */
     memset(&b, 0, sizeof b);
     b.ctx = &ctx;
     b.steps = (int)steps;
     printf("device %d:%d %s (%s), driver %s\nGEMM choices: %s\n", ctx.dev.platform_index, ctx.dev.device_index,
-           ctx.dev.name, clae_device_kind_name(ctx.dev.kind), ctx.dev.driver_version, ctx.gemm.source);
+           ctx.dev.name, clae_device_kind_name(ctx.dev.kind), ctx.dev.driver_version, ctx.gemm->source);
     int rc = 0;
     if (run_gemm(&b, PEAK_SHAPE, PEAK_SHAPE, PEAK_SHAPE, "peak 1024^3")) rc = -1, err = ctx.err;
     if (rc == 0) b.peak = b.gemm[0].gflops;
@@ -209,6 +208,6 @@ int cmd_bench(int argc, char **argv)
         if (rc == 0) printf("wrote %s\n", o.json);
     }
     if (ctx.profiling && ctx.n_prof) clae_profile_print(&ctx, stdout, 0);
-    clae_ctx_release(&ctx);
+    clae_device_close(&ctx);
     return rc ? clae_cli_error(&err) : 0;
 }

@@ -29,7 +29,7 @@ typedef struct {
  * synthetic batch: forward, loss, backward and optimizer, as clae train does. */
 int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_workload_result *r, clae_err *err);
 
-/* Adds the GEMM shapes of one training step of a config to ctx->gemm.seen. */
+/* Adds the GEMM shapes of one training step of a config to ctx->gemm->seen. */
 int bench_record_shapes(clae_ctx *ctx, const char *config_path, clae_err *err);
 
 /* NAME -> configs/NAME.ini; a path ending in .ini is used as given. */

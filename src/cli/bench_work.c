@@ -160,9 +160,9 @@ int bench_record_shapes(clae_ctx *ctx, const char *config_path, clae_err *err)
     clae_workload wl;
     int rc = clae_workload_open(&wl, ctx, &cfg, err);
     if (rc == 0) {
-        ctx->gemm.recording = true;
+        ctx->gemm->recording = true;
         rc = clae_workload_step(&wl) || clae_finish(ctx);
-        ctx->gemm.recording = false;
+        ctx->gemm->recording = false;
         if (rc) *err = ctx->err;
     }
     clae_workload_close(&wl);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "clae/error.h"
+#include "clae/gemm.h"
 
 #define CLAE_MAX_SETS 64
 
@@ -19,12 +20,15 @@ typedef struct {
     char *sets[CLAE_MAX_SETS];
     int n_sets;
     bool help, best, profile;
+    clae_device_opts dev;   /* --device, --profile and the environment, read once by clae_cli_parse */
 } clae_cli_opts;
 
 /* --seconds and --steps as positive numbers (def when absent); -1 with err set otherwise. */
 int clae_cli_number(const char *opt, const char *text, double def, double *out, clae_err *err);
 
-/* Parses argv[first..]; errors name the option and what it takes. */
+/* Parses argv[first..]; errors name the option and what it takes. The
+ * environment is read here, once: CLAE_GEMM (an engine for every shape),
+ * CLAE_NO_TUNING, CLAE_PROFILE and CLAE_CL_OPTIONS go into o->dev. */
 int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err *err);
 
 int cmd_devices(int argc, char **argv);

@@ -62,13 +62,13 @@ int cmd_eval(int argc, char **argv)
     clae_saved_model s;
     int rc = -1;
     clae_load_opts lo = {.best = o.best, .sets = o.sets, .n_sets = o.n_sets};
-    if (clae_ctx_create(&ctx, o.device, &err) == 0) {
+    if (clae_device_open(&ctx, &o.dev, &err) == 0) {
         run_print_device(&ctx);
         if (clae_model_load(&s, &ctx, o.positional, &lo, &err) == 0) {
             rc = evaluate_saved(&ctx, &s, &rp, &err);
             clae_saved_model_release(&s);
         }
-        clae_ctx_release(&ctx);
+        clae_device_close(&ctx);
     }
     return rc ? clae_cli_error(&err) : 0;
 }

@@ -30,6 +30,19 @@ static bool is_opt(const char *a, const char *name)
     return strncmp(a, name, n) == 0 && (a[n] == 0 || a[n] == '=');
 }
 
+static bool env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+static void read_environment(clae_cli_opts *o)
+{
+    o->profile |= env_flag("CLAE_PROFILE");
+    o->dev.ctx = (clae_ctx_opts){.device = o->device, .profiling = o->profile, .cl_options = getenv("CLAE_CL_OPTIONS")};
+    o->dev.gemm = (clae_gemm_opts){.force = getenv("CLAE_GEMM"), .no_tuning = env_flag("CLAE_NO_TUNING")};
+}
+
 int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err *err)
 {
     memset(o, 0, sizeof *o);
@@ -63,6 +76,7 @@ int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err 
             return clae_fail(err, "unexpected argument '%s' (see --help)", a);
         }
     }
+    read_environment(o);
     return 0;
 }
 

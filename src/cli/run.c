@@ -258,6 +258,6 @@ void run_print_device(const clae_ctx *ctx)
            ctx->dev.name, clae_device_kind_name(ctx->dev.kind), ctx->dev.platform_name,
            ctx->program_from_cache ? "loaded from cache" : "built", ctx->program_seconds);
     char fallback[48];
-    clae_gemm_choice_name(&ctx->gemm.fallback, fallback, sizeof fallback);
-    printf("GEMM: %s; %d tuned shapes, otherwise %s\n", ctx->gemm.source, ctx->gemm.n_tuned, fallback);
+    clae_gemm_choice_name(&ctx->gemm->fallback, fallback, sizeof fallback);
+    printf("GEMM: %s; %d tuned shapes, otherwise %s\n", ctx->gemm->source, ctx->gemm->n_tuned, fallback);
 }

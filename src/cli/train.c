@@ -145,7 +145,6 @@ int cmd_train(int argc, char **argv)
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help) return usage(), 0;
-    if (o.profile) setenv("CLAE_PROFILE", "1", 1); /* the queue must be created with profiling */
     if (!o.positional && !o.resume) {
         usage();
         return 2;
@@ -159,10 +158,10 @@ int cmd_train(int argc, char **argv)
     if (clae_config_load(&cfg, config_path, o.sets, o.n_sets, &err)) return clae_cli_error(&err);
     clae_ctx ctx;
     int rc = -1;
-    if (clae_ctx_create(&ctx, o.device, &err) == 0) {
+    if (clae_device_open(&ctx, &o.dev, &err) == 0) {
         run_print_device(&ctx);
         rc = train_run(&ctx, &cfg, &o, &err);
-        clae_ctx_release(&ctx);
+        clae_device_close(&ctx);
     }
     clae_config_free(&cfg);
     return rc ? clae_cli_error(&err) : 0;

@@ -340,7 +340,7 @@ static int collect_shapes(tune_state *ts, const char *list, clae_err *err)
         }
         closedir(d);
     }
-    clae_gemm_state *g = &ts->ctx->gemm;
+    clae_gemm_state *g = ts->ctx->gemm;
     for (char *save = NULL, *tok = strtok_r(items, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char path[1024];
         g->n_seen = 0;
@@ -364,7 +364,7 @@ static int collect_shapes(tune_state *ts, const char *list, clae_err *err)
  * CLBlast's defaults. */
 static void choose(tune_state *ts, int set)
 {
-    clae_gemm_state *g = &ts->ctx->gemm;
+    clae_gemm_state *g = ts->ctx->gemm;
     g->n_clblast = 0;
     if (set > 0) {
         clblast_set(set - 1, g->clblast);
@@ -406,12 +406,11 @@ int cmd_tune(int argc, char **argv)
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help) return usage(), 0;
     if (clae_cli_number("--seconds", o.seconds, 240, &budget, &err)) return clae_cli_error(&err);
-    const char *forced = getenv("CLAE_GEMM");
-    if (forced && *forced)
+    if (o.dev.gemm.force && *o.dev.gemm.force)
         return clae_cli_error(&(clae_err){"tune: CLAE_GEMM is set, which would override every result: unset it"});
-    setenv("CLAE_NO_TUNING", "1", 1); /* measure from the defaults, not from an earlier tuning */
+    o.dev.gemm.no_tuning = true; /* measure from the defaults, not from an earlier tuning */
     clae_ctx ctx;
-    if (clae_ctx_create(&ctx, o.device, &err)) return clae_cli_error(&err);
+    if (clae_device_open(&ctx, &o.dev, &err)) return clae_cli_error(&err);
     static tune_state ts; /* large: keep it off the stack */
     memset(&ts, 0, sizeof ts);
     ts.ctx = &ctx;
@@ -431,13 +430,13 @@ int cmd_tune(int argc, char **argv)
         choose(&ts, set);
         char path[1024], name[48];
         clae_tuning_path(&ctx.dev, path, sizeof path);
-        clae_gemm_choice_name(&ctx.gemm.fallback, name, sizeof name);
+        clae_gemm_choice_name(&ctx.gemm->fallback, name, sizeof name);
         printf("fallback for other shapes: %s; CLBlast parameters: %s\n", name,
-               ctx.gemm.n_clblast ? "tuned set" : "its defaults");
+               ctx.gemm->n_clblast ? "tuned set" : "its defaults");
         printf("%d measurements, %d rejected, %.0f s\n", ts.measured, ts.rejected, clae_now() - t0);
         if (!path[0]) rc = clae_fail(&err, "tune: no cache folder (set CLAE_CACHE_DIR or HOME) to store the results");
         else if ((rc = clae_tuning_save(&ctx, path, &err)) == 0) printf("wrote %s\n", path);
     }
-    clae_ctx_release(&ctx);
+    clae_device_close(&ctx);
     return rc ? clae_cli_error(&err) : 0;
 }

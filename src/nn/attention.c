@@ -51,7 +51,7 @@ static clae_conv_geom one_by_one(const clae_layer *l)
 /* Projections are 1x1 convolutions: on the own GEMM one product each (bias in
  * its store, NCHW read and written through batched indices), otherwise the
  * direct kernels. */
-static bool own_gemm(const clae_ctx *ctx) { return ctx->gemm.fallback.engine == CLAE_GEMM_OWN; }
+static bool own_gemm(const clae_ctx *ctx) { return clae_gemm_default(ctx)->engine == CLAE_GEMM_OWN; }
 
 static int project(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, int n, int which, int out_part, int channels)
 {
@@ -64,7 +64,7 @@ static int project(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, int n, in
         clae_gemm_desc gd = {.m = (size_t)channels, .n = (size_t)n * p, .k = (size_t)d.c, .alpha = 1.0f, .a = &w,
                              .lda = (size_t)d.c, .b = x, .ldb = p, .b_cols = p, .b_img = (size_t)d.c * p, .c = &out,
                              .ldc = p, .c_cols = p, .c_img = (size_t)channels * p, .bias = &b};
-        return clae_gemm_run(ctx, &ctx->gemm.fallback, &gd);
+        return clae_gemm_run(ctx, clae_gemm_default(ctx), &gd);
     }
     return clae_op_conv_grid_from_image(ctx, &out, x, &w, n, channels, &g) ||
            clae_op_channel_bias_act(ctx, &out, &b, n, channels, d.p, CLAE_ACT_NONE, 0.0f);
@@ -110,7 +110,7 @@ static int project_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, 
         clae_gemm_desc gx = {.trans_a = true, .m = c, .n = (size_t)n * p, .k = cg, .alpha = 1.0f, .beta = 1.0f,
                              .a = &w, .lda = c, .b = &gp, .ldb = p, .b_cols = p, .b_img = cg * p, .c = dx, .ldc = p,
                              .c_cols = p, .c_img = c * p};
-        return clae_gemm_run(ctx, &ctx->gemm.fallback, &gw) || (dx && clae_gemm_run(ctx, &ctx->gemm.fallback, &gx));
+        return clae_gemm_run(ctx, clae_gemm_default(ctx), &gw) || (dx && clae_gemm_run(ctx, clae_gemm_default(ctx), &gx));
     }
     if (clae_op_conv_weight_grad(ctx, &dw, &gp, x, n, channels, &g)) return -1;
     if (!dx) return 0;

@@ -31,7 +31,7 @@ static bool stride_one(const clae_conv_geom *g)
 static bool use_rows(const clae_layer *l, const clae_ctx *ctx, const clae_gemm_choice *ch)
 {
     clae_conv_geom g = conv_geom(l);
-    return l->spec.algo == 0 && (ch ? ch : &ctx->gemm.fallback)->engine == CLAE_GEMM_OWN && stride_one(&g);
+    return l->spec.algo == 0 && (ch ? ch : clae_gemm_default(ctx))->engine == CLAE_GEMM_OWN && stride_one(&g);
 }
 
 static int conv_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)

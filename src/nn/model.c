@@ -6,32 +6,6 @@
 
 #include "clae/nn.h"
 
-const char *clae_role_name(clae_role r)
-{
-    static const char *names[] = {"encoder", "latent", "decoder", "classifier"};
-    return (unsigned)r < 4 ? names[r] : "?";
-}
-
-const char *clae_act_name(clae_act a)
-{
-    static const char *names[] = {"none", "relu", "leaky_relu", "sigmoid", "tanh"};
-    return (unsigned)a < 5 ? names[a] : "?";
-}
-
-void clae_layer_no_init(clae_layer *l, clae_rng *rng, float *host, float *state)
-{
-    (void)l, (void)rng, (void)host, (void)state;
-}
-
-const clae_tensor *clae_act_grad(clae_layer *l, clae_ctx *ctx, const clae_tensor *y, const clae_tensor *dy,
-                                 clae_tensor *scratch_view)
-{
-    if (l->spec.act == CLAE_ACT_NONE) return dy;
-    *scratch_view = clae_rows(&l->scratch, y->shape.n);
-    size_t n = (size_t)y->shape.n * clae_shape_sample(l->out);
-    return clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, scratch_view, n) ? NULL : scratch_view;
-}
-
 static void shape_str(clae_shape s, char *buf, size_t n)
 {
     snprintf(buf, n, "%dx%dx%d (%zu values)", s.c, s.h, s.w, clae_shape_sample(s));
@@ -169,7 +143,7 @@ int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input, const
         clae_model_release(m);
         return clae_fail(err, "out of host memory building the model");
     }
-    bool own_gemm = ctx->gemm.fallback.engine == CLAE_GEMM_OWN;
+    bool own_gemm = clae_gemm_default(ctx)->engine == CLAE_GEMM_OWN;
     if (chain_shapes(m, specs, n_specs, own_gemm, err) || (autoencoder && check_autoencoder(m, err))) {
         clae_model_release(m);
         return -1;

@@ -1,6 +1,6 @@
 /* The one GEMM every layer uses, row-major, on the context's queue: CLBlast, or
  * clae's own packed-panel kernels (cl/gemm.cl) where measurement says they win.
- * Which one runs for a shape comes from ctx->gemm: $CLAE_GEMM when set, else
+ * Which one runs for a shape comes from ctx->gemm: a forced engine, else
  * the shape's entry in the tuning (clae tune), else the fallback (the tuned one,
  * or own on CPU devices and CLBlast elsewhere).
  * CLBlast compiles each routine on first use per context and keeps it in
@@ -86,15 +86,15 @@ static int grow_buffer(clae_ctx *ctx, cl_mem *buf, size_t *have, size_t bytes, c
 
 static int ensure_scratch(clae_ctx *ctx, size_t bytes)
 {
-    return grow_buffer(ctx, &ctx->gemm.scratch, &ctx->gemm.scratch_bytes, bytes, "clCreateBuffer(GEMM packing panels)");
+    return grow_buffer(ctx, &ctx->gemm->scratch, &ctx->gemm->scratch_bytes, bytes, "clCreateBuffer(GEMM packing panels)");
 }
 
 cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, int slot, size_t bytes)
 {
-    if (grow_buffer(ctx, &ctx->gemm.operand[slot], &ctx->gemm.operand_bytes[slot], bytes,
+    if (grow_buffer(ctx, &ctx->gemm->operand[slot], &ctx->gemm->operand_bytes[slot], bytes,
                     "clCreateBuffer(GEMM operand)"))
         return NULL;
-    return ctx->gemm.operand[slot];
+    return ctx->gemm->operand[slot];
 }
 
 static int launch_tiles(clae_ctx *ctx, const clae_gemm_choice *ch, size_t mblocks, size_t nblocks,
@@ -153,7 +153,7 @@ int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_des
         return clae_fail(&ctx->err, "GEMM %zux%zux%zu is too large for the own kernels' 32-bit indices", d->m, d->n,
                          d->k);
     if (ensure_scratch(ctx, b_len * sizeof(float))) return -1;
-    cl_mem panel = ctx->gemm.scratch;
+    cl_mem panel = ctx->gemm->scratch;
     if (d->k > 0 && pack_b(ctx, d, nr, panel)) return -1;
     const clae_tensor *a = d->a;
     size_t lda = d->lda;
@@ -229,7 +229,7 @@ static void record_shape(clae_gemm_state *g, bool ta, bool tb, size_t m, size_t 
 const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
                                          size_t k)
 {
-    const clae_gemm_state *g = &ctx->gemm;
+    const clae_gemm_state *g = ctx->gemm;
     if (!g->forced && g->n_tuned > 0) {
         char key[48];
         clae_gemm_shape_key(key, sizeof key, trans_a, trans_b, m, n, k);
@@ -241,7 +241,7 @@ const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool
 
 const clae_gemm_choice *clae_gemm_pick(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k)
 {
-    if (ctx->gemm.recording) record_shape(&ctx->gemm, trans_a, trans_b, m, n, k);
+    if (ctx->gemm->recording) record_shape(ctx->gemm, trans_a, trans_b, m, n, k);
     return clae_gemm_choose(ctx, trans_a, trans_b, m, n, k);
 }
 
@@ -303,32 +303,59 @@ int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out)
 
 /* Defaults before any tuning: the own kernels on CPU devices, where they were
  * measured to beat untuned CLBlast (see README "Speed"); CLBlast elsewhere. */
-int clae_gemm_init(clae_ctx *ctx)
+int clae_gemm_open(clae_ctx *ctx, const clae_gemm_opts *o, clae_err *err)
 {
-    clae_gemm_state *g = &ctx->gemm;
+    clae_gemm_state *g = calloc(1, sizeof *g);
+    if (!g) return clae_fail(err, "out of host memory");
+    ctx->gemm = g;
     g->fallback = ctx->dev.kind == CLAE_DEV_CPU ? own_default : clblast_choice;
     snprintf(g->source, sizeof g->source, "defaults");
-    const char *env = getenv("CLAE_GEMM");
-    if (env && *env) {
-        if (clae_gemm_parse_choice(env, &g->fallback))
-            return clae_fail(&ctx->err,
+    const char *force = o ? o->force : NULL;
+    if (force && *force) {
+        if (clae_gemm_parse_choice(force, &g->fallback)) {
+            clae_gemm_close(ctx);
+            return clae_fail(err,
                              "CLAE_GEMM=%s: expected 'clblast', 'own' or 'own:MRxNVxW[/GROUP]' with a variant "
                              "cl/gemm.cl builds (e.g. own:8x2x16/4)",
-                             env);
+                             force);
+        }
         g->forced = true;
-        snprintf(g->source, sizeof g->source, "CLAE_GEMM=%s", env);
+        snprintf(g->source, sizeof g->source, "CLAE_GEMM=%s", force);
+    }
+    if (g->forced || (o && o->no_tuning)) return 0;
+    if (clae_tuning_load(ctx)) {
+        *err = ctx->err;
+        clae_gemm_close(ctx);
+        return -1;
     }
     return 0;
 }
 
-void clae_gemm_release(clae_ctx *ctx)
+void clae_gemm_close(clae_ctx *ctx)
 {
-    if (ctx->gemm.scratch) clReleaseMemObject(ctx->gemm.scratch);
-    for (int i = 0; i < 2; i++) {
-        if (ctx->gemm.operand[i]) clReleaseMemObject(ctx->gemm.operand[i]);
-        ctx->gemm.operand[i] = NULL;
-        ctx->gemm.operand_bytes[i] = 0;
+    clae_gemm_state *g = ctx->gemm;
+    if (!g) return;
+    if (g->scratch) clReleaseMemObject(g->scratch);
+    for (int i = 0; i < 2; i++)
+        if (g->operand[i]) clReleaseMemObject(g->operand[i]);
+    free(g);
+    ctx->gemm = NULL;
+}
+
+const clae_gemm_choice *clae_gemm_default(const clae_ctx *ctx) { return &ctx->gemm->fallback; }
+
+int clae_device_open(clae_ctx *ctx, const clae_device_opts *o, clae_err *err)
+{
+    if (clae_ctx_open(ctx, &o->ctx, err)) return -1;
+    if (clae_gemm_open(ctx, &o->gemm, err)) {
+        clae_ctx_release(ctx);
+        return -1;
     }
-    ctx->gemm.scratch = NULL;
-    ctx->gemm.scratch_bytes = 0;
+    return 0;
+}
+
+void clae_device_close(clae_ctx *ctx)
+{
+    clae_gemm_close(ctx);
+    clae_ctx_release(ctx);
 }

@@ -5,22 +5,23 @@
 
 #include "clae/runtime.h"
 
-int clae_build_program(clae_ctx *ctx); /* program.c */
-int clae_gemm_init(clae_ctx *ctx);     /* ops/gemm.c */
-void clae_gemm_release(clae_ctx *ctx);
-
-static void choose_build_options(clae_ctx *ctx)
+static void choose_build_options(clae_ctx *ctx, const char *extra)
 {
     /* Strict math unless the user opts in (CLAE_CL_OPTIONS=-cl-fast-relaxed-math). */
-    const char *extra = getenv("CLAE_CL_OPTIONS");
     snprintf(ctx->build_options, sizeof ctx->build_options, "-DCLAE_CPU=%d %s",
              ctx->dev.kind == CLAE_DEV_CPU, extra ? extra : "");
 }
 
 int clae_ctx_create(clae_ctx *ctx, const char *device_spec, clae_err *err)
 {
+    clae_ctx_opts o = {.device = device_spec};
+    return clae_ctx_open(ctx, &o, err);
+}
+
+int clae_ctx_open(clae_ctx *ctx, const clae_ctx_opts *o, clae_err *err)
+{
     memset(ctx, 0, sizeof *ctx);
-    if (clae_select_device(device_spec, &ctx->dev, err)) return -1;
+    if (clae_select_device(o->device, &ctx->dev, err)) return -1;
     cl_int rc;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->dev.platform, 0};
     ctx->context = clCreateContext(props, 1, &ctx->dev.device, NULL, NULL, &rc);
@@ -28,16 +29,15 @@ int clae_ctx_create(clae_ctx *ctx, const char *device_spec, clae_err *err)
         clae_cl_fail(ctx, rc, "clCreateContext");
         goto fail;
     }
-    const char *prof = getenv("CLAE_PROFILE");
-    ctx->profiling = prof && *prof && strcmp(prof, "0") != 0;
+    ctx->profiling = o->profiling;
     ctx->queue = clCreateCommandQueue(ctx->context, ctx->dev.device,
                                       ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
     if (rc != CL_SUCCESS) {
         clae_cl_fail(ctx, rc, "clCreateCommandQueue");
         goto fail;
     }
-    choose_build_options(ctx);
-    if (clae_build_program(ctx) || clae_gemm_init(ctx) || clae_tuning_load(ctx)) goto fail;
+    choose_build_options(ctx, o->cl_options);
+    if (clae_build_program(ctx)) goto fail;
     return 0;
 fail:
     if (err) *err = ctx->err;
@@ -47,7 +47,6 @@ fail:
 
 void clae_ctx_release(clae_ctx *ctx)
 {
-    clae_gemm_release(ctx);
     for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
     free(ctx->kernels);
     ctx->kernels = NULL;

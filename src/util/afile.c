@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clae/io.h"
+#include "clae/afile.h"
 
 int clae_mkdir_p(const char *path, clae_err *err)
 {

@@ -1,5 +1,5 @@
 /* clae tune's results on disk: one small INI file per device and driver in the
- * user's cache (tuning/NAME-HASH.ini), read at every context creation:
+ * user's cache (tuning/NAME-HASH.ini), read when a GEMM engine opens:
  *
  *   [device]           name and driver it was measured on (checked on load)
  *   [gemm]             fallback = ENGINE, and "NN 64x784x512 = ENGINE" per shape
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "clae/io.h"
+#include "clae/afile.h"
 #include "clae/ops.h"
 
 static uint64_t fnv1a(uint64_t h, const char *s)
@@ -102,9 +102,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 
 int clae_tuning_load(clae_ctx *ctx)
 {
-    clae_gemm_state *g = &ctx->gemm;
-    const char *off = getenv("CLAE_NO_TUNING");
-    if (g->forced || (off && *off && strcmp(off, "0") != 0)) return 0;
+    clae_gemm_state *g = ctx->gemm;
     char path[1024];
     clae_tuning_path(&ctx->dev, path, sizeof path);
     FILE *f = path[0] ? fopen(path, "r") : NULL;
@@ -143,7 +141,7 @@ int clae_tuning_save(const clae_ctx *ctx, const char *path, clae_err *err)
     if (slash && clae_mkdir_p(dir, err)) return -1;
     clae_afile a;
     if (clae_afile_open(&a, path, err)) return -1;
-    const clae_gemm_state *g = &ctx->gemm;
+    const clae_gemm_state *g = ctx->gemm;
     char when[32], name[48];
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M", localtime(&now));

@@ -1,0 +1,20 @@
+/* Files written atomically: to a temp name, then renamed into place, so a
+ * crash never leaves a partial file passed off as complete. */
+#ifndef CLAE_AFILE_H
+#define CLAE_AFILE_H
+
+#include <stdio.h>
+
+#include "clae/error.h"
+
+typedef struct {
+    FILE *f;
+    char path[1024], tmp[1100];
+} clae_afile;
+int clae_afile_open(clae_afile *a, const char *path, clae_err *err);
+/* Flushes, fsyncs, renames into place; on any error removes the temp file. */
+int clae_afile_commit(clae_afile *a, clae_err *err);
+void clae_afile_abort(clae_afile *a);
+int clae_mkdir_p(const char *path, clae_err *err);
+
+#endif

@@ -1,0 +1,30 @@
+/* What the layer files share: names of roles and activations, the gradient
+ * before a fused activation, the init of layers without parameters. The
+ * model calls the layers; the layers call this file, never the model. */
+#include "clae/nn.h"
+
+const char *clae_role_name(clae_role r)
+{
+    static const char *names[] = {"encoder", "latent", "decoder", "classifier"};
+    return (unsigned)r < 4 ? names[r] : "?";
+}
+
+const char *clae_act_name(clae_act a)
+{
+    static const char *names[] = {"none", "relu", "leaky_relu", "sigmoid", "tanh"};
+    return (unsigned)a < 5 ? names[a] : "?";
+}
+
+void clae_layer_no_init(clae_layer *l, clae_rng *rng, float *host, float *state)
+{
+    (void)l, (void)rng, (void)host, (void)state;
+}
+
+const clae_tensor *clae_act_grad(clae_layer *l, clae_ctx *ctx, const clae_tensor *y, const clae_tensor *dy,
+                                 clae_tensor *scratch_view)
+{
+    if (l->spec.act == CLAE_ACT_NONE) return dy;
+    *scratch_view = clae_rows(&l->scratch, y->shape.n);
+    size_t n = (size_t)y->shape.n * clae_shape_sample(l->out);
+    return clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, scratch_view, n) ? NULL : scratch_view;
+}
