@@ -3,11 +3,10 @@
  *   relu'(x) = y > 0; leaky'(x) = y > 0 ? 1 : slope (PyTorch: x > 0, so 0 -> slope);
  *   sigmoid' = y (1 - y); tanh' = 1 - y^2. */
 
-#define ACT_NONE 0
-#define ACT_RELU 1
-#define ACT_LEAKY_RELU 2
-#define ACT_SIGMOID 3
-#define ACT_TANH 4
+/* ACT_NONE, ACT_RELU, ...: the list in include/clae/kinds.h, embedded first */
+#define CLAE_X_ACT(id, name) ACT_##id,
+enum { CLAE_ACT_LIST(CLAE_X_ACT) };
+#undef CLAE_X_ACT
 
 float act_apply(const int kind, const float x, const float slope)
 {

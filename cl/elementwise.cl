@@ -59,10 +59,14 @@ __kernel void dropout_apply(__global float *y, const uint y_off, __global const 
     y[y_off + i] = u >= p ? x[x_off + i] / (1.0f - p) : 0.0f;
 }
 
+#define CLAE_X_NOISE(id, name) NOISE_##id, /* include/clae/kinds.h */
+enum { CLAE_NOISE_LIST(CLAE_X_NOISE) };
+#undef CLAE_X_NOISE
+
 /* Input corruption for denoising autoencoders, from a hash of (seed, index):
- *   kind 1 gaussian: x + level z (z standard normal, Box-Muller; not clamped)
- *   kind 2 salt and pepper: with probability level, 0 or 1 (even odds)
- *   kind 3 masking: with probability level, 0 */
+ *   gaussian: x + level z (z standard normal, Box-Muller; not clamped)
+ *   salt and pepper: with probability level, 0 or 1 (even odds)
+ *   masking: with probability level, 0 */
 __kernel void add_noise(__global float *y, const uint y_off, __global const float *x, const uint x_off, const uint n,
                         const int kind, const float level, const uint seed)
 {
@@ -72,8 +76,8 @@ __kernel void add_noise(__global float *y, const uint y_off, __global const floa
     float u1 = ((float)(h1 >> 8) + 1.0f) * (1.0f / 16777216.0f); /* (0, 1] */
     float u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);
     float v = x[x_off + i];
-    if (kind == 1) v += level * sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * u2);
-    else if (kind == 2 && u1 <= level) v = (h2 & 1u) ? 1.0f : 0.0f;
-    else if (kind == 3 && u1 <= level) v = 0.0f;
+    if (kind == NOISE_GAUSSIAN) v += level * sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * u2);
+    else if (kind == NOISE_SALT_PEPPER && u1 <= level) v = (h2 & 1u) ? 1.0f : 0.0f;
+    else if (kind == NOISE_MASK && u1 <= level) v = 0.0f;
     y[y_off + i] = v;
 }

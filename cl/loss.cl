@@ -4,8 +4,9 @@
  * One work-item per row writes that row's loss sum and its gradient, so no
  * barriers are needed (CPU devices run a work-group as a loop). */
 
-#define LOSS_MSE 0
-#define LOSS_BCE 1
+#define CLAE_X_LOSS(id, name) LOSS_##id, /* include/clae/kinds.h */
+enum { CLAE_LOSS_LIST(CLAE_X_LOSS) };
+#undef CLAE_X_LOSS
 
 float bce_term(const float y, const float t)
 {

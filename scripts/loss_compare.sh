@@ -6,7 +6,8 @@
 #                                               and test metrics in DIR/NAME.*
 #   scripts/loss_compare.sh check DIR [CLAE]    train again and compare bit for bit
 #
-# CLAE defaults to build/clae. Each run logs every step (train.log_every=1).
+# CLAE defaults to build/clae; CONFIGS (a space-separated list of INI files)
+# limits the run, by default every configs/*.ini. Each run logs every step (train.log_every=1).
 # Fashion-MNIST configs run 2 epochs on 7,112 training images (about 100 steps
 # each: epoch boundaries, validation and checkpoints included); the CSV config
 # 2 epochs; emoji configs their whole run (30 epochs of about 7 steps).
@@ -14,7 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 2 ] || usage
 mode=$1 dir=$2 clae=${3:-build/clae}
 case $mode in record|check) ;; *) usage ;; esac
@@ -42,7 +43,7 @@ for k in sorted(t):
 }
 
 failed=0 same=0
-for cfg in configs/*.ini; do
+for cfg in ${CONFIGS:-configs/*.ini}; do
   name=$(basename "$cfg" .ini)
   run=$work/$name
   # shellcheck disable=SC2046

@@ -17,7 +17,7 @@ HEADER_MODULE = {
     "error": "util", "rng": "util", "clock": "util", "afile": "util",
     "runtime": "runtime",
     "tensor": "tensor",
-    "ops": "ops", "gemm": "ops",
+    "ops": "ops", "gemm": "ops", "kinds": "ops",
     "nn": "nn",
     "optim": "optim",
     "data": "data", "image": "data",

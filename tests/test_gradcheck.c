@@ -216,6 +216,24 @@ static void check_layer(clae_ctx *ctx, clae_shape in, clae_layer_spec layer, int
     check_stack(ctx, in, &layer, 1, rows, smooth);
 }
 
+/* Every kind's own checks from the layer registry: a new kind is covered by
+ * its row, before any hand-written case below. */
+static void test_registry_checks(void **state)
+{
+    int ran = 0;
+    for (int k = 0; k < clae_n_layer_kinds; k++) {
+        const clae_layer_kind *kind = clae_layer_kinds[k];
+        assert_int_equal(kind->type, k); /* the registry is in the enum's order */
+        for (int c = 0; c < CLAE_MAX_LAYER_CHECKS && kind->checks[c].rows; c++, ran++) {
+            const clae_layer_check *lc = &kind->checks[c];
+            clae_layer_spec spec = lc->spec;
+            snprintf(spec.section, sizeof spec.section, "encoder.%s_%d", kind->names[0].name, c);
+            check_layer(*state, lc->in, spec, lc->rows);
+        }
+    }
+    assert_true(ran >= clae_n_layer_kinds); /* most kinds have several; residual's needs a stack */
+}
+
 static const clae_act all_acts[] = {CLAE_ACT_NONE, CLAE_ACT_RELU, CLAE_ACT_LEAKY_RELU, CLAE_ACT_SIGMOID, CLAE_ACT_TANH};
 
 static void test_dense_shapes(void **state)
@@ -519,6 +537,7 @@ static void test_init_bounds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry_checks),
         cmocka_unit_test(test_dense_forward_reference),
         cmocka_unit_test(test_dense_shapes),
         cmocka_unit_test(test_init_bounds),

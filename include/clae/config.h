@@ -15,13 +15,22 @@
 
 typedef struct {
     char name[64];
-    int init; /* clae_init_kind, copied into every layer's spec */
+    clae_init_kind init; /* copied into every layer's spec */
 } clae_model_cfg;
 
-typedef enum { CLAE_DATA_IDX = 0, CLAE_DATA_CSV, CLAE_DATA_FOLDER, CLAE_DATA_EMOJI } clae_data_format;
+/* X(ID, name): the enums of the fixed sections and the names they take */
+#define CLAE_FORMAT_LIST(X) X(IDX, idx) X(CSV, csv) X(FOLDER, folder) X(EMOJI, emoji)
+#define CLAE_X_FORMAT(id, name) CLAE_DATA_##id,
+typedef enum { CLAE_FORMAT_LIST(CLAE_X_FORMAT) } clae_data_format;
+#undef CLAE_X_FORMAT
+/* reconstruction loss: mean over all values, or sum over a sample's values (mean over the batch) */
+#define CLAE_REDUCTION_LIST(X) X(MEAN, mean) X(SUM, sum)
+#define CLAE_X_REDUCTION(id, name) CLAE_REDUCTION_##id,
+typedef enum { CLAE_REDUCTION_LIST(CLAE_X_REDUCTION) } clae_reduction;
+#undef CLAE_X_REDUCTION
 
 typedef struct {
-    int format; /* clae_data_format */
+    clae_data_format format;
     char train_images[512], train_labels[512], test_images[512], test_labels[512]; /* idx */
     double val_fraction;                                                          /* idx */
     int train_limit, test_limit;
@@ -47,19 +56,19 @@ typedef struct {
 
 typedef struct {
     int epochs, batch_size;
-    int optimizer; /* clae_optim_kind */
+    clae_optim_kind optimizer;
     double lr, weight_decay, momentum, dampening, beta1, beta2, eps;
     bool nesterov;
-    int loss;      /* clae_loss_kind */
+    clae_loss_kind loss;
     int seed;
     int log_every; /* steps between progress lines and loss reads */
     int grid;      /* test images shown in the reconstruction grid */
-    int schedule;  /* clae_schedule_kind */
+    clae_schedule_kind schedule;
     int step_epochs, warmup_steps;
     double gamma, min_lr, clip_norm, clip_value, min_delta;
     int patience;  /* early stopping: epochs without improvement (0: off) */
-    int reduction; /* 0 mean over all values, 1 sum over a sample's values (mean over the batch) */
-    int noise;     /* clae_noise_kind: denoising corrupts the input, the loss compares with the clean one */
+    clae_reduction reduction;
+    clae_noise_kind noise; /* denoising corrupts the input, the loss compares with the clean one */
     double noise_level; /* gaussian sigma, or the probability of salt and pepper / masking */
     double lambda;      /* multitask: weight of the classifier's cross-entropy */
     double latent_l1, latent_kl, latent_rho; /* sparse: penalties on the code, KL toward rho */

@@ -14,25 +14,32 @@
 #include "clae/tensor.h"
 
 /* classifier: a head on the latent (multitask), after the decoder in the file */
-typedef enum { CLAE_ROLE_ENCODER, CLAE_ROLE_LATENT, CLAE_ROLE_DECODER, CLAE_ROLE_CLASSIFIER } clae_role;
-typedef enum {
-    CLAE_LAYER_DENSE,
-    CLAE_LAYER_ACT,
-    CLAE_LAYER_CONV,
-    CLAE_LAYER_CONV_T,
-    CLAE_LAYER_MAX_POOL,
-    CLAE_LAYER_AVG_POOL,
-    CLAE_LAYER_UPSAMPLE,
-    CLAE_LAYER_RESHAPE,
-    CLAE_LAYER_BATCH_NORM,
-    CLAE_LAYER_DROPOUT,
-    CLAE_LAYER_RESIDUAL,
-    CLAE_LAYER_ATTENTION,
-    CLAE_LAYER_VAE,
-} clae_layer_type;
+#define CLAE_ROLE_LIST(X) X(ENCODER, encoder) X(LATENT, latent) X(DECODER, decoder) X(CLASSIFIER, classifier)
+#define CLAE_X_ROLE(id, name) CLAE_ROLE_##id,
+typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
+#undef CLAE_X_ROLE
+/* The layer kinds, X(ID, name): the enum, and the registry (registry.c) of
+ * the clae_kind_NAME each layer file defines. Adding a layer is its file in
+ * src/nn/ (forward, backward, setup, its clae_layer_kind), its kernels in
+ * cl/, its host ops in src/ops/, and one row here. */
+#define CLAE_LAYER_LIST(X)                                                                                  \
+    X(DENSE, dense) X(CONV, conv) X(CONV_T, conv_transpose) X(MAX_POOL, max_pool) X(AVG_POOL, avg_pool)      \
+    X(UPSAMPLE, upsample) X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout)                  \
+    X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
+#define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
+typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
+#undef CLAE_X_LAYER
 
 /* Weight init of conv, conv_transpose, dense and vae layers ([model] init). */
-typedef enum { CLAE_INIT_PYTORCH, CLAE_INIT_KAIMING } clae_init_kind;
+#define CLAE_INIT_LIST(X) X(PYTORCH, pytorch) X(KAIMING, kaiming)
+#define CLAE_X_INIT(id, name) CLAE_INIT_##id,
+typedef enum { CLAE_INIT_LIST(CLAE_X_INIT) } clae_init_kind;
+#undef CLAE_X_INIT
+/* upsample: nearest, or bilinear with align_corners=False */
+#define CLAE_UPSAMPLE_LIST(X) X(NEAREST, nearest) X(BILINEAR, bilinear)
+#define CLAE_X_UPSAMPLE(id, name) CLAE_UPSAMPLE_##id,
+typedef enum { CLAE_UPSAMPLE_LIST(CLAE_X_UPSAMPLE) } clae_upsample_mode;
+#undef CLAE_X_UPSAMPLE
 
 /* What a config section says about one layer, before shapes are known. */
 typedef struct {
@@ -48,8 +55,8 @@ typedef struct {
     int channels; /* conv, conv_transpose: output channels */
     int kernel, stride, padding, dilation, output_padding; /* conv family and pools */
     int scale;    /* upsample factor */
-    int mode;     /* upsample: 0 nearest, 1 bilinear (align_corners=False) */
-    int algo;     /* conv, conv_transpose: 0 auto, 1 im2col + GEMM, 2 direct */
+    clae_upsample_mode mode; /* upsample */
+    clae_conv_algo algo;     /* conv, conv_transpose */
     double momentum, eps; /* batch_norm, as PyTorch (0.1, 1e-5) */
     double p;     /* dropout probability */
     double gamma; /* attention: initial residual scale (SAGAN: 0) */
@@ -57,7 +64,7 @@ typedef struct {
     double warmup_epochs; /* vae: the KL weight ramps linearly from 0 over these epochs */
     char from[96]; /* residual: section of the earlier layer whose output is added */
     clae_shape shape; /* reshape target (c x h x w); c = 0 flattens */
-    int init;         /* clae_init_kind of the weights: [model] init */
+    clae_init_kind init; /* of the weights: [model] init */
 } clae_layer_spec;
 
 typedef struct clae_layer clae_layer;
@@ -172,27 +179,55 @@ static inline clae_tensor clae_rows(const clae_tensor *t, int rows)
     return v;
 }
 
-/* Layer constructors (one file each). They fill ops and output shape and say
- * how many parameters they need; the model places them. */
-int clae_dense_setup(clae_layer *l, clae_err *err);
-int clae_act_setup(clae_layer *l, clae_err *err);
-int clae_conv_setup(clae_layer *l, clae_err *err);
 /* auto: direct when the im2col matrix would dwarf the work (see conv2d.c) */
 bool clae_conv_choose_direct(const clae_layer *l, int grid_channels, int image_channels);
-int clae_conv_t_setup(clae_layer *l, clae_err *err);
-int clae_pool_setup(clae_layer *l, clae_err *err);
-int clae_upsample_setup(clae_layer *l, clae_err *err);
-int clae_reshape_setup(clae_layer *l, clae_err *err);
-int clae_batch_norm_setup(clae_layer *l, clae_err *err);
-int clae_dropout_setup(clae_layer *l, clae_err *err);
-int clae_attention_setup(clae_layer *l, clae_err *err);
-int clae_vae_setup(clae_layer *l, clae_err *err);
+/* conv and conv_transpose: stride 1 unless given */
+void clae_conv_resolve(clae_layer_spec *s);
 /* FLOPs of one training step per sample (flops.c: matrix work only). */
 double clae_model_train_flops(const clae_model *m);
 /* The model's vae layer, or NULL. */
 clae_layer *clae_model_vae(clae_model *m);
-/* Residual needs the earlier layers: the model calls it with them. */
-int clae_residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err);
+/* A name a layer kind is written with in a config ("relu" is the act kind
+ * with relu), the keys it takes there (space-separated), what the name sets
+ * (NULL: nothing) and whether a spec is written with it (NULL: the kind's
+ * only name). */
+typedef struct {
+    const char *name;
+    const char *keys;
+    void (*defaults)(clae_layer_spec *s);
+    bool (*is)(const clae_layer_spec *s);
+} clae_layer_name;
+
+/* A gradient check of one layer (tests/test_gradcheck.c runs every kind's):
+ * the spec as a config would give it, the input of one sample, the rows. */
+typedef struct {
+    clae_layer_spec spec;
+    clae_shape in;
+    int rows;
+} clae_layer_check;
+
+#define CLAE_MAX_LAYER_NAMES 4
+#define CLAE_MAX_LAYER_CHECKS 6
+
+/* What a layer kind says of itself, once: the model, the config's key
+ * table, flops.c and the gradient checks read it. */
+typedef struct {
+    clae_layer_type type;
+    clae_layer_name names[CLAE_MAX_LAYER_NAMES]; /* name NULL ends */
+    /* Fills ops and output shape from l->in and l->spec, says what buffers
+     * it needs; earlier: the layers before it (residual). */
+    int (*setup)(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err);
+    /* After the keys are read: defaults that depend on other keys (stride). NULL: none. */
+    void (*resolve)(clae_layer_spec *s);
+    /* Forward FLOPs of one sample (2 per multiply-add of matrix work); NULL: none counted. */
+    double (*flops)(const clae_layer *l);
+    clae_layer_check checks[CLAE_MAX_LAYER_CHECKS]; /* rows 0 ends */
+} clae_layer_kind;
+
+/* The registry: every kind, in CLAE_LAYER_LIST's order. */
+extern const clae_layer_kind *const clae_layer_kinds[];
+extern const int clae_n_layer_kinds;
+const clae_layer_kind *clae_layer_kind_of(clae_layer_type t);
 
 /* host[0..n) ~ U(-bound, bound): PyTorch's kaiming_uniform(a=sqrt(5)) for weights
  * and its bias init both reduce to bound = 1/sqrt(fan_in). */

@@ -8,10 +8,15 @@
 #include <stdint.h>
 
 #include "clae/gemm.h"
+#include "clae/kinds.h"
 #include "clae/tensor.h"
 
-typedef enum { CLAE_ACT_NONE = 0, CLAE_ACT_RELU, CLAE_ACT_LEAKY_RELU, CLAE_ACT_SIGMOID, CLAE_ACT_TANH } clae_act;
-typedef enum { CLAE_LOSS_MSE = 0, CLAE_LOSS_BCE } clae_loss_kind;
+#define CLAE_X_ACT(id, name) CLAE_ACT_##id,
+typedef enum { CLAE_ACT_LIST(CLAE_X_ACT) } clae_act;
+#undef CLAE_X_ACT
+#define CLAE_X_LOSS(id, name) CLAE_LOSS_##id,
+typedef enum { CLAE_LOSS_LIST(CLAE_X_LOSS) } clae_loss_kind;
+#undef CLAE_X_LOSS
 
 /* --- generic launch ------------------------------------------------------ */
 typedef struct {
@@ -110,7 +115,9 @@ int clae_op_fill(clae_ctx *ctx, const clae_tensor *t, size_t n, float value);
 int clae_op_add(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n); /* y += x */
 int clae_op_sum2(clae_ctx *ctx, clae_tensor *y, const clae_tensor *a, const clae_tensor *b, size_t n); /* y = a + b */
 int clae_op_copy(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, size_t n);
-typedef enum { CLAE_NOISE_NONE = 0, CLAE_NOISE_GAUSSIAN, CLAE_NOISE_SALT_PEPPER, CLAE_NOISE_MASK } clae_noise_kind;
+#define CLAE_X_NOISE(id, name) CLAE_NOISE_##id,
+typedef enum { CLAE_NOISE_LIST(CLAE_X_NOISE) } clae_noise_kind;
+#undef CLAE_X_NOISE
 /* y = x corrupted by noise drawn from hash(seed, index) (cl/elementwise.cl) */
 int clae_op_noise(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, clae_noise_kind kind, float level,
                   uint32_t seed);
@@ -138,6 +145,65 @@ int clae_op_act_backward(clae_ctx *ctx, clae_act kind, float slope, const clae_t
 int clae_op_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, size_t rows, size_t cols, clae_act kind,
                      float slope);
 int clae_op_bias_backward(clae_ctx *ctx, clae_tensor *db, const clae_tensor *dy, size_t rows, size_t cols);
+
+/* --- convolution routines (conv_routine.c) -------------------------------
+ * A layer asks for a convolution, a transposed one, a 1x1 projection or a
+ * dense product; the routine picks the engine (the tuning's GEMM choice per
+ * shape) and the algorithm. */
+/* conv, conv_transpose: im2col + GEMM, direct kernels, or auto (by shape) */
+#define CLAE_ALGO_LIST(X) X(AUTO, auto) X(IM2COL, im2col) X(DIRECT, direct)
+#define CLAE_X_ALGO(id, name) CLAE_ALGO_##id,
+typedef enum { CLAE_ALGO_LIST(CLAE_X_ALGO) } clae_conv_algo;
+#undef CLAE_X_ALGO
+
+/* A convolution as a layer holds it: image (g.c x g.h x g.w) and grid
+ * (grid_c x g.ho x g.wo); a conv maps image to grid, a conv_transpose grid
+ * to image. w (grid_c, C, K, K); b (conv: grid_c; conv_transpose: C) or NULL. */
+typedef struct {
+    clae_conv_geom g;
+    int grid_c;
+    clae_conv_algo algo;
+    bool direct;              /* clae_conv_plan_direct at setup */
+    const clae_tensor *w, *b;
+    clae_act act;             /* fused after the forward */
+    float slope;
+    clae_tensor *col, *tmp;   /* workspaces: im2col columns, GEMM output (unused when direct) */
+} clae_conv_op;
+
+/* Whether a convolution runs the direct kernels: algo, or for auto by its
+ * shape and whether the device's default GEMM is the own engine. */
+bool clae_conv_plan_direct(clae_conv_algo algo, bool own_gemm, int grid_channels, int image_channels);
+/* y = act(conv(x) + b) for n images; the backward takes the gradient before
+ * the activation: dw += its weight gradient, dx (may be NULL) = the input's. */
+int clae_conv_forward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, clae_tensor *y, int n);
+int clae_conv_backward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, const clae_tensor *grad,
+                       clae_tensor *dw, clae_tensor *dx, int n);
+int clae_conv_t_forward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, clae_tensor *y, int n);
+int clae_conv_t_backward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, const clae_tensor *grad,
+                         clae_tensor *dw, clae_tensor *dx, int n);
+
+/* A 1x1 projection of c_in to c_out channels over p positions (g: its geometry). */
+typedef struct {
+    clae_conv_geom g;
+    int c_in, c_out, p;
+    const clae_tensor *w, *b;
+} clae_project_op;
+int clae_project_forward(clae_ctx *ctx, const clae_project_op *pr, const clae_tensor *x, clae_tensor *out, int n);
+/* dw += gp . x^T; dx (may be NULL) += w^T gp (tmp: n * c_in * p floats of workspace) */
+int clae_project_backward(clae_ctx *ctx, const clae_project_op *pr, const clae_tensor *x, const clae_tensor *gp,
+                          clae_tensor *dw, clae_tensor *dx, clae_tensor *tmp, int n);
+
+/* y = act(x w^T + b) for rows rows; x (rows, in), w (out, in), b (out) or NULL. */
+typedef struct {
+    size_t in, out;
+    const clae_tensor *w, *b;
+    clae_act act;
+    float slope;
+} clae_dense_op;
+int clae_dense_forward(clae_ctx *ctx, const clae_dense_op *d, const clae_tensor *x, clae_tensor *y, size_t rows);
+/* dw += g^T x; dx (may be NULL) = g w, g the gradient before the activation */
+int clae_dense_backward(clae_ctx *ctx, const clae_dense_op *d, const clae_tensor *x, const clae_tensor *g,
+                        clae_tensor *dw, clae_tensor *dx, size_t rows);
 
 /* --- convolution (conv.cl) ---------------------------------------------- */
 /* col[C*KH*KW, n*HO*WO] from x (n images) */

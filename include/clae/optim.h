@@ -4,9 +4,14 @@
 #ifndef CLAE_OPTIM_H
 #define CLAE_OPTIM_H
 
+#include "clae/kinds.h"
 #include "clae/tensor.h"
 
-typedef enum { CLAE_OPT_SGD = 0, CLAE_OPT_ADAM, CLAE_OPT_ADAMW, CLAE_OPT_LION } clae_optim_kind;
+/* X(ID, name): the enum and the names the config takes, from one list */
+#define CLAE_OPTIM_LIST(X) X(SGD, sgd) X(ADAM, adam) X(ADAMW, adamw) X(LION, lion)
+#define CLAE_X_OPT(id, name) CLAE_OPT_##id,
+typedef enum { CLAE_OPTIM_LIST(CLAE_X_OPT) } clae_optim_kind;
+#undef CLAE_X_OPT
 
 typedef struct {
     clae_optim_kind kind;
@@ -36,7 +41,10 @@ int clae_optim_step(clae_optim *o, clae_ctx *ctx, cl_mem params, cl_mem grads, d
 
 /* Learning rate per epoch (PyTorch's schedulers stepped once per epoch) with a
  * linear warm-up over the first warmup_steps steps. */
-typedef enum { CLAE_SCHED_CONSTANT = 0, CLAE_SCHED_STEP, CLAE_SCHED_EXPONENTIAL, CLAE_SCHED_COSINE } clae_schedule_kind;
+#define CLAE_SCHEDULE_LIST(X) X(CONSTANT, constant) X(STEP, step) X(EXPONENTIAL, exponential) X(COSINE, cosine)
+#define CLAE_X_SCHED(id, name) CLAE_SCHED_##id,
+typedef enum { CLAE_SCHEDULE_LIST(CLAE_X_SCHED) } clae_schedule_kind;
+#undef CLAE_X_SCHED
 
 typedef struct {
     clae_schedule_kind kind;

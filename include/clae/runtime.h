@@ -99,6 +99,10 @@ cl_kernel clae_kernel(clae_ctx *ctx, const char *name);
 /* $CLAE_CACHE_DIR/sub, else $XDG_CACHE_HOME/clae/sub, else ~/.cache/clae/sub; "" if none. */
 void clae_cache_path(char *out, size_t n, const char *sub);
 
+/* A read-write buffer of bytes (at least 4), filled from host unless it is
+ * NULL; NULL with ctx->err naming what on failure. */
+cl_mem clae_buffer(clae_ctx *ctx, size_t bytes, const void *host, const char *what);
+
 /* Waits for the queue; reports an asynchronous failure by name. */
 int clae_finish(clae_ctx *ctx);
 

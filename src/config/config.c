@@ -19,197 +19,175 @@ typedef struct {
     size_t size;         /* KT_STR: buffer size */
     const char *def;     /* default, parsed like a value */
     double min, max;     /* KT_INT, KT_FLOAT */
-    const char *choices; /* KT_CHOICE: "a|b|c", stored as the index */
+    const char *const *choices; /* KT_CHOICE: the names of an enum's list, NULL-ended; stored as the index */
     const char *doc;
-    unsigned applies;    /* layer keys: the layer types (bits of layer_types[]) that take it */
 } key_def;
+
+/* The names of each enum, from its X-macro list (the enum and these cannot drift). */
+static const char *const INIT_NAMES[] = {CLAE_INIT_LIST(CLAE_X_NAME) NULL};
+static const char *const FORMAT_NAMES[] = {CLAE_FORMAT_LIST(CLAE_X_NAME) NULL};
+static const char *const OPTIM_NAMES[] = {CLAE_OPTIM_LIST(CLAE_X_NAME) NULL};
+static const char *const LOSS_NAMES[] = {CLAE_LOSS_LIST(CLAE_X_NAME) NULL};
+static const char *const SCHEDULE_NAMES[] = {CLAE_SCHEDULE_LIST(CLAE_X_NAME) NULL};
+static const char *const REDUCTION_NAMES[] = {CLAE_REDUCTION_LIST(CLAE_X_NAME) NULL};
+static const char *const NOISE_NAMES[] = {CLAE_NOISE_LIST(CLAE_X_NAME) NULL};
+static const char *const ALGO_NAMES[] = {CLAE_ALGO_LIST(CLAE_X_NAME) NULL};
+static const char *const ACT_NAMES[] = {CLAE_ACT_LIST(CLAE_X_NAME) NULL};
+static const char *const UPSAMPLE_NAMES[] = {CLAE_UPSAMPLE_LIST(CLAE_X_NAME) NULL};
+/* KT_CHOICE fields are stored through an int */
+_Static_assert(sizeof(clae_act) == sizeof(int) && sizeof(clae_optim_kind) == sizeof(int), "enums are ints");
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
 #define STR(s, f) KT_STR, offsetof(s, f), sizeof(((s *)0)->f)
 #define NUM(t, s, f) t, offsetof(s, f), 0
 
 static const key_def model_keys[] = {
-    {"name", STR(clae_model_cfg, name), "model", 0, 0, NULL, "run name; the run directory is out_dir/name", 0},
-    {"init", NUM(KT_CHOICE, clae_model_cfg, init), "pytorch", 0, 0, "pytorch|kaiming",
+    {"name", STR(clae_model_cfg, name), "model", 0, 0, NULL, "run name; the run directory is out_dir/name"},
+    {"init", NUM(KT_CHOICE, clae_model_cfg, init), "pytorch", 0, 0, INIT_NAMES,
      "weights of conv, conv_transpose, dense, vae: U(+-1/sqrt(fan_in)) as PyTorch's default, or "
-     "kaiming_uniform_(nonlinearity='relu'), U(+-sqrt(6/fan_in)), which trains ReLU stacks faster; biases as PyTorch",
-     0},
+     "kaiming_uniform_(nonlinearity='relu'), U(+-sqrt(6/fan_in)), which trains ReLU stacks faster; biases as PyTorch"},
     {0},
 };
 
 static const key_def data_keys[] = {
     {"train_images", STR(clae_data_cfg, train_images), FMNIST "train-images-idx3-ubyte.gz", 0, 0, NULL,
-     "IDX (or .idx.gz) training images, u8, (N,H,W) or (N,C,H,W)", 0},
+     "IDX (or .idx.gz) training images, u8, (N,H,W) or (N,C,H,W)"},
     {"train_labels", STR(clae_data_cfg, train_labels), FMNIST "train-labels-idx1-ubyte.gz", 0, 0, NULL,
-     "IDX training labels (optional: empty for none)", 0},
+     "IDX training labels (optional: empty for none)"},
     {"test_images", STR(clae_data_cfg, test_images), FMNIST "t10k-images-idx3-ubyte.gz", 0, 0, NULL,
-     "IDX test images", 0},
+     "IDX test images"},
     {"test_labels", STR(clae_data_cfg, test_labels), FMNIST "t10k-labels-idx1-ubyte.gz", 0, 0, NULL,
-     "IDX test labels (optional)", 0},
+     "IDX test labels (optional)"},
     {"val_fraction", NUM(KT_FLOAT, clae_data_cfg, val_fraction), "0.1", 0, 0.9, NULL,
-     "fraction of the training file held out for validation (seeded shuffle)", 0},
+     "fraction of the training file held out for validation (seeded shuffle)"},
     {"train_limit", NUM(KT_INT, clae_data_cfg, train_limit), "0", 0, 1e9, NULL,
-     "use only the first N training images (0 = all)", 0},
+     "use only the first N training images (0 = all)"},
     {"test_limit", NUM(KT_INT, clae_data_cfg, test_limit), "0", 0, 1e9, NULL,
-     "use only the first N test images (0 = all)", 0},
-    {"format", NUM(KT_CHOICE, clae_data_cfg, format), "idx", 0, 0, "idx|csv|folder|emoji",
-     "idx files (train/test), a CSV table, a folder of PNGs, or the emoji set", 0},
+     "use only the first N test images (0 = all)"},
+    {"format", NUM(KT_CHOICE, clae_data_cfg, format), "idx", 0, 0, FORMAT_NAMES,
+     "idx files (train/test), a CSV table, a folder of PNGs, or the emoji set"},
     {"path", STR(clae_data_cfg, path), "", 0, 0, NULL,
-     "csv: the file; folder: the folder; emoji: the data folder (\"\" = scripts/prepare_data.sh's default); ~/ = home",
-     0},
-    {"labels", STR(clae_data_cfg, labels), "", 0, 0, NULL, "folder: optional CSV of file,label", 0},
+     "csv: the file; folder: the folder; emoji: the data folder (\"\" = scripts/prepare_data.sh's default); ~/ = home"},
+    {"labels", STR(clae_data_cfg, labels), "", 0, 0, NULL, "folder: optional CSV of file,label"},
     {"image", NUM(KT_SHAPE, clae_data_cfg, image), "3x64x64", 0, 0, NULL,
-     "csv, folder, emoji: channels (1 or 3) x height x width of a sample; images are resized", 0},
-    {"scale", NUM(KT_FLOAT, clae_data_cfg, scale), "255", 1e-9, 1e9, NULL, "csv: a value / scale is a pixel in [0, 1]",
-     0},
+     "csv, folder, emoji: channels (1 or 3) x height x width of a sample; images are resized"},
+    {"scale", NUM(KT_FLOAT, clae_data_cfg, scale), "255", 1e-9, 1e9, NULL, "csv: a value / scale is a pixel in [0, 1]"},
     {"background", NUM(KT_COLOR, clae_data_cfg, background), "white", 0, 0, NULL,
-     "folder, emoji: colour under transparent pixels: white, black, gray or #rrggbb", 0},
-    {"vendors", STR(clae_data_cfg, vendors), "google", 0, 0, NULL, "emoji: comma list of google, twitter, facebook, apple",
-     0},
-    {"filter", STR(clae_data_cfg, filter), "face", 0, 0, NULL, "emoji: keep names containing this (\"\" = all)", 0},
+     "folder, emoji: colour under transparent pixels: white, black, gray or #rrggbb"},
+    {"vendors", STR(clae_data_cfg, vendors), "google", 0, 0, NULL, "emoji: comma list of google, twitter, facebook, apple"},
+    {"filter", STR(clae_data_cfg, filter), "face", 0, 0, NULL, "emoji: keep names containing this (\"\" = all)"},
     {"classes", STR(clae_data_cfg, classes), "", 0, 0, NULL,
-     "emoji: labels by name keywords, e.g. happy: grinning smiling; sad: crying frowning (others dropped)", 0},
+     "emoji: labels by name keywords, e.g. happy: grinning smiling; sad: crying frowning (others dropped)"},
     {"split", NUM(KT_FRACTIONS, clae_data_cfg, split), "0.6,0.2,0.2", 0, 0, NULL,
-     "csv, folder, emoji: train,val,test fractions of one source (seeded)", 0},
-    {"stratify", NUM(KT_BOOL, clae_data_cfg, stratify), "false", 0, 0, NULL, "split each class by the fractions", 0},
+     "csv, folder, emoji: train,val,test fractions of one source (seeded)"},
+    {"stratify", NUM(KT_BOOL, clae_data_cfg, stratify), "false", 0, 0, NULL, "split each class by the fractions"},
     {"skip_bad", NUM(KT_BOOL, clae_data_cfg, skip_bad), "false", 0, 0, NULL,
-     "skip unreadable image files (counted in the summary) instead of failing", 0},
+     "skip unreadable image files (counted in the summary) instead of failing"},
     {0},
 };
 
 static const key_def augment_keys[] = {
     {"copies", NUM(KT_INT, clae_augment_cfg, copies), "1", 1, 64, NULL,
-     "each sample of an augmented split appears this many times, each a fixed random variant", 0},
-    {"splits", STR(clae_augment_cfg, splits), "train", 0, 0, NULL, "comma list of train, val, test to augment", 0},
-    {"hflip", NUM(KT_FLOAT, clae_augment_cfg, hflip), "0", 0, 1, NULL, "probability of a horizontal flip", 0},
-    {"vflip", NUM(KT_FLOAT, clae_augment_cfg, vflip), "0", 0, 1, NULL, "probability of a vertical flip", 0},
-    {"rotate", NUM(KT_FLOAT, clae_augment_cfg, rotate), "0", 0, 180, NULL, "rotation by up to this many degrees", 0},
-    {"brightness", NUM(KT_FLOAT, clae_augment_cfg, brightness), "0", 0, 1, NULL, "brightness factor in [1-x, 1+x]", 0},
-    {"contrast", NUM(KT_FLOAT, clae_augment_cfg, contrast), "0", 0, 1, NULL, "contrast factor in [1-x, 1+x]", 0},
-    {"saturation", NUM(KT_FLOAT, clae_augment_cfg, saturation), "0", 0, 1, NULL, "saturation factor in [1-x, 1+x]", 0},
+     "each sample of an augmented split appears this many times, each a fixed random variant"},
+    {"splits", STR(clae_augment_cfg, splits), "train", 0, 0, NULL, "comma list of train, val, test to augment"},
+    {"hflip", NUM(KT_FLOAT, clae_augment_cfg, hflip), "0", 0, 1, NULL, "probability of a horizontal flip"},
+    {"vflip", NUM(KT_FLOAT, clae_augment_cfg, vflip), "0", 0, 1, NULL, "probability of a vertical flip"},
+    {"rotate", NUM(KT_FLOAT, clae_augment_cfg, rotate), "0", 0, 180, NULL, "rotation by up to this many degrees"},
+    {"brightness", NUM(KT_FLOAT, clae_augment_cfg, brightness), "0", 0, 1, NULL, "brightness factor in [1-x, 1+x]"},
+    {"contrast", NUM(KT_FLOAT, clae_augment_cfg, contrast), "0", 0, 1, NULL, "contrast factor in [1-x, 1+x]"},
+    {"saturation", NUM(KT_FLOAT, clae_augment_cfg, saturation), "0", 0, 1, NULL, "saturation factor in [1-x, 1+x]"},
     {"crop", NUM(KT_FLOAT, clae_augment_cfg, crop), "1", 0.05, 1, NULL,
-     "random resized crop: the kept area fraction is drawn from [crop, 1] (1 = none)", 0},
+     "random resized crop: the kept area fraction is drawn from [crop, 1] (1 = none)"},
     {"redraw", NUM(KT_BOOL, clae_augment_cfg, redraw), "false", 0, 0, NULL,
-     "training split: draw fresh variants every epoch (still fixed by seed and epoch) instead of fixed copies", 0},
+     "training split: draw fresh variants every epoch (still fixed by seed and epoch) instead of fixed copies"},
     {0},
 };
 
 static const key_def train_keys[] = {
-    {"epochs", NUM(KT_INT, clae_train_cfg, epochs), "5", 1, 1e6, NULL, "passes over the training split", 0},
-    {"batch_size", NUM(KT_INT, clae_train_cfg, batch_size), "64", 1, 65536, NULL, "samples per step", 0},
-    {"optimizer", NUM(KT_CHOICE, clae_train_cfg, optimizer), "adamw", 0, 0, "sgd|adam|adamw|lion",
-     "sgd (momentum), adam (L2 decay), adamw (decoupled decay), as torch.optim; lion (sign updates; beta2 0.99 is usual)",
-     0},
-    {"lr", NUM(KT_FLOAT, clae_train_cfg, lr), "1e-3", 0, 10, NULL, "learning rate", 0},
+    {"epochs", NUM(KT_INT, clae_train_cfg, epochs), "5", 1, 1e6, NULL, "passes over the training split"},
+    {"batch_size", NUM(KT_INT, clae_train_cfg, batch_size), "64", 1, 65536, NULL, "samples per step"},
+    {"optimizer", NUM(KT_CHOICE, clae_train_cfg, optimizer), "adamw", 0, 0, OPTIM_NAMES,
+     "sgd (momentum), adam (L2 decay), adamw (decoupled decay), as torch.optim; lion (sign updates; beta2 0.99 is usual)"},
+    {"lr", NUM(KT_FLOAT, clae_train_cfg, lr), "1e-3", 0, 10, NULL, "learning rate"},
     {"weight_decay", NUM(KT_FLOAT, clae_train_cfg, weight_decay), "0.01", 0, 1, NULL,
-     "L2 (sgd, adam) or decoupled (adamw) weight decay", 0},
-    {"momentum", NUM(KT_FLOAT, clae_train_cfg, momentum), "0.9", 0, 0.999999, NULL, "sgd momentum", 0},
-    {"dampening", NUM(KT_FLOAT, clae_train_cfg, dampening), "0", 0, 1, NULL, "sgd dampening", 0},
-    {"nesterov", NUM(KT_BOOL, clae_train_cfg, nesterov), "false", 0, 0, NULL, "sgd Nesterov momentum", 0},
-    {"beta1", NUM(KT_FLOAT, clae_train_cfg, beta1), "0.9", 0, 0.999999, NULL, "adam/adamw first-moment decay", 0},
+     "L2 (sgd, adam) or decoupled (adamw) weight decay"},
+    {"momentum", NUM(KT_FLOAT, clae_train_cfg, momentum), "0.9", 0, 0.999999, NULL, "sgd momentum"},
+    {"dampening", NUM(KT_FLOAT, clae_train_cfg, dampening), "0", 0, 1, NULL, "sgd dampening"},
+    {"nesterov", NUM(KT_BOOL, clae_train_cfg, nesterov), "false", 0, 0, NULL, "sgd Nesterov momentum"},
+    {"beta1", NUM(KT_FLOAT, clae_train_cfg, beta1), "0.9", 0, 0.999999, NULL, "adam/adamw first-moment decay"},
     {"beta2", NUM(KT_FLOAT, clae_train_cfg, beta2), "0.999", 0, 0.999999999, NULL,
-     "adam/adamw second-moment decay", 0},
-    {"eps", NUM(KT_FLOAT, clae_train_cfg, eps), "1e-8", 1e-30, 1, NULL, "adam/adamw denominator epsilon", 0},
-    {"loss", NUM(KT_CHOICE, clae_train_cfg, loss), "mse", 0, 0, "mse|bce",
-     "reconstruction loss, mean over all values (bce clamps log at -100 as PyTorch)", 0},
+     "adam/adamw second-moment decay"},
+    {"eps", NUM(KT_FLOAT, clae_train_cfg, eps), "1e-8", 1e-30, 1, NULL, "adam/adamw denominator epsilon"},
+    {"loss", NUM(KT_CHOICE, clae_train_cfg, loss), "mse", 0, 0, LOSS_NAMES,
+     "reconstruction loss, mean over all values (bce clamps log at -100 as PyTorch)"},
     {"seed", NUM(KT_INT, clae_train_cfg, seed), "1", 0, 2147483647, NULL,
-     "fixes init, split and shuffling: same config + device = same numbers", 0},
+     "fixes init, split and shuffling: same config + device = same numbers"},
     {"log_every", NUM(KT_INT, clae_train_cfg, log_every), "100", 1, 1e9, NULL,
-     "steps between loss reads (the only device->host sync in training)", 0},
-    {"grid", NUM(KT_INT, clae_train_cfg, grid), "8", 1, 64, NULL, "test images in the reconstruction grid", 0},
-    {"out_dir", STR(clae_train_cfg, out_dir), "runs", 0, 0, NULL, "parent folder of run directories", 0},
-    {"schedule", NUM(KT_CHOICE, clae_train_cfg, schedule), "constant", 0, 0, "constant|step|exponential|cosine",
-     "learning rate per epoch: StepLR, ExponentialLR, CosineAnnealingLR (T_max = epochs)", 0},
-    {"step_epochs", NUM(KT_INT, clae_train_cfg, step_epochs), "10", 1, 1e6, NULL, "step schedule: epochs per decay", 0},
-    {"gamma", NUM(KT_FLOAT, clae_train_cfg, gamma), "0.1", 0, 1, NULL, "step and exponential schedules: decay factor",
-     0},
-    {"min_lr", NUM(KT_FLOAT, clae_train_cfg, min_lr), "0", 0, 10, NULL, "cosine schedule: final learning rate", 0},
+     "steps between loss reads (the only device->host sync in training)"},
+    {"grid", NUM(KT_INT, clae_train_cfg, grid), "8", 1, 64, NULL, "test images in the reconstruction grid"},
+    {"out_dir", STR(clae_train_cfg, out_dir), "runs", 0, 0, NULL, "parent folder of run directories"},
+    {"schedule", NUM(KT_CHOICE, clae_train_cfg, schedule), "constant", 0, 0, SCHEDULE_NAMES,
+     "learning rate per epoch: StepLR, ExponentialLR, CosineAnnealingLR (T_max = epochs)"},
+    {"step_epochs", NUM(KT_INT, clae_train_cfg, step_epochs), "10", 1, 1e6, NULL, "step schedule: epochs per decay"},
+    {"gamma", NUM(KT_FLOAT, clae_train_cfg, gamma), "0.1", 0, 1, NULL, "step and exponential schedules: decay factor"},
+    {"min_lr", NUM(KT_FLOAT, clae_train_cfg, min_lr), "0", 0, 10, NULL, "cosine schedule: final learning rate"},
     {"warmup_steps", NUM(KT_INT, clae_train_cfg, warmup_steps), "0", 0, 1e9, NULL,
-     "linear warm-up of the learning rate over the first steps", 0},
+     "linear warm-up of the learning rate over the first steps"},
     {"clip_norm", NUM(KT_FLOAT, clae_train_cfg, clip_norm), "0", 0, 1e9, NULL,
-     "clip gradients to this global L2 norm (0: off), as clip_grad_norm_", 0},
+     "clip gradients to this global L2 norm (0: off), as clip_grad_norm_"},
     {"clip_value", NUM(KT_FLOAT, clae_train_cfg, clip_value), "0", 0, 1e9, NULL,
-     "clip each gradient value to [-v, v] (0: off), as clip_grad_value_", 0},
+     "clip each gradient value to [-v, v] (0: off), as clip_grad_value_"},
     {"patience", NUM(KT_INT, clae_train_cfg, patience), "0", 0, 1e6, NULL,
-     "early stopping: stop after this many epochs without a better validation loss (0: off)", 0},
+     "early stopping: stop after this many epochs without a better validation loss (0: off)"},
     {"min_delta", NUM(KT_FLOAT, clae_train_cfg, min_delta), "0", 0, 1e9, NULL,
-     "early stopping: an improvement must exceed this", 0},
-    {"reduction", NUM(KT_CHOICE, clae_train_cfg, reduction), "mean", 0, 0, "mean|sum",
-     "reconstruction loss: mean over all values, or sum over a sample's values (mean over the batch)", 0},
-    {"noise", NUM(KT_CHOICE, clae_train_cfg, noise), "none", 0, 0, "none|gaussian|salt_pepper|mask",
-     "denoising: corrupt the input only; the loss compares the output with the clean input", 0},
+     "early stopping: an improvement must exceed this"},
+    {"reduction", NUM(KT_CHOICE, clae_train_cfg, reduction), "mean", 0, 0, REDUCTION_NAMES,
+     "reconstruction loss: mean over all values, or sum over a sample's values (mean over the batch)"},
+    {"noise", NUM(KT_CHOICE, clae_train_cfg, noise), "none", 0, 0, NOISE_NAMES,
+     "denoising: corrupt the input only; the loss compares the output with the clean input"},
     {"noise_level", NUM(KT_FLOAT, clae_train_cfg, noise_level), "0.2", 0, 10, NULL,
-     "gaussian sigma (not clamped), or the probability of salt and pepper / masking", 0},
+     "gaussian sigma (not clamped), or the probability of salt and pepper / masking"},
     {"lambda", NUM(KT_FLOAT, clae_train_cfg, lambda), "1", 0, 1e6, NULL,
-     "multitask: loss = reconstruction + lambda * the [classifier.*] head's softmax cross-entropy (batch mean)", 0},
+     "multitask: loss = reconstruction + lambda * the [classifier.*] head's softmax cross-entropy (batch mean)"},
     {"latent_l1", NUM(KT_FLOAT, clae_train_cfg, latent_l1), "0", 0, 1e6, NULL,
-     "sparse: adds latent_l1 * sum |code| (per sample, mean over the batch) to the loss", 0},
+     "sparse: adds latent_l1 * sum |code| (per sample, mean over the batch) to the loss"},
     {"latent_kl", NUM(KT_FLOAT, clae_train_cfg, latent_kl), "0", 0, 1e6, NULL,
-     "sparse: adds latent_kl * sum_j KL(latent_rho || mean activation of unit j); needs a sigmoid code", 0},
+     "sparse: adds latent_kl * sum_j KL(latent_rho || mean activation of unit j); needs a sigmoid code"},
     {"latent_rho", NUM(KT_FLOAT, clae_train_cfg, latent_rho), "0.05", 1e-4, 0.9999, NULL,
-     "sparse: target mean activation of the KL penalty", 0},
+     "sparse: target mean activation of the KL penalty"},
     {0},
 };
 
-/* Layer sections: the type names, and each key with the types that take it. */
-static const struct {
-    const char *name;
-    clae_layer_type type;
-    clae_act act;
-} layer_types[] = {
-    {"dense", CLAE_LAYER_DENSE, CLAE_ACT_NONE},       {"conv", CLAE_LAYER_CONV, CLAE_ACT_NONE},
-    {"conv_transpose", CLAE_LAYER_CONV_T, CLAE_ACT_NONE}, {"max_pool", CLAE_LAYER_MAX_POOL, CLAE_ACT_NONE},
-    {"avg_pool", CLAE_LAYER_AVG_POOL, CLAE_ACT_NONE},  {"upsample", CLAE_LAYER_UPSAMPLE, CLAE_ACT_NONE},
-    {"reshape", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},    {"flatten", CLAE_LAYER_RESHAPE, CLAE_ACT_NONE},
-    {"batch_norm", CLAE_LAYER_BATCH_NORM, CLAE_ACT_NONE},
-    {"dropout", CLAE_LAYER_DROPOUT, CLAE_ACT_NONE},    {"residual", CLAE_LAYER_RESIDUAL, CLAE_ACT_NONE},
-    {"attention", CLAE_LAYER_ATTENTION, CLAE_ACT_NONE}, {"vae", CLAE_LAYER_VAE, CLAE_ACT_NONE},
-    {"relu", CLAE_LAYER_ACT, CLAE_ACT_RELU},           {"leaky_relu", CLAE_LAYER_ACT, CLAE_ACT_LEAKY_RELU},
-    {"sigmoid", CLAE_LAYER_ACT, CLAE_ACT_SIGMOID},     {"tanh", CLAE_LAYER_ACT, CLAE_ACT_TANH},
-};
-#define N_LAYER_TYPES (sizeof layer_types / sizeof layer_types[0])
-enum {
-    T_DENSE = 1 << 0, T_CONV = 1 << 1, T_CONV_T = 1 << 2, T_MAX_POOL = 1 << 3, T_AVG_POOL = 1 << 4,
-    T_UPSAMPLE = 1 << 5, T_RESHAPE = 1 << 6, T_FLATTEN = 1 << 7, T_BATCH_NORM = 1 << 8, T_DROPOUT = 1 << 9,
-    T_RESIDUAL = 1 << 10, T_ATTENTION = 1 << 11, T_VAE = 1 << 12, T_LEAKY = 1 << 14,
-    T_CONVS = T_CONV | T_CONV_T, T_POOLS = T_MAX_POOL | T_AVG_POOL, T_AFFINE = T_DENSE | T_CONVS,
-};
-
+/* Layer sections: each key's type, default, range and doc; the keys a
+ * layer takes are its kind's (the registry, clae_layer_kind.names). */
 #define L(f, t) t, offsetof(clae_layer_spec, f), sizeof(((clae_layer_spec *)0)->f)
 /* def NULL: required. stride 0 means "the default": 1 for convolutions, the kernel for pools. */
 static const key_def layer_keys[] = {
-    {"units", L(units, KT_INT), NULL, 1, 1e7, NULL, "output features (vae: latent size) (required)", T_DENSE | T_VAE},
-    {"beta", L(beta, KT_FLOAT), "1", 0, 1e6, NULL, "vae: weight of the KL term", T_VAE},
+    {"units", L(units, KT_INT), NULL, 1, 1e7, NULL, "output features (vae: latent size) (required)"},
+    {"beta", L(beta, KT_FLOAT), "1", 0, 1e6, NULL, "vae: weight of the KL term"},
     {"warmup_epochs", L(warmup_epochs, KT_FLOAT), "0", 0, 1e6, NULL,
-     "vae: the KL weight ramps linearly from 0 to beta over these epochs", T_VAE},
-    {"channels", L(channels, KT_INT), NULL, 1, 65536, NULL, "output channels (required)", T_CONVS},
-    {"kernel", L(kernel, KT_INT), NULL, 1, 64, NULL, "kernel size K (K x K, required)", T_CONVS | T_POOLS},
-    {"stride", L(stride, KT_INT), "0", 0, 64, NULL, "stride (default 1 for conv, the kernel for pools)",
-     T_CONVS | T_POOLS},
-    {"padding", L(padding, KT_INT), "0", 0, 64, NULL, "zero padding (pools: -inf for max)", T_CONVS | T_POOLS},
-    {"dilation", L(dilation, KT_INT), "1", 1, 64, NULL, "kernel dilation", T_CONVS},
+     "vae: the KL weight ramps linearly from 0 to beta over these epochs"},
+    {"channels", L(channels, KT_INT), NULL, 1, 65536, NULL, "output channels (required)"},
+    {"kernel", L(kernel, KT_INT), NULL, 1, 64, NULL, "kernel size K (K x K, required)"},
+    {"stride", L(stride, KT_INT), "0", 0, 64, NULL, "stride (default 1 for conv, the kernel for pools)"},
+    {"padding", L(padding, KT_INT), "0", 0, 64, NULL, "zero padding (pools: -inf for max)"},
+    {"dilation", L(dilation, KT_INT), "1", 1, 64, NULL, "kernel dilation"},
     {"output_padding", L(output_padding, KT_INT), "0", 0, 63, NULL,
-     "extra rows/columns on one side of the output, as PyTorch", T_CONV_T},
-    {"algo", L(algo, KT_CHOICE), "auto", 0, 0, "auto|im2col|direct",
-     "im2col + GEMM or direct kernels (auto: direct for thin layers)", T_CONVS},
-    {"activation", L(act, KT_CHOICE), "none", 0, 0, "none|relu|leaky_relu|sigmoid|tanh", "applied after the layer",
-     T_AFFINE},
-    {"bias", L(bias, KT_BOOL), "true", 0, 0, NULL, "learn a bias", T_AFFINE},
-    {"slope", L(slope, KT_FLOAT), "0.01", 0, 1, NULL, "leaky_relu negative slope", T_AFFINE | T_LEAKY},
-    {"scale", L(scale, KT_INT), NULL, 1, 16, NULL, "integer upsampling factor (required)", T_UPSAMPLE},
-    {"mode", L(mode, KT_CHOICE), "nearest", 0, 0, "nearest|bilinear", "bilinear uses align_corners=False",
-     T_UPSAMPLE},
-    {"momentum", L(momentum, KT_FLOAT), "0.1", 0, 1, NULL, "running statistics update (PyTorch's momentum)",
-     T_BATCH_NORM},
-    {"eps", L(eps, KT_FLOAT), "1e-5", 1e-12, 1, NULL, "added to the variance", T_BATCH_NORM},
-    {"key_channels", L(units, KT_INT), "0", 0, 65536, NULL, "query/key channels (0: channels / 8, at least 1)",
-     T_ATTENTION},
-    {"gamma", L(gamma, KT_FLOAT), "0", -10, 10, NULL, "initial scale of the attention output (SAGAN: 0)",
-     T_ATTENTION},
-    {"p", L(p, KT_FLOAT), "0.5", 0, 0.99, NULL, "probability of zeroing a value in training", T_DROPOUT},
-    {"from", L(from, KT_STR), NULL, 0, 0, NULL, "section of an earlier layer whose output is added (required)",
-     T_RESIDUAL},
-    {"shape", L(shape, KT_SHAPE), NULL, 0, 0, NULL, "target CxHxW, e.g. 32x7x7 (required)", T_RESHAPE},
+     "extra rows/columns on one side of the output, as PyTorch"},
+    {"algo", L(algo, KT_CHOICE), "auto", 0, 0, ALGO_NAMES,
+     "im2col + GEMM or direct kernels (auto: direct for thin layers)"},
+    {"activation", L(act, KT_CHOICE), "none", 0, 0, ACT_NAMES, "applied after the layer"},
+    {"bias", L(bias, KT_BOOL), "true", 0, 0, NULL, "learn a bias"},
+    {"slope", L(slope, KT_FLOAT), "0.01", 0, 1, NULL, "leaky_relu negative slope"},
+    {"scale", L(scale, KT_INT), NULL, 1, 16, NULL, "integer upsampling factor (required)"},
+    {"mode", L(mode, KT_CHOICE), "nearest", 0, 0, UPSAMPLE_NAMES, "bilinear uses align_corners=False"},
+    {"momentum", L(momentum, KT_FLOAT), "0.1", 0, 1, NULL, "running statistics update (PyTorch's momentum)"},
+    {"eps", L(eps, KT_FLOAT), "1e-5", 1e-12, 1, NULL, "added to the variance"},
+    {"key_channels", L(units, KT_INT), "0", 0, 65536, NULL, "query/key channels (0: channels / 8, at least 1)"},
+    {"gamma", L(gamma, KT_FLOAT), "0", -10, 10, NULL, "initial scale of the attention output (SAGAN: 0)"},
+    {"p", L(p, KT_FLOAT), "0.5", 0, 0.99, NULL, "probability of zeroing a value in training"},
+    {"from", L(from, KT_STR), NULL, 0, 0, NULL, "section of an earlier layer whose output is added (required)"},
+    {"shape", L(shape, KT_SHAPE), NULL, 0, 0, NULL, "target CxHxW, e.g. 32x7x7 (required)"},
     {0},
 };
 #undef L
@@ -225,29 +203,26 @@ static void where(const clae_ini_doc *doc, const clae_ini_entry *e, char *buf, s
     else snprintf(buf, n, "%s", doc->path);
 }
 
-static int choice_index(const char *choices, const char *value)
+static int choice_index(const char *const *choices, const char *value)
 {
-    int idx = 0;
-    size_t vl = strlen(value);
-    for (const char *p = choices; *p; idx++) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == vl && strncasecmp(p, value, len) == 0) return idx;
-        p += len + (bar ? 1 : 0);
-    }
+    for (int i = 0; choices[i]; i++)
+        if (strcasecmp(choices[i], value) == 0) return i;
     return -1;
 }
 
-static const char *choice_name(const char *choices, int index, char *buf, size_t n)
+static const char *choice_name(const char *const *choices, int index)
 {
-    const char *p = choices;
-    for (int i = 0; i < index && p; i++) {
-        p = strchr(p, '|');
-        if (p) p++;
-    }
-    if (!p) return "?";
-    size_t len = strchr(p, '|') ? (size_t)(strchr(p, '|') - p) : strlen(p);
-    snprintf(buf, n, "%.*s", (int)len, p);
+    for (int i = 0; choices[i]; i++)
+        if (i == index) return choices[i];
+    return "?";
+}
+
+/* "a|b|c" */
+static const char *choices_text(const char *const *choices, char *buf, size_t n)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (int i = 0; choices[i] && at < n; i++) at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "|" : "", choices[i]);
     return buf;
 }
 
@@ -287,7 +262,8 @@ static int set_value(const key_def *def, void *base, const char *value, const ch
         return 0;
     case KT_CHOICE: {
         int idx = choice_index(def->choices, value);
-        if (idx < 0) return clae_fail(err, "%s: expected one of %s", loc, def->choices);
+        char names[256];
+        if (idx < 0) return clae_fail(err, "%s: expected one of %s", loc, choices_text(def->choices, names, sizeof names));
         *(int *)field = idx;
         return 0;
     }
@@ -393,29 +369,84 @@ static const clae_ini_entry *section_value(clae_ini_doc *doc, const char *sectio
     return NULL;
 }
 
-static void layer_key_list(unsigned bit, char *keys, size_t n)
+/* A layer type as a config writes it: its kind and the name it goes by. */
+typedef struct {
+    const clae_layer_kind *kind;
+    const clae_layer_name *name;
+} layer_name_ref;
+
+static bool takes_key(const clae_layer_name *n, const char *key)
+{
+    size_t len = strlen(key);
+    for (const char *p = n->keys; (p = strstr(p, key)) != NULL; p += len)
+        if ((p == n->keys || p[-1] == ' ') && (p[len] == ' ' || p[len] == 0)) return true;
+    return false;
+}
+
+/* Its keys in the table's order, ", "-separated. */
+static void layer_key_list(const clae_layer_name *n, char *keys, size_t len)
 {
     keys[0] = 0;
     for (const key_def *d = layer_keys; d->key; d++)
-        if (d->applies & bit) {
-            size_t len = strlen(keys);
-            snprintf(keys + len, n - len, "%s%s", len ? ", " : "", d->key);
+        if (takes_key(n, d->key)) {
+            size_t at = strlen(keys);
+            snprintf(keys + at, len - at, "%s%s", at ? ", " : "", d->key);
         }
 }
 
-static int type_index(const char *name)
+/* Every kind's every name; stops when fn returns true. */
+static bool each_layer_name(bool (*fn)(layer_name_ref r, void *user), void *user)
 {
-    for (size_t i = 0; i < N_LAYER_TYPES; i++)
-        if (strcasecmp(layer_types[i].name, name) == 0) return (int)i;
-    return -1;
+    for (int k = 0; k < clae_n_layer_kinds; k++)
+        for (int n = 0; n < CLAE_MAX_LAYER_NAMES && clae_layer_kinds[k]->names[n].name; n++)
+            if (fn((layer_name_ref){clae_layer_kinds[k], &clae_layer_kinds[k]->names[n]}, user)) return true;
+    return false;
+}
+
+typedef struct {
+    const char *name;
+    layer_name_ref found;
+} name_search;
+
+static bool name_is(layer_name_ref r, void *user)
+{
+    name_search *q = user;
+    if (strcasecmp(r.name->name, q->name) != 0) return false;
+    q->found = r;
+    return true;
+}
+
+static bool find_layer_name(const char *name, layer_name_ref *out)
+{
+    name_search q = {name, {NULL, NULL}};
+    bool found = each_layer_name(name_is, &q);
+    *out = q.found;
+    return found;
+}
+
+static bool append_name(layer_name_ref r, void *user)
+{
+    char *names = user;
+    size_t at = strlen(names);
+    snprintf(names + at, 300 - at, "%s%s", at ? "|" : "", r.name->name);
+    return false;
+}
+
+/* The name a spec is written with: of its kind, the first whose is() holds. */
+static layer_name_ref name_of_spec(const clae_layer_spec *s)
+{
+    const clae_layer_kind *k = clae_layer_kind_of(s->type);
+    for (int n = 0; n < CLAE_MAX_LAYER_NAMES && k->names[n].name; n++)
+        if (!k->names[n].is || k->names[n].is(s)) return (layer_name_ref){k, &k->names[n]};
+    return (layer_name_ref){k, &k->names[0]};
 }
 
 /* Defaults of the keys that apply; every key the section sets, checked to apply. */
-static int layer_values(clae_ini_doc *doc, const clae_ini_section *sec, int t, clae_layer_spec *s, clae_err *err)
+static int layer_values(clae_ini_doc *doc, const clae_ini_section *sec, const clae_layer_name *t, clae_layer_spec *s,
+                        clae_err *err)
 {
-    unsigned bit = 1u << t;
     for (const key_def *d = layer_keys; d->key; d++)
-        if ((d->applies & bit) && d->def && set_value(d, s, d->def, "built-in default", err)) return -1;
+        if (takes_key(t, d->key) && d->def && set_value(d, s, d->def, "built-in default", err)) return -1;
     for (int i = 0; i < doc->n_entries; i++) {
         clae_ini_entry *e = &doc->entries[i];
         if (strcmp(e->section, sec->name) != 0 || strcmp(e->key, "type") == 0) continue;
@@ -424,17 +455,17 @@ static int layer_values(clae_ini_doc *doc, const clae_ini_section *sec, int t, c
         where(doc, e, loc, sizeof loc);
         const key_def *d = layer_keys;
         while (d->key && strcmp(d->key, e->key) != 0) d++;
-        if (!d->key || !(d->applies & bit)) {
-            layer_key_list(bit, keys, sizeof keys);
-            return clae_fail(err, "%s: unknown key '%s' for a %s layer; expected one of: %s", loc, e->key,
-                             layer_types[t].name, keys[0] ? keys : "(none)");
+        if (!d->key || !takes_key(t, d->key)) {
+            layer_key_list(t, keys, sizeof keys);
+            return clae_fail(err, "%s: unknown key '%s' for a %s layer; expected one of: %s", loc, e->key, t->name,
+                             keys[0] ? keys : "(none)");
         }
         if (set_value(d, s, e->value, loc, err)) return -1;
     }
     for (const key_def *d = layer_keys; d->key; d++)
-        if ((d->applies & bit) && !d->def && !section_value(doc, sec->name, d->key))
-            return clae_fail(err, "%s:%d: [%s] a %s layer needs '%s': %s", doc->path, sec->line, sec->name,
-                             layer_types[t].name, d->key, d->doc);
+        if (takes_key(t, d->key) && !d->def && !section_value(doc, sec->name, d->key))
+            return clae_fail(err, "%s:%d: [%s] a %s layer needs '%s': %s", doc->path, sec->line, sec->name, t->name,
+                             d->key, d->doc);
     return 0;
 }
 
@@ -448,22 +479,19 @@ static int load_layer(clae_ini_doc *doc, const clae_ini_section *sec, clae_role 
     s->role = role;
     const clae_ini_entry *te = section_value(doc, sec->name, "type");
     char names[300] = "";
-    for (size_t i = 0; i < N_LAYER_TYPES; i++) {
-        size_t len = strlen(names);
-        snprintf(names + len, sizeof names - len, "%s%s", i ? "|" : "", layer_types[i].name);
-    }
+    each_layer_name(append_name, names);
     if (!te) return clae_fail(err, "%s:%d: [%s] has no 'type'; expected one of %s", doc->path, sec->line, sec->name, names);
     ((clae_ini_entry *)te)->used = true;
-    int t = type_index(te->value);
-    if (t < 0) {
+    layer_name_ref t;
+    if (!find_layer_name(te->value, &t)) {
         char loc[700];
         where(doc, te, loc, sizeof loc);
         return clae_fail(err, "%s: unknown layer type; expected one of %s", loc, names);
     }
-    s->type = layer_types[t].type;
-    if (s->type == CLAE_LAYER_ACT) s->act = layer_types[t].act, s->slope = 0.01;
-    if (layer_values(doc, sec, t, s, err)) return -1;
-    if (s->stride == 0) s->stride = (s->type == CLAE_LAYER_MAX_POOL || s->type == CLAE_LAYER_AVG_POOL) ? s->kernel : 1;
+    s->type = t.kind->type;
+    if (t.name->defaults) t.name->defaults(s);
+    if (layer_values(doc, sec, t.name, s, err)) return -1;
+    if (t.kind->resolve) t.kind->resolve(s);
     return 0;
 }
 
@@ -585,11 +613,10 @@ void clae_config_free(clae_config *c)
 static void write_value(FILE *f, const key_def *d, const void *base)
 {
     const char *field = (const char *)base + d->offset;
-    char name[64];
     switch (d->type) {
     case KT_STR: fprintf(f, "%s", field); break;
     case KT_BOOL: fprintf(f, "%s", *(const bool *)field ? "true" : "false"); break;
-    case KT_CHOICE: fprintf(f, "%s", choice_name(d->choices, *(const int *)field, name, sizeof name)); break;
+    case KT_CHOICE: fprintf(f, "%s", choice_name(d->choices, *(const int *)field)); break;
     case KT_INT: fprintf(f, "%d", *(const int *)field); break;
     case KT_FLOAT: fprintf(f, "%.9g", *(const double *)field); break;
     case KT_SHAPE: {
@@ -618,24 +645,12 @@ static void write_section(FILE *f, const char *name, const key_def *defs, const 
     fprintf(f, "\n");
 }
 
-static int spec_type_index(const clae_layer_spec *s)
-{
-    for (size_t i = 0; i < N_LAYER_TYPES; i++) {
-        if (layer_types[i].type != s->type) continue;
-        if (s->type == CLAE_LAYER_ACT && layer_types[i].act != s->act) continue;
-        if (s->type == CLAE_LAYER_RESHAPE && (s->shape.c == 0) != (strcmp(layer_types[i].name, "flatten") == 0))
-            continue;
-        return (int)i;
-    }
-    return 0;
-}
-
 static void write_layer(FILE *f, const clae_layer_spec *s)
 {
-    int t = spec_type_index(s);
-    fprintf(f, "[%s]\ntype = %s\n", s->section, layer_types[t].name);
+    layer_name_ref t = name_of_spec(s);
+    fprintf(f, "[%s]\ntype = %s\n", s->section, t.name->name);
     for (const key_def *d = layer_keys; d->key; d++) {
-        if (!(d->applies & (1u << t))) continue;
+        if (!takes_key(t.name, d->key)) continue;
         fprintf(f, "%s = ", d->key);
         write_value(f, d, s);
         fprintf(f, "\n");
@@ -655,10 +670,10 @@ static bool training_only(const char *key)
 
 int clae_config_describe_layer(FILE *f, const clae_layer_spec *s)
 {
-    int t = spec_type_index(s);
-    fprintf(f, "[%s] %s", s->section, layer_types[t].name);
+    layer_name_ref t = name_of_spec(s);
+    fprintf(f, "[%s] %s", s->section, t.name->name);
     for (const key_def *d = layer_keys; d->key; d++) {
-        if (!(d->applies & (1u << t)) || training_only(d->key)) continue;
+        if (!takes_key(t.name, d->key) || training_only(d->key)) continue;
         fprintf(f, " %s=", d->key);
         write_value(f, d, s);
     }
@@ -679,9 +694,18 @@ int clae_config_write(const clae_config *c, FILE *f)
 static void print_table(FILE *f, const char *name, const key_def *defs)
 {
     fprintf(f, "[%s]\n", name);
+    char names[256];
     for (const key_def *d = defs; d->key; d++)
         fprintf(f, "  %-13s default %-12s %s%s%s\n", d->key, *d->def ? d->def : "\"\"", d->doc,
-                d->choices ? "; one of " : "", d->choices ? d->choices : "");
+                d->choices ? "; one of " : "", d->choices ? choices_text(d->choices, names, sizeof names) : "");
+}
+
+static bool print_layer_name(layer_name_ref r, void *user)
+{
+    char keys[300];
+    layer_key_list(r.name, keys, sizeof keys);
+    fprintf(user, "  %-15s %s\n", r.name->name, keys[0] ? keys : "(no keys)");
+    return false;
 }
 
 void clae_config_print_keys(FILE *f)
@@ -692,11 +716,7 @@ void clae_config_print_keys(FILE *f)
     print_table(f, "augment", augment_keys);
     fprintf(f, "[encoder.NAME] [latent.NAME] [decoder.NAME] [classifier.NAME]  one section per layer, in order (a "
                "classifier head reads the code and goes last); type = one of:\n");
-    for (size_t t = 0; t < N_LAYER_TYPES; t++) {
-        char keys[300];
-        layer_key_list(1u << t, keys, sizeof keys);
-        fprintf(f, "  %-15s %s\n", layer_types[t].name, keys[0] ? keys : "(no keys)");
-    }
+    each_layer_name(print_layer_name, f);
     for (const key_def *d = layer_keys; d->key; d++)
         fprintf(f, "  %-15s %s%s%s\n", d->key, d->doc, d->def ? "; default " : "", d->def ? d->def : "");
 }

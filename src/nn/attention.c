@@ -48,26 +48,14 @@ static clae_conv_geom one_by_one(const clae_layer *l)
     return (clae_conv_geom){l->in.c, l->in.h, l->in.w, 1, 1, 1, 1, 0, 0, 1, 1, l->in.h, l->in.w};
 }
 
-/* Projections are 1x1 convolutions: on the own GEMM one product each (bias in
- * its store, NCHW read and written through batched indices), otherwise the
- * direct kernels. */
-static bool own_gemm(const clae_ctx *ctx) { return clae_gemm_default(ctx)->engine == CLAE_GEMM_OWN; }
-
+/* Projection which (q, k, v) of x into part out_part: a 1x1 convolution in ops. */
 static int project(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, int n, int which, int out_part, int channels)
 {
     attn_dims d = dims(l);
-    clae_conv_geom g = one_by_one(l);
     clae_tensor out = part(l, out_part, l->scratch.shape.n), w = param(&l->w, d, 2 * which),
                 b = param(&l->w, d, 2 * which + 1);
-    size_t p = (size_t)d.p;
-    if (own_gemm(ctx)) {
-        clae_gemm_desc gd = {.m = (size_t)channels, .n = (size_t)n * p, .k = (size_t)d.c, .alpha = 1.0f, .a = &w,
-                             .lda = (size_t)d.c, .b = x, .ldb = p, .b_cols = p, .b_img = (size_t)d.c * p, .c = &out,
-                             .ldc = p, .c_cols = p, .c_img = (size_t)channels * p, .bias = &b};
-        return clae_gemm_run(ctx, clae_gemm_default(ctx), &gd);
-    }
-    return clae_op_conv_grid_from_image(ctx, &out, x, &w, n, channels, &g) ||
-           clae_op_channel_bias_act(ctx, &out, &b, n, channels, d.p, CLAE_ACT_NONE, 0.0f);
+    clae_project_op pr = {.g = one_by_one(l), .c_in = d.c, .c_out = channels, .p = d.p, .w = &w, .b = &b};
+    return clae_project_forward(ctx, &pr, x, &out, n);
 }
 
 static int attention_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
@@ -97,25 +85,12 @@ static int project_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, 
                             int grad_part, int channels)
 {
     attn_dims d = dims(l);
-    clae_conv_geom g = one_by_one(l);
     int mb = l->scratch.shape.n;
-    size_t p = (size_t)d.p, c = (size_t)d.c, cg = (size_t)channels;
     clae_tensor gp = part(l, grad_part, mb), tmp = part(l, TMP, mb), w = param(&l->w, d, 2 * which),
                 dw = param(&l->dw, d, 2 * which), db = param(&l->dw, d, 2 * which + 1);
-    if (clae_op_channel_sum(ctx, &db, &gp, n, channels, d.p)) return -1;
-    if (own_gemm(ctx)) { /* dW += gp . x^T over the batch, then dx += W^T gp in the store (beta 1) */
-        clae_gemm_desc gw = {.trans_b = true, .m = cg, .n = c, .k = (size_t)n * p, .alpha = 1.0f, .beta = 1.0f,
-                             .a = &gp, .lda = p, .a_kcols = p, .a_kimg = cg * p, .b = x, .ldb = p, .b_kcols = p,
-                             .b_kimg = c * p, .c = &dw, .ldc = c};
-        clae_gemm_desc gx = {.trans_a = true, .m = c, .n = (size_t)n * p, .k = cg, .alpha = 1.0f, .beta = 1.0f,
-                             .a = &w, .lda = c, .b = &gp, .ldb = p, .b_cols = p, .b_img = cg * p, .c = dx, .ldc = p,
-                             .c_cols = p, .c_img = c * p};
-        return clae_gemm_run(ctx, clae_gemm_default(ctx), &gw) || (dx && clae_gemm_run(ctx, clae_gemm_default(ctx), &gx));
-    }
-    if (clae_op_conv_weight_grad(ctx, &dw, &gp, x, n, channels, &g)) return -1;
-    if (!dx) return 0;
-    return clae_op_conv_image_from_grid(ctx, &tmp, &gp, &w, n, channels, &g) ||
-           clae_op_add(ctx, dx, &tmp, (size_t)n * d.c * d.p);
+    clae_project_op pr = {.g = one_by_one(l), .c_in = d.c, .c_out = channels, .p = d.p, .w = &w};
+    return clae_op_channel_sum(ctx, &db, &gp, n, channels, d.p) ||
+           clae_project_backward(ctx, &pr, x, &gp, &dw, dx, &tmp, n);
 }
 
 static int attention_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
@@ -160,8 +135,9 @@ static void attention_init(clae_layer *l, clae_rng *rng, float *host, float *sta
 
 static const clae_layer_ops attention_ops = {attention_forward, attention_backward, attention_init};
 
-int clae_attention_setup(clae_layer *l, clae_err *err)
+static int attention_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
+    (void)earlier, (void)n_earlier;
     (void)err;
     l->ops = &attention_ops;
     l->out = l->in;
@@ -172,3 +148,19 @@ int clae_attention_setup(clae_layer *l, clae_err *err)
     for (int i = 0; i < N_PARTS; i++) l->scratch_per += part_size(d, i);
     return 0;
 }
+
+static double attention_flops(const clae_layer *l)
+{
+    double c = l->in.c, p = (double)l->in.h * l->in.w;
+    double ck = l->spec.units > 0 ? l->spec.units : (l->in.c / 8 > 0 ? l->in.c / 8 : 1);
+    return 2.0 * p * c * (2.0 * ck + c) /* q, k, v */ + 2.0 * p * p * ck /* scores */ + 2.0 * p * p * c /* mix */;
+}
+
+const clae_layer_kind clae_kind_attention = {
+    .type = CLAE_LAYER_ATTENTION,
+    .names = {{"attention", "key_channels gamma"}},
+    .setup = attention_setup,
+    .flops = attention_flops,
+    .checks = {{{.type = CLAE_LAYER_ATTENTION, .units = 2, .gamma = 0.7}, {1, 5, 3, 4}, 2},
+               {{.type = CLAE_LAYER_ATTENTION, .gamma = 0.4}, {1, 9, 2, 3}, 1}},
+};

@@ -52,8 +52,9 @@ static void bn_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 
 static const clae_layer_ops bn_ops = {bn_forward, bn_backward, bn_init};
 
-int clae_batch_norm_setup(clae_layer *l, clae_err *err)
+static int batch_norm_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
+    (void)earlier, (void)n_earlier;
     (void)err;
     l->ops = &bn_ops;
     l->out = l->in;
@@ -63,3 +64,11 @@ int clae_batch_norm_setup(clae_layer *l, clae_err *err)
     l->scratch_per = clae_shape_sample(l->in); /* xhat */
     return 0;
 }
+
+const clae_layer_kind clae_kind_batch_norm = {
+    .type = CLAE_LAYER_BATCH_NORM,
+    .names = {{"batch_norm", "momentum eps"}},
+    .setup = batch_norm_setup,
+    .checks = {{{.type = CLAE_LAYER_BATCH_NORM, .momentum = 0.1, .eps = 1e-5}, {1, 3, 4, 5}, 3},
+               {{.type = CLAE_LAYER_BATCH_NORM, .momentum = 0.1, .eps = 1e-5}, {1, 7, 1, 1}, 4}},
+};

@@ -6,33 +6,29 @@
 
 #include "clae/nn.h"
 
+static clae_dense_op dense_op(clae_layer *l)
+{
+    return (clae_dense_op){.in = clae_shape_sample(l->in), .out = (size_t)l->spec.units, .w = &l->w,
+                           .b = l->spec.bias ? &l->b : NULL, .act = l->spec.act, .slope = (float)l->spec.slope};
+}
+
 static int dense_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
 {
     (void)train;
-    size_t rows = (size_t)x->shape.n, in = clae_shape_sample(l->in), out = (size_t)l->spec.units;
-    const clae_gemm_choice *ch = clae_gemm_pick(ctx, false, true, rows, out, in);
-    if (ch->engine == CLAE_GEMM_OWN) { /* bias and activation in the GEMM's store */
-        clae_gemm_desc d = {.trans_b = true, .m = rows, .n = out, .k = in, .alpha = 1.0f, .a = x, .lda = in,
-                            .b = &l->w, .ldb = in, .c = y, .ldc = out, .bias = l->spec.bias ? &l->b : NULL,
-                            .bias_per_col = true, .act = l->spec.act, .slope = (float)l->spec.slope};
-        return clae_gemm_run(ctx, ch, &d);
-    }
-    if (clae_gemm_with(ctx, ch, false, true, rows, out, in, 1.0f, x, in, &l->w, in, 0.0f, y, out)) return -1;
-    if (!l->spec.bias && l->spec.act == CLAE_ACT_NONE) return 0;
-    return clae_op_bias_act(ctx, y, l->spec.bias ? &l->b : NULL, rows, out, l->spec.act, l->spec.slope);
+    clae_dense_op d = dense_op(l);
+    return clae_dense_forward(ctx, &d, x, y, (size_t)x->shape.n);
 }
 
 static int dense_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
                           const clae_tensor *dy, clae_tensor *dx)
 {
-    size_t rows = (size_t)x->shape.n, in = clae_shape_sample(l->in), out = (size_t)l->spec.units;
+    clae_dense_op d = dense_op(l);
+    size_t rows = (size_t)x->shape.n;
     clae_tensor pre;
     const clae_tensor *g = clae_act_grad(l, ctx, y, dy, &pre);
     if (!g) return -1;
-    if (clae_gemm(ctx, true, false, out, in, rows, 1.0f, g, out, x, in, 1.0f, &l->dw, in)) return -1;
-    if (l->spec.bias && clae_op_bias_backward(ctx, &l->db, g, rows, out)) return -1;
-    if (dx && clae_gemm(ctx, false, false, rows, in, out, 1.0f, g, out, &l->w, in, 0.0f, dx, in)) return -1;
-    return 0;
+    if (l->spec.bias && clae_op_bias_backward(ctx, &l->db, g, rows, d.out)) return -1;
+    return clae_dense_backward(ctx, &d, x, g, &l->dw, dx, rows);
 }
 
 static void dense_init(clae_layer *l, clae_rng *rng, float *host, float *state)
@@ -43,8 +39,9 @@ static void dense_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 
 static const clae_layer_ops dense_ops = {dense_forward, dense_backward, dense_init};
 
-int clae_dense_setup(clae_layer *l, clae_err *err)
+static int dense_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
+    (void)earlier, (void)n_earlier;
     if (l->spec.units <= 0)
         return clae_fail(err, "%s:%d: [%s] units must be a positive integer", l->spec.file, l->spec.line,
                          l->spec.section);
@@ -55,3 +52,19 @@ int clae_dense_setup(clae_layer *l, clae_err *err)
     l->scratch_per = l->spec.act != CLAE_ACT_NONE ? (size_t)l->spec.units : 0;
     return 0;
 }
+
+static double dense_flops(const clae_layer *l)
+{
+    return 2.0 * (double)clae_shape_sample(l->in) * (double)clae_shape_sample(l->out);
+}
+
+#define DENSE(u, a, b) {.type = CLAE_LAYER_DENSE, .units = u, .act = a, .bias = b, .slope = 0.01}
+const clae_layer_kind clae_kind_dense = {
+    .type = CLAE_LAYER_DENSE,
+    .names = {{"dense", "units activation bias slope"}},
+    .setup = dense_setup,
+    .flops = dense_flops,
+    .checks = {{DENSE(5, CLAE_ACT_RELU, true), {1, 7, 1, 1}, 3},
+               {DENSE(3, CLAE_ACT_LEAKY_RELU, false), {1, 2, 3, 5}, 1},
+               {DENSE(9, CLAE_ACT_TANH, true), {1, 1, 1, 1}, 2}},
+};

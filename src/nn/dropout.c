@@ -23,10 +23,18 @@ static int dropout_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, 
 
 static const clae_layer_ops dropout_ops = {dropout_forward, dropout_backward, clae_layer_no_init};
 
-int clae_dropout_setup(clae_layer *l, clae_err *err)
+static int dropout_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
+    (void)earlier, (void)n_earlier;
     (void)err;
     l->ops = &dropout_ops;
     l->out = l->in;
     return 0;
 }
+
+const clae_layer_kind clae_kind_dropout = {
+    .type = CLAE_LAYER_DROPOUT,
+    .names = {{"dropout", "p"}},
+    .setup = dropout_setup,
+    .checks = {{{.type = CLAE_LAYER_DROPOUT, .p = 0.3}, {1, 3, 5, 7}, 2}},
+};

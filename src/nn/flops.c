@@ -4,23 +4,11 @@
  * left out, as PyTorch's and most papers' counts leave them out. */
 #include "clae/nn.h"
 
-/* Forward FLOPs of one sample through l. */
+/* Forward FLOPs of one sample through l: its kind's count. */
 static double layer_forward_flops(const clae_layer *l)
 {
-    double in = (double)clae_shape_sample(l->in), out = (double)clae_shape_sample(l->out);
-    double kk = (double)l->spec.kernel * l->spec.kernel;
-    switch (l->spec.type) {
-    case CLAE_LAYER_DENSE: return 2.0 * in * out;
-    case CLAE_LAYER_CONV: return 2.0 * out * l->in.c * kk;   /* every output: C_in K K products */
-    case CLAE_LAYER_CONV_T: return 2.0 * in * l->out.c * kk; /* every input: C_out K K products */
-    case CLAE_LAYER_VAE: return 2.0 * in * 2.0 * l->spec.units;
-    case CLAE_LAYER_ATTENTION: {
-        double c = l->in.c, p = (double)l->in.h * l->in.w;
-        double ck = l->spec.units > 0 ? l->spec.units : (l->in.c / 8 > 0 ? l->in.c / 8 : 1);
-        return 2.0 * p * c * (2.0 * ck + c) /* q, k, v */ + 2.0 * p * p * ck /* scores */ + 2.0 * p * p * c /* mix */;
-    }
-    default: return 0.0;
-    }
+    const clae_layer_kind *k = clae_layer_kind_of(l->spec.type);
+    return k && k->flops ? k->flops(l) : 0.0;
 }
 
 /* Forward, parameter gradient and input gradient each cost one forward; the

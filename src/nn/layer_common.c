@@ -5,14 +5,14 @@
 
 const char *clae_role_name(clae_role r)
 {
-    static const char *names[] = {"encoder", "latent", "decoder", "classifier"};
-    return (unsigned)r < 4 ? names[r] : "?";
+    static const char *const names[] = {CLAE_ROLE_LIST(CLAE_X_NAME)};
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
 }
 
 const char *clae_act_name(clae_act a)
 {
-    static const char *names[] = {"none", "relu", "leaky_relu", "sigmoid", "tanh"};
-    return (unsigned)a < 5 ? names[a] : "?";
+    static const char *const names[] = {CLAE_ACT_LIST(CLAE_X_NAME)};
+    return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : "?";
 }
 
 void clae_layer_no_init(clae_layer *l, clae_rng *rng, float *host, float *state)

@@ -13,22 +13,9 @@ static void shape_str(clae_shape s, char *buf, size_t n)
 
 static int setup_layer(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
-    switch (l->spec.type) {
-    case CLAE_LAYER_RESIDUAL: return clae_residual_setup(l, earlier, n_earlier, err);
-    case CLAE_LAYER_DROPOUT: return clae_dropout_setup(l, err);
-    case CLAE_LAYER_ATTENTION: return clae_attention_setup(l, err);
-    case CLAE_LAYER_VAE: return clae_vae_setup(l, err);
-    case CLAE_LAYER_DENSE: return clae_dense_setup(l, err);
-    case CLAE_LAYER_ACT: return clae_act_setup(l, err);
-    case CLAE_LAYER_CONV: return clae_conv_setup(l, err);
-    case CLAE_LAYER_CONV_T: return clae_conv_t_setup(l, err);
-    case CLAE_LAYER_MAX_POOL:
-    case CLAE_LAYER_AVG_POOL: return clae_pool_setup(l, err);
-    case CLAE_LAYER_UPSAMPLE: return clae_upsample_setup(l, err);
-    case CLAE_LAYER_RESHAPE: return clae_reshape_setup(l, err);
-    case CLAE_LAYER_BATCH_NORM: return clae_batch_norm_setup(l, err);
-    }
-    return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line, l->spec.section);
+    const clae_layer_kind *k = clae_layer_kind_of(l->spec.type);
+    if (!k) return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line, l->spec.section);
+    return k->setup(l, earlier, n_earlier, err);
 }
 
 /* Shapes chain from the input through every layer; the classifier head, after

@@ -31,8 +31,9 @@ static int pool_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
 
 static const clae_layer_ops pool_ops = {pool_forward, pool_backward, clae_layer_no_init};
 
-int clae_pool_setup(clae_layer *l, clae_err *err)
+static int pool_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
+    (void)earlier, (void)n_earlier;
     const clae_layer_spec *s = &l->spec;
     if (2 * s->padding > s->kernel)
         return clae_fail(err, "%s:%d: [%s] padding %d must be at most half the kernel %d (as in PyTorch)",
@@ -46,3 +47,28 @@ int clae_pool_setup(clae_layer *l, clae_err *err)
     l->aux_per = s->type == CLAE_LAYER_MAX_POOL ? clae_shape_sample(l->out) : 0;
     return 0;
 }
+
+/* stride = kernel unless given, as PyTorch */
+static void pool_resolve(clae_layer_spec *s)
+{
+    if (s->stride == 0) s->stride = s->kernel;
+}
+
+#define POOL(t, k, st, pad) {.type = t, .kernel = k, .stride = st, .padding = pad}
+const clae_layer_kind clae_kind_max_pool = {
+    .type = CLAE_LAYER_MAX_POOL,
+    .names = {{"max_pool", "kernel stride padding"}},
+    .setup = pool_setup,
+    .resolve = pool_resolve,
+    .checks = {{POOL(CLAE_LAYER_MAX_POOL, 2, 2, 0), {1, 2, 6, 4}, 2},
+               {POOL(CLAE_LAYER_MAX_POOL, 3, 2, 1), {1, 3, 7, 5}, 1}},
+};
+
+const clae_layer_kind clae_kind_avg_pool = {
+    .type = CLAE_LAYER_AVG_POOL,
+    .names = {{"avg_pool", "kernel stride padding"}},
+    .setup = pool_setup,
+    .resolve = pool_resolve,
+    .checks = {{POOL(CLAE_LAYER_AVG_POOL, 2, 2, 0), {1, 2, 6, 4}, 2},
+               {POOL(CLAE_LAYER_AVG_POOL, 3, 1, 1), {1, 1, 5, 5}, 3}},
+};

@@ -19,8 +19,9 @@ static int copy_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
 
 static const clae_layer_ops reshape_ops = {copy_forward, copy_backward, clae_layer_no_init};
 
-int clae_reshape_setup(clae_layer *l, clae_err *err)
+static int reshape_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
+    (void)earlier, (void)n_earlier;
     clae_shape t = l->spec.shape;
     size_t in = clae_shape_sample(l->in);
     if (t.c == 0) t = (clae_shape){1, (int)in, 1, 1}; /* flatten */
@@ -32,3 +33,14 @@ int clae_reshape_setup(clae_layer *l, clae_err *err)
     l->out = t;
     return 0;
 }
+
+static bool reshape_is(const clae_layer_spec *s) { return s->shape.c != 0; }
+static bool flatten_is(const clae_layer_spec *s) { return s->shape.c == 0; }
+
+const clae_layer_kind clae_kind_reshape = {
+    .type = CLAE_LAYER_RESHAPE,
+    .names = {{"reshape", "shape", NULL, reshape_is}, {"flatten", "", NULL, flatten_is}},
+    .setup = reshape_setup,
+    .checks = {{{.type = CLAE_LAYER_RESHAPE, .shape = {1, 3, 2, 5}}, {1, 30, 1, 1}, 2},
+               {{.type = CLAE_LAYER_RESHAPE}, {1, 2, 3, 5}, 1}},
+};

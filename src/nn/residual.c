@@ -24,7 +24,7 @@ static int residual_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
 
 static const clae_layer_ops residual_ops = {residual_forward, residual_backward, clae_layer_no_init};
 
-int clae_residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
+static int residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
     l->from = -1;
     for (int i = 0; i < n_earlier; i++)
@@ -41,3 +41,11 @@ int clae_residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlier,
     l->out = l->in;
     return 0;
 }
+
+/* A residual needs an earlier layer to add: its check lives with the stacks
+ * in tests/test_gradcheck.c (test_residual). */
+const clae_layer_kind clae_kind_residual = {
+    .type = CLAE_LAYER_RESIDUAL,
+    .names = {{"residual", "from"}},
+    .setup = residual_setup,
+};

@@ -54,8 +54,9 @@ static void vae_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 
 static const clae_layer_ops vae_ops = {vae_forward, vae_backward, vae_init};
 
-int clae_vae_setup(clae_layer *l, clae_err *err)
+static int vae_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
+    (void)earlier, (void)n_earlier;
     (void)err;
     size_t in = clae_shape_sample(l->in), u = (size_t)l->spec.units;
     l->ops = &vae_ops;
@@ -66,3 +67,18 @@ int clae_vae_setup(clae_layer *l, clae_err *err)
     l->aux_per = 1; /* KL per row */
     return 0;
 }
+
+static double vae_flops(const clae_layer *l)
+{
+    return 2.0 * (double)clae_shape_sample(l->in) * 2.0 * l->spec.units; /* mean and log-variance heads */
+}
+
+/* The KL term's gradient joins in the backward with the weight the trainer
+ * sets; tests/test_gradcheck.c checks it with a weight (test_vae). */
+const clae_layer_kind clae_kind_vae = {
+    .type = CLAE_LAYER_VAE,
+    .names = {{"vae", "units beta warmup_epochs"}},
+    .setup = vae_setup,
+    .flops = vae_flops,
+    .checks = {{{.type = CLAE_LAYER_VAE, .units = 3, .beta = 1}, {1, 7, 1, 1}, 2}},
+};

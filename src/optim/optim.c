@@ -6,8 +6,8 @@
 
 const char *clae_optim_name(clae_optim_kind k)
 {
-    static const char *names[] = {"sgd", "adam", "adamw", "lion"};
-    return (unsigned)k < 4 ? names[k] : "?";
+    static const char *const names[] = {CLAE_OPTIM_LIST(CLAE_X_NAME)};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
 int clae_optim_create(clae_optim *o, clae_ctx *ctx, const clae_optim_cfg *cfg, size_t n_params)

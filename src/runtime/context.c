@@ -59,6 +59,18 @@ void clae_ctx_release(clae_ctx *ctx)
     ctx->context = NULL;
 }
 
+cl_mem clae_buffer(clae_ctx *ctx, size_t bytes, const void *host, const char *what)
+{
+    cl_int rc;
+    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes ? bytes : 4,
+                              (void *)host, &rc);
+    if (rc != CL_SUCCESS) {
+        clae_cl_fail(ctx, rc, what);
+        return NULL;
+    }
+    return m;
+}
+
 int clae_finish(clae_ctx *ctx)
 {
     CLAE_CL_TRY(ctx, clFinish(ctx->queue), "clFinish (an earlier asynchronous command failed)");

@@ -56,14 +56,16 @@ static char *read_whole_file(const char *path, size_t *len)
     return buf;
 }
 
-/* All .cl files in one translation unit, in the order of cl/ listed at build time. */
+/* All .cl files in one translation unit, in the order of cl/ listed at build
+ * time, after include/clae/kinds.h (always the embedded copy: CLAE_KERNEL_DIR
+ * holds the .cl files). */
 static int gather_source(strbuf *src, clae_err *err)
 {
     const char *dir = getenv("CLAE_KERNEL_DIR");
     for (size_t i = 0; i < CLAE_N_EMBEDDED_KERNELS; i++) {
         const clae_embedded_kernel *k = &clae_embedded_kernels[i];
         int rc;
-        if (dir && *dir) {
+        if (dir && *dir && strstr(k->name, ".cl")) {
             char path[1024];
             size_t n = 0;
             snprintf(path, sizeof path, "%s/%s", dir, k->name);

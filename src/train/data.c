@@ -17,11 +17,7 @@ static cl_mem upload(clae_ctx *ctx, size_t bytes, const void *host, const char *
                   bytes / 1048576.0, ctx->dev.name, ctx->dev.max_alloc / 1048576.0);
         return NULL;
     }
-    cl_int rc;
-    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes ? bytes : 4,
-                              (void *)host, &rc);
-    if (rc != CL_SUCCESS) clae_cl_fail(ctx, rc, what);
-    return m;
+    return clae_buffer(ctx, bytes, host, what);
 }
 
 int clae_data_upload_order(clae_data *t, clae_split_data *s)

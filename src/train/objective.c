@@ -33,14 +33,6 @@ static const struct {
 };
 #define N_TERM_KINDS (int)(sizeof term_table / sizeof term_table[0])
 
-static cl_mem device_buffer(clae_ctx *ctx, size_t bytes, const char *what)
-{
-    cl_int rc;
-    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
-    if (rc != CL_SUCCESS) clae_cl_fail(ctx, rc, what);
-    return m;
-}
-
 static int open_terms(clae_objective *o, clae_err *err)
 {
     int floats = 0;
@@ -63,9 +55,9 @@ int clae_objective_open(clae_objective *o, clae_ctx *ctx, const clae_config *cfg
     o->ctx = ctx;
     o->model = m;
     size_t rows = (size_t)m->max_batch * sizeof(float);
-    o->row_a = device_buffer(ctx, rows, "loss rows");
-    o->row_b = o->row_a ? device_buffer(ctx, rows, "loss rows") : NULL;
-    o->acc = o->row_b ? device_buffer(ctx, 2 * CLAE_ACC_FLOATS * sizeof(float), "loss accumulators") : NULL;
+    o->row_a = clae_buffer(ctx, rows, NULL, "loss rows");
+    o->row_b = o->row_a ? clae_buffer(ctx, rows, NULL, "loss rows") : NULL;
+    o->acc = o->row_b ? clae_buffer(ctx, 2 * CLAE_ACC_FLOATS * sizeof(float), NULL, "loss accumulators") : NULL;
     if (!o->acc) {
         *err = ctx->err;
         clae_objective_close(o);
@@ -99,7 +91,7 @@ clae_term *clae_objective_term(clae_objective *o, const char *name)
 float clae_objective_reduction_scale(const clae_objective *o, int rows)
 {
     size_t cols = clae_shape_sample(o->model->input);
-    return o->cfg->train.reduction == 1 ? 1.0f / (float)rows : 1.0f / (float)((size_t)rows * cols);
+    return o->cfg->train.reduction == CLAE_REDUCTION_SUM ? 1.0f / (float)rows : 1.0f / (float)((size_t)rows * cols);
 }
 
 /* The batch as the terms see it, then every term's preparation and the forward. */

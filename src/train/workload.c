@@ -23,14 +23,6 @@ int clae_workload_step(clae_workload *wl)
     return clae_train_step(&wl->m, &wl->obj, &wl->opt, &b, (uint64_t)wl->step++, wl->cfg->train.lr);
 }
 
-static cl_mem host_buffer(clae_ctx *ctx, size_t bytes, void *host)
-{
-    cl_int rc;
-    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, host, &rc);
-    if (rc != CL_SUCCESS) clae_cl_fail(ctx, rc, "synthetic batch");
-    return m;
-}
-
 /* A random batch in [0, 1) with labels below the head's classes (if any),
  * entries 0..batch - 1 as its order. */
 static int synthetic_batch(clae_workload *wl, clae_shape in)
@@ -51,8 +43,8 @@ static int synthetic_batch(clae_workload *wl, clae_shape in)
         clae_rng_seed(&rng, 1, 0);
         for (size_t i = 0; i < n; i++) host[i] = (float)clae_rng_uniform(&rng);
         for (int r = 0; r < rows; r++) order[r] = (uint32_t)r, labels[r] = (uint8_t)(r % classes);
-        wl->order = host_buffer(ctx, (size_t)rows * sizeof *order, order);
-        wl->labels = wl->order ? host_buffer(ctx, (size_t)rows, labels) : NULL;
+        wl->order = clae_buffer(ctx, (size_t)rows * sizeof *order, order, "synthetic batch");
+        wl->labels = wl->order ? clae_buffer(ctx, (size_t)rows, labels, "synthetic batch") : NULL;
         rc = wl->labels ? clae_tensor_write(ctx, &wl->m.x, host, n) : -1;
     }
     wl->batch = (clae_batch){.split = CLAE_SPLIT_TRAIN, .rows = rows, .order = wl->order, .order_mask = 0xFFFFFFFFu,

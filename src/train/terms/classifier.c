@@ -24,10 +24,8 @@ static int classifier_open(clae_term *t, clae_err *err)
     size_t cells = (size_t)s->classes * (size_t)s->classes;
     s->host_confusion = calloc(cells, sizeof *s->host_confusion);
     if (!s->host_confusion) return clae_fail(err, "out of host memory");
-    cl_int rc;
-    s->confusion = clCreateBuffer(o->ctx->context, CL_MEM_READ_WRITE, cells * sizeof(uint32_t), NULL, &rc);
-    if (rc != CL_SUCCESS) return clae_cl_fail(o->ctx, rc, "confusion matrix"), *err = o->ctx->err, -1;
-    return 0;
+    s->confusion = clae_buffer(o->ctx, cells * sizeof(uint32_t), NULL, "confusion matrix");
+    return s->confusion ? 0 : (*err = o->ctx->err, -1);
 }
 
 static int classifier_after(clae_term *t, const clae_batch *b, bool train)

@@ -23,14 +23,6 @@ static int sparsity_grad(void *user, clae_ctx *ctx, const clae_tensor *z, clae_t
            clae_op_accumulate(ctx, t->obj->acc, clae_term_slot(t, true, 0), s->unit_pen, u);
 }
 
-static cl_mem unit_buffer(clae_ctx *ctx, size_t u)
-{
-    cl_int rc;
-    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, u * sizeof(float), NULL, &rc);
-    if (rc != CL_SUCCESS) clae_cl_fail(ctx, rc, "sparsity statistics");
-    return m;
-}
-
 static int sparsity_open(clae_term *t, clae_err *err)
 {
     clae_objective *o = t->obj;
@@ -41,8 +33,8 @@ static int sparsity_open(clae_term *t, clae_err *err)
     sparsity_state *s = calloc(1, sizeof *s);
     if (!s) return clae_fail(err, "out of host memory");
     t->self = s;
-    s->rho_hat = unit_buffer(o->ctx, code_units(o->model));
-    s->unit_pen = s->rho_hat ? unit_buffer(o->ctx, code_units(o->model)) : NULL;
+    s->rho_hat = clae_buffer(o->ctx, code_units(o->model) * sizeof(float), NULL, "sparsity statistics");
+    s->unit_pen = s->rho_hat ? clae_buffer(o->ctx, code_units(o->model) * sizeof(float), NULL, "sparsity statistics") : NULL;
     if (!s->unit_pen) return *err = o->ctx->err, -1;
     o->model->latent_grad = sparsity_grad;
     o->model->latent_user = t;
