@@ -190,6 +190,33 @@ static void test_corrupt_checkpoint(void **state)
     assert_non_null(strstr(err.msg, "checksum mismatch"));
 }
 
+/* A layer that asks for a side input gets the bound tensor, and says so when unbound. */
+static void test_side_inputs(void **state)
+{
+    clae_ctx *ctx = *state;
+    clae_config cfg;
+    clae_model m;
+    clae_err err;
+    config_of("k5.ini", NET(5), &cfg);
+    build(ctx, &cfg, &m);
+    CHECK_OK(ctx, clae_model_init_params(&m, ctx, 5));
+    m.layers[1].side_input = 2; /* as a graph layer's setup would ask */
+    assert_int_not_equal(clae_model_forward(&m, ctx, 2, false), 0);
+    char want[400];
+    snprintf(want, sizeof want, "%s/k5.ini:10: [encoder.bn] reads side input 2, which is not bound (clae_model_bind_side)",
+             dir);
+    assert_string_equal(ctx->err.msg, want);
+    clae_tensor adjacency = m.y[0];
+    assert_int_not_equal(clae_model_bind_side(&m, CLAE_MAX_SIDE_INPUTS, &adjacency, &err), 0);
+    if (clae_model_bind_side(&m, 2, &adjacency, &err)) fail_msg("%s", err.msg);
+    CHECK_OK(ctx, clae_model_forward(&m, ctx, 2, false));
+    assert_ptr_equal(m.layers[1].side->arena, adjacency.arena);
+    assert_int_equal(m.layers[1].side->off, adjacency.off);
+    assert_null(m.layers[0].side);
+    clae_model_release(&m);
+    clae_config_free(&cfg);
+}
+
 /* Sparse code and a classifier head: every term of the objective. */
 #define HEADED                                                                                            \
     "[train]\nbatch_size = 6\nlatent_l1 = 0.01\nlambda = 0.5\n"                                           \
@@ -256,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_other_architecture_refused),
         cmocka_unit_test(test_corrupt_checkpoint),
         cmocka_unit_test(test_bench_step_is_the_train_step),
+        cmocka_unit_test(test_side_inputs),
     };
     int failed = cmocka_run_group_tests(tests, test_ctx_setup, test_ctx_teardown);
     test_remove_tree(dir);

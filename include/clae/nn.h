@@ -103,7 +103,11 @@ struct clae_layer {
     float kl_weight;          /* vae: weight of the KL gradient this step, set by the trainer */
     int from;                 /* residual: index of the layer whose output is added */
     clae_tensor skip;         /* residual: that layer's output (max batch) */
+    int side_input;           /* -1, or the model's side input its forward and backward read (setup sets it) */
+    const clae_tensor *side;  /* that input (e.g. a graph's adjacency), set by the model before each call */
 };
+
+#define CLAE_MAX_SIDE_INPUTS 4
 
 /* Adds a penalty's gradient to the code's: called by the backward once
  * dz = dL/d(latent output) is complete, before it flows into the encoder. */
@@ -127,7 +131,13 @@ typedef struct {
     clae_latent_grad_fn latent_grad; /* optional (sparsity penalties) */
     void *latent_user;
     uint64_t seed, step;      /* dropout masks depend on (seed, step, layer): set step before each forward */
+    clae_tensor side[CLAE_MAX_SIDE_INPUTS]; /* inputs beside the batch, bound by the caller */
+    bool side_bound[CLAE_MAX_SIDE_INPUTS];
 } clae_model;
+
+/* Binds t (kept by the caller, alive while the model runs) as side input slot:
+ * the layers whose setup asked for that slot read it in forward and backward. */
+int clae_model_bind_side(clae_model *m, int slot, const clae_tensor *t, clae_err *err);
 
 const char *clae_role_name(clae_role r);
 const char *clae_act_name(clae_act a);

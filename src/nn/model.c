@@ -41,6 +41,7 @@ static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, bool
         l->spec = specs[i];
         l->in = cur;
         l->own_gemm = own_gemm;
+        l->side_input = -1;
         if (setup_layer(l, m->layers, i, err)) return -1;
         l->n_params = l->n_w + l->n_b;
         cur = l->out;
@@ -197,9 +198,30 @@ static clae_tensor layer_input(const clae_model *m, int i, int rows)
     return clae_rows(&m->y[i == m->n_main ? m->latent_index : i - 1], rows);
 }
 
+int clae_model_bind_side(clae_model *m, int slot, const clae_tensor *t, clae_err *err)
+{
+    if (slot < 0 || slot >= CLAE_MAX_SIDE_INPUTS)
+        return clae_fail(err, "side input %d: the model has slots 0 to %d", slot, CLAE_MAX_SIDE_INPUTS - 1);
+    m->side[slot] = *t;
+    m->side_bound[slot] = true;
+    return 0;
+}
+
+/* A layer that reads a side input gets it, bound, before it runs. */
+static int attach_side(clae_model *m, clae_ctx *ctx, clae_layer *l)
+{
+    if (l->side_input < 0) return 0;
+    if (l->side_input >= CLAE_MAX_SIDE_INPUTS || !m->side_bound[l->side_input])
+        return clae_fail(&ctx->err, "%s:%d: [%s] reads side input %d, which is not bound (clae_model_bind_side)",
+                         CLAE_LAYER_WHERE(l), l->side_input);
+    l->side = &m->side[l->side_input];
+    return 0;
+}
+
 static int forward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, bool train)
 {
     clae_layer *l = &m->layers[i];
+    if (attach_side(m, ctx, l)) return -1;
     clae_tensor x = layer_input(m, i, rows), y = clae_rows(&m->y[i], rows);
     l->trained = train;
     l->seed = (uint32_t)(((m->seed * 0x9E3779B97F4A7C15ull) ^ (m->step * 0xD1B54A32D192ED03ull)) >> 32) ^
@@ -224,6 +246,7 @@ int clae_model_forward_range(clae_model *m, clae_ctx *ctx, int first, int last, 
 static int backward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, clae_tensor *dx)
 {
     clae_tensor x = layer_input(m, i, rows), y = clae_rows(&m->y[i], rows), dy = clae_rows(&m->dy[i], rows);
+    if (attach_side(m, ctx, &m->layers[i])) return -1;
     return m->layers[i].ops->backward(&m->layers[i], ctx, &x, &y, &dy, dx);
 }
 
