@@ -30,15 +30,16 @@ float act_grad(const int kind, const float y, const float dy, const float slope)
     }
 }
 
-__kernel void act_forward(__global float *y, const uint y_off, __global const float *x, const uint x_off,
-                          const uint n, const int kind, const float slope)
+__kernel void act_forward(__global float *y, const uint y_off, __global const float *x,
+                          const uint x_off, const uint n, const int kind, const float slope)
 {
     uint i = get_global_id(0);
     if (i < n) y[y_off + i] = act_apply(kind, x[x_off + i], slope);
 }
 
-__kernel void act_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
-                           __global const float *y, const uint y_off, const uint n, const int kind, const float slope)
+__kernel void act_backward(__global float *dx, const uint dx_off, __global const float *dy,
+                           const uint dy_off, __global const float *y, const uint y_off,
+                           const uint n, const int kind, const float slope)
 {
     uint i = get_global_id(0);
     if (i < n) dx[dx_off + i] = act_grad(kind, y[y_off + i], dy[dy_off + i], slope);

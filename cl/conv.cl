@@ -7,10 +7,10 @@
 
 /* One work-item per column row (r, n, oh): WO contiguous values, so the index
  * arithmetic (divisions are costly on CPUs) is paid once per row, not per value. */
-__kernel void im2col(__global float *col, const uint col_off, __global const float *x, const uint x_off,
-                     const uint N, const uint C, const uint H, const uint W, const uint KH, const uint KW,
-                     const uint SH, const uint SW, const uint PH, const uint PW, const uint DH, const uint DW,
-                     const uint HO, const uint WO)
+__kernel void im2col(__global float *col, const uint col_off, __global const float *x,
+                     const uint x_off, const uint N, const uint C, const uint H, const uint W,
+                     const uint KH, const uint KW, const uint SH, const uint SW, const uint PH,
+                     const uint PW, const uint DH, const uint DW, const uint HO, const uint WO)
 {
     uint gid = get_global_id(0);
     if (gid >= C * KH * KW * N * HO) return;
@@ -29,10 +29,10 @@ __kernel void im2col(__global float *col, const uint col_off, __global const flo
 
 /* x[n, c, h, w] = sum of the col entries that im2col would have filled from it.
  * One work-item per image row (n, c, h), looping over w. */
-__kernel void col2im(__global float *x, const uint x_off, __global const float *col, const uint col_off,
-                     const uint N, const uint C, const uint H, const uint W, const uint KH, const uint KW,
-                     const uint SH, const uint SW, const uint PH, const uint PW, const uint DH, const uint DW,
-                     const uint HO, const uint WO)
+__kernel void col2im(__global float *x, const uint x_off, __global const float *col,
+                     const uint col_off, const uint N, const uint C, const uint H, const uint W,
+                     const uint KH, const uint KW, const uint SH, const uint SW, const uint PH,
+                     const uint PW, const uint DH, const uint DW, const uint HO, const uint WO)
 {
     uint gid = get_global_id(0);
     if (gid >= N * C * H) return;
@@ -46,7 +46,8 @@ __kernel void col2im(__global float *x, const uint x_off, __global const float *
         uint oh = (uint)hh / SH;
         if (oh >= HO) continue;
         for (uint j = 0; j < KW; j++) {
-            __global const float *src = col + col_off + ((ulong)(c * KH + i) * KW + j) * NP + (ulong)n * P + oh * WO;
+            __global const float *src = col + col_off + ((ulong)(c * KH + i) * KW + j) * NP +
+                                        (ulong)n * P + oh * WO;
             /* w = ow * SW - PW + j * DW for the kernel positions ow that reach this row */
             for (uint ow = 0; ow < WO; ow++) {
                 int w = (int)(ow * SW + j * DW) - (int)PW;
@@ -58,8 +59,9 @@ __kernel void col2im(__global float *x, const uint x_off, __global const float *
 
 /* dst = src with the two leading axes swapped: to_ncp = 1 reads [C, N, P] and
  * writes [N, C, P]; to_ncp = 0 the other way. Indexed by dst position. */
-__kernel void permute_cn(__global float *dst, const uint dst_off, __global const float *src, const uint src_off,
-                         const uint N, const uint C, const uint P, const int to_ncp)
+__kernel void permute_cn(__global float *dst, const uint dst_off, __global const float *src,
+                         const uint src_off, const uint N, const uint C, const uint P,
+                         const int to_ncp)
 {
     uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
     if (gid >= N * C * P) return;
@@ -70,8 +72,9 @@ __kernel void permute_cn(__global float *dst, const uint dst_off, __global const
 }
 
 /* y[n, c, p] = act(y[n, c, p] + b[c]); b may be null. Uses act.cl. */
-__kernel void channel_bias_act(__global float *y, const uint y_off, __global const float *b, const uint b_off,
-                               const uint N, const uint C, const uint P, const int kind, const float slope)
+__kernel void channel_bias_act(__global float *y, const uint y_off, __global const float *b,
+                               const uint b_off, const uint N, const uint C, const uint P,
+                               const int kind, const float slope)
 {
     uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
     if (gid >= N * C * P) return;
@@ -81,8 +84,8 @@ __kernel void channel_bias_act(__global float *y, const uint y_off, __global con
 }
 
 /* db[c] += sum over n, p of g[n, c, p]: one work-item per channel. */
-__kernel void channel_sum(__global float *db, const uint db_off, __global const float *g, const uint g_off,
-                          const uint N, const uint C, const uint P)
+__kernel void channel_sum(__global float *db, const uint db_off, __global const float *g,
+                          const uint g_off, const uint N, const uint C, const uint P)
 {
     uint c = get_global_id(0);
     if (c >= C) return;
@@ -101,8 +104,8 @@ __kernel void channel_sum(__global float *db, const uint db_off, __global const 
 /* wt[ci][co][i][j] = w[co][ci][K-1-i][K-1-j]: the weights of the stride-1
  * convolution that is this one's input gradient (a "full" convolution of the
  * output gradient). */
-__kernel void conv_flip_weights(__global float *wt, __global const float *w, const uint w_off, const uint CO,
-                                const uint CI, const uint KH, const uint KW)
+__kernel void conv_flip_weights(__global float *wt, __global const float *w, const uint w_off,
+                                const uint CO, const uint CI, const uint KH, const uint KW)
 {
     uint gid = get_global_id(0);
     if (gid >= CO * CI * KH * KW) return;
@@ -113,8 +116,9 @@ __kernel void conv_flip_weights(__global float *wt, __global const float *w, con
 /* xp[plane][yy][xx] = x[plane][yy - PH][xx - PW], 0 outside the image: the
  * zero-padded copy conv_rows (gemm.cl) reads with plain vector loads. One
  * work-item per padded row. */
-__kernel void conv_pad(__global float *xp, __global const float *x, const uint x_off, const uint NC, const uint H,
-                       const uint W, const uint PH, const uint PW, const uint Hp, const uint Wp)
+__kernel void conv_pad(__global float *xp, __global const float *x, const uint x_off, const uint NC,
+                       const uint H, const uint W, const uint PH, const uint PW, const uint Hp,
+                       const uint Wp)
 {
     uint gid = get_global_id(0);
     if (gid >= NC * Hp) return;

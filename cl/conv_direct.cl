@@ -25,10 +25,12 @@ void valid_cols(const int x0, const uint S, const uint W, const uint WO, uint *l
 }
 
 #if CLAE_CPU
-__kernel void conv_grid_from_image(__global float *restrict grid, const uint g_off, __global const float *restrict image, const uint i_off,
-                                   __global const float *restrict w, const uint w_off, const uint N, const uint CI,
-                                   const uint H, const uint W, const uint CG, const uint HO, const uint WO,
-                                   const uint K, const uint S, const uint P, const uint D)
+__kernel void conv_grid_from_image(__global float *restrict grid, const uint g_off,
+                                   __global const float *restrict image, const uint i_off,
+                                   __global const float *restrict w, const uint w_off, const uint N,
+                                   const uint CI, const uint H, const uint W, const uint CG,
+                                   const uint HO, const uint WO, const uint K, const uint S,
+                                   const uint P, const uint D)
 {
     uint gid = get_global_id(0);
     if (gid >= N * CG * HO) return;
@@ -53,10 +55,12 @@ __kernel void conv_grid_from_image(__global float *restrict grid, const uint g_o
     }
 }
 
-__kernel void conv_image_from_grid(__global float *restrict image, const uint i_off, __global const float *restrict grid, const uint g_off,
-                                   __global const float *restrict w, const uint w_off, const uint N, const uint CI,
-                                   const uint H, const uint W, const uint CG, const uint HO, const uint WO,
-                                   const uint K, const uint S, const uint P, const uint D)
+__kernel void conv_image_from_grid(__global float *restrict image, const uint i_off,
+                                   __global const float *restrict grid, const uint g_off,
+                                   __global const float *restrict w, const uint w_off, const uint N,
+                                   const uint CI, const uint H, const uint W, const uint CG,
+                                   const uint HO, const uint WO, const uint K, const uint S,
+                                   const uint P, const uint D)
 {
     uint gid = get_global_id(0);
     if (gid >= N * CI * H) return;
@@ -82,10 +86,12 @@ __kernel void conv_image_from_grid(__global float *restrict image, const uint i_
 }
 #else
 
-__kernel void conv_grid_from_image(__global float *grid, const uint g_off, __global const float *image, const uint i_off,
-                                   __global const float *w, const uint w_off, const uint N, const uint CI,
-                                   const uint H, const uint W, const uint CG, const uint HO, const uint WO,
-                                   const uint K, const uint S, const uint P, const uint D)
+__kernel void conv_grid_from_image(__global float *grid, const uint g_off,
+                                   __global const float *image, const uint i_off,
+                                   __global const float *w, const uint w_off, const uint N,
+                                   const uint CI, const uint H, const uint W, const uint CG,
+                                   const uint HO, const uint WO, const uint K, const uint S,
+                                   const uint P, const uint D)
 {
     uint gid = get_global_id(0);
     if (gid >= N * CG * HO * WO) return;
@@ -106,10 +112,12 @@ __kernel void conv_grid_from_image(__global float *grid, const uint g_off, __glo
     grid[g_off + gid] = acc;
 }
 
-__kernel void conv_image_from_grid(__global float *image, const uint i_off, __global const float *grid, const uint g_off,
-                                   __global const float *w, const uint w_off, const uint N, const uint CI,
-                                   const uint H, const uint W, const uint CG, const uint HO, const uint WO,
-                                   const uint K, const uint S, const uint P, const uint D)
+__kernel void conv_image_from_grid(__global float *image, const uint i_off,
+                                   __global const float *grid, const uint g_off,
+                                   __global const float *w, const uint w_off, const uint N,
+                                   const uint CI, const uint H, const uint W, const uint CG,
+                                   const uint HO, const uint WO, const uint K, const uint S,
+                                   const uint P, const uint D)
 {
     uint gid = get_global_id(0);
     if (gid >= N * CI * H * W) return;
@@ -127,7 +135,8 @@ __kernel void conv_image_from_grid(__global float *image, const uint i_off, __gl
             if (ow >= WO) continue;
             __global const float *gp = grid + g_off + (ulong)n * CG * HO * WO + oh * WO + ow;
             __global const float *wp = w + w_off + ((ulong)ci * K + i) * K + j;
-            for (uint cg = 0; cg < CG; cg++) acc += wp[(ulong)cg * CI * K * K] * gp[(ulong)cg * HO * WO];
+            for (uint cg = 0; cg < CG; cg++)
+                acc += wp[(ulong)cg * CI * K * K] * gp[(ulong)cg * HO * WO];
         }
     }
     image[i_off + gid] = acc;
@@ -149,10 +158,12 @@ float dot_strided(__global const float *a, __global const float *b, const uint n
     return acc;
 }
 
-/* dw[cg, ci, i, j] += sum over n, oh, ow of grid[n, cg, oh, ow] * image[n, ci, oh S - P + i D, ow S - P + j D]. */
-__kernel void conv_weight_grad(__global float *dw, const uint dw_off, __global const float *grid, const uint g_off,
-                               __global const float *image, const uint i_off, const uint N, const uint CI,
-                               const uint H, const uint W, const uint CG, const uint HO, const uint WO, const uint K,
+/* dw[cg, ci, i, j] += sum over n, oh, ow of grid[n, cg, oh, ow] * image[n, ci, oh S - P + i D, ow S
+ * - P + j D]. */
+__kernel void conv_weight_grad(__global float *dw, const uint dw_off, __global const float *grid,
+                               const uint g_off, __global const float *image, const uint i_off,
+                               const uint N, const uint CI, const uint H, const uint W,
+                               const uint CG, const uint HO, const uint WO, const uint K,
                                const uint S, const uint P, const uint D)
 {
     uint gid = get_global_id(0);
@@ -168,7 +179,8 @@ __kernel void conv_weight_grad(__global float *dw, const uint dw_off, __global c
         for (uint oh = 0; oh < HO; oh++) {
             int h = (int)(oh * S + i * D) - (int)P;
             if (h < 0 || h >= (int)H || hi == lo) continue;
-            acc += dot_strided(gp + oh * WO + lo, img + (uint)h * W + (int)(lo * S) + x0, hi - lo, S);
+            acc += dot_strided(gp + oh * WO + lo, img + (uint)h * W + (int)(lo * S) + x0, hi - lo,
+                               S);
         }
     }
     dw[dw_off + gid] += acc;

@@ -3,8 +3,9 @@
  * act_apply come from act.cl, which is built into the same program. */
 
 /* y[r, c] = act(y[r, c] + b[c]) in place on the GEMM output. */
-__kernel void bias_act_forward(__global float *y, const uint y_off, __global const float *b, const uint b_off,
-                               const uint rows, const uint cols, const int kind, const float slope)
+__kernel void bias_act_forward(__global float *y, const uint y_off, __global const float *b,
+                               const uint b_off, const uint rows, const uint cols, const int kind,
+                               const float slope)
 {
     uint i = get_global_id(0);
     if (i >= rows * cols) return;
@@ -13,8 +14,8 @@ __kernel void bias_act_forward(__global float *y, const uint y_off, __global con
 }
 
 /* db[c] += sum_r dy[r, c]: one work-item per column, rows read in order. */
-__kernel void bias_backward(__global float *db, const uint db_off, __global const float *dy, const uint dy_off,
-                            const uint rows, const uint cols)
+__kernel void bias_backward(__global float *db, const uint db_off, __global const float *dy,
+                            const uint dy_off, const uint rows, const uint cols)
 {
     uint c = get_global_id(0);
     if (c >= cols) return;

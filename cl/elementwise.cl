@@ -21,15 +21,16 @@ __kernel void gather_u8_rows(__global float *dst, const uint dst_off, __global c
 }
 
 /* y += x */
-__kernel void add_f32(__global float *y, const uint y_off, __global const float *x, const uint x_off, const uint n)
+__kernel void add_f32(__global float *y, const uint y_off, __global const float *x,
+                      const uint x_off, const uint n)
 {
     uint i = get_global_id(0);
     if (i < n) y[y_off + i] += x[x_off + i];
 }
 
 /* y = a + b (residual connections) */
-__kernel void sum2_f32(__global float *y, const uint y_off, __global const float *a, const uint a_off,
-                       __global const float *b, const uint b_off, const uint n)
+__kernel void sum2_f32(__global float *y, const uint y_off, __global const float *a,
+                       const uint a_off, __global const float *b, const uint b_off, const uint n)
 {
     uint i = get_global_id(0);
     if (i < n) y[y_off + i] = a[a_off + i] + b[b_off + i];
@@ -50,8 +51,8 @@ uint hash_u32(uint seed, uint i)
 
 /* Inverted dropout (PyTorch): keep with probability 1 - p, scale kept values by 1 / (1 - p).
  * The same kernel serves the backward (x = dy, y = dx) with the same seed. */
-__kernel void dropout_apply(__global float *y, const uint y_off, __global const float *x, const uint x_off,
-                            const uint n, const float p, const uint seed)
+__kernel void dropout_apply(__global float *y, const uint y_off, __global const float *x,
+                            const uint x_off, const uint n, const float p, const uint seed)
 {
     uint i = get_global_id(0);
     if (i >= n) return;
@@ -67,8 +68,9 @@ enum { CLAE_NOISE_LIST(CLAE_X_NOISE) };
  *   gaussian: x + level z (z standard normal, Box-Muller; not clamped)
  *   salt and pepper: with probability level, 0 or 1 (even odds)
  *   masking: with probability level, 0 */
-__kernel void add_noise(__global float *y, const uint y_off, __global const float *x, const uint x_off, const uint n,
-                        const int kind, const float level, const uint seed)
+__kernel void add_noise(__global float *y, const uint y_off, __global const float *x,
+                        const uint x_off, const uint n, const int kind, const float level,
+                        const uint seed)
 {
     uint i = get_global_id(0);
     if (i >= n) return;
@@ -76,8 +78,11 @@ __kernel void add_noise(__global float *y, const uint y_off, __global const floa
     float u1 = ((float)(h1 >> 8) + 1.0f) * (1.0f / 16777216.0f); /* (0, 1] */
     float u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);
     float v = x[x_off + i];
-    if (kind == NOISE_GAUSSIAN) v += level * sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * u2);
-    else if (kind == NOISE_SALT_PEPPER && u1 <= level) v = (h2 & 1u) ? 1.0f : 0.0f;
-    else if (kind == NOISE_MASK && u1 <= level) v = 0.0f;
+    if (kind == NOISE_GAUSSIAN)
+        v += level * sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * u2);
+    else if (kind == NOISE_SALT_PEPPER && u1 <= level)
+        v = (h2 & 1u) ? 1.0f : 0.0f;
+    else if (kind == NOISE_MASK && u1 <= level)
+        v = 0.0f;
     y[y_off + i] = v;
 }

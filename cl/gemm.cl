@@ -23,8 +23,9 @@
 /* One work-item packs 16 k-rows of one panel, with vector loads NR wide along
  * B's rows. B's columns may be batched (b_cols, b_img): column j of row kk
  * sits at kk * ldb + (j / b_cols) * b_img + j % b_cols. */
-__kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint k, uint n, uint nr, uint b_cols,
-                          uint b_img, __global float *bp, uint bp_off, uint kblocks, uint items)
+__kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint k, uint n, uint nr,
+                          uint b_cols, uint b_img, __global float *bp, uint bp_off, uint kblocks,
+                          uint items)
 {
     uint e = get_global_id(0);
     if (e >= items) return;
@@ -53,8 +54,8 @@ __kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint k,
  * at j * ldb + (kk / b_kcols) * b_kimg + kk % b_kcols (b_kcols = k when not;
  * batched, an NCHW gradient read as [positions, channels]). */
 __kernel void gemm_pack_bt(__global const float *b, uint b_off, uint ldb, uint k, uint n, uint nr,
-                                   uint b_kcols, uint b_kimg, __global float *bp, uint bp_off, uint kblocks,
-                                   uint items)
+                           uint b_kcols, uint b_kimg, __global float *bp, uint bp_off, uint kblocks,
+                           uint items)
 {
     uint e = get_global_id(0);
     if (e >= items) return;
@@ -89,56 +90,65 @@ __kernel void gemm_pack_bt(__global const float *b, uint b_off, uint ldb, uint k
  * pos = (n, oh, ow) over N HO WO. Out-of-image taps read 0. One kernel per
  * panel width NR, so the per-column arrays live in registers and the loops
  * over them unroll. */
-#define GEMM_PACK_IM2COL(NR)                                                                                      \
-    __kernel void gemm_pack_im2col_##NR(__global const float *x, uint x_off, uint N, uint C, uint H, uint W,      \
-                                        uint KH, uint KW, uint SH, uint SW, uint PH, uint PW, uint DH, uint DW,  \
-                                        uint HO, uint WO, uint taps_are_k, uint k, uint n, __global float *bp,    \
-                                        uint bp_off, uint kblocks, uint items)                                    \
-    {                                                                                                             \
-        uint e = get_global_id(0);                                                                                \
-        if (e >= items) return;                                                                                   \
-        uint jb = e / kblocks, k0 = (e - jb * kblocks) * 16, j0 = jb * NR;                                        \
-        uint kn = min(16u, k - k0);                                                                               \
-        __global float *dst = bp + bp_off + ((size_t)jb * k + k0) * NR;                                           \
-        const uint HOWO = HO * WO, KK = KH * KW, HW = H * W;                                                      \
-        __global const float *src = x + x_off;                                                                    \
-        if (taps_are_k) { /* columns are positions: NR of them, rows are 16 taps */                               \
-            int iy0[NR], ix0[NR], base[NR];                                                                       \
-            _Pragma("unroll") for (uint q = 0; q < NR; q++) {                                                     \
-                uint pos = j0 + q, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO, ow = pp - oh * WO;      \
-                bool ok = pos < n;                                                                                \
-                base[q] = ok ? (int)(img * C * HW) : 0;                                                           \
-                iy0[q] = ok ? (int)(oh * SH) - (int)PH : -(1 << 28);                                              \
-                ix0[q] = (int)(ow * SW) - (int)PW;                                                                \
-            }                                                                                                     \
-            for (uint u = 0; u < kn; u++) {                                                                       \
-                uint tap = k0 + u, ci = tap / KK, r = tap - ci * KK, ky = r / KW, kx = r - ky * KW;               \
-                int dy = (int)(ky * DH), dx = (int)(kx * DW), plane = (int)(ci * HW);                             \
-                _Pragma("unroll") for (uint q = 0; q < NR; q++) {                                                 \
-                    int iy = iy0[q] + dy, ix = ix0[q] + dx;                                                       \
-                    bool in = (uint)iy < H && (uint)ix < W;                                                       \
-                    dst[u * NR + q] = in ? src[base[q] + plane + iy * (int)W + ix] : 0.0f;                        \
-                }                                                                                                 \
-            }                                                                                                     \
-        } else { /* columns are taps: NR of them, rows are 16 positions */                                        \
-            int off[NR], dys[NR], dxs[NR];                                                                        \
-            _Pragma("unroll") for (uint q = 0; q < NR; q++) {                                                     \
-                uint tap = j0 + q, ci = tap / KK, r = tap - ci * KK, ky = r / KW, kx = r - ky * KW;               \
-                bool ok = tap < n;                                                                                \
-                off[q] = (int)(ci * HW);                                                                          \
-                dys[q] = ok ? (int)(ky * DH) : -(1 << 28);                                                        \
-                dxs[q] = (int)(kx * DW);                                                                          \
-            }                                                                                                     \
-            for (uint u = 0; u < kn; u++) {                                                                       \
-                uint pos = k0 + u, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO, ow = pp - oh * WO;      \
-                int iy0 = (int)(oh * SH) - (int)PH, ix0 = (int)(ow * SW) - (int)PW, base = (int)(img * C * HW);   \
-                _Pragma("unroll") for (uint q = 0; q < NR; q++) {                                                 \
-                    int iy = iy0 + dys[q], ix = ix0 + dxs[q];                                                     \
-                    bool in = (uint)iy < H && (uint)ix < W;                                                       \
-                    dst[u * NR + q] = in ? src[base + off[q] + iy * (int)W + ix] : 0.0f;                          \
-                }                                                                                                 \
-            }                                                                                                     \
-        }                                                                                                         \
+#define GEMM_PACK_IM2COL(NR)                                                                     \
+    __kernel void gemm_pack_im2col_##NR(                                                         \
+        __global const float *x, uint x_off, uint N, uint C, uint H, uint W, uint KH, uint KW,   \
+        uint SH, uint SW, uint PH, uint PW, uint DH, uint DW, uint HO, uint WO, uint taps_are_k, \
+        uint k, uint n, __global float *bp, uint bp_off, uint kblocks, uint items)               \
+    {                                                                                            \
+        uint e = get_global_id(0);                                                               \
+        if (e >= items) return;                                                                  \
+        uint jb = e / kblocks, k0 = (e - jb * kblocks) * 16, j0 = jb * NR;                       \
+        uint kn = min(16u, k - k0);                                                              \
+        __global float *dst = bp + bp_off + ((size_t)jb * k + k0) * NR;                          \
+        const uint HOWO = HO * WO, KK = KH * KW, HW = H * W;                                     \
+        __global const float *src = x + x_off;                                                   \
+        if (taps_are_k) { /* columns are positions: NR of them, rows are 16 taps */              \
+            int iy0[NR], ix0[NR], base[NR];                                                      \
+            _Pragma("unroll") for (uint q = 0; q < NR; q++)                                      \
+            {                                                                                    \
+                uint pos = j0 + q, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO,        \
+                     ow = pp - oh * WO;                                                          \
+                bool ok = pos < n;                                                               \
+                base[q] = ok ? (int)(img * C * HW) : 0;                                          \
+                iy0[q] = ok ? (int)(oh * SH) - (int)PH : -(1 << 28);                             \
+                ix0[q] = (int)(ow * SW) - (int)PW;                                               \
+            }                                                                                    \
+            for (uint u = 0; u < kn; u++) {                                                      \
+                uint tap = k0 + u, ci = tap / KK, r = tap - ci * KK, ky = r / KW,                \
+                     kx = r - ky * KW;                                                           \
+                int dy = (int)(ky * DH), dx = (int)(kx * DW), plane = (int)(ci * HW);            \
+                _Pragma("unroll") for (uint q = 0; q < NR; q++)                                  \
+                {                                                                                \
+                    int iy = iy0[q] + dy, ix = ix0[q] + dx;                                      \
+                    bool in = (uint)iy < H && (uint)ix < W;                                      \
+                    dst[u * NR + q] = in ? src[base[q] + plane + iy * (int)W + ix] : 0.0f;       \
+                }                                                                                \
+            }                                                                                    \
+        } else { /* columns are taps: NR of them, rows are 16 positions */                       \
+            int off[NR], dys[NR], dxs[NR];                                                       \
+            _Pragma("unroll") for (uint q = 0; q < NR; q++)                                      \
+            {                                                                                    \
+                uint tap = j0 + q, ci = tap / KK, r = tap - ci * KK, ky = r / KW,                \
+                     kx = r - ky * KW;                                                           \
+                bool ok = tap < n;                                                               \
+                off[q] = (int)(ci * HW);                                                         \
+                dys[q] = ok ? (int)(ky * DH) : -(1 << 28);                                       \
+                dxs[q] = (int)(kx * DW);                                                         \
+            }                                                                                    \
+            for (uint u = 0; u < kn; u++) {                                                      \
+                uint pos = k0 + u, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO,        \
+                     ow = pp - oh * WO;                                                          \
+                int iy0 = (int)(oh * SH) - (int)PH, ix0 = (int)(ow * SW) - (int)PW,              \
+                    base = (int)(img * C * HW);                                                  \
+                _Pragma("unroll") for (uint q = 0; q < NR; q++)                                  \
+                {                                                                                \
+                    int iy = iy0 + dys[q], ix = ix0 + dxs[q];                                    \
+                    bool in = (uint)iy < H && (uint)ix < W;                                      \
+                    dst[u * NR + q] = in ? src[base + off[q] + iy * (int)W + ix] : 0.0f;         \
+                }                                                                                \
+            }                                                                                    \
+        }                                                                                        \
     }
 
 GEMM_PACK_IM2COL(8)
@@ -149,16 +159,16 @@ GEMM_PACK_IM2COL(32)
 #define GEMM_CAT(a, b) GEMM_CAT_(a, b)
 
 /* The activation on a whole vector (act.cl's act_apply, lane by lane). */
-#define GEMM_ACT_VEC(T)                                                       \
-    T gemm_act_##T(T v, int act, float slope)                                 \
-    {                                                                         \
-        switch (act) {                                                        \
-        case ACT_RELU: return fmax(v, (T)(0.0f));                             \
-        case ACT_LEAKY_RELU: return select(v * slope, v, v > (T)(0.0f));      \
-        case ACT_SIGMOID: return (T)(1.0f) / ((T)(1.0f) + exp(-v));           \
-        case ACT_TANH: return tanh(v);                                        \
-        default: return v;                                                    \
-        }                                                                     \
+#define GEMM_ACT_VEC(T)                                                  \
+    T gemm_act_##T(T v, int act, float slope)                            \
+    {                                                                    \
+        switch (act) {                                                   \
+        case ACT_RELU: return fmax(v, (T)(0.0f));                        \
+        case ACT_LEAKY_RELU: return select(v * slope, v, v > (T)(0.0f)); \
+        case ACT_SIGMOID: return (T)(1.0f) / ((T)(1.0f) + exp(-v));      \
+        case ACT_TANH: return tanh(v);                                   \
+        default: return v;                                               \
+        }                                                                \
     }
 GEMM_ACT_VEC(float8)
 GEMM_ACT_VEC(float16)
@@ -180,76 +190,81 @@ size_t gemm_a_row(uint i, uint a_rs, uint a_tkh, uint a_tkw, uint a_plane, uint 
  * c[i * ldc + (j / c_cols) * c_img + j % c_cols]. The bias is per row (one
  * per output channel of a convolution) or, with bias_cols, per column (one per
  * feature of a dense layer). */
-#define GEMM_TILE_KERNEL(NAME, MR, NV, W)                                                                    \
-    __kernel void NAME(__global const float *a, uint a_off, uint a_rs, uint a_ks, uint a_kcols, uint a_kimg,  \
-                       uint a_kcols2, uint a_kimg2, uint a_tkh, uint a_tkw, uint a_plane, uint a_dy, uint a_dx, \
-                       __global const float *bp, uint bp_off, uint k, __global float *c, uint c_off, uint ldc, \
-                       uint c_cols, uint c_img, uint m, uint n, float alpha, float beta,                     \
-                       __global const float *bias, uint bias_off, uint bias_cols, int act, float slope)      \
-    {                                                                                                         \
-        const uint ib = get_global_id(0), jb = get_global_id(1);                                              \
-        if (ib * MR >= m || jb * (NV * W) >= n) return;                                                       \
-        const uint i0 = ib * MR, j0 = jb * (NV * W);                                                          \
-        __global const float *pa[MR];                                                                         \
-        _Pragma("unroll") for (int r = 0; r < MR; r++) pa[r] = a + a_off + gemm_a_row(min(i0 + r, m - 1), a_rs,   \
-                                                                                   a_tkh, a_tkw, a_plane, a_dy, a_dx); \
-        __global const float *pb = bp + bp_off + (size_t)jb * k * (NV * W);                                   \
-        GEMM_CAT(float, W) acc[MR][NV];                                                                       \
-        _Pragma("unroll") for (int r = 0; r < MR; r++)                                                        \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (GEMM_CAT(float, W))(0.0f);            \
-        size_t ka = 0;                                                                                        \
-        uint kc = 0, kc2 = 0;                                                                                 \
-        for (uint kk = 0; kk < k; kk++) {                                                                     \
-            GEMM_CAT(float, W) bv[NV];                                                                        \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = GEMM_CAT(vload, W)(v, pb);                 \
-            _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                  \
-                const float av = pa[r][ka];                                                                   \
-                _Pragma("unroll") for (int v = 0; v < NV; v++)                                                \
-                    acc[r][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[r][v]);                              \
-            }                                                                                                 \
-            pb += NV * W;                                                                                     \
-            ka += a_ks;                                                                                       \
-            if (++kc == a_kcols) { /* the next row (or image) of a batched k */                               \
-                kc = 0;                                                                                       \
-                ka += (size_t)a_kimg - (size_t)a_kcols * a_ks;                                                \
-                if (++kc2 == a_kcols2) { /* the next image of a two-level k */                                \
-                    kc2 = 0;                                                                                  \
-                    ka += (size_t)a_kimg2 - (size_t)a_kcols2 * a_kimg;                                        \
-                }                                                                                             \
-            }                                                                                                 \
-        }                                                                                                     \
-        const uint img0 = j0 / c_cols, q0 = j0 - img0 * c_cols;                                              \
-        const bool contiguous = j0 + NV * W <= n && q0 + NV * W <= c_cols;                                   \
-        __global const float *bs = bias ? bias + bias_off : 0;                                                \
-        _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                      \
-            if (i0 + r >= m) break;                                                                           \
-            __global float *row = c + c_off + (size_t)(i0 + r) * ldc;                                         \
-            const float bi = bs && !bias_cols ? bs[i0 + r] : 0.0f;                                            \
-            if (contiguous) {                                                                                 \
-                __global float *seg = row + (size_t)img0 * c_img + q0;                                        \
-                _Pragma("unroll") for (int v = 0; v < NV; v++) {                                              \
-                    GEMM_CAT(float, W) out = alpha * acc[r][v] + bi;                                          \
-                    if (bs && bias_cols) out += GEMM_CAT(vload, W)(v, bs + j0);                               \
-                    if (beta != 0.0f) out += beta * GEMM_CAT(vload, W)(v, seg);                               \
-                    if (act) out = GEMM_CAT(gemm_act_float, W)(out, act, slope);                              \
-                    GEMM_CAT(vstore, W)(out, v, seg);                                                         \
-                }                                                                                             \
-            } else { /* the last tile, or one that runs into the next image */                                \
-                uint img = img0, q = q0;                                                                      \
-                _Pragma("unroll") for (int v = 0; v < NV; v++) {                                              \
-                    float tmp[W];                                                                             \
-                    GEMM_CAT(vstore, W)(acc[r][v], 0, tmp);                                                   \
-                    for (int e = 0; e < W; e++, q++) {                                                        \
-                        if (j0 + v * W + e >= n) break;                                                       \
-                        while (q >= c_cols) q -= c_cols, img++;                                               \
-                        __global float *cp = row + (size_t)img * c_img + q;                                   \
-                        float o = alpha * tmp[e] + (bs && bias_cols ? bs[j0 + v * W + e] : bi);               \
-                        if (beta != 0.0f) o += beta * *cp;                                                    \
-                        *cp = act_apply(act, o, slope);                                                       \
-                    }                                                                                         \
-                }                                                                                             \
-            }                                                                                                 \
-        }                                                                                                     \
+#define GEMM_TILE_KERNEL(NAME, MR, NV, W)                                                          \
+    __kernel void NAME(__global const float *a, uint a_off, uint a_rs, uint a_ks, uint a_kcols,    \
+                       uint a_kimg, uint a_kcols2, uint a_kimg2, uint a_tkh, uint a_tkw,           \
+                       uint a_plane, uint a_dy, uint a_dx, __global const float *bp, uint bp_off,  \
+                       uint k, __global float *c, uint c_off, uint ldc, uint c_cols, uint c_img,   \
+                       uint m, uint n, float alpha, float beta, __global const float *bias,        \
+                       uint bias_off, uint bias_cols, int act, float slope)                        \
+    {                                                                                              \
+        const uint ib = get_global_id(0), jb = get_global_id(1);                                   \
+        if (ib * MR >= m || jb * (NV * W) >= n) return;                                            \
+        const uint i0 = ib * MR, j0 = jb * (NV * W);                                               \
+        __global const float *pa[MR];                                                              \
+        _Pragma("unroll") for (int r = 0; r < MR; r++) pa[r] =                                     \
+            a + a_off + gemm_a_row(min(i0 + r, m - 1), a_rs, a_tkh, a_tkw, a_plane, a_dy, a_dx);   \
+        __global const float *pb = bp + bp_off + (size_t)jb * k * (NV * W);                        \
+        GEMM_CAT(float, W) acc[MR][NV];                                                            \
+        _Pragma("unroll") for (int r = 0; r < MR; r++)                                             \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (GEMM_CAT(float, W))(0.0f); \
+        size_t ka = 0;                                                                             \
+        uint kc = 0, kc2 = 0;                                                                      \
+        for (uint kk = 0; kk < k; kk++) {                                                          \
+            GEMM_CAT(float, W) bv[NV];                                                             \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = GEMM_CAT(vload, W)(v, pb);      \
+            _Pragma("unroll") for (int r = 0; r < MR; r++)                                         \
+            {                                                                                      \
+                const float av = pa[r][ka];                                                        \
+                _Pragma("unroll") for (int v = 0; v < NV; v++)                                     \
+                    acc[r][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[r][v]);                   \
+            }                                                                                      \
+            pb += NV * W;                                                                          \
+            ka += a_ks;                                                                            \
+            if (++kc == a_kcols) { /* the next row (or image) of a batched k */                    \
+                kc = 0;                                                                            \
+                ka += (size_t)a_kimg - (size_t)a_kcols * a_ks;                                     \
+                if (++kc2 == a_kcols2) { /* the next image of a two-level k */                     \
+                    kc2 = 0;                                                                       \
+                    ka += (size_t)a_kimg2 - (size_t)a_kcols2 * a_kimg;                             \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        const uint img0 = j0 / c_cols, q0 = j0 - img0 * c_cols;                                    \
+        const bool contiguous = j0 + NV * W <= n && q0 + NV * W <= c_cols;                         \
+        __global const float *bs = bias ? bias + bias_off : 0;                                     \
+        _Pragma("unroll") for (int r = 0; r < MR; r++)                                             \
+        {                                                                                          \
+            if (i0 + r >= m) break;                                                                \
+            __global float *row = c + c_off + (size_t)(i0 + r) * ldc;                              \
+            const float bi = bs && !bias_cols ? bs[i0 + r] : 0.0f;                                 \
+            if (contiguous) {                                                                      \
+                __global float *seg = row + (size_t)img0 * c_img + q0;                             \
+                _Pragma("unroll") for (int v = 0; v < NV; v++)                                     \
+                {                                                                                  \
+                    GEMM_CAT(float, W) out = alpha * acc[r][v] + bi;                               \
+                    if (bs && bias_cols) out += GEMM_CAT(vload, W)(v, bs + j0);                    \
+                    if (beta != 0.0f) out += beta * GEMM_CAT(vload, W)(v, seg);                    \
+                    if (act) out = GEMM_CAT(gemm_act_float, W)(out, act, slope);                   \
+                    GEMM_CAT(vstore, W)(out, v, seg);                                              \
+                }                                                                                  \
+            } else { /* the last tile, or one that runs into the next image */                     \
+                uint img = img0, q = q0;                                                           \
+                _Pragma("unroll") for (int v = 0; v < NV; v++)                                     \
+                {                                                                                  \
+                    float tmp[W];                                                                  \
+                    GEMM_CAT(vstore, W)(acc[r][v], 0, tmp);                                        \
+                    for (int e = 0; e < W; e++, q++) {                                             \
+                        if (j0 + v * W + e >= n) break;                                            \
+                        while (q >= c_cols) q -= c_cols, img++;                                    \
+                        __global float *cp = row + (size_t)img * c_img + q;                        \
+                        float o = alpha * tmp[e] + (bs && bias_cols ? bs[j0 + v * W + e] : bi);    \
+                        if (beta != 0.0f) o += beta * *cp;                                         \
+                        *cp = act_apply(act, o, slope);                                            \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     }
 
 GEMM_TILE_KERNEL(gemm_tile_4x1x16, 4, 1, 16)
@@ -266,53 +281,59 @@ GEMM_TILE_KERNEL(gemm_tile_8x1x8, 8, 1, 8)
  * zero-padded input xp (conv.cl conv_pad), whose rows make each tap's NR inputs
  * one unaligned vector load. Lanes past the row's end read the next row and
  * are not stored. Weights are w[co][tap], tap = (ci, ky, kx). */
-#define CONV_ROWS_KERNEL(NAME, MR, NV, W)                                                                     \
-    __kernel void NAME(__global const float *w, uint w_off, uint ckk, __global const float *xp, uint C,         \
-                       uint Hp, uint Wp, uint KH, uint KW, uint DH, uint DW, __global float *y, uint y_off,      \
-                       uint M, uint HO, uint WO, uint segs, uint tiles, __global const float *bias,              \
-                       uint bias_off, int act, float slope)                                                     \
-    {                                                                                                           \
-        const uint ib = get_global_id(0), t = get_global_id(1);                                                 \
-        if (ib * MR >= M || t >= tiles) return;                                                                 \
-        const uint i0 = ib * MR, s = t % segs, row = t / segs, oy = row % HO, img = row / HO;                   \
-        const uint ox0 = s * (NV * W);                                                                          \
-        __global const float *pa[MR];                                                                           \
-        _Pragma("unroll") for (int r = 0; r < MR; r++) pa[r] = w + w_off + (size_t)min(i0 + r, M - 1) * ckk;    \
-        GEMM_CAT(float, W) acc[MR][NV];                                                                         \
-        _Pragma("unroll") for (int r = 0; r < MR; r++)                                                          \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (GEMM_CAT(float, W))(0.0f);              \
-        __global const float *xi = xp + (size_t)img * C * Hp * Wp + (size_t)oy * Wp + ox0;                      \
-        uint kk = 0;                                                                                            \
-        for (uint ci = 0; ci < C; ci++)                                                                         \
-            for (uint ky = 0; ky < KH; ky++) {                                                                  \
-                __global const float *rowp = xi + ((size_t)ci * Hp + ky * DH) * Wp;                             \
-                for (uint kx = 0; kx < KW; kx++, kk++) {                                                        \
-                    GEMM_CAT(float, W) bv[NV];                                                                  \
-                    _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = GEMM_CAT(vload, W)(v, rowp + kx * DW); \
-                    _Pragma("unroll") for (int r = 0; r < MR; r++) {                                            \
-                        const float av = pa[r][kk];                                                             \
-                        _Pragma("unroll") for (int v = 0; v < NV; v++)                                          \
-                            acc[r][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[r][v]);                        \
-                    }                                                                                           \
-                }                                                                                               \
-            }                                                                                                   \
-        const bool full = ox0 + NV * W <= WO;                                                                   \
-        _Pragma("unroll") for (int r = 0; r < MR; r++) {                                                        \
-            if (i0 + r >= M) break;                                                                             \
-            __global float *out = y + y_off + (((size_t)img * M + i0 + r) * HO + oy) * WO + ox0;                \
-            const float bi = bias ? bias[bias_off + i0 + r] : 0.0f;                                             \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) {                                                    \
-                GEMM_CAT(float, W) o = acc[r][v] + bi;                                                          \
-                if (act) o = GEMM_CAT(gemm_act_float, W)(o, act, slope);                                        \
-                if (full) {                                                                                     \
-                    GEMM_CAT(vstore, W)(o, v, out);                                                             \
-                } else {                                                                                        \
-                    float tmp[W];                                                                               \
-                    GEMM_CAT(vstore, W)(o, 0, tmp);                                                             \
-                    for (uint e = 0; e < W && ox0 + v * W + e < WO; e++) out[v * W + e] = tmp[e];              \
-                }                                                                                               \
-            }                                                                                                   \
-        }                                                                                                       \
+#define CONV_ROWS_KERNEL(NAME, MR, NV, W)                                                          \
+    __kernel void NAME(__global const float *w, uint w_off, uint ckk, __global const float *xp,    \
+                       uint C, uint Hp, uint Wp, uint KH, uint KW, uint DH, uint DW,               \
+                       __global float *y, uint y_off, uint M, uint HO, uint WO, uint segs,         \
+                       uint tiles, __global const float *bias, uint bias_off, int act,             \
+                       float slope)                                                                \
+    {                                                                                              \
+        const uint ib = get_global_id(0), t = get_global_id(1);                                    \
+        if (ib * MR >= M || t >= tiles) return;                                                    \
+        const uint i0 = ib * MR, s = t % segs, row = t / segs, oy = row % HO, img = row / HO;      \
+        const uint ox0 = s * (NV * W);                                                             \
+        __global const float *pa[MR];                                                              \
+        _Pragma("unroll") for (int r = 0; r < MR; r++)                                             \
+            pa[r] = w + w_off + (size_t)min(i0 + r, M - 1) * ckk;                                  \
+        GEMM_CAT(float, W) acc[MR][NV];                                                            \
+        _Pragma("unroll") for (int r = 0; r < MR; r++)                                             \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (GEMM_CAT(float, W))(0.0f); \
+        __global const float *xi = xp + (size_t)img * C * Hp * Wp + (size_t)oy * Wp + ox0;         \
+        uint kk = 0;                                                                               \
+        for (uint ci = 0; ci < C; ci++)                                                            \
+            for (uint ky = 0; ky < KH; ky++) {                                                     \
+                __global const float *rowp = xi + ((size_t)ci * Hp + ky * DH) * Wp;                \
+                for (uint kx = 0; kx < KW; kx++, kk++) {                                           \
+                    GEMM_CAT(float, W) bv[NV];                                                     \
+                    _Pragma("unroll") for (int v = 0; v < NV; v++)                                 \
+                        bv[v] = GEMM_CAT(vload, W)(v, rowp + kx * DW);                             \
+                    _Pragma("unroll") for (int r = 0; r < MR; r++)                                 \
+                    {                                                                              \
+                        const float av = pa[r][kk];                                                \
+                        _Pragma("unroll") for (int v = 0; v < NV; v++)                             \
+                            acc[r][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[r][v]);           \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        const bool full = ox0 + NV * W <= WO;                                                      \
+        _Pragma("unroll") for (int r = 0; r < MR; r++)                                             \
+        {                                                                                          \
+            if (i0 + r >= M) break;                                                                \
+            __global float *out = y + y_off + (((size_t)img * M + i0 + r) * HO + oy) * WO + ox0;   \
+            const float bi = bias ? bias[bias_off + i0 + r] : 0.0f;                                \
+            _Pragma("unroll") for (int v = 0; v < NV; v++)                                         \
+            {                                                                                      \
+                GEMM_CAT(float, W) o = acc[r][v] + bi;                                             \
+                if (act) o = GEMM_CAT(gemm_act_float, W)(o, act, slope);                           \
+                if (full) {                                                                        \
+                    GEMM_CAT(vstore, W)(o, v, out);                                                \
+                } else {                                                                           \
+                    float tmp[W];                                                                  \
+                    GEMM_CAT(vstore, W)(o, 0, tmp);                                                \
+                    for (uint e = 0; e < W && ox0 + v * W + e < WO; e++) out[v * W + e] = tmp[e];  \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     }
 
 CONV_ROWS_KERNEL(conv_rows_1x1x8, 1, 1, 8)

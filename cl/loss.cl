@@ -15,10 +15,12 @@ float bce_term(const float y, const float t)
     return -(t * ly + (1.0f - t) * l1y);
 }
 
-/* row_loss[r] = sum_c loss(y[r,c], t[r,c]); dy = grad_scale * dloss/dy (skipped when dy is null). */
+/* row_loss[r] = sum_c loss(y[r,c], t[r,c]); dy = grad_scale * dloss/dy (skipped when dy is null).
+ */
 __kernel void loss_rows(__global float *dy, const uint dy_off, __global float *row_loss,
-                        __global const float *y, const uint y_off, __global const float *t, const uint t_off,
-                        const uint rows, const uint cols, const int kind, const float grad_scale)
+                        __global const float *y, const uint y_off, __global const float *t,
+                        const uint t_off, const uint rows, const uint cols, const int kind,
+                        const float grad_scale)
 {
     uint r = get_global_id(0);
     if (r >= rows) return;
@@ -40,8 +42,9 @@ __kernel void loss_rows(__global float *dy, const uint dy_off, __global float *r
 }
 
 /* Both metrics per row for evaluation: row_mse[r], row_bce[r] (sums over the row). */
-__kernel void metric_rows(__global float *row_mse, __global float *row_bce, __global const float *y, const uint y_off,
-                          __global const float *t, const uint t_off, const uint rows, const uint cols)
+__kernel void metric_rows(__global float *row_mse, __global float *row_bce, __global const float *y,
+                          const uint y_off, __global const float *t, const uint t_off,
+                          const uint rows, const uint cols)
 {
     uint r = get_global_id(0);
     if (r >= rows) return;
@@ -58,8 +61,8 @@ __kernel void metric_rows(__global float *row_mse, __global float *row_bce, __gl
 
 /* acc[slot] += sum(v[0..n)) with Kahan compensation in acc[slot + 1], so a
  * whole epoch of batch losses sums in float without drift. Single work-item. */
-__kernel void accumulate_sum(__global float *acc, const uint slot, __global const float *v, const uint v_off,
-                             const uint n)
+__kernel void accumulate_sum(__global float *acc, const uint slot, __global const float *v,
+                             const uint v_off, const uint n)
 {
     if (get_global_id(0) != 0) return;
     float s = 0.0f;
@@ -77,9 +80,10 @@ __kernel void accumulate_sum(__global float *acc, const uint slot, __global cons
  * = grad_scale * (softmax(z) - onehot(label)); confusion (skipped when null)
  * counts [label][prediction]. */
 __kernel void softmax_xent_rows(__global float *dz, const uint dz_off, __global float *row_loss,
-                                __global float *row_correct, __global const float *z, const uint z_off,
-                                __global const uchar *labels, __global const uint *order, const uint first,
-                                const uint mask, const uint rows, const uint k, const float grad_scale,
+                                __global float *row_correct, __global const float *z,
+                                const uint z_off, __global const uchar *labels,
+                                __global const uint *order, const uint first, const uint mask,
+                                const uint rows, const uint k, const float grad_scale,
                                 __global uint *confusion)
 {
     uint r = get_global_id(0);

@@ -9,11 +9,15 @@
  * strict math keeps compilers from splitting a sum), elementwise otherwise.
  * stats holds [mean C][rstd C][sum dy C][sum dy xhat C]. */
 
-float lane_sum(float8 v) { return ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7)); }
+float lane_sum(float8 v)
+{
+    return ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
+}
 
-__kernel void bn_stats(__global float *stats, const uint st_off, __global float *running, const uint run_off,
-                       __global const float *x, const uint x_off, const uint N, const uint C, const uint P,
-                       const float eps, const float momentum, const int train)
+__kernel void bn_stats(__global float *stats, const uint st_off, __global float *running,
+                       const uint run_off, __global const float *x, const uint x_off, const uint N,
+                       const uint C, const uint P, const float eps, const float momentum,
+                       const int train)
 {
     uint c = get_global_id(0);
     if (c >= C) return;
@@ -56,10 +60,11 @@ __kernel void bn_stats(__global float *stats, const uint st_off, __global float 
     stats[st_off + C + c] = 1.0f / sqrt(var + eps);
 }
 
-__kernel void bn_forward(__global float *y, const uint y_off, __global float *xhat, const uint xh_off,
-                         __global const float *x, const uint x_off, __global const float *stats, const uint st_off,
-                         __global const float *gamma, const uint g_off, __global const float *beta, const uint b_off,
-                         const uint N, const uint C, const uint P)
+__kernel void bn_forward(__global float *y, const uint y_off, __global float *xhat,
+                         const uint xh_off, __global const float *x, const uint x_off,
+                         __global const float *stats, const uint st_off,
+                         __global const float *gamma, const uint g_off, __global const float *beta,
+                         const uint b_off, const uint N, const uint C, const uint P)
 {
     uint i = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
     if (i >= N * C * P) return;
@@ -70,16 +75,19 @@ __kernel void bn_forward(__global float *y, const uint y_off, __global float *xh
 }
 
 /* dgamma += sum dy xhat; dbeta += sum dy; both sums kept in stats for the dx pass. */
-__kernel void bn_backward_sums(__global float *stats, const uint st_off, __global float *dgamma, const uint dg_off,
-                               __global float *dbeta, const uint db_off, __global const float *dy, const uint dy_off,
-                               __global const float *xhat, const uint xh_off, const uint N, const uint C, const uint P)
+__kernel void bn_backward_sums(__global float *stats, const uint st_off, __global float *dgamma,
+                               const uint dg_off, __global float *dbeta, const uint db_off,
+                               __global const float *dy, const uint dy_off,
+                               __global const float *xhat, const uint xh_off, const uint N,
+                               const uint C, const uint P)
 {
     uint c = get_global_id(0);
     if (c >= C) return;
     float8 a8 = (float8)(0.0f), b8 = (float8)(0.0f);
     float s1 = 0.0f, s2 = 0.0f;
     for (uint n = 0; n < N; n++) {
-        __global const float *d = dy + dy_off + ((size_t)n * C + c) * P, *h = xhat + xh_off + ((size_t)n * C + c) * P;
+        __global const float *d = dy + dy_off + ((size_t)n * C + c) * P,
+                             *h = xhat + xh_off + ((size_t)n * C + c) * P;
         uint p = 0;
         for (; p + 8 <= P; p += 8) {
             float8 dv = vload8(0, d + p);
@@ -99,9 +107,10 @@ __kernel void bn_backward_sums(__global float *stats, const uint st_off, __globa
     dbeta[db_off + c] += s1;
 }
 
-__kernel void bn_backward_dx(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
-                             __global const float *xhat, const uint xh_off, __global const float *stats,
-                             const uint st_off, __global const float *gamma, const uint g_off, const uint N,
+__kernel void bn_backward_dx(__global float *dx, const uint dx_off, __global const float *dy,
+                             const uint dy_off, __global const float *xhat, const uint xh_off,
+                             __global const float *stats, const uint st_off,
+                             __global const float *gamma, const uint g_off, const uint N,
                              const uint C, const uint P, const int train)
 {
     uint i = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
@@ -113,5 +122,7 @@ __kernel void bn_backward_dx(__global float *dx, const uint dx_off, __global con
         return;
     }
     float M = (float)(N * P);
-    dx[dx_off + i] = k / M * (M * dy[dy_off + i] - stats[st_off + 2 * C + c] - xhat[xh_off + i] * stats[st_off + 3 * C + c]);
+    dx[dx_off + i] = k / M *
+                     (M * dy[dy_off + i] - stats[st_off + 2 * C + c] -
+                      xhat[xh_off + i] * stats[st_off + 3 * C + c]);
 }

@@ -4,7 +4,8 @@
 /* The gradient as the update sees it: scaled by the global-norm clipping
  * coefficient (gscale[0], or 1 when gscale is null) and clipped by value (when
  * clip_value > 0), as torch.nn.utils.clip_grad_norm_ / clip_grad_value_. */
-float clipped_grad(__global const float *g, const uint i, __global const float *gscale, const float clip_value)
+float clipped_grad(__global const float *g, const uint i, __global const float *gscale,
+                   const float clip_value)
 {
     float v = g[i] * (gscale ? gscale[0] : 1.0f);
     return clip_value > 0.0f ? clamp(v, -clip_value, clip_value) : v;
@@ -22,8 +23,8 @@ __kernel void sumsq_blocks(__global float *partial, __global const float *g, con
 }
 
 /* coef[0] = min(1, max_norm / (||g|| + 1e-6)) from the partial sums. Single work-item. */
-__kernel void clip_coefficient(__global float *coef, __global const float *partial, const uint blocks,
-                               const float max_norm)
+__kernel void clip_coefficient(__global float *coef, __global const float *partial,
+                               const uint blocks, const float max_norm)
 {
     if (get_global_id(0) != 0) return;
     float s = 0.0f;
@@ -33,9 +34,10 @@ __kernel void clip_coefficient(__global float *coef, __global const float *parti
 }
 
 /* SGD with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD). */
-__kernel void sgd_step(__global float *p, __global const float *g, __global float *buf, const uint n,
-                       const float lr, const float momentum, const float dampening, const float weight_decay,
-                       const int nesterov, const int first_step, __global const float *gscale, const float clip_value)
+__kernel void sgd_step(__global float *p, __global const float *g, __global float *buf,
+                       const uint n, const float lr, const float momentum, const float dampening,
+                       const float weight_decay, const int nesterov, const int first_step,
+                       __global const float *gscale, const float clip_value)
 {
     uint i = get_global_id(0);
     if (i >= n) return;
@@ -52,15 +54,19 @@ __kernel void sgd_step(__global float *p, __global const float *g, __global floa
  * AdamW (decoupled = 1: p *= 1 - lr * wd before the step, torch.optim.AdamW).
  * step_size = lr / (1 - beta1^t); bc2_sqrt = sqrt(1 - beta2^t), computed on the host.
  * state holds m in [0, n) and v in [n, 2n). */
-__kernel void adam_step(__global float *p, __global const float *g, __global float *state, const uint n, const float lr, const float beta1, const float beta2, const float eps,
-                        const float weight_decay, const int decoupled, const float step_size, const float bc2_sqrt,
-                        __global const float *gscale, const float clip_value)
+__kernel void adam_step(__global float *p, __global const float *g, __global float *state,
+                        const uint n, const float lr, const float beta1, const float beta2,
+                        const float eps, const float weight_decay, const int decoupled,
+                        const float step_size, const float bc2_sqrt, __global const float *gscale,
+                        const float clip_value)
 {
     uint i = get_global_id(0);
     if (i >= n) return;
     float pi = p[i], gi = clipped_grad(g, i, gscale, clip_value);
-    if (decoupled) pi *= 1.0f - lr * weight_decay;
-    else gi += weight_decay * pi;
+    if (decoupled)
+        pi *= 1.0f - lr * weight_decay;
+    else
+        gi += weight_decay * pi;
     float mi = beta1 * state[i] + (1.0f - beta1) * gi;
     float vi = beta2 * state[n + i] + (1.0f - beta2) * gi * gi;
     state[i] = mi;
@@ -70,8 +76,9 @@ __kernel void adam_step(__global float *p, __global const float *g, __global flo
 
 /* Lion (Chen et al. 2023, as lion-pytorch): c = beta1 m + (1 - beta1) g;
  * p = p (1 - lr wd) - lr sign(c); m = beta2 m + (1 - beta2) g. */
-__kernel void lion_step(__global float *p, __global const float *g, __global float *m, const uint n, const float lr,
-                        const float beta1, const float beta2, const float weight_decay, __global const float *gscale,
+__kernel void lion_step(__global float *p, __global const float *g, __global float *m, const uint n,
+                        const float lr, const float beta1, const float beta2,
+                        const float weight_decay, __global const float *gscale,
                         const float clip_value)
 {
     uint i = get_global_id(0);

@@ -5,7 +5,8 @@
  * the output gradients of the windows that chose / contain it. */
 
 /* Outputs o whose window [o*S - PAD, o*S - PAD + K) holds position pos: [*lo, *hi]. */
-void window_range(const int pos, const int PAD, const int K, const int S, const int OUT, int *lo, int *hi)
+void window_range(const int pos, const int PAD, const int K, const int S, const int OUT, int *lo,
+                  int *hi)
 {
     int first = pos + PAD - K + 1;
     *lo = first <= 0 ? 0 : (first + S - 1) / S;
@@ -19,8 +20,8 @@ void window_range(const int pos, const int PAD, const int K, const int S, const 
 
 /* The first maximum of the window of output (oh, ow) in one plane, PyTorch's
  * (val > max) || isnan(val); *at is its flat index h*W+w. */
-float window_max(__global const float *xp, const int oh, const int ow, const uint H, const uint W, const uint K,
-                 const uint S, const uint PAD, int *at)
+float window_max(__global const float *xp, const int oh, const int ow, const uint H, const uint W,
+                 const uint K, const uint S, const uint PAD, int *at)
 {
     float best = -INFINITY;
     int best_i = -1;
@@ -43,15 +44,17 @@ float window_max(__global const float *xp, const int oh, const int ow, const uin
 
 #if CLAE_CPU
 /* CPUs: one work-item per output row, so the index divisions are paid once a row. */
-__kernel void max_pool_forward(__global float *y, const uint y_off, __global float *arg, const uint arg_off,
-                               __global const float *x, const uint x_off, const uint NC, const uint H, const uint W,
-                               const uint K, const uint S, const uint PAD, const uint HO, const uint WO)
+__kernel void max_pool_forward(__global float *y, const uint y_off, __global float *arg,
+                               const uint arg_off, __global const float *x, const uint x_off,
+                               const uint NC, const uint H, const uint W, const uint K,
+                               const uint S, const uint PAD, const uint HO, const uint WO)
 {
     uint gid = get_global_id(0);
     if (gid >= NC * HO) return;
     uint oh = gid % HO, plane = gid / HO;
     __global const float *xp = x + x_off + (size_t)plane * H * W;
-    if (K == 2 && S == 2 && PAD == 0) { /* the common 2x2 window, unrolled; same first-maximum and NaN rule */
+    if (K == 2 && S == 2 &&
+        PAD == 0) { /* the common 2x2 window, unrolled; same first-maximum and NaN rule */
         __global const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
         for (uint ow = 0; ow < WO; ow++) {
             uint c = 2 * ow;
@@ -72,15 +75,17 @@ __kernel void max_pool_forward(__global float *y, const uint y_off, __global flo
     }
 }
 #else
-__kernel void max_pool_forward(__global float *y, const uint y_off, __global float *arg, const uint arg_off,
-                               __global const float *x, const uint x_off, const uint NC, const uint H, const uint W,
-                               const uint K, const uint S, const uint PAD, const uint HO, const uint WO)
+__kernel void max_pool_forward(__global float *y, const uint y_off, __global float *arg,
+                               const uint arg_off, __global const float *x, const uint x_off,
+                               const uint NC, const uint H, const uint W, const uint K,
+                               const uint S, const uint PAD, const uint HO, const uint WO)
 {
     uint gid = get_global_id(0);
     if (gid >= NC * HO * WO) return;
     uint ow = gid % WO, oh = (gid / WO) % HO, plane = gid / (WO * HO);
     int at;
-    y[y_off + gid] = window_max(x + x_off + (size_t)plane * H * W, (int)oh, (int)ow, H, W, K, S, PAD, &at);
+    y[y_off + gid] = window_max(x + x_off + (size_t)plane * H * W, (int)oh, (int)ow, H, W, K, S,
+                                PAD, &at);
     arg[arg_off + gid] = (float)at;
 }
 #endif
@@ -88,9 +93,10 @@ __kernel void max_pool_forward(__global float *y, const uint y_off, __global flo
 /* One work-item per output row: each output's gradient goes to its argmax.
  * Rows of one plane may share inputs (overlapping windows), so a work-item owns a
  * whole plane's gradient when windows overlap (S < K); otherwise a row of windows. */
-__kernel void max_pool_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
-                                __global const float *arg, const uint arg_off, const uint NC, const uint H,
-                                const uint W, const uint K, const uint S, const uint PAD, const uint HO, const uint WO)
+__kernel void max_pool_backward(__global float *dx, const uint dx_off, __global const float *dy,
+                                const uint dy_off, __global const float *arg, const uint arg_off,
+                                const uint NC, const uint H, const uint W, const uint K,
+                                const uint S, const uint PAD, const uint HO, const uint WO)
 {
     uint gid = get_global_id(0);
     bool overlap = S < K;
@@ -112,9 +118,10 @@ __kernel void max_pool_backward(__global float *dx, const uint dx_off, __global 
         }
 }
 
-__kernel void avg_pool_forward(__global float *y, const uint y_off, __global const float *x, const uint x_off,
-                               const uint NC, const uint H, const uint W, const uint K, const uint S, const uint PAD,
-                               const uint HO, const uint WO)
+__kernel void avg_pool_forward(__global float *y, const uint y_off, __global const float *x,
+                               const uint x_off, const uint NC, const uint H, const uint W,
+                               const uint K, const uint S, const uint PAD, const uint HO,
+                               const uint WO)
 {
     uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
     if (gid >= NC * HO * WO) return;
@@ -132,9 +139,10 @@ __kernel void avg_pool_forward(__global float *y, const uint y_off, __global con
     y[y_off + gid] = s / (float)(K * K);
 }
 
-__kernel void avg_pool_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
-                                const uint NC, const uint H, const uint W, const uint K, const uint S, const uint PAD,
-                                const uint HO, const uint WO)
+__kernel void avg_pool_backward(__global float *dx, const uint dx_off, __global const float *dy,
+                                const uint dy_off, const uint NC, const uint H, const uint W,
+                                const uint K, const uint S, const uint PAD, const uint HO,
+                                const uint WO)
 {
     uint gid = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
     if (gid >= NC * H * W) return;
@@ -145,6 +153,7 @@ __kernel void avg_pool_backward(__global float *dx, const uint dx_off, __global 
     window_range((int)h, (int)PAD, (int)K, (int)S, (int)HO, &oh0, &oh1);
     window_range((int)w, (int)PAD, (int)K, (int)S, (int)WO, &ow0, &ow1);
     for (int oh = oh0; oh <= oh1; oh++)
-        for (int ow = ow0; ow <= ow1; ow++) s += dy[dy_off + plane * HO * WO + (uint)oh * WO + (uint)ow];
+        for (int ow = ow0; ow <= ow1; ow++)
+            s += dy[dy_off + plane * HO * WO + (uint)oh * WO + (uint)ow];
     dx[dx_off + gid] = s / (float)(K * K);
 }

@@ -8,9 +8,9 @@
 float clamp_rho(const float v) { return clamp(v, 1e-6f, 1.0f - 1e-6f); }
 
 /* One work-item per unit: rho_hat[j] and unit_pen[j], the unit's share of the penalty. */
-__kernel void sparsity_units(__global float *rho_hat, __global float *unit_pen, __global const float *z,
-                             const uint z_off, const uint rows, const uint u, const float l1, const float kl,
-                             const float rho)
+__kernel void sparsity_units(__global float *rho_hat, __global float *unit_pen,
+                             __global const float *z, const uint z_off, const uint rows,
+                             const uint u, const float l1, const float kl, const float rho)
 {
     uint j = get_global_id(0);
     if (j >= u) return;
@@ -28,9 +28,9 @@ __kernel void sparsity_units(__global float *rho_hat, __global float *unit_pen, 
 }
 
 /* dz[r,j] += d(penalty)/dz[r,j]: (l1 sign(z) + kl (-rho/rho_hat + (1-rho)/(1-rho_hat))) / rows */
-__kernel void sparsity_grad(__global float *dz, const uint dz_off, __global const float *z, const uint z_off,
-                            __global const float *rho_hat, const uint rows, const uint u, const float l1,
-                            const float kl, const float rho)
+__kernel void sparsity_grad(__global float *dz, const uint dz_off, __global const float *z,
+                            const uint z_off, __global const float *rho_hat, const uint rows,
+                            const uint u, const float l1, const float kl, const float rho)
 {
     uint i = get_global_id(0);
     if (i >= rows * u) return;
@@ -41,8 +41,8 @@ __kernel void sparsity_grad(__global float *dz, const uint dz_off, __global cons
 
 /* Per row, for reports: the sum of the code and how many of its units are
  * near zero (|z| < threshold). */
-__kernel void code_rows(__global float *row_sum, __global float *row_zero, __global const float *z, const uint z_off,
-                        const uint rows, const uint u, const float threshold)
+__kernel void code_rows(__global float *row_sum, __global float *row_zero, __global const float *z,
+                        const uint z_off, const uint rows, const uint u, const float threshold)
 {
     uint r = get_global_id(0);
     if (r >= rows) return;

@@ -16,8 +16,9 @@ void bilinear_src(const int dst, const int F, const int in, int *i0, int *i1, fl
 }
 
 /* One work-item per output row (index divisions once per row). */
-__kernel void upsample_forward(__global float *y, const uint y_off, __global const float *x, const uint x_off,
-                               const uint NC, const uint H, const uint W, const uint F, const int bilinear)
+__kernel void upsample_forward(__global float *y, const uint y_off, __global const float *x,
+                               const uint x_off, const uint NC, const uint H, const uint W,
+                               const uint F, const int bilinear)
 {
     uint gid = get_global_id(0);
     uint HO = H * F, WO = W * F;
@@ -39,7 +40,8 @@ __kernel void upsample_forward(__global float *y, const uint y_off, __global con
     __global const float *r0 = xp + h0 * W, *r1 = xp + h1 * W;
     for (uint ow = 0; ow < WO; ow++) {
         bilinear_src((int)ow, (int)F, (int)W, &w0, &w1, &lw);
-        out[ow] = (1.0f - lh) * ((1.0f - lw) * r0[w0] + lw * r0[w1]) + lh * ((1.0f - lw) * r1[w0] + lw * r1[w1]);
+        out[ow] = (1.0f - lh) * ((1.0f - lw) * r0[w0] + lw * r0[w1]) +
+                  lh * ((1.0f - lw) * r1[w0] + lw * r1[w1]);
     }
 }
 
@@ -56,10 +58,12 @@ float bilinear_weight(const int o, const int i, const int F, const int in)
 #define CLAE_CPU 0
 #endif
 
-__kernel void upsample_backward(__global float *dx, const uint dx_off, __global const float *dy, const uint dy_off,
-                                const uint NC, const uint H, const uint W, const uint F, const int bilinear)
+__kernel void upsample_backward(__global float *dx, const uint dx_off, __global const float *dy,
+                                const uint dy_off, const uint NC, const uint H, const uint W,
+                                const uint F, const int bilinear)
 {
-    if (CLAE_CPU && !bilinear) { /* CPUs: the host launches one work-item per input row (nearest only) */
+    if (CLAE_CPU &&
+        !bilinear) { /* CPUs: the host launches one work-item per input row (nearest only) */
         uint row = get_global_id(0);
         if (row >= NC * H) return;
         uint h = row % H, WO = W * F;
@@ -83,7 +87,8 @@ __kernel void upsample_backward(__global float *dx, const uint dx_off, __global 
         for (uint i = 0; i < F; i++)
             for (uint j = 0; j < F; j++) s += dyp[(h * F + i) * WO + w * F + j];
     } else {
-        int oh0 = (int)(h * F) - (int)F, oh1 = (int)(h * F + 2 * F), ow0 = (int)(w * F) - (int)F, ow1 = (int)(w * F + 2 * F);
+        int oh0 = (int)(h * F) - (int)F, oh1 = (int)(h * F + 2 * F), ow0 = (int)(w * F) - (int)F,
+            ow1 = (int)(w * F + 2 * F);
         for (int oh = oh0 < 0 ? 0 : oh0; oh < oh1 && oh < (int)HO; oh++) {
             float wh = bilinear_weight(oh, (int)h, (int)F, (int)H);
             if (wh == 0.0f) continue;

@@ -4,9 +4,10 @@
  * Backward: dmu = dz + w mu; dlogvar = dz eps exp(logvar / 2) / 2 + w (exp(logvar) - 1) / 2,
  * w the weight of the KL term in the loss. Uses hash_u32 from elementwise.cl. */
 
-__kernel void vae_sample(__global float *z, const uint z_off, __global float *eps, const uint eps_off,
-                         __global float *kl, const uint kl_off, __global const float *ml, const uint ml_off,
-                         const uint N, const uint U, const uint seed, const int train)
+__kernel void vae_sample(__global float *z, const uint z_off, __global float *eps,
+                         const uint eps_off, __global float *kl, const uint kl_off,
+                         __global const float *ml, const uint ml_off, const uint N, const uint U,
+                         const uint seed, const int train)
 {
     uint r = get_global_id(0);
     if (r >= N) return;
@@ -14,8 +15,10 @@ __kernel void vae_sample(__global float *z, const uint z_off, __global float *ep
     for (uint u = 0; u < U; u++) {
         float mu = ml[ml_off + r * 2 * U + u], lv = ml[ml_off + r * 2 * U + U + u], e = 0.0f;
         if (train) {
-            uint i = r * U + u, h1 = hash_u32(seed, 2u * i), h2 = hash_u32(seed ^ 0x9E3779B9u, 2u * i + 1u);
-            float u1 = ((float)(h1 >> 8) + 1.0f) * (1.0f / 16777216.0f), u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);
+            uint i = r * U + u, h1 = hash_u32(seed, 2u * i),
+                 h2 = hash_u32(seed ^ 0x9E3779B9u, 2u * i + 1u);
+            float u1 = ((float)(h1 >> 8) + 1.0f) * (1.0f / 16777216.0f),
+                  u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);
             e = sqrt(-2.0f * log(u1)) * cos(2.0f * M_PI_F * u2);
         }
         eps[eps_off + r * U + u] = e;
@@ -25,14 +28,16 @@ __kernel void vae_sample(__global float *z, const uint z_off, __global float *ep
     kl[kl_off + r] = -0.5f * k;
 }
 
-__kernel void vae_backward(__global float *dml, const uint dml_off, __global const float *dz, const uint dz_off,
-                           __global const float *ml, const uint ml_off, __global const float *eps, const uint eps_off,
-                           const uint N, const uint U, const float w)
+__kernel void vae_backward(__global float *dml, const uint dml_off, __global const float *dz,
+                           const uint dz_off, __global const float *ml, const uint ml_off,
+                           __global const float *eps, const uint eps_off, const uint N,
+                           const uint U, const float w)
 {
     uint i = get_global_id(0);
     if (i >= N * U) return;
     uint r = i / U, u = i % U;
     float mu = ml[ml_off + r * 2 * U + u], lv = ml[ml_off + r * 2 * U + U + u], g = dz[dz_off + i];
     dml[dml_off + r * 2 * U + u] = g + w * mu;
-    dml[dml_off + r * 2 * U + U + u] = 0.5f * g * eps[eps_off + i] * exp(0.5f * lv) + 0.5f * w * (exp(lv) - 1.0f);
+    dml[dml_off + r * 2 * U + U + u] = 0.5f * g * eps[eps_off + i] * exp(0.5f * lv) +
+                                       0.5f * w * (exp(lv) - 1.0f);
 }

@@ -14,17 +14,18 @@
 #include "clae/gemm.h"
 
 /* Fails the current test with the context's last error. */
-#define CHECK_OK(ctx, call)                                                          \
-    do {                                                                             \
-        if ((call) != 0) fail_msg("%s failed: %s", #call, (ctx)->err.msg);           \
+#define CHECK_OK(ctx, call)                                                \
+    do {                                                                   \
+        if ((call) != 0) fail_msg("%s failed: %s", #call, (ctx)->err.msg); \
     } while (0)
 
 /* The environment is a test binary's command line: read here, once. */
 static inline clae_device_opts test_device_opts(void)
 {
     const char *off = getenv("CLAE_NO_TUNING");
-    return (clae_device_opts){.ctx = {.device = getenv("CLAE_TEST_DEVICE")},
-                              .gemm = {.force = getenv("CLAE_GEMM"), .no_tuning = off && *off && strcmp(off, "0")}};
+    return (clae_device_opts){
+        .ctx = {.device = getenv("CLAE_TEST_DEVICE")},
+        .gemm = {.force = getenv("CLAE_GEMM"), .no_tuning = off && *off && strcmp(off, "0")}};
 }
 
 static inline int test_ctx_setup(void **state)

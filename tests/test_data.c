@@ -35,8 +35,8 @@ static void write_png_file(const char *name, const png_spec *s)
     png_infop info = png_create_info_struct(png);
     if (setjmp(png_jmpbuf(png))) fail_msg("libpng failed writing %s", name);
     png_init_io(png, f);
-    png_set_IHDR(png, info, s->w, s->h, s->depth, s->color, s->interlace, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, s->w, s->h, s->depth, s->color, s->interlace,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (s->palette) png_set_PLTE(png, info, s->palette, s->n_palette);
     if (s->trns) png_set_tRNS(png, info, s->trns, s->n_trns, NULL);
     png_write_info(png, info);
@@ -64,8 +64,10 @@ static void test_png_gray_8_and_16(void **state)
     (void)state;
     const unsigned char g8[] = {0, 85, 170, 255};
     const unsigned char g16[] = {0, 0, 0x55, 0x55, 0xAA, 0xAA, 0xFF, 0xFF};
-    write_png_file("g8.png", &(png_spec){4, 1, PNG_COLOR_TYPE_GRAY, 8, PNG_INTERLACE_NONE, g8, NULL, 0, NULL, 0});
-    write_png_file("g16.png", &(png_spec){4, 1, PNG_COLOR_TYPE_GRAY, 16, PNG_INTERLACE_NONE, g16, NULL, 0, NULL, 0});
+    write_png_file("g8.png", &(png_spec){4, 1, PNG_COLOR_TYPE_GRAY, 8, PNG_INTERLACE_NONE, g8, NULL,
+                                         0, NULL, 0});
+    write_png_file("g16.png", &(png_spec){4, 1, PNG_COLOR_TYPE_GRAY, 16, PNG_INTERLACE_NONE, g16,
+                                          NULL, 0, NULL, 0});
     const char *files[2] = {"g8.png", "g16.png"};
     for (int k = 0; k < 2; k++) {
         clae_image img = load(files[k], 1, WHITE);
@@ -83,14 +85,16 @@ static void test_png_alpha_over_background(void **state)
 {
     (void)state;
     const unsigned char ga[] = {255, 0, 255, 255, 255, 128}; /* white: transparent, opaque, half */
-    write_png_file("ga.png", &(png_spec){3, 1, PNG_COLOR_TYPE_GRAY_ALPHA, 8, PNG_INTERLACE_NONE, ga, NULL, 0, NULL, 0});
+    write_png_file("ga.png", &(png_spec){3, 1, PNG_COLOR_TYPE_GRAY_ALPHA, 8, PNG_INTERLACE_NONE, ga,
+                                         NULL, 0, NULL, 0});
     clae_image img = load("ga.png", 1, BLACK);
     assert_float_equal(img.px[0], 0.0f, 1e-6);
     assert_float_equal(img.px[1], 1.0f, 1e-6);
     assert_float_equal(img.px[2], 128 / 255.0f, 1e-6);
     clae_image_free(&img);
     const unsigned char rgba[] = {0, 0, 255, 128, 255, 0, 0, 255};
-    write_png_file("rgba.png", &(png_spec){2, 1, PNG_COLOR_TYPE_RGBA, 8, PNG_INTERLACE_NONE, rgba, NULL, 0, NULL, 0});
+    write_png_file("rgba.png", &(png_spec){2, 1, PNG_COLOR_TYPE_RGBA, 8, PNG_INTERLACE_NONE, rgba,
+                                           NULL, 0, NULL, 0});
     img = load("rgba.png", 3, WHITE);
     float a = 128 / 255.0f;
     assert_float_equal(img.px[0], 1 - a, 1e-6); /* R of blue at half alpha over white */
@@ -99,7 +103,8 @@ static void test_png_alpha_over_background(void **state)
     assert_float_equal(img.px[3], 0.0f, 1e-6);  /* its G */
     clae_image_free(&img);
     const unsigned char rgba16[] = {0xFF, 0xFF, 0, 0, 0, 0, 0xFF, 0xFF};
-    write_png_file("rgba16.png", &(png_spec){1, 1, PNG_COLOR_TYPE_RGBA, 16, PNG_INTERLACE_NONE, rgba16, NULL, 0, NULL, 0});
+    write_png_file("rgba16.png", &(png_spec){1, 1, PNG_COLOR_TYPE_RGBA, 16, PNG_INTERLACE_NONE,
+                                             rgba16, NULL, 0, NULL, 0});
     img = load("rgba16.png", 3, BLACK);
     assert_float_equal(img.px[0], 1.0f, 1e-6);
     assert_float_equal(img.px[1], 0.0f, 1e-6);
@@ -112,7 +117,8 @@ static void test_png_palette_and_interlace(void **state)
     const png_color pal[2] = {{255, 0, 0}, {0, 255, 0}};
     const unsigned char trns[2] = {255, 0}; /* the green entry is transparent */
     const unsigned char idx[] = {0, 1};
-    write_png_file("pal.png", &(png_spec){2, 1, PNG_COLOR_TYPE_PALETTE, 8, PNG_INTERLACE_NONE, idx, pal, 2, trns, 2});
+    write_png_file("pal.png", &(png_spec){2, 1, PNG_COLOR_TYPE_PALETTE, 8, PNG_INTERLACE_NONE, idx,
+                                          pal, 2, trns, 2});
     clae_image img = load("pal.png", 3, BLACK);
     assert_float_equal(img.px[0], 1.0f, 1e-6); /* red */
     assert_float_equal(img.px[1], 0.0f, 1e-6); /* transparent -> black */
@@ -120,8 +126,10 @@ static void test_png_palette_and_interlace(void **state)
     clae_image_free(&img);
     unsigned char rgb[5 * 3 * 3];
     for (size_t i = 0; i < sizeof rgb; i++) rgb[i] = (unsigned char)(i * 7);
-    write_png_file("plain.png", &(png_spec){5, 3, PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_NONE, rgb, NULL, 0, NULL, 0});
-    write_png_file("adam7.png", &(png_spec){5, 3, PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_ADAM7, rgb, NULL, 0, NULL, 0});
+    write_png_file("plain.png", &(png_spec){5, 3, PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_NONE, rgb,
+                                            NULL, 0, NULL, 0});
+    write_png_file("adam7.png", &(png_spec){5, 3, PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_ADAM7, rgb,
+                                            NULL, 0, NULL, 0});
     clae_image a = load("plain.png", 3, WHITE), b = load("adam7.png", 3, WHITE);
     for (int i = 0; i < 45; i++) assert_float_equal(a.px[i], b.px[i], 0);
     assert_float_equal(a.px[15 * 1 + 2], rgb[2 * 3 + 1] / 255.0f, 1e-6); /* G of pixel (0, 2) */
@@ -136,7 +144,8 @@ static void expect_png_error(const char *name, const char *fragment)
     clae_image img;
     clae_err err = {0};
     assert_int_equal(clae_png_load(p, 3, WHITE, &img, &err), -1);
-    if (!strstr(err.msg, fragment) || !strstr(err.msg, name)) fail_msg("message '%s' lacks '%s'", err.msg, fragment);
+    if (!strstr(err.msg, fragment) || !strstr(err.msg, name))
+        fail_msg("message '%s' lacks '%s'", err.msg, fragment);
 }
 
 static void test_png_corrupt_and_truncated(void **state)
@@ -144,7 +153,8 @@ static void test_png_corrupt_and_truncated(void **state)
     (void)state;
     unsigned char rgb[16 * 16 * 3];
     for (size_t i = 0; i < sizeof rgb; i++) rgb[i] = (unsigned char)(i * 13);
-    write_png_file("good.png", &(png_spec){16, 16, PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_NONE, rgb, NULL, 0, NULL, 0});
+    write_png_file("good.png", &(png_spec){16, 16, PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_NONE, rgb,
+                                           NULL, 0, NULL, 0});
     char p[300], q[300];
     path_of(p, sizeof p, "good.png");
     FILE *f = fopen(p, "rb");
@@ -182,11 +192,13 @@ static void test_resize(void **state)
     clae_image_free(&out);
     float two[2] = {0, 1};
     clae_image line = {1, 1, 2, two};
-    assert_int_equal(clae_image_resize(&line, 1, 4, &out, &err), 0); /* bilinear, half-pixel centres */
+    assert_int_equal(clae_image_resize(&line, 1, 4, &out, &err),
+                     0); /* bilinear, half-pixel centres */
     const float expect[4] = {0, 0.25f, 0.75f, 1};
     for (int i = 0; i < 4; i++) assert_float_equal(out.px[i], expect[i], 1e-6);
     clae_image_free(&out);
-    assert_int_equal(clae_image_resize(&in, 3, 3, &out, &err), 0); /* fractional area: mean preserved */
+    assert_int_equal(clae_image_resize(&in, 3, 3, &out, &err),
+                     0); /* fractional area: mean preserved */
     double s = 0;
     for (int i = 0; i < 9; i++) s += out.px[i];
     assert_float_equal(s / 9, 7.5, 1e-4);
@@ -227,7 +239,8 @@ static void test_csv(void **state)
     (void)state;
     expect_csv("h.csv", "label,p0,p1,p2,p3\n3,0,10,20,30\n7,1,2,3,255\n", NULL, 2);
     expect_csv("n.csv", "3,0,10,20,30\n7,1,2,3,255\n\n", NULL, 2);
-    expect_csv("cols.csv", "label,p0,p1,p2,p3\n3,0,10,20,30\n7,1,2,3\n", "cols.csv:3: expected 5 columns", 0);
+    expect_csv("cols.csv", "label,p0,p1,p2,p3\n3,0,10,20,30\n7,1,2,3\n",
+               "cols.csv:3: expected 5 columns", 0);
     expect_csv("nan.csv", "3,0,abc,20,30\n", "nan.csv:1: column 3 is not a number: 'abc'", 0);
     expect_csv("label.csv", "3.5,0,1,2,3\n", "label.csv:1: label 3.5 is not an integer", 0);
 }
@@ -241,13 +254,16 @@ static void make_emoji_dir(void)
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", p);
     assert_int_equal(system(cmd), 0);
     unsigned char rgba[8 * 8 * 4];
-    const char *files[3] = {"data/emoji/google/64/a.png", "data/emoji/google/64/b.png", "data/emoji/google/64/c.png"};
+    const char *files[3] = {"data/emoji/google/64/a.png", "data/emoji/google/64/b.png",
+                            "data/emoji/google/64/c.png"};
     for (int k = 0; k < 3; k++) {
         for (size_t i = 0; i < sizeof rgba; i++) rgba[i] = (unsigned char)(i * (k + 3));
-        write_png_file(files[k], &(png_spec){8, 8, PNG_COLOR_TYPE_RGBA, 8, PNG_INTERLACE_NONE, rgba, NULL, 0, NULL, 0});
+        write_png_file(files[k], &(png_spec){8, 8, PNG_COLOR_TYPE_RGBA, 8, PNG_INTERLACE_NONE, rgba,
+                                             NULL, 0, NULL, 0});
     }
-    write_text("data/emoji/google/labels.tsv", "file\tname\tcategory\tvendor\n64/a.png\tGRINNING FACE\tSmileys\tgoogle\n"
-                                                "64/b.png\tCRYING FACE\tSmileys\tgoogle\n64/c.png\tDOG\tAnimals\tgoogle\n");
+    write_text("data/emoji/google/labels.tsv",
+               "file\tname\tcategory\tvendor\n64/a.png\tGRINNING FACE\tSmileys\tgoogle\n"
+               "64/b.png\tCRYING FACE\tSmileys\tgoogle\n64/c.png\tDOG\tAnimals\tgoogle\n");
 }
 
 static void test_emoji(void **state)
@@ -264,7 +280,8 @@ static void test_emoji(void **state)
     assert_non_null(strstr(d.names[1], "CRYING FACE"));
     assert_null(d.labels);
     clae_dataset_free(&d);
-    if (clae_dataset_load_emoji(&d, data, "google", "", "happy: grinning smiling; sad: crying", &o, &err))
+    if (clae_dataset_load_emoji(&d, data, "google", "", "happy: grinning smiling; sad: crying", &o,
+                                &err))
         fail_msg("%s", err.msg);
     assert_int_equal(d.count, 2); /* DOG matches no class and is dropped */
     assert_int_equal(d.labels[0], 0);
@@ -297,12 +314,15 @@ static void make_folder(void)
     assert_int_equal(system(cmd), 0);
     char labels[2048] = "file,label\n";
     for (int i = 0; i < 37; i++) {
-        unsigned char gray[4] = {(unsigned char)(6 * i), (unsigned char)(6 * i), (unsigned char)(6 * i),
-                                 (unsigned char)(6 * i)};
+        unsigned char gray[4] = {(unsigned char)(6 * i), (unsigned char)(6 * i),
+                                 (unsigned char)(6 * i), (unsigned char)(6 * i)};
         char name[64];
         snprintf(name, sizeof name, "folder/f%02d.png", i);
-        write_png_file(name, &(png_spec){2, 2, PNG_COLOR_TYPE_GRAY, 8, PNG_INTERLACE_NONE, gray, NULL, 0, NULL, 0});
-        if (i != 7) snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "f%02d.png,%d\n", i, i % 3 + 1);
+        write_png_file(name, &(png_spec){2, 2, PNG_COLOR_TYPE_GRAY, 8, PNG_INTERLACE_NONE, gray,
+                                         NULL, 0, NULL, 0});
+        if (i != 7)
+            snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "f%02d.png,%d\n", i,
+                     i % 3 + 1);
     }
     write_text("folder/labels.csv", labels);
 }
@@ -354,7 +374,8 @@ static void test_folder(void **state)
     }
     clae_dataset_free(&d);
     write_text("folder/bad_label.csv", "file,label\nf01.png,2\nf02.png,two\n");
-    expect_folder_error("folder/bad_label.csv", true, "bad_label.csv:3: label of f02.png is not an integer");
+    expect_folder_error("folder/bad_label.csv", true,
+                        "bad_label.csv:3: label of f02.png is not an integer");
     write_text("folder/twice.csv", "f01.png,2\nf03.png,1\nf01.png,3\n");
     expect_folder_error("folder/twice.csv", true, "f01.png is listed with labels 2 and 3");
 }
@@ -388,17 +409,21 @@ static void test_split3(void **state)
 }
 
 /* Runs the augmentation kernel on two 3x6x6 images; returns rows x 108 floats. */
-static void augment(clae_ctx *ctx, const uint8_t *px, const uint32_t *order, int rows, const clae_augment_params *a,
-                    float *out)
+static void augment(clae_ctx *ctx, const uint8_t *px, const uint32_t *order, int rows,
+                    const clae_augment_params *a, float *out)
 {
     cl_int rc;
-    cl_mem src = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 2 * 108, (void *)px, &rc);
-    cl_mem ord = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, (size_t)rows * 4, (void *)order, &rc);
+    cl_mem src = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 2 * 108,
+                                (void *)px, &rc);
+    cl_mem ord = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                (size_t)rows * 4, (void *)order, &rc);
     float mean[2] = {0.5f, 0.5f};
-    cl_mem means = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof mean, mean, &rc);
+    cl_mem means = clCreateBuffer(ctx->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                  sizeof mean, mean, &rc);
     clae_tensor dst;
     CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){rows, 3, 6, 6}, &dst));
-    CHECK_OK(ctx, clae_op_augment(ctx, &dst, src, ord, 0, (size_t)rows, (clae_shape){1, 3, 6, 6}, means, a));
+    CHECK_OK(ctx, clae_op_augment(ctx, &dst, src, ord, 0, (size_t)rows, (clae_shape){1, 3, 6, 6},
+                                  means, a));
     CHECK_OK(ctx, clae_tensor_read(ctx, &dst, out, (size_t)rows * 108));
     clae_tensor_destroy(&dst);
     clReleaseMemObject(src), clReleaseMemObject(ord), clReleaseMemObject(means);
@@ -409,7 +434,8 @@ static void test_augmentation(void **state)
     clae_ctx *ctx = *state;
     uint8_t px[2 * 108];
     for (int i = 0; i < 216; i++) px[i] = (uint8_t)((i * 37) % 251);
-    uint32_t order[4] = {0, 1, 1u << 24 | 0, 2u << 24 | 1}; /* samples 0, 1, copy 1 of 0, copy 2 of 1 */
+    uint32_t order[4] = {0, 1, 1u << 24 | 0,
+                         2u << 24 | 1}; /* samples 0, 1, copy 1 of 0, copy 2 of 1 */
     float a[4 * 108], b[4 * 108];
     clae_augment_params none = {.crop = 1, .seed = 3};
     augment(ctx, px, order, 4, &none, a);
@@ -419,14 +445,23 @@ static void test_augmentation(void **state)
     for (int c = 0; c < 3; c++)
         for (int y = 0; y < 6; y++)
             for (int x = 0; x < 6; x++)
-                assert_float_equal(b[(c * 6 + y) * 6 + x], px[(c * 6 + y) * 6 + 5 - x] / 255.0f, 1e-6);
-    clae_augment_params all = {.hflip = 0.5f, .vflip = 0.5f, .rotate = 30, .brightness = 0.3f, .contrast = 0.3f,
-                               .saturation = 0.3f, .crop = 0.5f, .background = {1, 1, 1}, .seed = 3};
+                assert_float_equal(b[(c * 6 + y) * 6 + x], px[(c * 6 + y) * 6 + 5 - x] / 255.0f,
+                                   1e-6);
+    clae_augment_params all = {.hflip = 0.5f,
+                               .vflip = 0.5f,
+                               .rotate = 30,
+                               .brightness = 0.3f,
+                               .contrast = 0.3f,
+                               .saturation = 0.3f,
+                               .crop = 0.5f,
+                               .background = {1, 1, 1},
+                               .seed = 3};
     augment(ctx, px, order, 4, &all, a);
     augment(ctx, px, order, 4, &all, b);
     assert_memory_equal(a, b, sizeof a); /* deterministic under the seed */
     double change = 0, copies = 0;
-    for (int i = 0; i < 108; i++) change += fabs(a[i] - px[i] / 255.0f), copies += fabs(a[i] - a[2 * 108 + i]);
+    for (int i = 0; i < 108; i++)
+        change += fabs(a[i] - px[i] / 255.0f), copies += fabs(a[i] - a[2 * 108 + i]);
     assert_true(change > 0.05 * 108); /* changes the pixels */
     assert_true(copies > 0.05 * 108); /* copy 1 is another variant of sample 0 */
     for (int i = 0; i < 4 * 108; i++) assert_true(a[i] >= 0.0f && a[i] <= 1.0f);
@@ -459,9 +494,11 @@ static void test_noise(void **state)
     CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_SALT_PEPPER, 0.3f, 8));
     CHECK_OK(ctx, clae_tensor_read(ctx, &y, a, n));
     size_t salt = 0, pepper = 0, kept = 0;
-    for (size_t i = 0; i < n; i++) salt += a[i] == 1.0f, pepper += a[i] == 0.0f, kept += a[i] == 0.5f;
+    for (size_t i = 0; i < n; i++)
+        salt += a[i] == 1.0f, pepper += a[i] == 0.0f, kept += a[i] == 0.5f;
     assert_int_equal(salt + pepper + kept, n);
-    assert_true(fabs((double)(salt + pepper) / n - 0.3) < 0.01 && fabs((double)salt / (salt + pepper) - 0.5) < 0.03);
+    assert_true(fabs((double)(salt + pepper) / n - 0.3) < 0.01 &&
+                fabs((double)salt / (salt + pepper) - 0.5) < 0.03);
     CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_MASK, 0.25f, 9));
     CHECK_OK(ctx, clae_tensor_read(ctx, &y, a, n));
     size_t zeros = 0;
@@ -476,12 +513,17 @@ int main(void)
     snprintf(dir, sizeof dir, "/tmp/clae-test-data-%ld", (long)getpid());
     if (mkdir(dir, 0755)) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_png_gray_8_and_16),  cmocka_unit_test(test_png_alpha_over_background),
-        cmocka_unit_test(test_png_palette_and_interlace), cmocka_unit_test(test_png_corrupt_and_truncated),
-        cmocka_unit_test(test_resize),             cmocka_unit_test(test_csv),
-        cmocka_unit_test(test_emoji),              cmocka_unit_test(test_folder),
+        cmocka_unit_test(test_png_gray_8_and_16),
+        cmocka_unit_test(test_png_alpha_over_background),
+        cmocka_unit_test(test_png_palette_and_interlace),
+        cmocka_unit_test(test_png_corrupt_and_truncated),
+        cmocka_unit_test(test_resize),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_emoji),
+        cmocka_unit_test(test_folder),
         cmocka_unit_test(test_split3),
-        cmocka_unit_test(test_augmentation),       cmocka_unit_test(test_noise),
+        cmocka_unit_test(test_augmentation),
+        cmocka_unit_test(test_noise),
     };
     int rc = cmocka_run_group_tests_name("data", tests, test_ctx_setup, test_ctx_teardown);
     test_remove_tree(dir);

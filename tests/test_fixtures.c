@@ -31,7 +31,8 @@ static float *read_optional(FILE *f, const char *tag, int *n)
 {
     long at = ftell(f);
     char t[16];
-    if (fscanf(f, " %15s", t) == 1 && strcmp(t, tag) == 0 && fscanf(f, "%d", n) == 1) return read_values(f, *n);
+    if (fscanf(f, " %15s", t) == 1 && strcmp(t, tag) == 0 && fscanf(f, "%d", n) == 1)
+        return read_values(f, *n);
     fseek(f, at, SEEK_SET);
     *n = 0;
     return NULL;
@@ -40,7 +41,8 @@ static float *read_optional(FILE *f, const char *tag, int *n)
 static float *read_tagged(FILE *f, const char *tag, int *n)
 {
     char t[16];
-    if (fscanf(f, "%15s %d", t, n) != 2 || strcmp(t, tag) != 0) fail_msg("fixture: expected '%s COUNT'", tag);
+    if (fscanf(f, "%15s %d", t, n) != 2 || strcmp(t, tag) != 0)
+        fail_msg("fixture: expected '%s COUNT'", tag);
     return read_values(f, *n);
 }
 
@@ -51,12 +53,14 @@ static int next_case(FILE *f, fixture_case *c)
     memset(c, 0, sizeof *c);
     if (fscanf(f, " case %63s", c->name) != 1) return 0;
     if (fscanf(f, " layer %511[^\n]", c->layer) != 1) fail_msg("%s: no layer line", c->name);
-    if (fscanf(f, " input %d %d %d %d", &c->in[0], &c->in[1], &c->in[2], &c->in[3]) != 4) fail_msg("%s: input", c->name);
+    if (fscanf(f, " input %d %d %d %d", &c->in[0], &c->in[1], &c->in[2], &c->in[3]) != 4)
+        fail_msg("%s: input", c->name);
     c->x = read_tagged(f, "x", &c->nx);
     c->w = read_tagged(f, "w", &c->nw);
     c->b = read_tagged(f, "b", &c->nb);
     c->state = read_optional(f, "state", &c->nstate);
-    if (fscanf(f, " %15s %d %d %d %d", word, &c->out[0], &c->out[1], &c->out[2], &c->out[3]) != 5) fail_msg("%s: y", c->name);
+    if (fscanf(f, " %15s %d %d %d %d", word, &c->out[0], &c->out[1], &c->out[2], &c->out[3]) != 5)
+        fail_msg("%s: y", c->name);
     c->ny = c->out[0] * c->out[1] * c->out[2] * c->out[3];
     c->y = read_values(f, c->ny);
     int n_after;
@@ -76,7 +80,8 @@ static void layer_config(const fixture_case *c, clae_config *cfg)
     for (char *save = NULL, *kv = strtok_r(rest, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(kv, '=');
         *eq = 0;
-        if (strcmp(type, "batch_norm") == 0 && strcmp(kv, "mode") == 0) continue; /* train/eval, not a key */
+        if (strcmp(type, "batch_norm") == 0 && strcmp(kv, "mode") == 0)
+            continue; /* train/eval, not a key */
         fprintf(f, "%s = %s\n", kv, eq + 1);
     }
     fclose(f);
@@ -93,7 +98,8 @@ static void run_case(clae_ctx *ctx, fixture_case *c, int algo)
     clae_model m;
     clae_err err;
     clae_shape in = {1, c->in[1], c->in[2], c->in[3]};
-    if (clae_model_build_stack(&m, ctx, in, cfg.layers, 1, c->in[0], false, &err)) fail_msg("%s: %s", c->name, err.msg);
+    if (clae_model_build_stack(&m, ctx, in, cfg.layers, 1, c->in[0], false, &err))
+        fail_msg("%s: %s", c->name, err.msg);
     clae_layer *l = &m.layers[0];
     assert_int_equal(l->out.c, c->out[1]);
     assert_int_equal(l->out.h, c->out[2]);
@@ -116,7 +122,8 @@ static void run_case(clae_ctx *ctx, fixture_case *c, int algo)
         CHECK_OK(ctx, clae_tensor_read(ctx, &l->state, st, (size_t)c->nstate));
         for (int i = 0; i < c->nstate; i++)
             if (fabsf(st[i] - c->state_after[i]) > 1e-5f + 1e-5f * fabsf(c->state_after[i]))
-                fail_msg("%s: running state[%d] = %.7g, PyTorch %.7g", c->name, i, st[i], c->state_after[i]);
+                fail_msg("%s: running state[%d] = %.7g, PyTorch %.7g", c->name, i, st[i],
+                         c->state_after[i]);
     }
     print_message("%-26s %-6s %5d values match\n", c->name, l->direct ? "direct" : "im2col", c->ny);
     free(y);

@@ -14,7 +14,8 @@ typedef struct {
     size_t m, n, k;
 } shape3;
 
-static const shape3 shapes[] = {{1, 1, 1}, {1, 37, 5}, {7, 13, 5}, {17, 33, 19}, {64, 50, 3}, {9, 100, 70}};
+static const shape3 shapes[] = {{1, 1, 1},    {1, 37, 5},  {7, 13, 5},
+                                {17, 33, 19}, {64, 50, 3}, {9, 100, 70}};
 
 /* op(X)[r][c] of a row-major X with leading dimension ld */
 static double at(const float *x, size_t ld, bool trans, size_t r, size_t c)
@@ -22,9 +23,11 @@ static double at(const float *x, size_t ld, bool trans, size_t r, size_t c)
     return trans ? x[c * ld + r] : x[r * ld + c];
 }
 
-static void check_one(clae_ctx *ctx, const clae_gemm_choice *ch, bool ta, bool tb, shape3 s, float alpha, float beta)
+static void check_one(clae_ctx *ctx, const clae_gemm_choice *ch, bool ta, bool tb, shape3 s,
+                      float alpha, float beta)
 {
-    const size_t pad = 3, off = 5; /* leading dimensions wider than the rows; data after an offset */
+    const size_t pad = 3,
+                 off = 5; /* leading dimensions wider than the rows; data after an offset */
     size_t ar = ta ? s.k : s.m, ac = ta ? s.m : s.k, br = tb ? s.n : s.k, bc = tb ? s.k : s.n;
     size_t lda = ac + pad, ldb = bc + pad, ldc = s.n + pad;
     size_t na = off + ar * lda, nb = off + br * ldb, nc = off + s.m * ldc;
@@ -42,7 +45,8 @@ static void check_one(clae_ctx *ctx, const clae_gemm_choice *ch, bool ta, bool t
     CHECK_OK(ctx, clae_tensor_write(ctx, &tb_t, b, nb));
     CHECK_OK(ctx, clae_tensor_write(ctx, &tc_t, c, nc));
     ta_t.off = tb_t.off = tc_t.off = off;
-    CHECK_OK(ctx, clae_gemm_with(ctx, ch, ta, tb, s.m, s.n, s.k, alpha, &ta_t, lda, &tb_t, ldb, beta, &tc_t, ldc));
+    CHECK_OK(ctx, clae_gemm_with(ctx, ch, ta, tb, s.m, s.n, s.k, alpha, &ta_t, lda, &tb_t, ldb,
+                                 beta, &tc_t, ldc));
     tc_t.off = 0;
     CHECK_OK(ctx, clae_tensor_read(ctx, &tc_t, out, nc));
     char name[48];
@@ -50,13 +54,15 @@ static void check_one(clae_ctx *ctx, const clae_gemm_choice *ch, bool ta, bool t
     for (size_t i = 0; i < s.m; i++)
         for (size_t j = 0; j < s.n; j++) {
             double ref = 0;
-            for (size_t p = 0; p < s.k; p++) ref += at(a + off, lda, ta, i, p) * at(b + off, ldb, tb, p, j);
+            for (size_t p = 0; p < s.k; p++)
+                ref += at(a + off, lda, ta, i, p) * at(b + off, ldb, tb, p, j);
             ref *= alpha;
             if (beta != 0.0f) ref += beta * c[off + i * ldc + j];
             double got = out[off + i * ldc + j];
             if (!(fabs(got - ref) <= 1e-5 * (1 + s.k)))
-                fail_msg("%s %c%c %zux%zux%zu alpha %g beta %g: C[%zu][%zu] = %g, expected %g", name, ta ? 'T' : 'N',
-                         tb ? 'T' : 'N', s.m, s.n, s.k, alpha, beta, i, j, got, ref);
+                fail_msg("%s %c%c %zux%zux%zu alpha %g beta %g: C[%zu][%zu] = %g, expected %g",
+                         name, ta ? 'T' : 'N', tb ? 'T' : 'N', s.m, s.n, s.k, alpha, beta, i, j,
+                         got, ref);
         }
     /* the padding between rows and the prefix before the offset are untouched */
     for (size_t i = 0; i < s.m; i++)
@@ -100,12 +106,14 @@ static void test_own_variants(void **state)
 /* The fused form as the conv layers use it: y = relu(w . im2col(x) + b) stored
  * as NCHW, at odd sizes with stride, padding and dilation, batch 1 and 3,
  * against a direct double-precision convolution. */
-static void check_conv_forward(clae_ctx *ctx, const clae_gemm_choice *ch, int n, clae_conv_geom g, int cout)
+static void check_conv_forward(clae_ctx *ctx, const clae_gemm_choice *ch, int n, clae_conv_geom g,
+                               int cout)
 {
-    size_t nx = (size_t)n * g.c * g.h * g.w, ckk = (size_t)g.c * g.kh * g.kw, p = (size_t)g.ho * g.wo;
+    size_t nx = (size_t)n * g.c * g.h * g.w, ckk = (size_t)g.c * g.kh * g.kw,
+           p = (size_t)g.ho * g.wo;
     size_t nw = (size_t)cout * ckk, ny = (size_t)n * cout * p;
-    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc((size_t)cout * sizeof *b),
-          *y = malloc(ny * sizeof *y);
+    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w),
+          *b = malloc((size_t)cout * sizeof *b), *y = malloc(ny * sizeof *y);
     unsigned seed = (unsigned)(n * 7 + g.c * 3 + cout);
     for (size_t i = 0; i < nx; i++) x[i] = test_uniform(&seed, -1, 1);
     for (size_t i = 0; i < nw; i++) w[i] = test_uniform(&seed, -1, 1);
@@ -118,9 +126,21 @@ static void check_conv_forward(clae_ctx *ctx, const clae_gemm_choice *ch, int n,
     CHECK_OK(ctx, clae_tensor_write(ctx, &tx, x, nx));
     CHECK_OK(ctx, clae_tensor_write(ctx, &tw, w, nw));
     CHECK_OK(ctx, clae_tensor_write(ctx, &tb, b, (size_t)cout));
-    clae_gemm_desc d = {.m = (size_t)cout, .n = (size_t)n * p, .k = ckk, .alpha = 1.0f, .a = &tw, .lda = ckk,
-                        .b = &tx, .b_im2col = &g, .b_images = n, .c = &ty, .ldc = p, .c_cols = p,
-                        .c_img = (size_t)cout * p, .bias = &tb, .act = CLAE_ACT_RELU};
+    clae_gemm_desc d = {.m = (size_t)cout,
+                        .n = (size_t)n * p,
+                        .k = ckk,
+                        .alpha = 1.0f,
+                        .a = &tw,
+                        .lda = ckk,
+                        .b = &tx,
+                        .b_im2col = &g,
+                        .b_images = n,
+                        .c = &ty,
+                        .ldc = p,
+                        .c_cols = p,
+                        .c_img = (size_t)cout * p,
+                        .bias = &tb,
+                        .act = CLAE_ACT_RELU};
     CHECK_OK(ctx, clae_gemm_run(ctx, ch, &d));
     CHECK_OK(ctx, clae_tensor_read(ctx, &ty, y, ny));
     for (int im = 0; im < n; im++)
@@ -131,17 +151,22 @@ static void check_conv_forward(clae_ctx *ctx, const clae_gemm_choice *ch, int n,
                     for (int ci = 0; ci < g.c; ci++)
                         for (int ky = 0; ky < g.kh; ky++)
                             for (int kx = 0; kx < g.kw; kx++) {
-                                int iy = oy * g.sh - g.ph + ky * g.dh, ix = ox * g.sw - g.pw + kx * g.dw;
+                                int iy = oy * g.sh - g.ph + ky * g.dh,
+                                    ix = ox * g.sw - g.pw + kx * g.dw;
                                 if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
                                 acc += (double)w[((co * g.c + ci) * g.kh + ky) * g.kw + kx] *
                                        x[((im * g.c + ci) * g.h + iy) * g.w + ix];
                             }
-                    double ref = acc > 0 ? acc : 0, got = y[((size_t)im * cout + co) * p + oy * g.wo + ox];
+                    double ref = acc > 0 ? acc : 0,
+                           got = y[((size_t)im * cout + co) * p + oy * g.wo + ox];
                     if (!(fabs(got - ref) <= 1e-4 * (1 + ckk)))
-                        fail_msg("conv n%d %dx%dx%d->%d s%d p%d d%d: y[%d][%d][%d][%d] = %g, expected %g", n, g.c, g.h,
-                                 g.w, cout, g.sh, g.ph, g.dh, im, co, oy, ox, got, ref);
+                        fail_msg("conv n%d %dx%dx%d->%d s%d p%d d%d: y[%d][%d][%d][%d] = %g, "
+                                 "expected %g",
+                                 n, g.c, g.h, g.w, cout, g.sh, g.ph, g.dh, im, co, oy, ox, got,
+                                 ref);
                 }
-    clae_tensor_destroy(&tx), clae_tensor_destroy(&tw), clae_tensor_destroy(&tb), clae_tensor_destroy(&ty);
+    clae_tensor_destroy(&tx), clae_tensor_destroy(&tw), clae_tensor_destroy(&tb),
+        clae_tensor_destroy(&ty);
     free(x), free(w), free(b), free(y);
 }
 
@@ -163,20 +188,36 @@ static void check_bias_act(clae_ctx *ctx, const clae_gemm_choice *ch, bool per_c
     CHECK_OK(ctx, clae_tensor_write(ctx, &tx, x, m * k));
     CHECK_OK(ctx, clae_tensor_write(ctx, &tw, w, n * k));
     CHECK_OK(ctx, clae_tensor_write(ctx, &tb, b, n));
-    clae_gemm_desc d = {.trans_b = true, .m = m, .n = n, .k = k, .alpha = 1.0f, .a = &tx, .lda = k, .b = &tw,
-                        .ldb = k, .c = &ty, .ldc = n, .bias = &tb, .bias_per_col = per_col, .act = act, .slope = 0.1f};
+    clae_gemm_desc d = {.trans_b = true,
+                        .m = m,
+                        .n = n,
+                        .k = k,
+                        .alpha = 1.0f,
+                        .a = &tx,
+                        .lda = k,
+                        .b = &tw,
+                        .ldb = k,
+                        .c = &ty,
+                        .ldc = n,
+                        .bias = &tb,
+                        .bias_per_col = per_col,
+                        .act = act,
+                        .slope = 0.1f};
     CHECK_OK(ctx, clae_gemm_run(ctx, ch, &d));
     CHECK_OK(ctx, clae_tensor_read(ctx, &ty, y, m * n));
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) {
             double v = per_col ? b[j] : b[i];
             for (size_t p = 0; p < k; p++) v += (double)x[i * k + p] * w[j * k + p];
-            double ref = act == CLAE_ACT_SIGMOID ? 1 / (1 + exp(-v)) : act == CLAE_ACT_LEAKY_RELU && v < 0 ? 0.1 * v : v;
+            double ref = act == CLAE_ACT_SIGMOID               ? 1 / (1 + exp(-v))
+                         : act == CLAE_ACT_LEAKY_RELU && v < 0 ? 0.1 * v
+                                                               : v;
             if (!(fabs(y[i * n + j] - ref) <= 1e-5 * (1 + k)))
-                fail_msg("bias per %s, act %d: y[%zu][%zu] = %g, expected %g", per_col ? "column" : "row", (int)act, i, j,
-                         y[i * n + j], ref);
+                fail_msg("bias per %s, act %d: y[%zu][%zu] = %g, expected %g",
+                         per_col ? "column" : "row", (int)act, i, j, y[i * n + j], ref);
         }
-    clae_tensor_destroy(&tx), clae_tensor_destroy(&tw), clae_tensor_destroy(&tb), clae_tensor_destroy(&ty);
+    clae_tensor_destroy(&tx), clae_tensor_destroy(&tw), clae_tensor_destroy(&tb),
+        clae_tensor_destroy(&ty);
 }
 
 static void test_fused_bias_act(void **state)
@@ -192,7 +233,18 @@ static void test_fused_bias_act(void **state)
 static clae_conv_geom geom(int c, int h, int w, int k, int s, int pad, int dil)
 {
     int span = dil * (k - 1) + 1;
-    return (clae_conv_geom){c, h, w, k, k, s, s, pad, pad, dil, dil, (h + 2 * pad - span) / s + 1,
+    return (clae_conv_geom){c,
+                            h,
+                            w,
+                            k,
+                            k,
+                            s,
+                            s,
+                            pad,
+                            pad,
+                            dil,
+                            dil,
+                            (h + 2 * pad - span) / s + 1,
                             (w + 2 * pad - span) / s + 1};
 }
 
@@ -201,7 +253,8 @@ static void test_fused_conv_forward(void **state)
     clae_gemm_choice ch;
     for (int i = 0; clae_gemm_own_variant(i, &ch) == 0; i++) {
         check_conv_forward(*state, &ch, 1, geom(3, 7, 9, 3, 1, 1, 1), 5);
-        check_conv_forward(*state, &ch, 3, geom(2, 11, 6, 3, 2, 1, 1), 17); /* partial tiles, images straddling a tile */
+        check_conv_forward(*state, &ch, 3, geom(2, 11, 6, 3, 2, 1, 1),
+                           17); /* partial tiles, images straddling a tile */
         check_conv_forward(*state, &ch, 2, geom(4, 9, 9, 3, 2, 0, 2), 9);
     }
 }
@@ -225,10 +278,8 @@ static void test_parse_choice(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_choice),
-        cmocka_unit_test(test_clblast),
-        cmocka_unit_test(test_own_variants),
-        cmocka_unit_test(test_fused_conv_forward),
+        cmocka_unit_test(test_parse_choice),   cmocka_unit_test(test_clblast),
+        cmocka_unit_test(test_own_variants),   cmocka_unit_test(test_fused_conv_forward),
         cmocka_unit_test(test_fused_bias_act),
     };
     return cmocka_run_group_tests(tests, test_ctx_setup, test_ctx_teardown);

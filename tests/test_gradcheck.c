@@ -28,8 +28,8 @@ struct penalty {
 static int penalty_grad(void *user, clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz)
 {
     struct penalty *p = user;
-    return clae_op_sparsity(ctx, z, dz, (size_t)z->shape.n, clae_shape_sample(z->shape), p->l1, p->kl, p->rho,
-                            p->rho_hat, p->share);
+    return clae_op_sparsity(ctx, z, dz, (size_t)z->shape.n, clae_shape_sample(z->shape), p->l1,
+                            p->kl, p->rho, p->rho_hat, p->share);
 }
 
 static double penalty_value(clae_ctx *ctx, fixture *f)
@@ -38,17 +38,20 @@ static double penalty_value(clae_ctx *ctx, fixture *f)
     size_t u = clae_shape_sample(z.shape);
     float share[64];
     CHECK_OK(ctx, penalty_grad(f->pen, ctx, &z, NULL));
-    assert_int_equal(clEnqueueReadBuffer(ctx->queue, f->pen->share, CL_TRUE, 0, u * sizeof(float), share, 0, NULL,
-                                         NULL), CL_SUCCESS);
+    assert_int_equal(clEnqueueReadBuffer(ctx->queue, f->pen->share, CL_TRUE, 0, u * sizeof(float),
+                                         share, 0, NULL, NULL),
+                     CL_SUCCESS);
     double sum = 0;
     for (size_t j = 0; j < u; j++) sum += share[j];
     return sum;
 }
 
-static void build(clae_ctx *ctx, fixture *f, clae_shape in, const clae_layer_spec *specs, int n, int rows)
+static void build(clae_ctx *ctx, fixture *f, clae_shape in, const clae_layer_spec *specs, int n,
+                  int rows)
 {
     clae_err err;
-    if (clae_model_build_stack(&f->m, ctx, in, specs, n, rows, false, &err)) fail_msg("build: %s", err.msg);
+    if (clae_model_build_stack(&f->m, ctx, in, specs, n, rows, false, &err))
+        fail_msg("build: %s", err.msg);
     CHECK_OK(ctx, clae_model_init_params(&f->m, ctx, 7));
     f->rows = rows;
     f->in_n = (size_t)rows * clae_shape_sample(f->m.input);
@@ -84,7 +87,8 @@ static double objective(clae_ctx *ctx, fixture *f)
 }
 
 /* L at host[i] + delta (t holds n values), restoring host[i] afterwards. */
-static double shifted(clae_ctx *ctx, fixture *f, const clae_tensor *t, float *host, size_t n, size_t i, float delta)
+static double shifted(clae_ctx *ctx, fixture *f, const clae_tensor *t, float *host, size_t n,
+                      size_t i, float delta)
 {
     float keep = host[i];
     host[i] = keep + delta;
@@ -99,8 +103,8 @@ static double shifted(clae_ctx *ctx, fixture *f, const clae_tensor *t, float *ho
  * piecewise-linear layer (relu, leaky relu, identity) the one-sided differences
  * agree unless the step crosses a kink; such coordinates are skipped and counted.
  * Smooth layers skip nothing. */
-static void compare(clae_ctx *ctx, fixture *f, const clae_tensor *t, size_t n, const float *analytic, const char *what,
-                    bool piecewise_linear)
+static void compare(clae_ctx *ctx, fixture *f, const clae_tensor *t, size_t n,
+                    const float *analytic, const char *what, bool piecewise_linear)
 {
     const float eps = 5e-3f;
     float *host = malloc(n * sizeof(float));
@@ -116,8 +120,8 @@ static void compare(clae_ctx *ctx, fixture *f, const clae_tensor *t, size_t n, c
         }
         double tol = 2e-3 + 5e-3 * fabs(d);
         if (fabs(analytic[i] - d) > tol)
-            fail_msg("%s[%zu]: backward %.6f, finite differences %.6f (one-sided %.6f, %.6f)", what, i, analytic[i], d,
-                     fwd, bwd);
+            fail_msg("%s[%zu]: backward %.6f, finite differences %.6f (one-sided %.6f, %.6f)", what,
+                     i, analytic[i], d, fwd, bwd);
     }
     free(host);
     assert_true(skipped <= (int)(n / 10) + 1);
@@ -125,7 +129,8 @@ static void compare(clae_ctx *ctx, fixture *f, const clae_tensor *t, size_t n, c
 
 static clae_layer_spec dense(int units, clae_act act, bool bias)
 {
-    clae_layer_spec s = {.type = CLAE_LAYER_DENSE, .units = units, .act = act, .bias = bias, .slope = 0.1f};
+    clae_layer_spec s = {
+        .type = CLAE_LAYER_DENSE, .units = units, .act = act, .bias = bias, .slope = 0.1f};
     snprintf(s.section, sizeof s.section, "encoder.dense%d", units);
     return s;
 }
@@ -137,11 +142,19 @@ static clae_layer_spec activation(clae_act act)
     return s;
 }
 
-static clae_layer_spec conv(clae_layer_type type, int channels, int k, int stride, int pad, int dil, int out_pad,
-                            clae_act act, bool bias)
+static clae_layer_spec conv(clae_layer_type type, int channels, int k, int stride, int pad, int dil,
+                            int out_pad, clae_act act, bool bias)
 {
-    clae_layer_spec s = {.type = type, .channels = channels, .kernel = k, .stride = stride, .padding = pad,
-                         .dilation = dil, .output_padding = out_pad, .act = act, .bias = bias, .slope = 0.1f};
+    clae_layer_spec s = {.type = type,
+                         .channels = channels,
+                         .kernel = k,
+                         .stride = stride,
+                         .padding = pad,
+                         .dilation = dil,
+                         .output_padding = out_pad,
+                         .act = act,
+                         .bias = bias,
+                         .slope = 0.1f};
     snprintf(s.section, sizeof s.section, "encoder.conv");
     return s;
 }
@@ -163,16 +176,17 @@ static clae_layer_spec upsample(int f, bool bilinear)
 /* Checks parameter gradients and the input gradient of `layer`. An identity
  * layer in front makes the layer's dx land in dy[0], where it can be compared
  * with perturbations of the input. */
-static void check_stack_kl(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n, int rows, bool smooth,
-                           float kl_weight);
+static void check_stack_kl(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n,
+                           int rows, bool smooth, float kl_weight);
 
-static void check_stack(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n, int rows, bool smooth)
+static void check_stack(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n,
+                        int rows, bool smooth)
 {
     check_stack_kl(ctx, in, layers, n, rows, smooth, 0.0f);
 }
 
-static void check_stack_kl(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n, int rows, bool smooth,
-                           float kl_weight)
+static void check_stack_kl(clae_ctx *ctx, clae_shape in, const clae_layer_spec *layers, int n,
+                           int rows, bool smooth, float kl_weight)
 {
     clae_layer_spec specs[8] = {activation(CLAE_ACT_NONE)};
     snprintf(specs[0].section, sizeof specs[0].section, "encoder.identity");
@@ -197,7 +211,8 @@ static void check_stack_kl(clae_ctx *ctx, clae_shape in, const clae_layer_spec *
         clae_tensor gall = {&f.m.grads, 0, {1, 1, 1, 1}};
         CHECK_OK(ctx, clae_tensor_read(ctx, &gall, g, np));
     }
-    bool pwl = !smooth; /* relu, leaky relu, identity, pools: kinks only where the one-sided slopes differ */
+    bool pwl = !smooth; /* relu, leaky relu, identity, pools: kinks only where the one-sided slopes
+                           differ */
     compare(ctx, &f, &f.m.x, f.in_n, dx, "input", pwl);
     if (f.m.n_params) {
         clae_tensor all = {&f.m.params, 0, {1, 1, 1, 1}};
@@ -212,7 +227,8 @@ static void check_stack_kl(clae_ctx *ctx, clae_shape in, const clae_layer_spec *
 
 static void check_layer(clae_ctx *ctx, clae_shape in, clae_layer_spec layer, int rows)
 {
-    bool smooth = layer.type == CLAE_LAYER_BATCH_NORM || layer.act == CLAE_ACT_SIGMOID || layer.act == CLAE_ACT_TANH;
+    bool smooth = layer.type == CLAE_LAYER_BATCH_NORM || layer.act == CLAE_ACT_SIGMOID ||
+                  layer.act == CLAE_ACT_TANH;
     check_stack(ctx, in, &layer, 1, rows, smooth);
 }
 
@@ -234,7 +250,8 @@ static void test_registry_checks(void **state)
     assert_true(ran >= clae_n_layer_kinds); /* most kinds have several; residual's needs a stack */
 }
 
-static const clae_act all_acts[] = {CLAE_ACT_NONE, CLAE_ACT_RELU, CLAE_ACT_LEAKY_RELU, CLAE_ACT_SIGMOID, CLAE_ACT_TANH};
+static const clae_act all_acts[] = {CLAE_ACT_NONE, CLAE_ACT_RELU, CLAE_ACT_LEAKY_RELU,
+                                    CLAE_ACT_SIGMOID, CLAE_ACT_TANH};
 
 static void test_dense_shapes(void **state)
 {
@@ -243,7 +260,8 @@ static void test_dense_shapes(void **state)
     static const int shapes[][3] = {{7, 5, 1}, {7, 5, 3}, {13, 3, 2}, {1, 9, 3}, {33, 17, 1}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
         for (size_t a = 0; a < 5; a++)
-            check_layer(ctx, (clae_shape){1, shapes[k][0], 1, 1}, dense(shapes[k][1], all_acts[a], true), shapes[k][2]);
+            check_layer(ctx, (clae_shape){1, shapes[k][0], 1, 1},
+                        dense(shapes[k][1], all_acts[a], true), shapes[k][2]);
 }
 
 static void test_dense_no_bias_image_input(void **state)
@@ -263,7 +281,8 @@ static void test_activation_layers(void **state)
 
 static void conv_both(clae_ctx *ctx, clae_shape in, clae_layer_spec s, int rows)
 {
-    for (int algo = 0; algo <= 2; algo++) { /* auto (stride 1 on the own GEMM: conv_rows), im2col + GEMM, direct */
+    for (int algo = 0; algo <= 2;
+         algo++) { /* auto (stride 1 on the own GEMM: conv_rows), im2col + GEMM, direct */
         s.algo = algo;
         check_layer(ctx, in, s, rows);
     }
@@ -272,31 +291,47 @@ static void conv_both(clae_ctx *ctx, clae_shape in, clae_layer_spec s, int rows)
 static void test_conv(void **state)
 {
     clae_ctx *ctx = *state;
-    /* 7x5 input, 3 channels; batch 1 and 3; stride 2 with padding 1; dilation; no bias; activations */
-    conv_both(ctx, (clae_shape){1, 3, 7, 5}, conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
-    conv_both(ctx, (clae_shape){1, 3, 7, 5}, conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 3);
-    conv_both(ctx, (clae_shape){1, 2, 7, 5}, conv(CLAE_LAYER_CONV, 3, 3, 1, 1, 1, 0, CLAE_ACT_TANH, false), 2);
-    conv_both(ctx, (clae_shape){1, 2, 7, 6}, conv(CLAE_LAYER_CONV, 3, 2, 1, 0, 2, 0, CLAE_ACT_SIGMOID, true), 1);
-    conv_both(ctx, (clae_shape){1, 1, 6, 5}, conv(CLAE_LAYER_CONV, 6, 5, 3, 2, 1, 0, CLAE_ACT_RELU, true), 3);
-    /* more than 8 output channels, so auto takes the GEMM side (conv_rows forward and input gradient, packed
-     * weight gradient), with rows wider than one 16-wide segment; then padding 3 > K - 1, where the input
-     * gradient is no plain convolution and auto keeps the packed GEMM */
-    conv_both(ctx, (clae_shape){1, 3, 5, 19}, conv(CLAE_LAYER_CONV, 9, 3, 1, 1, 1, 0, CLAE_ACT_TANH, true), 2);
-    conv_both(ctx, (clae_shape){1, 2, 6, 7}, conv(CLAE_LAYER_CONV, 10, 3, 1, 3, 1, 0, CLAE_ACT_NONE, true), 1);
-    /* the GEMM side with stride 2 and dilation: the weight gradient reads the padded image every other column */
-    conv_both(ctx, (clae_shape){1, 2, 9, 7}, conv(CLAE_LAYER_CONV, 9, 3, 2, 1, 2, 0, CLAE_ACT_SIGMOID, true), 3);
+    /* 7x5 input, 3 channels; batch 1 and 3; stride 2 with padding 1; dilation; no bias; activations
+     */
+    conv_both(ctx, (clae_shape){1, 3, 7, 5},
+              conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
+    conv_both(ctx, (clae_shape){1, 3, 7, 5},
+              conv(CLAE_LAYER_CONV, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 3);
+    conv_both(ctx, (clae_shape){1, 2, 7, 5},
+              conv(CLAE_LAYER_CONV, 3, 3, 1, 1, 1, 0, CLAE_ACT_TANH, false), 2);
+    conv_both(ctx, (clae_shape){1, 2, 7, 6},
+              conv(CLAE_LAYER_CONV, 3, 2, 1, 0, 2, 0, CLAE_ACT_SIGMOID, true), 1);
+    conv_both(ctx, (clae_shape){1, 1, 6, 5},
+              conv(CLAE_LAYER_CONV, 6, 5, 3, 2, 1, 0, CLAE_ACT_RELU, true), 3);
+    /* more than 8 output channels, so auto takes the GEMM side (conv_rows forward and input
+     * gradient, packed weight gradient), with rows wider than one 16-wide segment; then padding 3 >
+     * K - 1, where the input gradient is no plain convolution and auto keeps the packed GEMM */
+    conv_both(ctx, (clae_shape){1, 3, 5, 19},
+              conv(CLAE_LAYER_CONV, 9, 3, 1, 1, 1, 0, CLAE_ACT_TANH, true), 2);
+    conv_both(ctx, (clae_shape){1, 2, 6, 7},
+              conv(CLAE_LAYER_CONV, 10, 3, 1, 3, 1, 0, CLAE_ACT_NONE, true), 1);
+    /* the GEMM side with stride 2 and dilation: the weight gradient reads the padded image every
+     * other column */
+    conv_both(ctx, (clae_shape){1, 2, 9, 7},
+              conv(CLAE_LAYER_CONV, 9, 3, 2, 1, 2, 0, CLAE_ACT_SIGMOID, true), 3);
 }
 
 static void test_conv_transpose(void **state)
 {
     clae_ctx *ctx = *state;
     /* output_padding 0 and 1; stride 2 padding 1; batch 1 and 3; dilation */
-    conv_both(ctx, (clae_shape){1, 3, 4, 3}, conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
-    conv_both(ctx, (clae_shape){1, 3, 4, 3}, conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 1, CLAE_ACT_NONE, true), 3);
-    conv_both(ctx, (clae_shape){1, 2, 3, 5}, conv(CLAE_LAYER_CONV_T, 3, 2, 1, 0, 2, 0, CLAE_ACT_TANH, false), 2);
-    conv_both(ctx, (clae_shape){1, 5, 3, 3}, conv(CLAE_LAYER_CONV_T, 1, 3, 3, 0, 1, 2, CLAE_ACT_SIGMOID, true), 1);
-    /* 9 input channels: auto takes the GEMM side (weight gradient from the padded output gradient) */
-    conv_both(ctx, (clae_shape){1, 9, 3, 4}, conv(CLAE_LAYER_CONV_T, 4, 3, 2, 1, 1, 1, CLAE_ACT_TANH, true), 2);
+    conv_both(ctx, (clae_shape){1, 3, 4, 3},
+              conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 0, CLAE_ACT_NONE, true), 1);
+    conv_both(ctx, (clae_shape){1, 3, 4, 3},
+              conv(CLAE_LAYER_CONV_T, 5, 3, 2, 1, 1, 1, CLAE_ACT_NONE, true), 3);
+    conv_both(ctx, (clae_shape){1, 2, 3, 5},
+              conv(CLAE_LAYER_CONV_T, 3, 2, 1, 0, 2, 0, CLAE_ACT_TANH, false), 2);
+    conv_both(ctx, (clae_shape){1, 5, 3, 3},
+              conv(CLAE_LAYER_CONV_T, 1, 3, 3, 0, 1, 2, CLAE_ACT_SIGMOID, true), 1);
+    /* 9 input channels: auto takes the GEMM side (weight gradient from the padded output gradient)
+     */
+    conv_both(ctx, (clae_shape){1, 9, 3, 4},
+              conv(CLAE_LAYER_CONV_T, 4, 3, 2, 1, 1, 1, CLAE_ACT_TANH, true), 2);
 }
 
 static void test_pooling(void **state)
@@ -366,7 +401,8 @@ static void test_dropout_statistics(void **state)
     clae_model m;
     clae_err err;
     const int n = 20000;
-    if (clae_model_build_stack(&m, ctx, (clae_shape){1, n, 1, 1}, &d, 1, 1, false, &err)) fail_msg("%s", err.msg);
+    if (clae_model_build_stack(&m, ctx, (clae_shape){1, n, 1, 1}, &d, 1, 1, false, &err))
+        fail_msg("%s", err.msg);
     float *x = malloc(n * sizeof *x), *y1 = malloc(n * sizeof *y1), *y2 = malloc(n * sizeof *y2);
     for (int i = 0; i < n; i++) x[i] = 1.0f + (float)i / n;
     CHECK_OK(ctx, clae_tensor_write(ctx, &m.x, x, n));
@@ -375,8 +411,10 @@ static void test_dropout_statistics(void **state)
     CHECK_OK(ctx, clae_tensor_read(ctx, &m.y[0], y1, n));
     int zeros = 0, same_mask = 0;
     for (int i = 0; i < n; i++) {
-        if (y1[i] == 0.0f) zeros++;
-        else assert_float_equal(y1[i], x[i] / 0.7f, 1e-6);
+        if (y1[i] == 0.0f)
+            zeros++;
+        else
+            assert_float_equal(y1[i], x[i] / 0.7f, 1e-6);
     }
     assert_true(zeros > 0.28 * n && zeros < 0.32 * n);
     m.step = 2;
@@ -400,7 +438,8 @@ static void test_attention(void **state)
     check_stack(*state, (clae_shape){1, 3, 2, 3}, &a, 1, 3, true);
 }
 
-/* The reparameterised sample with the noise of one step fixed, then with the KL term in the loss. */
+/* The reparameterised sample with the noise of one step fixed, then with the KL term in the loss.
+ */
 static void test_vae(void **state)
 {
     clae_layer_spec v = {.type = CLAE_LAYER_VAE, .units = 3, .beta = 1};
@@ -423,7 +462,8 @@ static void test_reshape(void **state)
  * join the decoder's at the code and reach the encoder's parameters and input. */
 static void check_head_and_penalty(clae_ctx *ctx, int rows, float l1, float kl)
 {
-    clae_layer_spec specs[5] = {activation(CLAE_ACT_NONE), dense(6, kl > 0 ? CLAE_ACT_SIGMOID : CLAE_ACT_TANH, true),
+    clae_layer_spec specs[5] = {activation(CLAE_ACT_NONE),
+                                dense(6, kl > 0 ? CLAE_ACT_SIGMOID : CLAE_ACT_TANH, true),
                                 dense(5, CLAE_ACT_SIGMOID, true), dense(4, CLAE_ACT_RELU, true),
                                 dense(3, CLAE_ACT_NONE, true)};
     snprintf(specs[0].section, sizeof specs[0].section, "encoder.identity");
@@ -440,7 +480,8 @@ static void check_head_and_penalty(clae_ctx *ctx, int rows, float l1, float kl)
     for (size_t i = 0; i < f.head_n; i++) f.r_head[i] = test_uniform(&seed, -1, 1);
     cl_int rc;
     struct penalty pen = {clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, 64, NULL, &rc),
-                          clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, 64, NULL, &rc), l1, kl, 0.2f};
+                          clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, 64, NULL, &rc), l1, kl,
+                          0.2f};
     f.pen = &pen;
     f.m.latent_grad = penalty_grad;
     f.m.latent_user = &pen;
@@ -465,9 +506,9 @@ static void check_head_and_penalty(clae_ctx *ctx, int rows, float l1, float kl)
 
 static void test_head_and_penalty(void **state)
 {
-    check_head_and_penalty(*state, 1, 0, 0);      /* the head alone, batch 1 */
-    check_head_and_penalty(*state, 3, 0.3f, 0);   /* + L1 on a tanh code */
-    check_head_and_penalty(*state, 2, 0, 0.5f);   /* + KL on a sigmoid code */
+    check_head_and_penalty(*state, 1, 0, 0);    /* the head alone, batch 1 */
+    check_head_and_penalty(*state, 3, 0.3f, 0); /* + L1 on a tanh code */
+    check_head_and_penalty(*state, 2, 0, 0.5f); /* + KL on a sigmoid code */
 }
 
 /* Dense forward against a double-precision CPU reference. */
@@ -490,7 +531,8 @@ static void test_dense_forward_reference(void **state)
     for (int r = 0; r < 5; r++)
         for (int o = 0; o < 19; o++) {
             double s = p[l->b.off + o];
-            for (int i = 0; i < 23; i++) s += (double)x[r * 23 + i] * p[l->w.off + (size_t)o * 23 + i];
+            for (int i = 0; i < 23; i++)
+                s += (double)x[r * 23 + i] * p[l->w.off + (size_t)o * 23 + i];
             assert_float_equal(y[r * 19 + o], tanh(s), 1e-5);
         }
     /* PyTorch's nn.Linear init bound: |w| <= 1/sqrt(in) */
@@ -510,14 +552,17 @@ static void check_init(clae_ctx *ctx, clae_layer_spec spec, clae_shape in, doubl
     clae_tensor all = {&f.m.params, 0, {1, 1, 1, 1}};
     CHECK_OK(ctx, clae_tensor_read(ctx, &all, p, f.m.params.capacity));
     const clae_layer *l = &f.m.layers[0];
-    double bound = spec.init == CLAE_INIT_KAIMING ? sqrt(6.0 / fan_in) : 1.0 / sqrt(fan_in), top = 0, var = 0;
+    double bound = spec.init == CLAE_INIT_KAIMING ? sqrt(6.0 / fan_in) : 1.0 / sqrt(fan_in),
+           top = 0, var = 0;
     for (size_t i = 0; i < l->n_w; i++) {
         top = fmax(top, fabs(p[l->w.off + i]));
         var += (double)p[l->w.off + i] * p[l->w.off + i] / (double)l->n_w;
     }
     if (top > bound * (1 + 1e-6) || top < 0.95 * bound || fabs(var / (bound * bound / 3) - 1) > 0.2)
-        fail_msg("%s init %d: max |w| %g, variance %g; expected U(+-%g)", spec.section, spec.init, top, var, bound);
-    for (size_t i = 0; i < l->n_b; i++) assert_true(fabs(p[l->b.off + i]) <= 1 / sqrt(fan_in) * (1 + 1e-6));
+        fail_msg("%s init %d: max |w| %g, variance %g; expected U(+-%g)", spec.section, spec.init,
+                 top, var, bound);
+    for (size_t i = 0; i < l->n_b; i++)
+        assert_true(fabs(p[l->b.off + i]) <= 1 / sqrt(fan_in) * (1 + 1e-6));
     free(p), free(f.r);
     clae_model_release(&f.m);
 }
@@ -525,7 +570,8 @@ static void check_init(clae_ctx *ctx, clae_layer_spec spec, clae_shape in, doubl
 static void test_init_bounds(void **state)
 {
     for (int kind = CLAE_INIT_PYTORCH; kind <= CLAE_INIT_KAIMING; kind++) {
-        clae_layer_spec d = dense(19, CLAE_ACT_RELU, true), c = conv(CLAE_LAYER_CONV, 8, 3, 2, 1, 1, 0, 0, true),
+        clae_layer_spec d = dense(19, CLAE_ACT_RELU, true),
+                        c = conv(CLAE_LAYER_CONV, 8, 3, 2, 1, 1, 0, 0, true),
                         t = conv(CLAE_LAYER_CONV_T, 6, 3, 2, 1, 1, 1, 0, true);
         d.init = c.init = t.init = kind;
         check_init(*state, d, (clae_shape){1, 23, 1, 1}, 23);

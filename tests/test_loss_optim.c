@@ -19,7 +19,9 @@ static cl_mem scratch(clae_ctx *ctx, size_t n)
 
 static void read_mem(clae_ctx *ctx, cl_mem m, float *out, size_t n)
 {
-    assert_int_equal(clEnqueueReadBuffer(ctx->queue, m, CL_TRUE, 0, n * sizeof(float), out, 0, NULL, NULL), CL_SUCCESS);
+    assert_int_equal(
+        clEnqueueReadBuffer(ctx->queue, m, CL_TRUE, 0, n * sizeof(float), out, 0, NULL, NULL),
+        CL_SUCCESS);
 }
 
 static double bce_ref(double y, double t)
@@ -29,8 +31,8 @@ static double bce_ref(double y, double t)
 }
 
 /* loss per row, on the device: returns the row sums in out[rows] and grad in dy. */
-static void run_loss(clae_ctx *ctx, clae_loss_kind kind, const float *y, const float *t, int rows, int cols,
-                     float *row_out, float *dy_out, float scale)
+static void run_loss(clae_ctx *ctx, clae_loss_kind kind, const float *y, const float *t, int rows,
+                     int cols, float *row_out, float *dy_out, float scale)
 {
     clae_tensor ty, tt, tdy;
     clae_shape s = {rows, cols, 1, 1};
@@ -41,7 +43,8 @@ static void run_loss(clae_ctx *ctx, clae_loss_kind kind, const float *y, const f
     size_t n = (size_t)rows * cols;
     CHECK_OK(ctx, clae_tensor_write(ctx, &ty, y, n));
     CHECK_OK(ctx, clae_tensor_write(ctx, &tt, t, n));
-    CHECK_OK(ctx, clae_op_loss(ctx, kind, &ty, &tt, (size_t)rows, (size_t)cols, &tdy, scale, rowbuf));
+    CHECK_OK(ctx,
+             clae_op_loss(ctx, kind, &ty, &tt, (size_t)rows, (size_t)cols, &tdy, scale, rowbuf));
     read_mem(ctx, rowbuf, row_out, (size_t)rows);
     CHECK_OK(ctx, clae_tensor_read(ctx, &tdy, dy_out, n));
     clReleaseMemObject(rowbuf);
@@ -51,18 +54,21 @@ static void run_loss(clae_ctx *ctx, clae_loss_kind kind, const float *y, const f
 static void check_loss(clae_ctx *ctx, clae_loss_kind kind, int rows, int cols)
 {
     size_t n = (size_t)rows * cols;
-    float *y = malloc(n * sizeof(float)), *t = malloc(n * sizeof(float)), *dy = malloc(n * sizeof(float));
+    float *y = malloc(n * sizeof(float)), *t = malloc(n * sizeof(float)),
+          *dy = malloc(n * sizeof(float));
     float *row = malloc((size_t)rows * sizeof(float)), *row2 = malloc((size_t)rows * sizeof(float));
     float *dummy = malloc(n * sizeof(float));
     unsigned seed = 3;
-    for (size_t i = 0; i < n; i++) y[i] = test_uniform(&seed, 0.05f, 0.95f), t[i] = test_uniform(&seed, 0, 1);
+    for (size_t i = 0; i < n; i++)
+        y[i] = test_uniform(&seed, 0.05f, 0.95f), t[i] = test_uniform(&seed, 0, 1);
     float scale = 1.0f / (float)n; /* reduction = mean */
     run_loss(ctx, kind, y, t, rows, cols, row, dy, scale);
     for (int r = 0; r < rows; r++) {
         double ref = 0;
         for (int c = 0; c < cols; c++) {
             size_t i = (size_t)r * cols + c;
-            ref += kind == CLAE_LOSS_MSE ? (y[i] - t[i]) * (double)(y[i] - t[i]) : bce_ref(y[i], t[i]);
+            ref += kind == CLAE_LOSS_MSE ? (y[i] - t[i]) * (double)(y[i] - t[i])
+                                         : bce_ref(y[i], t[i]);
         }
         assert_float_equal(row[r], ref, 1e-5 * (1 + fabs(ref)));
     }
@@ -116,17 +122,22 @@ static void test_accumulate(void **state)
     clae_ctx *ctx = *state;
     cl_mem acc = scratch(ctx, 2), v = scratch(ctx, 4);
     float zero[2] = {0, 0}, vals[4] = {1e-4f, 1e-4f, 1e-4f, 1e-4f}, big = 1000.0f, out[2];
-    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, acc, CL_TRUE, 0, 8, zero, 0, NULL, NULL), CL_SUCCESS);
-    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, acc, CL_TRUE, 0, 4, &big, 0, NULL, NULL), CL_SUCCESS);
-    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, v, CL_TRUE, 0, 16, vals, 0, NULL, NULL), CL_SUCCESS);
+    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, acc, CL_TRUE, 0, 8, zero, 0, NULL, NULL),
+                     CL_SUCCESS);
+    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, acc, CL_TRUE, 0, 4, &big, 0, NULL, NULL),
+                     CL_SUCCESS);
+    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, v, CL_TRUE, 0, 16, vals, 0, NULL, NULL),
+                     CL_SUCCESS);
     for (int i = 0; i < 1000; i++) CHECK_OK(ctx, clae_op_accumulate(ctx, acc, 0, v, 4));
     read_mem(ctx, acc, out, 2);
-    assert_float_equal((double)out[0] - (double)out[1], 1000.4, 1e-4); /* plain float would give 1000.0 */
+    assert_float_equal((double)out[0] - (double)out[1], 1000.4,
+                       1e-4); /* plain float would give 1000.0 */
     clReleaseMemObject(acc), clReleaseMemObject(v);
 }
 
 /* Runs steps of an optimizer on p (n values) with the gradients grads[step][n]. */
-static void run_optim(clae_ctx *ctx, const clae_optim_cfg *cfg, float *p, const float *grads, int n, int steps)
+static void run_optim(clae_ctx *ctx, const clae_optim_cfg *cfg, float *p, const float *grads, int n,
+                      int steps)
 {
     clae_tensor tp, tg;
     CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, n, 1, 1}, &tp));
@@ -146,7 +157,8 @@ static void run_optim(clae_ctx *ctx, const clae_optim_cfg *cfg, float *p, const 
 static cl_mem upload_bytes(clae_ctx *ctx, const void *host, size_t bytes)
 {
     cl_int rc;
-    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, (void *)host, &rc);
+    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes,
+                              (void *)host, &rc);
     assert_int_equal(rc, CL_SUCCESS);
     return m;
 }
@@ -164,20 +176,24 @@ static void check_softmax_xent(clae_ctx *ctx, int rows, int k)
     unsigned seed = 11;
     for (size_t i = 0; i < n; i++) z[i] = test_uniform(&seed, -4, 4);
     for (int i = 0; i < 16; i++) labels[i] = (uint8_t)(i * 7 % k);
-    for (int r = 0; r < rows; r++) order[r] = (uint32_t)(r % 3 + 1) << 24 | (uint32_t)(15 - r); /* copy, sample */
+    for (int r = 0; r < rows; r++)
+        order[r] = (uint32_t)(r % 3 + 1) << 24 | (uint32_t)(15 - r); /* copy, sample */
     clae_tensor tz, tdz;
     CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){rows, k, 1, 1}, &tz));
     CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){rows, k, 1, 1}, &tdz));
     CHECK_OK(ctx, clae_tensor_write(ctx, &tz, z, n));
-    cl_mem lab = upload_bytes(ctx, labels, sizeof labels), ord = upload_bytes(ctx, order, sizeof order);
+    cl_mem lab = upload_bytes(ctx, labels, sizeof labels),
+           ord = upload_bytes(ctx, order, sizeof order);
     cl_mem cm = upload_bytes(ctx, conf, sizeof conf), rl = scratch(ctx, 8), rc = scratch(ctx, 8);
     float scale = 0.5f / (float)rows; /* lambda 0.5, batch mean */
-    CHECK_OK(ctx, clae_op_softmax_xent(ctx, &tz, &tdz, lab, ord, 0, 0xFFFFFFu, (size_t)rows, (size_t)k, scale, rl, rc,
-                                       cm));
+    CHECK_OK(ctx, clae_op_softmax_xent(ctx, &tz, &tdz, lab, ord, 0, 0xFFFFFFu, (size_t)rows,
+                                       (size_t)k, scale, rl, rc, cm));
     read_mem(ctx, rl, loss, (size_t)rows);
     read_mem(ctx, rc, correct, (size_t)rows);
     CHECK_OK(ctx, clae_tensor_read(ctx, &tdz, dz, n));
-    assert_int_equal(clEnqueueReadBuffer(ctx->queue, cm, CL_TRUE, 0, sizeof conf, conf, 0, NULL, NULL), CL_SUCCESS);
+    assert_int_equal(
+        clEnqueueReadBuffer(ctx->queue, cm, CL_TRUE, 0, sizeof conf, conf, 0, NULL, NULL),
+        CL_SUCCESS);
     uint32_t counted = 0;
     for (int i = 0; i < k * k; i++) counted += conf[i];
     assert_int_equal(counted, rows);
@@ -193,10 +209,11 @@ static void check_softmax_xent(clae_ctx *ctx, int rows, int k)
         assert_float_equal(correct[r], best == label ? 1.0 : 0.0, 0);
         assert_true(conf[label * k + best] > 0);
         for (int c = 0; c < k; c++)
-            assert_float_equal(dz[(size_t)r * k + c], scale * (exp(zr[c] - lse) - (c == label)), 1e-6);
+            assert_float_equal(dz[(size_t)r * k + c], scale * (exp(zr[c] - lse) - (c == label)),
+                               1e-6);
     }
-    clReleaseMemObject(lab), clReleaseMemObject(ord), clReleaseMemObject(cm), clReleaseMemObject(rl),
-        clReleaseMemObject(rc);
+    clReleaseMemObject(lab), clReleaseMemObject(ord), clReleaseMemObject(cm),
+        clReleaseMemObject(rl), clReleaseMemObject(rc);
     clae_tensor_destroy(&tz), clae_tensor_destroy(&tdz);
     free(z), free(dz);
 }
@@ -209,12 +226,13 @@ static void test_softmax_xent(void **state)
 }
 
 /* The sparsity penalty (sum of unit_pen) of z, on the device. */
-static double sparsity_value(clae_ctx *ctx, clae_tensor *tz, const float *z, int rows, int u, float l1, float kl,
-                             float rho, cl_mem rho_hat, cl_mem pen)
+static double sparsity_value(clae_ctx *ctx, clae_tensor *tz, const float *z, int rows, int u,
+                             float l1, float kl, float rho, cl_mem rho_hat, cl_mem pen)
 {
     float share[16];
     CHECK_OK(ctx, clae_tensor_write(ctx, tz, z, (size_t)rows * u));
-    CHECK_OK(ctx, clae_op_sparsity(ctx, tz, NULL, (size_t)rows, (size_t)u, l1, kl, rho, rho_hat, pen));
+    CHECK_OK(ctx,
+             clae_op_sparsity(ctx, tz, NULL, (size_t)rows, (size_t)u, l1, kl, rho, rho_hat, pen));
     read_mem(ctx, pen, share, (size_t)u);
     double sum = 0;
     for (int j = 0; j < u; j++) sum += share[j];
@@ -225,7 +243,8 @@ static double sparsity_value(clae_ctx *ctx, clae_tensor *tz, const float *z, int
 static void check_sparsity(clae_ctx *ctx, int rows, int u, float l1, float kl, float rho)
 {
     size_t n = (size_t)rows * u;
-    float *z = malloc(n * sizeof(float)), *dz = malloc(n * sizeof(float)), *base = malloc(n * sizeof(float));
+    float *z = malloc(n * sizeof(float)), *dz = malloc(n * sizeof(float)),
+          *base = malloc(n * sizeof(float));
     unsigned seed = 21;
     for (size_t i = 0; i < n; i++) {
         z[i] = kl > 0 ? test_uniform(&seed, 0.02f, 0.6f) : test_uniform(&seed, -1, 1);
@@ -240,11 +259,14 @@ static void check_sparsity(clae_ctx *ctx, int rows, int u, float l1, float kl, f
         double a = 0, q = 0;
         for (int r = 0; r < rows; r++) a += fabs(z[r * u + j]), q += z[r * u + j];
         q /= rows;
-        ref += l1 * a / rows + (kl > 0 ? kl * (rho * log(rho / q) + (1 - rho) * log((1 - rho) / (1 - q))) : 0);
+        ref += l1 * a / rows +
+               (kl > 0 ? kl * (rho * log(rho / q) + (1 - rho) * log((1 - rho) / (1 - q))) : 0);
     }
-    assert_float_equal(sparsity_value(ctx, &tz, z, rows, u, l1, kl, rho, rho_hat, pen), ref, 1e-5 * (1 + fabs(ref)));
+    assert_float_equal(sparsity_value(ctx, &tz, z, rows, u, l1, kl, rho, rho_hat, pen), ref,
+                       1e-5 * (1 + fabs(ref)));
     CHECK_OK(ctx, clae_tensor_write(ctx, &tdz, base, n));
-    CHECK_OK(ctx, clae_op_sparsity(ctx, &tz, &tdz, (size_t)rows, (size_t)u, l1, kl, rho, rho_hat, pen));
+    CHECK_OK(ctx,
+             clae_op_sparsity(ctx, &tz, &tdz, (size_t)rows, (size_t)u, l1, kl, rho, rho_hat, pen));
     CHECK_OK(ctx, clae_tensor_read(ctx, &tdz, dz, n));
     const float h = 1e-3f;
     for (size_t i = 0; i < n; i++) {
@@ -265,10 +287,10 @@ static void check_sparsity(clae_ctx *ctx, int rows, int u, float l1, float kl, f
 
 static void test_sparsity(void **state)
 {
-    check_sparsity(*state, 1, 5, 0.3f, 0, 0.05f);     /* L1, batch 1 */
+    check_sparsity(*state, 1, 5, 0.3f, 0, 0.05f); /* L1, batch 1 */
     check_sparsity(*state, 3, 7, 0.1f, 0, 0.05f);
-    check_sparsity(*state, 5, 3, 0, 0.5f, 0.05f);     /* KL toward rho */
-    check_sparsity(*state, 4, 6, 0.2f, 0.3f, 0.1f);   /* both */
+    check_sparsity(*state, 5, 3, 0, 0.5f, 0.05f);   /* KL toward rho */
+    check_sparsity(*state, 4, 6, 0.2f, 0.3f, 0.1f); /* both */
 }
 
 static void test_sgd_momentum(void **state)
@@ -297,7 +319,8 @@ static void test_adam(void **state)
 {
     /* with bias correction the first steps move by lr * sign(g) when g is constant:
      * p 1 -> 0.9 -> 0.8 (torch.optim.Adam, lr 0.1, default betas) */
-    clae_optim_cfg c = {.kind = CLAE_OPT_ADAM, .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
+    clae_optim_cfg c = {
+        .kind = CLAE_OPT_ADAM, .lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
     float p[2] = {1.0f, -2.0f}, g[6] = {0.5f, -3.0f, 0.5f, -3.0f, -1.0f, 2.0f};
     run_optim(*state, &c, p, g, 2, 2);
     /* float32 state: a few ulps of error per step */
@@ -360,7 +383,8 @@ static void test_clipping(void **state)
 static void test_schedules(void **state)
 {
     (void)state;
-    clae_schedule s = {.kind = CLAE_SCHED_STEP, .lr = 0.1, .gamma = 0.5, .step_epochs = 2, .epochs = 10};
+    clae_schedule s = {
+        .kind = CLAE_SCHED_STEP, .lr = 0.1, .gamma = 0.5, .step_epochs = 2, .epochs = 10};
     assert_float_equal(clae_schedule_lr(&s, 1, 100), 0.1, 1e-12);
     assert_float_equal(clae_schedule_lr(&s, 2, 100), 0.05, 1e-12);
     assert_float_equal(clae_schedule_lr(&s, 5, 100), 0.025, 1e-12);
@@ -381,10 +405,12 @@ static void test_schedules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mse),         cmocka_unit_test(test_bce),  cmocka_unit_test(test_bce_clamping),
-        cmocka_unit_test(test_accumulate),  cmocka_unit_test(test_sgd_momentum), cmocka_unit_test(test_adam),
+        cmocka_unit_test(test_mse),          cmocka_unit_test(test_bce),
+        cmocka_unit_test(test_bce_clamping), cmocka_unit_test(test_accumulate),
+        cmocka_unit_test(test_sgd_momentum), cmocka_unit_test(test_adam),
         cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_sparsity),
-        cmocka_unit_test(test_lion),        cmocka_unit_test(test_clipping),      cmocka_unit_test(test_schedules),
+        cmocka_unit_test(test_lion),         cmocka_unit_test(test_clipping),
+        cmocka_unit_test(test_schedules),
     };
     return cmocka_run_group_tests_name("loss_optim", tests, test_ctx_setup, test_ctx_teardown);
 }

@@ -12,10 +12,10 @@
 static char dir[256];
 
 /* conv (kernel K) + batch norm + pool + dense code, decoded by dense layers */
-#define NET(K)                                                                                       \
-    "[train]\nbatch_size = 5\nseed = 3\n"                                                            \
-    "[encoder.c1]\ntype = conv\nchannels = 3\nkernel = " #K "\npadding = 2\nactivation = relu\n"     \
-    "[encoder.bn]\ntype = batch_norm\n[encoder.pool]\ntype = max_pool\nkernel = 2\n"                 \
+#define NET(K)                                                                                     \
+    "[train]\nbatch_size = 5\nseed = 3\n"                                                          \
+    "[encoder.c1]\ntype = conv\nchannels = 3\nkernel = " #K "\npadding = 2\nactivation = relu\n"   \
+    "[encoder.bn]\ntype = batch_norm\n[encoder.pool]\ntype = max_pool\nkernel = 2\n"               \
     "[encoder.flat]\ntype = flatten\n[encoder.code]\ntype = dense\nunits = 6\nactivation = tanh\n" \
     "[decoder.fc]\ntype = dense\nunits = 144\nactivation = sigmoid\n"
 
@@ -36,7 +36,8 @@ static const clae_shape INPUT = {1, 1, 12, 12};
 static void build(clae_ctx *ctx, const clae_config *cfg, clae_model *m)
 {
     clae_err err;
-    if (clae_model_build(m, ctx, INPUT, cfg->layers, cfg->n_layers, 5, &err)) fail_msg("%s", err.msg);
+    if (clae_model_build(m, ctx, INPUT, cfg->layers, cfg->n_layers, 5, &err))
+        fail_msg("%s", err.msg);
 }
 
 static void random_input(clae_ctx *ctx, clae_model *m, int rows, unsigned seed)
@@ -59,7 +60,8 @@ static float *read_output(clae_ctx *ctx, clae_model *m, int rows)
 static void assert_same(const float *a, const float *b, size_t n, const char *what)
 {
     for (size_t i = 0; i < n; i++)
-        if (memcmp(&a[i], &b[i], sizeof(float)) != 0) fail_msg("%s: value %zu is %.9g, expected %.9g", what, i, b[i], a[i]);
+        if (memcmp(&a[i], &b[i], sizeof(float)) != 0)
+            fail_msg("%s: value %zu is %.9g, expected %.9g", what, i, b[i], a[i]);
 }
 
 /* A trained-looking model (a training forward moves the batch-norm statistics), saved. */
@@ -100,7 +102,8 @@ static void test_load_alone(void **state)
     float *got = read_output(ctx, &s.model, 4);
     assert_same(want, got, 4 * 144, "the loaded model's output (running statistics included)");
     free(got);
-    assert_int_not_equal(clae_model_forward(&s.model, ctx, 5, false), 0); /* more rows than loaded for */
+    assert_int_not_equal(clae_model_forward(&s.model, ctx, 5, false),
+                         0); /* more rows than loaded for */
     clae_saved_model_release(&s);
     free(want);
 }
@@ -124,7 +127,8 @@ static void test_encode_then_decode(void **state)
     /* the code alone decodes to the same output */
     CHECK_OK(ctx, clae_op_fill(ctx, clae_model_input(&m), 3 * 144, 0.0f));
     CHECK_OK(ctx, clae_tensor_write(ctx, clae_model_code(&m), z, 3 * 6));
-    CHECK_OK(ctx, clae_model_forward_range(&m, ctx, code + 1, clae_model_output_index(&m), 3, false));
+    CHECK_OK(ctx,
+             clae_model_forward_range(&m, ctx, code + 1, clae_model_output_index(&m), 3, false));
     float *parts = read_output(ctx, &m, 3);
     assert_same(whole, parts, 3 * 144, "encode then decode against a whole pass");
     free(whole);
@@ -150,20 +154,25 @@ static void test_other_architecture_refused(void **state)
     assert_int_not_equal(clae_model_read(ckpt, &m, ctx, &meta, &d, &err), 0);
     char want[700];
     snprintf(want, sizeof want,
-             "%s: the checkpoint holds another model: line 2 is \"[encoder.c1] conv channels=3 kernel=5 stride=1 "
-             "padding=2 dilation=1 activation=relu bias=true slope=0.01\" there but \"[encoder.c1] conv channels=3 "
-             "kernel=3 stride=1 padding=2 dilation=1 activation=relu bias=true slope=0.01\" in the config",
+             "%s: the checkpoint holds another model: line 2 is \"[encoder.c1] conv channels=3 "
+             "kernel=5 stride=1 "
+             "padding=2 dilation=1 activation=relu bias=true slope=0.01\" there but \"[encoder.c1] "
+             "conv channels=3 "
+             "kernel=3 stride=1 padding=2 dilation=1 activation=relu bias=true slope=0.01\" in the "
+             "config",
              ckpt);
     assert_string_equal(err.msg, want);
     clae_model_release(&m);
     clae_config_free(&cfg);
     /* a renamed layer with the same keys still loads; a training-only key may differ too */
-    config_of("renamed.ini", "[encoder.conv_a]\ntype = conv\nchannels = 3\nkernel = 5\npadding = 2\nactivation = relu\n"
-                             "algo = direct\n[encoder.bn]\ntype = batch_norm\nmomentum = 0.5\n[encoder.pool]\n"
-                             "type = max_pool\nkernel = 2\n[encoder.flat]\ntype = flatten\n[encoder.code]\n"
-                             "type = dense\nunits = 6\nactivation = tanh\n[decoder.fc]\ntype = dense\nunits = 144\n"
-                             "activation = sigmoid\n",
-              &cfg);
+    config_of(
+        "renamed.ini",
+        "[encoder.conv_a]\ntype = conv\nchannels = 3\nkernel = 5\npadding = 2\nactivation = relu\n"
+        "algo = direct\n[encoder.bn]\ntype = batch_norm\nmomentum = 0.5\n[encoder.pool]\n"
+        "type = max_pool\nkernel = 2\n[encoder.flat]\ntype = flatten\n[encoder.code]\n"
+        "type = dense\nunits = 6\nactivation = tanh\n[decoder.fc]\ntype = dense\nunits = 144\n"
+        "activation = sigmoid\n",
+        &cfg);
     build(ctx, &cfg, &m);
     if (clae_model_read(ckpt, &m, ctx, &meta, &d, &err)) fail_msg("%s", err.msg);
     clae_ckpt_data_free(&d);
@@ -203,8 +212,10 @@ static void test_side_inputs(void **state)
     m.layers[1].side_input = 2; /* as a graph layer's setup would ask */
     assert_int_not_equal(clae_model_forward(&m, ctx, 2, false), 0);
     char want[400];
-    snprintf(want, sizeof want, "%s/k5.ini:10: [encoder.bn] reads side input 2, which is not bound (clae_model_bind_side)",
-             dir);
+    snprintf(
+        want, sizeof want,
+        "%s/k5.ini:10: [encoder.bn] reads side input 2, which is not bound (clae_model_bind_side)",
+        dir);
     assert_string_equal(ctx->err.msg, want);
     clae_tensor adjacency = m.y[0];
     assert_int_not_equal(clae_model_bind_side(&m, CLAE_MAX_SIDE_INPUTS, &adjacency, &err), 0);
@@ -218,27 +229,30 @@ static void test_side_inputs(void **state)
 }
 
 /* Sparse code and a classifier head: every term of the objective. */
-#define HEADED                                                                                            \
-    "[train]\nbatch_size = 6\nlatent_l1 = 0.01\nlambda = 0.5\n"                                           \
-    "[encoder.fc]\ntype = dense\nunits = 9\nactivation = relu\n"                                          \
-    "[decoder.fc]\ntype = dense\nunits = 784\nactivation = sigmoid\n"                                    \
+#define HEADED                                                        \
+    "[train]\nbatch_size = 6\nlatent_l1 = 0.01\nlambda = 0.5\n"       \
+    "[encoder.fc]\ntype = dense\nunits = 9\nactivation = relu\n"      \
+    "[decoder.fc]\ntype = dense\nunits = 784\nactivation = sigmoid\n" \
     "[classifier.fc]\ntype = dense\nunits = 4\n"
 
 /* The trainer's components on the workload's batch: a train step as clae train runs it. */
-static void train_step_metrics(clae_ctx *ctx, const clae_config *cfg, const clae_workload *wl, clae_metrics *out)
+static void train_step_metrics(clae_ctx *ctx, const clae_config *cfg, const clae_workload *wl,
+                               clae_metrics *out)
 {
     clae_model m;
     clae_objective o;
     clae_optim opt;
     clae_err err;
-    if (clae_model_build(&m, ctx, (clae_shape){1, 1, 28, 28}, cfg->layers, cfg->n_layers, 6, &err) ||
+    if (clae_model_build(&m, ctx, (clae_shape){1, 1, 28, 28}, cfg->layers, cfg->n_layers, 6,
+                         &err) ||
         clae_objective_open(&o, ctx, cfg, &m, &err))
         fail_msg("%s", err.msg);
     m.seed = (uint64_t)cfg->train.seed;
     clae_optim_cfg oc = clae_config_optim(cfg);
     CHECK_OK(ctx, clae_optim_create(&opt, ctx, &oc, m.params.capacity));
     CHECK_OK(ctx, clae_model_init_params(&m, ctx, 1));
-    CHECK_OK(ctx, clae_op_copy(ctx, clae_model_input(&m), clae_model_input((clae_model *)&wl->m), 6 * 784));
+    CHECK_OK(ctx, clae_op_copy(ctx, clae_model_input(&m), clae_model_input((clae_model *)&wl->m),
+                               6 * 784));
     clae_batch b = wl->batch;
     b.noise_seed = clae_mix_seed((uint64_t)cfg->train.seed, 0);
     CHECK_OK(ctx, clae_train_step(&m, &o, &opt, &b, 0, cfg->train.lr));
@@ -263,10 +277,12 @@ static void test_bench_step_is_the_train_step(void **state)
     CHECK_OK(ctx, clae_workload_step(&wl));
     CHECK_OK(ctx, clae_workload_metrics(&wl, 1, &bench));
     assert_true(train.v[CLAE_METRIC_CE] > 0 && train.v[CLAE_METRIC_PENALTY] > 0);
-    const clae_metric_id ids[] = {CLAE_METRIC_LOSS, CLAE_METRIC_CE, CLAE_METRIC_ACCURACY, CLAE_METRIC_PENALTY};
+    const clae_metric_id ids[] = {CLAE_METRIC_LOSS, CLAE_METRIC_CE, CLAE_METRIC_ACCURACY,
+                                  CLAE_METRIC_PENALTY};
     for (int i = 0; i < 4; i++)
         if (memcmp(&train.v[ids[i]], &bench.v[ids[i]], sizeof(double)) != 0)
-            fail_msg("metric %d: bench %.9g, train %.9g", (int)ids[i], bench.v[ids[i]], train.v[ids[i]]);
+            fail_msg("metric %d: bench %.9g, train %.9g", (int)ids[i], bench.v[ids[i]],
+                     train.v[ids[i]]);
     clae_workload_close(&wl);
     clae_config_free(&cfg);
 }

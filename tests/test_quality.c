@@ -11,7 +11,8 @@ static double ssim_direct(const float *y, const float *x, clae_shape s)
 {
     double w[11][11], ws = 0, total = 0;
     for (int i = 0; i < 11; i++)
-        for (int j = 0; j < 11; j++) ws += w[i][j] = exp(-((i - 5) * (i - 5) + (j - 5) * (j - 5)) / (2 * 1.5 * 1.5));
+        for (int j = 0; j < 11; j++)
+            ws += w[i][j] = exp(-((i - 5) * (i - 5) + (j - 5) * (j - 5)) / (2 * 1.5 * 1.5));
     for (int c = 0; c < s.c; c++) {
         const float *a = x + (size_t)c * s.h * s.w, *b = y + (size_t)c * s.h * s.w;
         double plane = 0;
@@ -20,11 +21,14 @@ static double ssim_direct(const float *y, const float *x, clae_shape s)
                 double mx = 0, my = 0, xx = 0, yy = 0, xy = 0;
                 for (int i = 0; i < 11; i++)
                     for (int j = 0; j < 11; j++) {
-                        double k = w[i][j] / ws, u = a[(r + i) * s.w + q + j], v = b[(r + i) * s.w + q + j];
+                        double k = w[i][j] / ws, u = a[(r + i) * s.w + q + j],
+                               v = b[(r + i) * s.w + q + j];
                         mx += k * u, my += k * v, xx += k * u * u, yy += k * v * v, xy += k * u * v;
                     }
-                double vx = xx - mx * mx, vy = yy - my * my, cxy = xy - mx * my, c1 = 1e-4, c2 = 9e-4;
-                plane += (2 * mx * my + c1) * (2 * cxy + c2) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+                double vx = xx - mx * mx, vy = yy - my * my, cxy = xy - mx * my, c1 = 1e-4,
+                       c2 = 9e-4;
+                plane += (2 * mx * my + c1) * (2 * cxy + c2) /
+                         ((mx * mx + my * my + c1) * (vx + vy + c2));
             }
         total += plane / ((s.h - 10) * (s.w - 10));
     }
@@ -42,7 +46,8 @@ static void fill(float *v, size_t n, unsigned seed, float noise, const float *ba
 static void test_ssim_reference(void **state)
 {
     (void)state;
-    static const clae_shape shapes[] = {{1, 1, 11, 11}, {1, 3, 16, 23}, {1, 1, 28, 28}, {1, 3, 12, 40}};
+    static const clae_shape shapes[] = {
+        {1, 1, 11, 11}, {1, 3, 16, 23}, {1, 1, 28, 28}, {1, 3, 12, 40}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         size_t n = clae_shape_sample(shapes[k]);
         float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
@@ -59,7 +64,8 @@ static void test_ssim_reference(void **state)
         free(x), free(y);
     }
     float tiny[10 * 10] = {0};
-    assert_true(isnan(clae_ssim(tiny, tiny, (clae_shape){1, 1, 10, 10}))); /* smaller than the window */
+    assert_true(
+        isnan(clae_ssim(tiny, tiny, (clae_shape){1, 1, 10, 10}))); /* smaller than the window */
 }
 
 static void test_ssim_orders_quality(void **state)

@@ -36,7 +36,9 @@ static void test_device_choice(void **state)
     assert_int_equal(clae_select_device(clae_device_kind_name(list[0].kind), &d, &err), 0);
     /* a name substring, case-insensitive */
     char sub[8] = {0};
-    for (int i = 0; i < 4 && list[0].name[i]; i++) sub[i] = (char)(list[0].name[i] ^ 0x20 * ((list[0].name[i] | 0x20) >= 'a' && (list[0].name[i] | 0x20) <= 'z'));
+    for (int i = 0; i < 4 && list[0].name[i]; i++)
+        sub[i] = (char)(list[0].name[i] ^ 0x20 * ((list[0].name[i] | 0x20) >= 'a' &&
+                                                  (list[0].name[i] | 0x20) <= 'z'));
     assert_int_equal(clae_select_device(sub, &d, &err), 0);
     assert_int_equal(clae_select_device("9:9", &d, &err), -1);
     assert_non_null(strstr(err.msg, "--device=9:9 matches no device"));
@@ -74,7 +76,8 @@ static void test_program_cache(void **state)
     assert_true(b.program_from_cache); /* second run does not recompile */
     assert_string_equal(a.cache_path, b.cache_path);
     check_kernels_work(&b);
-    print_message("program: built in %.3f s, loaded from cache in %.3f s\n", a.program_seconds, b.program_seconds);
+    print_message("program: built in %.3f s, loaded from cache in %.3f s\n", a.program_seconds,
+                  b.program_seconds);
     /* a corrupt entry is rebuilt silently */
     FILE *f = fopen(a.cache_path, "wb");
     fputs("garbage", f);
@@ -94,7 +97,8 @@ static void test_cache_keyed_by_options(void **state)
     clae_ctx a, b;
     clae_err err;
     if (clae_ctx_create(&a, getenv("CLAE_TEST_DEVICE"), &err)) fail_msg("%s", err.msg);
-    clae_ctx_opts with = {.device = getenv("CLAE_TEST_DEVICE"), .cl_options = "-DCLAE_TEST_OPTION=1"};
+    clae_ctx_opts with = {.device = getenv("CLAE_TEST_DEVICE"),
+                          .cl_options = "-DCLAE_TEST_OPTION=1"};
     if (clae_ctx_open(&b, &with, &err)) fail_msg("%s", err.msg);
     assert_string_not_equal(a.cache_path, b.cache_path);
     assert_false(b.program_from_cache);

@@ -32,26 +32,28 @@ typedef enum { CLAE_REDUCTION_LIST(CLAE_X_REDUCTION) } clae_reduction;
 typedef struct {
     clae_data_format format;
     char train_images[512], train_labels[512], test_images[512], test_labels[512]; /* idx */
-    double val_fraction;                                                          /* idx */
+    double val_fraction;                                                           /* idx */
     int train_limit, test_limit;
-    char path[512];       /* csv file, image folder, or the data folder of emoji ("" = default) */
-    char labels[512];     /* folder: optional "file,label" CSV */
-    clae_shape image;     /* csv, folder, emoji: C x H x W of a sample */
-    double scale;         /* csv: value / scale is the pixel in [0, 1] */
-    float background[3];  /* folder, emoji: under transparent pixels */
+    char path[512];      /* csv file, image folder, or the data folder of emoji ("" = default) */
+    char labels[512];    /* folder: optional "file,label" CSV */
+    clae_shape image;    /* csv, folder, emoji: C x H x W of a sample */
+    double scale;        /* csv: value / scale is the pixel in [0, 1] */
+    float background[3]; /* folder, emoji: under transparent pixels */
     char vendors[128], filter[128], classes[512]; /* emoji */
-    double split[3];      /* csv, folder, emoji: train, val, test fractions */
+    double split[3]; /* csv, folder, emoji: train, val, test fractions */
     bool stratify, skip_bad;
 } clae_data_cfg;
 
 typedef struct {
-    int copies;          /* each sample of an augmented split appears this many times, each a fixed variant */
-    char splits[64];     /* which splits: "train", "train,val,test", ... */
-    double hflip, vflip; /* probabilities */
-    double rotate;       /* up to this many degrees either way */
+    int copies; /* each sample of an augmented split appears this many times, each a fixed variant
+                 */
+    char splits[64];                         /* which splits: "train", "train,val,test", ... */
+    double hflip, vflip;                     /* probabilities */
+    double rotate;                           /* up to this many degrees either way */
     double brightness, contrast, saturation; /* factors drawn from [1 - x, 1 + x] */
-    double crop;         /* random resized crop: kept area fraction drawn from [crop, 1] */
-    bool redraw;         /* training split: variants drawn from (seed, epoch, sample, copy), new every epoch */
+    double crop; /* random resized crop: kept area fraction drawn from [crop, 1] */
+    bool redraw; /* training split: variants drawn from (seed, epoch, sample, copy), new every epoch
+                  */
 } clae_augment_cfg;
 
 typedef struct {
@@ -66,11 +68,11 @@ typedef struct {
     clae_schedule_kind schedule;
     int step_epochs, warmup_steps;
     double gamma, min_lr, clip_norm, clip_value, min_delta;
-    int patience;  /* early stopping: epochs without improvement (0: off) */
+    int patience; /* early stopping: epochs without improvement (0: off) */
     clae_reduction reduction;
     clae_noise_kind noise; /* denoising corrupts the input, the loss compares with the clean one */
-    double noise_level; /* gaussian sigma, or the probability of salt and pepper / masking */
-    double lambda;      /* multitask: weight of the classifier's cross-entropy */
+    double noise_level;    /* gaussian sigma, or the probability of salt and pepper / masking */
+    double lambda;         /* multitask: weight of the classifier's cross-entropy */
     double latent_l1, latent_kl, latent_rho; /* sparse: penalties on the code, KL toward rho */
     char out_dir[512];
 } clae_train_cfg;
@@ -86,10 +88,11 @@ typedef struct {
 } clae_config;
 
 /* Parses path, applies the overrides ("section.key=value"), validates. */
-int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_sets, clae_err *err);
+int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_sets,
+                     clae_err *err);
 /* The same from a config's text (a checkpoint's); name stands for the file in errors. */
-int clae_config_load_text(clae_config *c, const char *name, const char *text, char *const *sets, int n_sets,
-                          clae_err *err);
+int clae_config_load_text(clae_config *c, const char *name, const char *text, char *const *sets,
+                          int n_sets, clae_err *err);
 void clae_config_free(clae_config *c);
 /* Writes every key, defaults included, so the file trains again as it is. */
 int clae_config_write(const clae_config *c, FILE *f);
@@ -126,7 +129,8 @@ int clae_ini_read(clae_ini_doc *doc, const char *path, clae_err *err);
 int clae_ini_read_stream(clae_ini_doc *doc, const char *path, FILE *f, clae_err *err);
 /* "section.key=value": replaces the key's value or adds it; the section must exist
  * in the file unless it is one of fixed[]. */
-int clae_ini_override(clae_ini_doc *doc, const char *assignment, const char *const *fixed, clae_err *err);
+int clae_ini_override(clae_ini_doc *doc, const char *assignment, const char *const *fixed,
+                      clae_err *err);
 void clae_ini_free(clae_ini_doc *doc);
 
 #endif

@@ -23,7 +23,8 @@ typedef struct {
 
 #define CLAE_MAX_TUNED 512
 #define CLAE_MAX_CLBLAST_PARAMS 20
-#define CLAE_MAX_CLBLAST_KERNELS 6 /* Xgemm, XgemmDirect and the copy/pad/transpose kernels around them */
+#define CLAE_MAX_CLBLAST_KERNELS \
+    6 /* Xgemm, XgemmDirect and the copy/pad/transpose kernels around them */
 
 /* One set of CLBlast kernel parameters (CLBlastOverrideParameters). */
 typedef struct {
@@ -34,21 +35,25 @@ typedef struct {
 } clae_clblast_params;
 
 typedef struct clae_gemm_state {
-    clae_gemm_choice fallback;      /* for shapes the tuning did not see */
+    clae_gemm_choice fallback; /* for shapes the tuning did not see */
     clae_gemm_tuned tuned[CLAE_MAX_TUNED];
     int n_tuned;
-    bool forced;                    /* one engine forced (CLAE_GEMM): the fallback for every shape */
-    clae_clblast_params clblast[CLAE_MAX_CLBLAST_KERNELS]; /* tuned CLBlast kernels, applied at context creation */
+    bool forced; /* one engine forced (CLAE_GEMM): the fallback for every shape */
+    clae_clblast_params
+        clblast[CLAE_MAX_CLBLAST_KERNELS]; /* tuned CLBlast kernels, applied at context creation */
     int n_clblast;
-    char source[1100];              /* "defaults" or the tuning file applied */
-    cl_mem scratch;                 /* packed panels of the own kernel */
+    char source[1100]; /* "defaults" or the tuning file applied */
+    cl_mem scratch;    /* packed panels of the own kernel */
     size_t scratch_bytes;
-    cl_mem operand[2];              /* transient operands (clae_gemm_operand_buffer) */
+    cl_mem operand[2]; /* transient operands (clae_gemm_operand_buffer) */
     size_t operand_bytes[2];
     /* clae tune: shapes seen while recording (m, n, k, trans_a, trans_b) */
     bool recording;
     int n_seen;
-    struct { size_t m, n, k; bool ta, tb; } seen[CLAE_MAX_TUNED];
+    struct {
+        size_t m, n, k;
+        bool ta, tb;
+    } seen[CLAE_MAX_TUNED];
 } clae_gemm_state;
 
 /* How the engine is chosen; the command line reads CLAE_GEMM and

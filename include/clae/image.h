@@ -12,7 +12,8 @@ typedef struct {
 
 /* Decodes path into channels (1: gray, 3: RGB) over the background bg (RGB in [0, 1]).
  * A corrupt or truncated file is an error naming the file. */
-int clae_png_load(const char *path, int channels, const float bg[3], clae_image *out, clae_err *err);
+int clae_png_load(const char *path, int channels, const float bg[3], clae_image *out,
+                  clae_err *err);
 /* Area averaging where an axis shrinks, bilinear (align_corners=False) where it grows. */
 int clae_image_resize(const clae_image *in, int h, int w, clae_image *out, clae_err *err);
 void clae_image_free(clae_image *img);

@@ -15,13 +15,14 @@
  * checkpoint alone rebuilds its model; version 1 files are refused. */
 #define CLAE_CKPT_VERSION 2
 typedef struct {
-    uint64_t model_signature; /* hash of the layer descriptions: refuses a checkpoint of another model */
+    uint64_t
+        model_signature; /* hash of the layer descriptions: refuses a checkpoint of another model */
     uint64_t n_params;
     uint64_t n_layer_state;       /* non-trained layer state (batch norm running statistics) */
     uint32_t optim_kind, n_state; /* optimizer state arrays of n_params floats each */
     int64_t optim_step;
-    int32_t epoch;                /* completed epochs */
-    int32_t since_best;           /* epochs since the best validation loss (early stopping) */
+    int32_t epoch;      /* completed epochs */
+    int32_t since_best; /* epochs since the best validation loss (early stopping) */
     double best_val;
     int32_t input_c, input_h, input_w; /* the model's input sample */
     int32_t reserved;
@@ -36,7 +37,8 @@ typedef struct {
     float *params, *layer, *optim;
 } clae_ckpt_data;
 
-int clae_ckpt_save(const char *path, const clae_ckpt_meta *meta, const clae_ckpt_data *data, clae_err *err);
+int clae_ckpt_save(const char *path, const clae_ckpt_meta *meta, const clae_ckpt_data *data,
+                   clae_err *err);
 /* Reads and checks (magic, version, sizes, checksum) a checkpoint; its
  * arrays and texts are malloc'ed into *data: free with clae_ckpt_data_free. */
 int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, clae_ckpt_data *data, clae_err *err);
@@ -50,8 +52,8 @@ void clae_ckpt_data_free(clae_ckpt_data *data);
 /* ---- pictures ---- */
 /* rows[r] holds n_cols samples of shape sample (C,H,W) with values in [0,1];
  * writes them as a grid (gray for C = 1, RGB for C = 3), each pixel scale x scale. */
-int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_cols, clae_shape sample, int scale,
-                  clae_err *err);
+int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_cols,
+                  clae_shape sample, int scale, clae_err *err);
 
 typedef struct {
     const char *label, *color;

@@ -16,25 +16,31 @@
     X(LOSS, NULL, "train_loss", "val_loss", "%.8g", ": train loss %.6f, val loss %.6f", NULL, 1)   \
     X(MSE, "mse", NULL, "val_mse", "%.8g", " (mse %.6f", ": mse %.6f", 1)                          \
     X(BCE, "bce", NULL, "val_bce", "%.8g", ", bce %.6f)", ", bce %.6f", 1)                         \
-    X(NOISY_MSE, "noisy_input_mse", NULL, NULL, NULL, NULL, " (the noisy input itself: mse %.6f)", 1)\
+    X(NOISY_MSE, "noisy_input_mse", NULL, NULL, NULL, NULL, " (the noisy input itself: mse %.6f)", \
+      1)                                                                                           \
     X(LR, NULL, "lr", NULL, "%.6g", NULL, NULL, 1)                                                 \
     X(SECONDS, NULL, "seconds", NULL, "%.3f", NULL, NULL, 1)                                       \
-    X(KL, "kl", "train_kl", "val_kl", "%.8g", ", KL train %.4f val %.4f", ", KL %.4f per sample", 1)\
+    X(KL, "kl", "train_kl", "val_kl", "%.8g", ", KL train %.4f val %.4f", ", KL %.4f per sample",  \
+      1)                                                                                           \
     X(PSNR, "psnr_db", NULL, NULL, NULL, NULL, ", PSNR %.2f dB", 1)                                \
     X(SSIM, "ssim", NULL, NULL, NULL, NULL, ", SSIM %.4f", 1)                                      \
     X(CE, "cross_entropy", "train_ce", "val_ce", "%.8g", NULL, NULL, 1)                            \
-    X(ACCURACY, "accuracy", "train_acc", "val_acc", "%.6g", ", accuracy train %.4f val %.4f", ", accuracy %.4f", 1)\
+    X(ACCURACY, "accuracy", "train_acc", "val_acc", "%.6g", ", accuracy train %.4f val %.4f",      \
+      ", accuracy %.4f", 1)                                                                        \
     X(PENALTY, NULL, "train_penalty", NULL, "%.8g", ", sparsity penalty %.5f", NULL, 1)            \
     X(CODE_MEAN, "code_mean", NULL, "val_code_mean", "%.6g", NULL, "; code: mean %.4f", 1)         \
-    X(CODE_ZERO, "code_zero_fraction", NULL, "val_code_zero", "%.6g", NULL, ", %.1f%% near zero", 100)\
+    X(CODE_ZERO, "code_zero_fraction", NULL, "val_code_zero", "%.6g", NULL, ", %.1f%% near zero",  \
+      100)                                                                                         \
     X(BITS_PER_PIXEL, "bits_per_pixel", NULL, NULL, NULL, NULL, NULL, 1)
 
+/* clang-format off */
 typedef enum {
 #define CLAE_METRIC_ID(id, json, train_col, val_col, csv, epoch, test, factor) CLAE_METRIC_##id,
     CLAE_METRIC_LIST(CLAE_METRIC_ID)
 #undef CLAE_METRIC_ID
     CLAE_N_METRICS
 } clae_metric_id;
+/* clang-format on */
 
 /* One evaluation (or one training epoch): NaN where a metric does not apply. */
 typedef struct {
@@ -49,7 +55,8 @@ void clae_metrics_clear(clae_metrics *m);
 
 /* metrics.csv: the header, and one row (epoch, step, then the table's columns). */
 void clae_metrics_csv_header(FILE *f);
-void clae_metrics_csv_row(FILE *f, int epoch, long step, const clae_metrics *train, const clae_metrics *val);
+void clae_metrics_csv_row(FILE *f, int epoch, long step, const clae_metrics *train,
+                          const clae_metrics *val);
 /* The epoch line's metrics: ": train loss ..., val loss ... (mse ..., bce ...), KL ..." */
 void clae_metrics_print_epoch(FILE *f, const clae_metrics *train, const clae_metrics *val);
 /* "test: N images: mse ..., bce ..., KL ...; code: ..." */

@@ -17,23 +17,24 @@ uint64_t clae_model_signature(const char *description);
 /* Writes m's parameters and layer state, its description and cfg's resolved
  * text with meta's training position (optim: n_state * n_params floats or
  * NULL) to path, atomically. */
-int clae_model_save(const char *path, clae_model *m, clae_ctx *ctx, const clae_config *cfg, const clae_ckpt_meta *meta,
-                    const float *optim, clae_err *err);
+int clae_model_save(const char *path, clae_model *m, clae_ctx *ctx, const clae_config *cfg,
+                    const clae_ckpt_meta *meta, const float *optim, clae_err *err);
 /* Reads path, refuses another architecture than m's (naming the first layer
  * that differs), uploads parameters and layer state into m. *data keeps the
  * optimizer state (free with clae_ckpt_data_free). */
-int clae_model_read(const char *path, clae_model *m, clae_ctx *ctx, clae_ckpt_meta *meta, clae_ckpt_data *data,
-                    clae_err *err);
+int clae_model_read(const char *path, clae_model *m, clae_ctx *ctx, clae_ckpt_meta *meta,
+                    clae_ckpt_data *data, clae_err *err);
 
 typedef struct {
-    int max_batch;       /* rows a forward may take; 0: the run's train.batch_size */
-    bool best;           /* a run directory: its best.bin instead of checkpoint.bin */
-    char *const *sets;   /* "section.key=value" overrides of the config (the layers must still match) */
+    int max_batch; /* rows a forward may take; 0: the run's train.batch_size */
+    bool best;     /* a run directory: its best.bin instead of checkpoint.bin */
+    char *const
+        *sets; /* "section.key=value" overrides of the config (the layers must still match) */
     int n_sets;
 } clae_load_opts;
 
 typedef struct {
-    clae_config cfg;       /* the config the model was trained with (run directory: its config.ini) */
+    clae_config cfg; /* the config the model was trained with (run directory: its config.ini) */
     clae_model model;
     clae_ckpt_meta meta;   /* the training position saved with it */
     char checkpoint[1100]; /* the file read */
@@ -41,7 +42,8 @@ typedef struct {
 
 /* path: a run directory (config.ini and checkpoint.bin or best.bin) or a
  * checkpoint file (the config it holds). o may be NULL. */
-int clae_model_load(clae_saved_model *s, clae_ctx *ctx, const char *path, const clae_load_opts *o, clae_err *err);
+int clae_model_load(clae_saved_model *s, clae_ctx *ctx, const char *path, const clae_load_opts *o,
+                    clae_err *err);
 void clae_saved_model_release(clae_saved_model *s);
 
 #endif

@@ -14,7 +14,8 @@
 #include "clae/tensor.h"
 
 /* classifier: a head on the latent (multitask), after the decoder in the file */
-#define CLAE_ROLE_LIST(X) X(ENCODER, encoder) X(LATENT, latent) X(DECODER, decoder) X(CLASSIFIER, classifier)
+#define CLAE_ROLE_LIST(X) \
+    X(ENCODER, encoder) X(LATENT, latent) X(DECODER, decoder) X(CLASSIFIER, classifier)
 #define CLAE_X_ROLE(id, name) CLAE_ROLE_##id,
 typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
 #undef CLAE_X_ROLE
@@ -22,10 +23,11 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
  * the clae_kind_NAME each layer file defines. Adding a layer is its file in
  * src/nn/ (forward, backward, setup, its clae_layer_kind), its kernels in
  * cl/, its host ops in src/ops/, and one row here. */
-#define CLAE_LAYER_LIST(X)                                                                                  \
-    X(DENSE, dense) X(CONV, conv) X(CONV_T, conv_transpose) X(MAX_POOL, max_pool) X(AVG_POOL, avg_pool)      \
-    X(UPSAMPLE, upsample) X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout)                  \
-    X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
+#define CLAE_LAYER_LIST(X)                                                                      \
+    X(DENSE, dense)                                                                             \
+    X(CONV, conv) X(CONV_T, conv_transpose) X(MAX_POOL, max_pool) X(AVG_POOL, avg_pool)         \
+        X(UPSAMPLE, upsample) X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) \
+            X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
 #undef CLAE_X_LAYER
@@ -54,17 +56,17 @@ typedef struct {
     bool bias;    /* dense, conv, conv_transpose: learn a bias */
     int channels; /* conv, conv_transpose: output channels */
     int kernel, stride, padding, dilation, output_padding; /* conv family and pools */
-    int scale;    /* upsample factor */
-    clae_upsample_mode mode; /* upsample */
-    clae_conv_algo algo;     /* conv, conv_transpose */
-    double momentum, eps; /* batch_norm, as PyTorch (0.1, 1e-5) */
-    double p;     /* dropout probability */
-    double gamma; /* attention: initial residual scale (SAGAN: 0) */
-    double beta;  /* vae: weight of the KL term */
+    int scale;                                             /* upsample factor */
+    clae_upsample_mode mode;                               /* upsample */
+    clae_conv_algo algo;                                   /* conv, conv_transpose */
+    double momentum, eps;                                  /* batch_norm, as PyTorch (0.1, 1e-5) */
+    double p;                                              /* dropout probability */
+    double gamma;         /* attention: initial residual scale (SAGAN: 0) */
+    double beta;          /* vae: weight of the KL term */
     double warmup_epochs; /* vae: the KL weight ramps linearly from 0 over these epochs */
-    char from[96]; /* residual: section of the earlier layer whose output is added */
-    clae_shape shape; /* reshape target (c x h x w); c = 0 flattens */
-    clae_init_kind init; /* of the weights: [model] init */
+    char from[96];        /* residual: section of the earlier layer whose output is added */
+    clae_shape shape;     /* reshape target (c x h x w); c = 0 flattens */
+    clae_init_kind init;  /* of the weights: [model] init */
 } clae_layer_spec;
 
 typedef struct clae_layer clae_layer;
@@ -73,8 +75,8 @@ typedef struct {
     /* y = f(x) for x->shape.n rows; train selects training behaviour. */
     int (*forward)(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train);
     /* Parameter gradients += (dy . df/dparams); dx = dy . df/dx unless dx is NULL. */
-    int (*backward)(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y, const clae_tensor *dy,
-                    clae_tensor *dx);
+    int (*backward)(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
+                    const clae_tensor *dy, clae_tensor *dx);
     /* Writes initial parameters (and non-trained state, e.g. running statistics)
      * into the host arrays at the layer's own offsets. */
     void (*init)(clae_layer *l, clae_rng *rng, float *host_params, float *host_state);
@@ -83,54 +85,63 @@ typedef struct {
 struct clae_layer {
     const clae_layer_ops *ops;
     clae_layer_spec spec;
-    clae_shape in, out;       /* per sample: n = 1 */
+    clae_shape in, out; /* per sample: n = 1 */
     /* what setup asks the model for (floats): */
-    size_t n_w, n_b;          /* parameters: weight, bias */
-    size_t scratch_per, aux_per, col_per, tmp_per; /* per sample: own scratch and aux, shared workspaces */
-    size_t n_state, n_stats;  /* not per sample: saved state (running statistics), per-step statistics */
-    size_t n_params;          /* n_w + n_b */
-    bool direct;              /* conv family: direct kernels instead of im2col + GEMM */
-    bool own_gemm;            /* the device's default GEMM is clae's own (set before setup; algo = auto uses it) */
-    clae_tensor w, b;         /* parameters: dense w (out, in); conv w (Cout, Cin, K, K); conv_t w (Cin, Cout, K, K) */
-    clae_tensor dw, db;       /* their gradients, same offsets in the gradient buffer */
-    clae_tensor scratch;      /* (max_batch, scratch_per): e.g. pre-activation gradient */
-    clae_tensor aux;          /* (max_batch, aux_per): e.g. max pool argmax */
-    clae_tensor col, tmp;     /* model-wide workspaces shared by all layers (im2col columns, GEMM output) */
-    clae_tensor state;        /* (n_state): in the model's state buffer, saved in checkpoints */
-    clae_tensor stats;        /* (n_stats): e.g. batch mean and 1/std for the backward */
-    bool trained;             /* the last forward ran in training mode */
-    uint32_t seed;            /* dropout, vae: random seed of the current step, set by the model */
-    float kl_weight;          /* vae: weight of the KL gradient this step, set by the trainer */
-    int from;                 /* residual: index of the layer whose output is added */
-    clae_tensor skip;         /* residual: that layer's output (max batch) */
-    int side_input;           /* -1, or the model's side input its forward and backward read (setup sets it) */
-    const clae_tensor *side;  /* that input (e.g. a graph's adjacency), set by the model before each call */
+    size_t n_w, n_b; /* parameters: weight, bias */
+    size_t scratch_per, aux_per, col_per,
+        tmp_per; /* per sample: own scratch and aux, shared workspaces */
+    size_t n_state,
+        n_stats;     /* not per sample: saved state (running statistics), per-step statistics */
+    size_t n_params; /* n_w + n_b */
+    bool direct;     /* conv family: direct kernels instead of im2col + GEMM */
+    bool own_gemm;   /* the device's default GEMM is clae's own (set before setup; algo = auto uses
+                        it) */
+    clae_tensor w,
+        b; /* parameters: dense w (out, in); conv w (Cout, Cin, K, K); conv_t w (Cin, Cout, K, K) */
+    clae_tensor dw, db;  /* their gradients, same offsets in the gradient buffer */
+    clae_tensor scratch; /* (max_batch, scratch_per): e.g. pre-activation gradient */
+    clae_tensor aux;     /* (max_batch, aux_per): e.g. max pool argmax */
+    clae_tensor col,
+        tmp; /* model-wide workspaces shared by all layers (im2col columns, GEMM output) */
+    clae_tensor state; /* (n_state): in the model's state buffer, saved in checkpoints */
+    clae_tensor stats; /* (n_stats): e.g. batch mean and 1/std for the backward */
+    bool trained;      /* the last forward ran in training mode */
+    uint32_t seed;     /* dropout, vae: random seed of the current step, set by the model */
+    float kl_weight;   /* vae: weight of the KL gradient this step, set by the trainer */
+    int from;          /* residual: index of the layer whose output is added */
+    clae_tensor skip;  /* residual: that layer's output (max batch) */
+    int side_input; /* -1, or the model's side input its forward and backward read (setup sets it)
+                     */
+    const clae_tensor
+        *side; /* that input (e.g. a graph's adjacency), set by the model before each call */
 };
 
 #define CLAE_MAX_SIDE_INPUTS 4
 
 /* Adds a penalty's gradient to the code's: called by the backward once
  * dz = dL/d(latent output) is complete, before it flows into the encoder. */
-typedef int (*clae_latent_grad_fn)(void *user, clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz);
+typedef int (*clae_latent_grad_fn)(void *user, clae_ctx *ctx, const clae_tensor *z,
+                                   clae_tensor *dz);
 
 typedef struct {
     clae_layer *layers;
     int n_layers;
-    int n_main;               /* layers [0, n_main) are the autoencoder; [n_main, n_layers) the classifier head */
-    int latent_index;         /* output of this layer is the code (and the head's input) */
-    clae_shape input;         /* per sample */
+    int n_main; /* layers [0, n_main) are the autoencoder; [n_main, n_layers) the classifier head */
+    int latent_index; /* output of this layer is the code (and the head's input) */
+    clae_shape input; /* per sample */
     int max_batch;
     size_t n_params;
     clae_arena params, grads; /* same layout: a parameter and its gradient share offsets */
     clae_arena state;         /* non-trained layer state (running statistics), checkpointed */
     clae_arena acts;
-    clae_tensor x;            /* (max_batch, input): the batch fed to layer 0 */
-    clae_tensor ws_col, ws_tmp; /* shared workspaces, sized for the largest layer */
-    clae_tensor *y, *dy;      /* per layer: output and loss gradient w.r.t. it */
-    clae_tensor head_dx;      /* (max_batch, latent): the head's gradient w.r.t. the code */
+    clae_tensor x;                   /* (max_batch, input): the batch fed to layer 0 */
+    clae_tensor ws_col, ws_tmp;      /* shared workspaces, sized for the largest layer */
+    clae_tensor *y, *dy;             /* per layer: output and loss gradient w.r.t. it */
+    clae_tensor head_dx;             /* (max_batch, latent): the head's gradient w.r.t. the code */
     clae_latent_grad_fn latent_grad; /* optional (sparsity penalties) */
     void *latent_user;
-    uint64_t seed, step;      /* dropout masks depend on (seed, step, layer): set step before each forward */
+    uint64_t seed,
+        step; /* dropout masks depend on (seed, step, layer): set step before each forward */
     clae_tensor side[CLAE_MAX_SIDE_INPUTS]; /* inputs beside the batch, bound by the caller */
     bool side_bound[CLAE_MAX_SIDE_INPUTS];
 } clae_model;
@@ -144,11 +155,12 @@ const char *clae_act_name(clae_act a);
 
 /* Chains shapes through the specs, checks the decoder returns to the input size,
  * reserves and allocates all buffers. Errors name the layer sections and shapes. */
-int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
-                     int max_batch, clae_err *err);
+int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs,
+                     int n_specs, int max_batch, clae_err *err);
 /* The same without the autoencoder checks: any stack of layers (tests, heads). */
-int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
-                           int max_batch, bool autoencoder, clae_err *err);
+int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input,
+                           const clae_layer_spec *specs, int n_specs, int max_batch,
+                           bool autoencoder, clae_err *err);
 void clae_model_release(clae_model *m);
 
 /* PyTorch's defaults: dense W, b ~ U(-1/sqrt(in), 1/sqrt(in)). */
@@ -161,7 +173,8 @@ int clae_model_forward(clae_model *m, clae_ctx *ctx, int rows, bool train);
  * input when first is 0): 0..code_index encodes, code_index + 1..output_index
  * decodes codes written into clae_model_code(m). The head runs only after a
  * range that computed the code. rows at most max_batch. */
-int clae_model_forward_range(clae_model *m, clae_ctx *ctx, int first, int last, int rows, bool train);
+int clae_model_forward_range(clae_model *m, clae_ctx *ctx, int first, int last, int rows,
+                             bool train);
 /* Zeroes gradients, then back-propagates the output's gradient
  * m->dy[n_main - 1] and the head's m->dy[n_layers - 1] (set by the losses). */
 int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows);
@@ -255,7 +268,8 @@ static inline double clae_init_weight_bound(const clae_layer *l, double fan_in)
     return l->spec.init == CLAE_INIT_KAIMING ? sqrt(6.0 / fan_in) : 1.0 / sqrt(fan_in);
 }
 
-/* Weights by [model] init; bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch's layers either way. */
+/* Weights by [model] init; bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch's layers either
+ * way. */
 static inline void clae_init_affine(clae_layer *l, double fan_in, clae_rng *rng, float *host)
 {
     clae_init_uniform(host + l->w.off, l->n_w, clae_init_weight_bound(l, fan_in), rng);
@@ -267,8 +281,8 @@ void clae_layer_no_init(clae_layer *l, clae_rng *rng, float *host, float *state)
 
 /* The gradient before the layer's fused activation: dy itself when there is
  * none, else act'(y) * dy written into the layer's scratch. NULL on error. */
-const clae_tensor *clae_act_grad(clae_layer *l, clae_ctx *ctx, const clae_tensor *y, const clae_tensor *dy,
-                                 clae_tensor *scratch_view);
+const clae_tensor *clae_act_grad(clae_layer *l, clae_ctx *ctx, const clae_tensor *y,
+                                 const clae_tensor *dy, clae_tensor *scratch_view);
 
 /* "file:line: [section]" of a layer, for error messages. */
 #define CLAE_LAYER_WHERE(l) (l)->spec.file, (l)->spec.line, (l)->spec.section

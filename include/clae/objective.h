@@ -20,11 +20,11 @@ typedef enum { CLAE_SPLIT_TRAIN, CLAE_SPLIT_VAL, CLAE_SPLIT_TEST } clae_split_ki
 typedef struct {
     clae_split_kind split;
     int rows;
-    cl_mem order;          /* u32 order entries of the split; the batch is entries first.. first + rows */
+    cl_mem order; /* u32 order entries of the split; the batch is entries first.. first + rows */
     uint32_t first, order_mask; /* the sample index is entry & mask */
-    cl_mem labels;         /* u8 per sample of the batch's source, or NULL */
-    uint32_t noise_seed;   /* denoising: the corruption of this batch */
-    double epochs_done;    /* fractional epochs before this batch (the KL warm-up) */
+    cl_mem labels;              /* u8 per sample of the batch's source, or NULL */
+    uint32_t noise_seed;        /* denoising: the corruption of this batch */
+    double epochs_done;         /* fractional epochs before this batch (the KL warm-up) */
 } clae_batch;
 
 typedef struct clae_objective clae_objective;
@@ -72,15 +72,16 @@ struct clae_objective {
     clae_model *model;
     clae_term terms[CLAE_MAX_TERMS];
     int n_terms;
-    cl_mem row_a, row_b;  /* per-row values of a batch (max batch floats) */
-    cl_mem acc;           /* Kahan pairs: training slots, then the same layout for evaluation */
-    int n_floats;         /* floats of one layout */
-    clae_tensor target;   /* what the output is compared with in this batch */
-    clae_tensor input;    /* the batch as the model saw it (rows of model.x) */
+    cl_mem row_a, row_b; /* per-row values of a batch (max batch floats) */
+    cl_mem acc;          /* Kahan pairs: training slots, then the same layout for evaluation */
+    int n_floats;        /* floats of one layout */
+    clae_tensor target;  /* what the output is compared with in this batch */
+    clae_tensor input;   /* the batch as the model saw it (rows of model.x) */
 };
 
 /* The terms that apply to cfg and m, opened in table order (recon first). */
-int clae_objective_open(clae_objective *o, clae_ctx *ctx, const clae_config *cfg, clae_model *m, clae_err *err);
+int clae_objective_open(clae_objective *o, clae_ctx *ctx, const clae_config *cfg, clae_model *m,
+                        clae_err *err);
 void clae_objective_close(clae_objective *o);
 
 /* Forward of the batch in model.x, every term's value and (train) gradient,
@@ -99,8 +100,8 @@ int clae_objective_read(clae_objective *o, bool train, float *acc);
 /* The configured loss summed so far this epoch (training sums in acc). */
 double clae_objective_loss_sum(const clae_objective *o, const float *acc);
 /* Metrics of every term from sums read by clae_objective_read. */
-void clae_objective_finish(const clae_objective *o, const float *acc, uint32_t samples, long steps, bool train,
-                           clae_metrics *m);
+void clae_objective_finish(const clae_objective *o, const float *acc, uint32_t samples, long steps,
+                           bool train, clae_metrics *m);
 /* A term by name ("classifier"), or NULL when the objective has none. */
 clae_term *clae_objective_term(clae_objective *o, const char *name);
 

@@ -32,10 +32,10 @@ typedef struct {
 int clae_launch(clae_ctx *ctx, const char *kernel, size_t n, const clae_karg *args, int nargs);
 /* 2-D launch of n0 x n1 work-items in groups of group0 x 1 (n0 rounded up;
  * kernels bound-check); the profile counts it under profile_name (NULL: name). */
-int clae_launch2(clae_ctx *ctx, const char *name, const char *profile_name, size_t n0, size_t n1, size_t group0,
-                 const clae_karg *args, int nargs);
-#define CLAE_LAUNCH(ctx, name, n, ...)                                                   \
-    clae_launch((ctx), (name), (n), (clae_karg[]){__VA_ARGS__},                         \
+int clae_launch2(clae_ctx *ctx, const char *name, const char *profile_name, size_t n0, size_t n1,
+                 size_t group0, const clae_karg *args, int nargs);
+#define CLAE_LAUNCH(ctx, name, n, ...)                          \
+    clae_launch((ctx), (name), (n), (clae_karg[]){__VA_ARGS__}, \
                 (int)(sizeof((clae_karg[]){__VA_ARGS__}) / sizeof(clae_karg)))
 
 /* Geometry of one convolution: image C x H x W, kernel KH x KW, stride, padding,
@@ -48,19 +48,21 @@ typedef struct {
 /* Row-major C(m x n) = alpha * op(A) * op(B) + beta * C, op = transpose when asked.
  * lda/ldb/ldc are the row strides of A, B, C as stored. */
 int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
-              const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta, clae_tensor *c,
-              size_t ldc);
+              const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta,
+              clae_tensor *c, size_t ldc);
 const char *clae_clblast_status_name(int status);
 /* The same with a given engine (clae tune, tests), and the choice clae_gemm makes. */
-int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m, size_t n,
-                   size_t k, float alpha, const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb,
-                   float beta, clae_tensor *c, size_t ldc);
-const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
-                                         size_t k);
+int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m,
+                   size_t n, size_t k, float alpha, const clae_tensor *a, size_t lda,
+                   const clae_tensor *b, size_t ldb, float beta, clae_tensor *c, size_t ldc);
+const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool trans_b, size_t m,
+                                         size_t n, size_t k);
 /* clae_gemm_choose, noting the shape while clae tune records them. */
-const clae_gemm_choice *clae_gemm_pick(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k);
+const clae_gemm_choice *clae_gemm_pick(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m,
+                                       size_t n, size_t k);
 /* "NT 64x784x512" */
-void clae_gemm_shape_key(char *out, size_t len, bool trans_a, bool trans_b, size_t m, size_t n, size_t k);
+void clae_gemm_shape_key(char *out, size_t len, bool trans_a, bool trans_b, size_t m, size_t n,
+                         size_t k);
 /* "clblast" or "own:MRxNVxW/GROUP"; parse returns -1 on anything else or a variant not built */
 void clae_gemm_choice_name(const clae_gemm_choice *ch, char *out, size_t len);
 int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out);
@@ -82,7 +84,8 @@ typedef struct {
     float alpha, beta;
     const clae_tensor *a;
     size_t lda, a_kcols, a_kimg, a_kcols2, a_kimg2;
-    const clae_conv_geom *a_taps; /* rows c * a_plane + ky dh a_row + kx dw; lda is then the k step */
+    const clae_conv_geom
+        *a_taps; /* rows c * a_plane + ky dh a_row + kx dw; lda is then the k step */
     size_t a_plane, a_row;
     const clae_tensor *b;
     size_t ldb, b_cols, b_img, b_kcols, b_kimg; /* b_kcols: trans_b with a batched k */
@@ -106,45 +109,51 @@ cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, int slot, size_t bytes);
  * conv_pad); each work-item then computes 8 output channels (1 when there
  * are at most 4) of one output row segment, reading padded rows with vector
  * loads (cl/gemm.cl conv_rows). */
-int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem, size_t w_off, int n, int cout,
-                      const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope);
+int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem,
+                      size_t w_off, int n, int cout, const clae_conv_geom *g,
+                      const clae_tensor *bias, clae_act act, float slope);
 /* Per-device defaults and $CLAE_GEMM (at context creation); frees the packing scratch. */
 
 /* --- elementwise --------------------------------------------------------- */
 int clae_op_fill(clae_ctx *ctx, const clae_tensor *t, size_t n, float value);
 int clae_op_add(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n); /* y += x */
-int clae_op_sum2(clae_ctx *ctx, clae_tensor *y, const clae_tensor *a, const clae_tensor *b, size_t n); /* y = a + b */
+int clae_op_sum2(clae_ctx *ctx, clae_tensor *y, const clae_tensor *a, const clae_tensor *b,
+                 size_t n); /* y = a + b */
 int clae_op_copy(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, size_t n);
 #define CLAE_X_NOISE(id, name) CLAE_NOISE_##id,
 typedef enum { CLAE_NOISE_LIST(CLAE_X_NOISE) } clae_noise_kind;
 #undef CLAE_X_NOISE
 /* y = x corrupted by noise drawn from hash(seed, index) (cl/elementwise.cl) */
-int clae_op_noise(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, clae_noise_kind kind, float level,
-                  uint32_t seed);
-/* y = x * keep / (1 - p), keep drawn from hash(seed, index); the backward is the same call on gradients */
-int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, float p, uint32_t seed);
+int clae_op_noise(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n,
+                  clae_noise_kind kind, float level, uint32_t seed);
+/* y = x * keep / (1 - p), keep drawn from hash(seed, index); the backward is the same call on
+ * gradients */
+int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, float p,
+                    uint32_t seed);
 /* dst rows = src_u8 rows picked by idx[idx_off ..], times scale. */
-int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off, size_t row_len,
-                      size_t rows, float scale);
+int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off,
+                      size_t row_len, size_t rows, float scale);
 
 /* Augmented batch gather (augment.cl): order entries are (copy << 24 | sample). */
 typedef struct {
     float hflip, vflip, rotate, brightness, contrast, saturation, crop, background[3];
     uint32_t seed;
 } clae_augment_params;
-int clae_op_augment(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem order, size_t order_off, size_t rows,
-                    clae_shape sample, cl_mem means, const clae_augment_params *a);
+int clae_op_augment(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem order, size_t order_off,
+                    size_t rows, clae_shape sample, cl_mem means, const clae_augment_params *a);
 
 /* --- activations --------------------------------------------------------- */
-int clae_op_act_forward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *x, clae_tensor *y, size_t n);
-int clae_op_act_backward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *y, const clae_tensor *dy,
-                         clae_tensor *dx, size_t n);
+int clae_op_act_forward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *x,
+                        clae_tensor *y, size_t n);
+int clae_op_act_backward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *y,
+                         const clae_tensor *dy, clae_tensor *dx, size_t n);
 
 /* --- dense helpers ------------------------------------------------------- */
 /* y = act(y + b) in place; b may be NULL (no bias). */
-int clae_op_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, size_t rows, size_t cols, clae_act kind,
-                     float slope);
-int clae_op_bias_backward(clae_ctx *ctx, clae_tensor *db, const clae_tensor *dy, size_t rows, size_t cols);
+int clae_op_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, size_t rows, size_t cols,
+                     clae_act kind, float slope);
+int clae_op_bias_backward(clae_ctx *ctx, clae_tensor *db, const clae_tensor *dy, size_t rows,
+                          size_t cols);
 
 /* --- convolution routines (conv_routine.c) -------------------------------
  * A layer asks for a convolution, a transposed one, a 1x1 projection or a
@@ -163,24 +172,27 @@ typedef struct {
     clae_conv_geom g;
     int grid_c;
     clae_conv_algo algo;
-    bool direct;              /* clae_conv_plan_direct at setup */
+    bool direct; /* clae_conv_plan_direct at setup */
     const clae_tensor *w, *b;
-    clae_act act;             /* fused after the forward */
+    clae_act act; /* fused after the forward */
     float slope;
-    clae_tensor *col, *tmp;   /* workspaces: im2col columns, GEMM output (unused when direct) */
+    clae_tensor *col, *tmp; /* workspaces: im2col columns, GEMM output (unused when direct) */
 } clae_conv_op;
 
 /* Whether a convolution runs the direct kernels: algo, or for auto by its
  * shape and whether the device's default GEMM is the own engine. */
-bool clae_conv_plan_direct(clae_conv_algo algo, bool own_gemm, int grid_channels, int image_channels);
+bool clae_conv_plan_direct(clae_conv_algo algo, bool own_gemm, int grid_channels,
+                           int image_channels);
 /* y = act(conv(x) + b) for n images; the backward takes the gradient before
  * the activation: dw += its weight gradient, dx (may be NULL) = the input's. */
-int clae_conv_forward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, clae_tensor *y, int n);
-int clae_conv_backward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, const clae_tensor *grad,
-                       clae_tensor *dw, clae_tensor *dx, int n);
-int clae_conv_t_forward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, clae_tensor *y, int n);
-int clae_conv_t_backward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, const clae_tensor *grad,
-                         clae_tensor *dw, clae_tensor *dx, int n);
+int clae_conv_forward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, clae_tensor *y,
+                      int n);
+int clae_conv_backward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x,
+                       const clae_tensor *grad, clae_tensor *dw, clae_tensor *dx, int n);
+int clae_conv_t_forward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x, clae_tensor *y,
+                        int n);
+int clae_conv_t_backward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x,
+                         const clae_tensor *grad, clae_tensor *dw, clae_tensor *dx, int n);
 
 /* A 1x1 projection of c_in to c_out channels over p positions (g: its geometry). */
 typedef struct {
@@ -188,10 +200,12 @@ typedef struct {
     int c_in, c_out, p;
     const clae_tensor *w, *b;
 } clae_project_op;
-int clae_project_forward(clae_ctx *ctx, const clae_project_op *pr, const clae_tensor *x, clae_tensor *out, int n);
+int clae_project_forward(clae_ctx *ctx, const clae_project_op *pr, const clae_tensor *x,
+                         clae_tensor *out, int n);
 /* dw += gp . x^T; dx (may be NULL) += w^T gp (tmp: n * c_in * p floats of workspace) */
-int clae_project_backward(clae_ctx *ctx, const clae_project_op *pr, const clae_tensor *x, const clae_tensor *gp,
-                          clae_tensor *dw, clae_tensor *dx, clae_tensor *tmp, int n);
+int clae_project_backward(clae_ctx *ctx, const clae_project_op *pr, const clae_tensor *x,
+                          const clae_tensor *gp, clae_tensor *dw, clae_tensor *dx, clae_tensor *tmp,
+                          int n);
 
 /* y = act(x w^T + b) for rows rows; x (rows, in), w (out, in), b (out) or NULL. */
 typedef struct {
@@ -200,82 +214,91 @@ typedef struct {
     clae_act act;
     float slope;
 } clae_dense_op;
-int clae_dense_forward(clae_ctx *ctx, const clae_dense_op *d, const clae_tensor *x, clae_tensor *y, size_t rows);
+int clae_dense_forward(clae_ctx *ctx, const clae_dense_op *d, const clae_tensor *x, clae_tensor *y,
+                       size_t rows);
 /* dw += g^T x; dx (may be NULL) = g w, g the gradient before the activation */
-int clae_dense_backward(clae_ctx *ctx, const clae_dense_op *d, const clae_tensor *x, const clae_tensor *g,
-                        clae_tensor *dw, clae_tensor *dx, size_t rows);
+int clae_dense_backward(clae_ctx *ctx, const clae_dense_op *d, const clae_tensor *x,
+                        const clae_tensor *g, clae_tensor *dw, clae_tensor *dx, size_t rows);
 
 /* --- convolution (conv.cl) ---------------------------------------------- */
 /* col[C*KH*KW, n*HO*WO] from x (n images) */
-int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n, const clae_conv_geom *g);
+int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n,
+                   const clae_conv_geom *g);
 /* x (n images) = the sum of col entries read from each position (overwrites x) */
-int clae_op_col2im(clae_ctx *ctx, clae_tensor *x, const clae_tensor *col, int n, const clae_conv_geom *g);
+int clae_op_col2im(clae_ctx *ctx, clae_tensor *x, const clae_tensor *col, int n,
+                   const clae_conv_geom *g);
 /* [C, N, P] -> [N, C, P] (to_ncp) or back */
-int clae_op_permute_cn(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, int n, int c, int p, bool to_ncp);
+int clae_op_permute_cn(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, int n, int c, int p,
+                       bool to_ncp);
 /* y[n, c, p] = act(y + b[c]) in place; b may be NULL */
-int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, int n, int c, int p, clae_act kind,
-                             float slope);
+int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, int n, int c,
+                             int p, clae_act kind, float slope);
 /* db[c] += sum over n, p of g[n, c, p] */
 int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, int n, int c, int p);
 /* dw[gc][tap] += sum over images and positions of grid[n][gc][pos] times
  * im2col(image)[tap][pos], on the own engine ch without a column matrix: the
  * image is zero-padded once and read as A in place (rows = taps), the grid as
  * B^T; the same sum conv_weight_grad (direct) computes. */
-int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw, const clae_tensor *grid,
-                                  const clae_tensor *image, int n, int grid_channels, const clae_conv_geom *g);
+int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw,
+                                  const clae_tensor *grid, const clae_tensor *image, int n,
+                                  int grid_channels, const clae_conv_geom *g);
 /* wt (ci, co, kh, kw) = w (co, ci, kh, kw) flipped in both kernel axes */
-int clae_op_conv_flip_weights(clae_ctx *ctx, cl_mem wt, const clae_tensor *w, int co, int ci, int kh, int kw);
+int clae_op_conv_flip_weights(clae_ctx *ctx, cl_mem wt, const clae_tensor *w, int co, int ci,
+                              int kh, int kw);
 
 /* Direct convolution (conv_direct.cl). The grid has cg channels of g->ho x g->wo
  * positions; w is [cg][g->c][kh][kw] (kh = kw, square strides/paddings/dilations). */
-int clae_op_conv_grid_from_image(clae_ctx *ctx, clae_tensor *grid, const clae_tensor *image, const clae_tensor *w,
-                                 int n, int cg, const clae_conv_geom *g);
-int clae_op_conv_image_from_grid(clae_ctx *ctx, clae_tensor *image, const clae_tensor *grid, const clae_tensor *w,
-                                 int n, int cg, const clae_conv_geom *g);
-int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *grid, const clae_tensor *image, int n,
-                             int cg, const clae_conv_geom *g);
+int clae_op_conv_grid_from_image(clae_ctx *ctx, clae_tensor *grid, const clae_tensor *image,
+                                 const clae_tensor *w, int n, int cg, const clae_conv_geom *g);
+int clae_op_conv_image_from_grid(clae_ctx *ctx, clae_tensor *image, const clae_tensor *grid,
+                                 const clae_tensor *w, int n, int cg, const clae_conv_geom *g);
+int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *grid,
+                             const clae_tensor *image, int n, int cg, const clae_conv_geom *g);
 
 /* --- pooling and upsampling (pool.cl, upsample.cl) ------------------------ */
 typedef struct {
     int planes, h, w, k, s, pad, ho, wo; /* planes = N * C */
 } clae_pool_geom;
-int clae_op_max_pool(clae_ctx *ctx, clae_tensor *y, clae_tensor *arg, const clae_tensor *x, const clae_pool_geom *g);
-int clae_op_max_pool_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy, const clae_tensor *arg,
-                              const clae_pool_geom *g);
+int clae_op_max_pool(clae_ctx *ctx, clae_tensor *y, clae_tensor *arg, const clae_tensor *x,
+                     const clae_pool_geom *g);
+int clae_op_max_pool_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy,
+                              const clae_tensor *arg, const clae_pool_geom *g);
 int clae_op_avg_pool(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, const clae_pool_geom *g);
-int clae_op_avg_pool_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy, const clae_pool_geom *g);
+int clae_op_avg_pool_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy,
+                              const clae_pool_geom *g);
 /* factor f in both directions; planes x h x w in, planes x hf x wf out */
-int clae_op_upsample(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, int planes, int h, int w, int f,
-                     bool bilinear);
-int clae_op_upsample_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy, int planes, int h, int w, int f,
-                              bool bilinear);
+int clae_op_upsample(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, int planes, int h, int w,
+                     int f, bool bilinear);
+int clae_op_upsample_backward(clae_ctx *ctx, clae_tensor *dx, const clae_tensor *dy, int planes,
+                              int h, int w, int f, bool bilinear);
 
 /* --- losses and metrics -------------------------------------------------- */
 /* row_loss[r] = sum over the row; dy (may be NULL) = grad_scale * dloss/dy. */
-int clae_op_loss(clae_ctx *ctx, clae_loss_kind kind, const clae_tensor *y, const clae_tensor *t, size_t rows,
-                 size_t cols, clae_tensor *dy, float grad_scale, cl_mem row_loss);
-int clae_op_metric_rows(clae_ctx *ctx, const clae_tensor *y, const clae_tensor *t, size_t rows, size_t cols,
-                        cl_mem row_mse, cl_mem row_bce);
+int clae_op_loss(clae_ctx *ctx, clae_loss_kind kind, const clae_tensor *y, const clae_tensor *t,
+                 size_t rows, size_t cols, clae_tensor *dy, float grad_scale, cl_mem row_loss);
+int clae_op_metric_rows(clae_ctx *ctx, const clae_tensor *y, const clae_tensor *t, size_t rows,
+                        size_t cols, cl_mem row_mse, cl_mem row_bce);
 /* acc[slot] += sum(v[0..n)), Kahan-compensated in acc[slot + 1]. */
 int clae_op_accumulate(clae_ctx *ctx, cl_mem acc, size_t slot, cl_mem v, size_t n);
 /* the same over a tensor's first n values */
-int clae_op_accumulate_tensor(clae_ctx *ctx, cl_mem acc, size_t slot, const clae_tensor *v, size_t n);
+int clae_op_accumulate_tensor(clae_ctx *ctx, cl_mem acc, size_t slot, const clae_tensor *v,
+                              size_t n);
 
 /* --- classifier head and sparsity (loss.cl, sparse.cl) ------------------ */
 /* Softmax cross-entropy of logits z (rows, k) against labels[order[first + r] & mask]:
  * row_loss, row_correct (1 when the first arg-max is the label); dz (may be NULL)
  * = grad_scale * (softmax - onehot); confusion (may be NULL) += 1 at [label][prediction]. */
-int clae_op_softmax_xent(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, cl_mem labels, cl_mem order,
-                         size_t first, uint32_t mask, size_t rows, size_t k, float grad_scale, cl_mem row_loss,
-                         cl_mem row_correct, cl_mem confusion);
-/* Sparsity penalty of the code z (rows, u): l1 * mean_r sum_j |z| + kl * sum_j KL(rho || mean_r z_j).
- * unit_pen[j] gets each unit's share (their sum is the penalty), rho_hat[j] the mean
+int clae_op_softmax_xent(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, cl_mem labels,
+                         cl_mem order, size_t first, uint32_t mask, size_t rows, size_t k,
+                         float grad_scale, cl_mem row_loss, cl_mem row_correct, cl_mem confusion);
+/* Sparsity penalty of the code z (rows, u): l1 * mean_r sum_j |z| + kl * sum_j KL(rho || mean_r
+ * z_j). unit_pen[j] gets each unit's share (their sum is the penalty), rho_hat[j] the mean
  * activation; dz (may be NULL) += the penalty's gradient. */
-int clae_op_sparsity(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, size_t rows, size_t u, float l1, float kl,
-                     float rho, cl_mem rho_hat, cl_mem unit_pen);
+int clae_op_sparsity(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, size_t rows, size_t u,
+                     float l1, float kl, float rho, cl_mem rho_hat, cl_mem unit_pen);
 /* row_sum[r] = sum_j z[r,j]; row_zero[r] = #{j : |z[r,j]| < threshold} */
-int clae_op_code_rows(clae_ctx *ctx, const clae_tensor *z, size_t rows, size_t u, float threshold, cl_mem row_sum,
-                      cl_mem row_zero);
+int clae_op_code_rows(clae_ctx *ctx, const clae_tensor *z, size_t rows, size_t u, float threshold,
+                      cl_mem row_sum, cl_mem row_zero);
 
 /* --- optimizers (whole parameter buffer in one launch) ------------------- */
 /* Every update takes the clipping of its gradient: gscale (a device float, the
@@ -284,14 +307,17 @@ typedef struct {
     cl_mem gscale;
     float clip_value;
 } clae_clip;
-int clae_op_sgd(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem buf, size_t n, float lr, float momentum, float dampening,
-                float weight_decay, bool nesterov, bool first_step, clae_clip clip);
-int clae_op_lion(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem m, size_t n, float lr, float beta1, float beta2,
-                 float weight_decay, clae_clip clip);
+int clae_op_sgd(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem buf, size_t n, float lr, float momentum,
+                float dampening, float weight_decay, bool nesterov, bool first_step,
+                clae_clip clip);
+int clae_op_lion(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem m, size_t n, float lr, float beta1,
+                 float beta2, float weight_decay, clae_clip clip);
 /* coef[0] = min(1, max_norm / (||g|| + 1e-6)); partial holds (n + 4095) / 4096 floats */
-int clae_op_clip_coefficient(clae_ctx *ctx, cl_mem coef, cl_mem partial, cl_mem g, size_t n, float max_norm);
+int clae_op_clip_coefficient(clae_ctx *ctx, cl_mem coef, cl_mem partial, cl_mem g, size_t n,
+                             float max_norm);
 /* state: m in [0, n), v in [n, 2n) */
 int clae_op_adam(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem state, size_t n, double lr, double beta1,
-                 double beta2, double eps, double weight_decay, bool decoupled, long step, clae_clip clip);
+                 double beta2, double eps, double weight_decay, bool decoupled, long step,
+                 clae_clip clip);
 
 #endif

@@ -25,10 +25,10 @@ typedef struct {
 
 typedef struct {
     clae_optim_cfg cfg;
-    size_t n;          /* parameters */
-    int n_state;       /* state arrays of n floats: sgd 1 (if momentum), adam 2 */
-    clae_arena state;  /* n_state * n floats */
-    long step;         /* steps taken; Adam's bias correction uses step + 1 */
+    size_t n;                       /* parameters */
+    int n_state;                    /* state arrays of n floats: sgd 1 (if momentum), adam 2 */
+    clae_arena state;               /* n_state * n floats */
+    long step;                      /* steps taken; Adam's bias correction uses step + 1 */
     cl_mem clip_partial, clip_coef; /* global-norm clipping workspace */
 } clae_optim;
 
@@ -41,7 +41,8 @@ int clae_optim_step(clae_optim *o, clae_ctx *ctx, cl_mem params, cl_mem grads, d
 
 /* Learning rate per epoch (PyTorch's schedulers stepped once per epoch) with a
  * linear warm-up over the first warmup_steps steps. */
-#define CLAE_SCHEDULE_LIST(X) X(CONSTANT, constant) X(STEP, step) X(EXPONENTIAL, exponential) X(COSINE, cosine)
+#define CLAE_SCHEDULE_LIST(X) \
+    X(CONSTANT, constant) X(STEP, step) X(EXPONENTIAL, exponential) X(COSINE, cosine)
 #define CLAE_X_SCHED(id, name) CLAE_SCHED_##id,
 typedef enum { CLAE_SCHEDULE_LIST(CLAE_X_SCHED) } clae_schedule_kind;
 #undef CLAE_X_SCHED

@@ -12,7 +12,7 @@ typedef struct {
 
 void clae_rng_seed(clae_rng *r, uint64_t seed, uint64_t stream);
 uint64_t clae_rng_next(clae_rng *r);
-double clae_rng_uniform(clae_rng *r);          /* [0, 1) */
+double clae_rng_uniform(clae_rng *r);             /* [0, 1) */
 uint32_t clae_rng_below(clae_rng *r, uint32_t n); /* [0, n), unbiased */
 void clae_rng_shuffle(clae_rng *r, uint32_t *a, uint32_t n);
 

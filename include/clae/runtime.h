@@ -79,8 +79,9 @@ typedef struct clae_ctx {
     bool profiling;          /* every command timed from its event (synchronously) */
     clae_prof_entry prof[CLAE_MAX_PROF];
     int n_prof;
-    struct clae_gemm_state *gemm; /* which GEMM runs for which shape (clae_gemm_open), NULL before */
-    clae_err err;            /* last error of any op run in this context */
+    struct clae_gemm_state
+        *gemm;    /* which GEMM runs for which shape (clae_gemm_open), NULL before */
+    clae_err err; /* last error of any op run in this context */
 } clae_ctx;
 
 /* Chooses the device (see clae_select_device), creates context and queue and
@@ -117,9 +118,9 @@ const char *clae_cl_error_name(cl_int code);
 /* Records a failed OpenCL call in ctx->err and returns -1. */
 int clae_cl_fail(clae_ctx *ctx, cl_int code, const char *what);
 
-#define CLAE_CL_TRY(ctx, call, what)                                      \
-    do {                                                                  \
-        cl_int clae_rc_ = (call);                                         \
+#define CLAE_CL_TRY(ctx, call, what)                                              \
+    do {                                                                          \
+        cl_int clae_rc_ = (call);                                                 \
         if (clae_rc_ != CL_SUCCESS) return clae_cl_fail((ctx), clae_rc_, (what)); \
     } while (0)
 

@@ -41,7 +41,8 @@ void clae_arena_release(clae_arena *a);
 int clae_tensor_write(clae_ctx *ctx, const clae_tensor *t, const float *host, size_t n);
 int clae_tensor_read(clae_ctx *ctx, const clae_tensor *t, float *host, size_t n);
 
-/* A tensor with its own arena (tests, datasets): caller frees with clae_arena_release(t.arena) and free(t.arena). */
+/* A tensor with its own arena (tests, datasets): caller frees with clae_arena_release(t.arena) and
+ * free(t.arena). */
 int clae_tensor_create(clae_ctx *ctx, clae_shape shape, clae_tensor *t);
 void clae_tensor_destroy(clae_tensor *t);
 

@@ -17,19 +17,20 @@
 #include "clae/quality.h"
 
 typedef struct {
-    int source;         /* index into the data's sources */
-    cl_mem order;       /* u32 entries in visiting order: a sample index, or (copy << 24 | sample) when augmented */
+    int source;   /* index into the data's sources */
+    cl_mem order; /* u32 entries in visiting order: a sample index, or (copy << 24 | sample) when
+                     augmented */
     uint32_t *host_order;
-    uint32_t n;         /* entries (samples times copies) */
+    uint32_t n; /* entries (samples times copies) */
     bool augment;
 } clae_split_data;
 
 /* Where samples come from: one dataset on the host and its bytes on the device. */
 typedef struct {
     clae_dataset set;
-    cl_mem pixels;      /* u8, set.count * sample */
-    cl_mem means;       /* float per sample: mean gray, for contrast jitter (augmented sources only) */
-    cl_mem labels;      /* u8 per sample, or NULL when the data has none */
+    cl_mem pixels; /* u8, set.count * sample */
+    cl_mem means;  /* float per sample: mean gray, for contrast jitter (augmented sources only) */
+    cl_mem labels; /* u8 per sample, or NULL when the data has none */
 } clae_source;
 
 /* A config's data on the device (data.c): sources, splits, copies. */
@@ -48,7 +49,8 @@ clae_split_data *clae_data_split(clae_data *d, clae_split_kind k);
 static inline clae_shape clae_data_sample(const clae_data *d) { return d->sources[0].set.sample; }
 /* Entries [first, first + rows) of split k into x (as floats in [0, 1],
  * augmented where the split is); epoch: training redraws per epoch. */
-int clae_data_gather(clae_data *d, clae_split_kind k, uint32_t first, int rows, int epoch, clae_tensor *x);
+int clae_data_gather(clae_data *d, clae_split_kind k, uint32_t first, int rows, int epoch,
+                     clae_tensor *x);
 /* The batch description of those entries (order, labels), noise seed and epoch progress unset. */
 clae_batch clae_data_batch(clae_data *d, clae_split_kind k, uint32_t first, int rows);
 int clae_data_upload_order(clae_data *d, clae_split_data *s);
@@ -61,19 +63,20 @@ uint32_t clae_mix_seed(uint64_t a, uint64_t b);
 
 /* Evaluation (evaluate.c): the model in evaluation mode over split k, every
  * term's metrics into out. */
-int clae_evaluate(clae_model *m, clae_objective *o, clae_data *d, clae_split_kind k, clae_metrics *out);
+int clae_evaluate(clae_model *m, clae_objective *o, clae_data *d, clae_split_kind k,
+                  clae_metrics *out);
 /* The first n test inputs (as fed: noisy when denoising), their
  * reconstructions and the clean inputs (clean may be NULL), host arrays of
  * n * sample floats; n is capped at the batch and the test split. */
-int clae_reconstruct(clae_model *m, clae_objective *o, clae_data *d, int n, float *inputs, float *outputs,
-                     float *clean);
+int clae_reconstruct(clae_model *m, clae_objective *o, clae_data *d, int n, float *inputs,
+                     float *outputs, float *clean);
 /* vae: n samples decoded from the prior N(0, I) drawn from seed, n * sample floats into out. */
 int clae_sample_prior(clae_model *m, clae_ctx *ctx, uint64_t seed, int n, float *out);
 
 /* One training step on the batch in model.x: the objective's forward, terms
  * and backward, then the optimizer at lr. clae train and clae bench run it. */
-int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const clae_batch *b, uint64_t step,
-                    double lr);
+int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const clae_batch *b,
+                    uint64_t step, double lr);
 
 /* A config's training step on a synthetic batch (workload.c): what clae bench
  * times. The input is random in [0, 1), the labels cycle through the
@@ -99,8 +102,8 @@ void clae_workload_close(clae_workload *wl);
 typedef struct {
     int epoch, epochs;
     long step, steps_per_epoch;
-    double loss;          /* mean loss since the previous report */
-    double images_per_s;  /* since training started (excluding the first step) */
+    double loss;         /* mean loss since the previous report */
+    double images_per_s; /* since training started (excluding the first step) */
     double elapsed_s;
 } clae_progress;
 
@@ -114,15 +117,15 @@ typedef struct {
     clae_objective objective;
     clae_optim optim;
     double acc_train_read; /* train loss sum already reported */
-    int epoch;            /* completed epochs */
-    long step;            /* completed steps */
-    long run_steps;       /* steps taken by this process (the first holds one-time setup) */
+    int epoch;             /* completed epochs */
+    long step;             /* completed steps */
+    long run_steps;        /* steps taken by this process (the first holds one-time setup) */
     double best_val;
-    int since_best;       /* epochs without a better validation loss */
-    double lr;            /* learning rate of the last step */
+    int since_best;             /* epochs without a better validation loss */
+    double lr;                  /* learning rate of the last step */
     clae_metrics train_metrics; /* of the last epoch */
-    double first_step_s;  /* includes one-time setup: CLBlast's kernel compile, first allocations */
-    double train_s;       /* training time after the first step */
+    double first_step_s; /* includes one-time setup: CLBlast's kernel compile, first allocations */
+    double train_s;      /* training time after the first step */
     long images_after_first;
 } clae_trainer;
 

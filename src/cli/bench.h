@@ -12,22 +12,23 @@ typedef struct {
 
 /* C = A B (NN) at m x n x k with the choice clae_gemm makes (ch NULL) or ch,
  * repeated for at least min_s seconds; checks the result. */
-int bench_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, size_t m, size_t n, size_t k, double min_s,
-               bench_gemm_result *r);
+int bench_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, size_t m, size_t n, size_t k,
+               double min_s, bench_gemm_result *r);
 
 typedef struct {
     char name[64];
     int batch;
-    double step_s;      /* seconds per training step */
+    double step_s; /* seconds per training step */
     double images_per_s;
-    double flops;       /* per training step */
+    double flops; /* per training step */
     double gflops;
-    double loss;        /* the objective's training loss over the timed steps */
+    double loss; /* the objective's training loss over the timed steps */
 } bench_workload_result;
 
 /* A config's model trained for steps steps (after 3 warm-up steps) on a
  * synthetic batch: forward, loss, backward and optimizer, as clae train does. */
-int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_workload_result *r, clae_err *err);
+int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_workload_result *r,
+                   clae_err *err);
 
 /* Adds the GEMM shapes of one training step of a config to ctx->gemm->seen. */
 int bench_record_shapes(clae_ctx *ctx, const char *config_path, clae_err *err);

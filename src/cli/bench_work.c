@@ -11,8 +11,8 @@
 #include "clae/optim.h"
 #include "clae/train.h"
 
-int bench_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, size_t m, size_t n, size_t k, double min_s,
-               bench_gemm_result *r)
+int bench_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, size_t m, size_t n, size_t k,
+               double min_s, bench_gemm_result *r)
 {
     clae_tensor a, b, c;
     int rc = -1;
@@ -20,11 +20,13 @@ int bench_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, size_t m, size_t n, si
     if (!ch) ch = clae_gemm_choose(ctx, false, false, m, n, k);
     if (clae_tensor_create(ctx, (clae_shape){1, (int)m, (int)k, 1}, &a) ||
         clae_tensor_create(ctx, (clae_shape){1, (int)k, (int)n, 1}, &b) ||
-        clae_tensor_create(ctx, (clae_shape){1, (int)m, (int)n, 1}, &c) || clae_op_fill(ctx, &a, m * k, 0.5f) ||
-        clae_op_fill(ctx, &b, k * n, 0.25f) || clae_finish(ctx))
+        clae_tensor_create(ctx, (clae_shape){1, (int)m, (int)n, 1}, &c) ||
+        clae_op_fill(ctx, &a, m * k, 0.5f) || clae_op_fill(ctx, &b, k * n, 0.25f) ||
+        clae_finish(ctx))
         goto done;
     double t0 = clae_now();
-    if (clae_gemm_with(ctx, ch, false, false, m, n, k, 1.0f, &a, k, &b, n, 0.0f, &c, n) || clae_finish(ctx))
+    if (clae_gemm_with(ctx, ch, false, false, m, n, k, 1.0f, &a, k, &b, n, 0.0f, &c, n) ||
+        clae_finish(ctx))
         goto done;
     r->first_s = clae_now() - t0;
     /* batches of calls until min_s has passed, at least 3 calls */
@@ -34,7 +36,8 @@ int bench_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, size_t m, size_t n, si
     int batch = 1;
     while (r->reps < 3 || elapsed < min_s) {
         for (int i = 0; i < batch; i++)
-            if (clae_gemm_with(ctx, ch, false, false, m, n, k, 1.0f, &a, k, &b, n, 0.0f, &c, n)) goto done;
+            if (clae_gemm_with(ctx, ch, false, false, m, n, k, 1.0f, &a, k, &b, n, 0.0f, &c, n))
+                goto done;
         if (clae_finish(ctx)) goto done;
         r->reps += batch;
         elapsed = clae_now() - t0;
@@ -47,7 +50,8 @@ int bench_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, size_t m, size_t n, si
     if (clae_tensor_read(ctx, &c, probe + 1, 1)) goto done;
     for (int i = 0; i < 2; i++)
         if (probe[i] != 0.125f * (float)k) { /* every product is 0.5 * 0.25 */
-            clae_fail(&ctx->err, "GEMM %zux%zux%zu gave %g, expected %g", m, n, k, probe[i], 0.125 * k);
+            clae_fail(&ctx->err, "GEMM %zux%zux%zu gave %g, expected %g", m, n, k, probe[i],
+                      0.125 * k);
             goto done;
         }
     rc = 0;
@@ -96,12 +100,19 @@ int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err)
     static const char *algo_names[] = {"auto", "im2col", "direct"};
     for (int algo = 0; algo <= 2; algo++) {
         clae_layer_spec specs[2] = {{.type = CLAE_LAYER_ACT, .act = CLAE_ACT_NONE},
-                                    {.type = CLAE_LAYER_CONV, .channels = cout, .kernel = 3, .stride = 1, .padding = 1,
-                                     .dilation = 1, .bias = true, .algo = algo}};
+                                    {.type = CLAE_LAYER_CONV,
+                                     .channels = cout,
+                                     .kernel = 3,
+                                     .stride = 1,
+                                     .padding = 1,
+                                     .dilation = 1,
+                                     .bias = true,
+                                     .algo = algo}};
         snprintf(specs[0].section, sizeof specs[0].section, "encoder.in");
         snprintf(specs[1].section, sizeof specs[1].section, "encoder.conv");
         clae_model m;
-        if (clae_model_build_stack(&m, ctx, (clae_shape){1, c, h, w}, specs, 2, batch, false, err)) return -1;
+        if (clae_model_build_stack(&m, ctx, (clae_shape){1, c, h, w}, specs, 2, batch, false, err))
+            return -1;
         conv_bench b = {&m, ctx, batch};
         double tf = 0, tb = 0;
         clae_tensor x = m.x, dy = m.dy[1];
@@ -115,14 +126,16 @@ int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err)
             return -1;
         }
         double flop = 2.0 * batch * cout * h * w * c * 9;
-        printf("conv %dx%dx%d->%-5d %-7s fwd %8.2f ms %7.1f GFLOP/s   bwd %8.2f ms %7.1f GFLOP/s\n", c, h, w, cout,
-               algo_names[algo], tf * 1e3, flop / tf * 1e-9, tb * 1e3, 2 * flop / tb * 1e-9);
+        printf("conv %dx%dx%d->%-5d %-7s fwd %8.2f ms %7.1f GFLOP/s   bwd %8.2f ms %7.1f GFLOP/s\n",
+               c, h, w, cout, algo_names[algo], tf * 1e3, flop / tf * 1e-9, tb * 1e3,
+               2 * flop / tb * 1e-9);
         fflush(stdout);
     }
     return 0;
 }
 
-int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_workload_result *r, clae_err *err)
+int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_workload_result *r,
+                   clae_err *err)
 {
     clae_config cfg;
     if (clae_config_load(&cfg, config_path, NULL, 0, err)) return -1;

@@ -20,7 +20,7 @@ typedef struct {
     char *sets[CLAE_MAX_SETS];
     int n_sets;
     bool help, best, profile;
-    clae_device_opts dev;   /* --device, --profile and the environment, read once by clae_cli_parse */
+    clae_device_opts dev; /* --device, --profile and the environment, read once by clae_cli_parse */
 } clae_cli_opts;
 
 /* --seconds and --steps as positive numbers (def when absent); -1 with err set otherwise. */

@@ -12,10 +12,12 @@ static void print_device(const clae_device_info *d, bool chosen)
     printf("%c %d:%d  %-4s  %s\n", chosen ? '*' : ' ', d->platform_index, d->device_index,
            clae_device_kind_name(d->kind), d->name);
     printf("        platform %s (%s)\n", d->platform_name, d->platform_version);
-    printf("        vendor %s, driver %s, %s, %s\n", d->vendor, d->driver_version, d->device_version, d->cl_c_version);
-    printf("        %u compute units, global %.0f MiB, local %.0f KiB, max allocation %.0f MiB, max work-group %zu\n",
-           d->compute_units, d->global_mem / 1048576.0, d->local_mem / 1024.0, d->max_alloc / 1048576.0,
-           d->max_work_group);
+    printf("        vendor %s, driver %s, %s, %s\n", d->vendor, d->driver_version,
+           d->device_version, d->cl_c_version);
+    printf("        %u compute units, global %.0f MiB, local %.0f KiB, max allocation %.0f MiB, "
+           "max work-group %zu\n",
+           d->compute_units, d->global_mem / 1048576.0, d->local_mem / 1024.0,
+           d->max_alloc / 1048576.0, d->max_work_group);
     printf("        fp16 %s, fp64 %s\n", d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
 }
 
@@ -25,7 +27,8 @@ int cmd_devices(int argc, char **argv)
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help) {
-        printf("usage: clae devices [--device SPEC]\n  lists every OpenCL device; * marks the one SPEC "
+        printf("usage: clae devices [--device SPEC]\n  lists every OpenCL device; * marks the one "
+               "SPEC "
                "(or $CLAE_DEVICE, or the default) chooses\n");
         return 0;
     }
@@ -34,8 +37,9 @@ int cmd_devices(int argc, char **argv)
     if (clae_list_devices(&list, &n, &err)) return clae_cli_error(&err);
     if (n == 0) {
         free(list);
-        fprintf(stderr, "clae: OpenCL platforms exist but expose no device: install a driver "
-                        "('apt-get install pocl-opencl-icd' for the CPU, or your GPU vendor's ICD)\n");
+        fprintf(stderr,
+                "clae: OpenCL platforms exist but expose no device: install a driver "
+                "('apt-get install pocl-opencl-icd' for the CPU, or your GPU vendor's ICD)\n");
         return 1;
     }
     bool have_choice = clae_select_device(o.device, &chosen, &err) == 0;

@@ -8,7 +8,8 @@
 #include "run.h"
 
 /* Prints the metrics and writes RUN/eval.json. */
-static int write_eval(const run_paths *rp, const clae_saved_model *s, const clae_metrics *m, clae_err *err)
+static int write_eval(const run_paths *rp, const clae_saved_model *s, const clae_metrics *m,
+                      clae_err *err)
 {
     printf("checkpoint %s (epoch %d)\n", s->checkpoint, s->meta.epoch);
     clae_metrics_print_test(stdout, m);
@@ -34,12 +35,15 @@ static int evaluate_saved(clae_ctx *ctx, clae_saved_model *s, const run_paths *r
     clae_shape in = clae_data_sample(&data);
     int rc = -1;
     if (!same_shape(in, s->model.input))
-        clae_fail(err, "%s: the data has %dx%dx%d images but the model was trained on %dx%dx%d", s->checkpoint, in.c,
-                  in.h, in.w, s->model.input.c, s->model.input.h, s->model.input.w);
+        clae_fail(err, "%s: the data has %dx%dx%d images but the model was trained on %dx%dx%d",
+                  s->checkpoint, in.c, in.h, in.w, s->model.input.c, s->model.input.h,
+                  s->model.input.w);
     else if (clae_data_check_labels(&data, &s->model, err) == 0 &&
              clae_objective_open(&obj, ctx, &s->cfg, &s->model, err) == 0) {
-        if (clae_evaluate(&s->model, &obj, &data, CLAE_SPLIT_TEST, &m) == 0) rc = write_eval(rp, s, &m, err);
-        else *err = ctx->err;
+        if (clae_evaluate(&s->model, &obj, &data, CLAE_SPLIT_TEST, &m) == 0)
+            rc = write_eval(rp, s, &m, err);
+        else
+            *err = ctx->err;
         clae_objective_close(&obj);
     }
     clae_data_close(&data);
@@ -52,7 +56,8 @@ int cmd_eval(int argc, char **argv)
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help || !o.positional) {
-        printf("usage: clae eval RUN [--best] [--device SPEC] [--set section.key=value]...\n  test-set metrics of "
+        printf("usage: clae eval RUN [--best] [--device SPEC] [--set section.key=value]...\n  "
+               "test-set metrics of "
                "RUN's last (or best) checkpoint; also written to RUN/eval.json\n");
         return o.help ? 0 : 2;
     }

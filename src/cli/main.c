@@ -10,25 +10,30 @@ static const struct {
     const char *help;
 } commands[] = {
     {"devices", cmd_devices, "list OpenCL platforms and devices"},
-    {"train", cmd_train, "train a config: clae train CONFIG [--device D] [--set section.key=value]..."},
+    {"train", cmd_train,
+     "train a config: clae train CONFIG [--device D] [--set section.key=value]..."},
     {"eval", cmd_eval, "test-set metrics of a trained run: clae eval RUN [--best]"},
     {"keys", cmd_keys, "every config key with its default and meaning"},
     {"tune", cmd_tune, "measure CLBlast and clae's own GEMM per shape; later runs use the fastest"},
-    {"bench", cmd_bench, "training images/s and GFLOP/s of reference configs, SGEMM GFLOP/s: clae bench [ITEMS]"},
+    {"bench", cmd_bench,
+     "training images/s and GFLOP/s of reference configs, SGEMM GFLOP/s: clae bench [ITEMS]"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: clae COMMAND [options]\n\ncommands:\n");
-    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\ndevice choice: --device cpu|gpu|igpu|P:D|NAME, else $CLAE_DEVICE, else GPU > iGPU > CPU\n"
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\ndevice choice: --device cpu|gpu|igpu|P:D|NAME, else $CLAE_DEVICE, else GPU > "
+               "iGPU > CPU\n"
                "run 'clae COMMAND --help' for a command's options\n");
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }

@@ -11,7 +11,8 @@ int clae_cli_error(const clae_err *err)
     return 1;
 }
 
-static int take_value(int argc, char **argv, int *i, const char *name, const char **out, clae_err *err)
+static int take_value(int argc, char **argv, int *i, const char *name, const char **out,
+                      clae_err *err)
 {
     const char *a = argv[*i];
     size_t n = strlen(name);
@@ -39,8 +40,10 @@ static bool env_flag(const char *name)
 static void read_environment(clae_cli_opts *o)
 {
     o->profile |= env_flag("CLAE_PROFILE");
-    o->dev.ctx = (clae_ctx_opts){.device = o->device, .profiling = o->profile, .cl_options = getenv("CLAE_CL_OPTIONS")};
-    o->dev.gemm = (clae_gemm_opts){.force = getenv("CLAE_GEMM"), .no_tuning = env_flag("CLAE_NO_TUNING")};
+    o->dev.ctx = (clae_ctx_opts){
+        .device = o->device, .profiling = o->profile, .cl_options = getenv("CLAE_CL_OPTIONS")};
+    o->dev.gemm = (clae_gemm_opts){.force = getenv("CLAE_GEMM"),
+                                   .no_tuning = env_flag("CLAE_NO_TUNING")};
 }
 
 int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err *err)
@@ -48,17 +51,19 @@ int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err 
     memset(o, 0, sizeof *o);
     for (int i = first; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) o->help = true;
-        else if (strcmp(a, "--best") == 0) o->best = true;
-        else if (strcmp(a, "--profile") == 0) o->profile = true;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+            o->help = true;
+        else if (strcmp(a, "--best") == 0)
+            o->best = true;
+        else if (strcmp(a, "--profile") == 0)
+            o->profile = true;
         else if (is_opt(a, "--json")) {
             if (take_value(argc, argv, &i, "--json", &o->json, err)) return -1;
         } else if (is_opt(a, "--seconds")) {
             if (take_value(argc, argv, &i, "--seconds", &o->seconds, err)) return -1;
         } else if (is_opt(a, "--steps")) {
             if (take_value(argc, argv, &i, "--steps", &o->steps, err)) return -1;
-        }
-        else if (is_opt(a, "--device")) {
+        } else if (is_opt(a, "--device")) {
             if (take_value(argc, argv, &i, "--device", &o->device, err)) return -1;
         } else if (is_opt(a, "--run")) {
             if (take_value(argc, argv, &i, "--run", &o->run_dir, err)) return -1;
@@ -66,7 +71,8 @@ int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err 
             if (take_value(argc, argv, &i, "--resume", &o->resume, err)) return -1;
         } else if (is_opt(a, "--set")) {
             if (take_value(argc, argv, &i, "--set", &v, err)) return -1;
-            if (o->n_sets == CLAE_MAX_SETS) return clae_fail(err, "at most %d --set options", CLAE_MAX_SETS);
+            if (o->n_sets == CLAE_MAX_SETS)
+                return clae_fail(err, "at most %d --set options", CLAE_MAX_SETS);
             o->sets[o->n_sets++] = (char *)v;
         } else if (a[0] == '-' && a[1]) {
             return clae_fail(err, "unknown option %s (see --help)", a);

@@ -36,13 +36,17 @@ int run_prepare(run_paths *rp, const clae_config *cfg, const char *dir, bool res
         return 0;
     }
     char base[1024];
-    if (dir) snprintf(base, sizeof base, "%s", dir);
-    else snprintf(base, sizeof base, "%s/%s", cfg->train.out_dir, cfg->model.name);
+    if (dir)
+        snprintf(base, sizeof base, "%s", dir);
+    else
+        snprintf(base, sizeof base, "%s/%s", cfg->train.out_dir, cfg->model.name);
     char path[1024];
     snprintf(path, sizeof path, "%s", base);
     /* never overwrite an earlier run: name, name-2, name-3, ... */
     for (int k = 2; access(path, F_OK) == 0; k++) {
-        if (dir) return clae_fail(err, "--run %s already exists: choose a new directory or --resume it", dir);
+        if (dir)
+            return clae_fail(err, "--run %s already exists: choose a new directory or --resume it",
+                             dir);
         snprintf(path, sizeof path, "%s-%d", base, k);
     }
     if (clae_mkdir_p(path, err)) return -1;
@@ -66,8 +70,8 @@ int run_write_split(const run_paths *rp, const clae_trainer *t, clae_err *err)
     return clae_afile_commit(&a, err);
 }
 
-int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_metrics *val, double seconds,
-                       clae_err *err)
+int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_metrics *val,
+                       double seconds, clae_err *err)
 {
     bool fresh = access(rp->metrics_csv, F_OK) != 0;
     FILE *f = fopen(rp->metrics_csv, "a");
@@ -77,7 +81,8 @@ int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_me
     train.v[CLAE_METRIC_LR] = t->lr;
     train.v[CLAE_METRIC_SECONDS] = seconds;
     clae_metrics_csv_row(f, t->epoch, t->step, &train, val);
-    if (fclose(f) != 0) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
+    if (fclose(f) != 0)
+        return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
     return 0;
 }
 
@@ -93,7 +98,8 @@ static int read_columns(const char *path, const char *const *name, int k, double
     char line[1024];
     if (fgets(line, sizeof line, f)) { /* the header: where each column is */
         int c = 0;
-        for (char *save = NULL, *h = strtok_r(line, ",\n", &save); h; h = strtok_r(NULL, ",\n", &save), c++)
+        for (char *save = NULL, *h = strtok_r(line, ",\n", &save); h;
+             h = strtok_r(NULL, ",\n", &save), c++)
             for (int j = 0; j < k; j++)
                 if (strcmp(h, name[j]) == 0) col[j] = c;
     }
@@ -117,8 +123,10 @@ static int read_columns(const char *path, const char *const *name, int k, double
             cap = cap ? 2 * cap : 64;
             for (int j = 0; j < k && rc == 0; j++) {
                 double *g = realloc(out[j], (size_t)cap * sizeof(double));
-                if (g) out[j] = g;
-                else rc = -1;
+                if (g)
+                    out[j] = g;
+                else
+                    rc = -1;
             }
             if (rc) break;
         }
@@ -130,15 +138,16 @@ static int read_columns(const char *path, const char *const *name, int k, double
 }
 
 /* An SVG of train and validation columns of metrics.csv against epoch. */
-static int plot_columns(const char *svg, const run_paths *rp, const char *train_col, const char *val_col,
-                        const char *title, const char *ylabel, clae_err *err)
+static int plot_columns(const char *svg, const run_paths *rp, const char *train_col,
+                        const char *val_col, const char *title, const char *ylabel, clae_err *err)
 {
     double *c[3];
     int n = 0;
     const char *cols[3] = {"epoch", train_col, val_col};
     int rc = read_columns(rp->metrics_csv, cols, 3, c, &n);
     if (rc == 0) {
-        clae_series s[2] = {{"train", "#1f77b4", c[0], c[1], n}, {"validation", "#d62728", c[0], c[2], n}};
+        clae_series s[2] = {{"train", "#1f77b4", c[0], c[1], n},
+                            {"validation", "#d62728", c[0], c[2], n}};
         rc = clae_svg_plot(svg, title, "epoch", ylabel, s, 2, err);
     } else {
         clae_fail(err, "cannot read %s", rp->metrics_csv);
@@ -164,11 +173,14 @@ int run_write_grid(const char *path, clae_trainer *t, clae_err *err)
     int n = t->cfg->train.grid;
     size_t sample = clae_shape_sample(t->model.input);
     bool noisy = t->cfg->train.noise != CLAE_NOISE_NONE;
-    float *in = calloc((size_t)n * sample, sizeof(float)), *out = calloc((size_t)n * sample, sizeof(float));
+    float *in = calloc((size_t)n * sample, sizeof(float)),
+          *out = calloc((size_t)n * sample, sizeof(float));
     float *clean = calloc((size_t)n * sample, sizeof(float));
     int rc = -1;
-    if (!in || !out || !clean) clae_fail(err, "out of host memory for the grid");
-    else if (clae_reconstruct(&t->model, &t->objective, &t->data, n, in, out, clean)) *err = t->ctx->err;
+    if (!in || !out || !clean)
+        clae_fail(err, "out of host memory for the grid");
+    else if (clae_reconstruct(&t->model, &t->objective, &t->data, n, in, out, clean))
+        *err = t->ctx->err;
     else {
         int shown = n < t->model.max_batch ? n : t->model.max_batch;
         if ((uint32_t)shown > t->data.test.n) shown = (int)t->data.test.n;
@@ -191,7 +203,8 @@ static int write_samples(const run_paths *rp, clae_trainer *t, clae_err *err)
     float *out = malloc((size_t)n * sample * sizeof *out);
     if (!out) return clae_fail(err, "out of host memory");
     int rc = clae_sample_prior(&t->model, t->ctx, (uint64_t)t->cfg->train.seed, n, out);
-    if (rc) *err = t->ctx->err;
+    if (rc)
+        *err = t->ctx->err;
     else {
         const float *rows[2] = {out, out + (size_t)cols * sample};
         int scale = t->model.input.h <= 32 ? 3 : t->model.input.h <= 64 ? 2 : 1;
@@ -212,8 +225,8 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
     clae_json_string(f, t->cfg->path);
     fprintf(f, ",\n  \"device\": {\"name\": ");
     clae_json_string(f, c->dev.name);
-    fprintf(f, ", \"kind\": \"%s\", \"index\": \"%d:%d\", \"platform\": ", clae_device_kind_name(c->dev.kind),
-            c->dev.platform_index, c->dev.device_index);
+    fprintf(f, ", \"kind\": \"%s\", \"index\": \"%d:%d\", \"platform\": ",
+            clae_device_kind_name(c->dev.kind), c->dev.platform_index, c->dev.device_index);
     clae_json_string(f, c->dev.platform_name);
     fprintf(f, ", \"driver\": ");
     clae_json_string(f, c->dev.driver_version);
@@ -222,11 +235,16 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
     fprintf(f, ", \"size\": %zu},\n", clae_shape_sample(lat->out));
     fprintf(f, "  \"epochs\": %d,\n  \"steps\": %ld,\n  \"batch_size\": %d,\n", t->epoch, t->step,
             t->cfg->train.batch_size);
-    fprintf(f, "  \"timing\": {\"kernel_build_s\": %.3f, \"kernels_from_cache\": %s, \"first_step_s\": %.3f, "
-               "\"train_s\": %.3f, \"total_s\": %.3f, \"images_per_s\": %.1f},\n",
-            c->program_seconds, c->program_from_cache ? "true" : "false", t->first_step_s, t->train_s, total_s, ips);
+    fprintf(f,
+            "  \"timing\": {\"kernel_build_s\": %.3f, \"kernels_from_cache\": %s, "
+            "\"first_step_s\": %.3f, "
+            "\"train_s\": %.3f, \"total_s\": %.3f, \"images_per_s\": %.1f},\n",
+            c->program_seconds, c->program_from_cache ? "true" : "false", t->first_step_s,
+            t->train_s, total_s, ips);
     fprintf(f, "  \"best_val_loss\": %.8g,\n", isfinite(t->best_val) ? t->best_val : -1.0);
-    fprintf(f, "  \"data\": {\"train\": %u, \"val\": %u, \"test\": %u, \"skipped_files\": %u, \"unlisted_files\": %u},\n",
+    fprintf(f,
+            "  \"data\": {\"train\": %u, \"val\": %u, \"test\": %u, \"skipped_files\": %u, "
+            "\"unlisted_files\": %u},\n",
             t->data.train.n, t->data.val.n, t->data.test.n, t->data.sources[0].set.skipped,
             t->data.sources[0].set.unlisted);
     fprintf(f, "  \"test\": ");
@@ -242,7 +260,9 @@ int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *e
         return -1;
     }
     clae_metrics_print_test(stdout, &test);
-    if (run_write_grid(rp->recon_png, t, err) || write_plots(rp, t, err) || write_samples(rp, t, err)) return -1;
+    if (run_write_grid(rp->recon_png, t, err) || write_plots(rp, t, err) ||
+        write_samples(rp, t, err))
+        return -1;
     clae_afile a;
     if (clae_afile_open(&a, rp->summary, err)) return -1;
     write_summary(a.f, t, &test, total_s);
@@ -254,10 +274,12 @@ int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *e
 
 void run_print_device(const clae_ctx *ctx)
 {
-    printf("device %d:%d %s (%s, %s); kernels %s in %.2f s\n", ctx->dev.platform_index, ctx->dev.device_index,
-           ctx->dev.name, clae_device_kind_name(ctx->dev.kind), ctx->dev.platform_name,
-           ctx->program_from_cache ? "loaded from cache" : "built", ctx->program_seconds);
+    printf("device %d:%d %s (%s, %s); kernels %s in %.2f s\n", ctx->dev.platform_index,
+           ctx->dev.device_index, ctx->dev.name, clae_device_kind_name(ctx->dev.kind),
+           ctx->dev.platform_name, ctx->program_from_cache ? "loaded from cache" : "built",
+           ctx->program_seconds);
     char fallback[48];
     clae_gemm_choice_name(&ctx->gemm->fallback, fallback, sizeof fallback);
-    printf("GEMM: %s; %d tuned shapes, otherwise %s\n", ctx->gemm->source, ctx->gemm->n_tuned, fallback);
+    printf("GEMM: %s; %d tuned shapes, otherwise %s\n", ctx->gemm->source, ctx->gemm->n_tuned,
+           fallback);
 }

@@ -7,7 +7,8 @@
 typedef struct {
     char dir[1024];
     char config[1100], metrics_csv[1100], steps_csv[1100], loss_svg[1100], recon_png[1100];
-    char checkpoint[1100], best[1100], summary[1100], eval_json[1100], split_csv[1100], samples_png[1100];
+    char checkpoint[1100], best[1100], summary[1100], eval_json[1100], split_csv[1100],
+        samples_png[1100];
     char accuracy_svg[1100];
 } run_paths;
 
@@ -18,8 +19,8 @@ int run_write_config(const run_paths *rp, const clae_config *cfg, clae_err *err)
 /* split.csv: which sample went to which split (reproducible from the seed) */
 int run_write_split(const run_paths *rp, const clae_trainer *t, clae_err *err);
 /* metrics.csv: the epoch's training metrics, val's, the learning rate and the epoch's seconds */
-int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_metrics *val, double seconds,
-                       clae_err *err);
+int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_metrics *val,
+                       double seconds, clae_err *err);
 /* Test metrics, recon.png, loss.svg and summary.json. */
 int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err);
 void run_print_device(const clae_ctx *ctx);

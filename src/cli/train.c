@@ -19,14 +19,16 @@
 
 static void usage(void)
 {
-    printf("usage: clae train CONFIG [--device SPEC] [--set section.key=value]... [--run DIR] [--profile]\n"
+    printf("usage: clae train CONFIG [--device SPEC] [--set section.key=value]... [--run DIR] "
+           "[--profile]\n"
            "       clae train --resume RUN [--set train.epochs=N]... [--device SPEC]\n\n"
            "  CONFIG      an INI file (see configs/ and 'clae keys')\n"
            "  --device    cpu, gpu, igpu, P:D (from 'clae devices') or a name substring\n"
            "  --set       override any key, applied after the file (repeatable)\n"
            "  --run       run directory (default: train.out_dir/model.name, made unique)\n"
            "  --resume    continue RUN from its last checkpoint, with its config\n"
-           "  --profile   device time per kernel family per step at the end (each kernel is waited for: slower)\n");
+           "  --profile   device time per kernel family per step at the end (each kernel is waited "
+           "for: slower)\n");
 }
 
 typedef struct {
@@ -49,13 +51,14 @@ static void on_progress(void *user, const clae_progress *p)
     }
     if (ps->tty) {
         int width = 30, filled = (int)(width * p->step / p->steps_per_epoch);
-        fprintf(stderr, "\repoch %d/%d [%.*s%*s] %ld/%ld loss %.5f %.0f img/s ETA %d:%02d ", p->epoch, p->epochs,
-                filled, "##############################", width - filled, "", p->step, p->steps_per_epoch, p->loss,
-                p->images_per_s, (int)eta / 60, (int)eta % 60);
+        fprintf(stderr, "\repoch %d/%d [%.*s%*s] %ld/%ld loss %.5f %.0f img/s ETA %d:%02d ",
+                p->epoch, p->epochs, filled, "##############################", width - filled, "",
+                p->step, p->steps_per_epoch, p->loss, p->images_per_s, (int)eta / 60,
+                (int)eta % 60);
         fflush(stderr);
     } else {
-        printf("epoch %d/%d step %ld/%ld loss %.5f %.0f img/s ETA %ds\n", p->epoch, p->epochs, p->step,
-               p->steps_per_epoch, p->loss, p->images_per_s, (int)eta);
+        printf("epoch %d/%d step %ld/%ld loss %.5f %.0f img/s ETA %ds\n", p->epoch, p->epochs,
+               p->step, p->steps_per_epoch, p->loss, p->images_per_s, (int)eta);
         fflush(stdout);
     }
 }
@@ -75,7 +78,8 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
     while (rc == 0 && t->epoch < tc->epochs) {
         double e0 = clae_now();
         clae_metrics val;
-        if (clae_trainer_epoch(t, on_progress, &ps) || clae_trainer_evaluate(t, CLAE_SPLIT_VAL, &val)) {
+        if (clae_trainer_epoch(t, on_progress, &ps) ||
+            clae_trainer_evaluate(t, CLAE_SPLIT_VAL, &val)) {
             *err = t->ctx->err;
             rc = -1;
             break;
@@ -83,8 +87,10 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
         if (ps.tty) fprintf(stderr, "\n");
         double val_loss = val.v[CLAE_METRIC_LOSS];
         bool best = val.n > 0 && val_loss < t->best_val - tc->min_delta;
-        if (best) t->best_val = val_loss, t->since_best = 0;
-        else t->since_best++;
+        if (best)
+            t->best_val = val_loss, t->since_best = 0;
+        else
+            t->since_best++;
         printf("epoch %d/%d", t->epoch, tc->epochs);
         clae_metrics_print_epoch(stdout, &t->train_metrics, &val);
         printf("%s, %.1f s\n", best ? " best" : "", clae_now() - e0);
@@ -93,7 +99,8 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
         if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);
         if (rc == 0 && best) rc = clae_trainer_save(t, rp->best, err);
         if (rc == 0 && tc->patience > 0 && t->since_best >= tc->patience) {
-            printf("early stop after epoch %d: no validation improvement over %g for %d epochs (best %.6f in %s)\n",
+            printf("early stop after epoch %d: no validation improvement over %g for %d epochs "
+                   "(best %.6f in %s)\n",
                    t->epoch, tc->min_delta, tc->patience, t->best_val, rp->best);
             break;
         }
@@ -115,8 +122,9 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
     if (rc == 0 && resume) {
         rc = clae_trainer_load(&t, rp.checkpoint, err);
         if (rc == 0 && t.epoch >= cfg->train.epochs)
-            rc = clae_fail(err, "%s already has %d of %d epochs: raise them with --set train.epochs=N", rp.dir,
-                           t.epoch, cfg->train.epochs);
+            rc = clae_fail(err,
+                           "%s already has %d of %d epochs: raise them with --set train.epochs=N",
+                           rp.dir, t.epoch, cfg->train.epochs);
         if (rc == 0) printf("resuming %s at epoch %d (step %ld)\n", rp.dir, t.epoch, t.step);
     }
     if (rc == 0) rc = run_write_config(&rp, cfg, err);
@@ -126,11 +134,12 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
         const clae_dataset *set = &t.data.sources[0].set;
         if (set->skipped) printf("data: skipped %u unreadable files\n", set->skipped);
         if (set->unlisted)
-            printf("data: label 0 for %u image%s not listed in %s\n", set->unlisted, set->unlisted == 1 ? "" : "s",
-                   cfg->data.labels);
-        printf("data: %u train, %u validation, %u test images of %dx%dx%d; model: %d layers, %zu parameters\n",
-               t.data.train.n, t.data.val.n, t.data.test.n, t.model.input.c, t.model.input.h, t.model.input.w, t.model.n_layers,
-               t.model.n_params);
+            printf("data: label 0 for %u image%s not listed in %s\n", set->unlisted,
+                   set->unlisted == 1 ? "" : "s", cfg->data.labels);
+        printf("data: %u train, %u validation, %u test images of %dx%dx%d; model: %d layers, %zu "
+               "parameters\n",
+               t.data.train.n, t.data.val.n, t.data.test.n, t.model.input.c, t.model.input.h,
+               t.model.input.w, t.model.n_layers, t.model.n_params);
         rc = train_epochs(&t, &rp, err);
     }
     if (rc == 0) rc = run_finish(&rp, &t, clae_now() - t0, err);
@@ -150,10 +159,13 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     if (o.positional && o.resume)
-        return clae_cli_error(&(clae_err){"give either CONFIG or --resume RUN (a run trains with its own config)"});
+        return clae_cli_error(
+            &(clae_err){"give either CONFIG or --resume RUN (a run trains with its own config)"});
     char config_path[1100];
-    if (o.resume) snprintf(config_path, sizeof config_path, "%s/config.ini", o.resume);
-    else snprintf(config_path, sizeof config_path, "%s", o.positional);
+    if (o.resume)
+        snprintf(config_path, sizeof config_path, "%s/config.ini", o.resume);
+    else
+        snprintf(config_path, sizeof config_path, "%s", o.positional);
     clae_config cfg;
     if (clae_config_load(&cfg, config_path, o.sets, o.n_sets, &err)) return clae_cli_error(&err);
     clae_ctx ctx;

@@ -36,9 +36,13 @@ typedef struct {
 } kernel_params;
 
 static const kernel_params clblast_kernels[] = {
-    {"Xgemm", 16, {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB", "NDIMC", "NWG", "SA", "SB", "STRM",
-                   "STRN", "VWM", "VWN"}},
-    {"XgemmDirect", 10, {"KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"}},
+    {"Xgemm",
+     16,
+     {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB", "NDIMC", "NWG", "SA", "SB",
+      "STRM", "STRN", "VWM", "VWN"}},
+    {"XgemmDirect",
+     10,
+     {"KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND", "WGD"}},
     {"Copy", 4, {"COPY_DIMX", "COPY_DIMY", "COPY_VW", "COPY_WPT"}},
     {"Pad", 4, {"PAD_DIMX", "PAD_DIMY", "PAD_WPTX", "PAD_WPTY"}},
     {"Transpose", 4, {"TRA_DIM", "TRA_PAD", "TRA_SHUFFLE", "TRA_WPT"}},
@@ -47,18 +51,42 @@ static const kernel_params clblast_kernels[] = {
 #define N_CLBLAST_KERNELS (int)(sizeof clblast_kernels / sizeof clblast_kernels[0])
 
 static const size_t clblast_sets[][N_CLBLAST_KERNELS][16] = {
-    {{0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 4, 4}, {2, 8, 8, 8, 8, 1, 1, 4, 4, 32}, {8, 8, 4, 4}, {8, 8, 4, 4},
-     {8, 0, 0, 4}, {0, 8, 4}},
-    {{0, 1, 32, 8, 4, 4, 32, 4, 4, 64, 0, 0, 0, 0, 8, 8}, {2, 8, 8, 8, 8, 1, 1, 4, 4, 32}, {8, 8, 8, 4}, {8, 8, 4, 4},
-     {8, 0, 0, 4}, {0, 8, 4}},
-    {{0, 1, 32, 2, 8, 8, 64, 8, 8, 128, 0, 0, 0, 0, 8, 16}, {2, 8, 8, 8, 8, 1, 1, 4, 4, 32}, {8, 8, 8, 4}, {8, 8, 4, 4},
-     {8, 0, 0, 4}, {0, 8, 4}},
-    {{0, 1, 64, 8, 2, 2, 16, 4, 4, 64, 0, 0, 0, 0, 8, 16}, {2, 8, 8, 8, 8, 1, 1, 4, 4, 32}, {8, 8, 8, 4}, {8, 8, 4, 4},
-     {8, 0, 0, 4}, {0, 8, 4}},
-    {{0, 1, 16, 2, 16, 16, 128, 16, 16, 128, 1, 1, 0, 0, 4, 4}, {2, 4, 4, 4, 4, 0, 0, 4, 4, 16}, {8, 8, 4, 2},
-     {16, 8, 1, 2}, {16, 1, 0, 4}, {1, 16, 2}},
-    {{0, 1, 16, 2, 16, 16, 64, 16, 16, 64, 1, 1, 0, 0, 2, 2}, {2, 4, 4, 4, 4, 0, 0, 4, 4, 16}, {8, 8, 4, 2},
-     {16, 8, 1, 2}, {16, 1, 0, 4}, {1, 16, 2}},
+    {{0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 0, 0, 0, 0, 4, 4},
+     {2, 8, 8, 8, 8, 1, 1, 4, 4, 32},
+     {8, 8, 4, 4},
+     {8, 8, 4, 4},
+     {8, 0, 0, 4},
+     {0, 8, 4}},
+    {{0, 1, 32, 8, 4, 4, 32, 4, 4, 64, 0, 0, 0, 0, 8, 8},
+     {2, 8, 8, 8, 8, 1, 1, 4, 4, 32},
+     {8, 8, 8, 4},
+     {8, 8, 4, 4},
+     {8, 0, 0, 4},
+     {0, 8, 4}},
+    {{0, 1, 32, 2, 8, 8, 64, 8, 8, 128, 0, 0, 0, 0, 8, 16},
+     {2, 8, 8, 8, 8, 1, 1, 4, 4, 32},
+     {8, 8, 8, 4},
+     {8, 8, 4, 4},
+     {8, 0, 0, 4},
+     {0, 8, 4}},
+    {{0, 1, 64, 8, 2, 2, 16, 4, 4, 64, 0, 0, 0, 0, 8, 16},
+     {2, 8, 8, 8, 8, 1, 1, 4, 4, 32},
+     {8, 8, 8, 4},
+     {8, 8, 4, 4},
+     {8, 0, 0, 4},
+     {0, 8, 4}},
+    {{0, 1, 16, 2, 16, 16, 128, 16, 16, 128, 1, 1, 0, 0, 4, 4},
+     {2, 4, 4, 4, 4, 0, 0, 4, 4, 16},
+     {8, 8, 4, 2},
+     {16, 8, 1, 2},
+     {16, 1, 0, 4},
+     {1, 16, 2}},
+    {{0, 1, 16, 2, 16, 16, 64, 16, 16, 64, 1, 1, 0, 0, 2, 2},
+     {2, 4, 4, 4, 4, 0, 0, 4, 4, 16},
+     {8, 8, 4, 2},
+     {16, 8, 1, 2},
+     {16, 1, 0, 4},
+     {1, 16, 2}},
 };
 #define N_CLBLAST_SETS (int)(sizeof clblast_sets / sizeof clblast_sets[0])
 
@@ -85,7 +113,8 @@ static float rand_pm1(uint64_t *s)
 
 /* Seconds per call of ch on shape s, or a negative value when the candidate
  * failed or gave a wrong result (why goes to why). */
-static double measure(clae_ctx *ctx, const clae_gemm_choice *ch, const gemm_shape *s, char *why, size_t why_len)
+static double measure(clae_ctx *ctx, const clae_gemm_choice *ch, const gemm_shape *s, char *why,
+                      size_t why_len)
 {
     size_t na = s->m * s->k, nb = s->k * s->n, nc = s->m * s->n;
     size_t lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
@@ -102,9 +131,10 @@ static double measure(clae_ctx *ctx, const clae_gemm_choice *ch, const gemm_shap
     for (size_t i = 0; i < nb; i++) hb[i] = rand_pm1(&seed);
     if (clae_tensor_create(ctx, (clae_shape){1, 1, 1, (int)na}, &a) ||
         clae_tensor_create(ctx, (clae_shape){1, 1, 1, (int)nb}, &b) ||
-        clae_tensor_create(ctx, (clae_shape){1, 1, 1, (int)nc}, &c) || clae_tensor_write(ctx, &a, ha, na) ||
-        clae_tensor_write(ctx, &b, hb, nb) ||
-        clae_gemm_with(ctx, ch, s->ta, s->tb, s->m, s->n, s->k, 1.0f, &a, lda, &b, ldb, 0.0f, &c, s->n) ||
+        clae_tensor_create(ctx, (clae_shape){1, 1, 1, (int)nc}, &c) ||
+        clae_tensor_write(ctx, &a, ha, na) || clae_tensor_write(ctx, &b, hb, nb) ||
+        clae_gemm_with(ctx, ch, s->ta, s->tb, s->m, s->n, s->k, 1.0f, &a, lda, &b, ldb, 0.0f, &c,
+                       s->n) ||
         clae_finish(ctx)) {
         snprintf(why, why_len, "%s", ctx->err.msg);
         goto done;
@@ -117,7 +147,8 @@ static double measure(clae_ctx *ctx, const clae_gemm_choice *ch, const gemm_shap
         if (t == 1) i = s->m - 1, j = s->n - 1; /* both edges of the tiling */
         double ref = 0, mag = 0;
         for (size_t p = 0; p < s->k; p++) {
-            double x = s->ta ? ha[p * lda + i] : ha[i * lda + p], y = s->tb ? hb[j * ldb + p] : hb[p * ldb + j];
+            double x = s->ta ? ha[p * lda + i] : ha[i * lda + p],
+                   y = s->tb ? hb[j * ldb + p] : hb[p * ldb + j];
             ref += x * y, mag += fabs(x * y);
         }
         float got;
@@ -135,7 +166,8 @@ static double measure(clae_ctx *ctx, const clae_gemm_choice *ch, const gemm_shap
     int reps = 0;
     double t0 = clae_now(), el = 0;
     while (reps < 2 || el < MEASURE_S) {
-        if (clae_gemm_with(ctx, ch, s->ta, s->tb, s->m, s->n, s->k, 1.0f, &a, lda, &b, ldb, 0.0f, &c, s->n) ||
+        if (clae_gemm_with(ctx, ch, s->ta, s->tb, s->m, s->n, s->k, 1.0f, &a, lda, &b, ldb, 0.0f,
+                           &c, s->n) ||
             clae_finish(ctx)) {
             snprintf(why, why_len, "%s", ctx->err.msg);
             goto done;
@@ -194,7 +226,8 @@ static void measure_into(tune_state *ts, int c, int s)
 static double total_time(const tune_state *ts, int c, int n)
 {
     double t = 0;
-    for (int s = 0; s < n && isfinite(t); s++) t = ts->secs[c][s] > 0 ? t + ts->secs[c][s] : INFINITY;
+    for (int s = 0; s < n && isfinite(t); s++)
+        t = ts->secs[c][s] > 0 ? t + ts->secs[c][s] : INFINITY;
     return t;
 }
 
@@ -246,14 +279,15 @@ static void search_own(tune_state *ts, double deadline)
         }
         for (int c = ts->n_clblast; best >= 0 && c < ts->n_cand; c++) {
             const clae_gemm_choice *x = &ts->cand[c], *y = &ts->cand[best];
-            if (x->group != 4 && x->mr == y->mr && x->nv == y->nv && x->w == y->w) measure_into(ts, c, s);
+            if (x->group != 4 && x->mr == y->mr && x->nv == y->nv && x->w == y->w)
+                measure_into(ts, c, s);
         }
         char key[48];
         shape_key(&ts->shapes[s], key, sizeof key);
         if (best >= 0) {
             const gemm_shape *sh = &ts->shapes[s];
-            printf("  [%d/%d] %-22s %-18s %7.1f GFLOP/s\n", s + 1, ts->n_shapes, key, ts->cand_name[best],
-                   2.0 * sh->m * sh->n * sh->k / ts->secs[best][s] * 1e-9);
+            printf("  [%d/%d] %-22s %-18s %7.1f GFLOP/s\n", s + 1, ts->n_shapes, key,
+                   ts->cand_name[best], 2.0 * sh->m * sh->n * sh->k / ts->secs[best][s] * 1e-9);
         }
         fflush(stdout);
     }
@@ -291,16 +325,21 @@ static void add_candidates(tune_state *ts)
 
 static void usage(void)
 {
-    printf("usage: clae tune [CONFIGS] [--device SPEC] [--seconds S]\n\n"
-           "  CONFIGS     comma list of config names (configs/NAME.ini) or .ini paths whose GEMM shapes\n"
-           "              are tuned (default: every configs/*.ini), plus SGEMM 1024^3\n"
-           "  --seconds   time budget (default 240); shapes not reached keep the fallback\n\n"
-           "  Candidates per shape: CLBlast with its defaults and with %d kernel parameter sets, and\n"
-           "  clae's own GEMM variants with work-groups of 1, 4 and 16 tiles. Each result is checked\n"
-           "  against a double-precision reference before it counts. The choices are stored per device\n"
-           "  and driver in the cache ($CLAE_CACHE_DIR, else ~/.cache/clae/tuning) and applied by every\n"
-           "  later run on this device (CLAE_NO_TUNING=1 turns that off; CLAE_GEMM=... forces an engine).\n",
-           N_CLBLAST_SETS);
+    printf(
+        "usage: clae tune [CONFIGS] [--device SPEC] [--seconds S]\n\n"
+        "  CONFIGS     comma list of config names (configs/NAME.ini) or .ini paths whose GEMM "
+        "shapes\n"
+        "              are tuned (default: every configs/*.ini), plus SGEMM 1024^3\n"
+        "  --seconds   time budget (default 240); shapes not reached keep the fallback\n\n"
+        "  Candidates per shape: CLBlast with its defaults and with %d kernel parameter sets, and\n"
+        "  clae's own GEMM variants with work-groups of 1, 4 and 16 tiles. Each result is checked\n"
+        "  against a double-precision reference before it counts. The choices are stored per "
+        "device\n"
+        "  and driver in the cache ($CLAE_CACHE_DIR, else ~/.cache/clae/tuning) and applied by "
+        "every\n"
+        "  later run on this device (CLAE_NO_TUNING=1 turns that off; CLAE_GEMM=... forces an "
+        "engine).\n",
+        N_CLBLAST_SETS);
 }
 
 static void add_shape(tune_state *ts, size_t m, size_t n, size_t k, bool ta, bool tb)
@@ -330,18 +369,22 @@ static int collect_shapes(tune_state *ts, const char *list, clae_err *err)
         const char *dir = "configs";
         DIR *d = opendir(dir);
         if (!d) d = opendir(dir = CLAE_CONFIGS_DIR);
-        if (!d) return clae_fail(err, "tune: no configs/ folder here or in %s: name the configs (see --help)", dir);
+        if (!d)
+            return clae_fail(
+                err, "tune: no configs/ folder here or in %s: name the configs (see --help)", dir);
         items[0] = 0;
         for (struct dirent *e; (e = readdir(d));) {
             size_t len = strlen(e->d_name);
-            if (len > 4 && strcmp(e->d_name + len - 4, ".ini") == 0 && strlen(items) + strlen(dir) + len + 4 < sizeof items)
-                snprintf(items + strlen(items), sizeof items - strlen(items), "%s%s/%s", items[0] ? "," : "", dir,
-                         e->d_name);
+            if (len > 4 && strcmp(e->d_name + len - 4, ".ini") == 0 &&
+                strlen(items) + strlen(dir) + len + 4 < sizeof items)
+                snprintf(items + strlen(items), sizeof items - strlen(items), "%s%s/%s",
+                         items[0] ? "," : "", dir, e->d_name);
         }
         closedir(d);
     }
     clae_gemm_state *g = ts->ctx->gemm;
-    for (char *save = NULL, *tok = strtok_r(items, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(items, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         char path[1024];
         g->n_seen = 0;
         if (bench_resolve_config(tok, path, sizeof path, err)) {
@@ -350,7 +393,8 @@ static int collect_shapes(tune_state *ts, const char *list, clae_err *err)
             return clae_fail(err, "tune: %s", why);
         }
         if (bench_record_shapes(ts->ctx, path, err)) return -1;
-        for (int i = 0; i < g->n_seen; i++) add_shape(ts, g->seen[i].m, g->seen[i].n, g->seen[i].k, g->seen[i].ta, g->seen[i].tb);
+        for (int i = 0; i < g->n_seen; i++)
+            add_shape(ts, g->seen[i].m, g->seen[i].n, g->seen[i].k, g->seen[i].ta, g->seen[i].tb);
         n++;
     }
     add_shape(ts, 1024, 1024, 1024, false, false);
@@ -407,7 +451,8 @@ int cmd_tune(int argc, char **argv)
     if (o.help) return usage(), 0;
     if (clae_cli_number("--seconds", o.seconds, 240, &budget, &err)) return clae_cli_error(&err);
     if (o.dev.gemm.force && *o.dev.gemm.force)
-        return clae_cli_error(&(clae_err){"tune: CLAE_GEMM is set, which would override every result: unset it"});
+        return clae_cli_error(
+            &(clae_err){"tune: CLAE_GEMM is set, which would override every result: unset it"});
     o.dev.gemm.no_tuning = true; /* measure from the defaults, not from an earlier tuning */
     clae_ctx ctx;
     if (clae_device_open(&ctx, &o.dev, &err)) return clae_cli_error(&err);
@@ -416,8 +461,8 @@ int cmd_tune(int argc, char **argv)
     ts.ctx = &ctx;
     double t0 = clae_now();
     ts.deadline = t0 + budget;
-    printf("tuning GEMM on %s (%s), driver %s, budget %.0f s\n", ctx.dev.name, clae_device_kind_name(ctx.dev.kind),
-           ctx.dev.driver_version, budget);
+    printf("tuning GEMM on %s (%s), driver %s, budget %.0f s\n", ctx.dev.name,
+           clae_device_kind_name(ctx.dev.kind), ctx.dev.driver_version, budget);
     int rc = collect_shapes(&ts, o.positional, &err);
     if (rc == 0) {
         add_candidates(&ts);
@@ -434,8 +479,11 @@ int cmd_tune(int argc, char **argv)
         printf("fallback for other shapes: %s; CLBlast parameters: %s\n", name,
                ctx.gemm->n_clblast ? "tuned set" : "its defaults");
         printf("%d measurements, %d rejected, %.0f s\n", ts.measured, ts.rejected, clae_now() - t0);
-        if (!path[0]) rc = clae_fail(&err, "tune: no cache folder (set CLAE_CACHE_DIR or HOME) to store the results");
-        else if ((rc = clae_tuning_save(&ctx, path, &err)) == 0) printf("wrote %s\n", path);
+        if (!path[0])
+            rc = clae_fail(
+                &err, "tune: no cache folder (set CLAE_CACHE_DIR or HOME) to store the results");
+        else if ((rc = clae_tuning_save(&ctx, path, &err)) == 0)
+            printf("wrote %s\n", path);
     }
     clae_device_close(&ctx);
     return rc ? clae_cli_error(&err) : 0;

@@ -10,16 +10,26 @@
 
 #include "clae/config.h"
 
-typedef enum { KT_INT, KT_FLOAT, KT_BOOL, KT_STR, KT_CHOICE, KT_SHAPE, KT_FRACTIONS, KT_COLOR } key_type;
+typedef enum {
+    KT_INT,
+    KT_FLOAT,
+    KT_BOOL,
+    KT_STR,
+    KT_CHOICE,
+    KT_SHAPE,
+    KT_FRACTIONS,
+    KT_COLOR
+} key_type;
 
 typedef struct {
     const char *key;
     key_type type;
-    size_t offset;       /* into the section struct */
-    size_t size;         /* KT_STR: buffer size */
-    const char *def;     /* default, parsed like a value */
-    double min, max;     /* KT_INT, KT_FLOAT */
-    const char *const *choices; /* KT_CHOICE: the names of an enum's list, NULL-ended; stored as the index */
+    size_t offset;   /* into the section struct */
+    size_t size;     /* KT_STR: buffer size */
+    const char *def; /* default, parsed like a value */
+    double min, max; /* KT_INT, KT_FLOAT */
+    const char *const
+        *choices; /* KT_CHOICE: the names of an enum's list, NULL-ended; stored as the index */
     const char *doc;
 } key_def;
 
@@ -35,25 +45,28 @@ static const char *const ALGO_NAMES[] = {CLAE_ALGO_LIST(CLAE_X_NAME) NULL};
 static const char *const ACT_NAMES[] = {CLAE_ACT_LIST(CLAE_X_NAME) NULL};
 static const char *const UPSAMPLE_NAMES[] = {CLAE_UPSAMPLE_LIST(CLAE_X_NAME) NULL};
 /* KT_CHOICE fields are stored through an int */
-_Static_assert(sizeof(clae_act) == sizeof(int) && sizeof(clae_optim_kind) == sizeof(int), "enums are ints");
+_Static_assert(sizeof(clae_act) == sizeof(int) && sizeof(clae_optim_kind) == sizeof(int),
+               "enums are ints");
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
 #define STR(s, f) KT_STR, offsetof(s, f), sizeof(((s *)0)->f)
 #define NUM(t, s, f) t, offsetof(s, f), 0
 
 static const key_def model_keys[] = {
-    {"name", STR(clae_model_cfg, name), "model", 0, 0, NULL, "run name; the run directory is out_dir/name"},
+    {"name", STR(clae_model_cfg, name), "model", 0, 0, NULL,
+     "run name; the run directory is out_dir/name"},
     {"init", NUM(KT_CHOICE, clae_model_cfg, init), "pytorch", 0, 0, INIT_NAMES,
      "weights of conv, conv_transpose, dense, vae: U(+-1/sqrt(fan_in)) as PyTorch's default, or "
-     "kaiming_uniform_(nonlinearity='relu'), U(+-sqrt(6/fan_in)), which trains ReLU stacks faster; biases as PyTorch"},
+     "kaiming_uniform_(nonlinearity='relu'), U(+-sqrt(6/fan_in)), which trains ReLU stacks faster; "
+     "biases as PyTorch"},
     {0},
 };
 
 static const key_def data_keys[] = {
-    {"train_images", STR(clae_data_cfg, train_images), FMNIST "train-images-idx3-ubyte.gz", 0, 0, NULL,
-     "IDX (or .idx.gz) training images, u8, (N,H,W) or (N,C,H,W)"},
-    {"train_labels", STR(clae_data_cfg, train_labels), FMNIST "train-labels-idx1-ubyte.gz", 0, 0, NULL,
-     "IDX training labels (optional: empty for none)"},
+    {"train_images", STR(clae_data_cfg, train_images), FMNIST "train-images-idx3-ubyte.gz", 0, 0,
+     NULL, "IDX (or .idx.gz) training images, u8, (N,H,W) or (N,C,H,W)"},
+    {"train_labels", STR(clae_data_cfg, train_labels), FMNIST "train-labels-idx1-ubyte.gz", 0, 0,
+     NULL, "IDX training labels (optional: empty for none)"},
     {"test_images", STR(clae_data_cfg, test_images), FMNIST "t10k-images-idx3-ubyte.gz", 0, 0, NULL,
      "IDX test images"},
     {"test_labels", STR(clae_data_cfg, test_labels), FMNIST "t10k-labels-idx1-ubyte.gz", 0, 0, NULL,
@@ -67,20 +80,26 @@ static const key_def data_keys[] = {
     {"format", NUM(KT_CHOICE, clae_data_cfg, format), "idx", 0, 0, FORMAT_NAMES,
      "idx files (train/test), a CSV table, a folder of PNGs, or the emoji set"},
     {"path", STR(clae_data_cfg, path), "", 0, 0, NULL,
-     "csv: the file; folder: the folder; emoji: the data folder (\"\" = scripts/prepare_data.sh's default); ~/ = home"},
+     "csv: the file; folder: the folder; emoji: the data folder (\"\" = scripts/prepare_data.sh's "
+     "default); ~/ = home"},
     {"labels", STR(clae_data_cfg, labels), "", 0, 0, NULL, "folder: optional CSV of file,label"},
     {"image", NUM(KT_SHAPE, clae_data_cfg, image), "3x64x64", 0, 0, NULL,
      "csv, folder, emoji: channels (1 or 3) x height x width of a sample; images are resized"},
-    {"scale", NUM(KT_FLOAT, clae_data_cfg, scale), "255", 1e-9, 1e9, NULL, "csv: a value / scale is a pixel in [0, 1]"},
+    {"scale", NUM(KT_FLOAT, clae_data_cfg, scale), "255", 1e-9, 1e9, NULL,
+     "csv: a value / scale is a pixel in [0, 1]"},
     {"background", NUM(KT_COLOR, clae_data_cfg, background), "white", 0, 0, NULL,
      "folder, emoji: colour under transparent pixels: white, black, gray or #rrggbb"},
-    {"vendors", STR(clae_data_cfg, vendors), "google", 0, 0, NULL, "emoji: comma list of google, twitter, facebook, apple"},
-    {"filter", STR(clae_data_cfg, filter), "face", 0, 0, NULL, "emoji: keep names containing this (\"\" = all)"},
+    {"vendors", STR(clae_data_cfg, vendors), "google", 0, 0, NULL,
+     "emoji: comma list of google, twitter, facebook, apple"},
+    {"filter", STR(clae_data_cfg, filter), "face", 0, 0, NULL,
+     "emoji: keep names containing this (\"\" = all)"},
     {"classes", STR(clae_data_cfg, classes), "", 0, 0, NULL,
-     "emoji: labels by name keywords, e.g. happy: grinning smiling; sad: crying frowning (others dropped)"},
+     "emoji: labels by name keywords, e.g. happy: grinning smiling; sad: crying frowning (others "
+     "dropped)"},
     {"split", NUM(KT_FRACTIONS, clae_data_cfg, split), "0.6,0.2,0.2", 0, 0, NULL,
      "csv, folder, emoji: train,val,test fractions of one source (seeded)"},
-    {"stratify", NUM(KT_BOOL, clae_data_cfg, stratify), "false", 0, 0, NULL, "split each class by the fractions"},
+    {"stratify", NUM(KT_BOOL, clae_data_cfg, stratify), "false", 0, 0, NULL,
+     "split each class by the fractions"},
     {"skip_bad", NUM(KT_BOOL, clae_data_cfg, skip_bad), "false", 0, 0, NULL,
      "skip unreadable image files (counted in the summary) instead of failing"},
     {0},
@@ -89,48 +108,67 @@ static const key_def data_keys[] = {
 static const key_def augment_keys[] = {
     {"copies", NUM(KT_INT, clae_augment_cfg, copies), "1", 1, 64, NULL,
      "each sample of an augmented split appears this many times, each a fixed random variant"},
-    {"splits", STR(clae_augment_cfg, splits), "train", 0, 0, NULL, "comma list of train, val, test to augment"},
-    {"hflip", NUM(KT_FLOAT, clae_augment_cfg, hflip), "0", 0, 1, NULL, "probability of a horizontal flip"},
-    {"vflip", NUM(KT_FLOAT, clae_augment_cfg, vflip), "0", 0, 1, NULL, "probability of a vertical flip"},
-    {"rotate", NUM(KT_FLOAT, clae_augment_cfg, rotate), "0", 0, 180, NULL, "rotation by up to this many degrees"},
-    {"brightness", NUM(KT_FLOAT, clae_augment_cfg, brightness), "0", 0, 1, NULL, "brightness factor in [1-x, 1+x]"},
-    {"contrast", NUM(KT_FLOAT, clae_augment_cfg, contrast), "0", 0, 1, NULL, "contrast factor in [1-x, 1+x]"},
-    {"saturation", NUM(KT_FLOAT, clae_augment_cfg, saturation), "0", 0, 1, NULL, "saturation factor in [1-x, 1+x]"},
+    {"splits", STR(clae_augment_cfg, splits), "train", 0, 0, NULL,
+     "comma list of train, val, test to augment"},
+    {"hflip", NUM(KT_FLOAT, clae_augment_cfg, hflip), "0", 0, 1, NULL,
+     "probability of a horizontal flip"},
+    {"vflip", NUM(KT_FLOAT, clae_augment_cfg, vflip), "0", 0, 1, NULL,
+     "probability of a vertical flip"},
+    {"rotate", NUM(KT_FLOAT, clae_augment_cfg, rotate), "0", 0, 180, NULL,
+     "rotation by up to this many degrees"},
+    {"brightness", NUM(KT_FLOAT, clae_augment_cfg, brightness), "0", 0, 1, NULL,
+     "brightness factor in [1-x, 1+x]"},
+    {"contrast", NUM(KT_FLOAT, clae_augment_cfg, contrast), "0", 0, 1, NULL,
+     "contrast factor in [1-x, 1+x]"},
+    {"saturation", NUM(KT_FLOAT, clae_augment_cfg, saturation), "0", 0, 1, NULL,
+     "saturation factor in [1-x, 1+x]"},
     {"crop", NUM(KT_FLOAT, clae_augment_cfg, crop), "1", 0.05, 1, NULL,
      "random resized crop: the kept area fraction is drawn from [crop, 1] (1 = none)"},
     {"redraw", NUM(KT_BOOL, clae_augment_cfg, redraw), "false", 0, 0, NULL,
-     "training split: draw fresh variants every epoch (still fixed by seed and epoch) instead of fixed copies"},
+     "training split: draw fresh variants every epoch (still fixed by seed and epoch) instead of "
+     "fixed copies"},
     {0},
 };
 
 static const key_def train_keys[] = {
-    {"epochs", NUM(KT_INT, clae_train_cfg, epochs), "5", 1, 1e6, NULL, "passes over the training split"},
-    {"batch_size", NUM(KT_INT, clae_train_cfg, batch_size), "64", 1, 65536, NULL, "samples per step"},
+    {"epochs", NUM(KT_INT, clae_train_cfg, epochs), "5", 1, 1e6, NULL,
+     "passes over the training split"},
+    {"batch_size", NUM(KT_INT, clae_train_cfg, batch_size), "64", 1, 65536, NULL,
+     "samples per step"},
     {"optimizer", NUM(KT_CHOICE, clae_train_cfg, optimizer), "adamw", 0, 0, OPTIM_NAMES,
-     "sgd (momentum), adam (L2 decay), adamw (decoupled decay), as torch.optim; lion (sign updates; beta2 0.99 is usual)"},
+     "sgd (momentum), adam (L2 decay), adamw (decoupled decay), as torch.optim; lion (sign "
+     "updates; beta2 0.99 is usual)"},
     {"lr", NUM(KT_FLOAT, clae_train_cfg, lr), "1e-3", 0, 10, NULL, "learning rate"},
     {"weight_decay", NUM(KT_FLOAT, clae_train_cfg, weight_decay), "0.01", 0, 1, NULL,
      "L2 (sgd, adam) or decoupled (adamw) weight decay"},
     {"momentum", NUM(KT_FLOAT, clae_train_cfg, momentum), "0.9", 0, 0.999999, NULL, "sgd momentum"},
     {"dampening", NUM(KT_FLOAT, clae_train_cfg, dampening), "0", 0, 1, NULL, "sgd dampening"},
-    {"nesterov", NUM(KT_BOOL, clae_train_cfg, nesterov), "false", 0, 0, NULL, "sgd Nesterov momentum"},
-    {"beta1", NUM(KT_FLOAT, clae_train_cfg, beta1), "0.9", 0, 0.999999, NULL, "adam/adamw first-moment decay"},
+    {"nesterov", NUM(KT_BOOL, clae_train_cfg, nesterov), "false", 0, 0, NULL,
+     "sgd Nesterov momentum"},
+    {"beta1", NUM(KT_FLOAT, clae_train_cfg, beta1), "0.9", 0, 0.999999, NULL,
+     "adam/adamw first-moment decay"},
     {"beta2", NUM(KT_FLOAT, clae_train_cfg, beta2), "0.999", 0, 0.999999999, NULL,
      "adam/adamw second-moment decay"},
-    {"eps", NUM(KT_FLOAT, clae_train_cfg, eps), "1e-8", 1e-30, 1, NULL, "adam/adamw denominator epsilon"},
+    {"eps", NUM(KT_FLOAT, clae_train_cfg, eps), "1e-8", 1e-30, 1, NULL,
+     "adam/adamw denominator epsilon"},
     {"loss", NUM(KT_CHOICE, clae_train_cfg, loss), "mse", 0, 0, LOSS_NAMES,
      "reconstruction loss, mean over all values (bce clamps log at -100 as PyTorch)"},
     {"seed", NUM(KT_INT, clae_train_cfg, seed), "1", 0, 2147483647, NULL,
      "fixes init, split and shuffling: same config + device = same numbers"},
     {"log_every", NUM(KT_INT, clae_train_cfg, log_every), "100", 1, 1e9, NULL,
      "steps between loss reads (the only device->host sync in training)"},
-    {"grid", NUM(KT_INT, clae_train_cfg, grid), "8", 1, 64, NULL, "test images in the reconstruction grid"},
-    {"out_dir", STR(clae_train_cfg, out_dir), "runs", 0, 0, NULL, "parent folder of run directories"},
+    {"grid", NUM(KT_INT, clae_train_cfg, grid), "8", 1, 64, NULL,
+     "test images in the reconstruction grid"},
+    {"out_dir", STR(clae_train_cfg, out_dir), "runs", 0, 0, NULL,
+     "parent folder of run directories"},
     {"schedule", NUM(KT_CHOICE, clae_train_cfg, schedule), "constant", 0, 0, SCHEDULE_NAMES,
      "learning rate per epoch: StepLR, ExponentialLR, CosineAnnealingLR (T_max = epochs)"},
-    {"step_epochs", NUM(KT_INT, clae_train_cfg, step_epochs), "10", 1, 1e6, NULL, "step schedule: epochs per decay"},
-    {"gamma", NUM(KT_FLOAT, clae_train_cfg, gamma), "0.1", 0, 1, NULL, "step and exponential schedules: decay factor"},
-    {"min_lr", NUM(KT_FLOAT, clae_train_cfg, min_lr), "0", 0, 10, NULL, "cosine schedule: final learning rate"},
+    {"step_epochs", NUM(KT_INT, clae_train_cfg, step_epochs), "10", 1, 1e6, NULL,
+     "step schedule: epochs per decay"},
+    {"gamma", NUM(KT_FLOAT, clae_train_cfg, gamma), "0.1", 0, 1, NULL,
+     "step and exponential schedules: decay factor"},
+    {"min_lr", NUM(KT_FLOAT, clae_train_cfg, min_lr), "0", 0, 10, NULL,
+     "cosine schedule: final learning rate"},
     {"warmup_steps", NUM(KT_INT, clae_train_cfg, warmup_steps), "0", 0, 1e9, NULL,
      "linear warm-up of the learning rate over the first steps"},
     {"clip_norm", NUM(KT_FLOAT, clae_train_cfg, clip_norm), "0", 0, 1e9, NULL,
@@ -142,17 +180,20 @@ static const key_def train_keys[] = {
     {"min_delta", NUM(KT_FLOAT, clae_train_cfg, min_delta), "0", 0, 1e9, NULL,
      "early stopping: an improvement must exceed this"},
     {"reduction", NUM(KT_CHOICE, clae_train_cfg, reduction), "mean", 0, 0, REDUCTION_NAMES,
-     "reconstruction loss: mean over all values, or sum over a sample's values (mean over the batch)"},
+     "reconstruction loss: mean over all values, or sum over a sample's values (mean over the "
+     "batch)"},
     {"noise", NUM(KT_CHOICE, clae_train_cfg, noise), "none", 0, 0, NOISE_NAMES,
      "denoising: corrupt the input only; the loss compares the output with the clean input"},
     {"noise_level", NUM(KT_FLOAT, clae_train_cfg, noise_level), "0.2", 0, 10, NULL,
      "gaussian sigma (not clamped), or the probability of salt and pepper / masking"},
     {"lambda", NUM(KT_FLOAT, clae_train_cfg, lambda), "1", 0, 1e6, NULL,
-     "multitask: loss = reconstruction + lambda * the [classifier.*] head's softmax cross-entropy (batch mean)"},
+     "multitask: loss = reconstruction + lambda * the [classifier.*] head's softmax cross-entropy "
+     "(batch mean)"},
     {"latent_l1", NUM(KT_FLOAT, clae_train_cfg, latent_l1), "0", 0, 1e6, NULL,
      "sparse: adds latent_l1 * sum |code| (per sample, mean over the batch) to the loss"},
     {"latent_kl", NUM(KT_FLOAT, clae_train_cfg, latent_kl), "0", 0, 1e6, NULL,
-     "sparse: adds latent_kl * sum_j KL(latent_rho || mean activation of unit j); needs a sigmoid code"},
+     "sparse: adds latent_kl * sum_j KL(latent_rho || mean activation of unit j); needs a sigmoid "
+     "code"},
     {"latent_rho", NUM(KT_FLOAT, clae_train_cfg, latent_rho), "0.05", 1e-4, 0.9999, NULL,
      "sparse: target mean activation of the KL penalty"},
     {0},
@@ -163,13 +204,15 @@ static const key_def train_keys[] = {
 #define L(f, t) t, offsetof(clae_layer_spec, f), sizeof(((clae_layer_spec *)0)->f)
 /* def NULL: required. stride 0 means "the default": 1 for convolutions, the kernel for pools. */
 static const key_def layer_keys[] = {
-    {"units", L(units, KT_INT), NULL, 1, 1e7, NULL, "output features (vae: latent size) (required)"},
+    {"units", L(units, KT_INT), NULL, 1, 1e7, NULL,
+     "output features (vae: latent size) (required)"},
     {"beta", L(beta, KT_FLOAT), "1", 0, 1e6, NULL, "vae: weight of the KL term"},
     {"warmup_epochs", L(warmup_epochs, KT_FLOAT), "0", 0, 1e6, NULL,
      "vae: the KL weight ramps linearly from 0 to beta over these epochs"},
     {"channels", L(channels, KT_INT), NULL, 1, 65536, NULL, "output channels (required)"},
     {"kernel", L(kernel, KT_INT), NULL, 1, 64, NULL, "kernel size K (K x K, required)"},
-    {"stride", L(stride, KT_INT), "0", 0, 64, NULL, "stride (default 1 for conv, the kernel for pools)"},
+    {"stride", L(stride, KT_INT), "0", 0, 64, NULL,
+     "stride (default 1 for conv, the kernel for pools)"},
     {"padding", L(padding, KT_INT), "0", 0, 64, NULL, "zero padding (pools: -inf for max)"},
     {"dilation", L(dilation, KT_INT), "1", 1, 64, NULL, "kernel dilation"},
     {"output_padding", L(output_padding, KT_INT), "0", 0, 63, NULL,
@@ -180,13 +223,18 @@ static const key_def layer_keys[] = {
     {"bias", L(bias, KT_BOOL), "true", 0, 0, NULL, "learn a bias"},
     {"slope", L(slope, KT_FLOAT), "0.01", 0, 1, NULL, "leaky_relu negative slope"},
     {"scale", L(scale, KT_INT), NULL, 1, 16, NULL, "integer upsampling factor (required)"},
-    {"mode", L(mode, KT_CHOICE), "nearest", 0, 0, UPSAMPLE_NAMES, "bilinear uses align_corners=False"},
-    {"momentum", L(momentum, KT_FLOAT), "0.1", 0, 1, NULL, "running statistics update (PyTorch's momentum)"},
+    {"mode", L(mode, KT_CHOICE), "nearest", 0, 0, UPSAMPLE_NAMES,
+     "bilinear uses align_corners=False"},
+    {"momentum", L(momentum, KT_FLOAT), "0.1", 0, 1, NULL,
+     "running statistics update (PyTorch's momentum)"},
     {"eps", L(eps, KT_FLOAT), "1e-5", 1e-12, 1, NULL, "added to the variance"},
-    {"key_channels", L(units, KT_INT), "0", 0, 65536, NULL, "query/key channels (0: channels / 8, at least 1)"},
-    {"gamma", L(gamma, KT_FLOAT), "0", -10, 10, NULL, "initial scale of the attention output (SAGAN: 0)"},
+    {"key_channels", L(units, KT_INT), "0", 0, 65536, NULL,
+     "query/key channels (0: channels / 8, at least 1)"},
+    {"gamma", L(gamma, KT_FLOAT), "0", -10, 10, NULL,
+     "initial scale of the attention output (SAGAN: 0)"},
     {"p", L(p, KT_FLOAT), "0.5", 0, 0.99, NULL, "probability of zeroing a value in training"},
-    {"from", L(from, KT_STR), NULL, 0, 0, NULL, "section of an earlier layer whose output is added (required)"},
+    {"from", L(from, KT_STR), NULL, 0, 0, NULL,
+     "section of an earlier layer whose output is added (required)"},
     {"shape", L(shape, KT_SHAPE), NULL, 0, 0, NULL, "target CxHxW, e.g. 32x7x7 (required)"},
     {0},
 };
@@ -198,9 +246,12 @@ static const char *const fixed_sections[] = {"model", "data", "train", "augment"
 
 static void where(const clae_ini_doc *doc, const clae_ini_entry *e, char *buf, size_t n)
 {
-    if (e && e->line > 0) snprintf(buf, n, "%s:%d: [%s] %s = %s", doc->path, e->line, e->section, e->key, e->value);
-    else if (e) snprintf(buf, n, "--set %s.%s=%s", e->section, e->key, e->value);
-    else snprintf(buf, n, "%s", doc->path);
+    if (e && e->line > 0)
+        snprintf(buf, n, "%s:%d: [%s] %s = %s", doc->path, e->line, e->section, e->key, e->value);
+    else if (e)
+        snprintf(buf, n, "--set %s.%s=%s", e->section, e->key, e->value);
+    else
+        snprintf(buf, n, "%s", doc->path);
 }
 
 static int choice_index(const char *const *choices, const char *value)
@@ -222,7 +273,8 @@ static const char *choices_text(const char *const *choices, char *buf, size_t n)
 {
     size_t at = 0;
     buf[0] = 0;
-    for (int i = 0; choices[i] && at < n; i++) at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "|" : "", choices[i]);
+    for (int i = 0; choices[i] && at < n; i++)
+        at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "|" : "", choices[i]);
     return buf;
 }
 
@@ -247,7 +299,8 @@ static int parse_number(const char *v, double *out)
 }
 
 /* Parses value into the field of def; on error fills err with what is expected. */
-static int set_value(const key_def *def, void *base, const char *value, const char *loc, clae_err *err)
+static int set_value(const key_def *def, void *base, const char *value, const char *loc,
+                     clae_err *err)
 {
     char *field = (char *)base + def->offset;
     double x;
@@ -258,54 +311,68 @@ static int set_value(const key_def *def, void *base, const char *value, const ch
         memcpy(field, value, strlen(value) + 1);
         return 0;
     case KT_BOOL:
-        if (parse_bool(value, (bool *)field)) return clae_fail(err, "%s: expected true or false", loc);
+        if (parse_bool(value, (bool *)field))
+            return clae_fail(err, "%s: expected true or false", loc);
         return 0;
     case KT_CHOICE: {
         int idx = choice_index(def->choices, value);
         char names[256];
-        if (idx < 0) return clae_fail(err, "%s: expected one of %s", loc, choices_text(def->choices, names, sizeof names));
+        if (idx < 0)
+            return clae_fail(err, "%s: expected one of %s", loc,
+                             choices_text(def->choices, names, sizeof names));
         *(int *)field = idx;
         return 0;
     }
     case KT_INT:
         if (parse_number(value, &x) || x != floor(x))
-            return clae_fail(err, "%s: expected an integer in [%.0f, %.0f]", loc, def->min, def->max);
+            return clae_fail(err, "%s: expected an integer in [%.0f, %.0f]", loc, def->min,
+                             def->max);
         if (x < def->min || x > def->max)
-            return clae_fail(err, "%s: out of range: expected an integer in [%.0f, %.0f]", loc, def->min, def->max);
+            return clae_fail(err, "%s: out of range: expected an integer in [%.0f, %.0f]", loc,
+                             def->min, def->max);
         *(int *)field = (int)x;
         return 0;
     case KT_FRACTIONS: {
         double *v = (double *)field;
         char tail;
-        if (sscanf(value, "%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &tail) != 3 || v[0] <= 0 || v[1] < 0 || v[2] < 0 ||
-            fabs(v[0] + v[1] + v[2] - 1.0) > 1e-6)
-            return clae_fail(err, "%s: expected three fractions train,val,test that sum to 1, e.g. 0.6,0.2,0.2", loc);
+        if (sscanf(value, "%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &tail) != 3 || v[0] <= 0 ||
+            v[1] < 0 || v[2] < 0 || fabs(v[0] + v[1] + v[2] - 1.0) > 1e-6)
+            return clae_fail(
+                err, "%s: expected three fractions train,val,test that sum to 1, e.g. 0.6,0.2,0.2",
+                loc);
         return 0;
     }
     case KT_COLOR: {
         float *rgb = (float *)field;
         unsigned hex;
         char tail;
-        if (strcasecmp(value, "white") == 0) rgb[0] = rgb[1] = rgb[2] = 1.0f;
-        else if (strcasecmp(value, "black") == 0) rgb[0] = rgb[1] = rgb[2] = 0.0f;
-        else if (strcasecmp(value, "gray") == 0) rgb[0] = rgb[1] = rgb[2] = 0.5f;
+        if (strcasecmp(value, "white") == 0)
+            rgb[0] = rgb[1] = rgb[2] = 1.0f;
+        else if (strcasecmp(value, "black") == 0)
+            rgb[0] = rgb[1] = rgb[2] = 0.0f;
+        else if (strcasecmp(value, "gray") == 0)
+            rgb[0] = rgb[1] = rgb[2] = 0.5f;
         else if (sscanf(value, "#%6x%c", &hex, &tail) == 1 && strlen(value) == 7)
             for (int k = 0; k < 3; k++) rgb[k] = (float)((hex >> (16 - 8 * k)) & 0xFF) / 255.0f;
-        else return clae_fail(err, "%s: expected white, black, gray or #rrggbb", loc);
+        else
+            return clae_fail(err, "%s: expected white, black, gray or #rrggbb", loc);
         return 0;
     }
     case KT_SHAPE: {
         int c, h, w;
         char tail;
         if (sscanf(value, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || h < 1 || w < 1)
-            return clae_fail(err, "%s: expected a shape CxHxW of positive integers, e.g. 32x7x7", loc);
+            return clae_fail(err, "%s: expected a shape CxHxW of positive integers, e.g. 32x7x7",
+                             loc);
         *(clae_shape *)field = (clae_shape){1, c, h, w};
         return 0;
     }
     case KT_FLOAT:
-        if (parse_number(value, &x)) return clae_fail(err, "%s: expected a number in [%g, %g]", loc, def->min, def->max);
+        if (parse_number(value, &x))
+            return clae_fail(err, "%s: expected a number in [%g, %g]", loc, def->min, def->max);
         if (x < def->min || x > def->max)
-            return clae_fail(err, "%s: out of range: expected a number in [%g, %g]", loc, def->min, def->max);
+            return clae_fail(err, "%s: out of range: expected a number in [%g, %g]", loc, def->min,
+                             def->max);
         *(double *)field = x;
         return 0;
     }
@@ -322,7 +389,8 @@ static void key_list(const key_def *defs, char *buf, size_t n)
 }
 
 /* Defaults first, then the document's entries for this section. */
-static int load_section(clae_ini_doc *doc, const char *section, const key_def *defs, void *base, clae_err *err)
+static int load_section(clae_ini_doc *doc, const char *section, const key_def *defs, void *base,
+                        clae_err *err)
 {
     for (const key_def *d = defs; d->key; d++)
         if (set_value(d, base, d->def, "built-in default", err)) return -1;
@@ -337,7 +405,8 @@ static int load_section(clae_ini_doc *doc, const char *section, const key_def *d
         if (!d->key) {
             char keys[600];
             key_list(defs, keys, sizeof keys);
-            return clae_fail(err, "%s: unknown key '%s' in [%s]; expected one of: %s", loc, e->key, section, keys);
+            return clae_fail(err, "%s: unknown key '%s' in [%s]; expected one of: %s", loc, e->key,
+                             section, keys);
         }
         if (set_value(d, base, e->value, loc, err)) return -1;
     }
@@ -348,9 +417,13 @@ static int load_section(clae_ini_doc *doc, const char *section, const key_def *d
 
 static int layer_role(const char *section, clae_role *role)
 {
-    static const struct { const char *prefix; clae_role role; } roles[] = {
-        {"encoder.", CLAE_ROLE_ENCODER}, {"latent.", CLAE_ROLE_LATENT}, {"decoder.", CLAE_ROLE_DECODER},
-        {"classifier.", CLAE_ROLE_CLASSIFIER}};
+    static const struct {
+        const char *prefix;
+        clae_role role;
+    } roles[] = {{"encoder.", CLAE_ROLE_ENCODER},
+                 {"latent.", CLAE_ROLE_LATENT},
+                 {"decoder.", CLAE_ROLE_DECODER},
+                 {"classifier.", CLAE_ROLE_CLASSIFIER}};
     for (int i = 0; i < 4; i++) {
         size_t n = strlen(roles[i].prefix);
         if (strncmp(section, roles[i].prefix, n) == 0 && section[n]) {
@@ -399,7 +472,8 @@ static bool each_layer_name(bool (*fn)(layer_name_ref r, void *user), void *user
 {
     for (int k = 0; k < clae_n_layer_kinds; k++)
         for (int n = 0; n < CLAE_MAX_LAYER_NAMES && clae_layer_kinds[k]->names[n].name; n++)
-            if (fn((layer_name_ref){clae_layer_kinds[k], &clae_layer_kinds[k]->names[n]}, user)) return true;
+            if (fn((layer_name_ref){clae_layer_kinds[k], &clae_layer_kinds[k]->names[n]}, user))
+                return true;
     return false;
 }
 
@@ -442,11 +516,12 @@ static layer_name_ref name_of_spec(const clae_layer_spec *s)
 }
 
 /* Defaults of the keys that apply; every key the section sets, checked to apply. */
-static int layer_values(clae_ini_doc *doc, const clae_ini_section *sec, const clae_layer_name *t, clae_layer_spec *s,
-                        clae_err *err)
+static int layer_values(clae_ini_doc *doc, const clae_ini_section *sec, const clae_layer_name *t,
+                        clae_layer_spec *s, clae_err *err)
 {
     for (const key_def *d = layer_keys; d->key; d++)
-        if (takes_key(t, d->key) && d->def && set_value(d, s, d->def, "built-in default", err)) return -1;
+        if (takes_key(t, d->key) && d->def && set_value(d, s, d->def, "built-in default", err))
+            return -1;
     for (int i = 0; i < doc->n_entries; i++) {
         clae_ini_entry *e = &doc->entries[i];
         if (strcmp(e->section, sec->name) != 0 || strcmp(e->key, "type") == 0) continue;
@@ -457,20 +532,20 @@ static int layer_values(clae_ini_doc *doc, const clae_ini_section *sec, const cl
         while (d->key && strcmp(d->key, e->key) != 0) d++;
         if (!d->key || !takes_key(t, d->key)) {
             layer_key_list(t, keys, sizeof keys);
-            return clae_fail(err, "%s: unknown key '%s' for a %s layer; expected one of: %s", loc, e->key, t->name,
-                             keys[0] ? keys : "(none)");
+            return clae_fail(err, "%s: unknown key '%s' for a %s layer; expected one of: %s", loc,
+                             e->key, t->name, keys[0] ? keys : "(none)");
         }
         if (set_value(d, s, e->value, loc, err)) return -1;
     }
     for (const key_def *d = layer_keys; d->key; d++)
         if (takes_key(t, d->key) && !d->def && !section_value(doc, sec->name, d->key))
-            return clae_fail(err, "%s:%d: [%s] a %s layer needs '%s': %s", doc->path, sec->line, sec->name, t->name,
-                             d->key, d->doc);
+            return clae_fail(err, "%s:%d: [%s] a %s layer needs '%s': %s", doc->path, sec->line,
+                             sec->name, t->name, d->key, d->doc);
     return 0;
 }
 
-static int load_layer(clae_ini_doc *doc, const clae_ini_section *sec, clae_role role, clae_layer_spec *s,
-                      clae_err *err)
+static int load_layer(clae_ini_doc *doc, const clae_ini_section *sec, clae_role role,
+                      clae_layer_spec *s, clae_err *err)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->section, sizeof s->section, "%s", sec->name);
@@ -480,7 +555,9 @@ static int load_layer(clae_ini_doc *doc, const clae_ini_section *sec, clae_role 
     const clae_ini_entry *te = section_value(doc, sec->name, "type");
     char names[300] = "";
     each_layer_name(append_name, names);
-    if (!te) return clae_fail(err, "%s:%d: [%s] has no 'type'; expected one of %s", doc->path, sec->line, sec->name, names);
+    if (!te)
+        return clae_fail(err, "%s:%d: [%s] has no 'type'; expected one of %s", doc->path, sec->line,
+                         sec->name, names);
     ((clae_ini_entry *)te)->used = true;
     layer_name_ref t;
     if (!find_layer_name(te->value, &t)) {
@@ -506,9 +583,11 @@ static int load_layers(clae_config *c, clae_ini_doc *doc, clae_err *err)
         if (fixed) continue;
         clae_role role;
         if (layer_role(sec->name, &role))
-            return clae_fail(err, "%s:%d: unknown section [%s]; expected [model], [data], [train], [augment] or a "
-                                  "layer [encoder.NAME], [latent.NAME], [decoder.NAME], [classifier.NAME]",
-                             doc->path, sec->line, sec->name);
+            return clae_fail(
+                err,
+                "%s:%d: unknown section [%s]; expected [model], [data], [train], [augment] or a "
+                "layer [encoder.NAME], [latent.NAME], [decoder.NAME], [classifier.NAME]",
+                doc->path, sec->line, sec->name);
         if (load_layer(doc, sec, role, &c->layers[c->n_layers], err)) return -1;
         c->layers[c->n_layers++].init = c->model.init;
     }
@@ -523,8 +602,10 @@ static int check_all_used(const clae_ini_doc *doc, clae_err *err)
         if (!doc->entries[i].used) {
             char loc[700];
             where(doc, &doc->entries[i], loc, sizeof loc);
-            return clae_fail(err, "%s: unknown section [%s]; expected [model], [data], [train] or a layer section",
-                             loc, doc->entries[i].section);
+            return clae_fail(
+                err,
+                "%s: unknown section [%s]; expected [model], [data], [train] or a layer section",
+                loc, doc->entries[i].section);
         }
     return 0;
 }
@@ -547,14 +628,15 @@ static int check_augment_splits(const clae_config *c, clae_ini_doc *doc, clae_er
         if (strcmp(s, "train") && strcmp(s, "val") && strcmp(s, "test")) {
             char loc[700];
             where(doc, section_value(doc, "augment", "splits"), loc, sizeof loc);
-            return clae_fail(err, "%s: unknown split '%s'; expected a comma list of train, val, test", loc, s);
+            return clae_fail(
+                err, "%s: unknown split '%s'; expected a comma list of train, val, test", loc, s);
         }
     return 0;
 }
 
 /* The config of a document read (or half read: rc_read != 0) into doc. */
-static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_in, int rc_read, char *const *sets,
-                           int n_sets, clae_err *err);
+static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_in, int rc_read,
+                           char *const *sets, int n_sets, clae_err *err);
 
 int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_sets, clae_err *err)
 {
@@ -563,8 +645,8 @@ int clae_config_load(clae_config *c, const char *path, char *const *sets, int n_
     return config_from_doc(c, path, &doc, rc, sets, n_sets, err);
 }
 
-int clae_config_load_text(clae_config *c, const char *name, const char *text, char *const *sets, int n_sets,
-                          clae_err *err)
+int clae_config_load_text(clae_config *c, const char *name, const char *text, char *const *sets,
+                          int n_sets, clae_err *err)
 {
     clae_ini_doc doc;
     FILE *f = fmemopen((void *)text, strlen(text), "r");
@@ -574,8 +656,8 @@ int clae_config_load_text(clae_config *c, const char *name, const char *text, ch
     return config_from_doc(c, name, &doc, rc, sets, n_sets, err);
 }
 
-static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_in, int rc_read, char *const *sets,
-                           int n_sets, clae_err *err)
+static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_in, int rc_read,
+                           char *const *sets, int n_sets, clae_err *err)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->path, sizeof c->path, "%s", path);
@@ -587,13 +669,15 @@ static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_i
     if (load_section(&doc, "model", model_keys, &c->model, err) ||
         load_section(&doc, "data", data_keys, &c->data, err) ||
         load_section(&doc, "train", train_keys, &c->train, err) ||
-        load_section(&doc, "augment", augment_keys, &c->augment, err) || check_augment_splits(c, &doc, err) ||
-        check_clipping(c, &doc, err) ||
-        load_layers(c, &doc, err) ||
-        check_all_used(&doc, err))
+        load_section(&doc, "augment", augment_keys, &c->augment, err) ||
+        check_augment_splits(c, &doc, err) || check_clipping(c, &doc, err) ||
+        load_layers(c, &doc, err) || check_all_used(&doc, err))
         goto done;
     if (c->n_layers == 0) {
-        clae_fail(err, "%s: no layer sections: add [encoder.NAME], [latent.NAME] and [decoder.NAME] sections", path);
+        clae_fail(
+            err,
+            "%s: no layer sections: add [encoder.NAME], [latent.NAME] and [decoder.NAME] sections",
+            path);
         goto done;
     }
     rc = 0;
@@ -629,7 +713,8 @@ static void write_value(FILE *f, const key_def *d, const void *base)
     } break;
     case KT_COLOR: {
         const float *rgb = (const float *)field;
-        fprintf(f, "#%02x%02x%02x", (int)lrintf(rgb[0] * 255), (int)lrintf(rgb[1] * 255), (int)lrintf(rgb[2] * 255));
+        fprintf(f, "#%02x%02x%02x", (int)lrintf(rgb[0] * 255), (int)lrintf(rgb[1] * 255),
+                (int)lrintf(rgb[2] * 255));
     } break;
     }
 }
@@ -662,7 +747,8 @@ static void write_layer(FILE *f, const clae_layer_spec *s)
  * checkpoint loads under other values of these. */
 static bool training_only(const char *key)
 {
-    static const char *const keys[] = {"beta", "warmup_epochs", "algo", "momentum", "p", "gamma", NULL};
+    static const char *const keys[] = {"beta", "warmup_epochs", "algo", "momentum",
+                                       "p",    "gamma",         NULL};
     for (int i = 0; keys[i]; i++)
         if (strcmp(keys[i], key) == 0) return true;
     return false;
@@ -697,7 +783,8 @@ static void print_table(FILE *f, const char *name, const key_def *defs)
     char names[256];
     for (const key_def *d = defs; d->key; d++)
         fprintf(f, "  %-13s default %-12s %s%s%s\n", d->key, *d->def ? d->def : "\"\"", d->doc,
-                d->choices ? "; one of " : "", d->choices ? choices_text(d->choices, names, sizeof names) : "");
+                d->choices ? "; one of " : "",
+                d->choices ? choices_text(d->choices, names, sizeof names) : "");
 }
 
 static bool print_layer_name(layer_name_ref r, void *user)
@@ -714,11 +801,13 @@ void clae_config_print_keys(FILE *f)
     print_table(f, "data", data_keys);
     print_table(f, "train", train_keys);
     print_table(f, "augment", augment_keys);
-    fprintf(f, "[encoder.NAME] [latent.NAME] [decoder.NAME] [classifier.NAME]  one section per layer, in order (a "
+    fprintf(f, "[encoder.NAME] [latent.NAME] [decoder.NAME] [classifier.NAME]  one section per "
+               "layer, in order (a "
                "classifier head reads the code and goes last); type = one of:\n");
     each_layer_name(print_layer_name, f);
     for (const key_def *d = layer_keys; d->key; d++)
-        fprintf(f, "  %-15s %s%s%s\n", d->key, d->doc, d->def ? "; default " : "", d->def ? d->def : "");
+        fprintf(f, "  %-15s %s%s%s\n", d->key, d->doc, d->def ? "; default " : "",
+                d->def ? d->def : "");
 }
 
 clae_optim_cfg clae_config_optim(const clae_config *c)

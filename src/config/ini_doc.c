@@ -29,17 +29,19 @@ static int add_section(reader_state *st, const char *line)
     char name[96];
     size_t n = (size_t)(end - line - 1);
     if (n >= sizeof name) {
-        st->failed = clae_fail(st->err, "%s:%d: section name longer than %zu characters", d->path, st->line,
-                               sizeof name - 1);
+        st->failed = clae_fail(st->err, "%s:%d: section name longer than %zu characters", d->path,
+                               st->line, sizeof name - 1);
         return -1;
     }
     memcpy(name, line + 1, n);
     name[n] = 0;
     for (int i = 0; i < d->n_sections; i++)
         if (strcmp(d->sections[i].name, name) == 0) {
-            st->failed = clae_fail(st->err, "%s:%d: section [%s] repeats (first at line %d): give each section a "
-                                            "unique name",
-                                   d->path, st->line, name, d->sections[i].line);
+            st->failed = clae_fail(
+                st->err,
+                "%s:%d: section [%s] repeats (first at line %d): give each section a "
+                "unique name",
+                d->path, st->line, name, d->sections[i].line);
             return -1;
         }
     if (d->n_sections == d->cap_sections) {
@@ -62,14 +64,16 @@ static char *reader(char *str, int num, void *stream)
     if (n < 0) return NULL;
     st->line++;
     char *s = st->buf;
-    if (st->line == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
+    if (st->line == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+        (unsigned char)s[2] == 0xBF)
         s += 3;
     while (*s == ' ' || *s == '\t') s++;
     size_t len = strlen(s);
     while (len && (s[len - 1] == '\n' || s[len - 1] == '\r')) s[--len] = 0;
     if ((int)len + 2 > num) {
-        st->failed = clae_fail(st->err, "%s:%d: line is %zu characters long; at most %d are read: shorten it",
-                               st->doc->path, st->line, len, num - 2);
+        st->failed = clae_fail(
+            st->err, "%s:%d: line is %zu characters long; at most %d are read: shorten it",
+            st->doc->path, st->line, len, num - 2);
         return NULL;
     }
     if (s[0] == '[' && add_section(st, s)) return NULL;
@@ -79,7 +83,8 @@ static char *reader(char *str, int num, void *stream)
     return str;
 }
 
-static int add_entry(clae_ini_doc *d, const char *section, const char *key, const char *value, int line)
+static int add_entry(clae_ini_doc *d, const char *section, const char *key, const char *value,
+                     int line)
 {
     if (d->n_entries == d->cap_entries) {
         int cap = d->cap_entries ? 2 * d->cap_entries : 64;
@@ -111,12 +116,13 @@ static int handler(void *user, const char *section, const char *key, const char 
     if (st->failed) return 0;
     clae_ini_entry *prev = find_entry(st->doc, section, key);
     if (prev) {
-        st->failed = clae_fail(st->err, "%s:%d: [%s] %s is set twice (first at line %d)", st->doc->path, st->line,
-                               section, key, prev->line);
+        st->failed = clae_fail(st->err, "%s:%d: [%s] %s is set twice (first at line %d)",
+                               st->doc->path, st->line, section, key, prev->line);
         return 0;
     }
     if (!*section) {
-        st->failed = clae_fail(st->err, "%s:%d: key '%s' comes before any [section]", st->doc->path, st->line, key);
+        st->failed = clae_fail(st->err, "%s:%d: key '%s' comes before any [section]", st->doc->path,
+                               st->line, key);
         return 0;
     }
     if (add_entry(st->doc, section, key, value, st->line)) {
@@ -134,7 +140,9 @@ int clae_ini_read_stream(clae_ini_doc *doc, const char *path, FILE *f, clae_err 
     int rc = ini_parse_stream(reader, &st, handler, &st);
     free(st.buf);
     if (st.failed) return -1;
-    if (rc > 0) return clae_fail(err, "%s:%d: expected 'key = value', '[section]' or a ; comment", path, rc);
+    if (rc > 0)
+        return clae_fail(err, "%s:%d: expected 'key = value', '[section]' or a ; comment", path,
+                         rc);
     if (rc < 0) return clae_fail(err, "%s: out of memory parsing", path);
     return 0;
 }
@@ -149,14 +157,16 @@ int clae_ini_read(clae_ini_doc *doc, const char *path, clae_err *err)
     return rc;
 }
 
-int clae_ini_override(clae_ini_doc *doc, const char *assignment, const char *const *fixed, clae_err *err)
+int clae_ini_override(clae_ini_doc *doc, const char *assignment, const char *const *fixed,
+                      clae_err *err)
 {
     const char *eq = strchr(assignment, '=');
     const char *dot = NULL; /* the last '.' before '=': section names contain dots */
     for (const char *p = assignment; eq && p < eq; p++)
         if (*p == '.') dot = p;
     if (!eq || !dot || dot == assignment || dot + 1 == eq)
-        return clae_fail(err, "--set %s: expected section.key=value (e.g. train.lr=3e-4)", assignment);
+        return clae_fail(err, "--set %s: expected section.key=value (e.g. train.lr=3e-4)",
+                         assignment);
     char section[96], key[64];
     size_t ns = (size_t)(dot - assignment), nk = (size_t)(eq - dot - 1);
     if (ns >= sizeof section || nk >= sizeof key || strlen(eq + 1) >= sizeof doc->entries[0].value)
@@ -166,9 +176,11 @@ int clae_ini_override(clae_ini_doc *doc, const char *assignment, const char *con
     memcpy(key, dot + 1, nk);
     key[nk] = 0;
     bool known = false;
-    for (int i = 0; i < doc->n_sections && !known; i++) known = strcmp(doc->sections[i].name, section) == 0;
+    for (int i = 0; i < doc->n_sections && !known; i++)
+        known = strcmp(doc->sections[i].name, section) == 0;
     for (int i = 0; fixed[i] && !known; i++) known = strcmp(fixed[i], section) == 0;
-    if (!known) return clae_fail(err, "--set %s: %s has no section [%s]", assignment, doc->path, section);
+    if (!known)
+        return clae_fail(err, "--set %s: %s has no section [%s]", assignment, doc->path, section);
     const char *value = eq + 1;
     while (isspace((unsigned char)*value)) value++;
     clae_ini_entry *e = find_entry(doc, section, key);

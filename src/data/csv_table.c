@@ -20,8 +20,8 @@ static int grow(clae_dataset *d, uint32_t *cap, size_t sample)
 }
 
 /* Parses one data line into px[sample] and *label; 0, or -1 with err set. */
-static int parse_row(char *line, const char *path, int lineno, size_t sample, double scale, uint8_t *px,
-                     uint8_t *label, clae_err *err)
+static int parse_row(char *line, const char *path, int lineno, size_t sample, double scale,
+                     uint8_t *px, uint8_t *label, clae_err *err)
 {
     char *save = NULL, *tok = strtok_r(line, ",\r\n", &save);
     size_t col = 0;
@@ -31,11 +31,13 @@ static int parse_row(char *line, const char *path, int lineno, size_t sample, do
         double v = strtod(tok, &end);
         while (*end == ' ') end++;
         if (end == tok || *end || errno || !isfinite(v))
-            return clae_fail(err, "%s:%d: column %zu is not a number: '%.40s'", path, lineno, col + 1, tok);
+            return clae_fail(err, "%s:%d: column %zu is not a number: '%.40s'", path, lineno,
+                             col + 1, tok);
         if (col > sample) continue; /* counted, reported below */
         if (col == 0) {
             if (v < 0 || v > 255 || v != floor(v))
-                return clae_fail(err, "%s:%d: label %g is not an integer in [0, 255]", path, lineno, v);
+                return clae_fail(err, "%s:%d: label %g is not an integer in [0, 255]", path, lineno,
+                                 v);
             *label = (uint8_t)v;
         } else {
             double p = v / scale;
@@ -43,13 +45,14 @@ static int parse_row(char *line, const char *path, int lineno, size_t sample, do
         }
     }
     if (col != sample + 1)
-        return clae_fail(err, "%s:%d: expected %zu columns (label and %zu values for the image), found %zu", path, lineno,
-                         sample + 1, sample, col);
+        return clae_fail(
+            err, "%s:%d: expected %zu columns (label and %zu values for the image), found %zu",
+            path, lineno, sample + 1, sample, col);
     return 0;
 }
 
-int clae_dataset_load_csv(clae_dataset *d, const char *path, clae_shape image, double scale, uint32_t limit,
-                          clae_err *err)
+int clae_dataset_load_csv(clae_dataset *d, const char *path, clae_shape image, double scale,
+                          uint32_t limit, clae_err *err)
 {
     memset(d, 0, sizeof *d);
     FILE *f = fopen(path, "r");
@@ -70,8 +73,8 @@ int clae_dataset_load_csv(clae_dataset *d, const char *path, clae_shape image, d
             rc = clae_fail(err, "%s: out of host memory at line %d", path, lineno);
             break;
         }
-        if ((rc = parse_row(line, path, lineno, sample, scale, d->pixels + (size_t)d->count * sample,
-                            &d->labels[d->count], err)))
+        if ((rc = parse_row(line, path, lineno, sample, scale,
+                            d->pixels + (size_t)d->count * sample, &d->labels[d->count], err)))
             break;
         d->count++;
     }

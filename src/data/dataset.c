@@ -10,11 +10,16 @@
 static int images_shape(const clae_idx *img, const char *path, clae_shape *s, clae_err *err)
 {
     if (img->type != 0x08)
-        return clae_fail(err, "%s: images must be unsigned bytes (IDX type 08), this file has type %02X", path,
-                         img->type);
-    if (img->ndims == 3) *s = (clae_shape){1, 1, (int)img->dims[1], (int)img->dims[2]};
-    else if (img->ndims == 4) *s = (clae_shape){1, (int)img->dims[1], (int)img->dims[2], (int)img->dims[3]};
-    else return clae_fail(err, "%s: images need 3 (N, H, W) or 4 (N, C, H, W) dimensions, not %d", path, img->ndims);
+        return clae_fail(err,
+                         "%s: images must be unsigned bytes (IDX type 08), this file has type %02X",
+                         path, img->type);
+    if (img->ndims == 3)
+        *s = (clae_shape){1, 1, (int)img->dims[1], (int)img->dims[2]};
+    else if (img->ndims == 4)
+        *s = (clae_shape){1, (int)img->dims[1], (int)img->dims[2], (int)img->dims[3]};
+    else
+        return clae_fail(err, "%s: images need 3 (N, H, W) or 4 (N, C, H, W) dimensions, not %d",
+                         path, img->ndims);
     return 0;
 }
 
@@ -24,8 +29,9 @@ static int attach_labels(clae_dataset *d, const char *path, uint32_t n_images, c
     if (clae_idx_read(path, &lab, err)) return -1;
     if (lab.type != 0x08 || lab.ndims != 1 || lab.dims[0] != n_images) {
         clae_idx_free(&lab);
-        return clae_fail(err, "%s: labels must be a 1-D unsigned-byte IDX with one entry per image (%u)", path,
-                         n_images);
+        return clae_fail(err,
+                         "%s: labels must be a 1-D unsigned-byte IDX with one entry per image (%u)",
+                         path, n_images);
     }
     d->labels = lab.u8;
     lab.u8 = NULL;
@@ -33,7 +39,8 @@ static int attach_labels(clae_dataset *d, const char *path, uint32_t n_images, c
     return 0;
 }
 
-int clae_dataset_load_idx(clae_dataset *d, const char *images, const char *labels, uint32_t limit, clae_err *err)
+int clae_dataset_load_idx(clae_dataset *d, const char *images, const char *labels, uint32_t limit,
+                          clae_err *err)
 {
     memset(d, 0, sizeof *d);
     clae_idx img;
@@ -70,13 +77,17 @@ void clae_dataset_free(clae_dataset *d)
 void clae_default_data_dir(char *out, size_t n)
 {
     const char *v;
-    if ((v = getenv("CLAE_DATA_DIR")) && *v) snprintf(out, n, "%s", v);
-    else if ((v = getenv("XDG_CACHE_HOME")) && *v) snprintf(out, n, "%s/clae/data", v);
-    else snprintf(out, n, "%s/.cache/clae/data", (v = getenv("HOME")) ? v : ".");
+    if ((v = getenv("CLAE_DATA_DIR")) && *v)
+        snprintf(out, n, "%s", v);
+    else if ((v = getenv("XDG_CACHE_HOME")) && *v)
+        snprintf(out, n, "%s/clae/data", v);
+    else
+        snprintf(out, n, "%s/.cache/clae/data", (v = getenv("HOME")) ? v : ".");
 }
 
 /* Shuffled members of one group (all samples, or one class), cut by fractions. */
-static void split_group(uint32_t *members, uint32_t m, const double f[3], clae_rng *rng, uint32_t *idx[3], uint32_t n[3])
+static void split_group(uint32_t *members, uint32_t m, const double f[3], clae_rng *rng,
+                        uint32_t *idx[3], uint32_t n[3])
 {
     clae_rng_shuffle(rng, members, m);
     uint32_t n_train = (uint32_t)llround(m * f[0]), n_val = (uint32_t)llround(m * f[1]);
@@ -87,8 +98,8 @@ static void split_group(uint32_t *members, uint32_t m, const double f[3], clae_r
     }
 }
 
-int clae_split3(const clae_dataset *d, const double f[3], bool stratify, uint64_t seed, uint32_t *idx[3], uint32_t n[3],
-                clae_err *err)
+int clae_split3(const clae_dataset *d, const double f[3], bool stratify, uint64_t seed,
+                uint32_t *idx[3], uint32_t n[3], clae_err *err)
 {
     uint32_t *members = malloc((size_t)d->count * sizeof *members + 4);
     for (int s = 0; s < 3; s++) idx[s] = malloc((size_t)d->count * sizeof(uint32_t) + 4), n[s] = 0;
@@ -115,11 +126,13 @@ int clae_split3(const clae_dataset *d, const double f[3], bool stratify, uint64_
     return 0;
 }
 
-int clae_split(uint32_t count, double val_fraction, uint64_t seed, uint32_t **train, uint32_t *n_train,
-               uint32_t **val, uint32_t *n_val, clae_err *err)
+int clae_split(uint32_t count, double val_fraction, uint64_t seed, uint32_t **train,
+               uint32_t *n_train, uint32_t **val, uint32_t *n_val, clae_err *err)
 {
     uint32_t nv = (uint32_t)llround(count * val_fraction);
-    if (nv >= count) return clae_fail(err, "val_fraction %.3f leaves no training samples of %u", val_fraction, count);
+    if (nv >= count)
+        return clae_fail(err, "val_fraction %.3f leaves no training samples of %u", val_fraction,
+                         count);
     uint32_t *perm = malloc((size_t)count * sizeof *perm);
     uint32_t *v = malloc((size_t)(nv ? nv : 1) * sizeof *v);
     if (!perm || !v) {

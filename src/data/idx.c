@@ -13,9 +13,11 @@
 static int type_size(int type)
 {
     switch (type) {
-    case 0x08: case 0x09: return 1;
+    case 0x08:
+    case 0x09: return 1;
     case 0x0B: return 2;
-    case 0x0C: case 0x0D: return 4;
+    case 0x0C:
+    case 0x0D: return 4;
     case 0x0E: return 8;
     default: return 0;
     }
@@ -27,7 +29,8 @@ static uint32_t be32(const unsigned char *p)
 }
 
 /* Reads exactly n bytes; distinguishes a short file from corrupt gzip data. */
-static int read_exact(gzFile f, const char *path, void *buf, size_t n, const char *what, clae_err *err)
+static int read_exact(gzFile f, const char *path, void *buf, size_t n, const char *what,
+                      clae_err *err)
 {
     size_t got = 0;
     while (got < n) {
@@ -36,7 +39,8 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t n, const cha
         if (r < 0) {
             int zerr;
             const char *msg = gzerror(f, &zerr);
-            return clae_fail(err, "%s: corrupt gzip data while reading the %s: %s", path, what, msg);
+            return clae_fail(err, "%s: corrupt gzip data while reading the %s: %s", path, what,
+                             msg);
         }
         if (r == 0) break;
         got += (size_t)r;
@@ -45,8 +49,10 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t n, const cha
         int zerr;
         const char *msg = gzerror(f, &zerr);
         if (zerr != Z_OK && zerr != Z_STREAM_END)
-            return clae_fail(err, "%s: corrupt or truncated gzip stream in the %s: %s", path, what, msg);
-        return clae_fail(err, "%s: truncated: the %s needs %zu bytes but the file has %zu", path, what, n, got);
+            return clae_fail(err, "%s: corrupt or truncated gzip stream in the %s: %s", path, what,
+                             msg);
+        return clae_fail(err, "%s: truncated: the %s needs %zu bytes but the file has %zu", path,
+                         what, n, got);
     }
     return 0;
 }
@@ -60,7 +66,10 @@ static void convert_values(clae_idx *x, const unsigned char *raw)
         case 0x09: x->f32[i] = (float)(int8_t)p[0]; break;
         case 0x0B: x->f32[i] = (float)(int16_t)((uint16_t)(p[0] << 8 | p[1])); break;
         case 0x0C: x->f32[i] = (float)(int32_t)be32(p); break;
-        case 0x0D: u = be32(p); memcpy(&x->f32[i], &u, 4); break;
+        case 0x0D:
+            u = be32(p);
+            memcpy(&x->f32[i], &u, 4);
+            break;
         case 0x0E: {
             uint64_t v = (uint64_t)be32(p) << 32 | be32(p + 4);
             double d;
@@ -78,9 +87,11 @@ static int read_header(gzFile f, const char *path, clae_idx *x, clae_err *err)
     x->type = head[2];
     x->ndims = head[3];
     if (head[0] || head[1] || !type_size(x->type) || x->ndims < 1 || x->ndims > 4)
-        return clae_fail(err, "%s: not an IDX file: magic bytes %02x %02x %02x %02x, expected 00 00 TT DD "
-                              "(TT a type code 08/09/0B/0C/0D/0E, DD 1 to 4 dimensions)",
-                         path, head[0], head[1], head[2], head[3]);
+        return clae_fail(
+            err,
+            "%s: not an IDX file: magic bytes %02x %02x %02x %02x, expected 00 00 TT DD "
+            "(TT a type code 08/09/0B/0C/0D/0E, DD 1 to 4 dimensions)",
+            path, head[0], head[1], head[2], head[3]);
     unsigned char dims[16];
     if (read_exact(f, path, dims, 4 * (size_t)x->ndims, "dimensions", err)) return -1;
     x->count = 1;
@@ -88,8 +99,9 @@ static int read_header(gzFile f, const char *path, clae_idx *x, clae_err *err)
         x->dims[i] = be32(dims + 4 * i);
         x->count *= x->dims[i];
         if (x->count * (size_t)type_size(x->type) > IDX_MAX_BYTES)
-            return clae_fail(err, "%s: header declares more than %llu bytes of data: corrupt header?", path,
-                             (unsigned long long)IDX_MAX_BYTES);
+            return clae_fail(err,
+                             "%s: header declares more than %llu bytes of data: corrupt header?",
+                             path, (unsigned long long)IDX_MAX_BYTES);
     }
     return 0;
 }
@@ -98,7 +110,9 @@ int clae_idx_read(const char *path, clae_idx *x, clae_err *err)
 {
     memset(x, 0, sizeof *x);
     gzFile f = gzopen(path, "rb");
-    if (!f) return clae_fail(err, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+    if (!f)
+        return clae_fail(err, "%s: cannot open: %s", path,
+                         errno ? strerror(errno) : "out of memory");
     size_t bytes = 0;
     unsigned char *raw = NULL;
     if (read_header(f, path, x, err)) goto fail;
@@ -114,9 +128,13 @@ int clae_idx_read(const char *path, clae_idx *x, clae_err *err)
     if (r != 0) {
         int zerr;
         const char *msg = gzerror(f, &zerr);
-        if (r < 0) clae_fail(err, "%s: corrupt gzip data after the values: %s", path, msg);
-        else clae_fail(err, "%s: trailing bytes after the %zu values the header declares: wrong dimensions?", path,
-                       x->count);
+        if (r < 0)
+            clae_fail(err, "%s: corrupt gzip data after the values: %s", path, msg);
+        else
+            clae_fail(
+                err,
+                "%s: trailing bytes after the %zu values the header declares: wrong dimensions?",
+                path, x->count);
         goto fail;
     }
     gzclose(f);

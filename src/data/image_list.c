@@ -27,7 +27,8 @@ static int list_add(file_list *l, const char *path, const char *name, int label)
 {
     if (l->n == l->cap) {
         uint32_t cap = l->cap ? 2 * l->cap : 256;
-        char **p = realloc(l->paths, cap * sizeof *p), **q = p ? realloc(l->names, cap * sizeof *q) : NULL;
+        char **p = realloc(l->paths, cap * sizeof *p),
+             **q = p ? realloc(l->names, cap * sizeof *q) : NULL;
         int *b = q ? realloc(l->labels, cap * sizeof *b) : NULL;
         if (p) l->paths = p;
         if (q) l->names = q;
@@ -49,15 +50,18 @@ static void list_free(file_list *l)
 
 /* Decodes path into px (o->image, bytes). *bad: unreadable, which skip_bad
  * forgives; a resize failure is an error either way. */
-static int decode_one(const char *path, const clae_image_opts *o, uint8_t *px, bool *bad, clae_err *err)
+static int decode_one(const char *path, const clae_image_opts *o, uint8_t *px, bool *bad,
+                      clae_err *err)
 {
     clae_image img, sized;
-    if (clae_png_load(path, o->image.c, o->background, &img, err)) return *bad = true, o->skip_bad ? 0 : -1;
+    if (clae_png_load(path, o->image.c, o->background, &img, err))
+        return *bad = true, o->skip_bad ? 0 : -1;
     int rc = clae_image_resize(&img, o->image.h, o->image.w, &sized, err);
     clae_image_free(&img);
     if (rc) return -1;
     size_t n = (size_t)sized.c * sized.h * sized.w;
-    for (size_t k = 0; k < n; k++) px[k] = (uint8_t)lrintf(255.0f * fminf(fmaxf(sized.px[k], 0.0f), 1.0f));
+    for (size_t k = 0; k < n; k++)
+        px[k] = (uint8_t)lrintf(255.0f * fminf(fmaxf(sized.px[k], 0.0f), 1.0f));
     clae_image_free(&sized);
     return 0;
 }
@@ -70,7 +74,7 @@ typedef struct {
     const clae_image_opts *o;
     uint8_t *pixels, *bad; /* slot i: file i */
     uint32_t first, step;
-    uint32_t failed_at;    /* UINT32_MAX: no error */
+    uint32_t failed_at; /* UINT32_MAX: no error */
     clae_err err;
 } decode_share;
 
@@ -93,23 +97,28 @@ static void *decode_worker(void *arg)
 /* Decodes every file on n_shares threads, this one included (PNG decoding
  * and resizing are most of a dataset's load time); an error is the lowest
  * failing file's. */
-static int decode_all(const file_list *l, const clae_image_opts *o, uint8_t *pixels, uint8_t *bad, int n_shares,
-                      clae_err *err)
+static int decode_all(const file_list *l, const clae_image_opts *o, uint8_t *pixels, uint8_t *bad,
+                      int n_shares, clae_err *err)
 {
     decode_share shares[MAX_DECODE_THREADS];
     pthread_t threads[MAX_DECODE_THREADS];
     bool started[MAX_DECODE_THREADS] = {false};
     for (int k = 0; k < n_shares; k++)
-        shares[k] = (decode_share){l, o, pixels, bad, (uint32_t)k, (uint32_t)n_shares, UINT32_MAX, {{0}}};
-    for (int k = 1; k < n_shares; k++) started[k] = pthread_create(&threads[k], NULL, decode_worker, &shares[k]) == 0;
+        shares[k] = (decode_share){l,          o,    pixels, bad, (uint32_t)k, (uint32_t)n_shares,
+                                   UINT32_MAX, {{0}}};
+    for (int k = 1; k < n_shares; k++)
+        started[k] = pthread_create(&threads[k], NULL, decode_worker, &shares[k]) == 0;
     decode_worker(&shares[0]);
     for (int k = 1; k < n_shares; k++) {
-        if (started[k]) pthread_join(threads[k], NULL);
-        else decode_worker(&shares[k]); /* no thread to be had: decode its share here */
+        if (started[k])
+            pthread_join(threads[k], NULL);
+        else
+            decode_worker(&shares[k]); /* no thread to be had: decode its share here */
     }
     const decode_share *first = NULL;
     for (int k = 0; k < n_shares; k++)
-        if (shares[k].failed_at != UINT32_MAX && (!first || shares[k].failed_at < first->failed_at)) first = &shares[k];
+        if (shares[k].failed_at != UINT32_MAX && (!first || shares[k].failed_at < first->failed_at))
+            first = &shares[k];
     if (first) *err = first->err;
     return first ? -1 : 0;
 }
@@ -146,7 +155,8 @@ static int load_list(clae_dataset *d, file_list *l, const clae_image_opts *o, cl
             d->skipped++;
             continue;
         }
-        if (d->count != i) memmove(d->pixels + (size_t)d->count * sample, d->pixels + (size_t)i * sample, sample);
+        if (d->count != i)
+            memmove(d->pixels + (size_t)d->count * sample, d->pixels + (size_t)i * sample, sample);
         d->labels[d->count] = (uint8_t)(l->labels[i] < 0 ? 0 : l->labels[i]);
         any_label |= l->labels[i] >= 0;
         d->unlisted += l->labels[i] < 0;
@@ -163,7 +173,10 @@ static int load_list(clae_dataset *d, file_list *l, const clae_image_opts *o, cl
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* A folder's labels CSV, read once and sorted by file name. */
 typedef struct {
@@ -190,7 +203,8 @@ static void labels_free(label_table *t)
 
 /* Parses "file,label" line number lineno (newline stripped) into t. A first
  * line whose label is not a number is a header; blank lines are skipped. */
-static int labels_add(label_table *t, size_t *cap, char *line, int lineno, const char *csv, clae_err *err)
+static int labels_add(label_table *t, size_t *cap, char *line, int lineno, const char *csv,
+                      clae_err *err)
 {
     char *comma = strrchr(line, ',');
     if (!*line) return 0;
@@ -200,7 +214,8 @@ static int labels_add(label_table *t, size_t *cap, char *line, int lineno, const
     long v = strtol(comma + 1, &end, 10);
     if (end == comma + 1 || *end || v < 0 || v > 255) {
         if (lineno == 1) return 0;
-        return clae_fail(err, "%s:%d: label of %s is not an integer in [0, 255]", csv, lineno, line);
+        return clae_fail(err, "%s:%d: label of %s is not an integer in [0, 255]", csv, lineno,
+                         line);
     }
     if (t->n == *cap) {
         size_t grown = *cap ? 2 * *cap : 256;
@@ -229,9 +244,10 @@ static int labels_read(const char *csv, label_table *t, clae_err *err)
     if (rc) return labels_free(t), -1;
     qsort(t->rows, t->n, sizeof *t->rows, cmp_file_label);
     for (size_t i = 1; i < t->n; i++)
-        if (strcmp(t->rows[i].file, t->rows[i - 1].file) == 0 && t->rows[i].label != t->rows[i - 1].label) {
-            clae_fail(err, "%s: %s is listed with labels %d and %d", csv, t->rows[i].file, t->rows[i - 1].label,
-                      t->rows[i].label);
+        if (strcmp(t->rows[i].file, t->rows[i - 1].file) == 0 &&
+            t->rows[i].label != t->rows[i - 1].label) {
+            clae_fail(err, "%s: %s is listed with labels %d and %d", csv, t->rows[i].file,
+                      t->rows[i - 1].label, t->rows[i].label);
             return labels_free(t), -1;
         }
     return 0;
@@ -241,7 +257,8 @@ static int labels_read(const char *csv, label_table *t, clae_err *err)
 static int label_of(const label_table *t, const char *file)
 {
     file_label key = {(char *)file, 0};
-    const file_label *row = t->n ? bsearch(&key, t->rows, t->n, sizeof *t->rows, cmp_file_label) : NULL;
+    const file_label *row = t->n ? bsearch(&key, t->rows, t->n, sizeof *t->rows, cmp_file_label)
+                                 : NULL;
     return row ? row->label : -1;
 }
 
@@ -274,15 +291,17 @@ static int list_pngs(const char *dir, char ***out, size_t *count, clae_err *err)
         n += !oom;
     }
     closedir(dp);
-    if (oom) return free_names(names, n), clae_fail(err, "%s: out of host memory listing the folder", dir);
+    if (oom)
+        return free_names(names, n),
+               clae_fail(err, "%s: out of host memory listing the folder", dir);
     if (n == 0) return free(names), clae_fail(err, "%s: no .png files", dir);
     qsort(names, n, sizeof *names, cmp_str);
     *out = names, *count = n;
     return 0;
 }
 
-int clae_dataset_load_folder(clae_dataset *d, const char *dir, const char *labels_csv, const clae_image_opts *o,
-                             clae_err *err)
+int clae_dataset_load_folder(clae_dataset *d, const char *dir, const char *labels_csv,
+                             const clae_image_opts *o, clae_err *err)
 {
     memset(d, 0, sizeof *d); /* freed on any error below */
     file_list l = {0};
@@ -294,7 +313,8 @@ int clae_dataset_load_folder(clae_dataset *d, const char *dir, const char *label
     for (size_t i = 0; i < n && rc == 0; i++) {
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (list_add(&l, path, names[i], label_of(&labels, names[i]))) rc = clae_fail(err, "out of host memory");
+        if (list_add(&l, path, names[i], label_of(&labels, names[i])))
+            rc = clae_fail(err, "out of host memory");
     }
     labels_free(&labels);
     free_names(names, n);
@@ -318,30 +338,36 @@ static int class_of(const char *classes, const char *name)
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", classes);
     int index = 0;
-    for (char *s1 = NULL, *cls = strtok_r(buf, ";", &s1); cls; cls = strtok_r(NULL, ";", &s1), index++) {
+    for (char *s1 = NULL, *cls = strtok_r(buf, ";", &s1); cls;
+         cls = strtok_r(NULL, ";", &s1), index++) {
         char *colon = strchr(cls, ':');
-        for (char *s2 = NULL, *kw = strtok_r(colon ? colon + 1 : cls, " ,", &s2); kw; kw = strtok_r(NULL, " ,", &s2))
+        for (char *s2 = NULL, *kw = strtok_r(colon ? colon + 1 : cls, " ,", &s2); kw;
+             kw = strtok_r(NULL, " ,", &s2))
             if (contains_word(name, kw)) return index;
     }
     return -1;
 }
 
-static int read_vendor(file_list *l, const char *dir, const char *vendor, const char *filter, const char *classes,
-                       clae_err *err)
+static int read_vendor(file_list *l, const char *dir, const char *vendor, const char *filter,
+                       const char *classes, clae_err *err)
 {
     char path[2048];
     snprintf(path, sizeof path, "%s/emoji/%s/labels.tsv", dir, vendor);
     FILE *f = fopen(path, "r");
     if (!f)
-        return clae_fail(err, "%s: not found: prepare it with 'scripts/prepare_data.sh emoji --vendors %s --dir %s'",
-                         path, vendor, dir);
+        return clae_fail(
+            err,
+            "%s: not found: prepare it with 'scripts/prepare_data.sh emoji --vendors %s --dir %s'",
+            path, vendor, dir);
     char line[1024];
     int rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
-        char *save = NULL, *file = strtok_r(line, "\t\n", &save), *name = strtok_r(NULL, "\t\n", &save);
+        char *save = NULL, *file = strtok_r(line, "\t\n", &save),
+             *name = strtok_r(NULL, "\t\n", &save);
         if (!file || !name || strcmp(file, "file") == 0 || !contains_word(name, filter)) continue;
         int label = classes && *classes ? class_of(classes, name) : -1;
-        if (classes && *classes && label < 0) continue; /* matches no class: dropped, as the seeds did */
+        if (classes && *classes && label < 0)
+            continue; /* matches no class: dropped, as the seeds did */
         char img[2048], shown[1200];
         snprintf(img, sizeof img, "%s/emoji/%s/%s", dir, vendor, file);
         snprintf(shown, sizeof shown, "%s/%s (%s)", vendor, file, name);
@@ -351,19 +377,22 @@ static int read_vendor(file_list *l, const char *dir, const char *vendor, const 
     return rc;
 }
 
-int clae_dataset_load_emoji(clae_dataset *d, const char *dir, const char *vendors, const char *filter,
-                            const char *classes, const clae_image_opts *o, clae_err *err)
+int clae_dataset_load_emoji(clae_dataset *d, const char *dir, const char *vendors,
+                            const char *filter, const char *classes, const clae_image_opts *o,
+                            clae_err *err)
 {
     memset(d, 0, sizeof *d);
     file_list l = {0};
     char buf[256];
     snprintf(buf, sizeof buf, "%s", vendors);
     int rc = 0;
-    for (char *save = NULL, *v = strtok_r(buf, ", ", &save); v && rc == 0; v = strtok_r(NULL, ", ", &save))
+    for (char *save = NULL, *v = strtok_r(buf, ", ", &save); v && rc == 0;
+         v = strtok_r(NULL, ", ", &save))
         rc = read_vendor(&l, dir, v, filter, classes, err);
     if (rc == 0 && l.n == 0)
-        rc = clae_fail(err, "data.filter = '%s'%s%s matched no emoji of vendors %s in %s/emoji", filter,
-                       classes && *classes ? " with data.classes = " : "", classes ? classes : "", vendors, dir);
+        rc = clae_fail(err, "data.filter = '%s'%s%s matched no emoji of vendors %s in %s/emoji",
+                       filter, classes && *classes ? " with data.classes = " : "",
+                       classes ? classes : "", vendors, dir);
     if (rc == 0) rc = load_list(d, &l, o, err);
     list_free(&l);
     if (rc) clae_dataset_free(d);

@@ -38,14 +38,16 @@ static void to_rgba8(png_structp png, png_infop info)
 }
 
 /* rgba (h x w x 4, 8-bit) over bg -> planar channels */
-static void composite(const unsigned char *rgba, int h, int w, int channels, const float bg[3], float *out)
+static void composite(const unsigned char *rgba, int h, int w, int channels, const float bg[3],
+                      float *out)
 {
     size_t plane = (size_t)h * w;
     for (size_t i = 0; i < plane; i++) {
         const unsigned char *p = rgba + 4 * i;
         float a = p[3] / 255.0f, rgb[3];
         for (int k = 0; k < 3; k++) rgb[k] = a * (p[k] / 255.0f) + (1.0f - a) * bg[k];
-        if (channels == 1) out[i] = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
+        if (channels == 1)
+            out[i] = 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2];
         else
             for (int k = 0; k < 3; k++) out[k * plane + i] = rgb[k];
     }

@@ -8,7 +8,8 @@
 #include "clae/image.h"
 
 /* out[o * ostride] for o < out_n from in[i * istride] for i < in_n */
-static void resample_line(const float *in, int in_n, int istride, float *out, int out_n, int ostride)
+static void resample_line(const float *in, int in_n, int istride, float *out, int out_n,
+                          int ostride)
 {
     double scale = (double)in_n / out_n;
     for (int o = 0; o < out_n; o++) {
@@ -44,7 +45,8 @@ int clae_image_resize(const clae_image *in, int h, int w, clae_image *out, clae_
     for (int c = 0; c < in->c; c++) {
         const float *src = in->px + (size_t)c * in->h * in->w;
         float *mid = tmp + (size_t)c * in->h * w, *dst = out->px + (size_t)c * h * w;
-        for (int y = 0; y < in->h; y++) resample_line(src + (size_t)y * in->w, in->w, 1, mid + (size_t)y * w, w, 1);
+        for (int y = 0; y < in->h; y++)
+            resample_line(src + (size_t)y * in->w, in->w, 1, mid + (size_t)y * w, w, 1);
         for (int x = 0; x < w; x++) resample_line(mid + x, in->h, w, dst + x, h, w);
     }
     free(tmp);

@@ -43,7 +43,8 @@ static uint32_t payload_crc(const clae_ckpt_meta *m, const clae_ckpt_data *d)
     return (uint32_t)crc;
 }
 
-int clae_ckpt_save(const char *path, const clae_ckpt_meta *meta, const clae_ckpt_data *data, clae_err *err)
+int clae_ckpt_save(const char *path, const clae_ckpt_meta *meta, const clae_ckpt_data *data,
+                   clae_err *err)
 {
     ckpt_header h;
     memset(&h, 0, sizeof h);
@@ -79,17 +80,21 @@ static int check_sizes(FILE *f, const char *path, const ckpt_header *h, clae_err
 {
     const clae_ckpt_meta *m = &h->meta;
     long at = ftell(f);
-    if (at < 0 || fseek(f, 0, SEEK_END) != 0) return clae_fail(err, "%s: cannot seek in the checkpoint", path);
+    if (at < 0 || fseek(f, 0, SEEK_END) != 0)
+        return clae_fail(err, "%s: cannot seek in the checkpoint", path);
     double left = (double)ftell(f) - (double)at;
     double want = (double)m->config_bytes + (double)m->layers_bytes +
-                  4.0 * ((double)m->n_params * (1.0 + (double)m->n_state) + (double)m->n_layer_state);
-    if (fseek(f, at, SEEK_SET) != 0) return clae_fail(err, "%s: cannot seek in the checkpoint", path);
+                  4.0 *
+                      ((double)m->n_params * (1.0 + (double)m->n_state) + (double)m->n_layer_state);
+    if (fseek(f, at, SEEK_SET) != 0)
+        return clae_fail(err, "%s: cannot seek in the checkpoint", path);
     if (want > left) return clae_fail(err, "%s: truncated checkpoint (interrupted copy?)", path);
     if (want < left) return clae_fail(err, "%s: trailing bytes after the checkpoint payload", path);
     return 0;
 }
 
-static int read_parts(FILE *f, const char *path, const ckpt_header *h, clae_ckpt_data *d, clae_err *err)
+static int read_parts(FILE *f, const char *path, const ckpt_header *h, clae_ckpt_data *d,
+                      clae_err *err)
 {
     if (check_sizes(f, path, h, err)) return -1;
     const clae_ckpt_meta *m = &h->meta;
@@ -106,7 +111,8 @@ static int read_parts(FILE *f, const char *path, const ckpt_header *h, clae_ckpt
         if (fread(parts[i].array, 1, parts[i].bytes, f) != parts[i].bytes)
             return clae_fail(err, "%s: truncated checkpoint (interrupted copy?)", path);
     d->config[m->config_bytes] = d->layers[m->layers_bytes] = '\0';
-    if (payload_crc(m, d) != h->crc) return clae_fail(err, "%s: checksum mismatch: the checkpoint is corrupt", path);
+    if (payload_crc(m, d) != h->crc)
+        return clae_fail(err, "%s: checksum mismatch: the checkpoint is corrupt", path);
     return 0;
 }
 
@@ -120,7 +126,9 @@ int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, clae_ckpt_data *data,
     if (fread(&h, 1, 16, f) != 16 || memcmp(h.magic, MAGIC, 8) != 0) {
         clae_fail(err, "%s: not a clae checkpoint (bad magic or too short)", path);
     } else if (h.version != CLAE_CKPT_VERSION || h.header_bytes != sizeof h) {
-        clae_fail(err, "%s: checkpoint version %u, this clae reads version %d. HINT: use the clae that wrote it",
+        clae_fail(err,
+                  "%s: checkpoint version %u, this clae reads version %d. HINT: use the clae that "
+                  "wrote it",
                   path, h.version, CLAE_CKPT_VERSION);
     } else if (fread((char *)&h + 16, 1, sizeof h - 16, f) != sizeof h - 16) {
         clae_fail(err, "%s: truncated checkpoint header", path);
@@ -128,8 +136,10 @@ int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, clae_ckpt_data *data,
         rc = 0;
     }
     fclose(f);
-    if (rc == 0) *meta = h.meta;
-    else clae_ckpt_data_free(data);
+    if (rc == 0)
+        *meta = h.meta;
+    else
+        clae_ckpt_data_free(data);
     return rc;
 }
 
@@ -163,15 +173,21 @@ int clae_ckpt_match(const char *path, const clae_ckpt_meta *meta, const clae_ckp
         int la = line_at(data->layers, k, &a), lb = line_at(layers, k, &b);
         if (la < 0 && lb < 0) break;
         int ca = la, cb = lb;
-        const char *pa = la < 0 ? "" : after_section(a, &ca), *pb = lb < 0 ? "" : after_section(b, &cb);
+        const char *pa = la < 0 ? "" : after_section(a, &ca),
+                   *pb = lb < 0 ? "" : after_section(b, &cb);
         if (la >= 0 && lb >= 0 && ca == cb && memcmp(pa, pb, (size_t)ca) == 0) continue;
-        return clae_fail(err, "%s: the checkpoint holds another model: line %d is \"%.*s\" there but \"%.*s\" in the "
-                              "config", path, k + 1, la < 0 ? 6 : la, la < 0 ? "(none)" : a, lb < 0 ? 6 : lb,
-                         lb < 0 ? "(none)" : b);
+        return clae_fail(
+            err,
+            "%s: the checkpoint holds another model: line %d is \"%.*s\" there but \"%.*s\" in the "
+            "config",
+            path, k + 1, la < 0 ? 6 : la, la < 0 ? "(none)" : a, lb < 0 ? 6 : lb,
+            lb < 0 ? "(none)" : b);
     }
     if (meta->model_signature != expect->model_signature || meta->n_params != expect->n_params ||
         meta->n_layer_state != expect->n_layer_state)
-        return clae_fail(err, "%s: the checkpoint holds a different model (%llu parameters) than the config (%llu)",
-                         path, (unsigned long long)meta->n_params, (unsigned long long)expect->n_params);
+        return clae_fail(
+            err,
+            "%s: the checkpoint holds a different model (%llu parameters) than the config (%llu)",
+            path, (unsigned long long)meta->n_params, (unsigned long long)expect->n_params);
     return 0;
 }

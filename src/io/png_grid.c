@@ -16,8 +16,8 @@ static unsigned char to_byte(float v)
 }
 
 /* Fills an 8-bit image (width x height x channels) from the rows of samples. */
-static void paint(unsigned char *img, int width, int channels, const float *const *rows, int n_rows, int n_cols,
-                  clae_shape s, int scale)
+static void paint(unsigned char *img, int width, int channels, const float *const *rows, int n_rows,
+                  int n_cols, clae_shape s, int scale)
 {
     int cell_w = s.w * scale + GUTTER, cell_h = s.h * scale + GUTTER;
     size_t plane = (size_t)s.h * s.w;
@@ -27,8 +27,11 @@ static void paint(unsigned char *img, int width, int channels, const float *cons
             for (int y = 0; y < s.h * scale; y++)
                 for (int x = 0; x < s.w * scale; x++) {
                     size_t src = (size_t)(y / scale) * s.w + (size_t)(x / scale);
-                    unsigned char *px = img + ((size_t)(r * cell_h + GUTTER + y) * width + (size_t)(c * cell_w + GUTTER + x)) * channels;
-                    for (int k = 0; k < channels; k++) px[k] = to_byte(sample[(s.c == 1 ? 0 : k) * plane + src]);
+                    unsigned char *px = img + ((size_t)(r * cell_h + GUTTER + y) * width +
+                                               (size_t)(c * cell_w + GUTTER + x)) *
+                                                  channels;
+                    for (int k = 0; k < channels; k++)
+                        px[k] = to_byte(sample[(s.c == 1 ? 0 : k) * plane + src]);
                 }
         }
 }
@@ -56,13 +59,15 @@ static int write_png(FILE *f, const unsigned char *img, int width, int height, i
     return 0;
 }
 
-int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_cols, clae_shape sample, int scale,
-                  clae_err *err)
+int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_cols,
+                  clae_shape sample, int scale, clae_err *err)
 {
     int channels = sample.c == 3 ? 3 : 1;
     if (sample.c != 1 && sample.c != 3)
-        return clae_fail(err, "%s: a grid shows 1- or 3-channel images, not %d channels", path, sample.c);
-    int width = n_cols * (sample.w * scale + GUTTER) + GUTTER, height = n_rows * (sample.h * scale + GUTTER) + GUTTER;
+        return clae_fail(err, "%s: a grid shows 1- or 3-channel images, not %d channels", path,
+                         sample.c);
+    int width = n_cols * (sample.w * scale + GUTTER) + GUTTER,
+        height = n_rows * (sample.h * scale + GUTTER) + GUTTER;
     unsigned char *img = malloc((size_t)width * height * channels);
     if (!img) return clae_fail(err, "%s: out of host memory", path);
     memset(img, 255, (size_t)width * height * channels);

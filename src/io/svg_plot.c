@@ -34,24 +34,32 @@ static void data_range(const clae_series *s, int n, double *x0, double *x1, doub
     *y0 -= pad, *y1 += pad;
 }
 
-static void axes(FILE *f, double x0, double x1, double y0, double y1, const char *xlabel, const char *ylabel)
+static void axes(FILE *f, double x0, double x1, double y0, double y1, const char *xlabel,
+                 const char *ylabel)
 {
     int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
-    fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#333'/>\n", LEFT, TOP, pw, ph);
+    fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#333'/>\n", LEFT,
+            TOP, pw, ph);
     double st = nice_step(y0, y1);
     for (double v = ceil(y0 / st) * st; v <= y1; v += st) {
         double py = TOP + ph * (1 - (v - y0) / (y1 - y0));
-        fprintf(f, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#ddd'/>", LEFT, LEFT + pw, py, py);
-        fprintf(f, "<text x='%d' y='%.1f' font-size='11' text-anchor='end'>%.4g</text>\n", LEFT - 5, py + 4, v);
+        fprintf(f, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#ddd'/>", LEFT, LEFT + pw, py,
+                py);
+        fprintf(f, "<text x='%d' y='%.1f' font-size='11' text-anchor='end'>%.4g</text>\n", LEFT - 5,
+                py + 4, v);
     }
     st = nice_step(x0, x1);
     if (st < 1 && x1 - x0 >= 1) st = 1;
     for (double v = ceil(x0 / st) * st; v <= x1 + 1e-9; v += st) {
         double px = LEFT + pw * (v - x0) / (x1 - x0);
-        fprintf(f, "<text x='%.1f' y='%d' font-size='11' text-anchor='middle'>%.4g</text>\n", px, TOP + ph + 16, v);
+        fprintf(f, "<text x='%.1f' y='%d' font-size='11' text-anchor='middle'>%.4g</text>\n", px,
+                TOP + ph + 16, v);
     }
-    fprintf(f, "<text x='%d' y='%d' font-size='13' text-anchor='middle'>%s</text>\n", LEFT + pw / 2, H - 12, xlabel);
-    fprintf(f, "<text x='16' y='%d' font-size='13' text-anchor='middle' transform='rotate(-90 16 %d)'>%s</text>\n",
+    fprintf(f, "<text x='%d' y='%d' font-size='13' text-anchor='middle'>%s</text>\n", LEFT + pw / 2,
+            H - 12, xlabel);
+    fprintf(f,
+            "<text x='16' y='%d' font-size='13' text-anchor='middle' transform='rotate(-90 16 "
+            "%d)'>%s</text>\n",
             TOP + ph / 2, TOP + ph / 2, ylabel);
 }
 
@@ -64,7 +72,10 @@ int clae_svg_plot(const char *path, const char *title, const char *xlabel, const
     double x0, x1, y0, y1;
     data_range(series, n_series, &x0, &x1, &y0, &y1);
     int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif'>\n", W, H);
+    fprintf(f,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+            "font-family='sans-serif'>\n",
+            W, H);
     fprintf(f, "<rect width='100%%' height='100%%' fill='white'/>\n");
     fprintf(f, "<text x='%d' y='22' font-size='15' text-anchor='middle'>%s</text>\n", W / 2, title);
     axes(f, x0, x1, y0, y1, xlabel, ylabel);
@@ -73,14 +84,18 @@ int clae_svg_plot(const char *path, const char *title, const char *xlabel, const
         fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' points='", s->color);
         for (int k = 0; k < s->n; k++)
             if (isfinite(s->y[k]))
-                fprintf(f, "%.1f,%.1f ", LEFT + pw * (s->x[k] - x0) / (x1 - x0), TOP + ph * (1 - (s->y[k] - y0) / (y1 - y0)));
+                fprintf(f, "%.1f,%.1f ", LEFT + pw * (s->x[k] - x0) / (x1 - x0),
+                        TOP + ph * (1 - (s->y[k] - y0) / (y1 - y0)));
         fprintf(f, "'/>\n");
         for (int k = 0; k < s->n; k++)
             if (isfinite(s->y[k]))
-                fprintf(f, "<circle cx='%.1f' cy='%.1f' r='3' fill='%s'/>", LEFT + pw * (s->x[k] - x0) / (x1 - x0),
+                fprintf(f, "<circle cx='%.1f' cy='%.1f' r='3' fill='%s'/>",
+                        LEFT + pw * (s->x[k] - x0) / (x1 - x0),
                         TOP + ph * (1 - (s->y[k] - y0) / (y1 - y0)), s->color);
-        fprintf(f, "\n<rect x='%d' y='%d' width='14' height='4' fill='%s'/>", W - RIGHT - 150, TOP + 12 + 18 * i, s->color);
-        fprintf(f, "<text x='%d' y='%d' font-size='12'>%s</text>\n", W - RIGHT - 130, TOP + 18 + 18 * i, s->label);
+        fprintf(f, "\n<rect x='%d' y='%d' width='14' height='4' fill='%s'/>", W - RIGHT - 150,
+                TOP + 12 + 18 * i, s->color);
+        fprintf(f, "<text x='%d' y='%d' font-size='12'>%s</text>\n", W - RIGHT - 130,
+                TOP + 18 + 18 * i, s->label);
     }
     fprintf(f, "</svg>\n");
     return clae_afile_commit(&a, err);

@@ -1,7 +1,8 @@
 /* Standalone activation layer: y = f(x) elementwise; dx = f'(.) * dy from y. */
 #include "clae/nn.h"
 
-static int act_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int act_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                       bool train)
 {
     (void)train;
     return clae_op_act_forward(ctx, l->spec.act, l->spec.slope, x, y, clae_shape_numel(x->shape));
@@ -11,7 +12,8 @@ static int act_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, cons
                         const clae_tensor *dy, clae_tensor *dx)
 {
     if (!dx) return 0;
-    return clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, dx, clae_shape_numel(x->shape));
+    return clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, dx,
+                                clae_shape_numel(x->shape));
 }
 
 static const clae_layer_ops act_ops = {act_forward, act_backward, clae_layer_no_init};
@@ -25,7 +27,7 @@ static int act_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, cl
     return 0;
 }
 
-#define ACT_NAME(act_id, fn)                                                    \
+#define ACT_NAME(act_id, fn)                                                            \
     static void fn##_defaults(clae_layer_spec *s) { s->act = act_id, s->slope = 0.01; } \
     static bool fn##_is(const clae_layer_spec *s) { return s->act == act_id; }
 ACT_NAME(CLAE_ACT_RELU, relu)
@@ -34,7 +36,10 @@ ACT_NAME(CLAE_ACT_SIGMOID, sigmoid)
 ACT_NAME(CLAE_ACT_TANH, tanh)
 #undef ACT_NAME
 
-#define ACT(a) {.type = CLAE_LAYER_ACT, .act = a, .slope = 0.01}
+#define ACT(a)                                          \
+    {                                                   \
+        .type = CLAE_LAYER_ACT, .act = a, .slope = 0.01 \
+    }
 const clae_layer_kind clae_kind_act = {
     .type = CLAE_LAYER_ACT,
     .names = {{"relu", "", relu_defaults, relu_is},

@@ -4,19 +4,21 @@
  * used in evaluation. Formulas in cl/norm.cl. */
 #include "clae/nn.h"
 
-static int bn_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int bn_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                      bool train)
 {
     int n = x->shape.n, c = l->in.c, p = l->in.h * l->in.w;
     clae_tensor xhat = clae_rows(&l->scratch, n);
-    if (CLAE_LAUNCH(ctx, "bn_stats", (size_t)c, KARG_MEM(clae_buf(&l->stats)), KARG_U32(l->stats.off),
-                    KARG_MEM(clae_buf(&l->state)), KARG_U32(l->state.off), KARG_MEM(clae_buf(x)), KARG_U32(x->off),
-                    KARG_U32(n), KARG_U32(c), KARG_U32(p), KARG_F32(l->spec.eps), KARG_F32(l->spec.momentum),
-                    KARG_I32(train)))
+    if (CLAE_LAUNCH(ctx, "bn_stats", (size_t)c, KARG_MEM(clae_buf(&l->stats)),
+                    KARG_U32(l->stats.off), KARG_MEM(clae_buf(&l->state)), KARG_U32(l->state.off),
+                    KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_U32(n), KARG_U32(c), KARG_U32(p),
+                    KARG_F32(l->spec.eps), KARG_F32(l->spec.momentum), KARG_I32(train)))
         return -1;
-    return CLAE_LAUNCH(ctx, "bn_forward", (size_t)n * c * p, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
-                       KARG_MEM(clae_buf(&xhat)), KARG_U32(xhat.off), KARG_MEM(clae_buf(x)), KARG_U32(x->off),
-                       KARG_MEM(clae_buf(&l->stats)), KARG_U32(l->stats.off), KARG_MEM(clae_buf(&l->w)),
-                       KARG_U32(l->w.off), KARG_MEM(clae_buf(&l->b)), KARG_U32(l->b.off), KARG_U32(n), KARG_U32(c),
+    return CLAE_LAUNCH(ctx, "bn_forward", (size_t)n * c * p, KARG_MEM(clae_buf(y)),
+                       KARG_U32(y->off), KARG_MEM(clae_buf(&xhat)), KARG_U32(xhat.off),
+                       KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_MEM(clae_buf(&l->stats)),
+                       KARG_U32(l->stats.off), KARG_MEM(clae_buf(&l->w)), KARG_U32(l->w.off),
+                       KARG_MEM(clae_buf(&l->b)), KARG_U32(l->b.off), KARG_U32(n), KARG_U32(c),
                        KARG_U32(p));
 }
 
@@ -26,16 +28,18 @@ static int bn_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const
     (void)y;
     int n = x->shape.n, c = l->in.c, p = l->in.h * l->in.w;
     clae_tensor xhat = clae_rows(&l->scratch, n);
-    if (CLAE_LAUNCH(ctx, "bn_backward_sums", (size_t)c, KARG_MEM(clae_buf(&l->stats)), KARG_U32(l->stats.off),
-                    KARG_MEM(clae_buf(&l->dw)), KARG_U32(l->dw.off), KARG_MEM(clae_buf(&l->db)), KARG_U32(l->db.off),
-                    KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_MEM(clae_buf(&xhat)), KARG_U32(xhat.off),
-                    KARG_U32(n), KARG_U32(c), KARG_U32(p)))
+    if (CLAE_LAUNCH(ctx, "bn_backward_sums", (size_t)c, KARG_MEM(clae_buf(&l->stats)),
+                    KARG_U32(l->stats.off), KARG_MEM(clae_buf(&l->dw)), KARG_U32(l->dw.off),
+                    KARG_MEM(clae_buf(&l->db)), KARG_U32(l->db.off), KARG_MEM(clae_buf(dy)),
+                    KARG_U32(dy->off), KARG_MEM(clae_buf(&xhat)), KARG_U32(xhat.off), KARG_U32(n),
+                    KARG_U32(c), KARG_U32(p)))
         return -1;
     if (!dx) return 0;
-    return CLAE_LAUNCH(ctx, "bn_backward_dx", (size_t)n * c * p, KARG_MEM(clae_buf(dx)), KARG_U32(dx->off),
-                       KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_MEM(clae_buf(&xhat)), KARG_U32(xhat.off),
-                       KARG_MEM(clae_buf(&l->stats)), KARG_U32(l->stats.off), KARG_MEM(clae_buf(&l->w)),
-                       KARG_U32(l->w.off), KARG_U32(n), KARG_U32(c), KARG_U32(p), KARG_I32(l->trained));
+    return CLAE_LAUNCH(ctx, "bn_backward_dx", (size_t)n * c * p, KARG_MEM(clae_buf(dx)),
+                       KARG_U32(dx->off), KARG_MEM(clae_buf(dy)), KARG_U32(dy->off),
+                       KARG_MEM(clae_buf(&xhat)), KARG_U32(xhat.off), KARG_MEM(clae_buf(&l->stats)),
+                       KARG_U32(l->stats.off), KARG_MEM(clae_buf(&l->w)), KARG_U32(l->w.off),
+                       KARG_U32(n), KARG_U32(c), KARG_U32(p), KARG_I32(l->trained));
 }
 
 static void bn_init(clae_layer *l, clae_rng *rng, float *host, float *state)
@@ -43,9 +47,9 @@ static void bn_init(clae_layer *l, clae_rng *rng, float *host, float *state)
     (void)rng;
     size_t c = (size_t)l->in.c;
     for (size_t i = 0; i < c; i++) {
-        host[l->w.off + i] = 1.0f;      /* gamma */
-        host[l->b.off + i] = 0.0f;      /* beta */
-        state[l->state.off + i] = 0.0f; /* running mean */
+        host[l->w.off + i] = 1.0f;          /* gamma */
+        host[l->b.off + i] = 0.0f;          /* beta */
+        state[l->state.off + i] = 0.0f;     /* running mean */
         state[l->state.off + c + i] = 1.0f; /* running var */
     }
 }

@@ -15,19 +15,28 @@
 static clae_conv_geom conv_geom(const clae_layer *l)
 {
     const clae_layer_spec *s = &l->spec;
-    return (clae_conv_geom){l->in.c, l->in.h, l->in.w, s->kernel, s->kernel, s->stride, s->stride, s->padding,
-                            s->padding, s->dilation, s->dilation, l->out.h, l->out.w};
+    return (clae_conv_geom){l->in.c,     l->in.h,   l->in.w,    s->kernel,  s->kernel,
+                            s->stride,   s->stride, s->padding, s->padding, s->dilation,
+                            s->dilation, l->out.h,  l->out.w};
 }
 
 /* The convolution as ops runs it: this layer's weights, bias, activation and workspaces. */
 static clae_conv_op conv_op(clae_layer *l)
 {
-    return (clae_conv_op){.g = conv_geom(l), .grid_c = l->out.c, .algo = l->spec.algo, .direct = l->direct,
-                          .w = &l->w, .b = l->spec.bias ? &l->b : NULL, .act = l->spec.act,
-                          .slope = (float)l->spec.slope, .col = &l->col, .tmp = &l->tmp};
+    return (clae_conv_op){.g = conv_geom(l),
+                          .grid_c = l->out.c,
+                          .algo = l->spec.algo,
+                          .direct = l->direct,
+                          .w = &l->w,
+                          .b = l->spec.bias ? &l->b : NULL,
+                          .act = l->spec.act,
+                          .slope = (float)l->spec.slope,
+                          .col = &l->col,
+                          .tmp = &l->tmp};
 }
 
-static int conv_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int conv_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                        bool train)
 {
     (void)train;
     clae_conv_op c = conv_op(l);
@@ -42,7 +51,8 @@ static int conv_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, con
     clae_tensor pre;
     const clae_tensor *grad = clae_act_grad(l, ctx, y, dy, &pre);
     if (!grad) return -1;
-    if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, c.grid_c, c.g.ho * c.g.wo)) return -1;
+    if (l->spec.bias && clae_op_channel_sum(ctx, &l->db, grad, n, c.grid_c, c.g.ho * c.g.wo))
+        return -1;
     return clae_conv_backward(ctx, &c, x, grad, &l->dw, dx, n);
 }
 
@@ -59,10 +69,13 @@ static int conv_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, c
     (void)earlier, (void)n_earlier;
     const clae_layer_spec *s = &l->spec;
     int span = s->dilation * (s->kernel - 1) + 1;
-    int ho = (l->in.h + 2 * s->padding - span) / s->stride + 1, wo = (l->in.w + 2 * s->padding - span) / s->stride + 1;
+    int ho = (l->in.h + 2 * s->padding - span) / s->stride + 1,
+        wo = (l->in.w + 2 * s->padding - span) / s->stride + 1;
     if (l->in.h + 2 * s->padding < span || l->in.w + 2 * s->padding < span)
-        return clae_fail(err, "%s:%d: [%s] kernel %d (dilation %d) is larger than the padded %dx%d input", CLAE_LAYER_WHERE(l),
-                         s->kernel, s->dilation, l->in.h + 2 * s->padding, l->in.w + 2 * s->padding);
+        return clae_fail(
+            err, "%s:%d: [%s] kernel %d (dilation %d) is larger than the padded %dx%d input",
+            CLAE_LAYER_WHERE(l), s->kernel, s->dilation, l->in.h + 2 * s->padding,
+            l->in.w + 2 * s->padding);
     l->ops = &conv_ops;
     l->out = (clae_shape){1, s->channels, ho, wo};
     l->n_w = (size_t)s->channels * l->in.c * s->kernel * s->kernel;
@@ -82,7 +95,8 @@ bool clae_conv_choose_direct(const clae_layer *l, int grid_channels, int image_c
 static double conv_flops(const clae_layer *l)
 {
     /* every output: C_in K K products */
-    return 2.0 * (double)clae_shape_sample(l->out) * l->in.c * (double)l->spec.kernel * l->spec.kernel;
+    return 2.0 * (double)clae_shape_sample(l->out) * l->in.c * (double)l->spec.kernel *
+           l->spec.kernel;
 }
 
 void clae_conv_resolve(clae_layer_spec *s)
@@ -90,9 +104,11 @@ void clae_conv_resolve(clae_layer_spec *s)
     if (s->stride == 0) s->stride = 1;
 }
 
-#define CONV(co, k, st, pad, dil, a, b, al)                                                                   \
-    {.type = CLAE_LAYER_CONV, .channels = co, .kernel = k, .stride = st, .padding = pad, .dilation = dil, .act = a, \
-     .bias = b, .slope = 0.01, .algo = al}
+#define CONV(co, k, st, pad, dil, a, b, al)                                                 \
+    {                                                                                       \
+        .type = CLAE_LAYER_CONV, .channels = co, .kernel = k, .stride = st, .padding = pad, \
+        .dilation = dil, .act = a, .bias = b, .slope = 0.01, .algo = al                     \
+    }
 const clae_layer_kind clae_kind_conv = {
     .type = CLAE_LAYER_CONV,
     .names = {{"conv", "channels kernel stride padding dilation algo activation bias slope"}},

@@ -16,19 +16,28 @@
 static clae_conv_geom conv_t_geom(const clae_layer *l)
 {
     const clae_layer_spec *s = &l->spec;
-    return (clae_conv_geom){l->out.c, l->out.h, l->out.w, s->kernel, s->kernel, s->stride, s->stride, s->padding,
-                            s->padding, s->dilation, s->dilation, l->in.h, l->in.w};
+    return (clae_conv_geom){l->out.c,    l->out.h,  l->out.w,   s->kernel,  s->kernel,
+                            s->stride,   s->stride, s->padding, s->padding, s->dilation,
+                            s->dilation, l->in.h,   l->in.w};
 }
 
 /* The transposed convolution as ops runs it. */
 static clae_conv_op conv_t_op(clae_layer *l)
 {
-    return (clae_conv_op){.g = conv_t_geom(l), .grid_c = l->in.c, .algo = l->spec.algo, .direct = l->direct,
-                          .w = &l->w, .b = l->spec.bias ? &l->b : NULL, .act = l->spec.act,
-                          .slope = (float)l->spec.slope, .col = &l->col, .tmp = &l->tmp};
+    return (clae_conv_op){.g = conv_t_geom(l),
+                          .grid_c = l->in.c,
+                          .algo = l->spec.algo,
+                          .direct = l->direct,
+                          .w = &l->w,
+                          .b = l->spec.bias ? &l->b : NULL,
+                          .act = l->spec.act,
+                          .slope = (float)l->spec.slope,
+                          .col = &l->col,
+                          .tmp = &l->tmp};
 }
 
-static int conv_t_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int conv_t_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                          bool train)
 {
     (void)train;
     clae_conv_op c = conv_t_op(l);
@@ -61,14 +70,15 @@ static int conv_t_setup(clae_layer *l, const clae_layer *earlier, int n_earlier,
     (void)earlier, (void)n_earlier;
     const clae_layer_spec *s = &l->spec;
     if (s->output_padding >= s->stride && s->output_padding >= s->dilation)
-        return clae_fail(err, "%s:%d: [%s] output_padding %d must be smaller than stride (%d) or dilation (%d)",
-                         CLAE_LAYER_WHERE(l), s->output_padding, s->stride, s->dilation);
+        return clae_fail(
+            err, "%s:%d: [%s] output_padding %d must be smaller than stride (%d) or dilation (%d)",
+            CLAE_LAYER_WHERE(l), s->output_padding, s->stride, s->dilation);
     int span = s->dilation * (s->kernel - 1);
     int ho = (l->in.h - 1) * s->stride - 2 * s->padding + span + s->output_padding + 1;
     int wo = (l->in.w - 1) * s->stride - 2 * s->padding + span + s->output_padding + 1;
     if (ho < 1 || wo < 1)
-        return clae_fail(err, "%s:%d: [%s] padding %d leaves no output from a %dx%d input", CLAE_LAYER_WHERE(l),
-                         s->padding, l->in.h, l->in.w);
+        return clae_fail(err, "%s:%d: [%s] padding %d leaves no output from a %dx%d input",
+                         CLAE_LAYER_WHERE(l), s->padding, l->in.h, l->in.w);
     l->ops = &conv_t_ops;
     l->out = (clae_shape){1, s->channels, ho, wo};
     l->n_w = (size_t)l->in.c * s->channels * s->kernel * s->kernel;
@@ -83,15 +93,20 @@ static int conv_t_setup(clae_layer *l, const clae_layer *earlier, int n_earlier,
 static double conv_t_flops(const clae_layer *l)
 {
     /* every input: C_out K K products */
-    return 2.0 * (double)clae_shape_sample(l->in) * l->out.c * (double)l->spec.kernel * l->spec.kernel;
+    return 2.0 * (double)clae_shape_sample(l->in) * l->out.c * (double)l->spec.kernel *
+           l->spec.kernel;
 }
 
-#define CONV_T(co, k, st, pad, op, a, b, al)                                                               \
-    {.type = CLAE_LAYER_CONV_T, .channels = co, .kernel = k, .stride = st, .padding = pad, .dilation = 1,     \
-     .output_padding = op, .act = a, .bias = b, .slope = 0.01, .algo = al}
+#define CONV_T(co, k, st, pad, op, a, b, al)                                                  \
+    {                                                                                         \
+        .type = CLAE_LAYER_CONV_T, .channels = co, .kernel = k, .stride = st, .padding = pad, \
+        .dilation = 1, .output_padding = op, .act = a, .bias = b, .slope = 0.01, .algo = al   \
+    }
 const clae_layer_kind clae_kind_conv_transpose = {
     .type = CLAE_LAYER_CONV_T,
-    .names = {{"conv_transpose", "channels kernel stride padding dilation output_padding algo activation bias slope"}},
+    .names =
+        {{"conv_transpose",
+          "channels kernel stride padding dilation output_padding algo activation bias slope"}},
     .setup = conv_t_setup,
     .resolve = clae_conv_resolve,
     .flops = conv_t_flops,

@@ -1,18 +1,23 @@
 /* Dense (fully connected) layer, PyTorch's nn.Linear layout: W (out, in), b (out).
  *   forward:  y = act(x W^T + b)                       x (N, in), y (N, out)
- *             (one launch after packing W with the own GEMM, which adds b and applies act as it stores)
- *   backward: g = act'(y) * dy;  dW += g^T x;  db += sum_n g;  dx = g W */
+ *             (one launch after packing W with the own GEMM, which adds b and applies act as it
+ * stores) backward: g = act'(y) * dy;  dW += g^T x;  db += sum_n g;  dx = g W */
 #include <math.h>
 
 #include "clae/nn.h"
 
 static clae_dense_op dense_op(clae_layer *l)
 {
-    return (clae_dense_op){.in = clae_shape_sample(l->in), .out = (size_t)l->spec.units, .w = &l->w,
-                           .b = l->spec.bias ? &l->b : NULL, .act = l->spec.act, .slope = (float)l->spec.slope};
+    return (clae_dense_op){.in = clae_shape_sample(l->in),
+                           .out = (size_t)l->spec.units,
+                           .w = &l->w,
+                           .b = l->spec.bias ? &l->b : NULL,
+                           .act = l->spec.act,
+                           .slope = (float)l->spec.slope};
 }
 
-static int dense_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int dense_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                         bool train)
 {
     (void)train;
     clae_dense_op d = dense_op(l);
@@ -43,8 +48,8 @@ static int dense_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, 
 {
     (void)earlier, (void)n_earlier;
     if (l->spec.units <= 0)
-        return clae_fail(err, "%s:%d: [%s] units must be a positive integer", l->spec.file, l->spec.line,
-                         l->spec.section);
+        return clae_fail(err, "%s:%d: [%s] units must be a positive integer", l->spec.file,
+                         l->spec.line, l->spec.section);
     l->ops = &dense_ops;
     l->out = (clae_shape){1, l->spec.units, 1, 1};
     l->n_w = clae_shape_sample(l->in) * (size_t)l->spec.units;
@@ -58,7 +63,10 @@ static double dense_flops(const clae_layer *l)
     return 2.0 * (double)clae_shape_sample(l->in) * (double)clae_shape_sample(l->out);
 }
 
-#define DENSE(u, a, b) {.type = CLAE_LAYER_DENSE, .units = u, .act = a, .bias = b, .slope = 0.01}
+#define DENSE(u, a, b)                                                           \
+    {                                                                            \
+        .type = CLAE_LAYER_DENSE, .units = u, .act = a, .bias = b, .slope = 0.01 \
+    }
 const clae_layer_kind clae_kind_dense = {
     .type = CLAE_LAYER_DENSE,
     .names = {{"dense", "units activation bias slope"}},

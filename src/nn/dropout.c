@@ -4,15 +4,16 @@
  * the backward recomputes it and a resumed run draws the same masks. */
 #include "clae/nn.h"
 
-static int dropout_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int dropout_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                           bool train)
 {
     size_t n = (size_t)x->shape.n * clae_shape_sample(l->in);
     if (!train || l->spec.p == 0.0) return clae_op_copy(ctx, y, x, n);
     return clae_op_dropout(ctx, y, x, n, (float)l->spec.p, l->seed);
 }
 
-static int dropout_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
-                            const clae_tensor *dy, clae_tensor *dx)
+static int dropout_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
+                            const clae_tensor *y, const clae_tensor *dy, clae_tensor *dx)
 {
     (void)y;
     if (!dx) return 0;

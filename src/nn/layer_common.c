@@ -20,11 +20,13 @@ void clae_layer_no_init(clae_layer *l, clae_rng *rng, float *host, float *state)
     (void)l, (void)rng, (void)host, (void)state;
 }
 
-const clae_tensor *clae_act_grad(clae_layer *l, clae_ctx *ctx, const clae_tensor *y, const clae_tensor *dy,
-                                 clae_tensor *scratch_view)
+const clae_tensor *clae_act_grad(clae_layer *l, clae_ctx *ctx, const clae_tensor *y,
+                                 const clae_tensor *dy, clae_tensor *scratch_view)
 {
     if (l->spec.act == CLAE_ACT_NONE) return dy;
     *scratch_view = clae_rows(&l->scratch, y->shape.n);
     size_t n = (size_t)y->shape.n * clae_shape_sample(l->out);
-    return clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, scratch_view, n) ? NULL : scratch_view;
+    return clae_op_act_backward(ctx, l->spec.act, l->spec.slope, y, dy, scratch_view, n)
+               ? NULL
+               : scratch_view;
 }

@@ -14,13 +14,16 @@ static void shape_str(clae_shape s, char *buf, size_t n)
 static int setup_layer(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
     const clae_layer_kind *k = clae_layer_kind_of(l->spec.type);
-    if (!k) return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line, l->spec.section);
+    if (!k)
+        return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line,
+                         l->spec.section);
     return k->setup(l, earlier, n_earlier, err);
 }
 
 /* Shapes chain from the input through every layer; the classifier head, after
  * the decoder, starts again from the code. */
-static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, bool own_gemm, clae_err *err)
+static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, bool own_gemm,
+                        clae_err *err)
 {
     clae_shape cur = m->input;
     m->latent_index = -1;
@@ -30,12 +33,17 @@ static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, bool
         bool head = specs[i].role == CLAE_ROLE_CLASSIFIER;
         if (head && m->n_main == n) {
             if (m->latent_index < 0)
-                return clae_fail(err, "%s:%d: [%s] a classifier reads the code: add [encoder.NAME] or [latent.NAME] "
-                                      "sections before it", specs[i].file, specs[i].line, specs[i].section);
+                return clae_fail(
+                    err,
+                    "%s:%d: [%s] a classifier reads the code: add [encoder.NAME] or [latent.NAME] "
+                    "sections before it",
+                    specs[i].file, specs[i].line, specs[i].section);
             m->n_main = i;
             cur = m->layers[m->latent_index].out;
         } else if (!head && m->n_main < n) {
-            return clae_fail(err, "%s:%d: [%s] comes after a [classifier.NAME] section: the classifier head goes last",
+            return clae_fail(err,
+                             "%s:%d: [%s] comes after a [classifier.NAME] section: the classifier "
+                             "head goes last",
                              specs[i].file, specs[i].line, specs[i].section);
         }
         l->spec = specs[i];
@@ -45,7 +53,8 @@ static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, bool
         if (setup_layer(l, m->layers, i, err)) return -1;
         l->n_params = l->n_w + l->n_b;
         cur = l->out;
-        if (specs[i].role == CLAE_ROLE_ENCODER || specs[i].role == CLAE_ROLE_LATENT) m->latent_index = i;
+        if (specs[i].role == CLAE_ROLE_ENCODER || specs[i].role == CLAE_ROLE_LATENT)
+            m->latent_index = i;
     }
     return 0;
 }
@@ -54,15 +63,18 @@ static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, bool
 static int check_autoencoder(const clae_model *m, clae_err *err)
 {
     if (m->latent_index < 0)
-        return clae_fail(err, "the model has no encoder or latent layer: add [encoder.NAME] or [latent.NAME] sections");
+        return clae_fail(err, "the model has no encoder or latent layer: add [encoder.NAME] or "
+                              "[latent.NAME] sections");
     const clae_layer *last = &m->layers[clae_model_output_index(m)];
     if (clae_shape_sample(last->out) == clae_shape_sample(m->input)) return 0;
     char a[64], b[64];
     shape_str(last->out, a, sizeof a);
     shape_str(m->input, b, sizeof b);
-    return clae_fail(err, "%s:%d: the last layer [%s] outputs %s but the input is %s: the decoder must return to the "
-                          "input size",
-                     last->spec.file, last->spec.line, last->spec.section, a, b);
+    return clae_fail(
+        err,
+        "%s:%d: the last layer [%s] outputs %s but the input is %s: the decoder must return to the "
+        "input size",
+        last->spec.file, last->spec.line, last->spec.section, a, b);
 }
 
 static clae_shape flat(size_t n) { return (clae_shape){1, (int)n, 1, 1}; }
@@ -85,10 +97,16 @@ static void place_tensors(clae_model *m)
     size_t col = 0, tmp = 0;
     for (int i = 0; i < m->n_layers; i++) {
         clae_layer *l = &m->layers[i];
-        if (l->n_w) l->w = clae_arena_reserve(&m->params, flat(l->n_w)), l->dw = clae_arena_reserve(&m->grads, flat(l->n_w));
-        if (l->n_b) l->b = clae_arena_reserve(&m->params, flat(l->n_b)), l->db = clae_arena_reserve(&m->grads, flat(l->n_b));
-        if (l->scratch_per) l->scratch = clae_arena_reserve(&m->acts, batch_of(flat(l->scratch_per), m->max_batch));
-        if (l->aux_per) l->aux = clae_arena_reserve(&m->acts, batch_of(flat(l->aux_per), m->max_batch));
+        if (l->n_w)
+            l->w = clae_arena_reserve(&m->params, flat(l->n_w)),
+            l->dw = clae_arena_reserve(&m->grads, flat(l->n_w));
+        if (l->n_b)
+            l->b = clae_arena_reserve(&m->params, flat(l->n_b)),
+            l->db = clae_arena_reserve(&m->grads, flat(l->n_b));
+        if (l->scratch_per)
+            l->scratch = clae_arena_reserve(&m->acts, batch_of(flat(l->scratch_per), m->max_batch));
+        if (l->aux_per)
+            l->aux = clae_arena_reserve(&m->acts, batch_of(flat(l->aux_per), m->max_batch));
         if (l->n_state) l->state = clae_arena_reserve(&m->state, flat(l->n_state));
         if (l->n_stats) l->stats = clae_arena_reserve(&m->acts, flat(l->n_stats));
         col = l->col_per > col ? l->col_per : col;
@@ -97,29 +115,35 @@ static void place_tensors(clae_model *m)
     }
     m->ws_col = clae_arena_reserve(&m->acts, batch_of(flat(col), m->max_batch));
     m->ws_tmp = clae_arena_reserve(&m->acts, batch_of(flat(tmp), m->max_batch));
-    for (int i = 0; i < m->n_layers; i++) m->layers[i].col = m->ws_col, m->layers[i].tmp = m->ws_tmp;
+    for (int i = 0; i < m->n_layers; i++)
+        m->layers[i].col = m->ws_col, m->layers[i].tmp = m->ws_tmp;
     m->x = clae_arena_reserve(&m->acts, batch_of(m->input, m->max_batch));
     for (int i = 0; i < m->n_layers; i++) {
         m->y[i] = clae_arena_reserve(&m->acts, batch_of(m->layers[i].out, m->max_batch));
         m->dy[i] = clae_arena_reserve(&m->acts, batch_of(m->layers[i].out, m->max_batch));
     }
     if (clae_model_has_head(m))
-        m->head_dx = clae_arena_reserve(&m->acts, batch_of(m->layers[m->latent_index].out, m->max_batch));
+        m->head_dx = clae_arena_reserve(&m->acts,
+                                        batch_of(m->layers[m->latent_index].out, m->max_batch));
     for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].spec.type == CLAE_LAYER_RESIDUAL) m->layers[i].skip = m->y[m->layers[i].from];
+        if (m->layers[i].spec.type == CLAE_LAYER_RESIDUAL)
+            m->layers[i].skip = m->y[m->layers[i].from];
 }
 
-int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
-                     int max_batch, clae_err *err)
+int clae_model_build(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs,
+                     int n_specs, int max_batch, clae_err *err)
 {
     return clae_model_build_stack(m, ctx, input, specs, n_specs, max_batch, true, err);
 }
 
-int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input, const clae_layer_spec *specs, int n_specs,
-                           int max_batch, bool autoencoder, clae_err *err)
+int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input,
+                           const clae_layer_spec *specs, int n_specs, int max_batch,
+                           bool autoencoder, clae_err *err)
 {
     memset(m, 0, sizeof *m);
-    if (n_specs <= 0) return clae_fail(err, "the model has no layers: add [encoder.NAME] and [decoder.NAME] sections");
+    if (n_specs <= 0)
+        return clae_fail(err,
+                         "the model has no layers: add [encoder.NAME] and [decoder.NAME] sections");
     m->input = input;
     m->input.n = 1;
     m->max_batch = max_batch;
@@ -132,13 +156,14 @@ int clae_model_build_stack(clae_model *m, clae_ctx *ctx, clae_shape input, const
         return clae_fail(err, "out of host memory building the model");
     }
     bool own_gemm = clae_gemm_default(ctx)->engine == CLAE_GEMM_OWN;
-    if (chain_shapes(m, specs, n_specs, own_gemm, err) || (autoencoder && check_autoencoder(m, err))) {
+    if (chain_shapes(m, specs, n_specs, own_gemm, err) ||
+        (autoencoder && check_autoencoder(m, err))) {
         clae_model_release(m);
         return -1;
     }
     place_tensors(m);
-    if (clae_arena_alloc(ctx, &m->params) || clae_arena_alloc(ctx, &m->grads) || clae_arena_alloc(ctx, &m->acts) ||
-        clae_arena_alloc(ctx, &m->state)) {
+    if (clae_arena_alloc(ctx, &m->params) || clae_arena_alloc(ctx, &m->grads) ||
+        clae_arena_alloc(ctx, &m->acts) || clae_arena_alloc(ctx, &m->state)) {
         if (err) *err = ctx->err;
         clae_model_release(m);
         return -1;
@@ -161,17 +186,20 @@ void clae_model_release(clae_model *m)
 
 int clae_model_init_params(clae_model *m, clae_ctx *ctx, uint64_t seed)
 {
-    float *host = calloc(m->params.capacity + 1, sizeof *host), *state = calloc(m->state.capacity + 1, sizeof *state);
+    float *host = calloc(m->params.capacity + 1, sizeof *host),
+          *state = calloc(m->state.capacity + 1, sizeof *state);
     int rc = -1;
     if (!host || !state) {
         clae_fail(&ctx->err, "out of host memory initialising parameters");
     } else {
         clae_rng rng;
         clae_rng_seed(&rng, seed, 0x1A17);
-        for (int i = 0; i < m->n_layers; i++) m->layers[i].ops->init(&m->layers[i], &rng, host, state);
+        for (int i = 0; i < m->n_layers; i++)
+            m->layers[i].ops->init(&m->layers[i], &rng, host, state);
         clae_tensor all = {&m->params, 0, {1, 1, 1, 1}}, st = {&m->state, 0, {1, 1, 1, 1}};
         rc = clae_tensor_write(ctx, &all, host, m->params.capacity);
-        if (rc == 0 && m->state.capacity) rc = clae_tensor_write(ctx, &st, state, m->state.capacity);
+        if (rc == 0 && m->state.capacity)
+            rc = clae_tensor_write(ctx, &st, state, m->state.capacity);
     }
     free(host);
     free(state);
@@ -201,7 +229,8 @@ static clae_tensor layer_input(const clae_model *m, int i, int rows)
 int clae_model_bind_side(clae_model *m, int slot, const clae_tensor *t, clae_err *err)
 {
     if (slot < 0 || slot >= CLAE_MAX_SIDE_INPUTS)
-        return clae_fail(err, "side input %d: the model has slots 0 to %d", slot, CLAE_MAX_SIDE_INPUTS - 1);
+        return clae_fail(err, "side input %d: the model has slots 0 to %d", slot,
+                         CLAE_MAX_SIDE_INPUTS - 1);
     m->side[slot] = *t;
     m->side_bound[slot] = true;
     return 0;
@@ -212,8 +241,9 @@ static int attach_side(clae_model *m, clae_ctx *ctx, clae_layer *l)
 {
     if (l->side_input < 0) return 0;
     if (l->side_input >= CLAE_MAX_SIDE_INPUTS || !m->side_bound[l->side_input])
-        return clae_fail(&ctx->err, "%s:%d: [%s] reads side input %d, which is not bound (clae_model_bind_side)",
-                         CLAE_LAYER_WHERE(l), l->side_input);
+        return clae_fail(
+            &ctx->err, "%s:%d: [%s] reads side input %d, which is not bound (clae_model_bind_side)",
+            CLAE_LAYER_WHERE(l), l->side_input);
     l->side = &m->side[l->side_input];
     return 0;
 }
@@ -224,18 +254,22 @@ static int forward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, bool tra
     if (attach_side(m, ctx, l)) return -1;
     clae_tensor x = layer_input(m, i, rows), y = clae_rows(&m->y[i], rows);
     l->trained = train;
-    l->seed = (uint32_t)(((m->seed * 0x9E3779B97F4A7C15ull) ^ (m->step * 0xD1B54A32D192ED03ull)) >> 32) ^
+    l->seed = (uint32_t)(((m->seed * 0x9E3779B97F4A7C15ull) ^ (m->step * 0xD1B54A32D192ED03ull)) >>
+                         32) ^
               (uint32_t)(i * 0x85EBCA6Bu);
     return l->ops->forward(l, ctx, &x, &y, train);
 }
 
-int clae_model_forward_range(clae_model *m, clae_ctx *ctx, int first, int last, int rows, bool train)
+int clae_model_forward_range(clae_model *m, clae_ctx *ctx, int first, int last, int rows,
+                             bool train)
 {
     if (first < 0 || last >= m->n_layers || first > last + 1 || rows < 1 || rows > m->max_batch)
-        return clae_fail(&ctx->err, "forward over layers %d..%d of %d with %d rows (at most %d): out of range", first,
-                         last, m->n_layers, rows, m->max_batch);
+        return clae_fail(&ctx->err,
+                         "forward over layers %d..%d of %d with %d rows (at most %d): out of range",
+                         first, last, m->n_layers, rows, m->max_batch);
     for (int i = first; i <= last; i++) {
-        /* the head reads the code: only when this range computed it (not when decoding given codes) */
+        /* the head reads the code: only when this range computed it (not when decoding given codes)
+         */
         if (i == m->n_main && first > m->latent_index && first < m->n_main) break;
         if (forward_layer(m, ctx, i, rows, train)) return -1;
     }
@@ -245,7 +279,8 @@ int clae_model_forward_range(clae_model *m, clae_ctx *ctx, int first, int last, 
 /* dx (may be NULL) = the gradient w.r.t. layer i's input */
 static int backward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, clae_tensor *dx)
 {
-    clae_tensor x = layer_input(m, i, rows), y = clae_rows(&m->y[i], rows), dy = clae_rows(&m->dy[i], rows);
+    clae_tensor x = layer_input(m, i, rows), y = clae_rows(&m->y[i], rows),
+                dy = clae_rows(&m->dy[i], rows);
     if (attach_side(m, ctx, &m->layers[i])) return -1;
     return m->layers[i].ops->backward(&m->layers[i], ctx, &x, &y, &dy, dx);
 }
@@ -254,7 +289,8 @@ static int backward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, clae_te
 static int finish_latent_grad(clae_model *m, clae_ctx *ctx, int rows)
 {
     int li = m->latent_index;
-    clae_tensor dz = clae_rows(&m->dy[li], rows), z = clae_rows(&m->y[li], rows), hd = clae_rows(&m->head_dx, rows);
+    clae_tensor dz = clae_rows(&m->dy[li], rows), z = clae_rows(&m->y[li], rows),
+                hd = clae_rows(&m->head_dx, rows);
     if (clae_model_has_head(m) &&
         clae_op_add(ctx, &dz, &hd, (size_t)rows * clae_shape_sample(m->layers[li].out)))
         return -1;
@@ -268,7 +304,8 @@ static int add_residual_grads(clae_model *m, clae_ctx *ctx, int i, clae_tensor *
     for (int r = i; r < m->n_layers; r++) {
         if (m->layers[r].spec.type != CLAE_LAYER_RESIDUAL || m->layers[r].from != i - 1) continue;
         clae_tensor back = clae_rows(&m->dy[r], rows);
-        if (clae_op_add(ctx, dx, &back, (size_t)rows * clae_shape_sample(m->layers[i - 1].out))) return -1;
+        if (clae_op_add(ctx, dx, &back, (size_t)rows * clae_shape_sample(m->layers[i - 1].out)))
+            return -1;
     }
     return 0;
 }
@@ -277,9 +314,12 @@ int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows)
 {
     clae_tensor all = {&m->grads, 0, {1, (int)m->grads.capacity, 1, 1}};
     if (m->grads.capacity && clae_op_fill(ctx, &all, m->grads.capacity, 0.0f)) return -1;
-    for (int i = m->n_layers - 1; i >= m->n_main; i--) { /* the head first: its last dx is head_dx */
-        clae_tensor dx = i > m->n_main ? clae_rows(&m->dy[i - 1], rows) : clae_rows(&m->head_dx, rows);
-        if (backward_layer(m, ctx, i, rows, &dx) || (i > m->n_main && add_residual_grads(m, ctx, i, &dx, rows)))
+    for (int i = m->n_layers - 1; i >= m->n_main;
+         i--) { /* the head first: its last dx is head_dx */
+        clae_tensor dx = i > m->n_main ? clae_rows(&m->dy[i - 1], rows)
+                                       : clae_rows(&m->head_dx, rows);
+        if (backward_layer(m, ctx, i, rows, &dx) ||
+            (i > m->n_main && add_residual_grads(m, ctx, i, &dx, rows)))
             return -1;
     }
     if (m->latent_index == m->n_main - 1 && finish_latent_grad(m, ctx, rows)) return -1;

@@ -6,10 +6,12 @@
 static clae_pool_geom pool_geom(const clae_layer *l, int n)
 {
     const clae_layer_spec *s = &l->spec;
-    return (clae_pool_geom){n * l->in.c, l->in.h, l->in.w, s->kernel, s->stride, s->padding, l->out.h, l->out.w};
+    return (clae_pool_geom){n * l->in.c, l->in.h,    l->in.w,  s->kernel,
+                            s->stride,   s->padding, l->out.h, l->out.w};
 }
 
-static int pool_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int pool_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                        bool train)
 {
     (void)train;
     clae_pool_geom g = pool_geom(l, x->shape.n);
@@ -36,11 +38,13 @@ static int pool_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, c
     (void)earlier, (void)n_earlier;
     const clae_layer_spec *s = &l->spec;
     if (2 * s->padding > s->kernel)
-        return clae_fail(err, "%s:%d: [%s] padding %d must be at most half the kernel %d (as in PyTorch)",
-                         CLAE_LAYER_WHERE(l), s->padding, s->kernel);
+        return clae_fail(
+            err, "%s:%d: [%s] padding %d must be at most half the kernel %d (as in PyTorch)",
+            CLAE_LAYER_WHERE(l), s->padding, s->kernel);
     if (l->in.h + 2 * s->padding < s->kernel || l->in.w + 2 * s->padding < s->kernel)
-        return clae_fail(err, "%s:%d: [%s] kernel %d is larger than the padded %dx%d input", CLAE_LAYER_WHERE(l),
-                         s->kernel, l->in.h + 2 * s->padding, l->in.w + 2 * s->padding);
+        return clae_fail(err, "%s:%d: [%s] kernel %d is larger than the padded %dx%d input",
+                         CLAE_LAYER_WHERE(l), s->kernel, l->in.h + 2 * s->padding,
+                         l->in.w + 2 * s->padding);
     l->ops = &pool_ops;
     l->out = (clae_shape){1, l->in.c, (l->in.h + 2 * s->padding - s->kernel) / s->stride + 1,
                           (l->in.w + 2 * s->padding - s->kernel) / s->stride + 1};
@@ -54,7 +58,10 @@ static void pool_resolve(clae_layer_spec *s)
     if (s->stride == 0) s->stride = s->kernel;
 }
 
-#define POOL(t, k, st, pad) {.type = t, .kernel = k, .stride = st, .padding = pad}
+#define POOL(t, k, st, pad)                                  \
+    {                                                        \
+        .type = t, .kernel = k, .stride = st, .padding = pad \
+    }
 const clae_layer_kind clae_kind_max_pool = {
     .type = CLAE_LAYER_MAX_POOL,
     .names = {{"max_pool", "kernel stride padding"}},

@@ -2,7 +2,8 @@
  * (NCHW is row-major), only the shape changes; flatten is reshape to (C*H*W). */
 #include "clae/nn.h"
 
-static int copy_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int copy_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                        bool train)
 {
     (void)train;
     /* a copy keeps every layer's output in its own buffer, which backward relies on */
@@ -27,8 +28,10 @@ static int reshape_setup(clae_layer *l, const clae_layer *earlier, int n_earlier
     if (t.c == 0) t = (clae_shape){1, (int)in, 1, 1}; /* flatten */
     t.n = 1;
     if (clae_shape_sample(t) != in)
-        return clae_fail(err, "%s:%d: [%s] shape %dx%dx%d holds %zu values but its input %dx%dx%d holds %zu",
-                         CLAE_LAYER_WHERE(l), t.c, t.h, t.w, clae_shape_sample(t), l->in.c, l->in.h, l->in.w, in);
+        return clae_fail(
+            err, "%s:%d: [%s] shape %dx%dx%d holds %zu values but its input %dx%dx%d holds %zu",
+            CLAE_LAYER_WHERE(l), t.c, t.h, t.w, clae_shape_sample(t), l->in.c, l->in.h, l->in.w,
+            in);
     l->ops = &reshape_ops;
     l->out = t;
     return 0;

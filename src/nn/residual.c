@@ -7,22 +7,24 @@
 
 #include "clae/nn.h"
 
-static int residual_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int residual_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                            bool train)
 {
     (void)train;
     clae_tensor skip = clae_rows(&l->skip, x->shape.n);
     return clae_op_sum2(ctx, y, x, &skip, (size_t)x->shape.n * clae_shape_sample(l->in));
 }
 
-static int residual_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
-                             const clae_tensor *dy, clae_tensor *dx)
+static int residual_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
+                             const clae_tensor *y, const clae_tensor *dy, clae_tensor *dx)
 {
     (void)y;
     if (!dx) return 0;
     return clae_op_copy(ctx, dx, dy, (size_t)x->shape.n * clae_shape_sample(l->in));
 }
 
-static const clae_layer_ops residual_ops = {residual_forward, residual_backward, clae_layer_no_init};
+static const clae_layer_ops residual_ops = {residual_forward, residual_backward,
+                                            clae_layer_no_init};
 
 static int residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
@@ -30,13 +32,15 @@ static int residual_setup(clae_layer *l, const clae_layer *earlier, int n_earlie
     for (int i = 0; i < n_earlier; i++)
         if (strcmp(earlier[i].spec.section, l->spec.from) == 0) l->from = i;
     if (l->from < 0)
-        return clae_fail(err, "%s:%d: [%s] from = %s: no earlier layer section has that name", CLAE_LAYER_WHERE(l),
-                         l->spec.from);
+        return clae_fail(err, "%s:%d: [%s] from = %s: no earlier layer section has that name",
+                         CLAE_LAYER_WHERE(l), l->spec.from);
     clae_shape a = earlier[l->from].out, b = l->in;
     if (a.c != b.c || a.h != b.h || a.w != b.w)
-        return clae_fail(err, "%s:%d: [%s] adds [%s] (%dx%dx%d) to its input from [%s] (%dx%dx%d): shapes differ",
-                         CLAE_LAYER_WHERE(l), l->spec.from, a.c, a.h, a.w, earlier[n_earlier - 1].spec.section, b.c,
-                         b.h, b.w);
+        return clae_fail(
+            err,
+            "%s:%d: [%s] adds [%s] (%dx%dx%d) to its input from [%s] (%dx%dx%d): shapes differ",
+            CLAE_LAYER_WHERE(l), l->spec.from, a.c, a.h, a.w, earlier[n_earlier - 1].spec.section,
+            b.c, b.h, b.w);
     l->ops = &residual_ops;
     l->out = l->in;
     return 0;

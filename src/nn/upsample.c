@@ -2,22 +2,25 @@
  * mode='nearest' or 'bilinear', align_corners=False). */
 #include "clae/nn.h"
 
-static int upsample_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int upsample_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                            bool train)
 {
     (void)train;
-    return clae_op_upsample(ctx, y, x, x->shape.n * l->in.c, l->in.h, l->in.w, l->spec.scale, l->spec.mode == CLAE_UPSAMPLE_BILINEAR);
+    return clae_op_upsample(ctx, y, x, x->shape.n * l->in.c, l->in.h, l->in.w, l->spec.scale,
+                            l->spec.mode == CLAE_UPSAMPLE_BILINEAR);
 }
 
-static int upsample_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
-                             const clae_tensor *dy, clae_tensor *dx)
+static int upsample_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
+                             const clae_tensor *y, const clae_tensor *dy, clae_tensor *dx)
 {
     (void)y;
     if (!dx) return 0;
-    return clae_op_upsample_backward(ctx, dx, dy, x->shape.n * l->in.c, l->in.h, l->in.w, l->spec.scale,
-                                     l->spec.mode == CLAE_UPSAMPLE_BILINEAR);
+    return clae_op_upsample_backward(ctx, dx, dy, x->shape.n * l->in.c, l->in.h, l->in.w,
+                                     l->spec.scale, l->spec.mode == CLAE_UPSAMPLE_BILINEAR);
 }
 
-static const clae_layer_ops upsample_ops = {upsample_forward, upsample_backward, clae_layer_no_init};
+static const clae_layer_ops upsample_ops = {upsample_forward, upsample_backward,
+                                            clae_layer_no_init};
 
 static int upsample_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, clae_err *err)
 {
@@ -32,6 +35,10 @@ const clae_layer_kind clae_kind_upsample = {
     .type = CLAE_LAYER_UPSAMPLE,
     .names = {{"upsample", "scale mode"}},
     .setup = upsample_setup,
-    .checks = {{{.type = CLAE_LAYER_UPSAMPLE, .scale = 2, .mode = CLAE_UPSAMPLE_NEAREST}, {1, 2, 3, 5}, 2},
-               {{.type = CLAE_LAYER_UPSAMPLE, .scale = 3, .mode = CLAE_UPSAMPLE_BILINEAR}, {1, 1, 4, 3}, 1}},
+    .checks = {{{.type = CLAE_LAYER_UPSAMPLE, .scale = 2, .mode = CLAE_UPSAMPLE_NEAREST},
+                {1, 2, 3, 5},
+                2},
+               {{.type = CLAE_LAYER_UPSAMPLE, .scale = 3, .mode = CLAE_UPSAMPLE_BILINEAR},
+                {1, 1, 4, 3},
+                1}},
 };

@@ -13,22 +13,25 @@ enum { ML, EPS, DML, N_PARTS };
 /* scratch regions for the whole batch: [ml (2U)][eps (U)][dml (2U)] per row */
 static clae_tensor part(const clae_layer *l, int which)
 {
-    size_t u = (size_t)l->spec.units, mb = (size_t)l->scratch.shape.n, sizes[N_PARTS] = {2 * u, u, 2 * u};
+    size_t u = (size_t)l->spec.units, mb = (size_t)l->scratch.shape.n,
+           sizes[N_PARTS] = {2 * u, u, 2 * u};
     clae_tensor t = l->scratch;
     for (int i = 0; i < which; i++) t.off += mb * sizes[i];
     return t;
 }
 
-static int vae_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y, bool train)
+static int vae_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
+                       bool train)
 {
     size_t rows = (size_t)x->shape.n, in = clae_shape_sample(l->in), u = (size_t)l->spec.units;
     clae_tensor ml = part(l, ML), eps = part(l, EPS), kl = clae_rows(&l->aux, (int)rows);
     if (clae_gemm(ctx, false, true, rows, 2 * u, in, 1.0f, x, in, &l->w, in, 0.0f, &ml, 2 * u) ||
         clae_op_bias_act(ctx, &ml, &l->b, rows, 2 * u, CLAE_ACT_NONE, 0.0f))
         return -1;
-    return CLAE_LAUNCH(ctx, "vae_sample", rows, KARG_MEM(clae_buf(y)), KARG_U32(y->off), KARG_MEM(clae_buf(&eps)),
-                       KARG_U32(eps.off), KARG_MEM(clae_buf(&kl)), KARG_U32(kl.off), KARG_MEM(clae_buf(&ml)),
-                       KARG_U32(ml.off), KARG_U32(rows), KARG_U32(u), KARG_U32(l->seed), KARG_I32(train));
+    return CLAE_LAUNCH(ctx, "vae_sample", rows, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
+                       KARG_MEM(clae_buf(&eps)), KARG_U32(eps.off), KARG_MEM(clae_buf(&kl)),
+                       KARG_U32(kl.off), KARG_MEM(clae_buf(&ml)), KARG_U32(ml.off), KARG_U32(rows),
+                       KARG_U32(u), KARG_U32(l->seed), KARG_I32(train));
 }
 
 static int vae_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
@@ -37,13 +40,16 @@ static int vae_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, cons
     (void)y;
     size_t rows = (size_t)x->shape.n, in = clae_shape_sample(l->in), u = (size_t)l->spec.units;
     clae_tensor ml = part(l, ML), eps = part(l, EPS), dml = part(l, DML);
-    if (CLAE_LAUNCH(ctx, "vae_backward", rows * u, KARG_MEM(clae_buf(&dml)), KARG_U32(dml.off), KARG_MEM(clae_buf(dy)),
-                    KARG_U32(dy->off), KARG_MEM(clae_buf(&ml)), KARG_U32(ml.off), KARG_MEM(clae_buf(&eps)),
-                    KARG_U32(eps.off), KARG_U32(rows), KARG_U32(u), KARG_F32(l->kl_weight)) ||
+    if (CLAE_LAUNCH(ctx, "vae_backward", rows * u, KARG_MEM(clae_buf(&dml)), KARG_U32(dml.off),
+                    KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_MEM(clae_buf(&ml)),
+                    KARG_U32(ml.off), KARG_MEM(clae_buf(&eps)), KARG_U32(eps.off), KARG_U32(rows),
+                    KARG_U32(u), KARG_F32(l->kl_weight)) ||
         clae_gemm(ctx, true, false, 2 * u, in, rows, 1.0f, &dml, 2 * u, x, in, 1.0f, &l->dw, in) ||
         clae_op_bias_backward(ctx, &l->db, &dml, rows, 2 * u))
         return -1;
-    return dx ? clae_gemm(ctx, false, false, rows, in, 2 * u, 1.0f, &dml, 2 * u, &l->w, in, 0.0f, dx, in) : 0;
+    return dx ? clae_gemm(ctx, false, false, rows, in, 2 * u, 1.0f, &dml, 2 * u, &l->w, in, 0.0f,
+                          dx, in)
+              : 0;
 }
 
 static void vae_init(clae_layer *l, clae_rng *rng, float *host, float *state)
@@ -70,7 +76,8 @@ static int vae_setup(clae_layer *l, const clae_layer *earlier, int n_earlier, cl
 
 static double vae_flops(const clae_layer *l)
 {
-    return 2.0 * (double)clae_shape_sample(l->in) * 2.0 * l->spec.units; /* mean and log-variance heads */
+    return 2.0 * (double)clae_shape_sample(l->in) * 2.0 *
+           l->spec.units; /* mean and log-variance heads */
 }
 
 /* The KL term's gradient joins in the backward with the weight the trainer

@@ -2,134 +2,169 @@
 
 #include "clae/ops.h"
 
-#define GEOM_ARGS(g)                                                                                           \
-    KARG_U32((g)->c), KARG_U32((g)->h), KARG_U32((g)->w), KARG_U32((g)->kh), KARG_U32((g)->kw),              \
-        KARG_U32((g)->sh), KARG_U32((g)->sw), KARG_U32((g)->ph), KARG_U32((g)->pw), KARG_U32((g)->dh),       \
-        KARG_U32((g)->dw), KARG_U32((g)->ho), KARG_U32((g)->wo)
+#define GEOM_ARGS(g)                                                                            \
+    KARG_U32((g)->c), KARG_U32((g)->h), KARG_U32((g)->w), KARG_U32((g)->kh), KARG_U32((g)->kw), \
+        KARG_U32((g)->sh), KARG_U32((g)->sw), KARG_U32((g)->ph), KARG_U32((g)->pw),             \
+        KARG_U32((g)->dh), KARG_U32((g)->dw), KARG_U32((g)->ho), KARG_U32((g)->wo)
 
-int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n, const clae_conv_geom *g)
+int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n,
+                   const clae_conv_geom *g)
 {
-    size_t total = (size_t)g->c * g->kh * g->kw * (size_t)n * g->ho; /* one work-item per column row */
-    return CLAE_LAUNCH(ctx, "im2col", total, KARG_MEM(clae_buf(col)), KARG_U32(col->off), KARG_MEM(clae_buf(x)),
-                       KARG_U32(x->off), KARG_U32(n), GEOM_ARGS(g));
+    size_t total = (size_t)g->c * g->kh * g->kw * (size_t)n *
+                   g->ho; /* one work-item per column row */
+    return CLAE_LAUNCH(ctx, "im2col", total, KARG_MEM(clae_buf(col)), KARG_U32(col->off),
+                       KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_U32(n), GEOM_ARGS(g));
 }
 
-int clae_op_col2im(clae_ctx *ctx, clae_tensor *x, const clae_tensor *col, int n, const clae_conv_geom *g)
+int clae_op_col2im(clae_ctx *ctx, clae_tensor *x, const clae_tensor *col, int n,
+                   const clae_conv_geom *g)
 {
     size_t total = (size_t)n * g->c * g->h; /* one work-item per image row */
-    return CLAE_LAUNCH(ctx, "col2im", total, KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_MEM(clae_buf(col)),
-                       KARG_U32(col->off), KARG_U32(n), GEOM_ARGS(g));
+    return CLAE_LAUNCH(ctx, "col2im", total, KARG_MEM(clae_buf(x)), KARG_U32(x->off),
+                       KARG_MEM(clae_buf(col)), KARG_U32(col->off), KARG_U32(n), GEOM_ARGS(g));
 }
 
-int clae_op_permute_cn(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, int n, int c, int p, bool to_ncp)
+int clae_op_permute_cn(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, int n, int c, int p,
+                       bool to_ncp)
 {
-    return CLAE_LAUNCH(ctx, "permute_cn", (size_t)n * c * p, KARG_MEM(clae_buf(dst)), KARG_U32(dst->off),
-                       KARG_MEM(clae_buf(src)), KARG_U32(src->off), KARG_U32(n), KARG_U32(c), KARG_U32(p),
-                       KARG_I32(to_ncp));
+    return CLAE_LAUNCH(ctx, "permute_cn", (size_t)n * c * p, KARG_MEM(clae_buf(dst)),
+                       KARG_U32(dst->off), KARG_MEM(clae_buf(src)), KARG_U32(src->off), KARG_U32(n),
+                       KARG_U32(c), KARG_U32(p), KARG_I32(to_ncp));
 }
 
-int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, int n, int c, int p, clae_act kind,
-                             float slope)
+int clae_op_channel_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, int n, int c,
+                             int p, clae_act kind, float slope)
 {
-    return CLAE_LAUNCH(ctx, "channel_bias_act", (size_t)n * c * p, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
-                       b ? KARG_MEM(clae_buf(b)) : KARG_NULL, KARG_U32(b ? b->off : 0), KARG_U32(n), KARG_U32(c),
-                       KARG_U32(p), KARG_I32(kind), KARG_F32(slope));
+    return CLAE_LAUNCH(ctx, "channel_bias_act", (size_t)n * c * p, KARG_MEM(clae_buf(y)),
+                       KARG_U32(y->off), b ? KARG_MEM(clae_buf(b)) : KARG_NULL,
+                       KARG_U32(b ? b->off : 0), KARG_U32(n), KARG_U32(c), KARG_U32(p),
+                       KARG_I32(kind), KARG_F32(slope));
 }
 
-int clae_op_conv_flip_weights(clae_ctx *ctx, cl_mem wt, const clae_tensor *w, int co, int ci, int kh, int kw)
+int clae_op_conv_flip_weights(clae_ctx *ctx, cl_mem wt, const clae_tensor *w, int co, int ci,
+                              int kh, int kw)
 {
-    return CLAE_LAUNCH(ctx, "conv_flip_weights", (size_t)co * ci * kh * kw, KARG_MEM(wt), KARG_MEM(clae_buf(w)),
-                       KARG_U32(w->off), KARG_U32(co), KARG_U32(ci), KARG_U32(kh), KARG_U32(kw));
+    return CLAE_LAUNCH(ctx, "conv_flip_weights", (size_t)co * ci * kh * kw, KARG_MEM(wt),
+                       KARG_MEM(clae_buf(w)), KARG_U32(w->off), KARG_U32(co), KARG_U32(ci),
+                       KARG_U32(kh), KARG_U32(kw));
 }
 
 int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, int n, int c, int p)
 {
     return CLAE_LAUNCH(ctx, "channel_sum", (size_t)c, KARG_MEM(clae_buf(db)), KARG_U32(db->off),
-                       KARG_MEM(clae_buf(g)), KARG_U32(g->off), KARG_U32(n), KARG_U32(c), KARG_U32(p));
+                       KARG_MEM(clae_buf(g)), KARG_U32(g->off), KARG_U32(n), KARG_U32(c),
+                       KARG_U32(p));
 }
 
-#define DIRECT_ARGS(n, cg, g)                                                                                     \
-    KARG_U32(n), KARG_U32((g)->c), KARG_U32((g)->h), KARG_U32((g)->w), KARG_U32(cg), KARG_U32((g)->ho),       \
-        KARG_U32((g)->wo), KARG_U32((g)->kh), KARG_U32((g)->sh), KARG_U32((g)->ph), KARG_U32((g)->dh)
+#define DIRECT_ARGS(n, cg, g)                                                        \
+    KARG_U32(n), KARG_U32((g)->c), KARG_U32((g)->h), KARG_U32((g)->w), KARG_U32(cg), \
+        KARG_U32((g)->ho), KARG_U32((g)->wo), KARG_U32((g)->kh), KARG_U32((g)->sh),  \
+        KARG_U32((g)->ph), KARG_U32((g)->dh)
 
-int clae_op_conv_grid_from_image(clae_ctx *ctx, clae_tensor *grid, const clae_tensor *image, const clae_tensor *w,
-                                 int n, int cg, const clae_conv_geom *g)
+int clae_op_conv_grid_from_image(clae_ctx *ctx, clae_tensor *grid, const clae_tensor *image,
+                                 const clae_tensor *w, int n, int cg, const clae_conv_geom *g)
 {
-    size_t items = (size_t)n * cg * g->ho * (ctx->dev.kind == CLAE_DEV_CPU ? 1 : g->wo); /* rows on CPUs */
+    size_t items = (size_t)n * cg * g->ho *
+                   (ctx->dev.kind == CLAE_DEV_CPU ? 1 : g->wo); /* rows on CPUs */
     return CLAE_LAUNCH(ctx, "conv_grid_from_image", items, KARG_MEM(clae_buf(grid)),
-                       KARG_U32(grid->off), KARG_MEM(clae_buf(image)), KARG_U32(image->off), KARG_MEM(clae_buf(w)),
-                       KARG_U32(w->off), DIRECT_ARGS(n, cg, g));
+                       KARG_U32(grid->off), KARG_MEM(clae_buf(image)), KARG_U32(image->off),
+                       KARG_MEM(clae_buf(w)), KARG_U32(w->off), DIRECT_ARGS(n, cg, g));
 }
 
-int clae_op_conv_image_from_grid(clae_ctx *ctx, clae_tensor *image, const clae_tensor *grid, const clae_tensor *w,
-                                 int n, int cg, const clae_conv_geom *g)
+int clae_op_conv_image_from_grid(clae_ctx *ctx, clae_tensor *image, const clae_tensor *grid,
+                                 const clae_tensor *w, int n, int cg, const clae_conv_geom *g)
 {
-    size_t items = (size_t)n * g->c * g->h * (ctx->dev.kind == CLAE_DEV_CPU ? 1 : g->w); /* rows on CPUs */
+    size_t items = (size_t)n * g->c * g->h *
+                   (ctx->dev.kind == CLAE_DEV_CPU ? 1 : g->w); /* rows on CPUs */
     return CLAE_LAUNCH(ctx, "conv_image_from_grid", items, KARG_MEM(clae_buf(image)),
-                       KARG_U32(image->off), KARG_MEM(clae_buf(grid)), KARG_U32(grid->off), KARG_MEM(clae_buf(w)),
-                       KARG_U32(w->off), DIRECT_ARGS(n, cg, g));
+                       KARG_U32(image->off), KARG_MEM(clae_buf(grid)), KARG_U32(grid->off),
+                       KARG_MEM(clae_buf(w)), KARG_U32(w->off), DIRECT_ARGS(n, cg, g));
 }
 
-int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *grid, const clae_tensor *image, int n,
-                             int cg, const clae_conv_geom *g)
+int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *grid,
+                             const clae_tensor *image, int n, int cg, const clae_conv_geom *g)
 {
-    return CLAE_LAUNCH(ctx, "conv_weight_grad", (size_t)cg * g->c * g->kh * g->kw, KARG_MEM(clae_buf(dw)),
-                       KARG_U32(dw->off), KARG_MEM(clae_buf(grid)), KARG_U32(grid->off), KARG_MEM(clae_buf(image)),
-                       KARG_U32(image->off), DIRECT_ARGS(n, cg, g));
+    return CLAE_LAUNCH(ctx, "conv_weight_grad", (size_t)cg * g->c * g->kh * g->kw,
+                       KARG_MEM(clae_buf(dw)), KARG_U32(dw->off), KARG_MEM(clae_buf(grid)),
+                       KARG_U32(grid->off), KARG_MEM(clae_buf(image)), KARG_U32(image->off),
+                       DIRECT_ARGS(n, cg, g));
 }
 
 /* x (n images of g's input) copied into the zero-padded buffer that conv_rows
  * and the weight-gradient GEMM read (operand slot 1), with tail more floats
  * after it; *hp x *wp is the padded size. NULL with ctx->err set. */
-static cl_mem padded_image(clae_ctx *ctx, const clae_tensor *x, int n, const clae_conv_geom *g, size_t tail,
-                           size_t *hp, size_t *wp)
+static cl_mem padded_image(clae_ctx *ctx, const clae_tensor *x, int n, const clae_conv_geom *g,
+                           size_t tail, size_t *hp, size_t *wp)
 {
     size_t planes = (size_t)n * g->c;
     *hp = (size_t)g->h + 2 * g->ph, *wp = (size_t)g->w + 2 * g->pw;
     size_t floats = planes * *hp * *wp + tail;
     if (floats > UINT32_MAX) {
-        clae_fail(&ctx->err, "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n, g->c, g->h,
-                  g->w);
+        clae_fail(&ctx->err, "convolution of %d images of %dx%dx%d is too large for 32-bit indices",
+                  n, g->c, g->h, g->w);
         return NULL;
     }
     cl_mem xp = clae_gemm_operand_buffer(ctx, 1, floats * sizeof(float));
-    if (!xp || CLAE_LAUNCH(ctx, "conv_pad", planes * *hp, KARG_MEM(xp), KARG_MEM(clae_buf(x)), KARG_U32(x->off),
-                           KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w), KARG_U32(g->ph), KARG_U32(g->pw),
-                           KARG_U32(*hp), KARG_U32(*wp)))
+    if (!xp || CLAE_LAUNCH(ctx, "conv_pad", planes * *hp, KARG_MEM(xp), KARG_MEM(clae_buf(x)),
+                           KARG_U32(x->off), KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w),
+                           KARG_U32(g->ph), KARG_U32(g->pw), KARG_U32(*hp), KARG_U32(*wp)))
         return NULL;
     return xp;
 }
 
-int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem, size_t w_off, int n, int cout,
-                      const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope)
+int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem,
+                      size_t w_off, int n, int cout, const clae_conv_geom *g,
+                      const clae_tensor *bias, clae_act act, float slope)
 {
     /* the narrowest row segment that holds a row (wider rows take several) */
-    int nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32, mr = cout <= 4 ? 1 : 8; /* few outputs: no idle tile rows */
+    int nr = g->wo <= 8    ? 8
+             : g->wo <= 16 ? 16
+                           : 32,
+        mr = cout <= 4 ? 1 : 8; /* few outputs: no idle tile rows */
     char name[32];
     snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nr == 32 ? 2 : 1, nr == 8 ? 8 : 16);
     size_t segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs;
     size_t mblocks = ((size_t)cout + mr - 1) / mr;
     size_t ckk = (size_t)g->c * g->kh * g->kw, hp, wp;
     if ((size_t)n * cout * g->ho * g->wo + y->off > UINT32_MAX)
-        return clae_fail(&ctx->err, "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n, g->c,
-                         g->h, g->w);
+        return clae_fail(&ctx->err,
+                         "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n,
+                         g->c, g->h, g->w);
     /* the last segment may read up to nr + (kw - 1) dw floats past the last row */
     cl_mem xp = padded_image(ctx, x, n, g, (size_t)nr + (size_t)g->kw * g->dw + 16, &hp, &wp);
     if (!xp) return -1;
-    clae_karg args[] = {KARG_MEM(w_mem),     KARG_U32(w_off),     KARG_U32(ckk),     KARG_MEM(xp),
-                        KARG_U32(g->c),      KARG_U32(hp),        KARG_U32(wp),      KARG_U32(g->kh),
-                        KARG_U32(g->kw),     KARG_U32(g->dh),     KARG_U32(g->dw),   KARG_MEM(clae_buf(y)),
-                        KARG_U32(y->off),    KARG_U32(cout),      KARG_U32(g->ho),   KARG_U32(g->wo),
-                        KARG_U32(segs),      KARG_U32(tiles),     bias ? KARG_MEM(clae_buf(bias)) : KARG_NULL,
-                        KARG_U32(bias ? bias->off : 0), KARG_I32(act), KARG_F32(slope)};
+    clae_karg args[] = {KARG_MEM(w_mem),
+                        KARG_U32(w_off),
+                        KARG_U32(ckk),
+                        KARG_MEM(xp),
+                        KARG_U32(g->c),
+                        KARG_U32(hp),
+                        KARG_U32(wp),
+                        KARG_U32(g->kh),
+                        KARG_U32(g->kw),
+                        KARG_U32(g->dh),
+                        KARG_U32(g->dw),
+                        KARG_MEM(clae_buf(y)),
+                        KARG_U32(y->off),
+                        KARG_U32(cout),
+                        KARG_U32(g->ho),
+                        KARG_U32(g->wo),
+                        KARG_U32(segs),
+                        KARG_U32(tiles),
+                        bias ? KARG_MEM(clae_buf(bias)) : KARG_NULL,
+                        KARG_U32(bias ? bias->off : 0),
+                        KARG_I32(act),
+                        KARG_F32(slope)};
     return clae_launch2(ctx, name, NULL, mblocks, tiles, mblocks < 8 ? mblocks : 8, args,
                         (int)(sizeof args / sizeof args[0]));
 }
 
-int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw, const clae_tensor *grid,
-                                  const clae_tensor *image, int n, int grid_channels, const clae_conv_geom *g)
+int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw,
+                                  const clae_tensor *grid, const clae_tensor *image, int n,
+                                  int grid_channels, const clae_conv_geom *g)
 {
-    size_t p = (size_t)g->ho * g->wo, taps = (size_t)g->c * g->kh * g->kw, planes = (size_t)n * g->c, hp, wp;
+    size_t p = (size_t)g->ho * g->wo, taps = (size_t)g->c * g->kh * g->kw,
+           planes = (size_t)n * g->c, hp, wp;
     cl_mem xp = padded_image(ctx, image, n, g, 16, &hp, &wp);
     if (!xp) return -1;
     clae_arena padded = {.buf = xp};
@@ -137,10 +172,28 @@ int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, cla
     /* dw^T (taps x grid channels): A(tap, pos) = xp at the tap's offset plus
      * the position's (n: an image, oh: sh padded rows, ow: sw columns);
      * B(pos, gc) = grid[n][gc][pos]; C(tap, gc) = dw[gc][tap], accumulated */
-    clae_gemm_desc d = {.trans_b = true, .m = taps, .n = (size_t)grid_channels, .k = (size_t)n * p, .alpha = 1.0f,
-                        .beta = 1.0f, .a = &a, .a_kcols = (size_t)g->wo, .a_kimg = (size_t)g->sh * wp,
-                        .a_kcols2 = (size_t)g->ho, .a_kimg2 = (size_t)g->c * hp * wp, .a_taps = g, .a_plane = hp * wp,
-                        .a_row = wp, .lda = (size_t)g->sw, .b = grid, .ldb = p, .b_kcols = p,
-                        .b_kimg = (size_t)grid_channels * p, .c = dw, .ldc = 1, .c_cols = 1, .c_img = taps};
+    clae_gemm_desc d = {.trans_b = true,
+                        .m = taps,
+                        .n = (size_t)grid_channels,
+                        .k = (size_t)n * p,
+                        .alpha = 1.0f,
+                        .beta = 1.0f,
+                        .a = &a,
+                        .a_kcols = (size_t)g->wo,
+                        .a_kimg = (size_t)g->sh * wp,
+                        .a_kcols2 = (size_t)g->ho,
+                        .a_kimg2 = (size_t)g->c * hp * wp,
+                        .a_taps = g,
+                        .a_plane = hp * wp,
+                        .a_row = wp,
+                        .lda = (size_t)g->sw,
+                        .b = grid,
+                        .ldb = p,
+                        .b_kcols = p,
+                        .b_kimg = (size_t)grid_channels * p,
+                        .c = dw,
+                        .ldc = 1,
+                        .c_cols = 1,
+                        .c_img = taps};
     return clae_gemm_run(ctx, ch, &d);
 }

@@ -48,21 +48,24 @@ const char *clae_clblast_status_name(int status)
     }
 }
 
-static int gemm_clblast(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
-                        const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta,
-                        clae_tensor *c, size_t ldc)
+static int gemm_clblast(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+                        float alpha, const clae_tensor *a, size_t lda, const clae_tensor *b,
+                        size_t ldb, float beta, clae_tensor *c, size_t ldc)
 {
     cl_event ev = NULL;
-    CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                       trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha,
-                                       clae_buf(a), a->off, lda, clae_buf(b), b->off, ldb, beta, clae_buf(c), c->off,
-                                       ldc, &ctx->queue, ctx->profiling ? &ev : NULL);
+    CLBlastStatusCode s = CLBlastSgemm(
+        CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, clae_buf(a), a->off,
+        lda, clae_buf(b), b->off, ldb, beta, clae_buf(c), c->off, ldc, &ctx->queue,
+        ctx->profiling ? &ev : NULL);
     if (s != CLBlastSuccess)
-        return clae_fail(&ctx->err, "CLBlastSgemm(%c%c, m=%zu n=%zu k=%zu) failed: %s (%d)", trans_a ? 'T' : 'N',
-                         trans_b ? 'T' : 'N', m, n, k, clae_clblast_status_name(s), (int)s);
+        return clae_fail(&ctx->err, "CLBlastSgemm(%c%c, m=%zu n=%zu k=%zu) failed: %s (%d)",
+                         trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k,
+                         clae_clblast_status_name(s), (int)s);
     if (ev) {
         char name[64];
-        snprintf(name, sizeof name, "sgemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k);
+        snprintf(name, sizeof name, "sgemm %c%c %zux%zux%zu", trans_a ? 'T' : 'N',
+                 trans_b ? 'T' : 'N', m, n, k);
         clae_profile_event(ctx, name, ev);
     }
     return 0;
@@ -86,7 +89,8 @@ static int grow_buffer(clae_ctx *ctx, cl_mem *buf, size_t *have, size_t bytes, c
 
 static int ensure_scratch(clae_ctx *ctx, size_t bytes)
 {
-    return grow_buffer(ctx, &ctx->gemm->scratch, &ctx->gemm->scratch_bytes, bytes, "clCreateBuffer(GEMM packing panels)");
+    return grow_buffer(ctx, &ctx->gemm->scratch, &ctx->gemm->scratch_bytes, bytes,
+                       "clCreateBuffer(GEMM packing panels)");
 }
 
 cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, int slot, size_t bytes)
@@ -102,7 +106,8 @@ static int launch_tiles(clae_ctx *ctx, const clae_gemm_choice *ch, size_t mblock
 {
     char name[32];
     snprintf(name, sizeof name, "gemm_tile_%dx%dx%d", ch->mr, ch->nv, ch->w);
-    return clae_launch2(ctx, name, "gemm (own tiles)", mblocks, nblocks, (size_t)ch->group, args, nargs);
+    return clae_launch2(ctx, name, "gemm (own tiles)", mblocks, nblocks, (size_t)ch->group, args,
+                        nargs);
 }
 
 /* B's panel: packed from a matrix (optionally with batched columns) or from images. */
@@ -115,19 +120,22 @@ static int pack_b(clae_ctx *ctx, const clae_gemm_desc *d, size_t nr, cl_mem pane
         char name[32];
         snprintf(name, sizeof name, "gemm_pack_im2col_%zu", nr);
         return CLAE_LAUNCH(ctx, name, items, KARG_MEM(clae_buf(b)), KARG_U32(b->off),
-                           KARG_U32(d->b_images), KARG_U32(g->c), KARG_U32(g->h), KARG_U32(g->w), KARG_U32(g->kh),
-                           KARG_U32(g->kw), KARG_U32(g->sh), KARG_U32(g->sw), KARG_U32(g->ph), KARG_U32(g->pw),
-                           KARG_U32(g->dh), KARG_U32(g->dw), KARG_U32(g->ho), KARG_U32(g->wo), KARG_U32(!d->trans_b),
-                           KARG_U32(d->k), KARG_U32(d->n), KARG_MEM(panel), KARG_U32(0),
-                           KARG_U32(kblocks), KARG_U32(items));
+                           KARG_U32(d->b_images), KARG_U32(g->c), KARG_U32(g->h), KARG_U32(g->w),
+                           KARG_U32(g->kh), KARG_U32(g->kw), KARG_U32(g->sh), KARG_U32(g->sw),
+                           KARG_U32(g->ph), KARG_U32(g->pw), KARG_U32(g->dh), KARG_U32(g->dw),
+                           KARG_U32(g->ho), KARG_U32(g->wo), KARG_U32(!d->trans_b), KARG_U32(d->k),
+                           KARG_U32(d->n), KARG_MEM(panel), KARG_U32(0), KARG_U32(kblocks),
+                           KARG_U32(items));
     }
     if (d->trans_b)
-        return CLAE_LAUNCH(ctx, "gemm_pack_bt", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(d->ldb),
-                           KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr), KARG_U32(d->b_kcols ? d->b_kcols : d->k),
-                           KARG_U32(d->b_kimg), KARG_MEM(panel), KARG_U32(0), KARG_U32(kblocks), KARG_U32(items));
-    return CLAE_LAUNCH(ctx, "gemm_pack_b", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off), KARG_U32(d->ldb),
-                       KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr), KARG_U32(d->b_cols ? d->b_cols : d->n),
-                       KARG_U32(d->b_img), KARG_MEM(panel), KARG_U32(0), KARG_U32(kblocks), KARG_U32(items));
+        return CLAE_LAUNCH(ctx, "gemm_pack_bt", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off),
+                           KARG_U32(d->ldb), KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr),
+                           KARG_U32(d->b_kcols ? d->b_kcols : d->k), KARG_U32(d->b_kimg),
+                           KARG_MEM(panel), KARG_U32(0), KARG_U32(kblocks), KARG_U32(items));
+    return CLAE_LAUNCH(ctx, "gemm_pack_b", items, KARG_MEM(clae_buf(b)), KARG_U32(b->off),
+                       KARG_U32(d->ldb), KARG_U32(d->k), KARG_U32(d->n), KARG_U32(nr),
+                       KARG_U32(d->b_cols ? d->b_cols : d->n), KARG_U32(d->b_img), KARG_MEM(panel),
+                       KARG_U32(0), KARG_U32(kblocks), KARG_U32(items));
 }
 
 /* Largest element index an operand reaches, to refuse what 32-bit indices cannot hold. */
@@ -135,8 +143,10 @@ static bool fits_u32(const clae_gemm_desc *d, size_t b_len)
 {
     size_t a_rows = d->trans_a ? d->k : d->m, c_span = d->c->off + d->m * d->ldc;
     if (d->c_cols) c_span += (d->n / d->c_cols + 1) * d->c_img;
-    size_t a_span = d->a->off + (d->a_taps ? clae_shape_numel(d->a->shape)
-                                           : a_rows * d->lda + (d->a_kcols ? (d->k / d->a_kcols + 1) * d->a_kimg : 0));
+    size_t a_span = d->a->off + (d->a_taps
+                                     ? clae_shape_numel(d->a->shape)
+                                     : a_rows * d->lda +
+                                           (d->a_kcols ? (d->k / d->a_kcols + 1) * d->a_kimg : 0));
     return b_len <= UINT32_MAX && a_span <= UINT32_MAX && c_span <= UINT32_MAX &&
            clae_shape_numel(d->b->shape) + d->b->off <= UINT32_MAX;
 }
@@ -145,13 +155,16 @@ int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_des
 {
     if (d->m == 0 || d->n == 0) return 0;
     if (ch->engine != CLAE_GEMM_OWN)
-        return clae_fail(&ctx->err, "clae_gemm_run needs the own GEMM engine (layers fall back to CLBlast's path)");
+        return clae_fail(
+            &ctx->err,
+            "clae_gemm_run needs the own GEMM engine (layers fall back to CLBlast's path)");
     size_t nr = (size_t)ch->nv * ch->w;
     size_t mblocks = (d->m + ch->mr - 1) / ch->mr, nblocks = (d->n + nr - 1) / nr;
     size_t b_len = nblocks * nr * (d->k ? d->k : 1);
     if (!fits_u32(d, b_len))
-        return clae_fail(&ctx->err, "GEMM %zux%zux%zu is too large for the own kernels' 32-bit indices", d->m, d->n,
-                         d->k);
+        return clae_fail(&ctx->err,
+                         "GEMM %zux%zux%zu is too large for the own kernels' 32-bit indices", d->m,
+                         d->n, d->k);
     if (ensure_scratch(ctx, b_len * sizeof(float))) return -1;
     cl_mem panel = ctx->gemm->scratch;
     if (d->k > 0 && pack_b(ctx, d, nr, panel)) return -1;
@@ -159,8 +172,10 @@ int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_des
     size_t lda = d->lda;
     clae_karg args[] = {KARG_MEM(clae_buf(a)),
                         KARG_U32(a->off),
-                        KARG_U32(d->a_taps ? 0 : d->trans_a ? 1 : lda), /* row stride (taps: gemm_a_row) */
-                        KARG_U32(d->a_taps || d->trans_a ? lda : 1),    /* k stride */
+                        KARG_U32(d->a_taps    ? 0
+                                 : d->trans_a ? 1
+                                              : lda), /* row stride (taps: gemm_a_row) */
+                        KARG_U32(d->a_taps || d->trans_a ? lda : 1), /* k stride */
                         KARG_U32(d->a_kcols ? d->a_kcols : UINT32_MAX),
                         KARG_U32(d->a_kimg),
                         KARG_U32(d->a_kcols2 ? d->a_kcols2 : UINT32_MAX),
@@ -190,18 +205,29 @@ int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_des
     return launch_tiles(ctx, ch, mblocks, nblocks, args, (int)(sizeof args / sizeof args[0]));
 }
 
-static int gemm_own(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m, size_t n,
-                    size_t k, float alpha, const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb,
-                    float beta, clae_tensor *c, size_t ldc)
+static int gemm_own(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m,
+                    size_t n, size_t k, float alpha, const clae_tensor *a, size_t lda,
+                    const clae_tensor *b, size_t ldb, float beta, clae_tensor *c, size_t ldc)
 {
-    clae_gemm_desc d = {.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k, .alpha = alpha,
-                        .beta = beta, .a = a, .lda = lda, .b = b, .ldb = ldb, .c = c, .ldc = ldc};
+    clae_gemm_desc d = {.trans_a = trans_a,
+                        .trans_b = trans_b,
+                        .m = m,
+                        .n = n,
+                        .k = k,
+                        .alpha = alpha,
+                        .beta = beta,
+                        .a = a,
+                        .lda = lda,
+                        .b = b,
+                        .ldb = ldb,
+                        .c = c,
+                        .ldc = ldc};
     return clae_gemm_run(ctx, ch, &d);
 }
 
-int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m, size_t n,
-                   size_t k, float alpha, const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb,
-                   float beta, clae_tensor *c, size_t ldc)
+int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m,
+                   size_t n, size_t k, float alpha, const clae_tensor *a, size_t lda,
+                   const clae_tensor *b, size_t ldb, float beta, clae_tensor *c, size_t ldc)
 {
     if (m == 0 || n == 0) return 0;
     if (ch->engine == CLAE_GEMM_OWN)
@@ -209,7 +235,8 @@ int clae_gemm_with(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool
     return gemm_clblast(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-void clae_gemm_shape_key(char *out, size_t len, bool trans_a, bool trans_b, size_t m, size_t n, size_t k)
+void clae_gemm_shape_key(char *out, size_t len, bool trans_a, bool trans_b, size_t m, size_t n,
+                         size_t k)
 {
     snprintf(out, len, "%c%c %zux%zux%zu", trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k);
 }
@@ -217,7 +244,8 @@ void clae_gemm_shape_key(char *out, size_t len, bool trans_a, bool trans_b, size
 static void record_shape(clae_gemm_state *g, bool ta, bool tb, size_t m, size_t n, size_t k)
 {
     for (int i = 0; i < g->n_seen; i++)
-        if (g->seen[i].m == m && g->seen[i].n == n && g->seen[i].k == k && g->seen[i].ta == ta && g->seen[i].tb == tb)
+        if (g->seen[i].m == m && g->seen[i].n == n && g->seen[i].k == k && g->seen[i].ta == ta &&
+            g->seen[i].tb == tb)
             return;
     if (g->n_seen < CLAE_MAX_TUNED) {
         g->seen[g->n_seen].m = m, g->seen[g->n_seen].n = n, g->seen[g->n_seen].k = k;
@@ -226,8 +254,8 @@ static void record_shape(clae_gemm_state *g, bool ta, bool tb, size_t m, size_t 
     }
 }
 
-const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
-                                         size_t k)
+const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool trans_b, size_t m,
+                                         size_t n, size_t k)
 {
     const clae_gemm_state *g = ctx->gemm;
     if (!g->forced && g->n_tuned > 0) {
@@ -239,18 +267,19 @@ const clae_gemm_choice *clae_gemm_choose(const clae_ctx *ctx, bool trans_a, bool
     return &g->fallback;
 }
 
-const clae_gemm_choice *clae_gemm_pick(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k)
+const clae_gemm_choice *clae_gemm_pick(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m,
+                                       size_t n, size_t k)
 {
     if (ctx->gemm->recording) record_shape(ctx->gemm, trans_a, trans_b, m, n, k);
     return clae_gemm_choose(ctx, trans_a, trans_b, m, n, k);
 }
 
 int clae_gemm(clae_ctx *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
-              const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta, clae_tensor *c,
-              size_t ldc)
+              const clae_tensor *a, size_t lda, const clae_tensor *b, size_t ldb, float beta,
+              clae_tensor *c, size_t ldc)
 {
-    return clae_gemm_with(ctx, clae_gemm_pick(ctx, trans_a, trans_b, m, n, k), trans_a, trans_b, m, n, k, alpha, a,
-                          lda, b, ldb, beta, c, ldc);
+    return clae_gemm_with(ctx, clae_gemm_pick(ctx, trans_a, trans_b, m, n, k), trans_a, trans_b, m,
+                          n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void clae_gemm_choice_name(const clae_gemm_choice *ch, char *out, size_t len)
@@ -269,7 +298,8 @@ static const int own_variants[][3] = {{4, 1, 16}, {8, 1, 16}, {4, 2, 16}, {6, 2,
 int clae_gemm_own_variant(int i, clae_gemm_choice *out)
 {
     if (i < 0 || i >= N_OWN_VARIANTS) return -1;
-    *out = (clae_gemm_choice){CLAE_GEMM_OWN, own_variants[i][0], own_variants[i][1], own_variants[i][2], 4};
+    *out = (clae_gemm_choice){CLAE_GEMM_OWN, own_variants[i][0], own_variants[i][1],
+                              own_variants[i][2], 4};
     return 0;
 }
 
@@ -294,7 +324,8 @@ int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out)
         return -1;
     }
     for (int i = 0; i < N_OWN_VARIANTS; i++)
-        if (own_variants[i][0] == ch.mr && own_variants[i][1] == ch.nv && own_variants[i][2] == ch.w && ch.group > 0) {
+        if (own_variants[i][0] == ch.mr && own_variants[i][1] == ch.nv &&
+            own_variants[i][2] == ch.w && ch.group > 0) {
             *out = ch;
             return 0;
         }
@@ -314,10 +345,11 @@ int clae_gemm_open(clae_ctx *ctx, const clae_gemm_opts *o, clae_err *err)
     if (force && *force) {
         if (clae_gemm_parse_choice(force, &g->fallback)) {
             clae_gemm_close(ctx);
-            return clae_fail(err,
-                             "CLAE_GEMM=%s: expected 'clblast', 'own' or 'own:MRxNVxW[/GROUP]' with a variant "
-                             "cl/gemm.cl builds (e.g. own:8x2x16/4)",
-                             force);
+            return clae_fail(
+                err,
+                "CLAE_GEMM=%s: expected 'clblast', 'own' or 'own:MRxNVxW[/GROUP]' with a variant "
+                "cl/gemm.cl builds (e.g. own:8x2x16/4)",
+                force);
         }
         g->forced = true;
         snprintf(g->source, sizeof g->source, "CLAE_GEMM=%s", force);

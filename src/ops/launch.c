@@ -23,11 +23,12 @@ static cl_kernel with_args(clae_ctx *ctx, const char *name, const clae_karg *arg
     return k;
 }
 
-static int enqueue(clae_ctx *ctx, cl_kernel k, const char *name, const char *profile_name, cl_uint dims,
-                   const size_t *global, const size_t *local)
+static int enqueue(clae_ctx *ctx, cl_kernel k, const char *name, const char *profile_name,
+                   cl_uint dims, const size_t *global, const size_t *local)
 {
     cl_event ev = NULL;
-    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL, ctx->profiling ? &ev : NULL);
+    cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL,
+                                       ctx->profiling ? &ev : NULL);
     if (rc != CL_SUCCESS) {
         char what[128];
         snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
@@ -48,8 +49,8 @@ int clae_launch(clae_ctx *ctx, const char *name, size_t n, const clae_karg *args
     return enqueue(ctx, k, name, NULL, 1, &global, &local);
 }
 
-int clae_launch2(clae_ctx *ctx, const char *name, const char *profile_name, size_t n0, size_t n1, size_t group0,
-                 const clae_karg *args, int nargs)
+int clae_launch2(clae_ctx *ctx, const char *name, const char *profile_name, size_t n0, size_t n1,
+                 size_t group0, const clae_karg *args, int nargs)
 {
     if (n0 == 0 || n1 == 0) return 0;
     cl_kernel k = with_args(ctx, name, args, nargs);

@@ -19,7 +19,8 @@
 
 static uint64_t fnv1a(uint64_t h, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) h = (h ^ *p) * 0x100000001B3ull;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 0x100000001B3ull;
     return (h ^ 0xFF) * 0x100000001B3ull; /* a separator between fields */
 }
 
@@ -32,12 +33,14 @@ void clae_tuning_path(const clae_device_info *d, char *out, size_t n)
         return;
     }
     uint64_t h = 0xCBF29CE484222325ull;
-    const char *parts[] = {d->name, d->vendor, d->driver_version, d->platform_name, d->platform_version};
+    const char *parts[] = {d->name, d->vendor, d->driver_version, d->platform_name,
+                           d->platform_version};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) h = fnv1a(h, parts[i]);
     char name[40];
     size_t k = 0;
     for (const char *p = d->name; *p && k < 24; p++) /* a readable prefix: letters, digits, '-' */
-        name[k++] = ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || (*p >= '0' && *p <= '9') ? *p : '-';
+        name[k++] = ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || (*p >= '0' && *p <= '9') ? *p
+                                                                                           : '-';
     name[k] = 0;
     snprintf(out, n, "%s/%s-%016llx.ini", dir, name, (unsigned long long)h);
 }
@@ -46,8 +49,8 @@ int clae_clblast_apply(clae_ctx *ctx, const clae_clblast_params *p)
 {
     const char *names[CLAE_MAX_CLBLAST_PARAMS];
     for (int i = 0; i < p->n; i++) names[i] = p->names[i];
-    CLBlastStatusCode s = CLBlastOverrideParameters(ctx->dev.device, p->kernel, CLBlastPrecisionSingle, (size_t)p->n,
-                                                    names, p->values);
+    CLBlastStatusCode s = CLBlastOverrideParameters(
+        ctx->dev.device, p->kernel, CLBlastPrecisionSingle, (size_t)p->n, names, p->values);
     if (s != CLBlastSuccess)
         return clae_fail(&ctx->err, "CLBlastOverrideParameters(%s) failed: %s (%d)", p->kernel,
                          clae_clblast_status_name(s), (int)s);
@@ -67,12 +70,15 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     clae_gemm_state *g = &ls->loaded;
     if (ls->problem[0]) return 1;
     if (strcmp(section, "device") == 0) {
-        if (strcmp(name, "name") == 0) snprintf(ls->device, sizeof ls->device, "%s", value);
-        else if (strcmp(name, "driver") == 0) snprintf(ls->driver, sizeof ls->driver, "%s", value);
+        if (strcmp(name, "name") == 0)
+            snprintf(ls->device, sizeof ls->device, "%s", value);
+        else if (strcmp(name, "driver") == 0)
+            snprintf(ls->driver, sizeof ls->driver, "%s", value);
     } else if (strcmp(section, "gemm") == 0) {
         clae_gemm_choice ch;
         if (clae_gemm_parse_choice(value, &ch)) {
-            snprintf(ls->problem, sizeof ls->problem, "[gemm] %s = %s is not an engine this build has", name, value);
+            snprintf(ls->problem, sizeof ls->problem,
+                     "[gemm] %s = %s is not an engine this build has", name, value);
         } else if (strcmp(name, "fallback") == 0) {
             g->fallback = ch;
         } else if (g->n_tuned < CLAE_MAX_TUNED) {
@@ -90,8 +96,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         char *end;
         unsigned long long v = strtoull(value, &end, 10);
         if (!p || p->n == CLAE_MAX_CLBLAST_PARAMS || end == value || *end)
-            snprintf(ls->problem, sizeof ls->problem, "[%s] %s = %s: expected at most %d kernels of %d numbers",
-                     section, name, value, CLAE_MAX_CLBLAST_KERNELS, CLAE_MAX_CLBLAST_PARAMS);
+            snprintf(ls->problem, sizeof ls->problem,
+                     "[%s] %s = %s: expected at most %d kernels of %d numbers", section, name,
+                     value, CLAE_MAX_CLBLAST_KERNELS, CLAE_MAX_CLBLAST_PARAMS);
         else {
             snprintf(p->names[p->n], sizeof p->names[0], "%s", name);
             p->values[p->n++] = (size_t)v;
@@ -113,14 +120,18 @@ int clae_tuning_load(clae_ctx *ctx)
     ls.loaded.fallback = g->fallback;
     int line = ini_parse_file(f, on_entry, &ls);
     fclose(f);
-    if (line != 0 && !ls.problem[0]) snprintf(ls.problem, sizeof ls.problem, "line %d does not parse", line);
-    if (!ls.problem[0] && (strcmp(ls.device, ctx->dev.name) || strcmp(ls.driver, ctx->dev.driver_version)))
-        snprintf(ls.problem, sizeof ls.problem, "it was measured on '%s' driver %s", ls.device, ls.driver);
+    if (line != 0 && !ls.problem[0])
+        snprintf(ls.problem, sizeof ls.problem, "line %d does not parse", line);
+    if (!ls.problem[0] &&
+        (strcmp(ls.device, ctx->dev.name) || strcmp(ls.driver, ctx->dev.driver_version)))
+        snprintf(ls.problem, sizeof ls.problem, "it was measured on '%s' driver %s", ls.device,
+                 ls.driver);
     for (int i = 0; !ls.problem[0] && i < ls.loaded.n_clblast; i++)
         if (clae_clblast_apply(ctx, &ls.loaded.clblast[i]))
             snprintf(ls.problem, sizeof ls.problem, "%s", ctx->err.msg);
     if (ls.problem[0]) {
-        fprintf(stderr, "clae: ignoring the tuning in %s: %s; run 'clae tune' again\n", path, ls.problem);
+        fprintf(stderr, "clae: ignoring the tuning in %s: %s; run 'clae tune' again\n", path,
+                ls.problem);
         return 0;
     }
     g->fallback = ls.loaded.fallback;
@@ -145,8 +156,10 @@ int clae_tuning_save(const clae_ctx *ctx, const char *path, clae_err *err)
     char when[32], name[48];
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M", localtime(&now));
-    fprintf(a.f, "; clae tune, %s. Delete this file or set CLAE_NO_TUNING=1 for the defaults.\n", when);
-    fprintf(a.f, "[device]\nname = %s\ndriver = %s\n\n[gemm]\n", ctx->dev.name, ctx->dev.driver_version);
+    fprintf(a.f, "; clae tune, %s. Delete this file or set CLAE_NO_TUNING=1 for the defaults.\n",
+            when);
+    fprintf(a.f, "[device]\nname = %s\ndriver = %s\n\n[gemm]\n", ctx->dev.name,
+            ctx->dev.driver_version);
     clae_gemm_choice_name(&g->fallback, name, sizeof name);
     fprintf(a.f, "fallback = %s\n", name);
     for (int i = 0; i < g->n_tuned; i++) {

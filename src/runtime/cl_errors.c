@@ -6,7 +6,8 @@
 const char *clae_cl_error_name(cl_int code)
 {
     switch (code) {
-#define NAME(c, n) case c: return n;
+#define NAME(c, n) \
+    case c: return n;
         NAME(0, "CL_SUCCESS")
         NAME(-1, "CL_DEVICE_NOT_FOUND")
         NAME(-2, "CL_DEVICE_NOT_AVAILABLE")

@@ -23,7 +23,8 @@ int clae_ctx_open(clae_ctx *ctx, const clae_ctx_opts *o, clae_err *err)
     memset(ctx, 0, sizeof *ctx);
     if (clae_select_device(o->device, &ctx->dev, err)) return -1;
     cl_int rc;
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->dev.platform, 0};
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->dev.platform,
+                                     0};
     ctx->context = clCreateContext(props, 1, &ctx->dev.device, NULL, NULL, &rc);
     if (rc != CL_SUCCESS) {
         clae_cl_fail(ctx, rc, "clCreateContext");
@@ -62,8 +63,8 @@ void clae_ctx_release(clae_ctx *ctx)
 cl_mem clae_buffer(clae_ctx *ctx, size_t bytes, const void *host, const char *what)
 {
     cl_int rc;
-    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes ? bytes : 4,
-                              (void *)host, &rc);
+    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0),
+                              bytes ? bytes : 4, (void *)host, &rc);
     if (rc != CL_SUCCESS) {
         clae_cl_fail(ctx, rc, what);
         return NULL;

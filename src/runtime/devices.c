@@ -6,7 +6,7 @@
 
 #include "clae/runtime.h"
 
-#define NO_PLATFORM_HINT                                                         \
+#define NO_PLATFORM_HINT                                                        \
     "install an OpenCL driver: 'apt-get install pocl-opencl-icd' for the CPU, " \
     "or your GPU vendor's OpenCL ICD"
 
@@ -51,22 +51,30 @@ static void describe_device(cl_platform_id p, cl_device_id d, clae_device_info *
     device_string(d, CL_DRIVER_VERSION, info->driver_version, sizeof info->driver_version);
     device_string(d, CL_DEVICE_VERSION, info->device_version, sizeof info->device_version);
     device_string(d, CL_DEVICE_OPENCL_C_VERSION, info->cl_c_version, sizeof info->cl_c_version);
-    if (clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof info->platform_name, info->platform_name, NULL))
+    if (clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof info->platform_name, info->platform_name,
+                          NULL))
         snprintf(info->platform_name, sizeof info->platform_name, "?");
-    if (clGetPlatformInfo(p, CL_PLATFORM_VERSION, sizeof info->platform_version, info->platform_version, NULL))
+    if (clGetPlatformInfo(p, CL_PLATFORM_VERSION, sizeof info->platform_version,
+                          info->platform_version, NULL))
         snprintf(info->platform_version, sizeof info->platform_version, "?");
     cl_device_type type = 0;
     cl_bool unified = CL_FALSE;
     clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     clGetDeviceInfo(d, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL);
-    if (type & CL_DEVICE_TYPE_CPU) info->kind = CLAE_DEV_CPU;
-    else if (type & CL_DEVICE_TYPE_GPU) info->kind = unified ? CLAE_DEV_IGPU : CLAE_DEV_GPU;
-    else info->kind = CLAE_DEV_OTHER;
-    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units, &info->compute_units, NULL);
+    if (type & CL_DEVICE_TYPE_CPU)
+        info->kind = CLAE_DEV_CPU;
+    else if (type & CL_DEVICE_TYPE_GPU)
+        info->kind = unified ? CLAE_DEV_IGPU : CLAE_DEV_GPU;
+    else
+        info->kind = CLAE_DEV_OTHER;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units,
+                    &info->compute_units, NULL);
     clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof info->global_mem, &info->global_mem, NULL);
     clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof info->local_mem, &info->local_mem, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc, &info->max_alloc, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof info->max_work_group, &info->max_work_group, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_alloc, &info->max_alloc,
+                    NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof info->max_work_group,
+                    &info->max_work_group, NULL);
     info->fp16 = has_extension(d, "cl_khr_fp16");
     info->fp64 = has_extension(d, "cl_khr_fp64");
 }
@@ -88,7 +96,8 @@ int clae_list_devices(clae_device_info **out, int *count, clae_err *err)
     int n = 0;
     for (cl_uint p = 0; p < np; p++) {
         cl_uint nd = 0;
-        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0) continue;
+        if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0)
+            continue;
         cl_device_id *ids = calloc(nd, sizeof *ids);
         clae_device_info *grown = realloc(list, (size_t)(n + (int)nd) * sizeof *list);
         if (!ids || !grown) {
@@ -117,7 +126,9 @@ static bool contains_nocase(const char *hay, const char *needle)
     size_t nl = strlen(needle);
     for (; *hay; hay++) {
         size_t i = 0;
-        while (i < nl && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+        while (i < nl && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
         if (i == nl) return true;
     }
     return nl == 0;
@@ -133,8 +144,10 @@ static int match_spec(const clae_device_info *list, int n, const char *spec)
             if (list[i].platform_index == p && list[i].device_index == d) return i;
         return -1;
     }
-    static const struct { const char *word; clae_device_kind kind; } kinds[] = {
-        {"cpu", CLAE_DEV_CPU}, {"gpu", CLAE_DEV_GPU}, {"igpu", CLAE_DEV_IGPU}};
+    static const struct {
+        const char *word;
+        clae_device_kind kind;
+    } kinds[] = {{"cpu", CLAE_DEV_CPU}, {"gpu", CLAE_DEV_GPU}, {"igpu", CLAE_DEV_IGPU}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         if (strcmp(spec, kinds[k].word) != 0) continue;
         for (int i = 0; i < n; i++)
@@ -146,13 +159,15 @@ static int match_spec(const clae_device_info *list, int n, const char *spec)
         return -1;
     }
     for (int i = 0; i < n; i++)
-        if (contains_nocase(list[i].name, spec) || contains_nocase(list[i].platform_name, spec)) return i;
+        if (contains_nocase(list[i].name, spec) || contains_nocase(list[i].platform_name, spec))
+            return i;
     return -1;
 }
 
 static int default_choice(const clae_device_info *list, int n)
 {
-    static const clae_device_kind order[] = {CLAE_DEV_GPU, CLAE_DEV_IGPU, CLAE_DEV_CPU, CLAE_DEV_OTHER};
+    static const clae_device_kind order[] = {CLAE_DEV_GPU, CLAE_DEV_IGPU, CLAE_DEV_CPU,
+                                             CLAE_DEV_OTHER};
     for (size_t k = 0; k < 4; k++)
         for (int i = 0; i < n; i++)
             if (list[i].kind == order[k]) return i;
@@ -178,10 +193,13 @@ int clae_select_device(const char *spec, clae_device_info *out, clae_err *err)
         char names[768] = "";
         for (int k = 0; k < n; k++) {
             size_t len = strlen(names);
-            snprintf(names + len, sizeof names - len, "%s%d:%d %s (%s)", k ? ", " : "", list[k].platform_index,
-                     list[k].device_index, list[k].name, clae_device_kind_name(list[k].kind));
+            snprintf(names + len, sizeof names - len, "%s%d:%d %s (%s)", k ? ", " : "",
+                     list[k].platform_index, list[k].device_index, list[k].name,
+                     clae_device_kind_name(list[k].kind));
         }
-        clae_fail(err, "%s=%s matches no device; expected cpu, gpu, igpu, P:D or a name substring; devices: %s",
+        clae_fail(err,
+                  "%s=%s matches no device; expected cpu, gpu, igpu, P:D or a name substring; "
+                  "devices: %s",
                   source, spec, names);
         free(list);
         return -1;

@@ -23,11 +23,13 @@ void clae_profile_event(clae_ctx *ctx, const char *kernel, cl_event ev)
     family(kernel, name, sizeof name);
     cl_ulong t0 = 0, t1 = 0;
     if (clWaitForEvents(1, &ev) == CL_SUCCESS &&
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) ==
+            CL_SUCCESS &&
         clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS) {
         int i = 0;
         while (i < ctx->n_prof && strcmp(ctx->prof[i].name, name) != 0) i++;
-        if (i == ctx->n_prof && ctx->n_prof < CLAE_MAX_PROF) snprintf(ctx->prof[ctx->n_prof++].name, 64, "%s", name);
+        if (i == ctx->n_prof && ctx->n_prof < CLAE_MAX_PROF)
+            snprintf(ctx->prof[ctx->n_prof++].name, 64, "%s", name);
         if (i < ctx->n_prof) {
             ctx->prof[i].seconds += (double)(t1 - t0) * 1e-9;
             ctx->prof[i].count++;
@@ -52,7 +54,8 @@ void clae_profile_print(clae_ctx *ctx, FILE *f, long steps)
     for (int i = 0; i < ctx->n_prof; i++) {
         const clae_prof_entry *p = &ctx->prof[i];
         double per = steps > 0 ? p->seconds / (double)steps : p->seconds;
-        fprintf(f, "  %-40s %9.3f ms %5.1f%%  %ld calls\n", p->name, per * 1e3, 100.0 * p->seconds / total, p->count);
+        fprintf(f, "  %-40s %9.3f ms %5.1f%%  %ld calls\n", p->name, per * 1e3,
+                100.0 * p->seconds / total, p->count);
     }
 }
 

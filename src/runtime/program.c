@@ -70,13 +70,15 @@ static int gather_source(strbuf *src, clae_err *err)
             size_t n = 0;
             snprintf(path, sizeof path, "%s/%s", dir, k->name);
             char *text = read_whole_file(path, &n);
-            if (!text) return clae_fail(err, "CLAE_KERNEL_DIR: cannot read %s: %s", path, strerror(errno));
+            if (!text)
+                return clae_fail(err, "CLAE_KERNEL_DIR: cannot read %s: %s", path, strerror(errno));
             rc = sb_append(src, text, n);
             free(text);
         } else {
             rc = sb_append(src, k->source, strlen(k->source));
         }
-        if (rc || sb_append(src, "\n", 1)) return clae_fail(err, "out of host memory assembling kernels");
+        if (rc || sb_append(src, "\n", 1))
+            return clae_fail(err, "out of host memory assembling kernels");
     }
     return 0;
 }
@@ -93,10 +95,16 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 
 static uint64_t program_key(const clae_device_info *d, const char *options, const strbuf *src)
 {
-    const char *parts[] = {d->name, d->vendor, d->driver_version, d->device_version, d->platform_name,
-                           d->platform_version, options};
+    const char *parts[] = {d->name,
+                           d->vendor,
+                           d->driver_version,
+                           d->device_version,
+                           d->platform_name,
+                           d->platform_version,
+                           options};
     uint64_t h = 0xCBF29CE484222325ull;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) h = fnv1a(h, parts[i], strlen(parts[i]) + 1);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        h = fnv1a(h, parts[i], strlen(parts[i]) + 1);
     return fnv1a(h, src->text, src->len);
 }
 
@@ -116,10 +124,14 @@ static int mkdir_p(const char *path)
 void clae_cache_path(char *out, size_t n, const char *sub)
 {
     const char *v;
-    if ((v = getenv("CLAE_CACHE_DIR")) && *v) snprintf(out, n, "%s/%s", v, sub);
-    else if ((v = getenv("XDG_CACHE_HOME")) && *v) snprintf(out, n, "%s/clae/%s", v, sub);
-    else if ((v = getenv("HOME")) && *v) snprintf(out, n, "%s/.cache/clae/%s", v, sub);
-    else out[0] = 0;
+    if ((v = getenv("CLAE_CACHE_DIR")) && *v)
+        snprintf(out, n, "%s/%s", v, sub);
+    else if ((v = getenv("XDG_CACHE_HOME")) && *v)
+        snprintf(out, n, "%s/clae/%s", v, sub);
+    else if ((v = getenv("HOME")) && *v)
+        snprintf(out, n, "%s/.cache/clae/%s", v, sub);
+    else
+        out[0] = 0;
 }
 
 static cl_program load_cached(clae_ctx *ctx, const char *path)
@@ -132,7 +144,8 @@ static cl_program load_cached(clae_ctx *ctx, const char *path)
     }
     cl_int rc, status;
     const unsigned char *bins[1] = {bin};
-    cl_program p = clCreateProgramWithBinary(ctx->context, 1, &ctx->dev.device, &n, bins, &status, &rc);
+    cl_program p = clCreateProgramWithBinary(ctx->context, 1, &ctx->dev.device, &n, bins, &status,
+                                             &rc);
     free(bin);
     if (rc != CL_SUCCESS || status != CL_SUCCESS) return NULL;
     if (clBuildProgram(p, 1, &ctx->dev.device, ctx->build_options, NULL, NULL) != CL_SUCCESS) {
@@ -146,14 +159,17 @@ static cl_program load_cached(clae_ctx *ctx, const char *path)
 static void store_cached(clae_ctx *ctx, const char *dir, const char *path)
 {
     size_t n = 0;
-    if (clGetProgramInfo(ctx->program, CL_PROGRAM_BINARY_SIZES, sizeof n, &n, NULL) != CL_SUCCESS || n == 0) return;
+    if (clGetProgramInfo(ctx->program, CL_PROGRAM_BINARY_SIZES, sizeof n, &n, NULL) != CL_SUCCESS ||
+        n == 0)
+        return;
     unsigned char *bin = malloc(n);
     if (!bin) return;
     unsigned char *bins[1] = {bin};
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = NULL;
-    if (clGetProgramInfo(ctx->program, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) == CL_SUCCESS &&
+    if (clGetProgramInfo(ctx->program, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) ==
+            CL_SUCCESS &&
         mkdir_p(dir) == 0 && (f = fopen(tmp, "wb"))) {
         bool ok = fwrite(bin, 1, n, f) == n;
         ok = (fclose(f) == 0) && ok;
@@ -173,19 +189,22 @@ static int build_from_source(clae_ctx *ctx, const strbuf *src)
     size_t n = 0;
     clGetProgramBuildInfo(ctx->program, ctx->dev.device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
     char *log = malloc(n + 1);
-    if (log && clGetProgramBuildInfo(ctx->program, ctx->dev.device, CL_PROGRAM_BUILD_LOG, n, log, NULL) == CL_SUCCESS) {
+    if (log && clGetProgramBuildInfo(ctx->program, ctx->dev.device, CL_PROGRAM_BUILD_LOG, n, log,
+                                     NULL) == CL_SUCCESS) {
         log[n] = 0;
         fprintf(stderr, "OpenCL compiler log for %s:\n%s\n", ctx->dev.name, log);
     }
     free(log);
-    return clae_fail(&ctx->err, "building the kernels for %s failed: %s (%d); the compiler log is printed above",
-                     ctx->dev.name, clae_cl_error_name(rc), (int)rc);
+    return clae_fail(
+        &ctx->err, "building the kernels for %s failed: %s (%d); the compiler log is printed above",
+        ctx->dev.name, clae_cl_error_name(rc), (int)rc);
 }
 
 static int create_kernels(clae_ctx *ctx)
 {
     cl_uint n = 0;
-    CLAE_CL_TRY(ctx, clCreateKernelsInProgram(ctx->program, 0, NULL, &n), "clCreateKernelsInProgram");
+    CLAE_CL_TRY(ctx, clCreateKernelsInProgram(ctx->program, 0, NULL, &n),
+                "clCreateKernelsInProgram");
     cl_kernel *ks = calloc(n, sizeof *ks);
     ctx->kernels = calloc(n, sizeof *ctx->kernels);
     if (!ks || !ctx->kernels) {
@@ -199,7 +218,8 @@ static int create_kernels(clae_ctx *ctx)
     }
     for (cl_uint i = 0; i < n; i++) {
         ctx->kernels[i].kernel = ks[i];
-        clGetKernelInfo(ks[i], CL_KERNEL_FUNCTION_NAME, sizeof ctx->kernels[i].name, ctx->kernels[i].name, NULL);
+        clGetKernelInfo(ks[i], CL_KERNEL_FUNCTION_NAME, sizeof ctx->kernels[i].name,
+                        ctx->kernels[i].name, NULL);
     }
     ctx->n_kernels = (int)n;
     free(ks);
@@ -240,6 +260,8 @@ cl_kernel clae_kernel(clae_ctx *ctx, const char *name)
 {
     for (int i = 0; i < ctx->n_kernels; i++)
         if (strcmp(ctx->kernels[i].name, name) == 0) return ctx->kernels[i].kernel;
-    clae_fail(&ctx->err, "kernel '%s' is not in the program (is CLAE_KERNEL_DIR pointing at an old cl/?)", name);
+    clae_fail(&ctx->err,
+              "kernel '%s' is not in the program (is CLAE_KERNEL_DIR pointing at an old cl/?)",
+              name);
     return NULL;
 }

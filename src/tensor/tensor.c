@@ -45,8 +45,8 @@ void clae_arena_release(clae_arena *a)
 int clae_tensor_write(clae_ctx *ctx, const clae_tensor *t, const float *host, size_t n)
 {
     CLAE_CL_TRY(ctx,
-                clEnqueueWriteBuffer(ctx->queue, clae_buf(t), CL_TRUE, t->off * sizeof(float), n * sizeof(float),
-                                     host, 0, NULL, NULL),
+                clEnqueueWriteBuffer(ctx->queue, clae_buf(t), CL_TRUE, t->off * sizeof(float),
+                                     n * sizeof(float), host, 0, NULL, NULL),
                 "clEnqueueWriteBuffer (tensor upload)");
     return 0;
 }
@@ -54,8 +54,8 @@ int clae_tensor_write(clae_ctx *ctx, const clae_tensor *t, const float *host, si
 int clae_tensor_read(clae_ctx *ctx, const clae_tensor *t, float *host, size_t n)
 {
     CLAE_CL_TRY(ctx,
-                clEnqueueReadBuffer(ctx->queue, clae_buf(t), CL_TRUE, t->off * sizeof(float), n * sizeof(float),
-                                    host, 0, NULL, NULL),
+                clEnqueueReadBuffer(ctx->queue, clae_buf(t), CL_TRUE, t->off * sizeof(float),
+                                    n * sizeof(float), host, 0, NULL, NULL),
                 "clEnqueueReadBuffer (tensor download)");
     return 0;
 }

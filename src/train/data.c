@@ -13,8 +13,9 @@
 static cl_mem upload(clae_ctx *ctx, size_t bytes, const void *host, const char *what)
 {
     if (bytes > ctx->dev.max_alloc) {
-        clae_fail(&ctx->err, "%s take %.1f MiB but %s allows %.1f MiB per allocation: lower data.train_limit", what,
-                  bytes / 1048576.0, ctx->dev.name, ctx->dev.max_alloc / 1048576.0);
+        clae_fail(&ctx->err,
+                  "%s take %.1f MiB but %s allows %.1f MiB per allocation: lower data.train_limit",
+                  what, bytes / 1048576.0, ctx->dev.name, ctx->dev.max_alloc / 1048576.0);
         return NULL;
     }
     return clae_buffer(ctx, bytes, host, what);
@@ -24,8 +25,8 @@ int clae_data_upload_order(clae_data *t, clae_split_data *s)
 {
     if (s->n == 0) return 0;
     CLAE_CL_TRY(t->ctx,
-                clEnqueueWriteBuffer(t->ctx->queue, s->order, CL_TRUE, 0, (size_t)s->n * sizeof(uint32_t), s->host_order,
-                                     0, NULL, NULL),
+                clEnqueueWriteBuffer(t->ctx->queue, s->order, CL_TRUE, 0,
+                                     (size_t)s->n * sizeof(uint32_t), s->host_order, 0, NULL, NULL),
                 "clEnqueueWriteBuffer (sample order)");
     return 0;
 }
@@ -47,15 +48,16 @@ static bool augmented(const clae_config *c, const char *split)
 }
 
 /* Takes idx (n samples of source src); an augmented split gets copies entries per sample. */
-static int make_split(clae_data *t, clae_split_data *s, const char *name, int src, uint32_t *idx, uint32_t n,
-                      clae_err *err)
+static int make_split(clae_data *t, clae_split_data *s, const char *name, int src, uint32_t *idx,
+                      uint32_t n, clae_err *err)
 {
     s->source = src;
     s->augment = augmented(t->cfg, name);
     uint32_t copies = s->augment ? (uint32_t)t->cfg->augment.copies : 1;
     if (s->augment && t->sources[src].set.count > MAX_AUGMENTED_SAMPLES) {
         free(idx);
-        return clae_fail(err, "augmentation supports up to %u samples per source", MAX_AUGMENTED_SAMPLES);
+        return clae_fail(err, "augmentation supports up to %u samples per source",
+                         MAX_AUGMENTED_SAMPLES);
     }
     s->host_order = malloc((size_t)n * copies * sizeof(uint32_t) + 4);
     if (!s->host_order) {
@@ -63,7 +65,8 @@ static int make_split(clae_data *t, clae_split_data *s, const char *name, int sr
         return clae_fail(err, "out of host memory");
     }
     for (uint32_t c = 0; c < copies; c++)
-        for (uint32_t i = 0; i < n; i++) s->host_order[c * n + i] = s->augment ? (c << 24 | idx[i]) : idx[i];
+        for (uint32_t i = 0; i < n; i++)
+            s->host_order[c * n + i] = s->augment ? (c << 24 | idx[i]) : idx[i];
     free(idx);
     s->n = n * copies;
     s->order = upload(t->ctx, (size_t)(s->n ? s->n : 1) * sizeof(uint32_t), NULL, "sample indices");
@@ -76,13 +79,17 @@ static int load_idx_sources(clae_data *t, uint32_t *idx[3], uint32_t n[3], clae_
     const clae_data_cfg *d = &t->cfg->data;
     clae_dataset *tr = &t->sources[0].set, *te = &t->sources[1].set;
     t->n_sources = 2;
-    if (clae_dataset_load_idx(tr, d->train_images, d->train_labels, (uint32_t)d->train_limit, err) ||
+    if (clae_dataset_load_idx(tr, d->train_images, d->train_labels, (uint32_t)d->train_limit,
+                              err) ||
         clae_dataset_load_idx(te, d->test_images, d->test_labels, (uint32_t)d->test_limit, err))
         return -1;
-    if (tr->sample.c != te->sample.c || tr->sample.h != te->sample.h || tr->sample.w != te->sample.w)
-        return clae_fail(err, "%s holds %dx%dx%d images but %s holds %dx%dx%d", d->train_images, tr->sample.c,
-                         tr->sample.h, tr->sample.w, d->test_images, te->sample.c, te->sample.h, te->sample.w);
-    if (clae_split(tr->count, d->val_fraction, (uint64_t)t->cfg->train.seed, &idx[0], &n[0], &idx[1], &n[1], err))
+    if (tr->sample.c != te->sample.c || tr->sample.h != te->sample.h ||
+        tr->sample.w != te->sample.w)
+        return clae_fail(err, "%s holds %dx%dx%d images but %s holds %dx%dx%d", d->train_images,
+                         tr->sample.c, tr->sample.h, tr->sample.w, d->test_images, te->sample.c,
+                         te->sample.h, te->sample.w);
+    if (clae_split(tr->count, d->val_fraction, (uint64_t)t->cfg->train.seed, &idx[0], &n[0],
+                   &idx[1], &n[1], err))
         return -1;
     idx[2] = malloc((size_t)te->count * sizeof(uint32_t) + 4);
     if (!idx[2]) return clae_fail(err, "out of host memory");
@@ -99,18 +106,24 @@ static int load_one_source(clae_data *t, uint32_t *idx[3], uint32_t n[3], clae_e
     memcpy(o.background, d->background, sizeof o.background);
     char dir[1024];
     const char *home = getenv("HOME");
-    if (strncmp(d->path, "~/", 2) == 0 && home) snprintf(dir, sizeof dir, "%s/%s", home, d->path + 2);
-    else if (d->path[0]) snprintf(dir, sizeof dir, "%s", d->path);
-    else clae_default_data_dir(dir, sizeof dir);
+    if (strncmp(d->path, "~/", 2) == 0 && home)
+        snprintf(dir, sizeof dir, "%s/%s", home, d->path + 2);
+    else if (d->path[0])
+        snprintf(dir, sizeof dir, "%s", d->path);
+    else
+        clae_default_data_dir(dir, sizeof dir);
     t->n_sources = 1;
     int rc;
-    if (d->format == CLAE_DATA_CSV) rc = clae_dataset_load_csv(set, dir, d->image, d->scale, (uint32_t)d->train_limit, err);
-    else if (d->format == CLAE_DATA_FOLDER) rc = clae_dataset_load_folder(set, dir, d->labels, &o, err);
-    else rc = clae_dataset_load_emoji(set, dir, d->vendors, d->filter, d->classes, &o, err);
+    if (d->format == CLAE_DATA_CSV)
+        rc = clae_dataset_load_csv(set, dir, d->image, d->scale, (uint32_t)d->train_limit, err);
+    else if (d->format == CLAE_DATA_FOLDER)
+        rc = clae_dataset_load_folder(set, dir, d->labels, &o, err);
+    else
+        rc = clae_dataset_load_emoji(set, dir, d->vendors, d->filter, d->classes, &o, err);
     if (rc) return -1;
     if (set->sample.c != 1 && set->sample.c != 3)
-        return clae_fail(err, "data.image = %dx%dx%d: images have 1 or 3 channels", set->sample.c, set->sample.h,
-                         set->sample.w);
+        return clae_fail(err, "data.image = %dx%dx%d: images have 1 or 3 channels", set->sample.c,
+                         set->sample.h, set->sample.w);
     return clae_split3(set, d->split, d->stratify, (uint64_t)t->cfg->train.seed, idx, n, err);
 }
 
@@ -125,7 +138,8 @@ static cl_mem image_means(clae_ctx *ctx, const clae_dataset *d)
         const uint8_t *px = d->pixels + (size_t)i * d->sample.c * plane;
         double s = 0;
         for (int c = 0; c < d->sample.c; c++)
-            for (size_t k = 0; k < plane; k++) s += (d->sample.c == 1 ? 1.0 : luma[c]) * px[c * plane + k];
+            for (size_t k = 0; k < plane; k++)
+                s += (d->sample.c == 1 ? 1.0 : luma[c]) * px[c * plane + k];
         m[i] = (float)(s / (255.0 * plane));
     }
     cl_mem buf = upload(ctx, (size_t)d->count * sizeof(float), m, "image means");
@@ -139,17 +153,21 @@ int clae_data_open(clae_data *t, clae_ctx *ctx, const clae_config *cfg, clae_err
     t->cfg = cfg;
     t->ctx = ctx;
     uint32_t *idx[3] = {NULL, NULL, NULL}, n[3] = {0, 0, 0};
-    int rc = t->cfg->data.format == CLAE_DATA_IDX ? load_idx_sources(t, idx, n, err) : load_one_source(t, idx, n, err);
+    int rc = t->cfg->data.format == CLAE_DATA_IDX ? load_idx_sources(t, idx, n, err)
+                                                  : load_one_source(t, idx, n, err);
     for (int i = 0; i < t->n_sources && rc == 0; i++) {
         clae_source *s = &t->sources[i];
-        s->pixels = upload(t->ctx, (size_t)s->set.count * clae_shape_sample(s->set.sample), s->set.pixels, "images");
+        s->pixels = upload(t->ctx, (size_t)s->set.count * clae_shape_sample(s->set.sample),
+                           s->set.pixels, "images");
         s->means = s->pixels ? image_means(t->ctx, &s->set) : NULL;
-        if (s->set.labels && s->means) s->labels = upload(t->ctx, s->set.count, s->set.labels, "labels");
+        if (s->set.labels && s->means)
+            s->labels = upload(t->ctx, s->set.count, s->set.labels, "labels");
         if (!s->pixels || !s->means || (s->set.labels && !s->labels)) rc = -1, *err = t->ctx->err;
     }
     int test_src = t->n_sources - 1;
     if (rc == 0) {
-        rc = make_split(t, &t->train, "train", 0, idx[0], n[0], err) || make_split(t, &t->val, "val", 0, idx[1], n[1], err) ||
+        rc = make_split(t, &t->train, "train", 0, idx[0], n[0], err) ||
+             make_split(t, &t->val, "val", 0, idx[1], n[1], err) ||
              make_split(t, &t->test, "test", test_src, idx[2], n[2], err);
         if (rc) clae_data_close(t);
         return rc;
@@ -187,28 +205,36 @@ clae_split_data *clae_data_split(clae_data *d, clae_split_kind k)
     return k == CLAE_SPLIT_TRAIN ? &d->train : k == CLAE_SPLIT_VAL ? &d->val : &d->test;
 }
 
-int clae_data_gather(clae_data *t, clae_split_kind k, uint32_t first, int rows, int epoch, clae_tensor *x)
+int clae_data_gather(clae_data *t, clae_split_kind k, uint32_t first, int rows, int epoch,
+                     clae_tensor *x)
 {
     const clae_split_data *s = clae_data_split(t, k);
     const clae_source *src = &t->sources[s->source];
     if (!s->augment)
-        return clae_op_gather_u8(t->ctx, x, src->pixels, s->order, first, clae_shape_sample(src->set.sample),
-                                 (size_t)rows, 1.0f / 255.0f);
+        return clae_op_gather_u8(t->ctx, x, src->pixels, s->order, first,
+                                 clae_shape_sample(src->set.sample), (size_t)rows, 1.0f / 255.0f);
     const clae_augment_cfg *a = &t->cfg->augment;
-    clae_augment_params p = {(float)a->hflip,      (float)a->vflip,      (float)a->rotate,
-                             (float)a->brightness, (float)a->contrast,   (float)a->saturation,
-                             (float)a->crop,       {0, 0, 0},            (uint32_t)t->cfg->train.seed};
+    clae_augment_params p = {
+        (float)a->hflip,      (float)a->vflip,    (float)a->rotate,
+        (float)a->brightness, (float)a->contrast, (float)a->saturation,
+        (float)a->crop,       {0, 0, 0},          (uint32_t)t->cfg->train.seed};
     memcpy(p.background, t->cfg->data.background, sizeof p.background);
-    if (a->redraw && k == CLAE_SPLIT_TRAIN) /* evaluation splits keep fixed variants, comparable across epochs */
+    if (a->redraw &&
+        k == CLAE_SPLIT_TRAIN) /* evaluation splits keep fixed variants, comparable across epochs */
         p.seed = (uint32_t)((uint64_t)p.seed * 0x9E3779B1u + 0x7F4A7C15u * (uint32_t)(epoch + 1));
-    return clae_op_augment(t->ctx, x, src->pixels, s->order, first, (size_t)rows, src->set.sample, src->means, &p);
+    return clae_op_augment(t->ctx, x, src->pixels, s->order, first, (size_t)rows, src->set.sample,
+                           src->means, &p);
 }
 
 clae_batch clae_data_batch(clae_data *d, clae_split_kind k, uint32_t first, int rows)
 {
     const clae_split_data *s = clae_data_split(d, k);
-    return (clae_batch){.split = k, .rows = rows, .order = s->order, .first = first,
-                        .order_mask = s->augment ? 0xFFFFFFu : 0xFFFFFFFFu, .labels = d->sources[s->source].labels};
+    return (clae_batch){.split = k,
+                        .rows = rows,
+                        .order = s->order,
+                        .first = first,
+                        .order_mask = s->augment ? 0xFFFFFFu : 0xFFFFFFFFu,
+                        .labels = d->sources[s->source].labels};
 }
 
 uint32_t clae_mix_seed(uint64_t a, uint64_t b)
@@ -227,13 +253,17 @@ int clae_data_check_labels(const clae_data *d, const clae_model *m, clae_err *er
     for (int i = 0; i < d->n_sources; i++) {
         const clae_dataset *set = &d->sources[i].set;
         if (!set->labels)
-            return clae_fail(err, "%s:%d: [%s] a classifier head needs labels, but the %s data has none (idx: "
-                                  "data.train_labels/test_labels; folder: data.labels; emoji: data.classes)",
-                             CLAE_LAYER_WHERE(out), i == 0 ? "training" : "test");
+            return clae_fail(
+                err,
+                "%s:%d: [%s] a classifier head needs labels, but the %s data has none (idx: "
+                "data.train_labels/test_labels; folder: data.labels; emoji: data.classes)",
+                CLAE_LAYER_WHERE(out), i == 0 ? "training" : "test");
         for (uint32_t k = 0; k < set->count; k++)
             if (set->labels[k] >= classes)
-                return clae_fail(err, "%s:%d: [%s] outputs %d classes but the data has label %d: set its units to the "
-                                      "number of classes",
+                return clae_fail(err,
+                                 "%s:%d: [%s] outputs %d classes but the data has label %d: set "
+                                 "its units to the "
+                                 "number of classes",
                                  CLAE_LAYER_WHERE(out), classes, set->labels[k]);
     }
     return 0;

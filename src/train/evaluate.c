@@ -13,7 +13,8 @@ static clae_batch eval_batch(clae_data *d, clae_split_kind k, uint32_t first, in
     return b;
 }
 
-int clae_evaluate(clae_model *m, clae_objective *o, clae_data *d, clae_split_kind k, clae_metrics *out)
+int clae_evaluate(clae_model *m, clae_objective *o, clae_data *d, clae_split_kind k,
+                  clae_metrics *out)
 {
     const clae_split_data *s = clae_data_split(d, k);
     uint32_t bs = (uint32_t)m->max_batch;
@@ -23,15 +24,16 @@ int clae_evaluate(clae_model *m, clae_objective *o, clae_data *d, clae_split_kin
         int rows = (int)(s->n - first < bs ? s->n - first : bs);
         clae_tensor x = clae_rows(&m->x, rows);
         clae_batch b = eval_batch(d, k, first, rows);
-        if (clae_data_gather(d, k, first, rows, 0, &x) || clae_objective_eval_batch(o, &b)) return -1;
+        if (clae_data_gather(d, k, first, rows, 0, &x) || clae_objective_eval_batch(o, &b))
+            return -1;
     }
     if (clae_objective_read(o, false, acc)) return -1;
     clae_objective_finish(o, acc, s->n, 0, false, out);
     return 0;
 }
 
-int clae_reconstruct(clae_model *m, clae_objective *o, clae_data *d, int n, float *inputs, float *outputs,
-                     float *clean)
+int clae_reconstruct(clae_model *m, clae_objective *o, clae_data *d, int n, float *inputs,
+                     float *outputs, float *clean)
 {
     if (n > m->max_batch) n = m->max_batch;
     if ((uint32_t)n > d->test.n) n = (int)d->test.n;
@@ -39,7 +41,8 @@ int clae_reconstruct(clae_model *m, clae_objective *o, clae_data *d, int n, floa
     clae_tensor x = clae_rows(&m->x, n);
     clae_batch b = eval_batch(d, CLAE_SPLIT_TEST, 0, n);
     b.labels = NULL; /* forward only: no term runs */
-    if (clae_data_gather(d, CLAE_SPLIT_TEST, 0, n, 0, &x) || clae_objective_forward(o, &b, false)) return -1;
+    if (clae_data_gather(d, CLAE_SPLIT_TEST, 0, n, 0, &x) || clae_objective_forward(o, &b, false))
+        return -1;
     return clae_tensor_read(o->ctx, &m->x, inputs, (size_t)n * cols) ||
            clae_tensor_read(o->ctx, clae_model_output(m), outputs, (size_t)n * cols) ||
            (clean && clae_tensor_read(o->ctx, &o->target, clean, (size_t)n * cols));
@@ -57,13 +60,15 @@ int clae_sample_prior(clae_model *m, clae_ctx *ctx, uint64_t seed, int n, float 
     clae_rng rng;
     clae_rng_seed(&rng, seed, 0x5A3B1E);
     for (size_t i = 0; i < (size_t)n * u; i += 2) { /* Box-Muller pairs from the prior N(0, I) */
-        double r = sqrt(-2.0 * log(1.0 - clae_rng_uniform(&rng))), a = 2.0 * M_PI * clae_rng_uniform(&rng);
+        double r = sqrt(-2.0 * log(1.0 - clae_rng_uniform(&rng))),
+               a = 2.0 * M_PI * clae_rng_uniform(&rng);
         z[i] = (float)(r * cos(a));
         if (i + 1 < (size_t)n * u) z[i + 1] = (float)(r * sin(a));
     }
     int rc = clae_tensor_write(ctx, &m->y[index], z, (size_t)n * u) ||
              clae_model_forward_range(m, ctx, index + 1, clae_model_output_index(m), n, false) ||
-             clae_tensor_read(ctx, clae_model_output(m), out, (size_t)n * clae_shape_sample(m->input));
+             clae_tensor_read(ctx, clae_model_output(m), out,
+                              (size_t)n * clae_shape_sample(m->input));
     free(z);
     return rc ? -1 : 0;
 }

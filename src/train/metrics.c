@@ -42,7 +42,8 @@ static void csv_value(FILE *f, const char *fmt, double v)
     fprintf(f, fmt, isfinite(v) ? v : 0.0);
 }
 
-void clae_metrics_csv_row(FILE *f, int epoch, long step, const clae_metrics *train, const clae_metrics *val)
+void clae_metrics_csv_row(FILE *f, int epoch, long step, const clae_metrics *train,
+                          const clae_metrics *val)
 {
     fprintf(f, "%d,%ld", epoch, step);
     for (int i = 0; i < CLAE_N_METRICS; i++) {
@@ -58,8 +59,10 @@ void clae_metrics_print_epoch(FILE *f, const clae_metrics *train, const clae_met
         const metric_def *d = &defs[i];
         double tv = train->v[i], vv = val->v[i];
         if (!d->epoch || (d->train_col && !isfinite(tv)) || (d->val_col && !isfinite(vv))) continue;
-        if (d->train_col && d->val_col) fprintf(f, d->epoch, tv, vv);
-        else fprintf(f, d->epoch, d->train_col ? tv : vv);
+        if (d->train_col && d->val_col)
+            fprintf(f, d->epoch, tv, vv);
+        else
+            fprintf(f, d->epoch, d->train_col ? tv : vv);
     }
 }
 
@@ -80,7 +83,8 @@ void clae_metrics_write_json(FILE *f, const clae_metrics *m)
         fprintf(f, ", \"confusion\": [");
         for (int r = 0; r < m->classes; r++) {
             fprintf(f, "%s[", r ? ", " : "");
-            for (int c = 0; c < m->classes; c++) fprintf(f, "%s%u", c ? ", " : "", m->confusion[r * m->classes + c]);
+            for (int c = 0; c < m->classes; c++)
+                fprintf(f, "%s%u", c ? ", " : "", m->confusion[r * m->classes + c]);
             fprintf(f, "]");
         }
         fprintf(f, "]");

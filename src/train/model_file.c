@@ -54,7 +54,8 @@ static char *config_text(const clae_config *cfg)
 }
 
 /* The checkpoint's view of m: sizes, input and signature. */
-static clae_ckpt_meta model_meta(const clae_model *m, const char *description, const clae_ckpt_meta *position)
+static clae_ckpt_meta model_meta(const clae_model *m, const char *description,
+                                 const clae_ckpt_meta *position)
 {
     clae_ckpt_meta meta = position ? *position : (clae_ckpt_meta){0};
     meta.model_signature = clae_model_signature(description);
@@ -64,8 +65,8 @@ static clae_ckpt_meta model_meta(const clae_model *m, const char *description, c
     return meta;
 }
 
-int clae_model_save(const char *path, clae_model *m, clae_ctx *ctx, const clae_config *cfg, const clae_ckpt_meta *pos,
-                    const float *optim, clae_err *err)
+int clae_model_save(const char *path, clae_model *m, clae_ctx *ctx, const clae_config *cfg,
+                    const clae_ckpt_meta *pos, const float *optim, clae_err *err)
 {
     clae_ckpt_data d = {.config = config_text(cfg), .layers = clae_model_describe(m)};
     d.params = malloc(m->params.capacity * sizeof(float) + 1);
@@ -88,17 +89,19 @@ int clae_model_save(const char *path, clae_model *m, clae_ctx *ctx, const clae_c
     return rc;
 }
 
-int clae_model_read(const char *path, clae_model *m, clae_ctx *ctx, clae_ckpt_meta *meta, clae_ckpt_data *data,
-                    clae_err *err)
+int clae_model_read(const char *path, clae_model *m, clae_ctx *ctx, clae_ckpt_meta *meta,
+                    clae_ckpt_data *data, clae_err *err)
 {
     char *description = clae_model_describe(m);
     if (!description) return clae_fail(err, "out of host memory");
     clae_ckpt_meta expect = model_meta(m, description, NULL);
-    int rc = clae_ckpt_load(path, meta, data, err) || clae_ckpt_match(path, meta, data, &expect, description, err);
+    int rc = clae_ckpt_load(path, meta, data, err) ||
+             clae_ckpt_match(path, meta, data, &expect, description, err);
     free(description);
     clae_tensor params = {&m->params, 0, {1, 1, 1, 1}}, state = {&m->state, 0, {1, 1, 1, 1}};
-    if (rc == 0 && (clae_tensor_write(ctx, &params, data->params, m->params.capacity) ||
-                    (m->state.capacity && clae_tensor_write(ctx, &state, data->layer, m->state.capacity)))) {
+    if (rc == 0 &&
+        (clae_tensor_write(ctx, &params, data->params, m->params.capacity) ||
+         (m->state.capacity && clae_tensor_write(ctx, &state, data->layer, m->state.capacity)))) {
         *err = ctx->err;
         rc = -1;
     }
@@ -113,8 +116,8 @@ static bool is_dir(const char *path)
 }
 
 /* The config: a run directory's config.ini, else the text the checkpoint holds. */
-static int load_config(clae_saved_model *s, const char *path, const clae_ckpt_data *d, const clae_load_opts *o,
-                       clae_err *err)
+static int load_config(clae_saved_model *s, const char *path, const clae_ckpt_data *d,
+                       const clae_load_opts *o, clae_err *err)
 {
     char *const *sets = o ? o->sets : NULL;
     int n_sets = o ? o->n_sets : 0;
@@ -123,15 +126,20 @@ static int load_config(clae_saved_model *s, const char *path, const clae_ckpt_da
         snprintf(config, sizeof config, "%s/config.ini", path);
         return clae_config_load(&s->cfg, config, sets, n_sets, err);
     }
-    if (!d->config[0]) return clae_fail(err, "%s: the checkpoint holds no config: load its run directory", path);
+    if (!d->config[0])
+        return clae_fail(err, "%s: the checkpoint holds no config: load its run directory", path);
     return clae_config_load_text(&s->cfg, path, d->config, sets, n_sets, err);
 }
 
-int clae_model_load(clae_saved_model *s, clae_ctx *ctx, const char *path, const clae_load_opts *o, clae_err *err)
+int clae_model_load(clae_saved_model *s, clae_ctx *ctx, const char *path, const clae_load_opts *o,
+                    clae_err *err)
 {
     memset(s, 0, sizeof *s);
-    if (is_dir(path)) snprintf(s->checkpoint, sizeof s->checkpoint, "%s/%s", path, o && o->best ? "best.bin" : "checkpoint.bin");
-    else snprintf(s->checkpoint, sizeof s->checkpoint, "%s", path);
+    if (is_dir(path))
+        snprintf(s->checkpoint, sizeof s->checkpoint, "%s/%s", path,
+                 o && o->best ? "best.bin" : "checkpoint.bin");
+    else
+        snprintf(s->checkpoint, sizeof s->checkpoint, "%s", path);
     clae_ckpt_data d;
     if (clae_ckpt_load(s->checkpoint, &s->meta, &d, err)) return -1;
     int rc = load_config(s, path, &d, o, err);

@@ -19,17 +19,23 @@ static bool sparse(const clae_config *c, const clae_model *m)
     (void)m;
     return c->train.latent_l1 > 0 || c->train.latent_kl > 0;
 }
-static bool has_head(const clae_config *c, const clae_model *m) { return (void)c, clae_model_has_head(m); }
+static bool has_head(const clae_config *c, const clae_model *m)
+{
+    return (void)c, clae_model_has_head(m);
+}
 /* SSIM's 11x11 window must fit */
-static bool images(const clae_config *c, const clae_model *m) { return (void)c, m->input.h >= 11 && m->input.w >= 11; }
+static bool images(const clae_config *c, const clae_model *m)
+{
+    return (void)c, m->input.h >= 11 && m->input.w >= 11;
+}
 
 /* A new term: its ops and when it applies. recon comes first: its slot 0 is the loss. */
 static const struct {
     const clae_term_ops *ops;
     bool (*applies)(const clae_config *c, const clae_model *m);
 } term_table[] = {
-    {&clae_term_recon, always},          {&clae_term_kl, has_vae},    {&clae_term_sparsity, sparse},
-    {&clae_term_classifier, has_head},   {&clae_term_code, always},   {&clae_term_quality, images},
+    {&clae_term_recon, always},        {&clae_term_kl, has_vae},  {&clae_term_sparsity, sparse},
+    {&clae_term_classifier, has_head}, {&clae_term_code, always}, {&clae_term_quality, images},
 };
 #define N_TERM_KINDS (int)(sizeof term_table / sizeof term_table[0])
 
@@ -44,11 +50,14 @@ static int open_terms(clae_objective *o, clae_err *err)
         if (t->ops->open(t, err)) return -1;
     }
     o->n_floats = floats;
-    return floats <= CLAE_ACC_FLOATS ? 0 : clae_fail(err, "the objective's terms need %d sums (at most %d)", floats,
-                                                     CLAE_ACC_FLOATS);
+    return floats <= CLAE_ACC_FLOATS
+               ? 0
+               : clae_fail(err, "the objective's terms need %d sums (at most %d)", floats,
+                           CLAE_ACC_FLOATS);
 }
 
-int clae_objective_open(clae_objective *o, clae_ctx *ctx, const clae_config *cfg, clae_model *m, clae_err *err)
+int clae_objective_open(clae_objective *o, clae_ctx *ctx, const clae_config *cfg, clae_model *m,
+                        clae_err *err)
 {
     memset(o, 0, sizeof *o);
     o->cfg = cfg;
@@ -57,7 +66,9 @@ int clae_objective_open(clae_objective *o, clae_ctx *ctx, const clae_config *cfg
     size_t rows = (size_t)m->max_batch * sizeof(float);
     o->row_a = clae_buffer(ctx, rows, NULL, "loss rows");
     o->row_b = o->row_a ? clae_buffer(ctx, rows, NULL, "loss rows") : NULL;
-    o->acc = o->row_b ? clae_buffer(ctx, 2 * CLAE_ACC_FLOATS * sizeof(float), NULL, "loss accumulators") : NULL;
+    o->acc = o->row_b
+                 ? clae_buffer(ctx, 2 * CLAE_ACC_FLOATS * sizeof(float), NULL, "loss accumulators")
+                 : NULL;
     if (!o->acc) {
         *err = ctx->err;
         clae_objective_close(o);
@@ -91,7 +102,8 @@ clae_term *clae_objective_term(clae_objective *o, const char *name)
 float clae_objective_reduction_scale(const clae_objective *o, int rows)
 {
     size_t cols = clae_shape_sample(o->model->input);
-    return o->cfg->train.reduction == CLAE_REDUCTION_SUM ? 1.0f / (float)rows : 1.0f / (float)((size_t)rows * cols);
+    return o->cfg->train.reduction == CLAE_REDUCTION_SUM ? 1.0f / (float)rows
+                                                         : 1.0f / (float)((size_t)rows * cols);
 }
 
 /* The batch as the terms see it, then every term's preparation and the forward. */
@@ -158,8 +170,8 @@ double clae_objective_loss_sum(const clae_objective *o, const float *acc)
     return (double)acc[o->terms[0].slot];
 }
 
-void clae_objective_finish(const clae_objective *o, const float *acc, uint32_t samples, long steps, bool train,
-                           clae_metrics *m)
+void clae_objective_finish(const clae_objective *o, const float *acc, uint32_t samples, long steps,
+                           bool train, clae_metrics *m)
 {
     clae_metrics_clear(m);
     m->n = samples;

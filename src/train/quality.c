@@ -37,7 +37,8 @@ static void filter_valid(const double *in, int h, int w, const double *g, double
 }
 
 /* The mean SSIM of one plane pair; maps holds 2 * h * w + 6 * ho * wo doubles. */
-static double ssim_plane(const float *y, const float *x, int h, int w, const double *g, double *maps)
+static double ssim_plane(const float *y, const float *x, int h, int w, const double *g,
+                         double *maps)
 {
     const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
     size_t hw = (size_t)h * w, o = (size_t)(h - WIN + 1) * (w - WIN + 1);
@@ -52,7 +53,8 @@ static double ssim_plane(const float *y, const float *x, int h, int w, const dou
     }
     double sum = 0;
     for (size_t i = 0; i < o; i++) {
-        double mx = f[0][i], my = f[1][i], vx = f[2][i] - mx * mx, vy = f[3][i] - my * my, cxy = f[4][i] - mx * my;
+        double mx = f[0][i], my = f[1][i], vx = f[2][i] - mx * mx, vy = f[3][i] - my * my,
+               cxy = f[4][i] - mx * my;
         sum += (2 * mx * my + c1) * (2 * cxy + c2) / ((mx * mx + my * my + c1) * (vx + vy + c2));
     }
     return sum / (double)o;
@@ -62,7 +64,8 @@ double clae_ssim(const float *y, const float *x, clae_shape s)
 {
     if (s.h < WIN || s.w < WIN) return NAN;
     double g[WIN], gs = 0;
-    for (int k = 0; k < WIN; k++) gs += g[k] = exp(-(k - WIN / 2) * (k - WIN / 2) / (2 * SIGMA * SIGMA));
+    for (int k = 0; k < WIN; k++)
+        gs += g[k] = exp(-(k - WIN / 2) * (k - WIN / 2) / (2 * SIGMA * SIGMA));
     for (int k = 0; k < WIN; k++) g[k] /= gs;
     size_t hw = (size_t)s.h * s.w, o = (size_t)(s.h - WIN + 1) * (s.w - WIN + 1);
     double *maps = malloc((2 * hw + 6 * o) * sizeof *maps);

@@ -13,13 +13,17 @@ static int check_device_memory(const clae_trainer *t, clae_err *err)
     const clae_model *m = &t->model;
     size_t sample = clae_shape_sample(m->input);
     double state = t->cfg->train.optimizer == CLAE_OPT_SGD ? 1 : 2;
-    double bytes = 4.0 * ((double)m->params.capacity * (2 + state) + (double)m->acts.capacity + (double)m->state.capacity) +
-                   (double)(t->data.sources[0].set.count + t->data.sources[1].set.count) * (double)sample;
+    double bytes = 4.0 * ((double)m->params.capacity * (2 + state) + (double)m->acts.capacity +
+                          (double)m->state.capacity) +
+                   (double)(t->data.sources[0].set.count + t->data.sources[1].set.count) *
+                       (double)sample;
     double have = (double)t->ctx->dev.global_mem;
     if (bytes > 0.9 * have)
-        return clae_fail(err, "training needs about %.0f MiB of device memory but %s has %.0f MiB: lower "
-                              "train.batch_size, the layer sizes, or data.train_limit",
-                         bytes / 1048576.0, t->ctx->dev.name, have / 1048576.0);
+        return clae_fail(
+            err,
+            "training needs about %.0f MiB of device memory but %s has %.0f MiB: lower "
+            "train.batch_size, the layer sizes, or data.train_limit",
+            bytes / 1048576.0, t->ctx->dev.name, have / 1048576.0);
     return 0;
 }
 
@@ -32,7 +36,8 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
     clae_metrics_clear(&t->train_metrics);
     if (clae_data_open(&t->data, ctx, cfg, err)) return -1;
     int bs = cfg->train.batch_size;
-    if (clae_model_build(&t->model, ctx, clae_data_sample(&t->data), cfg->layers, cfg->n_layers, bs, err) ||
+    if (clae_model_build(&t->model, ctx, clae_data_sample(&t->data), cfg->layers, cfg->n_layers, bs,
+                         err) ||
         check_device_memory(t, err) || clae_data_check_labels(&t->data, &t->model, err) ||
         clae_objective_open(&t->objective, ctx, cfg, &t->model, err))
         goto fail;
@@ -57,11 +62,12 @@ void clae_trainer_close(clae_trainer *t)
     clae_optim_release(&t->optim);
 }
 
-int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const clae_batch *b, uint64_t step,
-                    double lr)
+int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const clae_batch *b,
+                    uint64_t step, double lr)
 {
     m->step = step; /* dropout masks follow the step, so a resumed run draws the same ones */
-    return clae_objective_train_batch(o, b) || clae_optim_step(opt, o->ctx, m->params.buf, m->grads.buf, lr);
+    return clae_objective_train_batch(o, b) ||
+           clae_optim_step(opt, o->ctx, m->params.buf, m->grads.buf, lr);
 }
 
 static int train_step(clae_trainer *t, uint32_t first, int rows)
@@ -94,8 +100,8 @@ static int shuffle_epoch(clae_trainer *t)
     return clae_data_upload_order(&t->data, s);
 }
 
-static void report(clae_trainer *t, clae_progress_fn fn, void *user, const float *acc, long done, long total,
-                   long values_since, double t_start)
+static void report(clae_trainer *t, clae_progress_fn fn, void *user, const float *acc, long done,
+                   long total, long values_since, double t_start)
 {
     if (!fn) return;
     double sum = clae_objective_loss_sum(&t->objective, acc);
@@ -128,7 +134,8 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user)
         if (train_step(t, first, rows)) return -1;
         values_since += (long)rows * (long)cols;
         if (t->run_steps++ == 0) {
-            /* the first step holds one-time setup (CLBlast's compile, first allocations): timed apart */
+            /* the first step holds one-time setup (CLBlast's compile, first allocations): timed
+             * apart */
             if (clae_finish(t->ctx)) return -1;
             t->first_step_s = clae_now() - t0;
         } else {
@@ -136,7 +143,8 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user)
         }
         t->step++;
         bool log = (s + 1) % log_every == 0 || s + 1 == steps;
-        if (log && clae_objective_read(&t->objective, true, acc)) return -1; /* the sync: launches were asynchronous */
+        if (log && clae_objective_read(&t->objective, true, acc))
+            return -1; /* the sync: launches were asynchronous */
         if (t->run_steps > 1) t->train_s += clae_now() - t0;
         if (log) {
             report(t, fn, user, acc, s + 1, steps, values_since, t_start);
@@ -164,7 +172,10 @@ static clae_ckpt_meta position(const clae_trainer *t)
                             .best_val = t->best_val};
 }
 
-static clae_tensor optim_state(clae_trainer *t) { return (clae_tensor){&t->optim.state, 0, {1, 1, 1, 1}}; }
+static clae_tensor optim_state(clae_trainer *t)
+{
+    return (clae_tensor){&t->optim.state, 0, {1, 1, 1, 1}};
+}
 
 int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err)
 {
@@ -173,9 +184,12 @@ int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err)
     float *optim = malloc(n * sizeof *optim + 1);
     clae_tensor st = optim_state(t);
     int rc = -1;
-    if (!optim) clae_fail(err, "out of host memory saving a checkpoint");
-    else if (n && clae_tensor_read(t->ctx, &st, optim, n)) *err = t->ctx->err;
-    else rc = clae_model_save(path, &t->model, t->ctx, t->cfg, &pos, optim, err);
+    if (!optim)
+        clae_fail(err, "out of host memory saving a checkpoint");
+    else if (n && clae_tensor_read(t->ctx, &st, optim, n))
+        *err = t->ctx->err;
+    else
+        rc = clae_model_save(path, &t->model, t->ctx, t->cfg, &pos, optim, err);
     free(optim);
     return rc;
 }
@@ -189,8 +203,11 @@ int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err)
     clae_tensor st = optim_state(t);
     size_t n = (size_t)meta.n_state * meta.n_params;
     if (meta.optim_kind != expect.optim_kind || meta.n_state != expect.n_state) {
-        clae_fail(err, "%s: saved with optimizer %s but the config says %s: resume with the same optimizer", path,
-                  clae_optim_name((clae_optim_kind)meta.optim_kind), clae_optim_name(t->optim.cfg.kind));
+        clae_fail(
+            err,
+            "%s: saved with optimizer %s but the config says %s: resume with the same optimizer",
+            path, clae_optim_name((clae_optim_kind)meta.optim_kind),
+            clae_optim_name(t->optim.cfg.kind));
     } else if (n && clae_tensor_write(t->ctx, &st, d.optim, n)) {
         *err = t->ctx->err;
     } else {

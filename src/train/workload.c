@@ -47,7 +47,10 @@ static int synthetic_batch(clae_workload *wl, clae_shape in)
         wl->labels = wl->order ? clae_buffer(ctx, (size_t)rows, labels, "synthetic batch") : NULL;
         rc = wl->labels ? clae_tensor_write(ctx, &wl->m.x, host, n) : -1;
     }
-    wl->batch = (clae_batch){.split = CLAE_SPLIT_TRAIN, .rows = rows, .order = wl->order, .order_mask = 0xFFFFFFFFu,
+    wl->batch = (clae_batch){.split = CLAE_SPLIT_TRAIN,
+                             .rows = rows,
+                             .order = wl->order,
+                             .order_mask = 0xFFFFFFFFu,
                              .labels = wl->labels};
     free(host);
     free(order);
@@ -93,4 +96,3 @@ void clae_workload_close(clae_workload *wl)
     if (wl->labels) clReleaseMemObject(wl->labels);
     wl->order = wl->labels = NULL;
 }
-

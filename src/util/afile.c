@@ -10,11 +10,12 @@ int clae_mkdir_p(const char *path, clae_err *err)
 {
     char tmp[1024];
     snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; ; p++) {
+    for (char *p = tmp + 1;; p++) {
         if (*p && *p != '/') continue;
         char c = *p;
         *p = 0;
-        if (mkdir(tmp, 0755) && errno != EEXIST) return clae_fail(err, "cannot create folder %s: %s", tmp, strerror(errno));
+        if (mkdir(tmp, 0755) && errno != EEXIST)
+            return clae_fail(err, "cannot create folder %s: %s", tmp, strerror(errno));
         if (!c) break;
         *p = c;
     }
@@ -56,9 +57,12 @@ void clae_json_string(FILE *f, const char *s)
     fputc('"', f);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
     }
     fputc('"', f);
 }

@@ -34,12 +34,14 @@ static int classifier_after(clae_term *t, const clae_batch *b, bool train)
     classifier_state *s = t->self;
     clae_model *m = o->model;
     if (!b->labels) return clae_fail(&o->ctx->err, "a classifier head needs labels for its batch");
-    clae_tensor z = clae_rows(&m->y[m->n_layers - 1], b->rows), dz = clae_rows(&m->dy[m->n_layers - 1], b->rows);
+    clae_tensor z = clae_rows(&m->y[m->n_layers - 1], b->rows),
+                dz = clae_rows(&m->dy[m->n_layers - 1], b->rows);
     bool count = b->split == CLAE_SPLIT_TEST && !train;
     s->counted |= count;
     size_t rows = (size_t)b->rows;
-    return clae_op_softmax_xent(o->ctx, &z, train ? &dz : NULL, b->labels, b->order, b->first, b->order_mask, rows,
-                                (size_t)s->classes, (float)(o->cfg->train.lambda / b->rows), o->row_a, o->row_b,
+    return clae_op_softmax_xent(o->ctx, &z, train ? &dz : NULL, b->labels, b->order, b->first,
+                                b->order_mask, rows, (size_t)s->classes,
+                                (float)(o->cfg->train.lambda / b->rows), o->row_a, o->row_b,
                                 count ? s->confusion : NULL) ||
            clae_op_accumulate(o->ctx, o->acc, clae_term_slot(t, train, CE), o->row_a, rows) ||
            clae_op_accumulate(o->ctx, o->acc, clae_term_slot(t, train, OK), o->row_b, rows);
@@ -53,8 +55,8 @@ static int classifier_clear(clae_term *t, bool train)
     cl_uint zero = 0;
     size_t cells = (size_t)s->classes * (size_t)s->classes;
     CLAE_CL_TRY(t->obj->ctx,
-                clEnqueueFillBuffer(t->obj->ctx->queue, s->confusion, &zero, sizeof zero, 0, cells * sizeof zero, 0,
-                                    NULL, NULL),
+                clEnqueueFillBuffer(t->obj->ctx->queue, s->confusion, &zero, sizeof zero, 0,
+                                    cells * sizeof zero, 0, NULL, NULL),
                 "clEnqueueFillBuffer (confusion matrix)");
     return 0;
 }
@@ -65,13 +67,14 @@ static int classifier_read(clae_term *t, bool train)
     if (train || !s->counted) return 0;
     size_t cells = (size_t)s->classes * (size_t)s->classes;
     CLAE_CL_TRY(t->obj->ctx,
-                clEnqueueReadBuffer(t->obj->ctx->queue, s->confusion, CL_TRUE, 0, cells * sizeof(uint32_t),
-                                    s->host_confusion, 0, NULL, NULL),
+                clEnqueueReadBuffer(t->obj->ctx->queue, s->confusion, CL_TRUE, 0,
+                                    cells * sizeof(uint32_t), s->host_confusion, 0, NULL, NULL),
                 "clEnqueueReadBuffer (confusion matrix)");
     return 0;
 }
 
-static void classifier_finish(const clae_term *t, const clae_term_sums *sums, bool train, clae_metrics *m)
+static void classifier_finish(const clae_term *t, const clae_term_sums *sums, bool train,
+                              clae_metrics *m)
 {
     const classifier_state *s = t->self;
     if (!sums->samples) return;
@@ -89,7 +92,11 @@ static void classifier_close(clae_term *t)
     t->self = NULL;
 }
 
-const clae_term_ops clae_term_classifier = {.name = "classifier", .slots = 2, .open = classifier_open,
-                                            .after_forward = classifier_after, .finish = classifier_finish,
-                                            .clear = classifier_clear, .read = classifier_read,
+const clae_term_ops clae_term_classifier = {.name = "classifier",
+                                            .slots = 2,
+                                            .open = classifier_open,
+                                            .after_forward = classifier_after,
+                                            .finish = classifier_finish,
+                                            .clear = classifier_clear,
+                                            .read = classifier_read,
                                             .close = classifier_close};

@@ -26,8 +26,10 @@ static int quality_after(clae_term *t, const clae_batch *b, bool train)
     size_t cols = clae_shape_sample(shape), n = (size_t)b->rows * cols;
     clae_tensor y = clae_rows(&o->model->y[clae_model_output_index(o->model)], b->rows);
     float *a = malloc(n * sizeof *a), *ref = malloc(n * sizeof *ref);
-    int rc = (!a || !ref) ? clae_fail(&o->ctx->err, "out of host memory for the image quality metrics")
-                          : clae_tensor_read(o->ctx, &y, a, n) || clae_tensor_read(o->ctx, &o->target, ref, n);
+    int rc = (!a || !ref)
+                 ? clae_fail(&o->ctx->err, "out of host memory for the image quality metrics")
+                 : clae_tensor_read(o->ctx, &y, a, n) ||
+                       clae_tensor_read(o->ctx, &o->target, ref, n);
     for (int r = 0; r < b->rows && rc == 0; r++) {
         s->psnr += clae_psnr(a + r * cols, ref + r * cols, shape);
         s->ssim += clae_ssim(a + r * cols, ref + r * cols, shape);
@@ -44,7 +46,8 @@ static int quality_clear(clae_term *t, bool train)
     return 0;
 }
 
-static void quality_finish(const clae_term *t, const clae_term_sums *sums, bool train, clae_metrics *m)
+static void quality_finish(const clae_term *t, const clae_term_sums *sums, bool train,
+                           clae_metrics *m)
 {
     const quality_state *s = t->self;
     (void)sums;
@@ -59,6 +62,10 @@ static void quality_close(clae_term *t)
     t->self = NULL;
 }
 
-const clae_term_ops clae_term_quality = {.name = "quality", .slots = 0, .open = quality_open,
-                                         .after_forward = quality_after, .finish = quality_finish,
-                                         .clear = quality_clear, .close = quality_close};
+const clae_term_ops clae_term_quality = {.name = "quality",
+                                         .slots = 0,
+                                         .open = quality_open,
+                                         .after_forward = quality_after,
+                                         .finish = quality_finish,
+                                         .clear = quality_clear,
+                                         .close = quality_close};

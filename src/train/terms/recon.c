@@ -39,8 +39,8 @@ static int recon_before(clae_term *t, const clae_batch *b, bool train)
     size_t n = (size_t)b->rows * clae_shape_sample(o->model->input);
     o->target = clae_rows(&s->clean, b->rows);
     return clae_op_copy(o->ctx, &o->target, &o->input, n) ||
-           clae_op_noise(o->ctx, &o->input, &o->target, n, (clae_noise_kind)tc->noise, (float)tc->noise_level,
-                         b->noise_seed);
+           clae_op_noise(o->ctx, &o->input, &o->target, n, (clae_noise_kind)tc->noise,
+                         (float)tc->noise_level, b->noise_seed);
 }
 
 static int recon_after(clae_term *t, const clae_batch *b, bool train)
@@ -51,8 +51,8 @@ static int recon_after(clae_term *t, const clae_batch *b, bool train)
     clae_tensor y = clae_rows(&m->y[clae_model_output_index(m)], b->rows);
     if (train) {
         clae_tensor dy = clae_rows(&m->dy[clae_model_output_index(m)], b->rows);
-        return clae_op_loss(o->ctx, (clae_loss_kind)o->cfg->train.loss, &y, &o->target, rows, cols, &dy,
-                            clae_objective_reduction_scale(o, b->rows), o->row_a) ||
+        return clae_op_loss(o->ctx, (clae_loss_kind)o->cfg->train.loss, &y, &o->target, rows, cols,
+                            &dy, clae_objective_reduction_scale(o, b->rows), o->row_a) ||
                clae_op_accumulate(o->ctx, o->acc, clae_term_slot(t, true, LOSS), o->row_a, rows);
     }
     if (clae_op_metric_rows(o->ctx, &y, &o->target, rows, cols, o->row_a, o->row_b) ||
@@ -77,7 +77,8 @@ static void recon_finish(const clae_term *t, const clae_term_sums *s, bool train
     m->v[CLAE_METRIC_MSE] = s->acc[2 * MSE] / values;
     m->v[CLAE_METRIC_BCE] = s->acc[2 * BCE] / values;
     m->v[CLAE_METRIC_LOSS] = bce ? m->v[CLAE_METRIC_BCE] : m->v[CLAE_METRIC_MSE];
-    if (o->cfg->train.noise != CLAE_NOISE_NONE) m->v[CLAE_METRIC_NOISY_MSE] = s->acc[2 * NOISY] / values;
+    if (o->cfg->train.noise != CLAE_NOISE_NONE)
+        m->v[CLAE_METRIC_NOISY_MSE] = s->acc[2 * NOISY] / values;
 }
 
 static void recon_close(clae_term *t)
@@ -88,6 +89,10 @@ static void recon_close(clae_term *t)
     t->self = NULL;
 }
 
-const clae_term_ops clae_term_recon = {.name = "recon", .slots = 4, .open = recon_open,
-                                       .before_forward = recon_before, .after_forward = recon_after,
-                                       .finish = recon_finish, .close = recon_close};
+const clae_term_ops clae_term_recon = {.name = "recon",
+                                       .slots = 4,
+                                       .open = recon_open,
+                                       .before_forward = recon_before,
+                                       .after_forward = recon_after,
+                                       .finish = recon_finish,
+                                       .close = recon_close};
