@@ -57,6 +57,19 @@ check "resolved config is a valid config" "$CLAE" train "$T/a/config.ini" --run 
 check "eval RUN" "$CLAE" eval "$T/a"
 emse=$(field "$T/a/eval.json" mse)
 [ "$emse" = "$mse" ] && ok "eval mse $emse equals the summary's" || not_ok "eval mse equals summary" "$emse vs $mse"
+# the model loads alone: no optimizer state is read, so another optimizer evaluates the same
+check "eval RUN with another optimizer" "$CLAE" eval "$T/a" --set train.optimizer=sgd
+emse2=$(field "$T/a/eval.json" mse)
+[ "$emse2" = "$mse" ] && ok "eval loads the model without its optimizer ($emse2)" || not_ok "eval, sgd" "$emse2 vs $mse"
+# a changed architecture in config.ini is refused by the first layer that differs
+sed 's/^units = 32$/units = 31/' "$T/a/config.ini" > "$T/changed.ini"
+if ! cmp -s "$T/a/config.ini" "$T/changed.ini"; then
+    mkdir -p "$T/changed" && cp "$T/changed.ini" "$T/changed/config.ini" && cp "$T/a/checkpoint.bin" "$T/changed/"
+    expect_error "a checkpoint of another architecture is refused, naming the layer" \
+        "the checkpoint holds another model: line" "$CLAE" eval "$T/changed"
+else
+    not_ok "the e2e config has a 32-unit layer to change"
+fi
 
 # 4. resume: 1 epoch + resume to 2 gives the same per-step losses as 2 epochs straight
 SMALL=(--set data.train_limit=1280 --set data.test_limit=200 --set train.log_every=1)
