@@ -6,7 +6,8 @@
  *   classifier  lambda * the head's softmax cross-entropy; accuracy, confusion matrix
  *   code        the code's activity (evaluation)
  *   quality     PSNR and SSIM of test reconstructions (host side)
- * Adding a term is its file in src/train/terms/ and one row in objective.c's table. */
+ * Adding a term is its file in src/train/terms/ (defining clae_term_NAME)
+ * and one row in objective.c's TERM_LIST. */
 #ifndef CLAE_OBJECTIVE_H
 #define CLAE_OBJECTIVE_H
 
@@ -114,11 +115,5 @@ static inline size_t clae_term_slot(const clae_term *t, bool train, int k)
 {
     return (train ? 0 : CLAE_ACC_FLOATS) + (size_t)t->slot + 2 * (size_t)k;
 }
-
-/* The terms (src/train/terms/). */
-extern const clae_term_ops clae_term_recon, clae_term_kl, clae_term_sparsity, clae_term_classifier,
-    clae_term_code, clae_term_quality;
-/* classifier: the counts of the last test evaluation, classes x classes */
-const uint32_t *clae_term_classifier_confusion(const clae_term *t, int *classes);
 
 #endif

@@ -29,13 +29,24 @@ static bool images(const clae_config *c, const clae_model *m)
     return (void)c, m->input.h >= 11 && m->input.w >= 11;
 }
 
-/* A new term: its ops and when it applies. recon comes first: its slot 0 is the loss. */
+/* The terms, X(NAME, applies): clae_term_NAME (src/train/terms/NAME.c) and
+ * when it applies, in the order they run. recon comes first: its slot 0 is
+ * the loss. */
+#define TERM_LIST(X) \
+    X(recon, always) \
+    X(kl, has_vae) X(sparsity, sparse) X(classifier, has_head) X(code, always) X(quality, images)
+
+#define DECLARE_TERM(name, when) extern const clae_term_ops clae_term_##name;
+TERM_LIST(DECLARE_TERM)
+#undef DECLARE_TERM
+
 static const struct {
     const clae_term_ops *ops;
     bool (*applies)(const clae_config *c, const clae_model *m);
 } term_table[] = {
-    {&clae_term_recon, always},        {&clae_term_kl, has_vae},  {&clae_term_sparsity, sparse},
-    {&clae_term_classifier, has_head}, {&clae_term_code, always}, {&clae_term_quality, images},
+#define TERM_ROW(name, when) {&clae_term_##name, when},
+    TERM_LIST(TERM_ROW)
+#undef TERM_ROW
 };
 #define N_TERM_KINDS (int)(sizeof term_table / sizeof term_table[0])
 
