@@ -147,6 +147,13 @@ int clae_model_load(clae_saved_model *s, clae_ctx *ctx, const char *path, const 
     if (rc) return -1;
     int batch = o && o->max_batch > 0 ? o->max_batch : s->cfg.train.batch_size;
     clae_shape input = {1, s->meta.input_c, s->meta.input_h, s->meta.input_w};
+    if (input.c < 1 || input.h < 1 || input.w < 1 || input.c > 4096 || input.h > 65536 ||
+        input.w > 65536 || (double)input.c * input.h * input.w > 1e9) {
+        clae_fail(err, "%s: the checkpoint's input %dx%dx%d is not an image shape", s->checkpoint,
+                  input.c, input.h, input.w);
+        clae_saved_model_release(s);
+        return -1;
+    }
     if (clae_model_build(&s->model, ctx, input, s->cfg.layers, s->cfg.n_layers, batch, err) ||
         clae_model_read(s->checkpoint, &s->model, ctx, &s->meta, &d, err)) {
         clae_saved_model_release(s);
