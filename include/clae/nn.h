@@ -25,9 +25,10 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
  * cl/, its host ops in src/ops/, and one row here. */
 #define CLAE_LAYER_LIST(X)                                                                      \
     X(DENSE, dense)                                                                             \
-    X(CONV, conv) X(CONV_T, conv_transpose) X(MAX_POOL, max_pool) X(AVG_POOL, avg_pool)         \
-        X(UPSAMPLE, upsample) X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) \
-            X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
+    X(CONV, conv)                                                                               \
+    X(CONV_T, conv_transpose) X(MAX_POOL, max_pool) X(AVG_POOL, avg_pool) X(UPSAMPLE, upsample) \
+        X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) X(RESIDUAL, residual) \
+            X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
 #undef CLAE_X_LAYER
@@ -275,6 +276,10 @@ static inline void clae_init_affine(clae_layer *l, double fan_in, clae_rng *rng,
     clae_init_uniform(host + l->w.off, l->n_w, clae_init_weight_bound(l, fan_in), rng);
     clae_init_uniform(host + l->b.off, l->n_b, 1.0 / sqrt(fan_in), rng);
 }
+
+/* A conv-family layer's convolution as ops runs it, image and grid given
+ * (conv: input and output; conv_transpose: output and input). */
+clae_conv_op clae_layer_conv_op(clae_layer *l, clae_shape image, clae_shape grid);
 
 /* init of layers without parameters or state */
 void clae_layer_no_init(clae_layer *l, clae_rng *rng, float *host, float *state);

@@ -12,28 +12,8 @@
 
 #include "clae/nn.h"
 
-static clae_conv_geom conv_geom(const clae_layer *l)
-{
-    const clae_layer_spec *s = &l->spec;
-    return (clae_conv_geom){l->in.c,     l->in.h,   l->in.w,    s->kernel,  s->kernel,
-                            s->stride,   s->stride, s->padding, s->padding, s->dilation,
-                            s->dilation, l->out.h,  l->out.w};
-}
-
-/* The convolution as ops runs it: this layer's weights, bias, activation and workspaces. */
-static clae_conv_op conv_op(clae_layer *l)
-{
-    return (clae_conv_op){.g = conv_geom(l),
-                          .grid_c = l->out.c,
-                          .algo = l->spec.algo,
-                          .direct = l->direct,
-                          .w = &l->w,
-                          .b = l->spec.bias ? &l->b : NULL,
-                          .act = l->spec.act,
-                          .slope = (float)l->spec.slope,
-                          .col = &l->col,
-                          .tmp = &l->tmp};
-}
+/* The convolution as ops runs it: the input is its image, the output its grid. */
+static clae_conv_op conv_op(clae_layer *l) { return clae_layer_conv_op(l, l->in, l->out); }
 
 static int conv_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
                         bool train)

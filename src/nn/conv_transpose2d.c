@@ -13,28 +13,7 @@
 #include "clae/nn.h"
 
 /* The convolution whose image is this layer's output and whose grid is its input. */
-static clae_conv_geom conv_t_geom(const clae_layer *l)
-{
-    const clae_layer_spec *s = &l->spec;
-    return (clae_conv_geom){l->out.c,    l->out.h,  l->out.w,   s->kernel,  s->kernel,
-                            s->stride,   s->stride, s->padding, s->padding, s->dilation,
-                            s->dilation, l->in.h,   l->in.w};
-}
-
-/* The transposed convolution as ops runs it. */
-static clae_conv_op conv_t_op(clae_layer *l)
-{
-    return (clae_conv_op){.g = conv_t_geom(l),
-                          .grid_c = l->in.c,
-                          .algo = l->spec.algo,
-                          .direct = l->direct,
-                          .w = &l->w,
-                          .b = l->spec.bias ? &l->b : NULL,
-                          .act = l->spec.act,
-                          .slope = (float)l->spec.slope,
-                          .col = &l->col,
-                          .tmp = &l->tmp};
-}
+static clae_conv_op conv_t_op(clae_layer *l) { return clae_layer_conv_op(l, l->out, l->in); }
 
 static int conv_t_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
                           bool train)

@@ -20,6 +20,24 @@ void clae_layer_no_init(clae_layer *l, clae_rng *rng, float *host, float *state)
     (void)l, (void)rng, (void)host, (void)state;
 }
 
+clae_conv_op clae_layer_conv_op(clae_layer *l, clae_shape image, clae_shape grid)
+{
+    const clae_layer_spec *s = &l->spec;
+    clae_conv_geom g = {image.c,     image.h,   image.w,    s->kernel,  s->kernel,
+                        s->stride,   s->stride, s->padding, s->padding, s->dilation,
+                        s->dilation, grid.h,    grid.w};
+    return (clae_conv_op){.g = g,
+                          .grid_c = grid.c,
+                          .algo = s->algo,
+                          .direct = l->direct,
+                          .w = &l->w,
+                          .b = s->bias ? &l->b : NULL,
+                          .act = s->act,
+                          .slope = (float)s->slope,
+                          .col = &l->col,
+                          .tmp = &l->tmp};
+}
+
 const clae_tensor *clae_act_grad(clae_layer *l, clae_ctx *ctx, const clae_tensor *y,
                                  const clae_tensor *dy, clae_tensor *scratch_view)
 {
