@@ -7,10 +7,10 @@
 #   scripts/loss_compare.sh check DIR [CLAE]    train again and compare bit for bit
 #
 # CLAE defaults to build/clae; CONFIGS (a space-separated list of INI files)
-# limits the run, by default every configs/*.ini. Each run logs every step (train.log_every=1).
-# Fashion-MNIST configs run 2 epochs on 7,112 training images (about 100 steps
-# each: epoch boundaries, validation and checkpoints included); the CSV config
-# 2 epochs; emoji configs their whole run (30 epochs of about 7 steps).
+# limits the run, by default every configs/*.ini. Each run logs every step
+# (train.log_every=1). Fashion-MNIST configs run 2 epochs on 7,112 training
+# images (about 100 steps each: epoch boundaries, validation and checkpoints
+# included); the CSV config 2 epochs; emoji configs their whole run.
 # Exits non-zero when any config differs or fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,8 @@ overrides() {
   case $(sed -n 's/^format *= *//p' "$1" | head -1) in
     emoji) echo "--set train.log_every=1" ;;
     csv) echo "--set train.log_every=1 --set train.epochs=2" ;;
-    *) echo "--set train.log_every=1 --set train.epochs=2 --set data.train_limit=7112 --set data.test_limit=1000" ;;
+    *) echo "--set train.log_every=1 --set train.epochs=2 --set data.train_limit=7112" \
+         "--set data.test_limit=1000" ;;
   esac
 }
 
@@ -56,8 +57,10 @@ for cfg in ${CONFIGS:-configs/*.ini}; do
     test_line "$run/summary.json" >"$dir/$name.test.json"
     echo "$name: recorded $steps steps"
   elif ! cmp -s "$run/steps.csv" "$dir/$name.steps.csv"; then
-    first=$(diff <(cut -d, -f1,3 "$dir/$name.steps.csv") <(cut -d, -f1,3 "$run/steps.csv") | sed -n 2p)
-    echo "$name: DIFFERENT per-step losses (first: ${first:-lengths differ})"; failed=$((failed + 1))
+    first=$(diff <(cut -d, -f1,3 "$dir/$name.steps.csv") <(cut -d, -f1,3 "$run/steps.csv") |
+      sed -n 2p)
+    echo "$name: DIFFERENT per-step losses (first: ${first:-lengths differ})"
+    failed=$((failed + 1))
   elif ! test_line "$run/summary.json" | cmp -s - "$dir/$name.test.json"; then
     echo "$name: same $steps losses, DIFFERENT test metrics"; failed=$((failed + 1))
   else
