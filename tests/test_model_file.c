@@ -197,6 +197,18 @@ static void test_corrupt_checkpoint(void **state)
     clae_err err;
     assert_int_not_equal(clae_model_load(&s, ctx, ckpt, NULL, &err), 0);
     assert_non_null(strstr(err.msg, "checksum mismatch"));
+    /* the header is covered too: the epoch (bytes 56..59) changed alone is caught */
+    free(save_model(ctx, ckpt, 2));
+    f = fopen(ckpt, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 56, SEEK_SET), 0);
+    fputc(0x7F, f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_not_equal(clae_model_load(&s, ctx, ckpt, NULL, &err), 0);
+    assert_non_null(strstr(err.msg, "checksum mismatch"));
+    assert_int_not_equal(clae_model_load(&s, ctx, "/nonexistent/x.bin", NULL, &err), 0);
+    assert_string_equal(err.msg,
+                        "/nonexistent/x.bin: cannot open checkpoint: No such file or directory");
 }
 
 /* A layer that asks for a side input gets the bound tensor, and says so when unbound. */

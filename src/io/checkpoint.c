@@ -1,7 +1,9 @@
 /* Checkpoint file: a fixed header (magic, version, sizes, training position,
- * CRC-32 of the payload), then the resolved config and the model's
+ * CRC-32 of the sizes, the position and the payload), then the resolved config and the model's
  * description as text, then the parameters, the layer state and the
  * optimizer state as little-endian float32 arrays. Written atomically. */
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -33,11 +35,13 @@ static void parts_of(const clae_ckpt_meta *m, const clae_ckpt_data *d, payload_p
     parts[4] = (payload_part){d->optim, (size_t)m->n_state * m->n_params * sizeof(float)};
 }
 
+/* Over the header's meta (sizes and training position are trusted no more
+ * than the arrays) and every part. */
 static uint32_t payload_crc(const clae_ckpt_meta *m, const clae_ckpt_data *d)
 {
     payload_part parts[N_PARTS];
     parts_of(m, d, parts);
-    uLong crc = crc32(0L, Z_NULL, 0);
+    uLong crc = crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)m, sizeof *m);
     for (int i = 0; i < N_PARTS; i++)
         if (parts[i].bytes) crc = crc32_z(crc, (const Bytef *)parts[i].array, parts[i].bytes);
     return (uint32_t)crc;
@@ -79,6 +83,11 @@ void clae_ckpt_data_free(clae_ckpt_data *d)
 static int check_sizes(FILE *f, const char *path, const ckpt_header *h, clae_err *err)
 {
     const clae_ckpt_meta *m = &h->meta;
+    if (m->n_state > 2) /* no optimizer keeps more than two arrays (Adam's m and v) */
+        return clae_fail(
+            err,
+            "%s: the header says %u optimizer state arrays (at most 2): the checkpoint is corrupt",
+            path, m->n_state);
     long at = ftell(f);
     if (at < 0 || fseek(f, 0, SEEK_END) != 0)
         return clae_fail(err, "%s: cannot seek in the checkpoint", path);
@@ -113,6 +122,10 @@ static int read_parts(FILE *f, const char *path, const ckpt_header *h, clae_ckpt
     d->config[m->config_bytes] = d->layers[m->layers_bytes] = '\0';
     if (payload_crc(m, d) != h->crc)
         return clae_fail(err, "%s: checksum mismatch: the checkpoint is corrupt", path);
+    if (m->epoch < 0 || m->since_best < 0 || m->optim_step < 0 || isnan(m->best_val))
+        return clae_fail(
+            err, "%s: training position out of range (epoch %d, step %lld, since best %d, best %g)",
+            path, m->epoch, (long long)m->optim_step, m->since_best, m->best_val);
     return 0;
 }
 
@@ -120,7 +133,7 @@ int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, clae_ckpt_data *data,
 {
     memset(data, 0, sizeof *data);
     FILE *f = fopen(path, "rb");
-    if (!f) return clae_fail(err, "%s: cannot open checkpoint", path);
+    if (!f) return clae_fail(err, "%s: cannot open checkpoint: %s", path, strerror(errno));
     ckpt_header h;
     int rc = -1;
     if (fread(&h, 1, 16, f) != 16 || memcmp(h.magic, MAGIC, 8) != 0) {
