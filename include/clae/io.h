@@ -49,6 +49,13 @@ int clae_ckpt_match(const char *path, const clae_ckpt_meta *meta, const clae_ckp
                     const clae_ckpt_meta *expect, const char *layers, clae_err *err);
 void clae_ckpt_data_free(clae_ckpt_data *data);
 
+/* ---- NumPy .npy (npy.c) ---- */
+/* rows x cols float32 as format 1.0, '<f4', C order, shape (rows, cols); atomically. */
+int clae_npy_write(const char *path, const float *data, size_t rows, size_t cols, clae_err *err);
+/* A float32 .npy of shape (N, D) or (N,) (cols 1); *data malloc'ed. Other
+ * dtypes, Fortran order, other ranks, truncated or longer files are one-line errors. */
+int clae_npy_read(const char *path, float **data, size_t *rows, size_t *cols, clae_err *err);
+
 /* ---- pictures ---- */
 /* rows[r] holds n_cols samples of shape sample (C,H,W) with values in [0,1];
  * writes them as a grid (gray for C = 1, RGB for C = 3), each pixel scale x scale. */
