@@ -71,6 +71,27 @@ else
     not_ok "the e2e config has a 32-unit layer to change"
 fi
 
+# 3b. encode the test split to .npy + CSV, decode the codes back to a grid
+check "encode RUN" "$CLAE" encode "$T/a"
+hdr=$(head -c 128 "$T/a/encode/codes.npy" | tr -d '\000-\011\013-\037\200-\377')
+size=$(wc -c < "$T/a/encode/codes.npy")
+if printf '%s' "$hdr" | grep -qF "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 32), }" &&
+    [ "$size" -eq $((128 + 1000 * 32 * 4)) ] && [ "$(wc -l < "$T/a/encode/codes.csv")" -eq 1001 ] &&
+    sed -n 2p "$T/a/encode/codes.csv" | grep -qE '^0,test,0,,[0-9]$'; then
+    ok "codes.npy holds (1000, 32) float32 after a 128-byte header; codes.csv a row each"
+else not_ok "encode output" "$hdr" "$size" "$(head -2 "$T/a/encode/codes.csv")"; fi
+check "decode RUN CODES.npy" "$CLAE" decode "$T/a" "$T/a/encode/codes.npy" -o "$T/decoded.png"
+# 1000 codes: 125 rows of 8 images of 28*3 px with 2 px gutters: 690 x 10752
+if [ "$(od -An -tu1 -j16 -N8 "$T/decoded.png" | tr -s ' ' | sed 's/^ //')" = "0 0 2 178 0 0 42 0" ]; then
+    ok "decoded.png is 125 rows x 8 images"; else not_ok "decoded.png size" "$(od -An -tu1 -j16 -N8 "$T/decoded.png")"; fi
+printf '\x93NUMPY\x01\x00\x76\x00%-117s\n' "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3), }" \
+    > "$T/three.npy"
+printf '\000\000\200\077\000\000\200\077\000\000\200\077' >> "$T/three.npy"
+expect_error "decode refuses codes of another size" "three.npy: 3 values per code, but the model's code has 32" \
+    "$CLAE" decode "$T/a" "$T/three.npy"
+expect_error "encode names the splits it takes" "--split bogus: expected train, val, test or all" \
+    "$CLAE" encode "$T/a" --split bogus
+
 # 4. resume: 1 epoch + resume to 2 gives the same per-step losses as 2 epochs straight
 SMALL=(--set data.train_limit=1280 --set data.test_limit=200 --set train.log_every=1)
 check "uninterrupted 2 epochs" "$CLAE" train "$CFG" --run "$T/full" "${SMALL[@]}" --set train.epochs=2

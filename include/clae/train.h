@@ -58,6 +58,14 @@ int clae_data_upload_order(clae_data *d, clae_split_data *s);
 int clae_data_write_split(const clae_data *d, FILE *f);
 /* A classifier head needs labels below its output count in every source. */
 int clae_data_check_labels(const clae_data *d, const clae_model *m, clae_err *err);
+/* Samples of split k once each (an augmented split's copy-0 entries, which
+ * come first), and their plain images (no augmentation): entries
+ * [first, first + rows) of those into x. */
+uint32_t clae_data_samples(const clae_data *d, clae_split_kind k);
+int clae_data_gather_plain(clae_data *d, clae_split_kind k, uint32_t first, int rows,
+                           clae_tensor *x);
+/* Sample index and source of entry i of split k. */
+uint32_t clae_data_sample_index(const clae_data *d, clae_split_kind k, uint32_t i);
 /* The noise seed of a batch: training mixes (seed, step), evaluation (seed ^ 0xE7A1, first). */
 uint32_t clae_mix_seed(uint64_t a, uint64_t b);
 

@@ -8,15 +8,20 @@
 #include "clae/gemm.h"
 
 #define CLAE_MAX_SETS 64
+#define CLAE_MAX_MORE 8
 
 typedef struct {
-    const char *positional; /* CONFIG or RUN */
-    const char *device;     /* --device */
-    const char *run_dir;    /* --run */
-    const char *resume;     /* --resume */
-    const char *json;       /* --json FILE (bench, tune) */
-    const char *seconds;    /* --seconds S (tune's budget) */
-    const char *steps;      /* --steps N (bench) */
+    const char *positional;          /* CONFIG or RUN */
+    const char *device;              /* --device */
+    const char *run_dir;             /* --run */
+    const char *resume;              /* --resume */
+    const char *json;                /* --json FILE (bench, tune) */
+    const char *seconds;             /* --seconds S (tune's budget) */
+    const char *steps;               /* --steps N (bench) */
+    const char *split;               /* --split S (encode) */
+    const char *out;                 /* -o FILE, --out FILE (encode, decode) */
+    const char *more[CLAE_MAX_MORE]; /* positionals after the first (clae_cli_parse_n) */
+    int n_more;
     char *sets[CLAE_MAX_SETS];
     int n_sets;
     bool help, best, profile;
@@ -30,6 +35,9 @@ int clae_cli_number(const char *opt, const char *text, double def, double *out, 
  * environment is read here, once: CLAE_GEMM (an engine for every shape),
  * CLAE_NO_TUNING, CLAE_PROFILE and CLAE_CL_OPTIONS go into o->dev. */
 int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err *err);
+/* The same taking up to max_positional positionals (the first in o->positional). */
+int clae_cli_parse_n(int argc, char **argv, int first, int max_positional, clae_cli_opts *o,
+                     clae_err *err);
 
 int cmd_devices(int argc, char **argv);
 int cmd_train(int argc, char **argv);
@@ -37,6 +45,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */
 int clae_cli_error(const clae_err *err);

@@ -23,23 +23,15 @@ static int write_eval(const run_paths *rp, const clae_saved_model *s, const clae
     return clae_afile_commit(&a, err);
 }
 
-static int same_shape(clae_shape a, clae_shape b) { return a.c == b.c && a.h == b.h && a.w == b.w; }
-
 /* The test split of the run's data through the loaded model. */
 static int evaluate_saved(clae_ctx *ctx, clae_saved_model *s, const run_paths *rp, clae_err *err)
 {
     clae_data data;
     clae_objective obj;
     clae_metrics m;
-    if (clae_data_open(&data, ctx, &s->cfg, err)) return -1;
-    clae_shape in = clae_data_sample(&data);
+    if (run_open_data(ctx, s, &data, err)) return -1;
     int rc = -1;
-    if (!same_shape(in, s->model.input))
-        clae_fail(err, "%s: the data has %dx%dx%d images but the model was trained on %dx%dx%d",
-                  s->checkpoint, in.c, in.h, in.w, s->model.input.c, s->model.input.h,
-                  s->model.input.w);
-    else if (clae_data_check_labels(&data, &s->model, err) == 0 &&
-             clae_objective_open(&obj, ctx, &s->cfg, &s->model, err) == 0) {
+    if (clae_objective_open(&obj, ctx, &s->cfg, &s->model, err) == 0) {
         if (clae_evaluate(&s->model, &obj, &data, CLAE_SPLIT_TEST, &m) == 0)
             rc = write_eval(rp, s, &m, err);
         else
@@ -66,10 +58,9 @@ int cmd_eval(int argc, char **argv)
     clae_ctx ctx;
     clae_saved_model s;
     int rc = -1;
-    clae_load_opts lo = {.best = o.best, .sets = o.sets, .n_sets = o.n_sets};
     if (clae_device_open(&ctx, &o.dev, &err) == 0) {
         run_print_device(&ctx);
-        if (clae_model_load(&s, &ctx, o.positional, &lo, &err) == 0) {
+        if (run_load_model(&ctx, &o, &s, &err) == 0) {
             rc = evaluate_saved(&ctx, &s, &rp, &err);
             clae_saved_model_release(&s);
         }

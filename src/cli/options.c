@@ -48,6 +48,12 @@ static void read_environment(clae_cli_opts *o)
 
 int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err *err)
 {
+    return clae_cli_parse_n(argc, argv, first, 1, o, err);
+}
+
+int clae_cli_parse_n(int argc, char **argv, int first, int max_positional, clae_cli_opts *o,
+                     clae_err *err)
+{
     memset(o, 0, sizeof *o);
     for (int i = first; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
@@ -65,6 +71,10 @@ int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err 
             if (take_value(argc, argv, &i, "--steps", &o->steps, err)) return -1;
         } else if (is_opt(a, "--device")) {
             if (take_value(argc, argv, &i, "--device", &o->device, err)) return -1;
+        } else if (is_opt(a, "--split")) {
+            if (take_value(argc, argv, &i, "--split", &o->split, err)) return -1;
+        } else if (is_opt(a, "-o") || is_opt(a, "--out")) {
+            if (take_value(argc, argv, &i, a[1] == 'o' ? "-o" : "--out", &o->out, err)) return -1;
         } else if (is_opt(a, "--run")) {
             if (take_value(argc, argv, &i, "--run", &o->run_dir, err)) return -1;
         } else if (is_opt(a, "--resume")) {
@@ -78,6 +88,8 @@ int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err 
             return clae_fail(err, "unknown option %s (see --help)", a);
         } else if (!o->positional) {
             o->positional = a;
+        } else if (o->n_more < max_positional - 1 && o->n_more < CLAE_MAX_MORE) {
+            o->more[o->n_more++] = a;
         } else {
             return clae_fail(err, "unexpected argument '%s' (see --help)", a);
         }

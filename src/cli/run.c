@@ -283,3 +283,36 @@ void run_print_device(const clae_ctx *ctx)
     printf("GEMM: %s; %d tuned shapes, otherwise %s\n", ctx->gemm->source, ctx->gemm->n_tuned,
            fallback);
 }
+
+int run_load_model(clae_ctx *ctx, const clae_cli_opts *o, clae_saved_model *s, clae_err *err)
+{
+    clae_load_opts lo = {.best = o->best, .sets = o->sets, .n_sets = o->n_sets};
+    return clae_model_load(s, ctx, o->positional, &lo, err);
+}
+
+int run_open_data(clae_ctx *ctx, clae_saved_model *s, clae_data *d, clae_err *err)
+{
+    if (clae_data_open(d, ctx, &s->cfg, err)) return -1;
+    clae_shape in = clae_data_sample(d), m = s->model.input;
+    if (in.c != m.c || in.h != m.h || in.w != m.w)
+        clae_fail(err, "%s: the data has %dx%dx%d images but the model was trained on %dx%dx%d",
+                  s->checkpoint, in.c, in.h, in.w, m.c, m.h, m.w);
+    else if (clae_data_check_labels(d, &s->model, err) == 0)
+        return 0;
+    clae_data_close(d);
+    return -1;
+}
+
+int run_output(const clae_cli_opts *o, const char *sub, const char *name, char *path, size_t n,
+               clae_err *err)
+{
+    if (o->out) {
+        snprintf(path, n, "%s", o->out);
+        return 0;
+    }
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/%s", o->positional, sub);
+    if (clae_mkdir_p(dir, err)) return -1;
+    snprintf(path, n, "%s/%s", dir, name);
+    return 0;
+}

@@ -2,7 +2,9 @@
 #ifndef CLAE_CLI_RUN_H
 #define CLAE_CLI_RUN_H
 
+#include "clae/model_file.h"
 #include "clae/train.h"
+#include "cli.h"
 
 typedef struct {
     char dir[1024];
@@ -25,5 +27,15 @@ int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_me
 int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err);
 void run_print_device(const clae_ctx *ctx);
 int run_write_grid(const char *path, clae_trainer *t, clae_err *err);
+
+/* A trained run's model alone: o->positional (a run directory or a
+ * checkpoint), --best, --set overrides. */
+int run_load_model(clae_ctx *ctx, const clae_cli_opts *o, clae_saved_model *s, clae_err *err);
+/* The run's data for its loaded model: the same sample shape and, with a
+ * classifier head, labels. */
+int run_open_data(clae_ctx *ctx, clae_saved_model *s, clae_data *d, clae_err *err);
+/* RUN/SUB/NAME for a command's default output (the folder made), or o->out. */
+int run_output(const clae_cli_opts *o, const char *sub, const char *name, char *path, size_t n,
+               clae_err *err);
 
 #endif

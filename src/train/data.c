@@ -226,6 +226,29 @@ int clae_data_gather(clae_data *t, clae_split_kind k, uint32_t first, int rows, 
                            src->means, &p);
 }
 
+uint32_t clae_data_samples(const clae_data *d, clae_split_kind k)
+{
+    const clae_split_data *s = clae_data_split((clae_data *)d, k);
+    uint32_t copies = s->augment ? (uint32_t)d->cfg->augment.copies : 1;
+    return s->n / copies;
+}
+
+uint32_t clae_data_sample_index(const clae_data *d, clae_split_kind k, uint32_t i)
+{
+    const clae_split_data *s = clae_data_split((clae_data *)d, k);
+    return s->augment ? s->host_order[i] & 0xFFFFFFu : s->host_order[i];
+}
+
+int clae_data_gather_plain(clae_data *d, clae_split_kind k, uint32_t first, int rows,
+                           clae_tensor *x)
+{
+    /* copy-0 entries are plain sample indices, so the plain gather reads them */
+    const clae_split_data *s = clae_data_split(d, k);
+    const clae_source *src = &d->sources[s->source];
+    return clae_op_gather_u8(d->ctx, x, src->pixels, s->order, first,
+                             clae_shape_sample(src->set.sample), (size_t)rows, 1.0f / 255.0f);
+}
+
 clae_batch clae_data_batch(clae_data *d, clae_split_kind k, uint32_t first, int rows)
 {
     const clae_split_data *s = clae_data_split(d, k);

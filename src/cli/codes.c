@@ -1,0 +1,226 @@
+/* clae encode RUN: a split's codes as a .npy (N, D) with a CSV of where each
+ * row came from; clae decode RUN CODES.npy: codes back to images, as a grid.
+ * Both load the model alone (no optimizer) and run part of it: the encoder
+ * up to the code, or the decoder from it. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "run.h"
+
+static const char *const SPLIT_NAMES[] = {"train", "val", "test"};
+
+/* --split train|val|test|all into a mask of splits */
+static int parse_split(const char *text, unsigned *mask, clae_err *err)
+{
+    if (!text || strcmp(text, "test") == 0) return *mask = 1u << CLAE_SPLIT_TEST, 0;
+    if (strcmp(text, "all") == 0) return *mask = 7u, 0;
+    for (int k = 0; k < 3; k++)
+        if (strcmp(text, SPLIT_NAMES[k]) == 0) return *mask = 1u << k, 0;
+    return clae_fail(err, "--split %s: expected train, val, test or all", text);
+}
+
+/* The codes of split k appended at codes + at * D (the plain images, each sample once). */
+static int encode_split(clae_ctx *ctx, clae_model *m, clae_data *d, clae_split_kind k, float *codes,
+                        size_t at)
+{
+    uint32_t n = clae_data_samples(d, k), bs = (uint32_t)m->max_batch;
+    size_t u = clae_shape_sample(clae_model_code(m)->shape);
+    for (uint32_t first = 0; first < n; first += bs) {
+        int rows = (int)(n - first < bs ? n - first : bs);
+        clae_tensor x = clae_rows(clae_model_input(m), rows),
+                    z = clae_rows(clae_model_code(m), rows);
+        if (clae_data_gather_plain(d, k, first, rows, &x) ||
+            clae_model_forward_range(m, ctx, 0, clae_model_code_index(m), rows, false) ||
+            clae_tensor_read(ctx, &z, codes + (at + first) * u, (size_t)rows * u))
+            return -1;
+    }
+    return 0;
+}
+
+/* row,split,index,name,label for every code row */
+static int write_rows_csv(const char *path, const clae_data *d, unsigned mask, clae_err *err)
+{
+    clae_afile a;
+    if (clae_afile_open(&a, path, err)) return -1;
+    fprintf(a.f, "row,split,index,name,label\n");
+    size_t row = 0;
+    for (int k = 0; k < 3; k++) {
+        if (!(mask & (1u << k))) continue;
+        const clae_split_data *s = clae_data_split((clae_data *)d, (clae_split_kind)k);
+        const clae_dataset *set = &d->sources[s->source].set;
+        for (uint32_t i = 0; i < clae_data_samples(d, (clae_split_kind)k); i++, row++) {
+            uint32_t sample = clae_data_sample_index(d, (clae_split_kind)k, i);
+            fprintf(a.f, "%zu,%s,%u,", row, SPLIT_NAMES[k], sample);
+            if (set->names)
+                clae_json_string(a.f, set->names[sample]); /* quoted: names may hold commas */
+            if (set->labels)
+                fprintf(a.f, ",%u\n", set->labels[sample]);
+            else
+                fprintf(a.f, ",\n");
+        }
+    }
+    return clae_afile_commit(&a, err);
+}
+
+/* FILE.npy -> FILE.csv */
+static void csv_beside(const char *npy, char *csv, size_t n)
+{
+    size_t len = strlen(npy);
+    if (len > 4 && strcmp(npy + len - 4, ".npy") == 0)
+        snprintf(csv, n, "%.*s.csv", (int)(len - 4), npy);
+    else
+        snprintf(csv, n, "%s.csv", npy);
+}
+
+static int encode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
+{
+    unsigned mask = 0;
+    clae_data d;
+    if (parse_split(o->split, &mask, err) || run_open_data(ctx, s, &d, err)) return -1;
+    size_t n = 0, u = clae_shape_sample(clae_model_code(&s->model)->shape);
+    for (int k = 0; k < 3; k++)
+        if (mask & (1u << k)) n += clae_data_samples(&d, (clae_split_kind)k);
+    float *codes = malloc(n * u * sizeof *codes + 1);
+    char npy[1100], csv[1100];
+    int rc = codes ? run_output(o, "encode", "codes.npy", npy, sizeof npy, err)
+                   : clae_fail(err, "out of host memory for %zu codes", n);
+    if (rc == 0 && n == 0)
+        rc = clae_fail(err, "%s: the chosen split holds no samples", o->positional);
+    for (int k = 0, at = 0; k < 3 && rc == 0; k++) {
+        if (!(mask & (1u << k))) continue;
+        if (encode_split(ctx, &s->model, &d, (clae_split_kind)k, codes, (size_t)at))
+            rc = -1, *err = ctx->err;
+        at += (int)clae_data_samples(&d, (clae_split_kind)k);
+    }
+    csv_beside(npy, csv, sizeof csv);
+    if (rc == 0) rc = clae_npy_write(npy, codes, n, u, err) || write_rows_csv(csv, &d, mask, err);
+    if (rc == 0) printf("wrote %s (%zu codes of %zu values) and %s\n", npy, n, u, csv);
+    free(codes);
+    clae_data_close(&d);
+    return rc ? -1 : 0;
+}
+
+/* Runs f(ctx, saved model, opts) on the loaded model of o->positional. */
+static int with_model(clae_cli_opts *o,
+                      int (*f)(clae_ctx *, clae_saved_model *, const clae_cli_opts *, clae_err *),
+                      clae_err *err)
+{
+    clae_ctx ctx;
+    clae_saved_model s;
+    if (clae_device_open(&ctx, &o->dev, err)) return -1;
+    run_print_device(&ctx);
+    int rc = run_load_model(&ctx, o, &s, err);
+    if (rc == 0) {
+        printf("model %s (epoch %d), code of %zu values\n", s.checkpoint, s.meta.epoch,
+               clae_shape_sample(clae_model_code(&s.model)->shape));
+        rc = f(&ctx, &s, o, err);
+        clae_saved_model_release(&s);
+    }
+    clae_device_close(&ctx);
+    return rc;
+}
+
+int cmd_encode(int argc, char **argv)
+{
+    clae_cli_opts o;
+    clae_err err;
+    if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
+    if (o.help || !o.positional) {
+        printf("usage: clae encode RUN [--split test|val|train|all] [-o CODES.npy] [--best] "
+               "[--device SPEC]\n"
+               "  the codes of a split's images (each sample once, without augmentation) as a "
+               "float32\n"
+               "  .npy of shape (N, D), and a CSV beside it: row, split, index, name, label\n"
+               "  (default RUN/encode/codes.npy); a VAE's code is its mean\n");
+        return o.help ? 0 : 2;
+    }
+    unsigned mask = 0;
+    if (parse_split(o.split, &mask, &err)) return clae_cli_error(&err);
+    return with_model(&o, encode_run, &err) ? clae_cli_error(&err) : 0;
+}
+
+/* ---- decode --------------------------------------------------------------- */
+
+/* n codes (D each) through the decoder into out (n * sample floats). */
+static int decode_codes(clae_ctx *ctx, clae_model *m, const float *codes, size_t n, float *out)
+{
+    size_t u = clae_shape_sample(clae_model_code(m)->shape), sample = clae_shape_sample(m->input);
+    for (size_t first = 0; first < n; first += (size_t)m->max_batch) {
+        int rows = (int)(n - first < (size_t)m->max_batch ? n - first : (size_t)m->max_batch);
+        clae_tensor z = clae_rows(clae_model_code(m), rows),
+                    y = clae_rows(clae_model_output(m), rows);
+        if (clae_tensor_write(ctx, &z, codes + first * u, (size_t)rows * u) ||
+            clae_model_forward_range(m, ctx, clae_model_code_index(m) + 1,
+                                     clae_model_output_index(m), rows, false) ||
+            clae_tensor_read(ctx, &y, out + first * sample, (size_t)rows * sample))
+            return -1;
+    }
+    return 0;
+}
+
+/* The images as rows of at most 8, the last row filled with white. */
+static int write_decoded_grid(const char *path, const float *images, size_t n, clae_shape s,
+                              clae_err *err)
+{
+    size_t sample = clae_shape_sample(s), cols = n < 8 ? n : 8, n_rows = (n + cols - 1) / cols;
+    float *padded = malloc(n_rows * cols * sample * sizeof *padded);
+    const float **rows = malloc(n_rows * sizeof *rows);
+    int rc = -1;
+    if (!padded || !rows) {
+        clae_fail(err, "out of host memory for the grid");
+    } else {
+        memcpy(padded, images, n * sample * sizeof *padded);
+        for (size_t i = n * sample; i < n_rows * cols * sample; i++) padded[i] = 1.0f;
+        for (size_t r = 0; r < n_rows; r++) rows[r] = padded + r * cols * sample;
+        int scale = s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1;
+        rc = clae_png_grid(path, rows, (int)n_rows, (int)cols, s, scale, err);
+    }
+    free(padded);
+    free(rows);
+    return rc;
+}
+
+static int decode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
+{
+    float *codes = NULL, *images = NULL;
+    size_t n, d, u = clae_shape_sample(clae_model_code(&s->model)->shape);
+    char png[1100];
+    if (clae_npy_read(o->more[0], &codes, &n, &d, err)) return -1;
+    int rc = 0;
+    if (d != u)
+        rc = clae_fail(err, "%s: %zu values per code, but the model's code has %zu", o->more[0], d,
+                       u);
+    else if (n == 0)
+        rc = clae_fail(err, "%s: no codes (shape (0, %zu))", o->more[0], d);
+    for (size_t i = 0; rc == 0 && i < n * d; i++)
+        if (!isfinite(codes[i]))
+            rc = clae_fail(err, "%s: code %zu holds %g", o->more[0], i / d, codes[i]);
+    if (rc == 0 && !(images = malloc(n * clae_shape_sample(s->model.input) * sizeof *images)))
+        rc = clae_fail(err, "out of host memory for %zu images", n);
+    if (rc == 0 && decode_codes(ctx, &s->model, codes, n, images)) rc = -1, *err = ctx->err;
+    if (rc == 0) rc = run_output(o, "decode", "decoded.png", png, sizeof png, err);
+    if (rc == 0) rc = write_decoded_grid(png, images, n, s->model.input, err);
+    if (rc == 0) printf("wrote %s (%zu images decoded from %s)\n", png, n, o->more[0]);
+    free(codes);
+    free(images);
+    return rc;
+}
+
+int cmd_decode(int argc, char **argv)
+{
+    clae_cli_opts o;
+    clae_err err;
+    if (clae_cli_parse_n(argc, argv, 2, 2, &o, &err)) return clae_cli_error(&err);
+    if (o.help || !o.positional || o.n_more != 1) {
+        printf(
+            "usage: clae decode RUN CODES.npy [-o IMAGES.png] [--best] [--device SPEC]\n"
+            "  float32 codes of shape (N, D) (as clae encode writes them) through RUN's decoder;\n"
+            "  a grid of the images, 8 a row (default RUN/decode/decoded.png)\n");
+        return o.help ? 0 : 2;
+    }
+    return with_model(&o, decode_run, &err) ? clae_cli_error(&err) : 0;
+}
