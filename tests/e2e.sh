@@ -125,6 +125,19 @@ kl=$(field "$T/vae/summary.json" kl)
 awk -v k="$kl" 'BEGIN{exit !(k > 0)}' && ok "the vae summary reports KL ($kl)" || not_ok "vae KL" "$kl"
 [ "$(od -An -tu1 -j16 -N8 "$T/vae/samples.png" | tr -s ' ' | sed 's/^ //')" = "0 0 2 178 0 0 0 174" ] \
     && ok "samples.png holds 2 x 8 samples" || not_ok "samples.png size"
+# clae sample: the same prior draws as training's samples.png (seed, temperature 1), and its codes decode
+# to the same picture
+check "sample RUN" "$CLAE" sample "$T/vae" --n 16
+cmp -s "$T/vae/sample/samples.png" "$T/vae/samples.png" && ok "clae sample --n 16 draws what training drew" \
+    || not_ok "sample vs samples.png"
+check "decode the sampled codes" "$CLAE" decode "$T/vae" "$T/vae/sample/samples_z.npy" -o "$T/vae_dec.png"
+cmp -s "$T/vae/sample/samples.png" "$T/vae_dec.png" && ok "decode(sampled codes) is the sample grid" \
+    || not_ok "decode of samples_z.npy"
+expect_error "sample refuses a plain autoencoder" "a plain autoencoder's codes have no prior" \
+    "$CLAE" sample "$T/a"
+"$CLAE" info "$T/vae" > "$T/info.out" 2>&1
+grep -q "^latent.z *vae .*<- code" "$T/info.out" && grep -q "^total: 4 layers, 667248 parameters" "$T/info.out" \
+    && ok "info lists the layers with the code marked" || not_ok "info" "$(cat "$T/info.out")"
 
 # 5. the convolutional configs train through the CLI (a few steps each)
 for cfg in conv_fmnist convT_fmnist; do

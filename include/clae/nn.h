@@ -23,11 +23,12 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
  * the clae_kind_NAME each layer file defines. Adding a layer is its file in
  * src/nn/ (forward, backward, setup, its clae_layer_kind), its kernels in
  * cl/, its host ops in src/ops/, and one row here. */
-#define CLAE_LAYER_LIST(X)                                                                      \
-    X(DENSE, dense)                                                                             \
-    X(CONV, conv)                                                                               \
-    X(CONV_T, conv_transpose) X(MAX_POOL, max_pool) X(AVG_POOL, avg_pool) X(UPSAMPLE, upsample) \
-        X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) X(RESIDUAL, residual) \
+#define CLAE_LAYER_LIST(X)                                                                \
+    X(DENSE, dense)                                                                       \
+    X(CONV, conv)                                                                         \
+    X(CONV_T, conv_transpose)                                                             \
+    X(MAX_POOL, max_pool) X(AVG_POOL, avg_pool) X(UPSAMPLE, upsample) X(RESHAPE, reshape) \
+        X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) X(RESIDUAL, residual)               \
             X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
@@ -207,6 +208,8 @@ static inline clae_tensor clae_rows(const clae_tensor *t, int rows)
 bool clae_conv_choose_direct(const clae_layer *l, int grid_channels, int image_channels);
 /* conv and conv_transpose: stride 1 unless given */
 void clae_conv_resolve(clae_layer_spec *s);
+/* Forward FLOPs of one sample through l (its kind's count: matrix work only). */
+double clae_layer_flops(const clae_layer *l);
 /* FLOPs of one training step per sample (flops.c: matrix work only). */
 double clae_model_train_flops(const clae_model *m);
 /* The model's vae layer, or NULL. */
@@ -252,6 +255,8 @@ typedef struct {
 extern const clae_layer_kind *const clae_layer_kinds[];
 extern const int clae_n_layer_kinds;
 const clae_layer_kind *clae_layer_kind_of(clae_layer_type t);
+/* The name a config writes the spec's type with ("relu", "flatten", "conv"). */
+const char *clae_layer_type_name(const clae_layer_spec *s);
 
 /* host[0..n) ~ U(-bound, bound): PyTorch's kaiming_uniform(a=sqrt(5)) for weights
  * and its bias init both reduce to bound = 1/sqrt(fan_in). */

@@ -78,8 +78,10 @@ int clae_evaluate(clae_model *m, clae_objective *o, clae_data *d, clae_split_kin
  * n * sample floats; n is capped at the batch and the test split. */
 int clae_reconstruct(clae_model *m, clae_objective *o, clae_data *d, int n, float *inputs,
                      float *outputs, float *clean);
-/* vae: n samples decoded from the prior N(0, I) drawn from seed, n * sample floats into out. */
-int clae_sample_prior(clae_model *m, clae_ctx *ctx, uint64_t seed, int n, float *out);
+/* vae: n codes drawn from the prior N(0, T^2 I) by seed into z (n * units
+ * floats) and decoded into out (n * sample floats), max_batch at a time. */
+int clae_sample_prior(clae_model *m, clae_ctx *ctx, uint64_t seed, double temperature, int n,
+                      float *z, float *out);
 
 /* One training step on the batch in model.x: the objective's forward, terms
  * and backward, then the optimizer at lr. clae train and clae bench run it. */

@@ -213,6 +213,8 @@ int cmd_bench(int argc, char **argv)
     if (snprintf(items, sizeof items, "%s", o.positional ? o.positional : DEFAULT_ITEMS) >=
         (int)sizeof items)
         return clae_cli_error(&(clae_err){"bench: the item list is longer than 1023 characters"});
+    if (o.json && strcmp(o.json, "-") == 0)
+        return clae_cli_error(&(clae_err){"--json needs a file: clae bench --json FILE"});
     if (check_items(items, &err) || check_json_path(o.json, &err)) return clae_cli_error(&err);
     clae_ctx ctx;
     if (clae_device_open(&ctx, &o.dev, &err)) return clae_cli_error(&err);

@@ -19,6 +19,8 @@ typedef struct {
     const char *seconds;             /* --seconds S (tune's budget) */
     const char *steps;               /* --steps N (bench) */
     const char *split;               /* --split S (encode) */
+    const char *n;                   /* --n N (sample) */
+    const char *temperature;         /* --temperature T (sample) */
     const char *out;                 /* -o FILE, --out FILE (encode, decode) */
     const char *more[CLAE_MAX_MORE]; /* positionals after the first (clae_cli_parse_n) */
     int n_more;
@@ -47,6 +49,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */
 int clae_cli_error(const clae_err *err);

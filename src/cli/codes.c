@@ -162,28 +162,6 @@ static int decode_codes(clae_ctx *ctx, clae_model *m, const float *codes, size_t
     return 0;
 }
 
-/* The images as rows of at most 8, the last row filled with white. */
-static int write_decoded_grid(const char *path, const float *images, size_t n, clae_shape s,
-                              clae_err *err)
-{
-    size_t sample = clae_shape_sample(s), cols = n < 8 ? n : 8, n_rows = (n + cols - 1) / cols;
-    float *padded = malloc(n_rows * cols * sample * sizeof *padded);
-    const float **rows = malloc(n_rows * sizeof *rows);
-    int rc = -1;
-    if (!padded || !rows) {
-        clae_fail(err, "out of host memory for the grid");
-    } else {
-        memcpy(padded, images, n * sample * sizeof *padded);
-        for (size_t i = n * sample; i < n_rows * cols * sample; i++) padded[i] = 1.0f;
-        for (size_t r = 0; r < n_rows; r++) rows[r] = padded + r * cols * sample;
-        int scale = s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1;
-        rc = clae_png_grid(path, rows, (int)n_rows, (int)cols, s, scale, err);
-    }
-    free(padded);
-    free(rows);
-    return rc;
-}
-
 static int decode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
 {
     float *codes = NULL, *images = NULL;
@@ -203,7 +181,7 @@ static int decode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
         rc = clae_fail(err, "out of host memory for %zu images", n);
     if (rc == 0 && decode_codes(ctx, &s->model, codes, n, images)) rc = -1, *err = ctx->err;
     if (rc == 0) rc = run_output(o, "decode", "decoded.png", png, sizeof png, err);
-    if (rc == 0) rc = write_decoded_grid(png, images, n, s->model.input, err);
+    if (rc == 0) rc = run_write_images(png, images, n, s->model.input, err);
     if (rc == 0) printf("wrote %s (%zu images decoded from %s)\n", png, n, o->more[0]);
     free(codes);
     free(images);

@@ -64,13 +64,22 @@ int clae_cli_parse_n(int argc, char **argv, int first, int max_positional, clae_
         else if (strcmp(a, "--profile") == 0)
             o->profile = true;
         else if (is_opt(a, "--json")) {
-            if (take_value(argc, argv, &i, "--json", &o->json, err)) return -1;
+            /* --json alone (info: on stdout) or --json FILE (bench) */
+            bool alone = a[6] != '=' && (i + 1 >= argc || argv[i + 1][0] == '-');
+            if (alone)
+                o->json = "-";
+            else if (take_value(argc, argv, &i, "--json", &o->json, err))
+                return -1;
         } else if (is_opt(a, "--seconds")) {
             if (take_value(argc, argv, &i, "--seconds", &o->seconds, err)) return -1;
         } else if (is_opt(a, "--steps")) {
             if (take_value(argc, argv, &i, "--steps", &o->steps, err)) return -1;
         } else if (is_opt(a, "--device")) {
             if (take_value(argc, argv, &i, "--device", &o->device, err)) return -1;
+        } else if (is_opt(a, "--n")) {
+            if (take_value(argc, argv, &i, "--n", &o->n, err)) return -1;
+        } else if (is_opt(a, "--temperature")) {
+            if (take_value(argc, argv, &i, "--temperature", &o->temperature, err)) return -1;
         } else if (is_opt(a, "--split")) {
             if (take_value(argc, argv, &i, "--split", &o->split, err)) return -1;
         } else if (is_opt(a, "-o") || is_opt(a, "--out")) {

@@ -199,10 +199,12 @@ static int write_samples(const run_paths *rp, clae_trainer *t, clae_err *err)
 {
     if (!clae_model_vae(&t->model)) return 0;
     int n = t->model.max_batch < 16 ? t->model.max_batch : 16, cols = n < 8 ? n : 8;
-    size_t sample = clae_shape_sample(t->model.input);
-    float *out = malloc((size_t)n * sample * sizeof *out);
-    if (!out) return clae_fail(err, "out of host memory");
-    int rc = clae_sample_prior(&t->model, t->ctx, (uint64_t)t->cfg->train.seed, n, out);
+    size_t sample = clae_shape_sample(t->model.input),
+           u = (size_t)clae_model_vae(&t->model)->spec.units;
+    float *out = malloc((size_t)n * sample * sizeof *out), *z = malloc((size_t)n * u * sizeof *z);
+    int rc = out && z ? clae_sample_prior(&t->model, t->ctx, (uint64_t)t->cfg->train.seed, 1.0, n,
+                                          z, out)
+                      : clae_fail(&t->ctx->err, "out of host memory");
     if (rc)
         *err = t->ctx->err;
     else {
@@ -210,6 +212,7 @@ static int write_samples(const run_paths *rp, clae_trainer *t, clae_err *err)
         int scale = t->model.input.h <= 32 ? 3 : t->model.input.h <= 64 ? 2 : 1;
         rc = clae_png_grid(rp->samples_png, rows, n / cols, cols, t->model.input, scale, err);
     }
+    free(z);
     free(out);
     return rc;
 }
@@ -315,4 +318,25 @@ int run_output(const clae_cli_opts *o, const char *sub, const char *name, char *
     if (clae_mkdir_p(dir, err)) return -1;
     snprintf(path, n, "%s/%s", dir, name);
     return 0;
+}
+
+/* The images as rows of at most 8, the last row filled with white. */
+int run_write_images(const char *path, const float *images, size_t n, clae_shape s, clae_err *err)
+{
+    size_t sample = clae_shape_sample(s), cols = n < 8 ? n : 8, n_rows = (n + cols - 1) / cols;
+    float *padded = malloc(n_rows * cols * sample * sizeof *padded);
+    const float **rows = malloc(n_rows * sizeof *rows);
+    int rc = -1;
+    if (!padded || !rows) {
+        clae_fail(err, "out of host memory for the grid");
+    } else {
+        memcpy(padded, images, n * sample * sizeof *padded);
+        for (size_t i = n * sample; i < n_rows * cols * sample; i++) padded[i] = 1.0f;
+        for (size_t r = 0; r < n_rows; r++) rows[r] = padded + r * cols * sample;
+        int scale = s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1;
+        rc = clae_png_grid(path, rows, (int)n_rows, (int)cols, s, scale, err);
+    }
+    free(padded);
+    free(rows);
+    return rc;
 }

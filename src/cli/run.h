@@ -34,6 +34,8 @@ int run_load_model(clae_ctx *ctx, const clae_cli_opts *o, clae_saved_model *s, c
 /* The run's data for its loaded model: the same sample shape and, with a
  * classifier head, labels. */
 int run_open_data(clae_ctx *ctx, clae_saved_model *s, clae_data *d, clae_err *err);
+/* n images of shape s as a PNG grid, 8 a row, the last row filled with white. */
+int run_write_images(const char *path, const float *images, size_t n, clae_shape s, clae_err *err);
 /* RUN/SUB/NAME for a command's default output (the folder made), or o->out. */
 int run_output(const clae_cli_opts *o, const char *sub, const char *name, char *path, size_t n,
                clae_err *err);

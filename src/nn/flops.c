@@ -4,8 +4,7 @@
  * left out, as PyTorch's and most papers' counts leave them out. */
 #include "clae/nn.h"
 
-/* Forward FLOPs of one sample through l: its kind's count. */
-static double layer_forward_flops(const clae_layer *l)
+double clae_layer_flops(const clae_layer *l)
 {
     const clae_layer_kind *k = clae_layer_kind_of(l->spec.type);
     return k && k->flops ? k->flops(l) : 0.0;
@@ -17,7 +16,7 @@ double clae_model_train_flops(const clae_model *m)
 {
     double total = 0.0;
     for (int i = 0; i < m->n_layers; i++) {
-        double f = layer_forward_flops(&m->layers[i]);
+        double f = clae_layer_flops(&m->layers[i]);
         total += f * (i == 0 ? 2.0 : 3.0);
     }
     return total;

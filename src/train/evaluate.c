@@ -48,27 +48,32 @@ int clae_reconstruct(clae_model *m, clae_objective *o, clae_data *d, int n, floa
            (clean && clae_tensor_read(o->ctx, &o->target, clean, (size_t)n * cols));
 }
 
-int clae_sample_prior(clae_model *m, clae_ctx *ctx, uint64_t seed, int n, float *out)
+int clae_sample_prior(clae_model *m, clae_ctx *ctx, uint64_t seed, double temperature, int n,
+                      float *z, float *out)
 {
     clae_layer *vae = clae_model_vae(m);
-    if (!vae) return clae_fail(&ctx->err, "sampling needs a [latent.NAME] type = vae layer");
+    if (!vae)
+        return clae_fail(
+            &ctx->err,
+            "the model has no [latent.NAME] type = vae layer: a plain autoencoder's codes "
+            "have no prior to sample from (decode chosen codes with clae decode)");
     int index = (int)(vae - m->layers);
-    if (n > m->max_batch) n = m->max_batch;
-    size_t u = (size_t)vae->spec.units;
-    float *z = malloc((size_t)n * u * sizeof *z);
-    if (!z) return clae_fail(&ctx->err, "out of host memory");
+    size_t u = (size_t)vae->spec.units, sample = clae_shape_sample(m->input), total = (size_t)n * u;
     clae_rng rng;
     clae_rng_seed(&rng, seed, 0x5A3B1E);
-    for (size_t i = 0; i < (size_t)n * u; i += 2) { /* Box-Muller pairs from the prior N(0, I) */
+    for (size_t i = 0; i < total; i += 2) { /* Box-Muller pairs from the prior N(0, T^2 I) */
         double r = sqrt(-2.0 * log(1.0 - clae_rng_uniform(&rng))),
                a = 2.0 * M_PI * clae_rng_uniform(&rng);
-        z[i] = (float)(r * cos(a));
-        if (i + 1 < (size_t)n * u) z[i + 1] = (float)(r * sin(a));
+        z[i] = (float)(temperature * r * cos(a));
+        if (i + 1 < total) z[i + 1] = (float)(temperature * r * sin(a));
     }
-    int rc = clae_tensor_write(ctx, &m->y[index], z, (size_t)n * u) ||
-             clae_model_forward_range(m, ctx, index + 1, clae_model_output_index(m), n, false) ||
-             clae_tensor_read(ctx, clae_model_output(m), out,
-                              (size_t)n * clae_shape_sample(m->input));
-    free(z);
-    return rc ? -1 : 0;
+    for (int first = 0; first < n; first += m->max_batch) {
+        int rows = n - first < m->max_batch ? n - first : m->max_batch;
+        clae_tensor code = clae_rows(&m->y[index], rows), y = clae_rows(clae_model_output(m), rows);
+        if (clae_tensor_write(ctx, &code, z + (size_t)first * u, (size_t)rows * u) ||
+            clae_model_forward_range(m, ctx, index + 1, clae_model_output_index(m), rows, false) ||
+            clae_tensor_read(ctx, &y, out + (size_t)first * sample, (size_t)rows * sample))
+            return -1;
+    }
+    return 0;
 }
