@@ -92,6 +92,22 @@ expect_error "decode refuses codes of another size" "three.npy: 3 values per cod
 expect_error "encode names the splits it takes" "--split bogus: expected train, val, test or all" \
     "$CLAE" encode "$T/a" --split bogus
 
+# 3c. interpolation and latent arithmetic on dataset indices
+check "interp RUN A B" "$CLAE" interp "$T/a" test:0 test:1 --steps 4 -o "$T/interp.png"
+# A, 4 steps, B: 6 images of 28*3 px with 2 px gutters = 518 x 88
+[ "$(od -An -tu1 -j16 -N8 "$T/interp.png" | tr -s ' ' | sed 's/^ //')" = "0 0 2 6 0 0 0 88" ] \
+    && ok "interp.png is one strip of A, 4 steps and B" || not_ok "interp.png size"
+check "arith RUN with a target" "$CLAE" arith "$T/a" --input test:0 --baseline test:1 --featured test:2 \
+    --alpha 0,1 --target test:3 -o "$T/arith.png"
+in_mse=$(awk -F, '$1 == "input" {print $2}' "$T/arith.csv")
+a0_mse=$(awk -F, '$1 == "0" {print $2}' "$T/arith.csv")
+[ -n "$in_mse" ] && [ "$in_mse" = "$a0_mse" ] && ok "alpha 0 decodes to the decoded input ($in_mse)" \
+    || not_ok "arith alpha 0" "$(cat "$T/arith.csv")"
+expect_error "a name on data without names" "is not a file or an index, and the data has no names" \
+    "$CLAE" interp "$T/a" "grinning face" test:0
+expect_error "an index past the split" "'test:5000': the test split has 1000 samples (0 to 999)" \
+    "$CLAE" interp "$T/a" test:5000 test:0
+
 # 4. resume: 1 epoch + resume to 2 gives the same per-step losses as 2 epochs straight
 SMALL=(--set data.train_limit=1280 --set data.test_limit=200 --set train.log_every=1)
 check "uninterrupted 2 epochs" "$CLAE" train "$CFG" --run "$T/full" "${SMALL[@]}" --set train.epochs=2

@@ -54,6 +54,14 @@ int clae_dataset_load_emoji(clae_dataset *d, const char *dir, const char *vendor
                             const char *filter, const char *classes, const clae_image_opts *o,
                             clae_err *err);
 
+/* One PNG file as a dataset sample would hold it: decoded over the
+ * background, resized to o->image, quantised to bytes (what a folder or
+ * emoji set stores). Unreadable is an error naming the file. */
+int clae_image_file_sample(const char *path, const clae_image_opts *o, uint8_t *px, clae_err *err);
+/* The same, where *bad marks an unreadable file that o->skip_bad forgives. */
+int clae_decode_image_file(const char *path, const clae_image_opts *o, uint8_t *px, bool *bad,
+                           clae_err *err);
+
 /* Seeded split of a whole dataset by fractions (train, val, test); stratified by
  * label when asked and labels exist. Arrays malloc'ed. */
 int clae_split3(const clae_dataset *d, const double fractions[3], bool stratify, uint64_t seed,

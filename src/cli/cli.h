@@ -11,16 +11,18 @@
 #define CLAE_MAX_MORE 8
 
 typedef struct {
-    const char *positional;          /* CONFIG or RUN */
-    const char *device;              /* --device */
-    const char *run_dir;             /* --run */
-    const char *resume;              /* --resume */
-    const char *json;                /* --json FILE (bench, tune) */
-    const char *seconds;             /* --seconds S (tune's budget) */
-    const char *steps;               /* --steps N (bench) */
-    const char *split;               /* --split S (encode) */
-    const char *n;                   /* --n N (sample) */
-    const char *temperature;         /* --temperature T (sample) */
+    const char *positional;  /* CONFIG or RUN */
+    const char *device;      /* --device */
+    const char *run_dir;     /* --run */
+    const char *resume;      /* --resume */
+    const char *json;        /* --json FILE (bench, tune) */
+    const char *seconds;     /* --seconds S (tune's budget) */
+    const char *steps;       /* --steps N (bench) */
+    const char *split;       /* --split S (encode) */
+    const char *n;           /* --n N (sample) */
+    const char *temperature; /* --temperature T (sample) */
+    const char *input, *baseline, *featured, *alpha, *attribute, *target; /* arith */
+    bool slerp;                                                           /* interp --slerp */
     const char *out;                 /* -o FILE, --out FILE (encode, decode) */
     const char *more[CLAE_MAX_MORE]; /* positionals after the first (clae_cli_parse_n) */
     int n_more;
@@ -51,6 +53,8 @@ int cmd_encode(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_interp(int argc, char **argv);
+int cmd_arith(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */
 int clae_cli_error(const clae_err *err);

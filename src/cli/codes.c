@@ -145,23 +145,6 @@ int cmd_encode(int argc, char **argv)
 
 /* ---- decode --------------------------------------------------------------- */
 
-/* n codes (D each) through the decoder into out (n * sample floats). */
-static int decode_codes(clae_ctx *ctx, clae_model *m, const float *codes, size_t n, float *out)
-{
-    size_t u = clae_shape_sample(clae_model_code(m)->shape), sample = clae_shape_sample(m->input);
-    for (size_t first = 0; first < n; first += (size_t)m->max_batch) {
-        int rows = (int)(n - first < (size_t)m->max_batch ? n - first : (size_t)m->max_batch);
-        clae_tensor z = clae_rows(clae_model_code(m), rows),
-                    y = clae_rows(clae_model_output(m), rows);
-        if (clae_tensor_write(ctx, &z, codes + first * u, (size_t)rows * u) ||
-            clae_model_forward_range(m, ctx, clae_model_code_index(m) + 1,
-                                     clae_model_output_index(m), rows, false) ||
-            clae_tensor_read(ctx, &y, out + first * sample, (size_t)rows * sample))
-            return -1;
-    }
-    return 0;
-}
-
 static int decode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
 {
     float *codes = NULL, *images = NULL;
@@ -179,7 +162,7 @@ static int decode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
             rc = clae_fail(err, "%s: code %zu holds %g", o->more[0], i / d, codes[i]);
     if (rc == 0 && !(images = malloc(n * clae_shape_sample(s->model.input) * sizeof *images)))
         rc = clae_fail(err, "out of host memory for %zu images", n);
-    if (rc == 0 && decode_codes(ctx, &s->model, codes, n, images)) rc = -1, *err = ctx->err;
+    if (rc == 0 && run_decode_codes(ctx, &s->model, codes, n, images)) rc = -1, *err = ctx->err;
     if (rc == 0) rc = run_output(o, "decode", "decoded.png", png, sizeof png, err);
     if (rc == 0) rc = run_write_images(png, images, n, s->model.input, err);
     if (rc == 0) printf("wrote %s (%zu images decoded from %s)\n", png, n, o->more[0]);

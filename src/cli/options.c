@@ -76,6 +76,20 @@ int clae_cli_parse_n(int argc, char **argv, int first, int max_positional, clae_
             if (take_value(argc, argv, &i, "--steps", &o->steps, err)) return -1;
         } else if (is_opt(a, "--device")) {
             if (take_value(argc, argv, &i, "--device", &o->device, err)) return -1;
+        } else if (strcmp(a, "--slerp") == 0) {
+            o->slerp = true;
+        } else if (is_opt(a, "--input")) {
+            if (take_value(argc, argv, &i, "--input", &o->input, err)) return -1;
+        } else if (is_opt(a, "--baseline")) {
+            if (take_value(argc, argv, &i, "--baseline", &o->baseline, err)) return -1;
+        } else if (is_opt(a, "--featured")) {
+            if (take_value(argc, argv, &i, "--featured", &o->featured, err)) return -1;
+        } else if (is_opt(a, "--alpha")) {
+            if (take_value(argc, argv, &i, "--alpha", &o->alpha, err)) return -1;
+        } else if (is_opt(a, "--attribute")) {
+            if (take_value(argc, argv, &i, "--attribute", &o->attribute, err)) return -1;
+        } else if (is_opt(a, "--target")) {
+            if (take_value(argc, argv, &i, "--target", &o->target, err)) return -1;
         } else if (is_opt(a, "--n")) {
             if (take_value(argc, argv, &i, "--n", &o->n, err)) return -1;
         } else if (is_opt(a, "--temperature")) {

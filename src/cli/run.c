@@ -340,3 +340,35 @@ int run_write_images(const char *path, const float *images, size_t n, clae_shape
     free(rows);
     return rc;
 }
+
+/* n codes (D each) through the decoder into out (n * sample floats). */
+int run_decode_codes(clae_ctx *ctx, clae_model *m, const float *codes, size_t n, float *out)
+{
+    size_t u = clae_shape_sample(clae_model_code(m)->shape), sample = clae_shape_sample(m->input);
+    for (size_t first = 0; first < n; first += (size_t)m->max_batch) {
+        int rows = (int)(n - first < (size_t)m->max_batch ? n - first : (size_t)m->max_batch);
+        clae_tensor z = clae_rows(clae_model_code(m), rows),
+                    y = clae_rows(clae_model_output(m), rows);
+        if (clae_tensor_write(ctx, &z, codes + first * u, (size_t)rows * u) ||
+            clae_model_forward_range(m, ctx, clae_model_code_index(m) + 1,
+                                     clae_model_output_index(m), rows, false) ||
+            clae_tensor_read(ctx, &y, out + first * sample, (size_t)rows * sample))
+            return -1;
+    }
+    return 0;
+}
+
+int run_encode_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *codes)
+{
+    size_t u = clae_shape_sample(clae_model_code(m)->shape), sample = clae_shape_sample(m->input);
+    for (size_t first = 0; first < n; first += (size_t)m->max_batch) {
+        int rows = (int)(n - first < (size_t)m->max_batch ? n - first : (size_t)m->max_batch);
+        clae_tensor x = clae_rows(clae_model_input(m), rows),
+                    z = clae_rows(clae_model_code(m), rows);
+        if (clae_tensor_write(ctx, &x, images + first * sample, (size_t)rows * sample) ||
+            clae_model_forward_range(m, ctx, 0, clae_model_code_index(m), rows, false) ||
+            clae_tensor_read(ctx, &z, codes + first * u, (size_t)rows * u))
+            return -1;
+    }
+    return 0;
+}

@@ -34,6 +34,14 @@ int run_load_model(clae_ctx *ctx, const clae_cli_opts *o, clae_saved_model *s, c
 /* The run's data for its loaded model: the same sample shape and, with a
  * classifier head, labels. */
 int run_open_data(clae_ctx *ctx, clae_saved_model *s, clae_data *d, clae_err *err);
+/* The image ref names (refs.c): a PNG file, [SPLIT:]INDEX or a sample's
+ * name, into out (the model's input sample); what describes it. */
+int run_image_ref(const clae_saved_model *s, clae_data *d, const char *ref, float *out, char *what,
+                  size_t n, clae_err *err);
+/* n host images (model input samples) through the encoder into codes (n * code floats). */
+int run_encode_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *codes);
+/* n codes through the decoder into images (n * input floats). */
+int run_decode_codes(clae_ctx *ctx, clae_model *m, const float *codes, size_t n, float *images);
 /* n images of shape s as a PNG grid, 8 a row, the last row filled with white. */
 int run_write_images(const char *path, const float *images, size_t n, clae_shape s, clae_err *err);
 /* RUN/SUB/NAME for a command's default output (the folder made), or o->out. */

@@ -48,10 +48,18 @@ static void list_free(file_list *l)
     free(l->paths), free(l->names), free(l->labels);
 }
 
+int clae_image_file_sample(const char *path, const clae_image_opts *o, uint8_t *px, clae_err *err)
+{
+    bool bad = false;
+    clae_image_opts strict = *o;
+    strict.skip_bad = false;
+    return clae_decode_image_file(path, &strict, px, &bad, err);
+}
+
 /* Decodes path into px (o->image, bytes). *bad: unreadable, which skip_bad
  * forgives; a resize failure is an error either way. */
-static int decode_one(const char *path, const clae_image_opts *o, uint8_t *px, bool *bad,
-                      clae_err *err)
+int clae_decode_image_file(const char *path, const clae_image_opts *o, uint8_t *px, bool *bad,
+                           clae_err *err)
 {
     clae_image img, sized;
     if (clae_png_load(path, o->image.c, o->background, &img, err))
@@ -85,7 +93,8 @@ static void *decode_worker(void *arg)
     s->failed_at = UINT32_MAX;
     for (uint32_t i = s->first; i < s->l->n; i += s->step) {
         bool bad = false;
-        if (decode_one(s->l->paths[i], s->o, s->pixels + (size_t)i * sample, &bad, &s->err)) {
+        if (clae_decode_image_file(s->l->paths[i], s->o, s->pixels + (size_t)i * sample, &bad,
+                                   &s->err)) {
             s->failed_at = i;
             break;
         }
