@@ -104,26 +104,6 @@ static int encode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
     return rc ? -1 : 0;
 }
 
-/* Runs f(ctx, saved model, opts) on the loaded model of o->positional. */
-static int with_model(clae_cli_opts *o,
-                      int (*f)(clae_ctx *, clae_saved_model *, const clae_cli_opts *, clae_err *),
-                      clae_err *err)
-{
-    clae_ctx ctx;
-    clae_saved_model s;
-    if (clae_device_open(&ctx, &o->dev, err)) return -1;
-    run_print_device(&ctx);
-    int rc = run_load_model(&ctx, o, &s, err);
-    if (rc == 0) {
-        printf("model %s (epoch %d), code of %zu values\n", s.checkpoint, s.meta.epoch,
-               clae_shape_sample(clae_model_code(&s.model)->shape));
-        rc = f(&ctx, &s, o, err);
-        clae_saved_model_release(&s);
-    }
-    clae_device_close(&ctx);
-    return rc;
-}
-
 int cmd_encode(int argc, char **argv)
 {
     clae_cli_opts o;
@@ -140,7 +120,7 @@ int cmd_encode(int argc, char **argv)
     }
     unsigned mask = 0;
     if (parse_split(o.split, &mask, &err)) return clae_cli_error(&err);
-    return with_model(&o, encode_run, &err) ? clae_cli_error(&err) : 0;
+    return run_with_model(&o, encode_run, &err) ? clae_cli_error(&err) : 0;
 }
 
 /* ---- decode --------------------------------------------------------------- */
@@ -183,5 +163,5 @@ int cmd_decode(int argc, char **argv)
             "  a grid of the images, 8 a row (default RUN/decode/decoded.png)\n");
         return o.help ? 0 : 2;
     }
-    return with_model(&o, decode_run, &err) ? clae_cli_error(&err) : 0;
+    return run_with_model(&o, decode_run, &err) ? clae_cli_error(&err) : 0;
 }

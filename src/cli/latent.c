@@ -106,7 +106,7 @@ static int interp_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
     return rc ? -1 : 0;
 }
 
-/* with_model's shape, with the step count */
+/* run_with_model's shape, with the step count */
 static int interp_cb(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
 {
     double steps;
@@ -114,23 +114,6 @@ static int interp_cb(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o,
     if (steps != (int)steps || steps < 2 || steps > 256)
         return clae_fail(err, "--steps %s: expected a whole number from 2 to 256", o->steps);
     return interp_run(ctx, s, o, (int)steps, err);
-}
-
-static int open_and_run(clae_cli_opts *o,
-                        int (*f)(clae_ctx *, clae_saved_model *, const clae_cli_opts *, clae_err *),
-                        clae_err *err)
-{
-    clae_ctx ctx;
-    clae_saved_model s;
-    if (clae_device_open(&ctx, &o->dev, err)) return -1;
-    run_print_device(&ctx);
-    int rc = run_load_model(&ctx, o, &s, err);
-    if (rc == 0) {
-        rc = f(&ctx, &s, o, err);
-        clae_saved_model_release(&s);
-    }
-    clae_device_close(&ctx);
-    return rc;
 }
 
 int cmd_interp(int argc, char **argv)
@@ -147,7 +130,7 @@ int cmd_interp(int argc, char **argv)
             "  --slerp), B (default RUN/interp/interp.png); the step codes beside it as .npy\n");
         return o.help ? 0 : 2;
     }
-    return open_and_run(&o, interp_cb, &err) ? clae_cli_error(&err) : 0;
+    return run_with_model(&o, interp_cb, &err) ? clae_cli_error(&err) : 0;
 }
 
 /* ---- arith ----------------------------------------------------------------- */
@@ -326,5 +309,5 @@ int cmd_arith(int argc, char **argv)
                "  each composite to T's reconstruction (printed and in arith.csv)\n");
         return o.help ? 0 : 2;
     }
-    return open_and_run(&o, arith_cb, &err) ? clae_cli_error(&err) : 0;
+    return run_with_model(&o, arith_cb, &err) ? clae_cli_error(&err) : 0;
 }

@@ -372,3 +372,22 @@ int run_encode_images(clae_ctx *ctx, clae_model *m, const float *images, size_t 
     }
     return 0;
 }
+
+int run_with_model(clae_cli_opts *o,
+                   int (*f)(clae_ctx *, clae_saved_model *, const clae_cli_opts *, clae_err *),
+                   clae_err *err)
+{
+    clae_ctx ctx;
+    clae_saved_model s;
+    if (clae_device_open(&ctx, &o->dev, err)) return -1;
+    run_print_device(&ctx);
+    int rc = run_load_model(&ctx, o, &s, err);
+    if (rc == 0) {
+        printf("model %s (epoch %d), code of %zu values\n", s.checkpoint, s.meta.epoch,
+               clae_shape_sample(clae_model_code(&s.model)->shape));
+        rc = f(&ctx, &s, o, err);
+        clae_saved_model_release(&s);
+    }
+    clae_device_close(&ctx);
+    return rc;
+}

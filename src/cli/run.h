@@ -34,6 +34,11 @@ int run_load_model(clae_ctx *ctx, const clae_cli_opts *o, clae_saved_model *s, c
 /* The run's data for its loaded model: the same sample shape and, with a
  * classifier head, labels. */
 int run_open_data(clae_ctx *ctx, clae_saved_model *s, clae_data *d, clae_err *err);
+/* Opens the device, loads o->positional's model (printing device and model)
+ * and runs f on it: the body of the commands that use a trained model. */
+int run_with_model(clae_cli_opts *o,
+                   int (*f)(clae_ctx *, clae_saved_model *, const clae_cli_opts *, clae_err *),
+                   clae_err *err);
 /* The image ref names (refs.c): a PNG file, [SPLIT:]INDEX or a sample's
  * name, into out (the model's input sample); what describes it. */
 int run_image_ref(const clae_saved_model *s, clae_data *d, const char *ref, float *out, char *what,

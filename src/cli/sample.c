@@ -40,6 +40,16 @@ static int sample_run(clae_ctx *ctx, clae_saved_model *s, int n, double temperat
     return rc ? -1 : 0;
 }
 
+/* run_with_model's shape: --n and --temperature (checked before) again */
+static int sample_cb(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
+{
+    double n, temperature;
+    if (clae_cli_number("--n", o->n, 64, &n, err) ||
+        clae_cli_number("--temperature", o->temperature, 1, &temperature, err))
+        return -1;
+    return sample_run(ctx, s, (int)n, temperature, o, err);
+}
+
 int cmd_sample(int argc, char **argv)
 {
     clae_cli_opts o;
@@ -60,14 +70,5 @@ int cmd_sample(int argc, char **argv)
     if (n != (int)n || n > 100000)
         return clae_cli_error(
             &(clae_err){"--n: expected a whole number of samples from 1 to 100000"});
-    clae_ctx ctx;
-    clae_saved_model s;
-    if (clae_device_open(&ctx, &o.dev, &err)) return clae_cli_error(&err);
-    int rc = run_load_model(&ctx, &o, &s, &err);
-    if (rc == 0) {
-        rc = sample_run(&ctx, &s, (int)n, temperature, &o, &err);
-        clae_saved_model_release(&s);
-    }
-    clae_device_close(&ctx);
-    return rc ? clae_cli_error(&err) : 0;
+    return run_with_model(&o, sample_cb, &err) ? clae_cli_error(&err) : 0;
 }
