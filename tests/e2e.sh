@@ -92,6 +92,19 @@ expect_error "decode refuses codes of another size" "three.npy: 3 values per cod
 expect_error "encode names the splits it takes" "--split bogus: expected train, val, test or all" \
     "$CLAE" encode "$T/a" --split bogus
 
+# 3b'. recon: the first 8 test images reproduce training's recon.png byte for byte; a PNG file
+# is decoded and resized as the data would be
+check "recon RUN --n 8" "$CLAE" recon "$T/a" --n 8
+cmp -s "$T/a/recon/recon.png" "$T/a/recon.png" && ok "recon --n 8 reproduces training's recon.png" \
+    || not_ok "recon vs recon.png"
+[ "$(wc -l < "$T/a/recon/recon.csv")" -eq 9 ] && sed -n 2p "$T/a/recon/recon.csv" | grep -qE '^0,"test:0",[0-9.e-]+,[0-9.]+,[0-9.e-]+$' \
+    && ok "recon.csv: MSE, PSNR and SSIM per image" || not_ok "recon.csv" "$(head -3 "$T/a/recon/recon.csv")"
+check "recon of a PNG file" "$CLAE" recon "$T/a" "$T/a/recon.png" test:5 -o "$T/file_recon.png"
+grep -q "^0,\"$T/a/recon.png\"," "$T/file_recon.csv" && ok "a PNG file is an image reference" \
+    || not_ok "recon of a file" "$(cat "$T/file_recon.csv")"
+cp "$T/a/config.ini" "$T/bad.png"
+expect_error "an unreadable image file is named" "$T/bad.png" "$CLAE" recon "$T/a" "$T/bad.png"
+
 # 3c. interpolation and latent arithmetic on dataset indices
 check "interp RUN A B" "$CLAE" interp "$T/a" test:0 test:1 --steps 4 -o "$T/interp.png"
 # A, 4 steps, B: 6 images of 28*3 px with 2 px gutters = 518 x 88

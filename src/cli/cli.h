@@ -54,6 +54,7 @@ int cmd_decode(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_interp(int argc, char **argv);
+int cmd_recon(int argc, char **argv);
 int cmd_arith(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */

@@ -173,7 +173,7 @@ static int attribute_vector(latent_session *ls, const char *keyword, float *delt
     int rc = img && z && with && without ? 0 : clae_fail(err, "out of host memory");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const uint8_t *px = set->pixels + i * ls->sample;
-        for (size_t k = 0; k < ls->sample; k++) img[k] = (float)px[k] / 255.0f;
+        for (size_t k = 0; k < ls->sample; k++) img[k] = (float)px[k] * (1.0f / 255.0f);
         if (run_encode_images(ls->ctx, &ls->s->model, img, 1, z)) rc = -1, *err = ls->ctx->err;
         bool has = contains_nocase(set->names[i], keyword);
         n_with += has;

@@ -16,6 +16,8 @@ static const struct {
     {"encode", cmd_encode,
      "a run's codes of a split as .npy (+ CSV): clae encode RUN [--split S|all]"},
     {"decode", cmd_decode, "codes from a .npy back to images: clae decode RUN CODES.npy [-o PNG]"},
+    {"recon", cmd_recon,
+     "inputs above reconstructions, MSE/PSNR/SSIM each: clae recon RUN [IMAGE...] [--n 16]"},
     {"interp", cmd_interp,
      "a strip decoded between two images' codes: clae interp RUN A B [--steps 8] [--slerp]"},
     {"arith", cmd_arith,

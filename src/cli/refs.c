@@ -17,7 +17,8 @@ static void sample_floats(const clae_dataset *set, uint32_t sample, float *out)
 {
     size_t n = clae_shape_sample(set->sample);
     const uint8_t *px = set->pixels + (size_t)sample * n;
-    for (size_t i = 0; i < n; i++) out[i] = (float)px[i] / 255.0f; /* as the device gather scales */
+    for (size_t i = 0; i < n; i++)
+        out[i] = (float)px[i] * (1.0f / 255.0f); /* as the device gather scales */
 }
 
 /* "google/64/1f63b.png (smiling cat face with heart-shaped eyes)" -> the part in parentheses */
@@ -137,7 +138,7 @@ int run_image_ref(const clae_saved_model *s, clae_data *d, const char *ref, floa
         uint8_t *px = malloc(len);
         if (!px) return clae_fail(err, "out of host memory");
         int rc = clae_image_file_sample(ref, &o, px, err);
-        for (size_t i = 0; rc == 0 && i < len; i++) out[i] = (float)px[i] / 255.0f;
+        for (size_t i = 0; rc == 0 && i < len; i++) out[i] = (float)px[i] * (1.0f / 255.0f);
         free(px);
         snprintf(what, n, "%s", ref);
         return rc;

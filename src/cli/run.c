@@ -391,3 +391,18 @@ int run_with_model(clae_cli_opts *o,
     clae_device_close(&ctx);
     return rc;
 }
+
+int run_reconstruct_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *out)
+{
+    size_t sample = clae_shape_sample(m->input);
+    for (size_t first = 0; first < n; first += (size_t)m->max_batch) {
+        int rows = (int)(n - first < (size_t)m->max_batch ? n - first : (size_t)m->max_batch);
+        clae_tensor x = clae_rows(clae_model_input(m), rows),
+                    y = clae_rows(clae_model_output(m), rows);
+        if (clae_tensor_write(ctx, &x, images + first * sample, (size_t)rows * sample) ||
+            clae_model_forward_range(m, ctx, 0, clae_model_output_index(m), rows, false) ||
+            clae_tensor_read(ctx, &y, out + first * sample, (size_t)rows * sample))
+            return -1;
+    }
+    return 0;
+}

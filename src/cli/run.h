@@ -45,6 +45,8 @@ int run_image_ref(const clae_saved_model *s, clae_data *d, const char *ref, floa
                   size_t n, clae_err *err);
 /* n host images (model input samples) through the encoder into codes (n * code floats). */
 int run_encode_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *codes);
+/* n host images through the whole autoencoder (no head) into out. */
+int run_reconstruct_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *out);
 /* n codes through the decoder into images (n * input floats). */
 int run_decode_codes(clae_ctx *ctx, clae_model *m, const float *codes, size_t n, float *images);
 /* n images of shape s as a PNG grid, 8 a row, the last row filled with white. */
