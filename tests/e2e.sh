@@ -105,6 +105,13 @@ grep -q "^0,\"$T/a/recon.png\"," "$T/file_recon.csv" && ok "a PNG file is an ima
 cp "$T/a/config.ini" "$T/bad.png"
 expect_error "an unreadable image file is named" "$T/bad.png" "$CLAE" recon "$T/a" "$T/bad.png"
 
+# 3b''. weights: statistics and a histogram per layer, counts adding up to the parameters
+check "weights RUN" "$CLAE" weights "$T/a"
+counted=$(awk -F, 'NR > 1 {s += $3} END {print s}' "$T/a/weights/weights.csv")
+params=$(grep -o '"parameters": [0-9]*' "$T/a/summary.json" | awk '{print $2}')
+[ "$counted" = "$params" ] && [ "$(ls "$T/a/weights/"*.svg | wc -l)" -eq 6 ] && grep -q "<polyline" "$T/a/weights/encoder.fc1.svg" \
+    && ok "weights.csv counts all $params parameters; one histogram per layer" || not_ok "weights" "$counted vs $params"
+
 # 3c. interpolation and latent arithmetic on dataset indices
 check "interp RUN A B" "$CLAE" interp "$T/a" test:0 test:1 --steps 4 -o "$T/interp.png"
 # A, 4 steps, B: 6 images of 28*3 px with 2 px gutters = 518 x 88
