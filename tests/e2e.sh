@@ -153,6 +153,14 @@ awk -v m="$nmse" 'BEGIN{exit !(m > 0.035 && m < 0.045)}' && ok "the noisy input'
     || not_ok "noisy input mse" "$nmse"
 [ "$(od -An -tu1 -j20 -N4 "$T/noise/recon.png" | tr -s ' ' | sed 's/^ //')" = "0 0 1 4" ] \
     && ok "the denoising grid has three rows (noisy, denoised, clean)" || not_ok "denoising grid height"
+# clae denoise draws evaluation's corruption: the run's own noise on the first 8 test images is its recon.png
+check "denoise RUN" "$CLAE" denoise "$T/noise"
+cmp -s "$T/noise/denoise/denoise.png" "$T/noise/recon.png" && ok "denoise reproduces the run's recon.png" \
+    || not_ok "denoise vs recon.png"
+[ "$(wc -l < "$T/noise/denoise/denoise.csv")" -eq 9 ] && ok "denoise.csv: noisy and denoised MSE per image" \
+    || not_ok "denoise.csv" "$(cat "$T/noise/denoise/denoise.csv")"
+expect_error "an unknown noise" "--noise blur:2: expected gaussian:SIGMA, salt_pepper:P or mask:P" \
+    "$CLAE" denoise "$T/noise" --noise blur:2
 
 # 4d. VAE: KL reported apart, samples decoded from the prior (2 rows of 8)
 check "vae run" "$CLAE" train "$SRC/configs/vae_fmnist.ini" --run "$T/vae" --set data.train_limit=640 \

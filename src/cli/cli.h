@@ -23,6 +23,7 @@ typedef struct {
     const char *temperature; /* --temperature T (sample) */
     const char *input, *baseline, *featured, *alpha, *attribute, *target; /* arith */
     bool slerp;                                                           /* interp --slerp */
+    const char *noise;               /* denoise --noise KIND:LEVEL */
     const char *out;                 /* -o FILE, --out FILE (encode, decode) */
     const char *more[CLAE_MAX_MORE]; /* positionals after the first (clae_cli_parse_n) */
     int n_more;
@@ -56,6 +57,7 @@ int cmd_sample(int argc, char **argv);
 int cmd_interp(int argc, char **argv);
 int cmd_recon(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
+int cmd_denoise(int argc, char **argv);
 int cmd_arith(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */

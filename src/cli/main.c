@@ -22,6 +22,8 @@ static const struct {
      "a strip decoded between two images' codes: clae interp RUN A B [--steps 8] [--slerp]"},
     {"arith", cmd_arith,
      "latent arithmetic: clae arith RUN --input A --baseline B --featured C [--alpha ..]"},
+    {"denoise", cmd_denoise,
+     "noisy, denoised and clean rows with MSEs: clae denoise RUN [IMAGE...] [--noise K:L]"},
     {"weights", cmd_weights,
      "histograms and statistics of every layer's weights: clae weights RUN"},
     {"info", cmd_info,

@@ -78,6 +78,8 @@ int clae_cli_parse_n(int argc, char **argv, int first, int max_positional, clae_
             if (take_value(argc, argv, &i, "--device", &o->device, err)) return -1;
         } else if (strcmp(a, "--slerp") == 0) {
             o->slerp = true;
+        } else if (is_opt(a, "--noise")) {
+            if (take_value(argc, argv, &i, "--noise", &o->noise, err)) return -1;
         } else if (is_opt(a, "--input")) {
             if (take_value(argc, argv, &i, "--input", &o->input, err)) return -1;
         } else if (is_opt(a, "--baseline")) {
