@@ -189,6 +189,13 @@ for cfg in conv_fmnist convT_fmnist; do
         --set data.train_limit=320 --set data.test_limit=64 --set train.epochs=1
     grep -q '"mse"' "$T/$cfg/summary.json" && ok "$cfg wrote its summary" || not_ok "$cfg summary"
 done
+# feature maps: one grid per convolution of the net
+convs=$(grep -cE '^type = conv(_transpose)?$' "$T/conv_fmnist/config.ini")
+check "features RUN" "$CLAE" features "$T/conv_fmnist" test:2
+[ "$(ls "$T/conv_fmnist/features/"*.png | wc -l)" -eq "$convs" ] && ok "features wrote a grid for each of $convs convolutions" \
+    || not_ok "features" "$(ls "$T/conv_fmnist/features/")"
+expect_error "features on a net without convolutions" "the model has no conv or conv_transpose layer" \
+    "$CLAE" features "$T/a"
 
 # 6. other data formats through the CLI: a folder of PNGs (copies of recon.png) and a CSV table
 mkdir -p "$T/pngs"

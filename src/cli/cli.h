@@ -58,6 +58,7 @@ int cmd_interp(int argc, char **argv);
 int cmd_recon(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_denoise(int argc, char **argv);
+int cmd_features(int argc, char **argv);
 int cmd_arith(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */

@@ -24,6 +24,8 @@ static const struct {
      "latent arithmetic: clae arith RUN --input A --baseline B --featured C [--alpha ..]"},
     {"denoise", cmd_denoise,
      "noisy, denoised and clean rows with MSEs: clae denoise RUN [IMAGE...] [--noise K:L]"},
+    {"features", cmd_features,
+     "every convolution's feature maps for one image: clae features RUN [IMAGE]"},
     {"weights", cmd_weights,
      "histograms and statistics of every layer's weights: clae weights RUN"},
     {"info", cmd_info,
