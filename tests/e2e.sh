@@ -174,7 +174,8 @@ awk -v k="$kl" 'BEGIN{exit !(k > 0)}' && ok "the vae summary reports KL ($kl)" |
 check "sample RUN" "$CLAE" sample "$T/vae" --n 16
 cmp -s "$T/vae/sample/samples.png" "$T/vae/samples.png" && ok "clae sample --n 16 draws what training drew" \
     || not_ok "sample vs samples.png"
-check "decode the sampled codes" "$CLAE" decode "$T/vae" "$T/vae/sample/samples_z.npy" -o "$T/vae_dec.png"
+check "decode the sampled codes" "$CLAE" decode "$T/vae" "$T/vae/sample/samples_z.npy" -o "$T/vae_dec.png" --each
+[ "$(ls "$T"/vae_dec_*.png | wc -l)" -eq 16 ] && ok "decode --each writes a PNG per code" || not_ok "decode --each"
 cmp -s "$T/vae/sample/samples.png" "$T/vae_dec.png" && ok "decode(sampled codes) is the sample grid" \
     || not_ok "decode of samples_z.npy"
 expect_error "sample refuses a plain autoencoder" "a plain autoencoder's codes have no prior" \

@@ -24,6 +24,7 @@ typedef struct {
     const char *input, *baseline, *featured, *alpha, *attribute, *target; /* arith */
     bool slerp;                                                           /* interp --slerp */
     const char *noise;               /* denoise --noise KIND:LEVEL */
+    bool each;                       /* decode --each */
     const char *out;                 /* -o FILE, --out FILE (encode, decode) */
     const char *more[CLAE_MAX_MORE]; /* positionals after the first (clae_cli_parse_n) */
     int n_more;

@@ -125,6 +125,21 @@ int cmd_encode(int argc, char **argv)
 
 /* ---- decode --------------------------------------------------------------- */
 
+/* --each: PNG_000.png, PNG_001.png, ... one image each (at the grid's scale) */
+static int write_each(const char *png, const float *images, size_t n, clae_shape s, clae_err *err)
+{
+    size_t sample = clae_shape_sample(s);
+    int scale = s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1;
+    for (size_t i = 0; i < n; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%.*s_%03zu.png", (int)strlen(png) - 4, png, i);
+        const float *row = images + i * sample;
+        if (clae_png_grid(path, &row, 1, 1, s, scale, err)) return -1;
+    }
+    printf("wrote %zu images %.*s_000.png ...\n", n, (int)strlen(png) - 4, png);
+    return 0;
+}
+
 static int decode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
 {
     float *codes = NULL, *images = NULL;
@@ -145,6 +160,7 @@ static int decode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
     if (rc == 0 && run_decode_codes(ctx, &s->model, codes, n, images)) rc = -1, *err = ctx->err;
     if (rc == 0) rc = run_output(o, "decode", "decoded.png", png, sizeof png, err);
     if (rc == 0) rc = run_write_images(png, images, n, s->model.input, err);
+    if (rc == 0 && o->each) rc = write_each(png, images, n, s->model.input, err);
     if (rc == 0) printf("wrote %s (%zu images decoded from %s)\n", png, n, o->more[0]);
     free(codes);
     free(images);
@@ -158,9 +174,10 @@ int cmd_decode(int argc, char **argv)
     if (clae_cli_parse_n(argc, argv, 2, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help || !o.positional || o.n_more != 1) {
         printf(
-            "usage: clae decode RUN CODES.npy [-o IMAGES.png] [--best] [--device SPEC]\n"
+            "usage: clae decode RUN CODES.npy [-o IMAGES.png] [--each] [--best] [--device SPEC]\n"
             "  float32 codes of shape (N, D) (as clae encode writes them) through RUN's decoder;\n"
-            "  a grid of the images, 8 a row (default RUN/decode/decoded.png)\n");
+            "  a grid of the images, 8 a row (default RUN/decode/decoded.png); --each: also one\n"
+            "  PNG per code beside it (IMAGES_000.png, ...)\n");
         return o.help ? 0 : 2;
     }
     return run_with_model(&o, decode_run, &err) ? clae_cli_error(&err) : 0;

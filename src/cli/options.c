@@ -76,6 +76,8 @@ int clae_cli_parse_n(int argc, char **argv, int first, int max_positional, clae_
             if (take_value(argc, argv, &i, "--steps", &o->steps, err)) return -1;
         } else if (is_opt(a, "--device")) {
             if (take_value(argc, argv, &i, "--device", &o->device, err)) return -1;
+        } else if (strcmp(a, "--each") == 0) {
+            o->each = true;
         } else if (strcmp(a, "--slerp") == 0) {
             o->slerp = true;
         } else if (is_opt(a, "--noise")) {
