@@ -341,38 +341,6 @@ int run_write_images(const char *path, const float *images, size_t n, clae_shape
     return rc;
 }
 
-/* n codes (D each) through the decoder into out (n * sample floats). */
-int run_decode_codes(clae_ctx *ctx, clae_model *m, const float *codes, size_t n, float *out)
-{
-    size_t u = clae_shape_sample(clae_model_code(m)->shape), sample = clae_shape_sample(m->input);
-    for (size_t first = 0; first < n; first += (size_t)m->max_batch) {
-        int rows = (int)(n - first < (size_t)m->max_batch ? n - first : (size_t)m->max_batch);
-        clae_tensor z = clae_rows(clae_model_code(m), rows),
-                    y = clae_rows(clae_model_output(m), rows);
-        if (clae_tensor_write(ctx, &z, codes + first * u, (size_t)rows * u) ||
-            clae_model_forward_range(m, ctx, clae_model_code_index(m) + 1,
-                                     clae_model_output_index(m), rows, false) ||
-            clae_tensor_read(ctx, &y, out + first * sample, (size_t)rows * sample))
-            return -1;
-    }
-    return 0;
-}
-
-int run_encode_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *codes)
-{
-    size_t u = clae_shape_sample(clae_model_code(m)->shape), sample = clae_shape_sample(m->input);
-    for (size_t first = 0; first < n; first += (size_t)m->max_batch) {
-        int rows = (int)(n - first < (size_t)m->max_batch ? n - first : (size_t)m->max_batch);
-        clae_tensor x = clae_rows(clae_model_input(m), rows),
-                    z = clae_rows(clae_model_code(m), rows);
-        if (clae_tensor_write(ctx, &x, images + first * sample, (size_t)rows * sample) ||
-            clae_model_forward_range(m, ctx, 0, clae_model_code_index(m), rows, false) ||
-            clae_tensor_read(ctx, &z, codes + first * u, (size_t)rows * u))
-            return -1;
-    }
-    return 0;
-}
-
 int run_with_model(clae_cli_opts *o,
                    int (*f)(clae_ctx *, clae_saved_model *, const clae_cli_opts *, clae_err *),
                    clae_err *err)
@@ -392,17 +360,40 @@ int run_with_model(clae_cli_opts *o,
     return rc;
 }
 
-int run_reconstruct_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *out)
+/* n rows of src (in_w floats each) written into in, layers first..last run,
+ * out read into dst (out_w floats each), max_batch rows at a time. */
+static int run_layers(clae_ctx *ctx, clae_model *m, int first, int last, clae_tensor *in,
+                      size_t in_w, const float *src, clae_tensor *out, size_t out_w, size_t n,
+                      float *dst)
 {
-    size_t sample = clae_shape_sample(m->input);
-    for (size_t first = 0; first < n; first += (size_t)m->max_batch) {
-        int rows = (int)(n - first < (size_t)m->max_batch ? n - first : (size_t)m->max_batch);
-        clae_tensor x = clae_rows(clae_model_input(m), rows),
-                    y = clae_rows(clae_model_output(m), rows);
-        if (clae_tensor_write(ctx, &x, images + first * sample, (size_t)rows * sample) ||
-            clae_model_forward_range(m, ctx, 0, clae_model_output_index(m), rows, false) ||
-            clae_tensor_read(ctx, &y, out + first * sample, (size_t)rows * sample))
+    for (size_t at = 0; at < n; at += (size_t)m->max_batch) {
+        int rows = (int)(n - at < (size_t)m->max_batch ? n - at : (size_t)m->max_batch);
+        clae_tensor x = clae_rows(in, rows), y = clae_rows(out, rows);
+        if (clae_tensor_write(ctx, &x, src + at * in_w, (size_t)rows * in_w) ||
+            clae_model_forward_range(m, ctx, first, last, rows, false) ||
+            clae_tensor_read(ctx, &y, dst + at * out_w, (size_t)rows * out_w))
             return -1;
     }
     return 0;
+}
+
+int run_encode_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *codes)
+{
+    return run_layers(ctx, m, 0, clae_model_code_index(m), clae_model_input(m),
+                      clae_shape_sample(m->input), images, clae_model_code(m),
+                      clae_shape_sample(clae_model_code(m)->shape), n, codes);
+}
+
+int run_decode_codes(clae_ctx *ctx, clae_model *m, const float *codes, size_t n, float *images)
+{
+    return run_layers(ctx, m, clae_model_code_index(m) + 1, clae_model_output_index(m),
+                      clae_model_code(m), clae_shape_sample(clae_model_code(m)->shape), codes,
+                      clae_model_output(m), clae_shape_sample(m->input), n, images);
+}
+
+int run_reconstruct_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *out)
+{
+    return run_layers(ctx, m, 0, clae_model_output_index(m), clae_model_input(m),
+                      clae_shape_sample(m->input), images, clae_model_output(m),
+                      clae_shape_sample(m->input), n, out);
 }
