@@ -89,14 +89,15 @@ int clae_model_save(const char *path, clae_model *m, clae_ctx *ctx, const clae_c
     return rc;
 }
 
-int clae_model_read(const char *path, clae_model *m, clae_ctx *ctx, clae_ckpt_meta *meta,
-                    clae_ckpt_data *data, clae_err *err)
+/* Refuses a checkpoint (read into meta, data) of another architecture than
+ * m's, then uploads its parameters and layer state into m. */
+static int match_and_upload(const char *path, clae_model *m, clae_ctx *ctx,
+                            const clae_ckpt_meta *meta, const clae_ckpt_data *data, clae_err *err)
 {
     char *description = clae_model_describe(m);
     if (!description) return clae_fail(err, "out of host memory");
     clae_ckpt_meta expect = model_meta(m, description, NULL);
-    int rc = clae_ckpt_load(path, meta, data, err) ||
-             clae_ckpt_match(path, meta, data, &expect, description, err);
+    int rc = clae_ckpt_match(path, meta, data, &expect, description, err);
     free(description);
     clae_tensor params = {&m->params, 0, {1, 1, 1, 1}}, state = {&m->state, 0, {1, 1, 1, 1}};
     if (rc == 0 &&
@@ -105,8 +106,16 @@ int clae_model_read(const char *path, clae_model *m, clae_ctx *ctx, clae_ckpt_me
         *err = ctx->err;
         rc = -1;
     }
-    if (rc) clae_ckpt_data_free(data);
     return rc ? -1 : 0;
+}
+
+int clae_model_read(const char *path, clae_model *m, clae_ctx *ctx, clae_ckpt_meta *meta,
+                    clae_ckpt_data *data, clae_err *err)
+{
+    if (clae_ckpt_load(path, meta, data, err)) return -1;
+    if (match_and_upload(path, m, ctx, meta, data, err) == 0) return 0;
+    clae_ckpt_data_free(data);
+    return -1;
 }
 
 static bool is_dir(const char *path)
@@ -143,23 +152,23 @@ int clae_model_load(clae_saved_model *s, clae_ctx *ctx, const char *path, const 
     clae_ckpt_data d;
     if (clae_ckpt_load(s->checkpoint, &s->meta, &d, err)) return -1;
     int rc = load_config(s, path, &d, o, err);
-    clae_ckpt_data_free(&d);
-    if (rc) return -1;
-    int batch = o && o->max_batch > 0 ? o->max_batch : s->cfg.train.batch_size;
+    int batch = rc == 0 && o && o->max_batch > 0 ? o->max_batch : s->cfg.train.batch_size;
     clae_shape input = {1, s->meta.input_c, s->meta.input_h, s->meta.input_w};
-    if (input.c < 1 || input.h < 1 || input.w < 1 || input.c > 4096 || input.h > 65536 ||
-        input.w > 65536 || (double)input.c * input.h * input.w > 1e9) {
-        clae_fail(err, "%s: the checkpoint's input %dx%dx%d is not an image shape", s->checkpoint,
-                  input.c, input.h, input.w);
-        clae_saved_model_release(s);
-        return -1;
-    }
-    if (clae_model_build(&s->model, ctx, input, s->cfg.layers, s->cfg.n_layers, batch, err) ||
-        clae_model_read(s->checkpoint, &s->model, ctx, &s->meta, &d, err)) {
-        clae_saved_model_release(s);
-        return -1;
-    }
+    if (rc == 0 &&
+        (input.c < 1 || input.h < 1 || input.w < 1 || input.c > 4096 || input.h > 65536 ||
+         input.w > 65536 || (double)input.c * input.h * input.w > 1e9))
+        rc = clae_fail(err, "%s: the checkpoint's input %dx%dx%d is not an image shape",
+                       s->checkpoint, input.c, input.h, input.w);
+    /* the file is read once: its arrays go up from what load_config already had */
+    if (rc == 0 &&
+        (clae_model_build(&s->model, ctx, input, s->cfg.layers, s->cfg.n_layers, batch, err) ||
+         match_and_upload(s->checkpoint, &s->model, ctx, &s->meta, &d, err)))
+        rc = -1;
     clae_ckpt_data_free(&d);
+    if (rc) {
+        clae_saved_model_release(s);
+        return -1;
+    }
     s->model.seed = (uint64_t)s->cfg.train.seed;
     return 0;
 }
