@@ -41,12 +41,13 @@ typedef struct {
 typedef struct {
     const char *name;
     int slots; /* accumulator slots (value and compensation each) */
-    /* Checks the config and the model against the term, allocates its buffers. */
+    /* Checks the config and the model against the term, allocates its buffers (may be NULL). */
     int (*open)(clae_term *t, clae_err *err);
     /* Before the forward (may be NULL): e.g. corrupt the input, set a layer's weight. */
     int (*before_forward)(clae_term *t, const clae_batch *b, bool train);
     /* After the forward: the value summed into the term's slots and, in
-     * training, the gradient written or added where the backward reads it. */
+     * training, the gradient written or added where the backward reads it (may be NULL:
+     * sparsity adds its gradient inside the backward). */
     int (*after_forward)(clae_term *t, const clae_batch *b, bool train);
     /* The metrics from the sums (training: one epoch; otherwise one evaluation). */
     void (*finish)(const clae_term *t, const clae_term_sums *s, bool train, clae_metrics *m);

@@ -58,7 +58,7 @@ static int open_terms(clae_objective *o, clae_err *err)
         clae_term *t = &o->terms[o->n_terms++];
         *t = (clae_term){.ops = term_table[k].ops, .obj = o, .slot = floats};
         floats += 2 * t->ops->slots;
-        if (t->ops->open(t, err)) return -1;
+        if (t->ops->open && t->ops->open(t, err)) return -1;
     }
     o->n_floats = floats;
     return floats <= CLAE_ACC_FLOATS
@@ -132,7 +132,9 @@ int clae_objective_forward(clae_objective *o, const clae_batch *b, bool train)
 static int after_forward(clae_objective *o, const clae_batch *b, bool train)
 {
     for (int i = 0; i < o->n_terms; i++)
-        if (o->terms[i].ops->after_forward(&o->terms[i], b, train)) return -1;
+        if (o->terms[i].ops->after_forward &&
+            o->terms[i].ops->after_forward(&o->terms[i], b, train))
+            return -1;
     return 0;
 }
 

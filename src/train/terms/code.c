@@ -10,8 +10,6 @@ static size_t code_units(const clae_model *m)
     return clae_shape_sample(m->layers[m->latent_index].out);
 }
 
-static int code_open(clae_term *t, clae_err *err) { return (void)t, (void)err, 0; }
-
 static int code_after(clae_term *t, const clae_batch *b, bool train)
 {
     if (train) return 0;
@@ -36,8 +34,5 @@ static void code_finish(const clae_term *t, const clae_term_sums *s, bool train,
                                        ((double)mod->input.h * mod->input.w);
 }
 
-const clae_term_ops clae_term_code = {.name = "code",
-                                      .slots = 2,
-                                      .open = code_open,
-                                      .after_forward = code_after,
-                                      .finish = code_finish};
+const clae_term_ops clae_term_code = {
+    .name = "code", .slots = 2, .after_forward = code_after, .finish = code_finish};

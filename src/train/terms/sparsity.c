@@ -50,11 +50,6 @@ static int sparsity_open(clae_term *t, clae_err *err)
     return 0;
 }
 
-static int sparsity_after(clae_term *t, const clae_batch *b, bool train)
-{
-    return (void)t, (void)b, (void)train, 0;
-}
-
 static void sparsity_finish(const clae_term *t, const clae_term_sums *s, bool train,
                             clae_metrics *m)
 {
@@ -75,6 +70,5 @@ static void sparsity_close(clae_term *t)
 const clae_term_ops clae_term_sparsity = {.name = "sparsity",
                                           .slots = 1,
                                           .open = sparsity_open,
-                                          .after_forward = sparsity_after,
                                           .finish = sparsity_finish,
                                           .close = sparsity_close};
