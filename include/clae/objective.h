@@ -15,7 +15,14 @@
 #include "clae/metrics.h"
 #include "clae/nn.h"
 
-typedef enum { CLAE_SPLIT_TRAIN, CLAE_SPLIT_VAL, CLAE_SPLIT_TEST } clae_split_kind;
+#define CLAE_SPLIT_LIST(X) X(TRAIN, train) X(VAL, val) X(TEST, test)
+#define CLAE_X_SPLIT(id, name) CLAE_SPLIT_##id,
+typedef enum { CLAE_SPLIT_LIST(CLAE_X_SPLIT) } clae_split_kind;
+#undef CLAE_X_SPLIT
+/* "train", "val", "test" */
+const char *clae_split_name(clae_split_kind k);
+/* The split named by the len characters at text; -1 when none is. */
+int clae_split_parse(const char *text, size_t len);
 
 /* A batch already in model.x, and where its samples came from. */
 typedef struct {

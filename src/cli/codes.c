@@ -11,15 +11,13 @@
 #include "cli.h"
 #include "run.h"
 
-static const char *const SPLIT_NAMES[] = {"train", "val", "test"};
-
 /* --split train|val|test|all into a mask of splits */
 static int parse_split(const char *text, unsigned *mask, clae_err *err)
 {
-    if (!text || strcmp(text, "test") == 0) return *mask = 1u << CLAE_SPLIT_TEST, 0;
+    if (!text) text = "test";
     if (strcmp(text, "all") == 0) return *mask = 7u, 0;
-    for (int k = 0; k < 3; k++)
-        if (strcmp(text, SPLIT_NAMES[k]) == 0) return *mask = 1u << k, 0;
+    int k = clae_split_parse(text, strlen(text));
+    if (k >= 0) return *mask = 1u << k, 0;
     return clae_fail(err, "--split %s: expected train, val, test or all", text);
 }
 
@@ -54,7 +52,7 @@ static int write_rows_csv(const char *path, const clae_data *d, unsigned mask, c
         const clae_dataset *set = &d->sources[s->source].set;
         for (uint32_t i = 0; i < clae_data_samples(d, (clae_split_kind)k); i++, row++) {
             uint32_t sample = clae_data_sample_index(d, (clae_split_kind)k, i);
-            fprintf(a.f, "%zu,%s,%u,", row, SPLIT_NAMES[k], sample);
+            fprintf(a.f, "%zu,%s,%u,", row, clae_split_name((clae_split_kind)k), sample);
             if (set->names)
                 clae_json_string(a.f, set->names[sample]); /* quoted: names may hold commas */
             if (set->labels)

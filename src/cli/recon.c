@@ -9,8 +9,6 @@
 #include "cli.h"
 #include "run.h"
 
-static const char *const SPLITS[] = {"train", "val", "test"};
-
 /* The references to show: the named images, or split:0 .. split:n-1. */
 static int collect_refs(const clae_cli_opts *o, clae_data *d, char refs[][64], const char **given,
                         int *n, clae_err *err)
@@ -22,18 +20,17 @@ static int collect_refs(const clae_cli_opts *o, clae_data *d, char refs[][64], c
     }
     int k = CLAE_SPLIT_TEST;
     if (o->split) {
-        k = -1;
-        for (int s = 0; s < 3; s++)
-            if (strcmp(o->split, SPLITS[s]) == 0) k = s;
+        k = clae_split_parse(o->split, strlen(o->split));
         if (k < 0) return clae_fail(err, "--split %s: expected train, val or test", o->split);
     }
     double want;
     if (clae_cli_number("--n", o->n, 16, &want, err)) return -1;
     uint32_t have = clae_data_samples(d, (clae_split_kind)k);
     *n = (int)fmin(fmin(want, (double)have), 256);
-    if (*n == 0) return clae_fail(err, "the %s split holds no samples", SPLITS[k]);
+    if (*n == 0)
+        return clae_fail(err, "the %s split holds no samples", clae_split_name((clae_split_kind)k));
     for (int i = 0; i < *n; i++) {
-        snprintf(refs[i], sizeof refs[i], "%s:%d", SPLITS[k], i);
+        snprintf(refs[i], sizeof refs[i], "%s:%d", clae_split_name((clae_split_kind)k), i);
         given[i] = refs[i];
     }
     return 0;

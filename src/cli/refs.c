@@ -11,8 +11,6 @@
 
 #include "run.h"
 
-static const char *const SPLITS[] = {"train", "val", "test"};
-
 static void sample_floats(const clae_dataset *set, uint32_t sample, float *out)
 {
     size_t n = clae_shape_sample(set->sample);
@@ -103,11 +101,7 @@ static int by_index(clae_data *d, const char *ref, float *out, char *what, size_
     int k = CLAE_SPLIT_TEST;
     const char *num = ref, *colon = strchr(ref, ':');
     if (colon) {
-        k = -1;
-        for (int s = 0; s < 3; s++)
-            if ((size_t)(colon - ref) == strlen(SPLITS[s]) &&
-                strncmp(ref, SPLITS[s], strlen(SPLITS[s])) == 0)
-                k = s;
+        k = clae_split_parse(ref, (size_t)(colon - ref));
         num = colon + 1;
     }
     char *end;
@@ -116,13 +110,13 @@ static int by_index(clae_data *d, const char *ref, float *out, char *what, size_
     if (!*is_index) return 0;
     uint32_t count = clae_data_samples(d, (clae_split_kind)k);
     if (v >= count)
-        return clae_fail(err, "'%s': the %s split has %u samples (0 to %u)", ref, SPLITS[k], count,
-                         count ? count - 1 : 0);
+        return clae_fail(err, "'%s': the %s split has %u samples (0 to %u)", ref,
+                         clae_split_name((clae_split_kind)k), count, count ? count - 1 : 0);
     const clae_split_data *s = clae_data_split(d, (clae_split_kind)k);
     const clae_dataset *set = &d->sources[s->source].set;
     uint32_t sample = clae_data_sample_index(d, (clae_split_kind)k, (uint32_t)v);
     sample_floats(set, sample, out);
-    snprintf(what, n, "%s:%lu%s%s", SPLITS[k], v, set->names ? " " : "",
+    snprintf(what, n, "%s:%lu%s%s", clae_split_name((clae_split_kind)k), v, set->names ? " " : "",
              set->names ? set->names[sample] : "");
     return 0;
 }

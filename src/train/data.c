@@ -226,6 +226,21 @@ int clae_data_gather(clae_data *t, clae_split_kind k, uint32_t first, int rows, 
                            src->means, &p);
 }
 
+const char *clae_split_name(clae_split_kind k)
+{
+    static const char *const names[] = {CLAE_SPLIT_LIST(CLAE_X_NAME)};
+    return (unsigned)k < 3 ? names[k] : "?";
+}
+
+int clae_split_parse(const char *text, size_t len)
+{
+    for (int k = 0; k < 3; k++)
+        if (strlen(clae_split_name((clae_split_kind)k)) == len &&
+            strncmp(text, clae_split_name((clae_split_kind)k), len) == 0)
+            return k;
+    return -1;
+}
+
 uint32_t clae_data_samples(const clae_data *d, clae_split_kind k)
 {
     const clae_split_data *s = clae_data_split((clae_data *)d, k);
@@ -295,7 +310,6 @@ int clae_data_check_labels(const clae_data *d, const clae_model *m, clae_err *er
 int clae_data_write_split(const clae_data *t, FILE *f)
 {
     const clae_split_data *splits[3] = {&t->train, &t->val, &t->test};
-    static const char *names[3] = {"train", "val", "test"};
     fprintf(f, "split,index,name\n");
     for (int k = 0; k < 3; k++) {
         const clae_split_data *s = splits[k];
@@ -303,7 +317,7 @@ int clae_data_write_split(const clae_data *t, FILE *f)
         for (uint32_t i = 0; i < s->n; i++) {
             uint32_t e = s->host_order[i], sample = s->augment ? (e & 0xFFFFFFu) : e;
             if (s->augment && (e >> 24) != 0) continue; /* copies repeat the same samples */
-            fprintf(f, "%s,%u,", names[k], sample);
+            fprintf(f, "%s,%u,", clae_split_name((clae_split_kind)k), sample);
             if (d->names) clae_json_string(f, d->names[sample]); /* quoted: names may hold commas */
             fprintf(f, "\n");
         }
