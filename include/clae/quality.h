@@ -9,6 +9,8 @@
 #include "clae/tensor.h"
 
 double clae_psnr(const float *y, const float *x, clae_shape s);
+/* Mean squared difference of n values (in double). */
+double clae_mse(const float *y, const float *x, size_t n);
 double clae_ssim(const float *y, const float *x, clae_shape s);
 
 #endif

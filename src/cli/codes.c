@@ -64,16 +64,6 @@ static int write_rows_csv(const char *path, const clae_data *d, unsigned mask, c
     return clae_afile_commit(&a, err);
 }
 
-/* FILE.npy -> FILE.csv */
-static void csv_beside(const char *npy, char *csv, size_t n)
-{
-    size_t len = strlen(npy);
-    if (len > 4 && strcmp(npy + len - 4, ".npy") == 0)
-        snprintf(csv, n, "%.*s.csv", (int)(len - 4), npy);
-    else
-        snprintf(csv, n, "%s.csv", npy);
-}
-
 static int encode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
 {
     unsigned mask = 0;
@@ -94,7 +84,7 @@ static int encode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
             rc = -1, *err = ctx->err;
         at += (int)clae_data_samples(&d, (clae_split_kind)k);
     }
-    csv_beside(npy, csv, sizeof csv);
+    run_sibling(npy, ".csv", csv, sizeof csv);
     if (rc == 0) rc = clae_npy_write(npy, codes, n, u, err) || write_rows_csv(csv, &d, mask, err);
     if (rc == 0) printf("wrote %s (%zu codes of %zu values) and %s\n", npy, n, u, csv);
     free(codes);
@@ -127,14 +117,18 @@ int cmd_encode(int argc, char **argv)
 static int write_each(const char *png, const float *images, size_t n, clae_shape s, clae_err *err)
 {
     size_t sample = clae_shape_sample(s);
-    int scale = s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1;
+    int scale = run_grid_scale(s);
     for (size_t i = 0; i < n; i++) {
         char path[1200];
-        snprintf(path, sizeof path, "%.*s_%03zu.png", (int)strlen(png) - 4, png, i);
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, "_%03zu.png", i);
+        run_sibling(png, suffix, path, sizeof path);
         const float *row = images + i * sample;
         if (clae_png_grid(path, &row, 1, 1, s, scale, err)) return -1;
     }
-    printf("wrote %zu images %.*s_000.png ...\n", n, (int)strlen(png) - 4, png);
+    char first[1200];
+    run_sibling(png, "_000.png", first, sizeof first);
+    printf("wrote %zu images %s ...\n", n, first);
     return 0;
 }
 

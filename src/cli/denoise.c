@@ -65,29 +65,22 @@ static int corrupt_and_denoise(clae_ctx *ctx, clae_model *m, const float *clean,
     return rc ? -1 : 0;
 }
 
-static double mse(const float *a, const float *b, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-    return s / (double)n;
-}
-
 static int write_outputs(const clae_cli_opts *o, const char *const *refs, const float *noisy,
                          const float *out, const float *clean, int n, clae_shape s, clae_err *err)
 {
     char png[1100], csv[1100];
     size_t sample = clae_shape_sample(s);
     if (run_output(o, "denoise", "denoise.png", png, sizeof png, err)) return -1;
-    snprintf(csv, sizeof csv, "%.*s.csv", (int)strlen(png) - 4, png);
+    run_sibling(png, ".csv", csv, sizeof csv);
     const float *rows[3] = {noisy, out, clean};
-    if (clae_png_grid(png, rows, 3, n, s, s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1, err)) return -1;
+    if (clae_png_grid(png, rows, 3, n, s, run_grid_scale(s), err)) return -1;
     clae_afile a;
     if (clae_afile_open(&a, csv, err)) return -1;
     fprintf(a.f, "row,image,noisy_mse,denoised_mse\n");
     double sn = 0, sd = 0;
     for (int i = 0; i < n; i++) {
-        double mn = mse(noisy + i * sample, clean + i * sample, sample),
-               md = mse(out + i * sample, clean + i * sample, sample);
+        double mn = clae_mse(noisy + i * sample, clean + i * sample, sample),
+               md = clae_mse(out + i * sample, clean + i * sample, sample);
         sn += mn, sd += md;
         fprintf(a.f, "%d,", i);
         clae_json_string(a.f, refs[i]);

@@ -59,7 +59,7 @@ static int write_strips(const char *path, const float *images, int n_rows, int n
     const float **rows = malloc((size_t)n_rows * sizeof *rows);
     if (!rows) return clae_fail(err, "out of host memory");
     for (int r = 0; r < n_rows; r++) rows[r] = images + (size_t)r * n_cols * clae_shape_sample(s);
-    int rc = clae_png_grid(path, rows, n_rows, n_cols, s, s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1, err);
+    int rc = clae_png_grid(path, rows, n_rows, n_cols, s, run_grid_scale(s), err);
     free(rows);
     return rc;
 }
@@ -95,7 +95,7 @@ static int interp_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
         memcpy(strip + (cols - 1) * sample, ends + sample, sample * sizeof *strip);
         rc = run_output(o, "interp", o->slerp ? "slerp.png" : "interp.png", png, sizeof png, err);
     }
-    snprintf(npy, sizeof npy, "%.*s_z.npy", (int)strlen(png) - 4, png);
+    run_sibling(png, "_z.npy", npy, sizeof npy);
     if (rc == 0) rc = write_strips(png, strip, 1, (int)cols, s->model.input, err);
     if (rc == 0) rc = clae_npy_write(npy, codes, (size_t)steps, u, err);
     if (rc == 0)
@@ -190,13 +190,6 @@ static int attribute_vector(latent_session *ls, const char *keyword, float *delt
     return rc;
 }
 
-static double mse(const float *a, const float *b, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-    return s / (double)n;
-}
-
 /* --target: the MSE of decoded A and of every composite to the target's reconstruction */
 static int report_target(latent_session *ls, const char *target, const float *decoded_a,
                          const float *composites, const double *alpha, int n_alpha, const char *csv,
@@ -212,11 +205,11 @@ static int report_target(latent_session *ls, const char *target, const float *de
     clae_afile a;
     if (rc == 0) rc = clae_afile_open(&a, csv, err);
     if (rc == 0) {
-        double base = mse(decoded_a, rec, sample);
+        double base = clae_mse(decoded_a, rec, sample);
         fprintf(a.f, "alpha,mse_to_target_reconstruction\ninput,%.8g\n", base);
         printf("  MSE to the target's reconstruction: decoded input %.6f", base);
         for (int i = 0; i < n_alpha; i++) {
-            double m = mse(composites + (size_t)i * sample, rec, sample);
+            double m = clae_mse(composites + (size_t)i * sample, rec, sample);
             fprintf(a.f, "%g,%.8g\n", alpha[i], m);
             printf(", alpha %g %.6f", alpha[i], m);
         }
@@ -256,7 +249,7 @@ static int arith_strips(latent_session *ls, const clae_cli_opts *o, const float 
     if (rc == 0)
         printf("wrote %s (%d strips: input, baseline, featured, decoded input, composite)\n", png,
                n_alpha);
-    snprintf(csv, sizeof csv, "%.*s.csv", (int)strlen(png) - 4, png);
+    run_sibling(png, ".csv", csv, sizeof csv);
     if (rc == 0 && o->target)
         rc = report_target(ls, o->target, dec, dec + sample, alpha, n_alpha, csv, err);
     if (rc == 0 && o->target) printf("wrote %s\n", csv);

@@ -56,8 +56,7 @@ static int write_pairs(const char *path, const float *in, const float *out, int 
             }
         }
     for (int r = 0; rc == 0 && r < 2 * groups; r++) rows[r] = grid + (size_t)r * cols * sample;
-    if (rc == 0)
-        rc = clae_png_grid(path, rows, 2 * groups, cols, s, s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1, err);
+    if (rc == 0) rc = clae_png_grid(path, rows, 2 * groups, cols, s, run_grid_scale(s), err);
     free(grid);
     free(rows);
     return rc;
@@ -72,12 +71,10 @@ static int write_quality_csv(const char *path, const char *const *refs, const fl
     fprintf(a.f, "row,image,mse,psnr_db,ssim\n");
     for (int i = 0; i < n; i++) {
         const float *x = in + (size_t)i * sample, *y = out + (size_t)i * sample;
-        double mse = 0;
-        for (size_t k = 0; k < sample; k++) mse += ((double)y[k] - x[k]) * ((double)y[k] - x[k]);
         double ssim = clae_ssim(y, x, s);
         fprintf(a.f, "%d,", i);
         clae_json_string(a.f, refs[i]);
-        fprintf(a.f, ",%.8g,%.6g,", mse / (double)sample, clae_psnr(y, x, s));
+        fprintf(a.f, ",%.8g,%.6g,", clae_mse(y, x, sample), clae_psnr(y, x, s));
         if (isfinite(ssim))
             fprintf(a.f, "%.6g", ssim); /* empty: smaller than SSIM's 11x11 window */
         fprintf(a.f, "\n");
@@ -105,7 +102,7 @@ static int recon_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o,
         rc = -1, *err = ctx->err;
     char png[1100], csv[1100];
     if (rc == 0) rc = run_output(o, "recon", "recon.png", png, sizeof png, err);
-    snprintf(csv, sizeof csv, "%.*s.csv", (int)strlen(png) - 4, png);
+    run_sibling(png, ".csv", csv, sizeof csv);
     if (rc == 0) rc = write_pairs(png, in, out, n, s->model.input, err);
     if (rc == 0) rc = write_quality_csv(csv, given, in, out, n, s->model.input, err);
     if (rc == 0) printf("wrote %s (%d inputs above their reconstructions) and %s\n", png, n, csv);

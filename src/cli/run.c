@@ -185,7 +185,7 @@ int run_write_grid(const char *path, clae_trainer *t, clae_err *err)
         int shown = n < t->model.max_batch ? n : t->model.max_batch;
         if ((uint32_t)shown > t->data.test.n) shown = (int)t->data.test.n;
         const float *rows[3] = {in, out, clean}; /* denoising: noisy, denoised, clean */
-        int scale = t->model.input.h <= 32 ? 3 : t->model.input.h <= 64 ? 2 : 1;
+        int scale = run_grid_scale(t->model.input);
         rc = clae_png_grid(path, rows, noisy ? 3 : 2, shown, t->model.input, scale, err);
     }
     free(in);
@@ -209,7 +209,7 @@ static int write_samples(const run_paths *rp, clae_trainer *t, clae_err *err)
         *err = t->ctx->err;
     else {
         const float *rows[2] = {out, out + (size_t)cols * sample};
-        int scale = t->model.input.h <= 32 ? 3 : t->model.input.h <= 64 ? 2 : 1;
+        int scale = run_grid_scale(t->model.input);
         rc = clae_png_grid(rp->samples_png, rows, n / cols, cols, t->model.input, scale, err);
     }
     free(z);
@@ -333,7 +333,7 @@ int run_write_images(const char *path, const float *images, size_t n, clae_shape
         memcpy(padded, images, n * sample * sizeof *padded);
         for (size_t i = n * sample; i < n_rows * cols * sample; i++) padded[i] = 1.0f;
         for (size_t r = 0; r < n_rows; r++) rows[r] = padded + r * cols * sample;
-        int scale = s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1;
+        int scale = run_grid_scale(s);
         rc = clae_png_grid(path, rows, (int)n_rows, (int)cols, s, scale, err);
     }
     free(padded);
@@ -396,4 +396,11 @@ int run_reconstruct_images(clae_ctx *ctx, clae_model *m, const float *images, si
     return run_layers(ctx, m, 0, clae_model_output_index(m), clae_model_input(m),
                       clae_shape_sample(m->input), images, clae_model_output(m),
                       clae_shape_sample(m->input), n, out);
+}
+
+void run_sibling(const char *path, const char *suffix, char *out, size_t n)
+{
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    size_t keep = dot && (!slash || dot > slash + 1) ? (size_t)(dot - path) : strlen(path);
+    snprintf(out, n, "%.*s%s", (int)keep, path, suffix);
 }

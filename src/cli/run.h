@@ -49,6 +49,10 @@ int run_encode_images(clae_ctx *ctx, clae_model *m, const float *images, size_t 
 int run_reconstruct_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *out);
 /* n codes through the decoder into images (n * input floats). */
 int run_decode_codes(clae_ctx *ctx, clae_model *m, const float *codes, size_t n, float *images);
+/* A file beside path: path without its extension, then suffix ("_z.npy", ".csv"). */
+void run_sibling(const char *path, const char *suffix, char *out, size_t n);
+/* Pixels per image pixel in the pictures: 3 up to 32 rows, 2 up to 64, else 1. */
+static inline int run_grid_scale(clae_shape s) { return s.h <= 32 ? 3 : s.h <= 64 ? 2 : 1; }
 /* n images of shape s as a PNG grid, 8 a row, the last row filled with white. */
 int run_write_images(const char *path, const float *images, size_t n, clae_shape s, clae_err *err);
 /* RUN/SUB/NAME for a command's default output (the folder made), or o->out. */

@@ -27,8 +27,7 @@ static int sample_run(clae_ctx *ctx, clae_saved_model *s, int n, double temperat
         clae_sample_prior(m, ctx, (uint64_t)s->cfg.train.seed, temperature, n, z, images))
         rc = -1, *err = ctx->err;
     if (rc == 0) rc = run_output(o, "sample", "samples.png", png, sizeof png, err);
-    snprintf(npy, sizeof npy, "%.*s_z.npy", (int)(strlen(png) > 4 ? strlen(png) - 4 : strlen(png)),
-             png);
+    run_sibling(png, "_z.npy", npy, sizeof npy);
     if (rc == 0)
         rc = run_write_images(png, images, (size_t)n, m->input, err) ||
              clae_npy_write(npy, z, (size_t)n, u, err);

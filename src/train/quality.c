@@ -75,3 +75,10 @@ double clae_ssim(const float *y, const float *x, clae_shape s)
     free(maps);
     return sum / s.c;
 }
+
+double clae_mse(const float *y, const float *x, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += ((double)y[i] - x[i]) * ((double)y[i] - x[i]);
+    return s / (double)n;
+}
