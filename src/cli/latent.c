@@ -166,18 +166,20 @@ static int attribute_vector(latent_session *ls, const char *keyword, float *delt
 {
     const clae_dataset *set = &ls->data.sources[0].set;
     if (!set->names) return clae_fail(err, "--attribute %s: the data has no names", keyword);
-    size_t u = ls->u, n = set->count;
-    float *img = malloc(ls->sample * sizeof *img), *z = malloc(u * sizeof *z);
+    enum { CHUNK = 256 }; /* images encoded per call (each call runs max_batch rows at a time) */
+    size_t u = ls->u, n = set->count, n_with = 0;
+    float *img = malloc(CHUNK * ls->sample * sizeof *img), *z = malloc(CHUNK * u * sizeof *z);
     double *with = calloc(u, sizeof *with), *without = calloc(u, sizeof *without);
-    size_t n_with = 0;
     int rc = img && z && with && without ? 0 : clae_fail(err, "out of host memory");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const uint8_t *px = set->pixels + i * ls->sample;
-        for (size_t k = 0; k < ls->sample; k++) img[k] = (float)px[k] * (1.0f / 255.0f);
-        if (run_encode_images(ls->ctx, &ls->s->model, img, 1, z)) rc = -1, *err = ls->ctx->err;
-        bool has = contains_nocase(set->names[i], keyword);
-        n_with += has;
-        for (size_t k = 0; rc == 0 && k < u; k++) (has ? with : without)[k] += z[k];
+    for (size_t first = 0; rc == 0 && first < n; first += CHUNK) {
+        size_t count = n - first < CHUNK ? n - first : CHUNK;
+        run_dataset_floats(set, (uint32_t)first, (uint32_t)count, img);
+        if (run_encode_images(ls->ctx, &ls->s->model, img, count, z)) rc = -1, *err = ls->ctx->err;
+        for (size_t i = 0; rc == 0 && i < count; i++) {
+            bool has = contains_nocase(set->names[first + i], keyword);
+            n_with += has;
+            for (size_t k = 0; k < u; k++) (has ? with : without)[k] += z[i * u + k];
+        }
     }
     if (rc == 0 && (n_with == 0 || n_with == n))
         rc = clae_fail(err, "--attribute %s: %zu of %zu names hold it: it must split the data",

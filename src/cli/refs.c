@@ -11,10 +11,10 @@
 
 #include "run.h"
 
-static void sample_floats(const clae_dataset *set, uint32_t sample, float *out)
+void run_dataset_floats(const clae_dataset *set, uint32_t first, uint32_t count, float *out)
 {
-    size_t n = clae_shape_sample(set->sample);
-    const uint8_t *px = set->pixels + (size_t)sample * n;
+    size_t n = (size_t)count * clae_shape_sample(set->sample);
+    const uint8_t *px = set->pixels + (size_t)first * clae_shape_sample(set->sample);
     for (size_t i = 0; i < n; i++)
         out[i] = (float)px[i] * (1.0f / 255.0f); /* as the device gather scales */
 }
@@ -87,7 +87,7 @@ static int by_name(const clae_data *d, const char *ref, float *out, char *what, 
         char s[512];
         short_name(set->names[i], s, sizeof s);
         if (strcasecmp(s, ref) != 0 && strcasecmp(set->names[i], ref) != 0) continue;
-        sample_floats(set, i, out);
+        run_dataset_floats(set, i, 1, out);
         snprintf(what, n, "%s", set->names[i]);
         return 0;
     }
@@ -115,7 +115,7 @@ static int by_index(clae_data *d, const char *ref, float *out, char *what, size_
     const clae_split_data *s = clae_data_split(d, (clae_split_kind)k);
     const clae_dataset *set = &d->sources[s->source].set;
     uint32_t sample = clae_data_sample_index(d, (clae_split_kind)k, (uint32_t)v);
-    sample_floats(set, sample, out);
+    run_dataset_floats(set, sample, 1, out);
     snprintf(what, n, "%s:%lu%s%s", clae_split_name((clae_split_kind)k), v, set->names ? " " : "",
              set->names ? set->names[sample] : "");
     return 0;

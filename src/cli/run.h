@@ -43,6 +43,9 @@ int run_with_model(clae_cli_opts *o,
  * name, into out (the model's input sample); what describes it. */
 int run_image_ref(const clae_saved_model *s, clae_data *d, const char *ref, float *out, char *what,
                   size_t n, clae_err *err);
+/* Samples first.. first + count - 1 of a dataset as floats in [0, 1], scaled as the device gathers
+ * them. */
+void run_dataset_floats(const clae_dataset *set, uint32_t first, uint32_t count, float *out);
 /* n host images (model input samples) through the encoder into codes (n * code floats). */
 int run_encode_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *codes);
 /* n host images through the whole autoencoder (no head) into out. */
