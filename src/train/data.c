@@ -210,9 +210,7 @@ int clae_data_gather(clae_data *t, clae_split_kind k, uint32_t first, int rows, 
 {
     const clae_split_data *s = clae_data_split(t, k);
     const clae_source *src = &t->sources[s->source];
-    if (!s->augment)
-        return clae_op_gather_u8(t->ctx, x, src->pixels, s->order, first,
-                                 clae_shape_sample(src->set.sample), (size_t)rows, 1.0f / 255.0f);
+    if (!s->augment) return clae_data_gather_plain(t, k, first, rows, x);
     const clae_augment_cfg *a = &t->cfg->augment;
     clae_augment_params p = {
         (float)a->hflip,      (float)a->vflip,    (float)a->rotate,
