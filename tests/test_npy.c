@@ -120,6 +120,12 @@ static void test_refused(void **state)
     expect_refused("long.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n",
                    7, "trailing bytes");
     expect_refused("v9.npy", 9, "{}", 0, "format 9.0");
+    /* header bytes are shown printable: the error stays one line (found by test_fuzz_readers) */
+    expect_refused("nl.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2\n, 2), }\n",
+                   4, "shape (2?, 2): expected (N, D) or (N,)");
+    expect_refused("f\001.npy", 1,
+                   "{'descr': '<f\0018', 'fortran_order': False, 'shape': (1,), }\n", 1,
+                   "dtype '<f?8': expected float32");
     expect_refused("nohdr.npy", 1, "{'descr': '<f4'}\n", 0, "not a .npy header");
     char p[300];
     path_of("png.npy", p, sizeof p);

@@ -77,6 +77,23 @@ static int parse_shape(const char *p, size_t *rows, size_t *cols)
     return 0;
 }
 
+/* The header text at p up to and with its closing character (a quoted
+ * dtype's second quote, a shape's ')'), at most max characters, bytes that
+ * are not printable shown as '?': an error line stays one line. */
+static const char *header_token(const char *p, char close, size_t max, char out[48])
+{
+    size_t n = 0;
+    for (; p[n] && n < max && n < 47; n++) {
+        out[n] = p[n] >= 0x20 && p[n] < 0x7F ? p[n] : '?';
+        if (n > 0 && p[n] == close) {
+            n++;
+            break;
+        }
+    }
+    out[n] = 0;
+    return out;
+}
+
 static int parse_header(const char *path, const char *dict, size_t *rows, size_t *cols,
                         clae_err *err)
 {
@@ -85,20 +102,15 @@ static int parse_header(const char *path, const char *dict, size_t *rows, size_t
     if (!descr || !order || !shape)
         return clae_fail(err, "%s: not a .npy header (descr, fortran_order and shape expected)",
                          path);
-    if (strncmp(descr, "'<f4'", 5) != 0) {
-        const char *end = descr[0] == '\'' ? strchr(descr + 1, '\'') : NULL;
-        int len = end ? (int)(end - descr) + 1 : 8;
-        return clae_fail(err, "%s: dtype %.*s: expected float32 ('<f4'), e.g. np.asarray(z, '<f4')",
-                         path, len > 16 ? 16 : len, descr);
-    }
+    char shown[48];
+    if (strncmp(descr, "'<f4'", 5) != 0)
+        return clae_fail(err, "%s: dtype %s: expected float32 ('<f4'), e.g. np.asarray(z, '<f4')",
+                         path, header_token(descr, '\'', 16, shown));
     if (strncmp(order, "False", 5) != 0)
         return clae_fail(err, "%s: Fortran order: expected C order (np.ascontiguousarray)", path);
-    if (parse_shape(shape, rows, cols)) {
-        const char *end = strchr(shape, ')');
-        int len = end ? (int)(end - shape) + 1 : 1;
-        return clae_fail(err, "%s: shape %.*s: expected (N, D) or (N,)", path, len > 40 ? 40 : len,
-                         shape);
-    }
+    if (parse_shape(shape, rows, cols))
+        return clae_fail(err, "%s: shape %s: expected (N, D) or (N,)", path,
+                         header_token(shape, ')', 40, shown));
     return 0;
 }
 
