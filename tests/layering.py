@@ -14,14 +14,14 @@ import re
 import sys
 
 HEADER_MODULE = {
-    "error": "util", "rng": "util", "clock": "util", "afile": "util",
+    "error": "util", "rng": "util", "clock": "util", "afile": "util", "parallel": "util",
     "runtime": "runtime",
     "tensor": "tensor",
     "ops": "ops", "gemm": "ops", "kinds": "ops",
     "nn": "nn",
     "optim": "optim",
     "data": "data", "image": "data",
-    "io": "io",
+    "io": "io", "embed": "embed",
     "config": "config",
     "metrics": "train", "objective": "train", "quality": "train", "model_file": "train", "train": "train",
 }

@@ -40,6 +40,7 @@ typedef struct {
     double scale;        /* csv: value / scale is the pixel in [0, 1] */
     float background[3]; /* folder, emoji: under transparent pixels */
     char vendors[128], filter[128], classes[512]; /* emoji */
+    char class_names[512]; /* label names for legends ("" = from classes, or Fashion-MNIST's) */
     double split[3]; /* csv, folder, emoji: train, val, test fractions */
     bool stratify, skip_bad;
 } clae_data_cfg;
@@ -77,12 +78,30 @@ typedef struct {
     char out_dir[512];
 } clae_train_cfg;
 
+/* [report]: the pictures clae train writes at the end (the commands' own, into RUN/COMMAND/) */
+#define CLAE_SWITCH_LIST(X) X(AUTO, auto) X(TRUE, true) X(FALSE, false)
+#define CLAE_X_SWITCH(id, name) CLAE_SWITCH_##id,
+typedef enum { CLAE_SWITCH_LIST(CLAE_X_SWITCH) } clae_switch;
+#undef CLAE_X_SWITCH
+#define CLAE_MAP_METHOD_LIST(X) X(TSNE, tsne) X(PCA, pca)
+#define CLAE_X_MAP(id, name) CLAE_MAP_##id,
+typedef enum { CLAE_MAP_METHOD_LIST(CLAE_X_MAP) } clae_map_method;
+#undef CLAE_X_MAP
+typedef struct {
+    clae_switch latent_map; /* auto: labelled data with at most map_points test images */
+    clae_map_method map_method;
+    int map_points;
+    bool weights;
+    clae_switch features; /* auto: models with a convolution */
+} clae_report_cfg;
+
 typedef struct {
     char path[512];
     clae_model_cfg model;
     clae_data_cfg data;
     clae_train_cfg train;
     clae_augment_cfg augment;
+    clae_report_cfg report;
     clae_layer_spec *layers;
     int n_layers;
 } clae_config;
@@ -102,6 +121,10 @@ int clae_config_write(const clae_config *c, FILE *f);
 int clae_config_describe_layer(FILE *f, const clae_layer_spec *s);
 /* Every key with its default and doc, for `clae keys`. */
 void clae_config_print_keys(FILE *f);
+/* The names of labels 0, 1, ... for legends, into names (max of them, each
+ * up to 63 characters): data.class_names, else the data.classes names, else
+ * Fashion-MNIST's ten for its default files; the number of names (0: none). */
+int clae_config_class_names(const clae_data_cfg *d, char names[][64], int max);
 clae_optim_cfg clae_config_optim(const clae_config *c);
 clae_schedule clae_config_schedule(const clae_config *c);
 

@@ -62,6 +62,24 @@ int clae_npy_read(const char *path, float **data, size_t *rows, size_t *cols, cl
 int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_cols,
                   clae_shape sample, int scale, clae_err *err);
 
+/* An 8-bit picture (width x height x channels, 1 gray or 3 RGB), atomically. */
+int clae_png_write(const char *path, const unsigned char *img, int width, int height,
+                   int channels, clae_err *err);
+
+/* A 2-D scatter of n points coloured by label (-1 or labels NULL: one colour),
+ * as SVG with axes and a legend of names (names[label], NULL: the numbers),
+ * and as PNG (the legend's swatches numbered). scatter.c. */
+typedef struct {
+    const float *xy; /* n x 2 */
+    const int *labels;
+    size_t n;
+    const char *const *names; /* n_classes names, or NULL */
+    int n_classes;
+    const char *title;
+} clae_scatter;
+int clae_svg_scatter(const char *path, const clae_scatter *s, clae_err *err);
+int clae_png_scatter(const char *path, const clae_scatter *s, clae_err *err);
+
 typedef struct {
     const char *label, *color;
     const double *x, *y;

@@ -214,6 +214,9 @@ double clae_layer_flops(const clae_layer *l);
 double clae_model_train_flops(const clae_model *m);
 /* The model's vae layer, or NULL. */
 clae_layer *clae_model_vae(clae_model *m);
+/* A vae layer's mean and log-variance of its last forward's first rows:
+ * rows x 2U, each row mu (U) then log-variance (U). */
+clae_tensor clae_vae_mu_logvar(const clae_layer *l, int rows);
 /* A name a layer kind is written with in a config ("relu" is the act kind
  * with relu), the keys it takes there (space-separated), what the name sets
  * (NULL: nothing) and whether a spec is written with it (NULL: the kind's

@@ -21,24 +21,6 @@ static int parse_split(const char *text, unsigned *mask, clae_err *err)
     return clae_fail(err, "--split %s: expected train, val, test or all", text);
 }
 
-/* The codes of split k appended at codes + at * D (the plain images, each sample once). */
-static int encode_split(clae_ctx *ctx, clae_model *m, clae_data *d, clae_split_kind k, float *codes,
-                        size_t at)
-{
-    uint32_t n = clae_data_samples(d, k), bs = (uint32_t)m->max_batch;
-    size_t u = clae_shape_sample(clae_model_code(m)->shape);
-    for (uint32_t first = 0; first < n; first += bs) {
-        int rows = (int)(n - first < bs ? n - first : bs);
-        clae_tensor x = clae_rows(clae_model_input(m), rows),
-                    z = clae_rows(clae_model_code(m), rows);
-        if (clae_data_gather_plain(d, k, first, rows, &x) ||
-            clae_model_forward_range(m, ctx, 0, clae_model_code_index(m), rows, false) ||
-            clae_tensor_read(ctx, &z, codes + (at + first) * u, (size_t)rows * u))
-            return -1;
-    }
-    return 0;
-}
-
 /* row,split,index,name,label for every code row */
 static int write_rows_csv(const char *path, const clae_data *d, unsigned mask, clae_err *err)
 {
@@ -68,26 +50,37 @@ static int encode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
 {
     unsigned mask = 0;
     clae_data d;
+    if (o->logvar && !clae_model_vae(&s->model))
+        return clae_fail(err, "--logvar: %s is not a VAE (its model has no vae layer)",
+                         o->positional);
     if (parse_split(o->split, &mask, err) || run_open_data(ctx, s, &d, err)) return -1;
     size_t n = 0, u = clae_shape_sample(clae_model_code(&s->model)->shape);
     for (int k = 0; k < 3; k++)
         if (mask & (1u << k)) n += clae_data_samples(&d, (clae_split_kind)k);
-    float *codes = malloc(n * u * sizeof *codes + 1);
-    char npy[1100], csv[1100];
-    int rc = codes ? run_output(o, "encode", "codes.npy", npy, sizeof npy, err)
-                   : clae_fail(err, "out of host memory for %zu codes", n);
+    float *codes = malloc(n * u * sizeof *codes + 1),
+          *logvar = o->logvar ? malloc(n * u * sizeof *logvar + 1) : NULL;
+    char npy[1100], csv[1100], lv[1100];
+    int rc = codes && (logvar || !o->logvar)
+                 ? run_output(o, "encode", "codes.npy", npy, sizeof npy, err)
+                 : clae_fail(err, "out of host memory for %zu codes", n);
     if (rc == 0 && n == 0)
         rc = clae_fail(err, "%s: the chosen split holds no samples", o->positional);
     for (int k = 0, at = 0; k < 3 && rc == 0; k++) {
         if (!(mask & (1u << k))) continue;
-        if (encode_split(ctx, &s->model, &d, (clae_split_kind)k, codes, (size_t)at))
+        uint32_t count = clae_data_samples(&d, (clae_split_kind)k);
+        if (run_encode_split(ctx, &s->model, &d, (clae_split_kind)k, count, codes + (size_t)at * u,
+                             logvar ? logvar + (size_t)at * u : NULL))
             rc = -1, *err = ctx->err;
-        at += (int)clae_data_samples(&d, (clae_split_kind)k);
+        at += (int)count;
     }
     run_sibling(npy, ".csv", csv, sizeof csv);
+    run_sibling(npy, "_logvar.npy", lv, sizeof lv);
     if (rc == 0) rc = clae_npy_write(npy, codes, n, u, err) || write_rows_csv(csv, &d, mask, err);
+    if (rc == 0 && logvar) rc = clae_npy_write(lv, logvar, n, u, err);
     if (rc == 0) printf("wrote %s (%zu codes of %zu values) and %s\n", npy, n, u, csv);
+    if (rc == 0 && logvar) printf("wrote %s (their log-variances)\n", lv);
     free(codes);
+    free(logvar);
     clae_data_close(&d);
     return rc ? -1 : 0;
 }
@@ -98,12 +91,13 @@ int cmd_encode(int argc, char **argv)
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help || !o.positional) {
-        printf("usage: clae encode RUN [--split test|val|train|all] [-o CODES.npy] [--best] "
+        printf("usage: clae encode RUN [--split test|val|train|all] [-o CODES.npy] [--logvar] [--best] "
                "[--device SPEC]\n"
                "  the codes of a split's images (each sample once, without augmentation) as a "
                "float32\n"
                "  .npy of shape (N, D), and a CSV beside it: row, split, index, name, label\n"
-               "  (default RUN/encode/codes.npy); a VAE's code is its mean\n");
+               "  (default RUN/encode/codes.npy); a VAE's code is its mean, and --logvar writes its\n"
+               "  log-variances beside it (CODES_logvar.npy, the same shape)\n");
         return o.help ? 0 : 2;
     }
     unsigned mask = 0;

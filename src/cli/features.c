@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "run.h"
+#include "report.h"
 
 static bool is_conv(const clae_layer *l)
 {
@@ -26,7 +26,7 @@ static int write_maps(const char *path, float *maps, clae_shape s, clae_err *err
     return run_write_images(path, maps, (size_t)s.c, one, err);
 }
 
-static int features_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
+int report_features(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
 {
     clae_data d;
     if (run_open_data(ctx, s, &d, err)) return -1;
@@ -82,5 +82,5 @@ int cmd_features(int argc, char **argv)
     }
     if (o.out)
         return clae_cli_error(&(clae_err){"features writes one PNG per layer: -o is not taken"});
-    return run_with_model(&o, features_run, &err) ? clae_cli_error(&err) : 0;
+    return run_with_model(&o, report_features, &err) ? clae_cli_error(&err) : 0;
 }

@@ -24,6 +24,8 @@ static const struct {
      "latent arithmetic: clae arith RUN --input A --baseline B --featured C [--alpha ..]"},
     {"denoise", cmd_denoise,
      "noisy, denoised and clean rows with MSEs: clae denoise RUN [IMAGE...] [--noise K:L]"},
+    {"latent-map", cmd_latent_map,
+     "a 2-D map of a split's codes, by label: clae latent-map RUN [--method tsne|pca] [--n N]"},
     {"features", cmd_features,
      "every convolution's feature maps for one image: clae features RUN [IMAGE]"},
     {"weights", cmd_weights,
@@ -43,7 +45,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: clae COMMAND [options]\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\ndevice choice: --device cpu|gpu|igpu|P:D|NAME, else $CLAE_DEVICE, else GPU > "
                "iGPU > CPU\n"
                "run 'clae COMMAND --help' for a command's options\n");

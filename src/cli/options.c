@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,74 +52,80 @@ int clae_cli_parse(int argc, char **argv, int first, clae_cli_opts *o, clae_err 
     return clae_cli_parse_n(argc, argv, first, 1, o, err);
 }
 
+/* Options that take a value, and where it goes. */
+static const struct {
+    const char *name;
+    size_t at; /* offsetof(clae_cli_opts, field): a const char * */
+} value_opts[] = {
+#define VALUE_OPT(name, field) {name, offsetof(clae_cli_opts, field)}
+    VALUE_OPT("--seconds", seconds),   VALUE_OPT("--steps", steps),
+    VALUE_OPT("--device", device),     VALUE_OPT("--noise", noise),
+    VALUE_OPT("--input", input),       VALUE_OPT("--baseline", baseline),
+    VALUE_OPT("--featured", featured), VALUE_OPT("--alpha", alpha),
+    VALUE_OPT("--attribute", attribute), VALUE_OPT("--target", target),
+    VALUE_OPT("--n", n),               VALUE_OPT("--temperature", temperature),
+    VALUE_OPT("--split", split),       VALUE_OPT("-o", out),
+    VALUE_OPT("--out", out),           VALUE_OPT("--run", run_dir),
+    VALUE_OPT("--resume", resume),     VALUE_OPT("--method", method),
+    VALUE_OPT("--perplexity", perplexity), VALUE_OPT("--seed", seed),
+#undef VALUE_OPT
+};
+
+/* Flags, and the bool each sets. */
+static const struct {
+    const char *name;
+    size_t at;
+} flag_opts[] = {
+#define FLAG_OPT(name, field) {name, offsetof(clae_cli_opts, field)}
+    FLAG_OPT("-h", help),         FLAG_OPT("--help", help),   FLAG_OPT("--best", best),
+    FLAG_OPT("--profile", profile), FLAG_OPT("--each", each), FLAG_OPT("--slerp", slerp),
+    FLAG_OPT("--logvar", logvar),
+#undef FLAG_OPT
+};
+
+/* a: a flag or an option with a value (argv[*i + 1] or after '='); 1: not one of them */
+static int known_option(int argc, char **argv, int *i, clae_cli_opts *o, clae_err *err)
+{
+    const char *a = argv[*i];
+    for (size_t k = 0; k < sizeof flag_opts / sizeof flag_opts[0]; k++)
+        if (strcmp(a, flag_opts[k].name) == 0) return *(bool *)((char *)o + flag_opts[k].at) = true, 0;
+    for (size_t k = 0; k < sizeof value_opts / sizeof value_opts[0]; k++)
+        if (is_opt(a, value_opts[k].name))
+            return take_value(argc, argv, i, value_opts[k].name,
+                              (const char **)((char *)o + value_opts[k].at), err);
+    return 1;
+}
+
 int clae_cli_parse_n(int argc, char **argv, int first, int max_positional, clae_cli_opts *o,
                      clae_err *err)
 {
     memset(o, 0, sizeof *o);
     for (int i = first; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-            o->help = true;
-        else if (strcmp(a, "--best") == 0)
-            o->best = true;
-        else if (strcmp(a, "--profile") == 0)
-            o->profile = true;
-        else if (is_opt(a, "--json")) {
+        if (is_opt(a, "--json")) {
             /* --json alone (info: on stdout) or --json FILE (bench) */
             bool alone = a[6] != '=' && (i + 1 >= argc || argv[i + 1][0] == '-');
             if (alone)
                 o->json = "-";
             else if (take_value(argc, argv, &i, "--json", &o->json, err))
                 return -1;
-        } else if (is_opt(a, "--seconds")) {
-            if (take_value(argc, argv, &i, "--seconds", &o->seconds, err)) return -1;
-        } else if (is_opt(a, "--steps")) {
-            if (take_value(argc, argv, &i, "--steps", &o->steps, err)) return -1;
-        } else if (is_opt(a, "--device")) {
-            if (take_value(argc, argv, &i, "--device", &o->device, err)) return -1;
-        } else if (strcmp(a, "--each") == 0) {
-            o->each = true;
-        } else if (strcmp(a, "--slerp") == 0) {
-            o->slerp = true;
-        } else if (is_opt(a, "--noise")) {
-            if (take_value(argc, argv, &i, "--noise", &o->noise, err)) return -1;
-        } else if (is_opt(a, "--input")) {
-            if (take_value(argc, argv, &i, "--input", &o->input, err)) return -1;
-        } else if (is_opt(a, "--baseline")) {
-            if (take_value(argc, argv, &i, "--baseline", &o->baseline, err)) return -1;
-        } else if (is_opt(a, "--featured")) {
-            if (take_value(argc, argv, &i, "--featured", &o->featured, err)) return -1;
-        } else if (is_opt(a, "--alpha")) {
-            if (take_value(argc, argv, &i, "--alpha", &o->alpha, err)) return -1;
-        } else if (is_opt(a, "--attribute")) {
-            if (take_value(argc, argv, &i, "--attribute", &o->attribute, err)) return -1;
-        } else if (is_opt(a, "--target")) {
-            if (take_value(argc, argv, &i, "--target", &o->target, err)) return -1;
-        } else if (is_opt(a, "--n")) {
-            if (take_value(argc, argv, &i, "--n", &o->n, err)) return -1;
-        } else if (is_opt(a, "--temperature")) {
-            if (take_value(argc, argv, &i, "--temperature", &o->temperature, err)) return -1;
-        } else if (is_opt(a, "--split")) {
-            if (take_value(argc, argv, &i, "--split", &o->split, err)) return -1;
-        } else if (is_opt(a, "-o") || is_opt(a, "--out")) {
-            if (take_value(argc, argv, &i, a[1] == 'o' ? "-o" : "--out", &o->out, err)) return -1;
-        } else if (is_opt(a, "--run")) {
-            if (take_value(argc, argv, &i, "--run", &o->run_dir, err)) return -1;
-        } else if (is_opt(a, "--resume")) {
-            if (take_value(argc, argv, &i, "--resume", &o->resume, err)) return -1;
         } else if (is_opt(a, "--set")) {
             if (take_value(argc, argv, &i, "--set", &v, err)) return -1;
             if (o->n_sets == CLAE_MAX_SETS)
                 return clae_fail(err, "at most %d --set options", CLAE_MAX_SETS);
             o->sets[o->n_sets++] = (char *)v;
-        } else if (a[0] == '-' && a[1]) {
-            return clae_fail(err, "unknown option %s (see --help)", a);
-        } else if (!o->positional) {
-            o->positional = a;
-        } else if (o->n_more < max_positional - 1 && o->n_more < CLAE_MAX_MORE) {
-            o->more[o->n_more++] = a;
         } else {
-            return clae_fail(err, "unexpected argument '%s' (see --help)", a);
+            int rc = known_option(argc, argv, &i, o, err);
+            if (rc < 0) return -1;
+            if (rc == 0) continue;
+            if (a[0] == '-' && a[1])
+                return clae_fail(err, "unknown option %s (see --help)", a);
+            else if (!o->positional)
+                o->positional = a;
+            else if (o->n_more < max_positional - 1 && o->n_more < CLAE_MAX_MORE)
+                o->more[o->n_more++] = a;
+            else
+                return clae_fail(err, "unexpected argument '%s' (see --help)", a);
         }
     }
     read_environment(o);

@@ -404,3 +404,36 @@ void run_sibling(const char *path, const char *suffix, char *out, size_t n)
     size_t keep = dot && (!slash || dot > slash + 1) ? (size_t)(dot - path) : strlen(path);
     snprintf(out, n, "%.*s%s", (int)keep, path, suffix);
 }
+
+/* A VAE's log-variance of the last forward's rows into logvar (rows x U). */
+static int read_logvar(clae_ctx *ctx, clae_model *m, int rows, float *logvar)
+{
+    clae_layer *vae = clae_model_vae(m);
+    size_t u = (size_t)vae->spec.units;
+    float *ml = malloc((size_t)rows * 2 * u * sizeof *ml);
+    if (!ml) return clae_fail(&ctx->err, "out of host memory");
+    clae_tensor t = clae_vae_mu_logvar(vae, rows);
+    int rc = clae_tensor_read(ctx, &t, ml, (size_t)rows * 2 * u);
+    for (int r = 0; rc == 0 && r < rows; r++)
+        memcpy(logvar + (size_t)r * u, ml + (size_t)r * 2 * u + u, u * sizeof *ml);
+    free(ml);
+    return rc;
+}
+
+int run_encode_split(clae_ctx *ctx, clae_model *m, clae_data *d, clae_split_kind k, uint32_t n,
+                     float *codes, float *logvar)
+{
+    uint32_t bs = (uint32_t)m->max_batch;
+    size_t u = clae_shape_sample(clae_model_code(m)->shape);
+    for (uint32_t first = 0; first < n; first += bs) {
+        int rows = (int)(n - first < bs ? n - first : bs);
+        clae_tensor x = clae_rows(clae_model_input(m), rows),
+                    z = clae_rows(clae_model_code(m), rows);
+        if (clae_data_gather_plain(d, k, first, rows, &x) ||
+            clae_model_forward_range(m, ctx, 0, clae_model_code_index(m), rows, false) ||
+            clae_tensor_read(ctx, &z, codes + (size_t)first * u, (size_t)rows * u) ||
+            (logvar && read_logvar(ctx, m, rows, logvar + (size_t)first * u)))
+            return -1;
+    }
+    return 0;
+}

@@ -48,6 +48,11 @@ int run_image_ref(const clae_saved_model *s, clae_data *d, const char *ref, floa
 void run_dataset_floats(const clae_dataset *set, uint32_t first, uint32_t count, float *out);
 /* n host images (model input samples) through the encoder into codes (n * code floats). */
 int run_encode_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *codes);
+/* The codes of split k's first n samples (the plain images, each once) into codes (n * code
+ * floats) and, for a VAE when logvar is not NULL, its log-variances (as many); -1 with
+ * ctx->err set. */
+int run_encode_split(clae_ctx *ctx, clae_model *m, clae_data *d, clae_split_kind k, uint32_t n,
+                     float *codes, float *logvar);
 /* n host images through the whole autoencoder (no head) into out. */
 int run_reconstruct_images(clae_ctx *ctx, clae_model *m, const float *images, size_t n, float *out);
 /* n codes through the decoder into images (n * input floats). */

@@ -15,7 +15,7 @@
 #include "clae/clock.h"
 #include "clae/train.h"
 #include "cli.h"
-#include "run.h"
+#include "report.h"
 
 static void usage(void)
 {
@@ -144,7 +144,10 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
     }
     if (rc == 0) rc = run_finish(&rp, &t, clae_now() - t0, err);
     clae_profile_print(ctx, stdout, t.run_steps);
+    uint32_t test_images = t.data.test.n;
+    bool labelled = t.data.sources[t.data.test.source].set.labels != NULL;
     clae_trainer_close(&t);
+    if (rc == 0) rc = report_after_training(ctx, rp.dir, cfg, test_images, labelled, err);
     return rc;
 }
 

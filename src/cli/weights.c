@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "run.h"
+#include "report.h"
 
 #define BINS 40
 
@@ -61,7 +61,7 @@ static int one_tensor(clae_ctx *ctx, const clae_layer *l, const clae_tensor *t, 
     return 0;
 }
 
-static int weights_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
+int report_weights(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
 {
     char csv_path[1100], dir[1100];
     if (run_output(o, "weights", "weights.csv", csv_path, sizeof csv_path, err)) return -1;
@@ -111,5 +111,5 @@ int cmd_weights(int argc, char **argv)
                "  count, mean, std, min and max (default RUN/weights/weights.csv)\n");
         return o.help ? 0 : 2;
     }
-    return run_with_model(&o, weights_run, &err) ? clae_cli_error(&err) : 0;
+    return run_with_model(&o, report_weights, &err) ? clae_cli_error(&err) : 0;
 }

@@ -1,6 +1,7 @@
 /* INI -> typed config. Each fixed section is one table: key, type, where it
  * lives, default, range, doc. The same table parses, validates, writes the
  * resolved config and prints `clae keys`, so they cannot drift apart. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -43,6 +44,8 @@ static const char *const REDUCTION_NAMES[] = {CLAE_REDUCTION_LIST(CLAE_X_NAME) N
 static const char *const NOISE_NAMES[] = {CLAE_NOISE_LIST(CLAE_X_NAME) NULL};
 static const char *const ALGO_NAMES[] = {CLAE_ALGO_LIST(CLAE_X_NAME) NULL};
 static const char *const ACT_NAMES[] = {CLAE_ACT_LIST(CLAE_X_NAME) NULL};
+static const char *const SWITCH_NAMES[] = {CLAE_SWITCH_LIST(CLAE_X_NAME) NULL};
+static const char *const MAP_METHOD_NAMES[] = {CLAE_MAP_METHOD_LIST(CLAE_X_NAME) NULL};
 static const char *const UPSAMPLE_NAMES[] = {CLAE_UPSAMPLE_LIST(CLAE_X_NAME) NULL};
 /* KT_CHOICE fields are stored through an int */
 _Static_assert(sizeof(clae_act) == sizeof(int) && sizeof(clae_optim_kind) == sizeof(int),
@@ -96,6 +99,9 @@ static const key_def data_keys[] = {
     {"classes", STR(clae_data_cfg, classes), "", 0, 0, NULL,
      "emoji: labels by name keywords, e.g. happy: grinning smiling; sad: crying frowning (others "
      "dropped)"},
+    {"class_names", STR(clae_data_cfg, class_names), "", 0, 0, NULL,
+     "comma list naming labels 0, 1, ... in legends (\"\" = the classes' names, Fashion-MNIST's "
+     "for its default files, else the numbers)"},
     {"split", NUM(KT_FRACTIONS, clae_data_cfg, split), "0.6,0.2,0.2", 0, 0, NULL,
      "csv, folder, emoji: train,val,test fractions of one source (seeded)"},
     {"stratify", NUM(KT_BOOL, clae_data_cfg, stratify), "false", 0, 0, NULL,
@@ -240,7 +246,24 @@ static const key_def layer_keys[] = {
 };
 #undef L
 
-static const char *const fixed_sections[] = {"model", "data", "train", "augment", NULL};
+static const key_def report_keys[] = {
+    {"latent_map", NUM(KT_CHOICE, clae_report_cfg, latent_map), "auto", 0, 0, SWITCH_NAMES,
+     "a 2-D map of the test codes (clae latent-map); auto: when the data has labels and the test "
+     "split at most map_points images"},
+    {"map_method", NUM(KT_CHOICE, clae_report_cfg, map_method), "tsne", 0, 0, MAP_METHOD_NAMES,
+     "the latent map's method: t-SNE or PCA"},
+    {"map_points", NUM(KT_INT, clae_report_cfg, map_points), "10000", 10, 1000000, NULL,
+     "auto maps test splits of at most this many images; a map of a larger one (true) takes the "
+     "first this many"},
+    {"weights", NUM(KT_BOOL, clae_report_cfg, weights), "true", 0, 0, NULL,
+     "histograms and statistics of every layer's weights (clae weights)"},
+    {"features", NUM(KT_CHOICE, clae_report_cfg, features), "auto", 0, 0, SWITCH_NAMES,
+     "every convolution's feature maps for the first test image (clae features); auto: models "
+     "with a convolution"},
+    {0},
+};
+
+static const char *const fixed_sections[] = {"model", "data", "train", "augment", "report", NULL};
 
 /* ---- value parsing ------------------------------------------------------ */
 
@@ -585,8 +608,8 @@ static int load_layers(clae_config *c, clae_ini_doc *doc, clae_err *err)
         if (layer_role(sec->name, &role))
             return clae_fail(
                 err,
-                "%s:%d: unknown section [%s]; expected [model], [data], [train], [augment] or a "
-                "layer [encoder.NAME], [latent.NAME], [decoder.NAME], [classifier.NAME]",
+                "%s:%d: unknown section [%s]; expected [model], [data], [train], [augment], [report] or "
+                "a layer [encoder.NAME], [latent.NAME], [decoder.NAME], [classifier.NAME]",
                 doc->path, sec->line, sec->name);
         if (load_layer(doc, sec, role, &c->layers[c->n_layers], err)) return -1;
         c->layers[c->n_layers++].init = c->model.init;
@@ -670,6 +693,7 @@ static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_i
         load_section(&doc, "data", data_keys, &c->data, err) ||
         load_section(&doc, "train", train_keys, &c->train, err) ||
         load_section(&doc, "augment", augment_keys, &c->augment, err) ||
+        load_section(&doc, "report", report_keys, &c->report, err) ||
         check_augment_splits(c, &doc, err) || check_clipping(c, &doc, err) ||
         load_layers(c, &doc, err) || check_all_used(&doc, err))
         goto done;
@@ -773,6 +797,7 @@ int clae_config_write(const clae_config *c, FILE *f)
     write_section(f, "data", data_keys, &c->data);
     write_section(f, "train", train_keys, &c->train);
     write_section(f, "augment", augment_keys, &c->augment);
+    write_section(f, "report", report_keys, &c->report);
     for (int i = 0; i < c->n_layers; i++) write_layer(f, &c->layers[i]);
     return ferror(f) ? -1 : 0;
 }
@@ -801,6 +826,7 @@ void clae_config_print_keys(FILE *f)
     print_table(f, "data", data_keys);
     print_table(f, "train", train_keys);
     print_table(f, "augment", augment_keys);
+    print_table(f, "report", report_keys);
     fprintf(f, "[encoder.NAME] [latent.NAME] [decoder.NAME] [classifier.NAME]  one section per "
                "layer, in order (a "
                "classifier head reads the code and goes last); type = one of:\n");
@@ -836,4 +862,39 @@ clae_schedule clae_config_schedule(const clae_config *c)
                            .step_epochs = t->step_epochs,
                            .epochs = t->epochs,
                            .warmup_steps = t->warmup_steps};
+}
+
+/* Debian's Fashion-MNIST files (the default data) and their classes */
+static const char *const FMNIST_CLASSES[] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                             "Coat",        "Sandal",  "Shirt",    "Sneaker",
+                                             "Bag",         "Ankle boot"};
+
+/* Comma (or ';' with "name: keywords" entries) separated names into names. */
+static int split_names(const char *list, char sep, bool before_colon, char names[][64], int max)
+{
+    int n = 0;
+    for (const char *p = list; *p && n < max;) {
+        const char *end = strchr(p, sep), *stop = end ? end : p + strlen(p);
+        const char *colon = before_colon ? memchr(p, ':', (size_t)(stop - p)) : NULL;
+        const char *name_end = colon ? colon : stop;
+        while (p < name_end && isspace((unsigned char)*p)) p++;
+        while (name_end > p && isspace((unsigned char)name_end[-1])) name_end--;
+        snprintf(names[n++], 64, "%.*s", (int)(name_end - p), p);
+        p = end ? end + 1 : stop;
+    }
+    return n;
+}
+
+int clae_config_class_names(const clae_data_cfg *d, char names[][64], int max)
+{
+    if (d->class_names[0]) return split_names(d->class_names, ',', false, names, max);
+    if (d->format == CLAE_DATA_EMOJI && d->classes[0])
+        return split_names(d->classes, ';', true, names, max);
+    if (d->format == CLAE_DATA_IDX && strcmp(d->train_images, FMNIST "train-images-idx3-ubyte.gz") == 0 &&
+        strcmp(d->test_labels, FMNIST "t10k-labels-idx1-ubyte.gz") == 0) {
+        int n = max < 10 ? max : 10;
+        for (int i = 0; i < n; i++) snprintf(names[i], 64, "%s", FMNIST_CLASSES[i]);
+        return n;
+    }
+    return 0;
 }

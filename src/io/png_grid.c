@@ -59,6 +59,18 @@ static int write_png(FILE *f, const unsigned char *img, int width, int height, i
     return 0;
 }
 
+int clae_png_write(const char *path, const unsigned char *img, int width, int height,
+                   int channels, clae_err *err)
+{
+    clae_afile a;
+    if (clae_afile_open(&a, path, err)) return -1;
+    if (write_png(a.f, img, width, height, channels)) {
+        clae_afile_abort(&a);
+        return clae_fail(err, "%s: libpng failed to encode the picture", path);
+    }
+    return clae_afile_commit(&a, err);
+}
+
 int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_cols,
                   clae_shape sample, int scale, clae_err *err)
 {
@@ -72,16 +84,7 @@ int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_
     if (!img) return clae_fail(err, "%s: out of host memory", path);
     memset(img, 255, (size_t)width * height * channels);
     paint(img, width, channels, rows, n_rows, n_cols, sample, scale);
-    clae_afile a;
-    int rc = clae_afile_open(&a, path, err);
-    if (rc == 0) {
-        if (write_png(a.f, img, width, height, channels)) {
-            clae_afile_abort(&a);
-            rc = clae_fail(err, "%s: libpng failed to encode the grid", path);
-        } else {
-            rc = clae_afile_commit(&a, err);
-        }
-    }
+    int rc = clae_png_write(path, img, width, height, channels, err);
     free(img);
     return rc;
 }

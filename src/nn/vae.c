@@ -20,6 +20,13 @@ static clae_tensor part(const clae_layer *l, int which)
     return t;
 }
 
+clae_tensor clae_vae_mu_logvar(const clae_layer *l, int rows)
+{
+    clae_tensor ml = part(l, ML);
+    ml.shape = (clae_shape){rows, 2 * l->spec.units, 1, 1};
+    return ml;
+}
+
 static int vae_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_tensor *y,
                        bool train)
 {
