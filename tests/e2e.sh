@@ -92,6 +92,44 @@ expect_error "decode refuses codes of another size" "three.npy: 3 values per cod
 expect_error "encode names the splits it takes" "--split bogus: expected train, val, test or all" \
     "$CLAE" encode "$T/a" --split bogus
 
+# 3c. latent maps: train's report wrote a t-SNE of the 1000 labelled test codes; the command
+# maps again reproducibly, by PCA too; the coordinates agree between .npy and CSV
+m=$T/a/latent-map
+if [ "$(head -c 128 "$m/latent_map.npy" | grep -ac "'shape': (1000, 2)")" -eq 1 ] &&
+    [ "$(wc -l < "$m/latent_map.csv")" -eq 1001 ] && grep -q '"method": "tsne-exact"' "$m/latent_map.json" &&
+    grep -q ">Ankle boot</text>" "$m/latent_map.svg" && [ "$(grep -c "<circle" "$m/latent_map.svg")" -eq 1010 ]; then
+    ok "train's report: a t-SNE map of the 1000 test codes with Fashion-MNIST's class names"
+else not_ok "train's latent map" "$(ls "$m")" "$(cat "$m/latent_map.json")"; fi
+trust=$(field "$m/latent_map.json" trustworthiness_k10)
+awk -v t="$trust" 'BEGIN{exit !(t > 0.9 && t <= 1)}' && ok "the map's trustworthiness is $trust" \
+    || not_ok "trustworthiness" "$trust"
+[ -s "$T/a/weights/weights.csv" ] && [ ! -d "$T/a/features" ] && ok "report: weights, no feature maps for a dense net" \
+    || not_ok "report of a dense net" "$(ls "$T/a")"
+check "latent-map --n 300" "$CLAE" latent-map "$T/a" --n 300 -o "$T/lm1/map.png"
+check "latent-map again" "$CLAE" latent-map "$T/a" --n 300 -o "$T/lm2/map.png"
+cmp -s "$T/lm1/map.npy" "$T/lm2/map.npy" && ok "t-SNE is reproducible under the seed" || not_ok "t-SNE reproducible"
+check "latent-map --seed 2" "$CLAE" latent-map "$T/a" --n 300 --seed 2 --method pca -o "$T/lm3/map.png"
+grep -q '"method": "pca"' "$T/lm3/map.json" && grep -q '"points": 300' "$T/lm3/map.json" && ok "latent-map --method pca" \
+    || not_ok "pca map" "$(cat "$T/lm3/map.json")"
+if /usr/bin/python3 -c "import numpy" 2>/dev/null; then
+    if /usr/bin/python3 - "$T/lm1" <<'PY'
+import csv, sys
+import numpy as np
+xy = np.load(sys.argv[1] + "/map.npy")
+rows = list(csv.DictReader(open(sys.argv[1] + "/map.csv")))
+assert xy.shape == (300, 2) and xy.dtype == np.float32 and len(rows) == 300
+assert all(abs(float(r["x"]) - a) < 1e-6 * max(1, abs(a)) and abs(float(r["y"]) - b) < 1e-6 * max(1, abs(b))
+           for r, (a, b) in zip(rows, xy))
+assert rows[0]["split"] == "test" and rows[0]["class"] in ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+PY
+    then ok "numpy reads map.npy and it equals the CSV's x, y"; else not_ok "map.npy vs map.csv"; fi
+fi
+expect_error "latent-map names its methods" "--method umap: expected tsne or pca" "$CLAE" latent-map "$T/a" --method umap
+expect_error "latent-map: a perplexity too large for the points" \
+    "t-SNE perplexity 500: expected above 0 and below the 100 points" "$CLAE" latent-map "$T/a" --n 100 --perplexity 500
+expect_error "latent-map: --n must be whole" "--n 2.5: expected a whole number" "$CLAE" latent-map "$T/a" --n 2.5
+
 # 3b'. recon: the first 8 test images reproduce training's recon.png byte for byte; a PNG file
 # is decoded and resized as the data would be
 check "recon RUN --n 8" "$CLAE" recon "$T/a" --n 8
@@ -174,6 +212,12 @@ awk -v k="$kl" 'BEGIN{exit !(k > 0)}' && ok "the vae summary reports KL ($kl)" |
 check "sample RUN" "$CLAE" sample "$T/vae" --n 16
 cmp -s "$T/vae/sample/samples.png" "$T/vae/samples.png" && ok "clae sample --n 16 draws what training drew" \
     || not_ok "sample vs samples.png"
+check "encode --logvar" "$CLAE" encode "$T/vae" --logvar -o "$T/vae_codes/z.npy"
+[ "$(head -c 128 "$T/vae_codes/z_logvar.npy" | grep -ac "'shape': (64, 32)")" -eq 1 ] &&
+    ! cmp -s "$T/vae_codes/z.npy" "$T/vae_codes/z_logvar.npy" && ok "encode --logvar writes a VAE's log-variances" \
+    || not_ok "encode --logvar" "$(ls "$T/vae_codes")"
+expect_error "encode --logvar on a plain autoencoder" "is not a VAE (its model has no vae layer)" \
+    "$CLAE" encode "$T/a" --logvar
 check "decode the sampled codes" "$CLAE" decode "$T/vae" "$T/vae/sample/samples_z.npy" -o "$T/vae_dec.png" --each
 [ "$(ls "$T"/vae_dec_*.png | wc -l)" -eq 16 ] && ok "decode --each writes a PNG per code" || not_ok "decode --each"
 cmp -s "$T/vae/sample/samples.png" "$T/vae_dec.png" && ok "decode(sampled codes) is the sample grid" \
@@ -190,8 +234,15 @@ for cfg in conv_fmnist convT_fmnist; do
         --set data.train_limit=320 --set data.test_limit=64 --set train.epochs=1
     grep -q '"mse"' "$T/$cfg/summary.json" && ok "$cfg wrote its summary" || not_ok "$cfg summary"
 done
-# feature maps: one grid per convolution of the net
+# feature maps: one grid per convolution of the net (train's report wrote them too)
 convs=$(grep -cE '^type = conv(_transpose)?$' "$T/conv_fmnist/config.ini")
+[ "$(ls "$T/conv_fmnist/features/"*.png | wc -l)" -eq "$convs" ] && [ -s "$T/conv_fmnist/latent-map/latent_map.png" ] \
+    && ok "train's report: feature maps of a conv net and its latent map" || not_ok "conv report" "$(ls "$T/conv_fmnist")"
+check "a run with [report] switched off" "$CLAE" train "$SRC/configs/conv_fmnist.ini" --run "$T/quiet" \
+    --set data.train_limit=64 --set data.test_limit=64 --set train.epochs=1 --set report.latent_map=false \
+    --set report.weights=false --set report.features=false
+[ ! -d "$T/quiet/latent-map" ] && [ ! -d "$T/quiet/weights" ] && [ ! -d "$T/quiet/features" ] \
+    && ok "no report pictures when [report] asks for none" || not_ok "report off" "$(ls "$T/quiet")"
 check "features RUN" "$CLAE" features "$T/conv_fmnist" test:2
 [ "$(ls "$T/conv_fmnist/features/"*.png | wc -l)" -eq "$convs" ] && ok "features wrote a grid for each of $convs convolutions" \
     || not_ok "features" "$(ls "$T/conv_fmnist/features/")"

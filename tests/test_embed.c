@@ -58,7 +58,7 @@ static void pca_recovers_axes(void **state)
         assert_true(fabs(var[k] / (sd[k] * sd[k]) - 1) < 0.08);
         for (int i = 0; i < D; i++)
             if (fabs(axes[k * D + i]) > fabs(big)) big = axes[k * D + i];
-        assert_true(big > 0); /* the sign convention */
+        assert_true(big > 0);   /* the sign convention */
         double mean = 0, v = 0; /* the projections: centred, with the variance reported */
         for (int r = 0; r < N; r++) mean += y[r * 2 + k];
         mean /= N;
@@ -195,8 +195,14 @@ static void tsne_keeps_clusters(clae_tsne_method method, size_t per)
     free(x), free(y), free(again);
 }
 
-static void tsne_exact_clusters(void **state) { (void)state, tsne_keeps_clusters(CLAE_TSNE_EXACT, 100); }
-static void tsne_bh_clusters(void **state) { (void)state, tsne_keeps_clusters(CLAE_TSNE_BARNES_HUT, 400); }
+static void tsne_exact_clusters(void **state)
+{
+    (void)state, tsne_keeps_clusters(CLAE_TSNE_EXACT, 100);
+}
+static void tsne_bh_clusters(void **state)
+{
+    (void)state, tsne_keeps_clusters(CLAE_TSNE_BARNES_HUT, 400);
+}
 
 static void tsne_refuses_bad_options(void **state)
 {

@@ -41,7 +41,7 @@ typedef struct {
     float background[3]; /* folder, emoji: under transparent pixels */
     char vendors[128], filter[128], classes[512]; /* emoji */
     char class_names[512]; /* label names for legends ("" = from classes, or Fashion-MNIST's) */
-    double split[3]; /* csv, folder, emoji: train, val, test fractions */
+    double split[3];       /* csv, folder, emoji: train, val, test fractions */
     bool stratify, skip_bad;
 } clae_data_cfg;
 

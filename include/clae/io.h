@@ -63,8 +63,8 @@ int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_
                   clae_shape sample, int scale, clae_err *err);
 
 /* An 8-bit picture (width x height x channels, 1 gray or 3 RGB), atomically. */
-int clae_png_write(const char *path, const unsigned char *img, int width, int height,
-                   int channels, clae_err *err);
+int clae_png_write(const char *path, const unsigned char *img, int width, int height, int channels,
+                   clae_err *err);
 
 /* A 2-D scatter of n points coloured by label (-1 or labels NULL: one colour),
  * as SVG with axes and a legend of names (names[label], NULL: the numbers),

@@ -23,13 +23,14 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
  * the clae_kind_NAME each layer file defines. Adding a layer is its file in
  * src/nn/ (forward, backward, setup, its clae_layer_kind), its kernels in
  * cl/, its host ops in src/ops/, and one row here. */
-#define CLAE_LAYER_LIST(X)                                                                    \
-    X(DENSE, dense)                                                                           \
-    X(CONV, conv)                                                                             \
-    X(CONV_T, conv_transpose)                                                                 \
-    X(MAX_POOL, max_pool)                                                                     \
-    X(AVG_POOL, avg_pool) X(UPSAMPLE, upsample) X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) \
-        X(DROPOUT, dropout) X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
+#define CLAE_LAYER_LIST(X)                                                                  \
+    X(DENSE, dense)                                                                         \
+    X(CONV, conv)                                                                           \
+    X(CONV_T, conv_transpose)                                                               \
+    X(MAX_POOL, max_pool)                                                                   \
+    X(AVG_POOL, avg_pool)                                                                   \
+    X(UPSAMPLE, upsample) X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) \
+        X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
 #undef CLAE_X_LAYER

@@ -23,12 +23,12 @@ typedef struct {
     const char *temperature; /* --temperature T (sample) */
     const char *input, *baseline, *featured, *alpha, *attribute, *target; /* arith */
     bool slerp;                                                           /* interp --slerp */
-    const char *noise;               /* denoise --noise KIND:LEVEL */
-    bool each;                       /* decode --each */
-    bool logvar;                     /* encode --logvar (a VAE's log-variance too) */
+    const char *noise;                      /* denoise --noise KIND:LEVEL */
+    bool each;                              /* decode --each */
+    bool logvar;                            /* encode --logvar (a VAE's log-variance too) */
     const char *method, *perplexity, *seed; /* latent-map */
-    const char *out;                 /* -o FILE, --out FILE (encode, decode) */
-    const char *more[CLAE_MAX_MORE]; /* positionals after the first (clae_cli_parse_n) */
+    const char *out;                        /* -o FILE, --out FILE (encode, decode) */
+    const char *more[CLAE_MAX_MORE];        /* positionals after the first (clae_cli_parse_n) */
     int n_more;
     char *sets[CLAE_MAX_SETS];
     int n_sets;

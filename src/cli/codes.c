@@ -91,13 +91,15 @@ int cmd_encode(int argc, char **argv)
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help || !o.positional) {
-        printf("usage: clae encode RUN [--split test|val|train|all] [-o CODES.npy] [--logvar] [--best] "
-               "[--device SPEC]\n"
-               "  the codes of a split's images (each sample once, without augmentation) as a "
-               "float32\n"
-               "  .npy of shape (N, D), and a CSV beside it: row, split, index, name, label\n"
-               "  (default RUN/encode/codes.npy); a VAE's code is its mean, and --logvar writes its\n"
-               "  log-variances beside it (CODES_logvar.npy, the same shape)\n");
+        printf(
+            "usage: clae encode RUN [--split test|val|train|all] [-o CODES.npy] [--logvar] "
+            "[--best] "
+            "[--device SPEC]\n"
+            "  the codes of a split's images (each sample once, without augmentation) as a "
+            "float32\n"
+            "  .npy of shape (N, D), and a CSV beside it: row, split, index, name, label\n"
+            "  (default RUN/encode/codes.npy); a VAE's code is its mean, and --logvar writes its\n"
+            "  log-variances beside it (CODES_logvar.npy, the same shape)\n");
         return o.help ? 0 : 2;
     }
     unsigned mask = 0;

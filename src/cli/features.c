@@ -57,7 +57,9 @@ int report_features(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, 
         else if ((rc = run_output(o, "features", name, png, sizeof png, err)) == 0)
             rc = write_maps(png, maps, l->out, err);
         if (rc == 0)
-            printf("wrote %s (%d maps of %dx%d)\n", png, l->out.c, l->out.h, l->out.w), written++;
+            printf("wrote %s (%d map%s of %dx%d)\n", png, l->out.c, l->out.c == 1 ? "" : "s",
+                   l->out.h, l->out.w),
+                written++;
         free(maps);
     }
     if (rc == 0 && written == 0)

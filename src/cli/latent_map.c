@@ -31,9 +31,12 @@ static int parse_map_opts(const clae_cli_opts *o, const clae_saved_model *s, map
                           clae_err *err)
 {
     m->method = s->cfg.report.map_method;
-    if (o->method && strcmp(o->method, "tsne") == 0) m->method = CLAE_MAP_TSNE;
-    else if (o->method && strcmp(o->method, "pca") == 0) m->method = CLAE_MAP_PCA;
-    else if (o->method) return clae_fail(err, "--method %s: expected tsne or pca", o->method);
+    if (o->method && strcmp(o->method, "tsne") == 0)
+        m->method = CLAE_MAP_TSNE;
+    else if (o->method && strcmp(o->method, "pca") == 0)
+        m->method = CLAE_MAP_PCA;
+    else if (o->method)
+        return clae_fail(err, "--method %s: expected tsne or pca", o->method);
     int k = o->split ? clae_split_parse(o->split, strlen(o->split)) : CLAE_SPLIT_TEST;
     if (k < 0) return clae_fail(err, "--split %s: expected train, val or test", o->split);
     m->split = (clae_split_kind)k;
@@ -159,15 +162,17 @@ static int write_json(const char *path, const clae_saved_model *s, const map_poi
     bool tsne = p->opts.method == CLAE_MAP_TSNE;
     fprintf(f, "{\n  \"checkpoint\": ");
     clae_json_string(f, s->checkpoint);
-    fprintf(f, ",\n  \"method\": \"%s\",\n  \"split\": \"%s\",\n  \"points\": %zu,\n"
-               "  \"code_values\": %zu,\n  \"seed\": %llu,\n  \"threads\": %d,\n  \"seconds\": %.3f",
+    fprintf(f,
+            ",\n  \"method\": \"%s\",\n  \"split\": \"%s\",\n  \"points\": %zu,\n"
+            "  \"code_values\": %zu,\n  \"seed\": %llu,\n  \"threads\": %d,\n  \"seconds\": %.3f",
             tsne ? (r->tsne.exact ? "tsne-exact" : "tsne-barnes-hut") : "pca",
             clae_split_name(p->opts.split), p->n, p->u, (unsigned long long)p->opts.seed,
             r->threads, r->seconds);
     if (tsne)
-        fprintf(f, ",\n  \"perplexity\": %g,\n  \"learning_rate\": %g,\n  \"iterations\": %d,\n"
-                   "  \"kl_divergence\": %.6f", p->opts.perplexity, r->tsne.learning_rate,
-                r->tsne.iterations, r->tsne.kl);
+        fprintf(f,
+                ",\n  \"perplexity\": %g,\n  \"learning_rate\": %g,\n  \"iterations\": %d,\n"
+                "  \"kl_divergence\": %.6f",
+                p->opts.perplexity, r->tsne.learning_rate, r->tsne.iterations, r->tsne.kl);
     if (isfinite(r->trust)) fprintf(f, ",\n  \"trustworthiness_k%d\": %.6f", TRUST_K, r->trust);
     fprintf(f, "\n}\n");
     return clae_afile_commit(&a, err);
@@ -187,8 +192,9 @@ static int write_outputs(const clae_cli_opts *o, const clae_saved_model *s, cons
     snprintf(title, sizeof title, "%s: %s of %zu %s codes", s->cfg.model.name,
              p->opts.method == CLAE_MAP_PCA ? "PCA" : "t-SNE", p->n,
              clae_split_name(p->opts.split));
-    clae_scatter sc = {p->xy, p->n_classes ? p->labels : NULL, p->n,
-                       p->n_classes ? names : NULL, p->n_classes, title};
+    clae_scatter sc = {p->xy,        p->n_classes ? p->labels : NULL,
+                       p->n,         p->n_classes ? names : NULL,
+                       p->n_classes, title};
     if (clae_png_scatter(png, &sc, err) || clae_svg_scatter(svg, &sc, err) ||
         clae_npy_write(npy, p->xy, p->n, 2, err) || write_csv(csv, p, err) ||
         write_json(json, s, p, r, err))
@@ -223,8 +229,10 @@ int report_latent_map(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
         printf("\n");
         rc = write_outputs(o, s, &p, &r, err);
     }
-    if (opened) points_free(&p);
-    else free(p.codes), free(p.xy), free(p.labels);
+    if (opened)
+        points_free(&p);
+    else
+        free(p.codes), free(p.xy), free(p.labels);
     return rc;
 }
 
@@ -234,16 +242,17 @@ int cmd_latent_map(int argc, char **argv)
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help || !o.positional) {
-        printf("usage: clae latent-map RUN [--method tsne|pca] [--split test|val|train] [--n N]\n"
-               "                       [--perplexity 30] [--seed S] [-o MAP.png] [--best] "
-               "[--device SPEC]\n"
-               "  a 2-D map of the codes of the split's first N images (default: up to\n"
-               "  report.map_points, 10,000), coloured by label: MAP.png, .svg (with the class\n"
-               "  names), .npy (N, 2), .csv (row, split, index, name, label, class, x, y) and .json\n"
-               "  (method, KL, iterations, seconds, trustworthiness with k = 10); default\n"
-               "  RUN/latent-map/latent_map.png. t-SNE as scikit-learn 1.2's TSNE: exact up to\n"
-               "  1,000 points, Barnes-Hut (angle 0.5) above, PCA start, learning rate\n"
-               "  max(N / 48, 50), 1,000 iterations, on every core\n");
+        printf(
+            "usage: clae latent-map RUN [--method tsne|pca] [--split test|val|train] [--n N]\n"
+            "                       [--perplexity 30] [--seed S] [-o MAP.png] [--best] "
+            "[--device SPEC]\n"
+            "  a 2-D map of the codes of the split's first N images (default: up to\n"
+            "  report.map_points, 10,000), coloured by label: MAP.png, .svg (with the class\n"
+            "  names), .npy (N, 2), .csv (row, split, index, name, label, class, x, y) and .json\n"
+            "  (method, KL, iterations, seconds, trustworthiness with k = 10); default\n"
+            "  RUN/latent-map/latent_map.png. t-SNE as scikit-learn 1.2's TSNE: exact up to\n"
+            "  1,000 points, Barnes-Hut (angle 0.5) above, PCA start, learning rate\n"
+            "  max(N / 48, 50), 1,000 iterations, on every core\n");
         return o.help ? 0 : 2;
     }
     return run_with_model(&o, report_latent_map, &err) ? clae_cli_error(&err) : 0;

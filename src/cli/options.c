@@ -57,17 +57,30 @@ static const struct {
     const char *name;
     size_t at; /* offsetof(clae_cli_opts, field): a const char * */
 } value_opts[] = {
-#define VALUE_OPT(name, field) {name, offsetof(clae_cli_opts, field)}
-    VALUE_OPT("--seconds", seconds),   VALUE_OPT("--steps", steps),
-    VALUE_OPT("--device", device),     VALUE_OPT("--noise", noise),
-    VALUE_OPT("--input", input),       VALUE_OPT("--baseline", baseline),
-    VALUE_OPT("--featured", featured), VALUE_OPT("--alpha", alpha),
-    VALUE_OPT("--attribute", attribute), VALUE_OPT("--target", target),
-    VALUE_OPT("--n", n),               VALUE_OPT("--temperature", temperature),
-    VALUE_OPT("--split", split),       VALUE_OPT("-o", out),
-    VALUE_OPT("--out", out),           VALUE_OPT("--run", run_dir),
-    VALUE_OPT("--resume", resume),     VALUE_OPT("--method", method),
-    VALUE_OPT("--perplexity", perplexity), VALUE_OPT("--seed", seed),
+#define VALUE_OPT(name, field)               \
+    {                                        \
+        name, offsetof(clae_cli_opts, field) \
+    }
+    VALUE_OPT("--seconds", seconds),
+    VALUE_OPT("--steps", steps),
+    VALUE_OPT("--device", device),
+    VALUE_OPT("--noise", noise),
+    VALUE_OPT("--input", input),
+    VALUE_OPT("--baseline", baseline),
+    VALUE_OPT("--featured", featured),
+    VALUE_OPT("--alpha", alpha),
+    VALUE_OPT("--attribute", attribute),
+    VALUE_OPT("--target", target),
+    VALUE_OPT("--n", n),
+    VALUE_OPT("--temperature", temperature),
+    VALUE_OPT("--split", split),
+    VALUE_OPT("-o", out),
+    VALUE_OPT("--out", out),
+    VALUE_OPT("--run", run_dir),
+    VALUE_OPT("--resume", resume),
+    VALUE_OPT("--method", method),
+    VALUE_OPT("--perplexity", perplexity),
+    VALUE_OPT("--seed", seed),
 #undef VALUE_OPT
 };
 
@@ -76,8 +89,11 @@ static const struct {
     const char *name;
     size_t at;
 } flag_opts[] = {
-#define FLAG_OPT(name, field) {name, offsetof(clae_cli_opts, field)}
-    FLAG_OPT("-h", help),         FLAG_OPT("--help", help),   FLAG_OPT("--best", best),
+#define FLAG_OPT(name, field)                \
+    {                                        \
+        name, offsetof(clae_cli_opts, field) \
+    }
+    FLAG_OPT("-h", help),           FLAG_OPT("--help", help), FLAG_OPT("--best", best),
     FLAG_OPT("--profile", profile), FLAG_OPT("--each", each), FLAG_OPT("--slerp", slerp),
     FLAG_OPT("--logvar", logvar),
 #undef FLAG_OPT
@@ -88,7 +104,8 @@ static int known_option(int argc, char **argv, int *i, clae_cli_opts *o, clae_er
 {
     const char *a = argv[*i];
     for (size_t k = 0; k < sizeof flag_opts / sizeof flag_opts[0]; k++)
-        if (strcmp(a, flag_opts[k].name) == 0) return *(bool *)((char *)o + flag_opts[k].at) = true, 0;
+        if (strcmp(a, flag_opts[k].name) == 0)
+            return *(bool *)((char *)o + flag_opts[k].at) = true, 0;
     for (size_t k = 0; k < sizeof value_opts / sizeof value_opts[0]; k++)
         if (is_opt(a, value_opts[k].name))
             return take_value(argc, argv, i, value_opts[k].name,

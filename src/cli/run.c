@@ -309,9 +309,12 @@ int run_open_data(clae_ctx *ctx, clae_saved_model *s, clae_data *d, clae_err *er
 int run_output(const clae_cli_opts *o, const char *sub, const char *name, char *path, size_t n,
                clae_err *err)
 {
-    if (o->out) {
+    if (o->out) { /* its folder made, so no work is lost to a missing one at the end */
         snprintf(path, n, "%s", o->out);
-        return 0;
+        char dir[1100];
+        const char *slash = strrchr(o->out, '/');
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - o->out) : 0, o->out);
+        return dir[0] ? clae_mkdir_p(dir, err) : 0;
     }
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/%s", o->positional, sub);

@@ -608,7 +608,8 @@ static int load_layers(clae_config *c, clae_ini_doc *doc, clae_err *err)
         if (layer_role(sec->name, &role))
             return clae_fail(
                 err,
-                "%s:%d: unknown section [%s]; expected [model], [data], [train], [augment], [report] or "
+                "%s:%d: unknown section [%s]; expected [model], [data], [train], [augment], "
+                "[report] or "
                 "a layer [encoder.NAME], [latent.NAME], [decoder.NAME], [classifier.NAME]",
                 doc->path, sec->line, sec->name);
         if (load_layer(doc, sec, role, &c->layers[c->n_layers], err)) return -1;
@@ -865,8 +866,8 @@ clae_schedule clae_config_schedule(const clae_config *c)
 }
 
 /* Debian's Fashion-MNIST files (the default data) and their classes */
-static const char *const FMNIST_CLASSES[] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                             "Coat",        "Sandal",  "Shirt",    "Sneaker",
+static const char *const FMNIST_CLASSES[] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                             "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                              "Bag",         "Ankle boot"};
 
 /* Comma (or ';' with "name: keywords" entries) separated names into names. */
@@ -890,7 +891,8 @@ int clae_config_class_names(const clae_data_cfg *d, char names[][64], int max)
     if (d->class_names[0]) return split_names(d->class_names, ',', false, names, max);
     if (d->format == CLAE_DATA_EMOJI && d->classes[0])
         return split_names(d->classes, ';', true, names, max);
-    if (d->format == CLAE_DATA_IDX && strcmp(d->train_images, FMNIST "train-images-idx3-ubyte.gz") == 0 &&
+    if (d->format == CLAE_DATA_IDX &&
+        strcmp(d->train_images, FMNIST "train-images-idx3-ubyte.gz") == 0 &&
         strcmp(d->test_labels, FMNIST "t10k-labels-idx1-ubyte.gz") == 0) {
         int n = max < 10 ? max : 10;
         for (int i = 0; i < n; i++) snprintf(names[i], 64, "%s", FMNIST_CLASSES[i]);

@@ -145,8 +145,10 @@ double clae_trustworthiness(const float *x, size_t n, size_t d, const float *y, 
                             int threads, clae_err *err)
 {
     if (k < 1 || k > 64 || 2.0 * n - 3.0 * k - 1.0 <= 0) {
-        clae_fail(err, "trustworthiness with %d neighbours of %zu points: expected k in 1..64 "
-                       "below n / 2", k, n);
+        clae_fail(err,
+                  "trustworthiness with %d neighbours of %zu points: expected k in 1..64 "
+                  "below n / 2",
+                  k, n);
         return NAN;
     }
     if (threads < 1) threads = clae_host_threads();

@@ -160,10 +160,12 @@ int clae_pca(const float *x, size_t n, size_t d, int k, uint64_t seed, float *y,
              double *variance, clae_err *err)
 {
     if (n < 2 || d < (size_t)k || k < 1)
-        return clae_fail(err, "PCA to %d dimensions of %zu points of %zu values: expected at "
-                              "least 2 points and %d values", k, n, d, k);
+        return clae_fail(err,
+                         "PCA to %d dimensions of %zu points of %zu values: expected at "
+                         "least 2 points and %d values",
+                         k, n, d, k);
     size_t b = (size_t)k + OVERSAMPLE < d ? (size_t)k + OVERSAMPLE : d;
-    pca_work w = {malloc(n * d * sizeof(float)), malloc(d * b * sizeof(double)),
+    pca_work w = {malloc(n * d * sizeof(float)),  malloc(d * b * sizeof(double)),
                   malloc(n * b * sizeof(double)), malloc(d * b * sizeof(double)),
                   malloc(b * b * sizeof(double)), malloc(b * sizeof(double)),
                   malloc(b * b * sizeof(double)), calloc(b, sizeof(double))};

@@ -186,7 +186,8 @@ static int dense_p(const float *x, size_t n, size_t d, double perplexity, int th
         }
     total = fmax(total, DBL_EPSILON);
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) p[i * n + j] = i == j ? 0 : fmax(p[i * n + j] / total, DBL_EPSILON);
+        for (size_t j = 0; j < n; j++)
+            p[i * n + j] = i == j ? 0 : fmax(p[i * n + j] / total, DBL_EPSILON);
     *out = p;
     return 0;
 }
@@ -275,8 +276,8 @@ static int run_phase(descent *s, phase ph, double *kl, clae_err *err)
         bool check = (i + 1) % CHECK_EVERY == 0, error = check || i == ph.last - 1;
         int rc = s->exact ? tsne_gradient_exact(s->dense, s->n, ph.scale, s->y, error, s->threads,
                                                 s->grad, kl, err)
-                          : tsne_gradient_bh(s->sparse, ph.scale, s->y, s->angle, error,
-                                             s->threads, s->grad, kl, err);
+                          : tsne_gradient_bh(s->sparse, ph.scale, s->y, s->angle, error, s->threads,
+                                             s->grad, kl, err);
         if (rc) return -1;
         double norm = 0;
         for (size_t c = 0; c < m; c++) {
@@ -324,11 +325,13 @@ static int check_opts(size_t n, size_t d, const clae_tsne_opts *o, bool exact, c
         return clae_fail(err, "t-SNE perplexity %g: expected above 0 and below the %zu points",
                          o->perplexity, n);
     if (o->n_iter < o->exploration_iter || o->exploration_iter < 0)
-        return clae_fail(err, "t-SNE: %d iterations, expected at least the %d of early "
-                              "exaggeration", o->n_iter, o->exploration_iter);
+        return clae_fail(err,
+                         "t-SNE: %d iterations, expected at least the %d of early "
+                         "exaggeration",
+                         o->n_iter, o->exploration_iter);
     if (exact && n > EXACT_LIMIT)
-        return clae_fail(err, "exact t-SNE of %zu points: at most %d (Barnes-Hut handles more)",
-                         n, EXACT_LIMIT);
+        return clae_fail(err, "exact t-SNE of %zu points: at most %d (Barnes-Hut handles more)", n,
+                         EXACT_LIMIT);
     if (!exact && !(o->angle >= 0 && o->angle <= 1))
         return clae_fail(err, "t-SNE angle %g: expected 0 to 1", o->angle);
     return 0;
@@ -343,9 +346,18 @@ int clae_tsne(const float *x, size_t n, size_t d, const clae_tsne_opts *o, float
     int threads = o->threads > 0 ? o->threads : clae_host_threads();
     double lr = o->learning_rate > 0 ? o->learning_rate
                                      : fmax((double)n / o->early_exaggeration / 4, 50);
-    descent s = {n, exact, NULL, NULL, o->angle, lr, o->min_grad_norm, threads,
-                 malloc(2 * n * sizeof(double)), malloc(2 * n * sizeof(double)),
-                 malloc(2 * n * sizeof(double)), malloc(2 * n * sizeof(double))};
+    descent s = {n,
+                 exact,
+                 NULL,
+                 NULL,
+                 o->angle,
+                 lr,
+                 o->min_grad_norm,
+                 threads,
+                 malloc(2 * n * sizeof(double)),
+                 malloc(2 * n * sizeof(double)),
+                 malloc(2 * n * sizeof(double)),
+                 malloc(2 * n * sizeof(double))};
     tsne_sparse_p sp = {0};
     double *dense = NULL, kl = 0;
     int rc = s.y && s.grad && s.update && s.gains ? 0 : clae_fail(err, "out of host memory");
@@ -358,8 +370,10 @@ int clae_tsne(const float *x, size_t n, size_t d, const clae_tsne_opts *o, float
         phase early = {0, o->exploration_iter, 0.5, o->early_exaggeration, o->exploration_iter};
         last = o->exploration_iter > 0 ? run_phase(&s, early, &kl, err) : -1;
         phase rest = {last + 1, o->n_iter, 0.8, 1.0, o->n_iter_without_progress};
-        if (o->exploration_iter > 0 && last < 0) rc = -1;
-        else if (rest.first < rest.last && (last = run_phase(&s, rest, &kl, err)) < 0) rc = -1;
+        if (o->exploration_iter > 0 && last < 0)
+            rc = -1;
+        else if (rest.first < rest.last && (last = run_phase(&s, rest, &kl, err)) < 0)
+            rc = -1;
     }
     for (size_t c = 0; rc == 0 && c < 2 * n; c++) y[c] = (float)s.y[c];
     for (size_t c = 0; rc == 0 && c < 2 * n; c++)

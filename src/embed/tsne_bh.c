@@ -14,10 +14,10 @@
 #define TINY_FLOAT 1.1754943508222875e-38 /* FLT_MIN, scikit-learn's FLOAT32_TINY */
 
 typedef struct {
-    double bx, by;      /* centre of mass */
-    double max_width2;  /* the cell's wider side, squared */
-    double size;        /* points below */
-    int32_t child[4];   /* -1: none; all -1: a leaf */
+    double bx, by;     /* centre of mass */
+    double max_width2; /* the cell's wider side, squared */
+    double size;       /* points below */
+    int32_t child[4];  /* -1: none; all -1: a leaf */
 } qnode;
 
 typedef struct {
@@ -51,8 +51,11 @@ static int build(quadtree *t, int32_t node, size_t lo, size_t hi, double x0, dou
     }
     double w = x1 - x0, h = y1 - y0;
     qnode *q = &t->nodes[node];
-    *q = (qnode){sx / (double)(hi - lo), sy / (double)(hi - lo), fmax(w * w, h * h),
-                 (double)(hi - lo), {-1, -1, -1, -1}};
+    *q = (qnode){sx / (double)(hi - lo),
+                 sy / (double)(hi - lo),
+                 fmax(w * w, h * h),
+                 (double)(hi - lo),
+                 {-1, -1, -1, -1}};
     bool same = maxx - minx <= DUPLICATE_EPS && maxy - miny <= DUPLICATE_EPS;
     if (hi - lo == 1 || same || depth >= MAX_DEPTH) return 0;
     double mx = 0.5 * (x0 + x1), my = 0.5 * (y0 + y1);
@@ -109,7 +112,7 @@ typedef struct {
     const double *y;
     double scale, theta2;
     bool error;
-    double *grad;          /* first the repulsion, unnormalised */
+    double *grad;               /* first the repulsion, unnormalised */
     double *sum_q, *attract_kl; /* per point: its share of the normaliser Z, and of KL */
 } bh_job;
 

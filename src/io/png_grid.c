@@ -59,8 +59,8 @@ static int write_png(FILE *f, const unsigned char *img, int width, int height, i
     return 0;
 }
 
-int clae_png_write(const char *path, const unsigned char *img, int width, int height,
-                   int channels, clae_err *err)
+int clae_png_write(const char *path, const unsigned char *img, int width, int height, int channels,
+                   clae_err *err)
 {
     clae_afile a;
     if (clae_afile_open(&a, path, err)) return -1;

@@ -7,7 +7,7 @@
 
 #include "clae/io.h"
 
-#define SIZE 600     /* the square plot, pixels */
+#define SIZE 600 /* the square plot, pixels */
 #define MARGIN 30
 #define LEGEND_W 190 /* room for the legend right of the plot */
 
@@ -53,11 +53,16 @@ static void to_plot(frame f, double x, double y, double *px, double *py)
 static void xml_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '\'') fputs("&apos;", f);
-        else if ((unsigned char)*s >= 32) fputc(*s, f);
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '\'')
+            fputs("&apos;", f);
+        else if ((unsigned char)*s >= 32)
+            fputc(*s, f);
     }
 }
 
@@ -68,8 +73,10 @@ int clae_svg_scatter(const char *path, const clae_scatter *s, clae_err *err)
     FILE *f = a.f;
     frame fr = frame_of(s);
     int w = SIZE + 2 * MARGIN + (s->n_classes > 0 ? LEGEND_W : 0), h = SIZE + 2 * MARGIN;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-               "font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n", w, h);
+    fprintf(f,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+            "font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
+            w, h);
     fprintf(f, "<text x='%d' y='20' font-size='15' text-anchor='middle'>", MARGIN + SIZE / 2);
     xml_text(f, s->title ? s->title : "");
     fprintf(f, "</text>\n<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#333'/>\n",
@@ -85,8 +92,10 @@ int clae_svg_scatter(const char *path, const clae_scatter *s, clae_err *err)
     for (int k = 0; k < s->n_classes; k++) {
         int y = MARGIN + 10 + 20 * k;
         const unsigned char *c = palette[k % 20];
-        fprintf(f, "<circle cx='%d' cy='%d' r='5' fill='#%02x%02x%02x'/><text x='%d' y='%d' "
-                   "font-size='13'>", MARGIN * 2 + SIZE, y, c[0], c[1], c[2], MARGIN * 2 + SIZE + 12, y + 4);
+        fprintf(f,
+                "<circle cx='%d' cy='%d' r='5' fill='#%02x%02x%02x'/><text x='%d' y='%d' "
+                "font-size='13'>",
+                MARGIN * 2 + SIZE, y, c[0], c[1], c[2], MARGIN * 2 + SIZE + 12, y + 4);
         if (s->names && s->names[k])
             xml_text(f, s->names[k]);
         else
@@ -133,14 +142,16 @@ static void number(canvas *c, int x, int y, int v)
         for (int row = 0; row < 5; row++)
             for (int col = 0; col < 3; col++)
                 if (digits[*t - '0'][row] & (4 >> col))
-                    for (int k = 0; k < 4; k++) put(c, x + 2 * col + k % 2, y + 2 * row + k / 2, ink, 1);
+                    for (int k = 0; k < 4; k++)
+                        put(c, x + 2 * col + k % 2, y + 2 * row + k / 2, ink, 1);
 }
 
 int clae_png_scatter(const char *path, const clae_scatter *s, clae_err *err)
 {
     int legend = s->n_classes > 0 ? 60 : 0;
     canvas c = {NULL, SIZE + 2 * MARGIN + legend, SIZE + 2 * MARGIN};
-    if (!(c.px = malloc((size_t)c.w * c.h * 3))) return clae_fail(err, "%s: out of host memory", path);
+    if (!(c.px = malloc((size_t)c.w * c.h * 3)))
+        return clae_fail(err, "%s: out of host memory", path);
     memset(c.px, 255, (size_t)c.w * c.h * 3);
     static const unsigned char frame_ink[3] = {60, 60, 60};
     for (int k = 0; k <= SIZE; k++) {
