@@ -76,6 +76,7 @@ typedef struct {
     const char *const *names; /* n_classes names, or NULL */
     int n_classes;
     const char *title;
+    const char *const *point_names; /* n, shown on hovering a point in the SVG; or NULL */
 } clae_scatter;
 int clae_svg_scatter(const char *path, const clae_scatter *s, clae_err *err);
 int clae_png_scatter(const char *path, const clae_scatter *s, clae_err *err);

@@ -178,6 +178,17 @@ static int write_json(const char *path, const clae_saved_model *s, const map_poi
     return clae_afile_commit(&a, err);
 }
 
+/* The samples' source names (a file, an emoji's name) for the SVG's hover text, or NULL. */
+static const char **point_names_of(const map_points *p)
+{
+    const clae_split_data *sd = clae_data_split((clae_data *)&p->data, p->opts.split);
+    const clae_dataset *set = &p->data.sources[sd->source].set;
+    const char **names = set->names ? malloc(p->n * sizeof *names) : NULL;
+    for (size_t i = 0; names && i < p->n; i++)
+        names[i] = set->names[clae_data_sample_index(&p->data, p->opts.split, (uint32_t)i)];
+    return names;
+}
+
 static int write_outputs(const clae_cli_opts *o, const clae_saved_model *s, const map_points *p,
                          const map_result *r, clae_err *err)
 {
@@ -192,13 +203,16 @@ static int write_outputs(const clae_cli_opts *o, const clae_saved_model *s, cons
     snprintf(title, sizeof title, "%s: %s of %zu %s codes", s->cfg.model.name,
              p->opts.method == CLAE_MAP_PCA ? "PCA" : "t-SNE", p->n,
              clae_split_name(p->opts.split));
+    const char **point_names = point_names_of(p);
     clae_scatter sc = {p->xy,        p->n_classes ? p->labels : NULL,
                        p->n,         p->n_classes ? names : NULL,
-                       p->n_classes, title};
-    if (clae_png_scatter(png, &sc, err) || clae_svg_scatter(svg, &sc, err) ||
-        clae_npy_write(npy, p->xy, p->n, 2, err) || write_csv(csv, p, err) ||
-        write_json(json, s, p, r, err))
-        return -1;
+                       p->n_classes, title,
+                       point_names};
+    int rc = clae_png_scatter(png, &sc, err) || clae_svg_scatter(svg, &sc, err) ||
+             clae_npy_write(npy, p->xy, p->n, 2, err) || write_csv(csv, p, err) ||
+             write_json(json, s, p, r, err);
+    free(point_names);
+    if (rc) return -1;
     printf("wrote %s, %s, %s, %s and %s\n", png, svg, npy, csv, json);
     return 0;
 }

@@ -86,8 +86,15 @@ int clae_svg_scatter(const char *path, const clae_scatter *s, clae_err *err)
         if (!isfinite(s->xy[2 * i]) || !isfinite(s->xy[2 * i + 1])) continue;
         to_plot(fr, s->xy[2 * i], s->xy[2 * i + 1], &px, &py);
         const unsigned char *c = colour_of(s, i);
-        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='2' fill='#%02x%02x%02x' fill-opacity='0.7'/>\n",
-                px, py, c[0], c[1], c[2]);
+        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='2' fill='#%02x%02x%02x' fill-opacity='0.7'", px,
+                py, c[0], c[1], c[2]);
+        if (s->point_names && s->point_names[i]) {
+            fprintf(f, "><title>");
+            xml_text(f, s->point_names[i]);
+            fprintf(f, "</title></circle>\n");
+        } else {
+            fprintf(f, "/>\n");
+        }
     }
     for (int k = 0; k < s->n_classes; k++) {
         int y = MARGIN + 10 + 20 * k;
