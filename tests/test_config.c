@@ -179,6 +179,48 @@ static void test_errors(void **state)
            "shape = 3x4: expected a shape CxHxW", NULL);
     expect("[decoder.u]\ntype = upsample\nscale = 2\nmode = cubic\n", NULL,
            "mode = cubic: expected one of nearest|bilinear", NULL);
+    /* sscanf's %d took 4294967304 as 8: now every side is range-checked */
+    expect("[data]\nimage = 3x4294967304x8\n" LAYERS, NULL,
+           "bad.ini:2: [data] image = 3x4294967304x8: expected a shape CxHxW of integers from 1 "
+           "to 65536",
+           NULL);
+    /* control bytes and over-long names, which inih would cut or which would split the message */
+    expect("[train]\nlr = 1e-3\x01garbage\n" LAYERS, NULL,
+           "bad.ini:2: byte 10 is 0x01, a control character: a config is text", NULL);
+    expect("[train]\nlr = 1\r2\n" LAYERS, NULL, "bad.ini:2: byte 7 is 0x0D", NULL);
+    expect(
+        "[encoder.abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij]\ntype = dense\nunits = 4\n",
+        NULL, "bad.ini:1: a section name of 58 characters: at most 49", NULL);
+    expect("[train]\nabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc = 1\n" LAYERS, NULL,
+           "bad.ini:2: a key of 53 characters: at most 49", NULL);
+    expect(LAYERS, "train.lr=1\n2", "--set: byte 11 is 0x0A, a control character", NULL);
+    /* the run directory stays inside out_dir */
+    expect("[model]\nname = ../../escape\n" LAYERS, NULL,
+           "bad.ini:2: [model] name = ../../escape: expected a name without '/'", NULL);
+    expect(LAYERS, "model.name=..", "--set model.name=..: expected a name without '/'", NULL);
+}
+
+/* A NUL byte ended a line silently (lr = 1e-3\0garbage read as 0.001). */
+static void test_nul_byte(void **state)
+{
+    (void)state;
+    char p[300];
+    snprintf(p, sizeof p, "%s/nul.ini", dir);
+    FILE *f = fopen(p, "wb");
+    static const char text[] = "[train]\nlr = 1e-3\0garbage\n" LAYERS;
+    assert_int_equal(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+    fclose(f);
+    clae_config c;
+    clae_err err;
+    assert_int_equal(clae_config_load(&c, p, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "nul.ini:2: byte 10 is 0x00, a control character"));
+    /* a folder or a FIFO given as the config is refused before it is opened */
+    assert_int_equal(clae_config_load(&c, dir, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "is a folder, not a config file"));
+    snprintf(p, sizeof p, "%s/fifo.ini", dir);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    assert_int_equal(clae_config_load(&c, p, NULL, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "not a regular file"));
 }
 
 static void test_missing_file(void **state)
@@ -200,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_resolved_round_trip),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_nul_byte),
     };
     int rc = cmocka_run_group_tests_name("config", tests, NULL, NULL);
     test_remove_tree(dir);

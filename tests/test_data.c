@@ -378,6 +378,19 @@ static void test_folder(void **state)
                         "bad_label.csv:3: label of f02.png is not an integer");
     write_text("folder/twice.csv", "f01.png,2\nf03.png,1\nf01.png,3\n");
     expect_folder_error("folder/twice.csv", true, "f01.png is listed with labels 2 and 3");
+    /* a folder given as the labels file is refused, not taken as "no labels" */
+    expect_folder_error("folder", true, "is a folder, not a labels file");
+    char long_line[1500]; /* a line fgets would split in two */
+    memset(long_line, 'a', sizeof long_line);
+    memcpy(long_line + sizeof long_line - 8, ".png,1\n", 8);
+    long_line[sizeof long_line - 1] = 0;
+    write_text("folder/long.csv", long_line);
+    expect_folder_error("folder/long.csv", true, "long.csv:1: line longer than 1022 characters");
+    /* empty and header-only label files list nothing: an error, not silently no labels */
+    write_text("folder/empty.csv", "");
+    expect_folder_error("folder/empty.csv", true, "empty.csv: no 'file,label' rows (0 lines)");
+    write_text("folder/header.csv", "file,label\n");
+    expect_folder_error("folder/header.csv", true, "header.csv: no 'file,label' rows (1 line)");
 }
 
 static void test_split3(void **state)

@@ -157,6 +157,71 @@ static void test_missing_file(void **state)
     expect_error("nope.idx", "cannot open");
 }
 
+/* A u8 IDX with the given dimensions (big-endian) and count bytes of pixels. */
+static void write_dims(const char *name, int ndims, const uint32_t *dims, size_t count)
+{
+    unsigned char *buf = calloc(4 + 4 * (size_t)ndims + count, 1);
+    buf[2] = 0x08, buf[3] = (unsigned char)ndims;
+    for (int i = 0; i < ndims; i++)
+        for (int b = 0; b < 4; b++) buf[4 + 4 * i + b] = (unsigned char)(dims[i] >> (24 - 8 * b));
+    write_plain(name, buf, 4 + 4 * (size_t)ndims + count);
+    free(buf);
+}
+
+static void expect_dataset_error(const char *name, const char *fragment)
+{
+    char p[300];
+    path_of(p, sizeof p, name);
+    clae_dataset d;
+    clae_err err = {0};
+    assert_int_equal(clae_dataset_load_idx(&d, p, NULL, 0, &err), -1);
+    if (!strstr(err.msg, fragment)) fail_msg("message '%s' lacks '%s'", err.msg, fragment);
+}
+
+/* Shapes the data cannot take are refused at load (issue: a zero dimension
+ * overflowed an upload, 4 channels indexed past the luma table, 2 channels
+ * failed only when the grid was written after training, and 2^17 x 2^17 x 2^30
+ * wrapped the size to 0). */
+static void test_bad_shapes(void **state)
+{
+    (void)state;
+    write_dims("zero.idx", 4, (uint32_t[]){10, 0, 28, 28}, 0);
+    expect_dataset_error("zero.idx", "dimension 1 is 0: expected 1 to 65536");
+    write_dims("rgba.idx", 4, (uint32_t[]){2, 4, 2, 2}, 32);
+    expect_dataset_error("rgba.idx", "images of 4 channels: expected 1 (gray) or 3 (RGB)");
+    write_dims("two.idx", 4, (uint32_t[]){2, 2, 2, 2}, 16);
+    expect_dataset_error("two.idx", "images of 2 channels");
+    write_dims("wrap.idx", 3, (uint32_t[]){1u << 17, 1u << 17, 1u << 30}, 0);
+    expect_error("wrap.idx", "header declares more than");
+    write_dims("none.idx", 3, (uint32_t[]){0, 28, 28}, 0);
+    expect_dataset_error("none.idx", "holds no images");
+    write_dims("ok.idx", 4, (uint32_t[]){2, 3, 2, 2}, 24);
+    char p[300];
+    path_of(p, sizeof p, "ok.idx");
+    clae_dataset d;
+    clae_err err;
+    assert_int_equal(clae_dataset_load_idx(&d, p, NULL, 0, &err), 0);
+    assert_int_equal(d.sample.c, 3);
+    clae_dataset_free(&d);
+}
+
+/* A folder, a FIFO (which would block open forever) and a device are not files. */
+static void test_not_regular_files(void **state)
+{
+    (void)state;
+    char p[300];
+    path_of(p, sizeof p, "a_folder.idx");
+    assert_int_equal(mkdir(p, 0755), 0);
+    expect_error("a_folder.idx", "is a folder, not a file");
+    path_of(p, sizeof p, "fifo.idx");
+    assert_int_equal(mkfifo(p, 0644), 0);
+    expect_error("fifo.idx", "not a regular file (a FIFO, socket or device)");
+    clae_idx x;
+    clae_err err;
+    assert_int_equal(clae_idx_read("/dev/zero", &x, &err), -1);
+    assert_non_null(strstr(err.msg, "/dev/zero: not a regular file"));
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/clae-test-idx-%ld", (long)getpid());
@@ -165,7 +230,8 @@ int main(void)
         cmocka_unit_test(test_good_plain_and_gz), cmocka_unit_test(test_other_types),
         cmocka_unit_test(test_truncated),         cmocka_unit_test(test_wrong_magic),
         cmocka_unit_test(test_trailing_bytes),    cmocka_unit_test(test_corrupt_gzip),
-        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_missing_file),      cmocka_unit_test(test_bad_shapes),
+        cmocka_unit_test(test_not_regular_files),
     };
     int rc = cmocka_run_group_tests_name("idx", tests, NULL, NULL);
     test_remove_tree(dir);

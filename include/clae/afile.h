@@ -17,4 +17,14 @@ int clae_afile_commit(clae_afile *a, clae_err *err);
 void clae_afile_abort(clae_afile *a);
 int clae_mkdir_p(const char *path, clae_err *err);
 
+/* An input file checked before it is opened: a regular file (a folder, a FIFO
+ * or a device is refused, so nothing hangs at open or reads /dev/zero forever)
+ * of at most max_bytes (0: any size). what names it in errors ("config",
+ * "checkpoint"; "" for none): "PATH: cannot open WHAT: REASON". */
+int clae_check_input(const char *path, const char *what, unsigned long long max_bytes,
+                     clae_err *err);
+/* clae_check_input, then fopen(path, mode); NULL with err set. */
+FILE *clae_open_input(const char *path, const char *mode, const char *what,
+                      unsigned long long max_bytes, clae_err *err);
+
 #endif

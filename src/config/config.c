@@ -277,6 +277,25 @@ static void where(const clae_ini_doc *doc, const clae_ini_entry *e, char *buf, s
         snprintf(buf, n, "%s", doc->path);
 }
 
+#define MAX_SHAPE_DIM 65536
+
+/* "CxHxW": three integers in [1, MAX_SHAPE_DIM] (strtol: sscanf's %d overflows silently) */
+static int parse_shape(const char *value, int dims[3])
+{
+    const char *p = value;
+    for (int k = 0; k < 3; k++) {
+        if (!isdigit((unsigned char)*p)) return -1;
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (errno || v < 1 || v > MAX_SHAPE_DIM) return -1;
+        dims[k] = (int)v;
+        if (*end != (k < 2 ? 'x' : '\0')) return -1;
+        p = end + 1;
+    }
+    return 0;
+}
+
 static int choice_index(const char *const *choices, const char *value)
 {
     for (int i = 0; choices[i]; i++)
@@ -382,12 +401,12 @@ static int set_value(const key_def *def, void *base, const char *value, const ch
         return 0;
     }
     case KT_SHAPE: {
-        int c, h, w;
-        char tail;
-        if (sscanf(value, "%dx%dx%d%c", &c, &h, &w, &tail) != 3 || c < 1 || h < 1 || w < 1)
-            return clae_fail(err, "%s: expected a shape CxHxW of positive integers, e.g. 32x7x7",
-                             loc);
-        *(clae_shape *)field = (clae_shape){1, c, h, w};
+        int dims[3];
+        if (parse_shape(value, dims))
+            return clae_fail(err,
+                             "%s: expected a shape CxHxW of integers from 1 to %d, e.g. 32x7x7",
+                             loc, MAX_SHAPE_DIM);
+        *(clae_shape *)field = (clae_shape){1, dims[0], dims[1], dims[2]};
         return 0;
     }
     case KT_FLOAT:
@@ -634,6 +653,19 @@ static int check_all_used(const clae_ini_doc *doc, clae_err *err)
     return 0;
 }
 
+/* model.name names the run directory inside out_dir: one path component */
+static int check_name(const clae_config *c, clae_ini_doc *doc, clae_err *err)
+{
+    const char *n = c->model.name;
+    if (*n && !strchr(n, '/') && strcmp(n, ".") != 0 && strcmp(n, "..") != 0) return 0;
+    char loc[700];
+    where(doc, section_value(doc, "model", "name"), loc, sizeof loc);
+    return clae_fail(err,
+                     "%s: expected a name without '/' (not empty, '.' or '..'): the run "
+                     "directory is train.out_dir/name",
+                     loc);
+}
+
 static int check_clipping(const clae_config *c, clae_ini_doc *doc, clae_err *err)
 {
     if (c->train.clip_norm > 0 && c->train.clip_value > 0) {
@@ -696,7 +728,7 @@ static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_i
         load_section(&doc, "augment", augment_keys, &c->augment, err) ||
         load_section(&doc, "report", report_keys, &c->report, err) ||
         check_augment_splits(c, &doc, err) || check_clipping(c, &doc, err) ||
-        load_layers(c, &doc, err) || check_all_used(&doc, err))
+        check_name(c, &doc, err) || load_layers(c, &doc, err) || check_all_used(&doc, err))
         goto done;
     if (c->n_layers == 0) {
         clae_fail(

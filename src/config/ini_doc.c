@@ -4,12 +4,17 @@
  * blanks (no accidental multi-line values), and records section headers, so
  * a repeated section (which inih would silently merge) is an error. */
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clae/afile.h"
 #include "clae/config.h"
+
+#define CONFIG_MAX_BYTES (16u << 20) /* a config is text: 16 MiB is far beyond any */
+#define INIH_NAME_MAX 49             /* inih cuts section names and keys at 50 - 1 characters */
 
 typedef struct {
     clae_ini_doc *doc;
@@ -28,9 +33,9 @@ static int add_section(reader_state *st, const char *line)
     clae_ini_doc *d = st->doc;
     char name[96];
     size_t n = (size_t)(end - line - 1);
-    if (n >= sizeof name) {
-        st->failed = clae_fail(st->err, "%s:%d: section name longer than %zu characters", d->path,
-                               st->line, sizeof name - 1);
+    if (n > INIH_NAME_MAX) {
+        st->failed = clae_fail(st->err, "%s:%d: a section name of %zu characters: at most %d",
+                               d->path, st->line, n, INIH_NAME_MAX);
         return -1;
     }
     memcpy(name, line + 1, n);
@@ -56,6 +61,37 @@ static int add_section(reader_state *st, const char *line)
     return 0;
 }
 
+/* A config line is text: no NUL (which would end it silently), no control
+ * bytes but tabs and the line end (they would split the error messages). */
+static int check_text(reader_state *st, ssize_t n)
+{
+    for (ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)st->buf[i];
+        bool line_end = c == '\n' || (c == '\r' && (i + 1 == n || st->buf[i + 1] == '\n'));
+        if ((c < 0x20 && c != '\t' && !line_end) || c == 0x7F) {
+            st->failed = clae_fail(st->err,
+                                   "%s:%d: byte %zd is 0x%02X, a control character: a config "
+                                   "is text",
+                                   st->doc->path, st->line, i + 1, c);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* "key = value": a key longer than inih reads would be cut and misreported */
+static int check_key(reader_state *st, const char *s)
+{
+    const char *eq = strpbrk(s, "=:");
+    if (s[0] == '[' || s[0] == ';' || s[0] == '#' || !eq) return 0;
+    size_t n = (size_t)(eq - s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (n <= INIH_NAME_MAX) return 0;
+    st->failed = clae_fail(st->err, "%s:%d: a key of %zu characters: at most %d", st->doc->path,
+                           st->line, n, INIH_NAME_MAX);
+    return -1;
+}
+
 static char *reader(char *str, int num, void *stream)
 {
     reader_state *st = stream;
@@ -63,6 +99,7 @@ static char *reader(char *str, int num, void *stream)
     ssize_t n = getline(&st->buf, &st->cap, st->f);
     if (n < 0) return NULL;
     st->line++;
+    if (check_text(st, n)) return NULL;
     char *s = st->buf;
     if (st->line == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
         (unsigned char)s[2] == 0xBF)
@@ -76,7 +113,7 @@ static char *reader(char *str, int num, void *stream)
             st->doc->path, st->line, len, num - 2);
         return NULL;
     }
-    if (s[0] == '[' && add_section(st, s)) return NULL;
+    if ((s[0] == '[' && add_section(st, s)) || check_key(st, s)) return NULL;
     memcpy(str, s, len);
     str[len] = '\n';
     str[len + 1] = 0;
@@ -150,8 +187,8 @@ int clae_ini_read_stream(clae_ini_doc *doc, const char *path, FILE *f, clae_err 
 int clae_ini_read(clae_ini_doc *doc, const char *path, clae_err *err)
 {
     memset(doc, 0, sizeof *doc);
-    FILE *f = fopen(path, "r");
-    if (!f) return clae_fail(err, "%s: cannot open config: %s", path, strerror(errno));
+    FILE *f = clae_open_input(path, "r", "config", CONFIG_MAX_BYTES, err);
+    if (!f) return -1;
     int rc = clae_ini_read_stream(doc, path, f, err);
     fclose(f);
     return rc;
@@ -160,6 +197,12 @@ int clae_ini_read(clae_ini_doc *doc, const char *path, clae_err *err)
 int clae_ini_override(clae_ini_doc *doc, const char *assignment, const char *const *fixed,
                       clae_err *err)
 {
+    for (const char *p = assignment; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7F)
+            return clae_fail(err,
+                             "--set: byte %d is 0x%02X, a control character: expected "
+                             "section.key=value text",
+                             (int)(p - assignment) + 1, (unsigned char)*p);
     const char *eq = strchr(assignment, '=');
     const char *dot = NULL; /* the last '.' before '=': section names contain dots */
     for (const char *p = assignment; eq && p < eq; p++)

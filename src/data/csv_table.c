@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clae/afile.h"
 #include "clae/data.h"
 
 static int grow(clae_dataset *d, uint32_t *cap, size_t sample)
@@ -55,8 +56,8 @@ int clae_dataset_load_csv(clae_dataset *d, const char *path, clae_shape image, d
                           uint32_t limit, clae_err *err)
 {
     memset(d, 0, sizeof *d);
-    FILE *f = fopen(path, "r");
-    if (!f) return clae_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = clae_open_input(path, "r", "", 0, err);
+    if (!f) return -1;
     d->sample = (clae_shape){1, image.c, image.h, image.w};
     size_t sample = clae_shape_sample(d->sample);
     char *line = NULL;

@@ -7,19 +7,26 @@
 #include "clae/data.h"
 #include "clae/rng.h"
 
+#define MAX_SIDE 65536 /* pixels along a side: far above any image a grid or a layer takes */
+
 static int images_shape(const clae_idx *img, const char *path, clae_shape *s, clae_err *err)
 {
     if (img->type != 0x08)
         return clae_fail(err,
                          "%s: images must be unsigned bytes (IDX type 08), this file has type %02X",
                          path, img->type);
-    if (img->ndims == 3)
-        *s = (clae_shape){1, 1, (int)img->dims[1], (int)img->dims[2]};
-    else if (img->ndims == 4)
-        *s = (clae_shape){1, (int)img->dims[1], (int)img->dims[2], (int)img->dims[3]};
-    else
+    if (img->ndims != 3 && img->ndims != 4)
         return clae_fail(err, "%s: images need 3 (N, H, W) or 4 (N, C, H, W) dimensions, not %d",
                          path, img->ndims);
+    for (int i = 1; i < img->ndims; i++)
+        if (img->dims[i] == 0 || img->dims[i] > MAX_SIDE)
+            return clae_fail(err, "%s: dimension %d is %u: expected 1 to %d", path, i, img->dims[i],
+                             MAX_SIDE);
+    uint32_t c = img->ndims == 4 ? img->dims[1] : 1;
+    if (c != 1 && c != 3)
+        return clae_fail(err, "%s: images of %u channels: expected 1 (gray) or 3 (RGB)", path, c);
+    *s = img->ndims == 3 ? (clae_shape){1, 1, (int)img->dims[1], (int)img->dims[2]}
+                         : (clae_shape){1, (int)c, (int)img->dims[2], (int)img->dims[3]};
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "clae/afile.h"
 #include "clae/data.h"
 
 #define IDX_MAX_BYTES (1ull << 34) /* refuse absurd headers before allocating */
@@ -97,6 +98,11 @@ static int read_header(gzFile f, const char *path, clae_idx *x, clae_err *err)
     x->count = 1;
     for (int i = 0; i < x->ndims; i++) {
         x->dims[i] = be32(dims + 4 * i);
+        /* checked before the multiply: 2^17 x 2^17 x 2^30 must not wrap to an accepted 0 */
+        if (x->dims[i] && x->count > IDX_MAX_BYTES / type_size(x->type) / x->dims[i])
+            return clae_fail(err,
+                             "%s: header declares more than %llu bytes of data: corrupt header?",
+                             path, (unsigned long long)IDX_MAX_BYTES);
         x->count *= x->dims[i];
         if (x->count * (size_t)type_size(x->type) > IDX_MAX_BYTES)
             return clae_fail(err,
@@ -109,6 +115,7 @@ static int read_header(gzFile f, const char *path, clae_idx *x, clae_err *err)
 int clae_idx_read(const char *path, clae_idx *x, clae_err *err)
 {
     memset(x, 0, sizeof *x);
+    if (clae_check_input(path, "", 0, err)) return -1;
     gzFile f = gzopen(path, "rb");
     if (!f)
         return clae_fail(err, "%s: cannot open: %s", path,

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "clae/afile.h"
 #include "clae/data.h"
 #include "clae/image.h"
 
@@ -240,18 +241,30 @@ static int labels_read(const char *csv, label_table *t, clae_err *err)
 {
     *t = (label_table){0};
     if (!csv || !*csv) return 0;
-    FILE *f = fopen(csv, "r");
-    if (!f) return clae_fail(err, "%s: cannot open labels: %s", csv, strerror(errno));
+    FILE *f = clae_open_input(csv, "r", "labels", 0, err);
+    if (!f) return -1;
     char line[1024];
     size_t cap = 0;
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        lineno++;
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+            rc = clae_fail(err, "%s:%d: line longer than %zu characters", csv, lineno,
+                           sizeof line - 2);
+            break;
+        }
         line[strcspn(line, "\r\n")] = 0;
-        rc = labels_add(t, &cap, line, ++lineno, csv, err);
+        rc = labels_add(t, &cap, line, lineno, csv, err);
     }
     fclose(f);
     if (rc) return labels_free(t), -1;
-    qsort(t->rows, t->n, sizeof *t->rows, cmp_file_label);
+    if (t->n == 0)
+        return clae_fail(err,
+                         "%s: no 'file,label' rows (%d line%s): list the images' labels or "
+                         "leave data.labels empty",
+                         csv, lineno, lineno == 1 ? "" : "s");
+    if (t->n > 1) qsort(t->rows, t->n, sizeof *t->rows, cmp_file_label);
     for (size_t i = 1; i < t->n; i++)
         if (strcmp(t->rows[i].file, t->rows[i - 1].file) == 0 &&
             t->rows[i].label != t->rows[i - 1].label) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clae/afile.h"
 #include "clae/image.h"
 
 typedef struct {
@@ -56,8 +57,8 @@ static void composite(const unsigned char *rgba, int h, int w, int channels, con
 int clae_png_load(const char *path, int channels, const float bg[3], clae_image *out, clae_err *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return clae_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = clae_open_input(path, "rb", "", 0, err);
+    if (!f) return -1;
     unsigned char sig[8];
     if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
         fclose(f);

@@ -132,8 +132,8 @@ static int read_parts(FILE *f, const char *path, const ckpt_header *h, clae_ckpt
 int clae_ckpt_load(const char *path, clae_ckpt_meta *meta, clae_ckpt_data *data, clae_err *err)
 {
     memset(data, 0, sizeof *data);
-    FILE *f = fopen(path, "rb");
-    if (!f) return clae_fail(err, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    FILE *f = clae_open_input(path, "rb", "checkpoint", 0, err);
+    if (!f) return -1;
     ckpt_header h;
     int rc = -1;
     if (fread(&h, 1, 16, f) != 16 || memcmp(h.magic, MAGIC, 8) != 0) {

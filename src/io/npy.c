@@ -117,8 +117,8 @@ static int parse_header(const char *path, const char *dict, size_t *rows, size_t
 int clae_npy_read(const char *path, float **data, size_t *rows, size_t *cols, clae_err *err)
 {
     *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return clae_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = clae_open_input(path, "rb", "", 0, err);
+    if (!f) return -1;
     unsigned char pre[12];
     char *dict = NULL;
     int rc = -1;

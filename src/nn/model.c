@@ -1,5 +1,6 @@
 /* The model: layers in file order, one output tensor per layer, parameters and
  * gradients each in one buffer. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,31 @@ static int setup_layer(clae_layer *l, const clae_layer *earlier, int n_earlier, 
         return clae_fail(err, "%s:%d: [%s] unknown layer type", l->spec.file, l->spec.line,
                          l->spec.section);
     return k->setup(l, earlier, n_earlier, err);
+}
+
+/* Tensors are indexed by 32-bit offsets in the kernels and by int shapes: a
+ * layer whose output, weights or scratch would not fit is refused here, before
+ * anything is sized from it. */
+#define MAX_TENSOR_VALUES ((size_t)INT32_MAX)
+static int check_sizes(const clae_layer *l, clae_err *err)
+{
+    const struct {
+        const char *what;
+        double values;
+    } sizes[] = {{"its output", (double)l->out.c * l->out.h * l->out.w},
+                 {"its weights", (double)l->n_w},
+                 {"its biases", (double)l->n_b},
+                 {"its per-sample scratch", (double)l->scratch_per},
+                 {"its per-sample column matrix", (double)l->col_per},
+                 {"its per-sample workspace", (double)l->tmp_per},
+                 {"its state", (double)l->n_state + (double)l->n_stats}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+        if (sizes[k].values > (double)MAX_TENSOR_VALUES || l->out.c < 0 || l->out.h < 0 ||
+            l->out.w < 0)
+            return clae_fail(err, "%s:%d: [%s] %s would hold %.4g values: at most %zu per tensor",
+                             l->spec.file, l->spec.line, l->spec.section, sizes[k].what,
+                             sizes[k].values, MAX_TENSOR_VALUES);
+    return 0;
 }
 
 /* Shapes chain from the input through every layer; the classifier head, after
@@ -50,12 +76,17 @@ static int chain_shapes(clae_model *m, const clae_layer_spec *specs, int n, bool
         l->in = cur;
         l->own_gemm = own_gemm;
         l->side_input = -1;
-        if (setup_layer(l, m->layers, i, err)) return -1;
+        if (setup_layer(l, m->layers, i, err) || check_sizes(l, err)) return -1;
         l->n_params = l->n_w + l->n_b;
         cur = l->out;
         if (specs[i].role == CLAE_ROLE_ENCODER || specs[i].role == CLAE_ROLE_LATENT)
             m->latent_index = i;
     }
+    double total = 0; /* the gradients are one tensor (clipping, the optimizer) */
+    for (int i = 0; i < n; i++) total += (double)m->layers[i].n_params;
+    if (total > (double)MAX_TENSOR_VALUES)
+        return clae_fail(err, "%s: the model would have %.4g parameters: at most %zu",
+                         specs[0].file, total, MAX_TENSOR_VALUES);
     return 0;
 }
 
@@ -312,7 +343,7 @@ static int add_residual_grads(clae_model *m, clae_ctx *ctx, int i, clae_tensor *
 
 int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows)
 {
-    clae_tensor all = {&m->grads, 0, {1, (int)m->grads.capacity, 1, 1}};
+    clae_tensor all = {&m->grads, 0, {1, (int)m->grads.capacity, 1, 1}}; /* < 2^31: check_sizes */
     if (m->grads.capacity && clae_op_fill(ctx, &all, m->grads.capacity, 0.0f)) return -1;
     for (int i = m->n_layers - 1; i >= m->n_main;
          i--) { /* the head first: its last dx is head_dx */

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,11 @@ clae_tensor clae_arena_reserve(clae_arena *a, clae_shape shape)
 int clae_arena_alloc(clae_ctx *ctx, clae_arena *a)
 {
     size_t bytes = (a->capacity ? a->capacity : 1) * sizeof(float);
+    if (a->capacity > UINT32_MAX) /* kernels take offsets as 32-bit counts of floats */
+        return clae_fail(&ctx->err,
+                         "the %s take %.1f MiB in one buffer, more than the 16 GiB clae's kernels "
+                         "address: lower train.batch_size or the layer sizes",
+                         a->what, bytes / 1048576.0);
     if (bytes > ctx->dev.max_alloc || bytes > ctx->dev.global_mem)
         return clae_fail(&ctx->err,
                          "the %s take %.1f MiB in one buffer but %s allows %.1f MiB per allocation "

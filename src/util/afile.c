@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,18 +32,68 @@ int clae_afile_open(clae_afile *a, const char *path, clae_err *err)
     return 0;
 }
 
+/* fsync of the folder holding path, so the rename itself survives a crash */
+static void sync_folder(const char *path)
+{
+    char dir[1024];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+             slash ? path : ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd); /* best effort: some file systems refuse fsync on folders */
+        close(fd);
+    }
+}
+
 int clae_afile_commit(clae_afile *a, clae_err *err)
 {
-    int bad = ferror(a->f) || fflush(a->f) != 0 || fsync(fileno(a->f)) != 0;
-    int saved = errno;
-    bad |= fclose(a->f) != 0;
+    int saved = 0; /* the errno of the first step that failed */
+    if (ferror(a->f))
+        saved = EIO;
+    else if (fflush(a->f) != 0 || fsync(fileno(a->f)) != 0)
+        saved = errno;
+    if (fclose(a->f) != 0 && !saved) saved = errno;
     a->f = NULL;
-    if (bad || rename(a->tmp, a->path) != 0) {
-        if (!bad) saved = errno;
+    if (!saved && rename(a->tmp, a->path) != 0) saved = errno;
+    if (saved) {
         remove(a->tmp);
         return clae_fail(err, "cannot write %s: %s", a->path, strerror(saved));
     }
+    sync_folder(a->path);
     return 0;
+}
+
+int clae_check_input(const char *path, const char *what, unsigned long long max_bytes,
+                     clae_err *err)
+{
+    struct stat st;
+    const char *sep = what && *what ? " " : "";
+    if (!what) what = "";
+    if (stat(path, &st) != 0)
+        return clae_fail(err, "%s: cannot open%s%s: %s", path, sep, what, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return clae_fail(err, "%s: is a folder, not a%s%s file", path, sep, what);
+    if (!S_ISREG(st.st_mode))
+        return clae_fail(err,
+                         "%s: not a regular file (a FIFO, socket or device): expected a%s%s "
+                         "file",
+                         path, sep, what);
+    if (max_bytes && (unsigned long long)st.st_size > max_bytes)
+        return clae_fail(err, "%s: %llu bytes, more than the %llu a%s%s file may have", path,
+                         (unsigned long long)st.st_size, max_bytes, sep, what);
+    return 0;
+}
+
+FILE *clae_open_input(const char *path, const char *mode, const char *what,
+                      unsigned long long max_bytes, clae_err *err)
+{
+    if (clae_check_input(path, what, max_bytes, err)) return NULL;
+    FILE *f = fopen(path, mode);
+    if (!f)
+        clae_fail(err, "%s: cannot open%s%s: %s", path, what && *what ? " " : "", what ? what : "",
+                  strerror(errno));
+    return f;
 }
 
 void clae_afile_abort(clae_afile *a)
