@@ -284,6 +284,12 @@ awk 'BEGIN { srand(1); print "label,p0,p1,p2,p3"; for (r = 0; r < 40; r++) { pri
 check "train on a CSV table" "$CLAE" train "$CFG" --run "$T/csv" --set data.format=csv --set data.path="$T/table.csv" \
     --set data.image=1x2x2 --set data.stratify=true --set encoder.fc1.units=3 --set encoder.fc2.units=3 \
     --set latent.code.units=2 --set decoder.fc1.units=3 --set decoder.fc2.units=3 --set decoder.out.units=4
+expect_error "a split with no samples names the key" "data.split = 1,0,0 of 40 images gives 40 train, 0 validation and 0 test" \
+    "$CLAE" train "$CFG" --run "$T/nosplit" --set data.format=csv --set data.path="$T/table.csv" --set data.image=1x2x2 \
+    --set data.split=1,0,0 --set decoder.out.units=4
+[ ! -d "$T/nosplit" ] && ok "an empty split leaves no run directory" || not_ok "no run directory for an empty split"
+expect_error "an empty validation split of an IDX file names val_fraction" "data.val_fraction = 0 of 640 training images" \
+    "$CLAE" train "$CFG" --set data.train_limit=640 --set data.val_fraction=0
 printf '1,2,3\n' > "$T/short.csv"
 expect_error "CSV rows of the wrong width name file:line" "short.csv:1: expected 5 columns" \
     "$CLAE" train "$CFG" --set data.format=csv --set data.path="$T/short.csv" --set data.image=1x2x2 \
@@ -337,6 +343,14 @@ awk -v p="$psnr" -v s="$ssim" -v b="$bpp" 'BEGIN{exit !(p > 0 && s > -1 && s <= 
     || not_ok "compression metrics" "psnr $psnr ssim $ssim bpp $bpp"
 
 # 7. bad input: one line on stderr, non-zero exit, no partial run
+# a diverging run stops at the interval where the loss went non-finite, naming where, and writes
+# no checkpoint of the broken epoch (SGD, summed loss, a linear output and lr 1 blow up at once)
+expect_error "a diverging run stops with where it went non-finite" \
+    "epoch 1: the training loss became NaN between steps 1 and 9; the first non-finite values are in [" \
+    "$CLAE" train "$SRC/configs/multilayer_fmnist.ini" --run "$T/nan" --set train.optimizer=sgd --set train.reduction=sum \
+    --set decoder.out.activation=none --set train.lr=1 --set data.train_limit=640 --set data.test_limit=64 \
+    --set train.log_every=10
+[ ! -e "$T/nan/checkpoint.bin" ] && ok "no checkpoint of the diverged epoch" || not_ok "diverged run wrote a checkpoint"
 printf '[train]\nlr = fast\n[encoder.a]\ntype = dense\nunits = 4\n' > "$T/bad.ini"
 expect_error "bad value names file:line and what is expected" "bad.ini:2: [train] lr = fast: expected a number" \
     "$CLAE" train "$T/bad.ini"

@@ -243,6 +243,17 @@ static void test_csv(void **state)
                "cols.csv:3: expected 5 columns", 0);
     expect_csv("nan.csv", "3,0,abc,20,30\n", "nan.csv:1: column 3 is not a number: 'abc'", 0);
     expect_csv("label.csv", "3.5,0,1,2,3\n", "label.csv:1: label 3.5 is not an integer", 0);
+    /* a UTF-8 BOM before a data row: the row is data, not a header dropped silently */
+    expect_csv("bom.csv",
+               "\xEF\xBB\xBF"
+               "3,0,10,20,30\n7,1,2,3,255\n",
+               NULL, 2);
+    /* an empty field is an error, not merged away (strtok shifted the pixels) */
+    expect_csv("empty.csv", "3,0,,20,30,40\n", "empty.csv:1: column 3 is empty", 0);
+    expect_csv("trail.csv", "3,0,10,20,\n", "trail.csv:1: column 5 is empty", 0);
+    /* values below the smallest normal float are 0, not "not a number" */
+    expect_csv("tiny.csv", "3,1e-320,10,20,30\n7,1,2,3,255\n", NULL, 2);
+    expect_csv("huge.csv", "3,1e999,10,20,30\n", "huge.csv:1: column 2 is not a number", 0);
 }
 
 /* A fake prepared emoji folder: three 8x8 PNGs and their labels.tsv. */

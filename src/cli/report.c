@@ -23,7 +23,8 @@ typedef struct {
 static int run_plan(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o,
                     const report_plan *p, clae_err *err)
 {
-    if (p->map && report_latent_map(ctx, s, o, err)) return -1;
+    if (p->map && report_latent_map(ctx, s, o, err)) /* the run is complete: say why, go on */
+        fprintf(stderr, "clae: no latent map: %s\n", err->msg);
     if (p->weights && report_weights(ctx, s, o, err)) return -1;
     if (p->features && report_features(ctx, s, o, err)) return -1;
     return 0;

@@ -74,7 +74,7 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
     ps.steps_csv = fopen(rp->steps_csv, "a");
     if (!ps.steps_csv) return clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(errno));
     if (fresh) fprintf(ps.steps_csv, "step,epoch,train_loss\n");
-    int rc = 0;
+    int rc = 0, saved = t->epoch; /* the epoch checkpoint.bin holds (resume: the one read) */
     while (rc == 0 && t->epoch < tc->epochs) {
         double e0 = clae_now();
         clae_metrics val;
@@ -86,6 +86,14 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
         }
         if (ps.tty) fprintf(stderr, "\n");
         double val_loss = val.v[CLAE_METRIC_LOSS];
+        if (!isfinite(val_loss)) {
+            rc = clae_fail(err,
+                           "epoch %d: the validation loss is %s though training's is %g: "
+                           "lower train.lr or set train.clip_norm",
+                           t->epoch, isnan(val_loss) ? "NaN" : "infinite",
+                           t->train_metrics.v[CLAE_METRIC_LOSS]);
+            break;
+        }
         bool best = val.n > 0 && val_loss < t->best_val - tc->min_delta;
         if (best)
             t->best_val = val_loss, t->since_best = 0;
@@ -97,6 +105,7 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
         fflush(stdout);
         rc = run_append_metrics(rp, t, &val, clae_now() - e0, err);
         if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);
+        if (rc == 0) saved = t->epoch;
         if (rc == 0 && best) rc = clae_trainer_save(t, rp->best, err);
         if (rc == 0 && tc->patience > 0 && t->since_best >= tc->patience) {
             printf("early stop after epoch %d: no validation improvement over %g for %d epochs "
@@ -106,6 +115,9 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
         }
     }
     fclose(ps.steps_csv);
+    if (rc && saved > 0)
+        printf("%s holds the last complete epoch (%d): clae train --resume %s continues from it\n",
+               rp->checkpoint, saved, rp->dir);
     return rc;
 }
 

@@ -313,7 +313,9 @@ static int pca_start(const float *x, size_t n, size_t d, uint64_t seed, double *
     mean /= (double)n;
     for (size_t i = 0; i < n; i++) var += (pc[2 * i] - mean) * (pc[2 * i] - mean);
     double sd = sqrt(var / (double)n);
-    for (size_t c = 0; rc == 0 && c < 2 * n; c++) y[c] = sd > 0 ? pc[c] / sd * 1e-4 : 0;
+    if (rc == 0 && !(sd > 1e-12 * (1 + fabs(mean))))
+        rc = clae_fail(err, "t-SNE of %zu points: they all coincide (no variance to map)", n);
+    for (size_t c = 0; rc == 0 && c < 2 * n; c++) y[c] = pc[c] / sd * 1e-4;
     free(pc);
     return rc;
 }

@@ -127,7 +127,12 @@ static double repulsion(const quadtree *t, const double *yi, double theta2, doub
         const qnode *c = &t->nodes[stack[--top]];
         double dx = yi[0] - c->bx, dy = yi[1] - c->by, d2 = dx * dx + dy * dy;
         bool leaf = c->child[0] < 0 && c->child[1] < 0 && c->child[2] < 0 && c->child[3] < 0;
-        if (leaf && fabs(dx) <= DUPLICATE_EPS && fabs(dy) <= DUPLICATE_EPS) continue; /* itself */
+        if (leaf && fabs(dx) <= DUPLICATE_EPS && fabs(dy) <= DUPLICATE_EPS) {
+            /* itself and the points on top of it: no force, but the others count in Z with
+             * q = 1 (scikit-learn leaves them out, which inflates q / Z when many coincide) */
+            sum_q += c->size - 1;
+            continue;
+        }
         if (leaf || c->max_width2 < theta2 * d2) {
             double q = 1.0 / (1.0 + d2), m = c->size * q * q;
             sum_q += c->size * q;
@@ -181,6 +186,7 @@ int tsne_gradient_bh(const tsne_sparse_p *p, double scale, const double *y, doub
         clae_parallel_for(n, threads, repulsion_share, &job);
         double z = 0;
         for (size_t i = 0; i < n; i++) z += sum_q[i]; /* in order: the same for any threads */
+        z = fmax(z, 1e-300);                          /* all points on one spot repel nothing */
         point_kl[n] = z;
         clae_parallel_for(n, threads, attraction_share, &job);
         double sum = 0;

@@ -147,6 +147,24 @@ static cl_mem image_means(clae_ctx *ctx, const clae_dataset *d)
     return buf;
 }
 
+/* Every split needs a sample: an empty validation split made the loss NaN and an empty test
+ * split a summary of nothing. The message names the key that cuts the data. */
+static int check_split_counts(const clae_data *t, const uint32_t n[3], clae_err *err)
+{
+    if (n[0] && n[1] && n[2]) return 0;
+    const clae_data_cfg *d = &t->cfg->data;
+    if (d->format == CLAE_DATA_IDX)
+        return clae_fail(err,
+                         "data.val_fraction = %g of %u training images (%s) leaves %u to train "
+                         "and %u to validate, and the test file gives %u: each needs at least "
+                         "one (change data.val_fraction, data.train_limit or data.test_limit)",
+                         d->val_fraction, n[0] + n[1], d->train_images, n[0], n[1], n[2]);
+    return clae_fail(err,
+                     "data.split = %g,%g,%g of %u images gives %u train, %u validation and %u "
+                     "test images: each needs at least one (change data.split)",
+                     d->split[0], d->split[1], d->split[2], n[0] + n[1] + n[2], n[0], n[1], n[2]);
+}
+
 int clae_data_open(clae_data *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -165,6 +183,7 @@ int clae_data_open(clae_data *t, clae_ctx *ctx, const clae_config *cfg, clae_err
         if (!s->pixels || !s->means || (s->set.labels && !s->labels)) rc = -1, *err = t->ctx->err;
     }
     int test_src = t->n_sources - 1;
+    if (rc == 0) rc = check_split_counts(t, n, err);
     if (rc == 0) {
         rc = make_split(t, &t->train, "train", 0, idx[0], n[0], err) ||
              make_split(t, &t->val, "val", 0, idx[1], n[1], err) ||

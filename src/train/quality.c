@@ -14,6 +14,7 @@ double clae_psnr(const float *y, const float *x, clae_shape s)
     double se = 0;
     for (size_t i = 0; i < n; i++) se += ((double)y[i] - x[i]) * ((double)y[i] - x[i]);
     double mse = se / (double)n;
+    if (!(mse >= 0)) return NAN; /* NaN stays NaN, not a perfect 100 dB */
     return mse > 1e-10 ? 10.0 * log10(1.0 / mse) : 100.0;
 }
 

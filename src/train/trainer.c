@@ -100,6 +100,64 @@ static int shuffle_epoch(clae_trainer *t)
     return clae_data_upload_order(&t->data, s);
 }
 
+/* The first of n floats of t (on the device) that is not finite, or -1; -2 when it cannot be read.
+ */
+static long first_nonfinite(clae_ctx *ctx, const clae_tensor *t, size_t n)
+{
+    if (!n) return -1;
+    float *v = malloc(n * sizeof *v);
+    clae_tensor view = *t;
+    long at = v && clae_tensor_read(ctx, &view, v, n) == 0 ? -1 : -2;
+    for (size_t i = 0; at == -1 && i < n; i++)
+        if (!isfinite(v[i])) at = (long)i;
+    free(v);
+    return at;
+}
+
+/* Where the last step first went non-finite: a layer's parameters, else the
+ * first output in forward order, else the first gradient in backward order. */
+static void locate_nonfinite(clae_trainer *t, int rows, char *where, size_t n)
+{
+    clae_model *m = &t->model;
+    snprintf(where, n, "no layer's parameters, outputs or gradients (the loss itself)");
+    for (int i = 0; i < m->n_layers; i++) {
+        const clae_layer *l = &m->layers[i];
+        if (first_nonfinite(t->ctx, &l->w, l->n_w) >= 0 ||
+            first_nonfinite(t->ctx, &l->b, l->n_b) >= 0) {
+            snprintf(where, n, "[%s]'s parameters", l->spec.section);
+            return;
+        }
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        clae_tensor y = clae_rows(&m->y[i], rows);
+        if (first_nonfinite(t->ctx, &y, clae_shape_numel(y.shape)) >= 0) {
+            snprintf(where, n, "[%s]'s output", m->layers[i].spec.section);
+            return;
+        }
+    }
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        clae_tensor dy = clae_rows(&m->dy[i], rows);
+        if (first_nonfinite(t->ctx, &dy, clae_shape_numel(dy.shape)) >= 0) {
+            snprintf(where, n, "the gradient of [%s]'s output", m->layers[i].spec.section);
+            return;
+        }
+    }
+}
+
+/* A non-finite training loss stops the epoch (no checkpoint is written for it) with where. */
+static int check_finite(clae_trainer *t, const float *acc, long from, long to, int rows)
+{
+    double sum = clae_objective_loss_sum(&t->objective, acc);
+    if (isfinite(sum)) return 0;
+    char where[200];
+    locate_nonfinite(t, rows, where, sizeof where);
+    return clae_fail(&t->ctx->err,
+                     "epoch %d: the training loss became %s between steps %ld and %ld; the first "
+                     "non-finite values are in %s: lower train.lr, set train.clip_norm, or check "
+                     "the data",
+                     t->epoch + 1, isnan(sum) ? "NaN" : "infinite", from, to, where);
+}
+
 static void report(clae_trainer *t, clae_progress_fn fn, void *user, const float *acc, long done,
                    long total, long values_since, double t_start)
 {
@@ -143,7 +201,8 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user)
         }
         t->step++;
         bool log = (s + 1) % log_every == 0 || s + 1 == steps;
-        if (log && clae_objective_read(&t->objective, true, acc))
+        if (log && (clae_objective_read(&t->objective, true, acc) ||
+                    check_finite(t, acc, s + 2 - (s % log_every + 1), s + 1, rows)))
             return -1; /* the sync: launches were asynchronous */
         if (t->run_steps > 1) t->train_s += clae_now() - t0;
         if (log) {
