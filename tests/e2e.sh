@@ -170,12 +170,44 @@ expect_error "an index past the split" "'test:5000': the test split has 1000 sam
 SMALL=(--set data.train_limit=1280 --set data.test_limit=200 --set train.log_every=1)
 check "uninterrupted 2 epochs" "$CLAE" train "$CFG" --run "$T/full" "${SMALL[@]}" --set train.epochs=2
 check "1 epoch" "$CLAE" train "$CFG" --run "$T/part" "${SMALL[@]}" --set train.epochs=1
+cp -r "$T/part" "$T/killed"
 check "resume to 2 epochs" "$CLAE" train --resume "$T/part" --set train.epochs=2
 if [ -s "$T/full/steps.csv" ] && cmp -s "$T/full/steps.csv" "$T/part/steps.csv"; then
     ok "resumed run has the same per-step losses as the uninterrupted one"
 else not_ok "resume reproduces losses" "$(diff "$T/full/steps.csv" "$T/part/steps.csv" | head -4)"; fi
 [ "$(sed -n 3p "$T/full/metrics.csv" | cut -d, -f1-6)" = "$(sed -n 3p "$T/part/metrics.csv" | cut -d, -f1-6)" ] \
     && ok "epoch 2 metrics equal after resume" || not_ok "epoch 2 metrics" "$(tail -1 "$T/full/metrics.csv")" "$(tail -1 "$T/part/metrics.csv")"
+
+# a run killed with -9 after logging epoch 2 but before renaming its checkpoint: resume drops the
+# logged rows past the checkpoint, removes the dead writer's temp file, and ends as if never killed
+tail -n +$(( $(wc -l < "$T/killed/steps.csv") + 1 )) "$T/full/steps.csv" >> "$T/killed/steps.csv"
+sed -n 3p "$T/full/metrics.csv" >> "$T/killed/metrics.csv"
+head -c 1000 "$T/killed/checkpoint.bin" > "$T/killed/checkpoint.bin.tmp.999999999"
+check "resume a killed run" "$CLAE" train --resume "$T/killed" --set train.epochs=2
+if cmp -s "$T/full/steps.csv" "$T/killed/steps.csv" && [ "$(wc -l < "$T/killed/metrics.csv")" -eq 3 ] &&
+    [ ! -e "$T/killed/checkpoint.bin.tmp.999999999" ]; then
+    ok "resume after a kill: logs aligned to the checkpoint, the stale temp file removed"
+else not_ok "resume after a kill" "$(diff "$T/full/steps.csv" "$T/killed/steps.csv" | head -3)" "$(ls "$T/killed")"; fi
+
+# SIGTERM mid-epoch: the step finishes, a checkpoint is written there, the exit status is 143, and
+# --resume ends with the same model as the uninterrupted run (test metrics equal; the steps after
+# the interrupted epoch log the same losses)
+SIG=(--set data.train_limit=3200 --set data.test_limit=200 --set train.log_every=1 --set train.epochs=2
+     --set report.latent_map=false --set report.weights=false)
+"$CLAE" train "$CFG" --run "$T/sfull" "${SIG[@]}" > /dev/null 2>&1
+"$CLAE" train "$CFG" --run "$T/sint" "${SIG[@]}" > "$T/sint.out" 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ "$(cat "$T/sint/steps.csv" 2>/dev/null | wc -l)" -ge 8 ] && break; sleep 0.05; done
+kill -TERM $pid; wait $pid; src=$?
+if [ $src -eq 143 ] && grep -q "interrupted (SIGTERM) at epoch 1" "$T/sint.out" && [ -s "$T/sint/checkpoint.bin" ]; then
+    ok "SIGTERM: a checkpoint at the step and exit status 143"
+else not_ok "SIGTERM" "rc=$src" "$(tail -3 "$T/sint.out")"; fi
+check "resume the interrupted run" "$CLAE" train --resume "$T/sint"
+if [ "$(field "$T/sint/summary.json" mse)" = "$(field "$T/sfull/summary.json" mse)" ] &&
+    [ "$(grep -c ',2,' "$T/sint/steps.csv")" -eq 45 ] &&
+    [ "$(grep ',2,' "$T/sint/steps.csv")" = "$(grep ',2,' "$T/sfull/steps.csv")" ]; then
+    ok "the resumed run ends where the uninterrupted one does"
+else not_ok "resume after SIGTERM" "$(field "$T/sint/summary.json" mse) vs $(field "$T/sfull/summary.json" mse)"; fi
 
 # 4b. early stopping: with lr 0 nothing improves after epoch 1; patience 2 stops after epoch 3
 "$CLAE" train "$CFG" --run "$T/stop" --set data.train_limit=320 --set data.test_limit=64 --set train.epochs=10 \

@@ -25,7 +25,7 @@ typedef struct {
     int32_t since_best; /* epochs since the best validation loss (early stopping) */
     double best_val;
     int32_t input_c, input_h, input_w; /* the model's input sample */
-    int32_t reserved;
+    int32_t epoch_step; /* steps done of epoch + 1 when training was interrupted (0: none) */
     uint64_t config_bytes, layers_bytes; /* texts before the arrays */
 } clae_ckpt_meta;
 

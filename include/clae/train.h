@@ -8,6 +8,7 @@
 #ifndef CLAE_TRAIN_H
 #define CLAE_TRAIN_H
 
+#include <signal.h>
 #include "clae/config.h"
 #include "clae/data.h"
 #include "clae/io.h"
@@ -126,10 +127,12 @@ typedef struct {
     clae_model model;
     clae_objective objective;
     clae_optim optim;
-    double acc_train_read; /* train loss sum already reported */
-    int epoch;             /* completed epochs */
-    long step;             /* completed steps */
-    long run_steps;        /* steps taken by this process (the first holds one-time setup) */
+    double acc_train_read;             /* train loss sum already reported */
+    int epoch;                         /* completed epochs */
+    long step;                         /* completed steps */
+    long epoch_step;                   /* steps done of the unfinished epoch (an interrupted run) */
+    const volatile sig_atomic_t *stop; /* set (by a signal): end the epoch after this step */
+    long run_steps; /* steps taken by this process (the first holds one-time setup) */
     double best_val;
     int since_best;             /* epochs without a better validation loss */
     double lr;                  /* learning rate of the last step */
@@ -145,6 +148,8 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
 void clae_trainer_close(clae_trainer *t);
 
 /* One epoch over the training split; its metrics into t->train_metrics. */
+/* 0: the epoch is done; 1: *t->stop ended it after a step (t->epoch_step says where; a
+ * checkpoint saved now resumes there); -1: error. */
 int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user);
 int clae_trainer_evaluate(clae_trainer *t, clae_split_kind k, clae_metrics *out);
 

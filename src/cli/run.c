@@ -1,5 +1,8 @@
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +84,60 @@ int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_me
     train.v[CLAE_METRIC_LR] = t->lr;
     train.v[CLAE_METRIC_SECONDS] = seconds;
     clae_metrics_csv_row(f, t->epoch, t->step, &train, val);
-    if (fclose(f) != 0)
-        return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
-    return 0;
+    int saved = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 && !saved) saved = errno;
+    return saved ? clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(saved)) : 0;
+}
+
+/* Keeps the header and the rows whose first column (an epoch or a step) is at most last. */
+static int truncate_log(const char *path, long last, clae_err *err)
+{
+    FILE *in = fopen(path, "r");
+    if (!in) return 0; /* no log yet */
+    clae_afile a;
+    if (clae_afile_open(&a, path, err)) return fclose(in), -1;
+    char *line = NULL;
+    size_t cap = 0;
+    long kept = 0, dropped = 0;
+    for (int row = 0; getline(&line, &cap, in) > 0; row++) {
+        char *end;
+        long v = strtol(line, &end, 10);
+        bool keep = row == 0 || end == line || v <= last;
+        if (keep)
+            fputs(line, a.f), kept++;
+        else
+            dropped++;
+    }
+    free(line);
+    fclose(in);
+    if (dropped == 0) return clae_afile_abort(&a), 0;
+    printf("%s: dropped %ld rows past the checkpoint (a run killed after logging them)\n", path,
+           dropped);
+    return clae_afile_commit(&a, err);
+}
+
+int run_align_logs(const run_paths *rp, int epoch, long step, clae_err *err)
+{
+    return truncate_log(rp->metrics_csv, epoch, err) || truncate_log(rp->steps_csv, step, err);
+}
+
+/* Temp files of atomic writes whose process is gone (killed with -9) are removed. */
+void run_remove_stale_temps(const run_paths *rp)
+{
+    DIR *d = opendir(rp->dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *tmp = strstr(e->d_name, ".tmp.");
+        if (!tmp) continue;
+        char *end;
+        long pid = strtol(tmp + 5, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* its writer is alive */
+        char path[2200];
+        snprintf(path, sizeof path, "%s/%s", rp->dir, e->d_name);
+        if (remove(path) == 0) printf("removed %s (left by a killed run)\n", path);
+    }
+    closedir(d);
 }
 
 /* Reads back columns of metrics.csv (ours): name[k] is the header of out[k];

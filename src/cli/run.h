@@ -23,6 +23,11 @@ int run_write_split(const run_paths *rp, const clae_trainer *t, clae_err *err);
 /* metrics.csv: the epoch's training metrics, val's, the learning rate and the epoch's seconds */
 int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_metrics *val,
                        double seconds, clae_err *err);
+/* Resume: metrics.csv rows past the checkpoint's epoch and steps.csv rows past its step
+ * (written before a kill could rename the checkpoint) are dropped. */
+int run_align_logs(const run_paths *rp, int epoch, long step, clae_err *err);
+/* Removes NAME.tmp.PID files in the run directory whose process is gone. */
+void run_remove_stale_temps(const run_paths *rp);
 /* Test metrics, recon.png, loss.svg and summary.json. */
 int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err);
 void run_print_device(const clae_ctx *ctx);

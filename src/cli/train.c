@@ -6,6 +6,7 @@
  *   checkpoint.bin (last), best.bin (best validation loss), summary.json */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,32 @@ static void usage(void)
            "for: slower)\n");
 }
 
+/* SIGINT and SIGTERM end training after the current step with a checkpoint. A
+ * handler can only reach a flag of this kind: the one piece of process state
+ * outside the runtime context, read by the trainer through t->stop. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+/* The first SIGINT/SIGTERM asks to stop (SA_RESETHAND: a second one kills at once). */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 typedef struct {
     bool tty;
     FILE *steps_csv;
     double t0;
     long total_steps, steps_before; /* over the whole run, for the ETA */
     int batch;
+    int write_errno; /* steps.csv could not be written */
 } progress_state;
 
 static void on_progress(void *user, const clae_progress *p)
@@ -45,10 +66,10 @@ static void on_progress(void *user, const clae_progress *p)
     long done = (long)(p->epoch - 1) * p->steps_per_epoch + p->step;
     double rate = p->images_per_s / ps->batch; /* steps per second */
     double eta = rate > 0 ? (double)(ps->total_steps - done) / rate : 0;
-    if (ps->steps_csv) {
-        fprintf(ps->steps_csv, "%ld,%d,%.8g\n", ps->steps_before + done, p->epoch, p->loss);
-        fflush(ps->steps_csv);
-    }
+    if (ps->steps_csv && !ps->write_errno &&
+        (fprintf(ps->steps_csv, "%ld,%d,%.8g\n", ps->steps_before + done, p->epoch, p->loss) < 0 ||
+         fflush(ps->steps_csv) != 0))
+        ps->write_errno = errno ? errno : EIO; /* reported after the epoch */
     if (ps->tty) {
         int width = 30, filled = (int)(width * p->step / p->steps_per_epoch);
         fprintf(stderr, "\repoch %d/%d [%.*s%*s] %ld/%ld loss %.5f %.0f img/s ETA %d:%02d ",
@@ -63,6 +84,17 @@ static void on_progress(void *user, const clae_progress *p)
     }
 }
 
+/* A signal ended the epoch after a step: checkpoint there, say how to go on. */
+static int interrupted(clae_trainer *t, const run_paths *rp, clae_err *err)
+{
+    if (clae_trainer_save(t, rp->checkpoint, err)) return -1;
+    printf("interrupted (%s) at epoch %d, step %ld of it: saved %s\n",
+           stop_signal == SIGINT ? "SIGINT" : "SIGTERM", t->epoch + 1, t->epoch_step,
+           rp->checkpoint);
+    clae_fail(err, "interrupted: continue with clae train --resume %s", rp->dir);
+    return 1;
+}
+
 static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
 {
     const clae_train_cfg *tc = &t->cfg->train;
@@ -73,18 +105,27 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
     bool fresh = access(rp->steps_csv, F_OK) != 0;
     ps.steps_csv = fopen(rp->steps_csv, "a");
     if (!ps.steps_csv) return clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(errno));
-    if (fresh) fprintf(ps.steps_csv, "step,epoch,train_loss\n");
+    if (fresh && fprintf(ps.steps_csv, "step,epoch,train_loss\n") < 0) ps.write_errno = errno;
     int rc = 0, saved = t->epoch; /* the epoch checkpoint.bin holds (resume: the one read) */
     while (rc == 0 && t->epoch < tc->epochs) {
         double e0 = clae_now();
         clae_metrics val;
-        if (clae_trainer_epoch(t, on_progress, &ps) ||
-            clae_trainer_evaluate(t, CLAE_SPLIT_VAL, &val)) {
+        int ended = clae_trainer_epoch(t, on_progress, &ps);
+        if (ended == 1) {
+            if (ps.tty) fprintf(stderr, "\n");
+            rc = interrupted(t, rp, err);
+            break;
+        }
+        if (ended || clae_trainer_evaluate(t, CLAE_SPLIT_VAL, &val)) {
             *err = t->ctx->err;
             rc = -1;
             break;
         }
         if (ps.tty) fprintf(stderr, "\n");
+        if (ps.write_errno) {
+            rc = clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(ps.write_errno));
+            break;
+        }
         double val_loss = val.v[CLAE_METRIC_LOSS];
         if (!isfinite(val_loss)) {
             rc = clae_fail(err,
@@ -114,8 +155,9 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
             break;
         }
     }
-    fclose(ps.steps_csv);
-    if (rc && saved > 0)
+    if (fclose(ps.steps_csv) != 0 && rc == 0)
+        rc = clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(errno));
+    if (rc < 0 && saved > 0)
         printf("%s holds the last complete epoch (%d): clae train --resume %s continues from it\n",
                rp->checkpoint, saved, rp->dir);
     return rc;
@@ -138,6 +180,8 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
                            "%s already has %d of %d epochs: raise them with --set train.epochs=N",
                            rp.dir, t.epoch, cfg->train.epochs);
         if (rc == 0) printf("resuming %s at epoch %d (step %ld)\n", rp.dir, t.epoch, t.step);
+        if (rc == 0) run_remove_stale_temps(&rp);
+        if (rc == 0) rc = run_align_logs(&rp, t.epoch, t.step, err);
     }
     if (rc == 0) rc = run_write_config(&rp, cfg, err);
     if (rc == 0) rc = run_write_split(&rp, &t, err);
@@ -152,6 +196,8 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
                "parameters\n",
                t.data.train.n, t.data.val.n, t.data.test.n, t.model.input.c, t.model.input.h,
                t.model.input.w, t.model.n_layers, t.model.n_params);
+        t.stop = &stop_signal;
+        catch_stop_signals();
         rc = train_epochs(&t, &rp, err);
     }
     if (rc == 0) rc = run_finish(&rp, &t, clae_now() - t0, err);
@@ -191,5 +237,7 @@ int cmd_train(int argc, char **argv)
         clae_device_close(&ctx);
     }
     clae_config_free(&cfg);
+    if (rc == 1) /* interrupted, with a checkpoint: 128 + the signal, as a shell reports it */
+        return clae_cli_error(&err), 128 + (int)stop_signal;
     return rc ? clae_cli_error(&err) : 0;
 }

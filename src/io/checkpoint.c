@@ -3,6 +3,7 @@
  * description as text, then the parameters, the layer state and the
  * optimizer state as little-endian float32 arrays. Written atomically. */
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,17 @@ int clae_ckpt_save(const char *path, const clae_ckpt_meta *meta, const clae_ckpt
     h.crc = payload_crc(&h.meta, data);
     clae_afile a;
     if (clae_afile_open(&a, path, err)) return -1;
-    fwrite(&h, sizeof h, 1, a.f);
     payload_part parts[N_PARTS];
     parts_of(&h.meta, data, parts);
-    for (int i = 0; i < N_PARTS; i++)
-        if (parts[i].bytes) fwrite(parts[i].array, 1, parts[i].bytes, a.f);
+    bool written = fwrite(&h, sizeof h, 1, a.f) == 1;
+    for (int i = 0; written && i < N_PARTS; i++)
+        written = !parts[i].bytes ||
+                  fwrite(parts[i].array, 1, parts[i].bytes, a.f) == parts[i].bytes;
+    if (!written) {
+        int saved = errno;
+        clae_afile_abort(&a);
+        return clae_fail(err, "cannot write %s: %s", path, strerror(saved ? saved : EIO));
+    }
     return clae_afile_commit(&a, err);
 }
 
@@ -122,7 +129,8 @@ static int read_parts(FILE *f, const char *path, const ckpt_header *h, clae_ckpt
     d->config[m->config_bytes] = d->layers[m->layers_bytes] = '\0';
     if (payload_crc(m, d) != h->crc)
         return clae_fail(err, "%s: checksum mismatch: the checkpoint is corrupt", path);
-    if (m->epoch < 0 || m->since_best < 0 || m->optim_step < 0 || isnan(m->best_val))
+    if (m->epoch < 0 || m->since_best < 0 || m->optim_step < 0 || isnan(m->best_val) ||
+        m->epoch_step < 0 || m->epoch_step > m->optim_step)
         return clae_fail(
             err, "%s: training position out of range (epoch %d, step %lld, since best %d, best %g)",
             path, m->epoch, (long long)m->optim_step, m->since_best, m->best_val);

@@ -185,7 +185,8 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user)
     if (shuffle_epoch(t) || clae_objective_clear(&t->objective, true)) return -1;
     double t_start = clae_now();
     t->acc_train_read = 0.0;
-    for (long s = 0; s < steps; s++) {
+    long start = t->epoch_step; /* an interrupted epoch goes on where it stopped */
+    for (long s = start; s < steps; s++) {
         uint32_t first = (uint32_t)(s * bs);
         int rows = (int)((n - first) < (uint32_t)bs ? n - first : (uint32_t)bs);
         double t0 = clae_now();
@@ -200,7 +201,8 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user)
             t->images_after_first += rows;
         }
         t->step++;
-        bool log = (s + 1) % log_every == 0 || s + 1 == steps;
+        bool stopping = t->stop && *t->stop;
+        bool log = (s + 1) % log_every == 0 || s + 1 == steps || stopping;
         if (log && (clae_objective_read(&t->objective, true, acc) ||
                     check_finite(t, acc, s + 2 - (s % log_every + 1), s + 1, rows)))
             return -1; /* the sync: launches were asynchronous */
@@ -209,9 +211,16 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user)
             report(t, fn, user, acc, s + 1, steps, values_since, t_start);
             values_since = 0;
         }
+        if (stopping && s + 1 < steps) {
+            t->epoch_step = s + 1;
+            return 1;
+        }
     }
-    clae_objective_finish(&t->objective, acc, n, steps, true, &t->train_metrics);
+    /* the sums cover the steps of this process: all of the epoch unless it was resumed */
+    uint32_t first = (uint32_t)(start * bs);
+    clae_objective_finish(&t->objective, acc, n - first, steps - start, true, &t->train_metrics);
     t->epoch++;
+    t->epoch_step = 0;
     return 0;
 }
 
@@ -228,7 +237,8 @@ static clae_ckpt_meta position(const clae_trainer *t)
                             .optim_step = t->optim.step,
                             .epoch = t->epoch,
                             .since_best = t->since_best,
-                            .best_val = t->best_val};
+                            .best_val = t->best_val,
+                            .epoch_step = (int32_t)t->epoch_step};
 }
 
 static clae_tensor optim_state(clae_trainer *t)
@@ -276,6 +286,14 @@ int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err)
         t->step = meta.optim_step;
         t->best_val = meta.best_val;
         t->since_best = meta.since_best;
+        t->epoch_step = meta.epoch_step;
+        long per_epoch = ((long)t->data.train.n + t->cfg->train.batch_size - 1) /
+                         t->cfg->train.batch_size;
+        if (t->epoch_step >= per_epoch)
+            rc = clae_fail(err,
+                           "%s: interrupted at step %ld of an epoch of %ld steps: resume with "
+                           "the batch size and data it was trained with",
+                           path, t->epoch_step, per_epoch);
     }
     clae_ckpt_data_free(&d);
     return rc;
