@@ -1,8 +1,9 @@
-/* Seeded mutation fuzzing of the .npy and checkpoint readers in the suite
+/* Seeded mutation fuzzing of every file reader (checkpoint, .npy, INI, PNG, IDX, CSV,
+ * labels CSV) in the suite
  * (under ASan and UBSan in CI): valid files written by the writers, then
  * thousands of mutants (flipped bytes, truncations, insertions, size fields
  * set to extremes), each accepted or refused with one line (readers.h).
- * With --write-seeds DIR it writes the two seeds for scripts/fuzz.sh. */
+ * With --write-seeds DIR it writes a seed per reader for scripts/fuzz.sh. */
 #include <unistd.h>
 
 #include "fuzz/readers.h"
@@ -10,16 +11,22 @@
 
 static char path[256];
 
-/* A seed: the selector byte, then a file the writer produced. */
-static uint8_t *seed_of(int npy, size_t *n)
+/* A file the writers (or a hand-made valid one) produce, for reader kind. */
+static void write_seed_file(int kind, const char *file)
 {
-    char file[300];
-    snprintf(file, sizeof file, "%s.seed", path);
     clae_err err;
-    if (npy) {
+    FILE *f;
+    static const char ini[] = "; --set train.lr=0.5\n[model]\nname = fuzz\n[train]\nepochs = 1\n"
+                              "lr = 1e-3\n[data]\nimage = 1x2x2\n[encoder.a]\ntype = dense\n"
+                              "units = 2\nactivation = relu\n[decoder.b]\ntype = dense\nunits = 4\n";
+    static const char csv[] = "label,p0,p1,p2,p3\n3,0,10,20,30\n7,1,2,3,255\n";
+    static const char labels[] = "file,label\na.png,1\nb.png,2\n";
+    static const unsigned char idx[28] = {0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2,
+                                          0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    if (kind == FUZZ_NPY) {
         float z[6] = {1, -2, 3.5f, 0, 5, -6};
         if (clae_npy_write(file, z, 2, 3, &err)) fail_msg("%s", err.msg);
-    } else {
+    } else if (kind == FUZZ_CKPT) {
         float params[5] = {0.5f, -1, 2, 3, 4}, state[2] = {1, 0}, optim[10] = {0};
         clae_ckpt_meta meta = {.model_signature = 42,
                                .n_params = 5,
@@ -37,11 +44,37 @@ static uint8_t *seed_of(int npy, size_t *n)
                             .layer = state,
                             .optim = optim};
         if (clae_ckpt_save(file, &meta, &d, &err)) fail_msg("%s", err.msg);
+    } else if (kind == FUZZ_PNG) {
+        float px[36];
+        for (int i = 0; i < 36; i++) px[i] = (float)i / 35.0f;
+        const float *rows[1] = {px};
+        if (clae_png_grid(file, rows, 1, 1, (clae_shape){1, 3, 3, 4}, 1, &err))
+            fail_msg("%s", err.msg);
+    } else {
+        const void *text = kind == FUZZ_INI   ? (const void *)ini
+                           : kind == FUZZ_CSV ? (const void *)csv
+                           : kind == FUZZ_IDX ? (const void *)idx
+                                              : (const void *)labels;
+        size_t len = kind == FUZZ_INI   ? sizeof ini - 1
+                     : kind == FUZZ_CSV ? sizeof csv - 1
+                     : kind == FUZZ_IDX ? sizeof idx
+                                        : sizeof labels - 1;
+        assert_non_null(f = fopen(file, "wb"));
+        assert_int_equal(fwrite(text, 1, len, f), len);
+        fclose(f);
     }
+}
+
+/* A seed: the selector byte, then the file. */
+static uint8_t *seed_of(int kind, size_t *n)
+{
+    char file[300];
+    snprintf(file, sizeof file, "%s.seed", path);
+    write_seed_file(kind, file);
     FILE *f = fopen(file, "rb");
     assert_non_null(f);
     uint8_t *buf = malloc(8192);
-    buf[0] = (uint8_t)(npy ? 1 : 0);
+    buf[0] = (uint8_t)kind;
     *n = 1 + fread(buf + 1, 1, 8191, f);
     fclose(f);
     unlink(file);
@@ -82,43 +115,39 @@ static size_t mutate(const uint8_t *seed, size_t n, uint8_t *out, uint32_t *rng)
     return len;
 }
 
-static void fuzz_seed(int npy, int mutants)
+static void fuzz_seed(int kind, int mutants)
 {
     size_t n;
-    uint8_t *seed = seed_of(npy, &n), *buf = malloc(8192);
+    uint8_t *seed = seed_of(kind, &n), *buf = malloc(8192);
     assert_int_equal(fuzz_reader_input(path, seed, n), 0);
-    uint32_t rng = npy ? 0x1234567u : 0x89ABCDEu;
+    uint32_t rng = 0x1234567u + 0x9E3779B9u * (uint32_t)kind;
     for (int i = 0; i < mutants; i++) {
         size_t len = mutate(seed, n, buf, &rng);
         if (fuzz_reader_input(path, buf, len))
             fail_msg("mutant %d of the %s seed: a refusal without its line", i,
-                     npy ? ".npy" : "checkpoint");
+                     fuzz_reader_names[kind]);
     }
     free(seed);
     free(buf);
 }
 
-static void test_npy_mutants(void **state)
-{
-    (void)state;
-    fuzz_seed(1, 3000);
-}
-
-static void test_checkpoint_mutants(void **state)
-{
-    (void)state;
-    fuzz_seed(0, 3000);
-}
+static void test_npy_mutants(void **state) { (void)state, fuzz_seed(FUZZ_NPY, 3000); }
+static void test_checkpoint_mutants(void **state) { (void)state, fuzz_seed(FUZZ_CKPT, 3000); }
+static void test_ini_mutants(void **state) { (void)state, fuzz_seed(FUZZ_INI, 3000); }
+static void test_png_mutants(void **state) { (void)state, fuzz_seed(FUZZ_PNG, 2000); }
+static void test_idx_mutants(void **state) { (void)state, fuzz_seed(FUZZ_IDX, 3000); }
+static void test_csv_mutants(void **state) { (void)state, fuzz_seed(FUZZ_CSV, 3000); }
+static void test_labels_mutants(void **state) { (void)state, fuzz_seed(FUZZ_LABELS, 1000); }
 
 int main(int argc, char **argv)
 {
     snprintf(path, sizeof path, "/tmp/clae_fuzz_readers_%d.bin", (int)getpid());
     if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0) {
-        for (int npy = 0; npy < 2; npy++) {
+        for (int kind = 0; kind < FUZZ_READERS; kind++) {
             size_t n;
-            uint8_t *s = seed_of(npy, &n);
+            uint8_t *s = seed_of(kind, &n);
             char out[600];
-            snprintf(out, sizeof out, "%s/%s", argv[2], npy ? "npy.seed" : "checkpoint.seed");
+            snprintf(out, sizeof out, "%s/%s.seed", argv[2], fuzz_reader_names[kind]);
             FILE *f = fopen(out, "wb");
             if (!f || fwrite(s, 1, n, f) != n || fclose(f)) return 1;
             free(s);
@@ -128,8 +157,16 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_npy_mutants),
         cmocka_unit_test(test_checkpoint_mutants),
+        cmocka_unit_test(test_ini_mutants),
+        cmocka_unit_test(test_png_mutants),
+        cmocka_unit_test(test_idx_mutants),
+        cmocka_unit_test(test_csv_mutants),
+        cmocka_unit_test(test_labels_mutants),
     };
     int failed = cmocka_run_group_tests_name("fuzz_readers", tests, NULL, NULL);
     unlink(path);
+    char cleanup[600];
+    snprintf(cleanup, sizeof cleanup, "%s.folder", path);
+    test_remove_tree(cleanup);
     return failed;
 }

@@ -193,6 +193,9 @@ static void test_bad_shapes(void **state)
     expect_dataset_error("two.idx", "images of 2 channels");
     write_dims("wrap.idx", 3, (uint32_t[]){1u << 17, 1u << 17, 1u << 30}, 0);
     expect_error("wrap.idx", "header declares more than");
+    /* a short file whose header claims 4 GiB is truncated, not a 4 GiB allocation (fuzzer) */
+    write_dims("claims.idx", 3, (uint32_t[]){1, 65536, 65536}, 10);
+    expect_error("claims.idx", "truncated");
     write_dims("none.idx", 3, (uint32_t[]){0, 28, 28}, 0);
     expect_dataset_error("none.idx", "holds no images");
     write_dims("ok.idx", 4, (uint32_t[]){2, 3, 2, 2}, 24);

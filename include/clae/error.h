@@ -9,7 +9,8 @@ typedef struct {
     char msg[1024]; /* "what, where, how to fix" — printed by the CLI as is */
 } clae_err;
 
-/* Formats the message into err (if non-NULL) and returns -1. */
+/* Formats the message into err (if non-NULL; control bytes it quotes shown as '?', so it
+ * stays one line) and returns -1. */
 int clae_fail(clae_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prepends "prefix: " to an existing message, returns -1. */

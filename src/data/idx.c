@@ -112,6 +112,28 @@ static int read_header(gzFile f, const char *path, clae_idx *x, clae_err *err)
     return 0;
 }
 
+/* The values, in a buffer that grows as they arrive (doubling from 1 MiB):
+ * a short file claiming gigabytes fails as truncated, not as a huge malloc. */
+static int read_values(gzFile f, const char *path, size_t bytes, unsigned char **raw,
+                       clae_err *err)
+{
+    size_t cap = bytes < (1u << 20) ? bytes : (1u << 20), got = 0;
+    *raw = malloc(cap ? cap : 1);
+    while (*raw && got < bytes) {
+        if (got == cap) {
+            cap = bytes - cap < cap ? bytes : 2 * cap;
+            unsigned char *grown = realloc(*raw, cap);
+            if (!grown) break;
+            *raw = grown;
+        }
+        if (read_exact(f, path, *raw + got, cap - got, "data", err)) return -1;
+        got = cap;
+    }
+    if (!*raw || got < bytes)
+        return clae_fail(err, "%s: out of host memory for %zu bytes", path, bytes);
+    return 0;
+}
+
 int clae_idx_read(const char *path, clae_idx *x, clae_err *err)
 {
     memset(x, 0, sizeof *x);
@@ -124,12 +146,7 @@ int clae_idx_read(const char *path, clae_idx *x, clae_err *err)
     unsigned char *raw = NULL;
     if (read_header(f, path, x, err)) goto fail;
     bytes = x->count * (size_t)type_size(x->type);
-    raw = malloc(bytes ? bytes : 1);
-    if (!raw) {
-        clae_fail(err, "%s: out of host memory for %zu bytes", path, bytes);
-        goto fail;
-    }
-    if (read_exact(f, path, raw, bytes, "data", err)) goto fail;
+    if (read_values(f, path, bytes, &raw, err)) goto fail;
     unsigned char extra;
     int r = gzread(f, &extra, 1);
     if (r != 0) {

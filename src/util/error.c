@@ -4,6 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A message is one line whatever it quotes (a file's bytes, a path): control
+ * bytes are shown as '?'. */
+static void one_line(char *msg)
+{
+    for (unsigned char *p = (unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p == 0x7F) *p = '?';
+}
+
 int clae_fail(clae_err *err, const char *fmt, ...)
 {
     if (err) {
@@ -11,6 +19,7 @@ int clae_fail(clae_err *err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        one_line(err->msg);
     }
     return -1;
 }
@@ -31,5 +40,6 @@ int clae_wrap(clae_err *err, const char *fmt, ...)
     memcpy(out + used, err->msg, rest);
     out[used + rest] = 0;
     memcpy(err->msg, out, sizeof out);
+    one_line(err->msg);
     return -1;
 }

@@ -1,9 +1,10 @@
-/* One fuzz input for the byte readers of this series: the first byte picks
- * the reader (.npy or checkpoint), the rest is the file. Each reader must
- * return 0 or fail with one line (non-empty, no newline), never crash, read
- * out of bounds or leak; what a checkpoint holds of config text is parsed
- * too. Shared by the libFuzzer harness (fuzz_readers.c) and the suite's
- * seeded mutation test (test_fuzz_readers.c). */
+/* One fuzz input for clae's file readers: the first byte picks the reader
+ * (byte % FUZZ_READERS: checkpoint, .npy, INI config, PNG, IDX, CSV table, a
+ * folder's labels CSV), the rest is the file. Each reader must return 0 or
+ * fail with one line (non-empty, no newline), never crash, read out of bounds,
+ * hang or leak. A config line "--set X" is also applied as an override.
+ * Shared by the libFuzzer harness (fuzz_readers.c) and the suite's seeded
+ * mutation test (test_fuzz_readers.c). No device is needed. */
 #ifndef CLAE_TEST_FUZZ_READERS_H
 #define CLAE_TEST_FUZZ_READERS_H
 
@@ -11,8 +12,114 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "clae/config.h"
+#include "clae/data.h"
+#include "clae/image.h"
 #include "clae/io.h"
+
+enum { FUZZ_CKPT, FUZZ_NPY, FUZZ_INI, FUZZ_PNG, FUZZ_IDX, FUZZ_CSV, FUZZ_LABELS, FUZZ_READERS };
+static const char *const fuzz_reader_names[FUZZ_READERS] = {
+    "checkpoint", "npy", "ini", "png", "idx", "csv", "labels"};
+
+static inline int fuzz_checkpoint(const char *path, clae_err *err)
+{
+    clae_ckpt_meta meta;
+    clae_ckpt_data d;
+    int rc = clae_ckpt_load(path, &meta, &d, err);
+    if (rc == 0) {
+        if (!d.config || !d.layers || strlen(d.config) != meta.config_bytes) return -2;
+        clae_ckpt_data_free(&d);
+    }
+    return rc;
+}
+
+static inline int fuzz_npy(const char *path, clae_err *err)
+{
+    float *v = NULL;
+    size_t rows, cols;
+    int rc = clae_npy_read(path, &v, &rows, &cols, err);
+    if (rc == 0 && !v) return -2;
+    free(v);
+    return rc;
+}
+
+/* The first "--set " in data[0..n), or NULL (memmem is a GNU extension). */
+static inline const char *fuzz_find_set(const uint8_t *data, size_t n)
+{
+    for (size_t i = 0; i + 6 <= n; i++)
+        if (memcmp(data + i, "--set ", 6) == 0) return (const char *)data + i;
+    return NULL;
+}
+
+/* The config, and with an override taken from a "--set X" line of it. */
+static inline int fuzz_ini(const char *path, const uint8_t *data, size_t n, clae_err *err)
+{
+    clae_config c;
+    int rc = clae_config_load(&c, path, NULL, 0, err);
+    if (rc == 0) clae_config_free(&c);
+    const char *set = fuzz_find_set(data, n);
+    if (!set) return rc;
+    char over[256];
+    size_t len = (size_t)((const char *)data + n - set) - 6;
+    snprintf(over, sizeof over, "%.*s", (int)(len < 255 ? len : 255), set + 6);
+    over[strcspn(over, "\n")] = 0;
+    char *sets[1] = {over};
+    clae_err err2 = {{0}};
+    int rc2 = clae_config_load(&c, path, sets, 1, &err2);
+    if (rc2 == 0) clae_config_free(&c);
+    if (rc2 && (!err2.msg[0] || strchr(err2.msg, '\n'))) return *err = err2, -2;
+    return rc;
+}
+
+static inline int fuzz_png(const char *path, clae_err *err)
+{
+    static const float white[3] = {1, 1, 1};
+    clae_image img;
+    int rc = clae_png_load(path, 3, white, &img, err);
+    if (rc == 0) clae_image_free(&img);
+    return rc;
+}
+
+static inline int fuzz_idx(const char *path, clae_err *err)
+{
+    clae_dataset d;
+    int rc = clae_dataset_load_idx(&d, path, NULL, 0, err);
+    if (rc == 0) clae_dataset_free(&d);
+    return rc;
+}
+
+static inline int fuzz_csv(const char *path, clae_err *err)
+{
+    clae_dataset d;
+    int rc = clae_dataset_load_csv(&d, path, (clae_shape){1, 1, 2, 2}, 255, 0, err);
+    if (rc == 0) clae_dataset_free(&d);
+    return rc;
+}
+
+/* A folder of two 2x2 PNGs (made once, beside path) labelled by the fuzzed CSV. */
+static inline int fuzz_labels(const char *path, clae_err *err)
+{
+    char dir[300], png[400];
+    snprintf(dir, sizeof dir, "%s.folder", path);
+    struct stat st;
+    clae_shape s = {1, 1, 2, 2};
+    if (stat(dir, &st) != 0) {
+        static const float px[4] = {0, 0.25f, 0.5f, 1};
+        const float *rows[1] = {px};
+        if (mkdir(dir, 0755)) return 0;
+        for (int k = 0; k < 2; k++) {
+            snprintf(png, sizeof png, "%s/%c.png", dir, 'a' + k);
+            if (clae_png_grid(png, rows, 1, 1, s, 1, err)) return -2;
+        }
+    }
+    clae_image_opts o = {.image = {1, 1, 2, 2}};
+    clae_dataset d;
+    int rc = clae_dataset_load_folder(&d, dir, path, &o, err);
+    if (rc == 0) clae_dataset_free(&d);
+    return rc;
+}
 
 /* 0: accepted or refused cleanly; -1: a refusal without a proper one-line message */
 static inline int fuzz_reader_input(const char *path, const uint8_t *data, size_t n)
@@ -24,24 +131,19 @@ static inline int fuzz_reader_input(const char *path, const uint8_t *data, size_
     fclose(f);
     clae_err err = {{0}};
     int rc;
-    if (data[0] & 1) {
-        float *v = NULL;
-        size_t rows, cols;
-        rc = clae_npy_read(path, &v, &rows, &cols, &err);
-        if (rc == 0 && !v) return -1;
-        free(v);
-    } else {
-        clae_ckpt_meta meta;
-        clae_ckpt_data d;
-        rc = clae_ckpt_load(path, &meta, &d, &err);
-        if (rc == 0) {
-            if (!d.config || !d.layers || strlen(d.config) != meta.config_bytes) return -1;
-            clae_ckpt_data_free(&d);
-        }
+    switch (data[0] % FUZZ_READERS) {
+    case FUZZ_CKPT: rc = fuzz_checkpoint(path, &err); break;
+    case FUZZ_NPY: rc = fuzz_npy(path, &err); break;
+    case FUZZ_INI: rc = fuzz_ini(path, data + 1, n - 1, &err); break;
+    case FUZZ_PNG: rc = fuzz_png(path, &err); break;
+    case FUZZ_IDX: rc = fuzz_idx(path, &err); break;
+    case FUZZ_CSV: rc = fuzz_csv(path, &err); break;
+    default: rc = fuzz_labels(path, &err); break;
     }
     if (rc == 0) return 0;
-    if (err.msg[0] && !strchr(err.msg, '\n')) return 0;
-    fprintf(stderr, "refusal without one line: [%s]\n", err.msg);
+    if (rc == -1 && err.msg[0] && !strchr(err.msg, '\n')) return 0;
+    fprintf(stderr, "%s: refusal without one line: [%s]\n",
+            fuzz_reader_names[data[0] % FUZZ_READERS], err.msg);
     return -1;
 }
 
