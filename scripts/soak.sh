@@ -17,7 +17,7 @@ pid=$!
 first="" last=""
 while kill -0 $pid 2>/dev/null; do
     rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null || true)
-    done_epochs=$(($(wc -l < "$T/run/metrics.csv" 2>/dev/null || echo 1) - 1))
+    done_epochs=$(( $( { wc -l < "$T/run/metrics.csv"; } 2>/dev/null || echo 1) - 1 ))
     if [ -n "$rss" ] && [ "$done_epochs" -ge 1 ]; then
         [ -z "$first" ] && [ "$done_epochs" -ge 10 ] && first=$rss && echo "epoch $done_epochs: $((rss / 1024)) MiB"
         [ $((done_epochs % 50)) -eq 0 ] && [ "$rss" != "$last" ] && echo "epoch $done_epochs: $((rss / 1024)) MiB"

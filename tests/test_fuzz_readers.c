@@ -16,13 +16,14 @@ static void write_seed_file(int kind, const char *file)
 {
     clae_err err;
     FILE *f;
-    static const char ini[] = "; --set train.lr=0.5\n[model]\nname = fuzz\n[train]\nepochs = 1\n"
-                              "lr = 1e-3\n[data]\nimage = 1x2x2\n[encoder.a]\ntype = dense\n"
-                              "units = 2\nactivation = relu\n[decoder.b]\ntype = dense\nunits = 4\n";
+    static const char ini[] =
+        "; --set train.lr=0.5\n[model]\nname = fuzz\n[train]\nepochs = 1\n"
+        "lr = 1e-3\n[data]\nimage = 1x2x2\n[encoder.a]\ntype = dense\n"
+        "units = 2\nactivation = relu\n[decoder.b]\ntype = dense\nunits = 4\n";
     static const char csv[] = "label,p0,p1,p2,p3\n3,0,10,20,30\n7,1,2,3,255\n";
     static const char labels[] = "file,label\na.png,1\nb.png,2\n";
-    static const unsigned char idx[28] = {0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2,
-                                          0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    static const unsigned char idx[28] = {0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0,  0,
+                                          0, 2, 0,    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
     if (kind == FUZZ_NPY) {
         float z[6] = {1, -2, 3.5f, 0, 5, -6};
         if (clae_npy_write(file, z, 2, 3, &err)) fail_msg("%s", err.msg);
@@ -155,12 +156,9 @@ int main(int argc, char **argv)
         return 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_npy_mutants),
-        cmocka_unit_test(test_checkpoint_mutants),
-        cmocka_unit_test(test_ini_mutants),
-        cmocka_unit_test(test_png_mutants),
-        cmocka_unit_test(test_idx_mutants),
-        cmocka_unit_test(test_csv_mutants),
+        cmocka_unit_test(test_npy_mutants),    cmocka_unit_test(test_checkpoint_mutants),
+        cmocka_unit_test(test_ini_mutants),    cmocka_unit_test(test_png_mutants),
+        cmocka_unit_test(test_idx_mutants),    cmocka_unit_test(test_csv_mutants),
         cmocka_unit_test(test_labels_mutants),
     };
     int failed = cmocka_run_group_tests_name("fuzz_readers", tests, NULL, NULL);

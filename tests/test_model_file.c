@@ -2,6 +2,7 @@
  * statistics included), run over any range of its layers, refused against
  * another architecture with the layer that differs; and the step clae bench
  * times is the step clae train runs, every term of the objective included. */
+#include <stdint.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -209,6 +210,23 @@ static void test_corrupt_checkpoint(void **state)
     assert_int_not_equal(clae_model_load(&s, ctx, "/nonexistent/x.bin", NULL, &err), 0);
     assert_string_equal(err.msg,
                         "/nonexistent/x.bin: cannot open checkpoint: No such file or directory");
+    /* a training position a counter would overflow on (optim_step INT64_MAX made the step
+     * count wrap), or that contradicts itself, is refused even with a valid checksum */
+    const clae_ckpt_meta bad[] = {{.optim_step = INT64_MAX, .epoch = 1},
+                                  {.optim_step = 10, .epoch = INT32_MAX},
+                                  {.optim_step = 10, .epoch = 2, .since_best = 3},
+                                  {.optim_step = 10, .epoch = 1, .epoch_step = 11}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        float p[1] = {0};
+        clae_ckpt_data d = {.config = "x", .layers = "y", .params = p};
+        clae_ckpt_meta m = bad[k];
+        m.n_params = 1, m.input_c = m.input_h = m.input_w = 1;
+        assert_int_equal(clae_ckpt_save(ckpt, &m, &d, &err), 0);
+        clae_ckpt_meta got;
+        clae_ckpt_data back;
+        assert_int_not_equal(clae_ckpt_load(ckpt, &got, &back, &err), 0);
+        assert_non_null(strstr(err.msg, "training position out of range"));
+    }
 }
 
 /* A layer that asks for a side input gets the bound tensor, and says so when unbound. */

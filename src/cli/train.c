@@ -107,6 +107,8 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
     if (!ps.steps_csv) return clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(errno));
     if (fresh && fprintf(ps.steps_csv, "step,epoch,train_loss\n") < 0) ps.write_errno = errno;
     int rc = 0, saved = t->epoch; /* the epoch checkpoint.bin holds (resume: the one read) */
+    double first_loss = 0;        /* for the warning that training diverges (loss x100) */
+    bool warned = false;
     while (rc == 0 && t->epoch < tc->epochs) {
         double e0 = clae_now();
         clae_metrics val;
@@ -143,6 +145,13 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
         printf("epoch %d/%d", t->epoch, tc->epochs);
         clae_metrics_print_epoch(stdout, &t->train_metrics, &val);
         printf("%s, %.1f s\n", best ? " best" : "", clae_now() - e0);
+        double train_loss = t->train_metrics.v[CLAE_METRIC_LOSS];
+        if (first_loss == 0 && train_loss > 0) first_loss = train_loss;
+        if (first_loss > 0 && train_loss > 100 * first_loss && !warned)
+            warned = true, printf("warning: the training loss rose from %g to %g since this "
+                                  "process's first epoch: diverging? lower train.lr or set "
+                                  "train.clip_norm\n",
+                                  first_loss, train_loss);
         fflush(stdout);
         rc = run_append_metrics(rp, t, &val, clae_now() - e0, err);
         if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);

@@ -114,8 +114,7 @@ static int read_header(gzFile f, const char *path, clae_idx *x, clae_err *err)
 
 /* The values, in a buffer that grows as they arrive (doubling from 1 MiB):
  * a short file claiming gigabytes fails as truncated, not as a huge malloc. */
-static int read_values(gzFile f, const char *path, size_t bytes, unsigned char **raw,
-                       clae_err *err)
+static int read_values(gzFile f, const char *path, size_t bytes, unsigned char **raw, clae_err *err)
 {
     size_t cap = bytes < (1u << 20) ? bytes : (1u << 20), got = 0;
     *raw = malloc(cap ? cap : 1);

@@ -375,12 +375,13 @@ static int read_vendor(file_list *l, const char *dir, const char *vendor, const 
 {
     char path[2048];
     snprintf(path, sizeof path, "%s/emoji/%s/labels.tsv", dir, vendor);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    if (access(path, F_OK) != 0)
         return clae_fail(
             err,
             "%s: not found: prepare it with 'scripts/prepare_data.sh emoji --vendors %s --dir %s'",
             path, vendor, dir);
+    FILE *f = clae_open_input(path, "r", "labels", 0, err);
+    if (!f) return -1;
     char line[1024];
     int rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {

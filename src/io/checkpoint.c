@@ -129,7 +129,9 @@ static int read_parts(FILE *f, const char *path, const ckpt_header *h, clae_ckpt
     d->config[m->config_bytes] = d->layers[m->layers_bytes] = '\0';
     if (payload_crc(m, d) != h->crc)
         return clae_fail(err, "%s: checksum mismatch: the checkpoint is corrupt", path);
-    if (m->epoch < 0 || m->since_best < 0 || m->optim_step < 0 || isnan(m->best_val) ||
+    /* bounds far past any run, so no counter overflows when training goes on (2^53 steps) */
+    if (m->epoch < 0 || m->epoch > 100000000 || m->since_best < 0 || m->since_best > m->epoch ||
+        m->optim_step < 0 || m->optim_step > (1LL << 53) || isnan(m->best_val) ||
         m->epoch_step < 0 || m->epoch_step > m->optim_step)
         return clae_fail(
             err, "%s: training position out of range (epoch %d, step %lld, since best %d, best %g)",

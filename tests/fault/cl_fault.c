@@ -85,8 +85,7 @@ cl_int clEnqueueFillBuffer(cl_command_queue q, cl_mem m, const void *pat, size_t
 cl_int clEnqueueCopyBuffer(cl_command_queue q, cl_mem a, cl_mem b, size_t oa, size_t ob, size_t n,
                            cl_uint nw, const cl_event *w, cl_event *e)
 {
-    return inject() ? CL_OUT_OF_RESOURCES
-                    : REAL(clEnqueueCopyBuffer)(q, a, b, oa, ob, n, nw, w, e);
+    return inject() ? CL_OUT_OF_RESOURCES : REAL(clEnqueueCopyBuffer)(q, a, b, oa, ob, n, nw, w, e);
 }
 
 cl_int clFinish(cl_command_queue q) { return inject() ? CL_OUT_OF_RESOURCES : REAL(clFinish)(q); }

@@ -20,8 +20,8 @@
 #include "clae/io.h"
 
 enum { FUZZ_CKPT, FUZZ_NPY, FUZZ_INI, FUZZ_PNG, FUZZ_IDX, FUZZ_CSV, FUZZ_LABELS, FUZZ_READERS };
-static const char *const fuzz_reader_names[FUZZ_READERS] = {
-    "checkpoint", "npy", "ini", "png", "idx", "csv", "labels"};
+static const char *const fuzz_reader_names[FUZZ_READERS] = {"checkpoint", "npy", "ini",   "png",
+                                                            "idx",        "csv", "labels"};
 
 static inline int fuzz_checkpoint(const char *path, clae_err *err)
 {
