@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +14,7 @@
 #include "clae/afile.h"
 #include "clae/data.h"
 #include "clae/image.h"
+#include "clae/parallel.h"
 
 #define MAX_DECODE_THREADS 16
 
@@ -79,65 +79,55 @@ int clae_decode_image_file(const char *path, const clae_image_opts *o, uint8_t *
  * slots. It stops at its first error, which is its lowest failing index, so
  * the lowest over all threads is the file a sequential load would name. */
 typedef struct {
+    uint32_t failed_at; /* UINT32_MAX: no error */
+    clae_err err;
+} decode_result;
+
+typedef struct {
     const file_list *l;
     const clae_image_opts *o;
     uint8_t *pixels, *bad; /* slot i: file i */
-    uint32_t first, step;
-    uint32_t failed_at; /* UINT32_MAX: no error */
-    clae_err err;
-} decode_share;
+    decode_result result[MAX_DECODE_THREADS];
+} decode_job;
 
-static void *decode_worker(void *arg)
+static void decode_share(void *arg, int share, int n_shares)
 {
-    decode_share *s = arg;
-    size_t sample = clae_shape_sample((clae_shape){1, s->o->image.c, s->o->image.h, s->o->image.w});
-    s->failed_at = UINT32_MAX;
-    for (uint32_t i = s->first; i < s->l->n; i += s->step) {
+    decode_job *j = arg;
+    decode_result *r = &j->result[share];
+    size_t sample = clae_shape_sample((clae_shape){1, j->o->image.c, j->o->image.h, j->o->image.w});
+    r->failed_at = UINT32_MAX;
+    for (uint32_t i = (uint32_t)share; i < j->l->n; i += (uint32_t)n_shares) {
         bool bad = false;
-        if (clae_decode_image_file(s->l->paths[i], s->o, s->pixels + (size_t)i * sample, &bad,
-                                   &s->err)) {
-            s->failed_at = i;
+        if (clae_decode_image_file(j->l->paths[i], j->o, j->pixels + (size_t)i * sample, &bad,
+                                   &r->err)) {
+            r->failed_at = i;
             break;
         }
-        s->bad[i] = bad;
+        j->bad[i] = bad;
     }
-    return NULL;
 }
 
-/* Decodes every file on n_shares threads, this one included (PNG decoding
- * and resizing are most of a dataset's load time); an error is the lowest
- * failing file's. */
+/* Decodes every file on n_shares threads (PNG decoding and resizing are most
+ * of a dataset's load time); an error is the lowest failing file's. */
 static int decode_all(const file_list *l, const clae_image_opts *o, uint8_t *pixels, uint8_t *bad,
                       int n_shares, clae_err *err)
 {
-    decode_share shares[MAX_DECODE_THREADS];
-    pthread_t threads[MAX_DECODE_THREADS];
-    bool started[MAX_DECODE_THREADS] = {false};
+    decode_job job = {.l = l, .o = o, .pixels = pixels, .bad = bad};
+    clae_parallel_shares(n_shares, decode_share, &job);
+    const decode_result *first = NULL;
     for (int k = 0; k < n_shares; k++)
-        shares[k] = (decode_share){l,          o,    pixels, bad, (uint32_t)k, (uint32_t)n_shares,
-                                   UINT32_MAX, {{0}}};
-    for (int k = 1; k < n_shares; k++)
-        started[k] = pthread_create(&threads[k], NULL, decode_worker, &shares[k]) == 0;
-    decode_worker(&shares[0]);
-    for (int k = 1; k < n_shares; k++) {
-        if (started[k])
-            pthread_join(threads[k], NULL);
-        else
-            decode_worker(&shares[k]); /* no thread to be had: decode its share here */
-    }
-    const decode_share *first = NULL;
-    for (int k = 0; k < n_shares; k++)
-        if (shares[k].failed_at != UINT32_MAX && (!first || shares[k].failed_at < first->failed_at))
-            first = &shares[k];
+        if (job.result[k].failed_at != UINT32_MAX &&
+            (!first || job.result[k].failed_at < first->failed_at))
+            first = &job.result[k];
     if (first) *err = first->err;
     return first ? -1 : 0;
 }
 
 static int decode_threads(uint32_t n_files)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long n = cores < 1 ? 1 : cores > MAX_DECODE_THREADS ? MAX_DECODE_THREADS : cores;
-    return (int)(n > (long)n_files ? (n_files ? n_files : 1) : n);
+    int n = clae_host_threads();
+    if (n > MAX_DECODE_THREADS) n = MAX_DECODE_THREADS;
+    return n > (int)n_files ? (n_files ? (int)n_files : 1) : n;
 }
 
 /* Decodes every file of the list into d, in list order without the skipped
