@@ -209,6 +209,29 @@ if [ "$(field "$T/sint/summary.json" mse)" = "$(field "$T/sfull/summary.json" ms
     ok "the resumed run ends where the uninterrupted one does"
 else not_ok "resume after SIGTERM" "$(field "$T/sint/summary.json" mse) vs $(field "$T/sfull/summary.json" mse)"; fi
 
+# disk full (a small tmpfs, where this machine lets us mount one): a resumed run that cannot write
+# stops with one line naming the file, and the checkpoint of the last epoch still loads
+FULL=$T/full_fs
+mkdir -p "$FULL"
+if mount -t tmpfs -o size=2m tmpfs "$FULL" 2>/dev/null; then
+    TINY=(--set encoder.fc1.units=16 --set encoder.fc2.units=8 --set latent.code.units=4 --set decoder.fc1.units=8
+          --set decoder.fc2.units=16 --set data.train_limit=320 --set data.test_limit=64
+          --set report.latent_map=false --set report.weights=false)
+    "$CLAE" train "$CFG" --run "$FULL/run" "${TINY[@]}" --set train.epochs=1 > /dev/null 2>&1
+    avail=$(df --output=avail -k "$FULL" | tail -1) # leave 48 KiB: the logs fit, a checkpoint not
+    dd if=/dev/zero of="$FULL/filler" bs=1k count=$((avail - 48)) 2>/dev/null
+    expect_error "disk full: one line naming the file" "checkpoint.bin: No space left on device" \
+        "$CLAE" train --resume "$FULL/run" --set train.epochs=3
+    rm -f "$FULL/filler"
+    if "$CLAE" eval "$FULL/run" > "$T/full_eval.out" 2>&1 && grep -q "epoch 1" "$T/full_eval.out" &&
+        [ -z "$(ls "$FULL/run" | grep '\.tmp\.')" ]; then
+        ok "disk full: the last checkpoint loads and no temp file is left"
+    else not_ok "disk full: checkpoint" "$(tail -2 "$T/full_eval.out")" "$(ls "$FULL/run")"; fi
+    umount "$FULL"
+else
+    ok "disk full # SKIP cannot mount a tmpfs here"
+fi
+
 # 4b. early stopping: with lr 0 nothing improves after epoch 1; patience 2 stops after epoch 3
 "$CLAE" train "$CFG" --run "$T/stop" --set data.train_limit=320 --set data.test_limit=64 --set train.epochs=10 \
     --set train.lr=0 --set train.patience=2 > "$T/stop.out" 2>&1
@@ -383,6 +406,9 @@ expect_error "a diverging run stops with where it went non-finite" \
     --set decoder.out.activation=none --set train.lr=1 --set data.train_limit=640 --set data.test_limit=64 \
     --set train.log_every=10
 [ ! -e "$T/nan/checkpoint.bin" ] && ok "no checkpoint of the diverged epoch" || not_ok "diverged run wrote a checkpoint"
+# a layer too large for 32-bit offsets is refused by name before anything is sized from it
+expect_error "a dense layer of 5,478,275 units" "[decoder.fc2] its weights would hold 2.805e+09 values: at most 2147483647 per tensor" \
+    "$CLAE" train "$CFG" --set decoder.fc1.units=5478275 --set data.train_limit=64
 printf '[train]\nlr = fast\n[encoder.a]\ntype = dense\nunits = 4\n' > "$T/bad.ini"
 expect_error "bad value names file:line and what is expected" "bad.ini:2: [train] lr = fast: expected a number" \
     "$CLAE" train "$T/bad.ini"

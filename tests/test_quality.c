@@ -88,6 +88,8 @@ static void test_psnr(void **state)
     for (int i = 0; i < 30; i++) x[i] = (float)i / 30.0f, y[i] = x[i] + (i % 2 ? 0.1f : -0.1f);
     assert_float_equal(clae_psnr(y, x, s), 20.0, 1e-4); /* mse 0.01: 10 log10(1 / 0.01) */
     assert_float_equal(clae_psnr(x, x, s), 100.0, 0);   /* identical: capped */
+    y[7] = NAN; /* a diverged output is not a perfect match (it read 100 dB) */
+    assert_true(isnan(clae_psnr(y, x, s)));
 }
 
 int main(void)
