@@ -23,7 +23,7 @@ HEADER_MODULE = {
     "data": "data", "image": "data",
     "io": "io", "embed": "embed",
     "config": "config",
-    "metrics": "train", "objective": "train", "quality": "train", "model_file": "train", "train": "train",
+    "metrics": "train", "objective": "train", "quality": "train", "model_file": "train", "train": "train", "roc": "train",
 }
 
 

@@ -41,6 +41,8 @@ typedef struct {
     float background[3]; /* folder, emoji: under transparent pixels */
     char vendors[128], filter[128], classes[512]; /* emoji */
     char class_names[512]; /* label names for legends ("" = from classes, or Fashion-MNIST's) */
+    /* train and validation keep these labels only (test keeps all): anomaly detection */
+    char train_classes[512], exclude_classes[512];
     double split[3];       /* csv, folder, emoji: train, val, test fractions */
     bool stratify, skip_bad;
 } clae_data_cfg;
@@ -125,6 +127,8 @@ void clae_config_print_keys(FILE *f);
  * up to 63 characters): data.class_names, else the data.classes names, else
  * Fashion-MNIST's ten for its default files; the number of names (0: none). */
 int clae_config_class_names(const clae_data_cfg *d, char names[][64], int max);
+/* A comma list of labels ("0,1,2") into mask (256 entries); -1 when an entry is not 0..255. */
+int clae_config_class_mask(const char *list, bool mask[256]);
 clae_optim_cfg clae_config_optim(const clae_config *c);
 clae_schedule clae_config_schedule(const clae_config *c);
 

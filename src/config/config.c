@@ -102,6 +102,11 @@ static const key_def data_keys[] = {
     {"class_names", STR(clae_data_cfg, class_names), "", 0, 0, NULL,
      "comma list naming labels 0, 1, ... in legends (\"\" = the classes' names, Fashion-MNIST's "
      "for its default files, else the numbers)"},
+    {"train_classes", STR(clae_data_cfg, train_classes), "", 0, 0, NULL,
+     "comma list of labels the train and validation splits keep (\"\" = all); the test split "
+     "keeps every class (anomaly detection: train on normal classes)"},
+    {"exclude_classes", STR(clae_data_cfg, exclude_classes), "", 0, 0, NULL,
+     "comma list of labels left out of the train and validation splits (the test keeps them)"},
     {"split", NUM(KT_FRACTIONS, clae_data_cfg, split), "0.6,0.2,0.2", 0, 0, NULL,
      "csv, folder, emoji: train,val,test fractions of one source (seeded)"},
     {"stratify", NUM(KT_BOOL, clae_data_cfg, stratify), "false", 0, 0, NULL,
@@ -666,6 +671,43 @@ static int check_name(const clae_config *c, clae_ini_doc *doc, clae_err *err)
                      loc);
 }
 
+/* "0,1,2" into a mask of the 256 labels; -1 at a bad entry */
+int clae_config_class_mask(const char *list, bool mask[256])
+{
+    memset(mask, 0, 256 * sizeof *mask);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        if (!*p) break;
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 0 || v > 255) return -1;
+        mask[v] = true;
+        p = end;
+        while (*p == ' ') p++;
+        if (*p && *p != ',') return -1;
+    }
+    return 0;
+}
+
+static int check_classes(const clae_config *c, clae_ini_doc *doc, clae_err *err)
+{
+    bool mask[256];
+    const char *keys[2] = {"train_classes", "exclude_classes"};
+    const char *values[2] = {c->data.train_classes, c->data.exclude_classes};
+    for (int k = 0; k < 2; k++) {
+        if (clae_config_class_mask(values[k], mask) == 0) continue;
+        char loc[700];
+        where(doc, section_value(doc, "data", keys[k]), loc, sizeof loc);
+        return clae_fail(err, "%s: expected a comma list of labels 0 to 255", loc);
+    }
+    if (values[0][0] && values[1][0]) {
+        char loc[700];
+        where(doc, section_value(doc, "data", "exclude_classes"), loc, sizeof loc);
+        return clae_fail(err, "%s: set data.train_classes or data.exclude_classes, not both", loc);
+    }
+    return 0;
+}
+
 static int check_clipping(const clae_config *c, clae_ini_doc *doc, clae_err *err)
 {
     if (c->train.clip_norm > 0 && c->train.clip_value > 0) {
@@ -728,7 +770,7 @@ static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_i
         load_section(&doc, "augment", augment_keys, &c->augment, err) ||
         load_section(&doc, "report", report_keys, &c->report, err) ||
         check_augment_splits(c, &doc, err) || check_clipping(c, &doc, err) ||
-        check_name(c, &doc, err) || load_layers(c, &doc, err) || check_all_used(&doc, err))
+        check_name(c, &doc, err) || check_classes(c, &doc, err) || load_layers(c, &doc, err) || check_all_used(&doc, err))
         goto done;
     if (c->n_layers == 0) {
         clae_fail(

@@ -147,6 +147,30 @@ static cl_mem image_means(clae_ctx *ctx, const clae_dataset *d)
     return buf;
 }
 
+/* data.train_classes / exclude_classes: train and validation keep the normal classes, the
+ * test split every class (the held-out ones are the anomalies). */
+static int keep_classes(clae_data *t, uint32_t *idx[3], uint32_t n[3], clae_err *err)
+{
+    const clae_data_cfg *d = &t->cfg->data;
+    if (!d->train_classes[0] && !d->exclude_classes[0]) return 0;
+    const clae_dataset *set = &t->sources[0].set;
+    if (!set->labels)
+        return clae_fail(err, "data.%s needs labelled data: %s has none",
+                         d->train_classes[0] ? "train_classes" : "exclude_classes",
+                         d->format == CLAE_DATA_IDX ? d->train_images : d->path);
+    bool keep[256];
+    clae_config_class_mask(d->train_classes[0] ? d->train_classes : d->exclude_classes, keep);
+    if (!d->train_classes[0])
+        for (int c = 0; c < 256; c++) keep[c] = !keep[c];
+    for (int s = 0; s < 2; s++) {
+        uint32_t out = 0;
+        for (uint32_t i = 0; i < n[s]; i++)
+            if (keep[set->labels[idx[s][i]]]) idx[s][out++] = idx[s][i];
+        n[s] = out;
+    }
+    return 0;
+}
+
 /* Every split needs a sample: an empty validation split made the loss NaN and an empty test
  * split a summary of nothing. The message names the key that cuts the data. */
 static int check_split_counts(const clae_data *t, const uint32_t n[3], clae_err *err)
@@ -183,6 +207,7 @@ int clae_data_open(clae_data *t, clae_ctx *ctx, const clae_config *cfg, clae_err
         if (!s->pixels || !s->means || (s->set.labels && !s->labels)) rc = -1, *err = t->ctx->err;
     }
     int test_src = t->n_sources - 1;
+    if (rc == 0) rc = keep_classes(t, idx, n, err);
     if (rc == 0) rc = check_split_counts(t, n, err);
     if (rc == 0) {
         rc = make_split(t, &t->train, "train", 0, idx[0], n[0], err) ||
