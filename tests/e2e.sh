@@ -130,6 +130,37 @@ expect_error "latent-map: a perplexity too large for the points" \
     "t-SNE perplexity 500: expected above 0 and below the 100 points" "$CLAE" latent-map "$T/a" --n 100 --perplexity 500
 expect_error "latent-map: --n must be whole" "--n 2.5: expected a whole number" "$CLAE" latent-map "$T/a" --n 2.5
 
+# 3d. anomaly detection: a run trained without Sneaker (7); the test split keeps it, and
+# `anomaly` scores every test image and reports how well the score finds the held-out class
+check "train without class 7" "$CLAE" train "$CFG" --run "$T/anom" --set data.train_limit=2000 \
+    --set data.test_limit=500 --set train.epochs=1 --set data.exclude_classes=7 --set report.latent_map=false
+"$CLAE" encode "$T/anom" --split all -o "$T/anom_codes/c.npy" > /dev/null 2>&1
+if [ -s "$T/anom_codes/c.csv" ] && awk -F, 'NR > 1 && $2 != "test" && $5 == 7 {bad = 1} END {exit bad}' "$T/anom_codes/c.csv" &&
+    awk -F, 'NR > 1 && $2 == "test" && $5 == 7 {n++} END {exit !(n > 0)}' "$T/anom_codes/c.csv"; then
+    ok "no train or validation sample of the excluded class; the test split keeps it"
+else not_ok "excluded class" "$(head -3 "$T/anom_codes/c.csv")"; fi
+check "anomaly --score relative" "$CLAE" anomaly "$T/anom" --score relative
+a=$T/anom/anomaly
+pos=$(awk -F, 'NR > 1 && $5 == 1' "$a/scores.csv" | wc -l); seven=$(awk -F, 'NR > 1 && $4 == 7' "$a/scores.csv" | wc -l)
+auc=$(field "$a/scores.json" roc_auc)
+if [ "$(wc -l < "$a/scores.csv")" -eq 501 ] && [ "$pos" -eq "$seven" ] && [ "$pos" -gt 0 ] &&
+    grep -q "<polyline" "$a/scores_roc.svg" && grep -q "(held out)" "$a/scores_hist.svg" &&
+    awk -v x="$auc" 'BEGIN{exit !(x > 0 && x < 1)}'; then
+    ok "anomaly: 500 scores, the $pos sevens marked, ROC (AUC $auc) and histograms"
+else not_ok "anomaly outputs" "$(ls "$a")" "$(cat "$a/scores.json")"; fi
+[ "$(od -An -tu1 -j16 -N8 "$a/scores_top.png" | tr -s ' ' | sed 's/^ //')" = "0 0 2 178 0 0 0 174" ] \
+    && ok "anomaly: the 16 most anomalous images as 2 rows of 8" || not_ok "scores_top.png size"
+check "anomaly --score latent" "$CLAE" anomaly "$T/anom" --score latent -o "$T/anom_latent/s.csv"
+grep -q '"score": "latent"' "$T/anom_latent/s.json" && ok "anomaly: the code's Mahalanobis distance" \
+    || not_ok "latent score" "$(cat "$T/anom_latent/s.json")"
+expect_error "anomaly names its scores" "--score blur: expected mse, relative, bce, ssim or latent" \
+    "$CLAE" anomaly "$T/anom" --score blur
+"$CLAE" anomaly "$T/a" > "$T/anom_plain.out" 2>&1
+grep -q "no classes were held out of training (data.train_classes), so there is no ROC" "$T/anom_plain.out" \
+    && ok "anomaly on a run with every class: scores without a ROC, and why" || not_ok "anomaly plain" "$(tail -2 "$T/anom_plain.out")"
+expect_error "train_classes and exclude_classes together" "set data.train_classes or data.exclude_classes, not both" \
+    "$CLAE" train "$CFG" --set data.train_classes=1,2 --set data.exclude_classes=7
+
 # 3b'. recon: the first 8 test images reproduce training's recon.png byte for byte; a PNG file
 # is decoded and resized as the data would be
 check "recon RUN --n 8" "$CLAE" recon "$T/a" --n 8

@@ -43,7 +43,7 @@ typedef struct {
     char class_names[512]; /* label names for legends ("" = from classes, or Fashion-MNIST's) */
     /* train and validation keep these labels only (test keeps all): anomaly detection */
     char train_classes[512], exclude_classes[512];
-    double split[3];       /* csv, folder, emoji: train, val, test fractions */
+    double split[3]; /* csv, folder, emoji: train, val, test fractions */
     bool stratify, skip_bad;
 } clae_data_cfg;
 

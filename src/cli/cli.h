@@ -27,6 +27,7 @@ typedef struct {
     bool each;                              /* decode --each */
     bool logvar;                            /* encode --logvar (a VAE's log-variance too) */
     const char *method, *perplexity, *seed; /* latent-map */
+    const char *score;                      /* anomaly --score */
     const char *out;                        /* -o FILE, --out FILE (encode, decode) */
     const char *more[CLAE_MAX_MORE];        /* positionals after the first (clae_cli_parse_n) */
     int n_more;
@@ -64,6 +65,7 @@ int cmd_denoise(int argc, char **argv);
 int cmd_features(int argc, char **argv);
 int cmd_arith(int argc, char **argv);
 int cmd_latent_map(int argc, char **argv);
+int cmd_anomaly(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */
 int clae_cli_error(const clae_err *err);

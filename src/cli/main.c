@@ -26,6 +26,8 @@ static const struct {
      "noisy, denoised and clean rows with MSEs: clae denoise RUN [IMAGE...] [--noise K:L]"},
     {"latent-map", cmd_latent_map,
      "a 2-D map of a split's codes, by label: clae latent-map RUN [--method tsne|pca] [--n N]"},
+    {"anomaly", cmd_anomaly,
+     "anomaly scores and ROC of held-out classes: clae anomaly RUN [--score mse|latent]"},
     {"features", cmd_features,
      "every convolution's feature maps for one image: clae features RUN [IMAGE]"},
     {"weights", cmd_weights,

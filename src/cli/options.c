@@ -81,6 +81,7 @@ static const struct {
     VALUE_OPT("--method", method),
     VALUE_OPT("--perplexity", perplexity),
     VALUE_OPT("--seed", seed),
+    VALUE_OPT("--score", score),
 #undef VALUE_OPT
 };
 

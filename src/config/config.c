@@ -770,7 +770,8 @@ static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_i
         load_section(&doc, "augment", augment_keys, &c->augment, err) ||
         load_section(&doc, "report", report_keys, &c->report, err) ||
         check_augment_splits(c, &doc, err) || check_clipping(c, &doc, err) ||
-        check_name(c, &doc, err) || check_classes(c, &doc, err) || load_layers(c, &doc, err) || check_all_used(&doc, err))
+        check_name(c, &doc, err) || check_classes(c, &doc, err) || load_layers(c, &doc, err) ||
+        check_all_used(&doc, err))
         goto done;
     if (c->n_layers == 0) {
         clae_fail(
