@@ -263,6 +263,19 @@ else
     ok "disk full # SKIP cannot mount a tmpfs here"
 fi
 
+# --report -: stdout holds one JSON line per epoch and a last "done" line, nothing else
+"$CLAE" train "$CFG" --run "$T/jl" --set data.train_limit=640 --set data.test_limit=64 --set train.epochs=2 \
+    --set report.latent_map=false --set report.weights=false --report - > "$T/jl.out" 2> "$T/jl.err"
+if [ "$(wc -l < "$T/jl.out")" -eq 3 ] && [ "$(grep -c '^{"event": "epoch", "epoch": [12], ' "$T/jl.out")" -eq 2 ] &&
+    tail -1 "$T/jl.out" | grep -q '^{"event": "done", "epoch": 2, .*"test": {"images": 64' &&
+    grep -q "run directory" "$T/jl.err"; then
+    ok "train --report -: JSON lines on stdout, the rest on stderr"
+else not_ok "train --report -" "$(head -c 300 "$T/jl.out")"; fi
+if /usr/bin/python3 -c "import json" 2>/dev/null; then
+    /usr/bin/python3 -c "import json, sys; [json.loads(l) for l in open(sys.argv[1])]" "$T/jl.out" \
+        && ok "every --report line parses as JSON" || not_ok "--report lines parse"
+fi
+
 # 4b. early stopping: with lr 0 nothing improves after epoch 1; patience 2 stops after epoch 3
 "$CLAE" train "$CFG" --run "$T/stop" --set data.train_limit=320 --set data.test_limit=64 --set train.epochs=10 \
     --set train.lr=0 --set train.patience=2 > "$T/stop.out" 2>&1

@@ -28,6 +28,7 @@ typedef struct {
     bool logvar;                            /* encode --logvar (a VAE's log-variance too) */
     const char *method, *perplexity, *seed; /* latent-map */
     const char *score;                      /* anomaly --score */
+    const char *report;                     /* train --report -|FILE: JSON lines */
     const char *out;                        /* -o FILE, --out FILE (encode, decode) */
     const char *more[CLAE_MAX_MORE];        /* positionals after the first (clae_cli_parse_n) */
     int n_more;

@@ -82,6 +82,7 @@ static const struct {
     VALUE_OPT("--perplexity", perplexity),
     VALUE_OPT("--seed", seed),
     VALUE_OPT("--score", score),
+    VALUE_OPT("--report", report),
 #undef VALUE_OPT
 };
 

@@ -309,13 +309,15 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
     fprintf(f, "\n}\n");
 }
 
-int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err)
+int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_metrics *test_out,
+               clae_err *err)
 {
     clae_metrics test;
     if (clae_trainer_evaluate(t, CLAE_SPLIT_TEST, &test)) {
         *err = t->ctx->err;
         return -1;
     }
+    if (test_out) *test_out = test;
     clae_metrics_print_test(stdout, &test);
     if (run_write_grid(rp->recon_png, t, err) || write_plots(rp, t, err) ||
         write_samples(rp, t, err))

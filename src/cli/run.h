@@ -29,7 +29,8 @@ int run_align_logs(const run_paths *rp, int epoch, long step, clae_err *err);
 /* Removes NAME.tmp.PID files in the run directory whose process is gone. */
 void run_remove_stale_temps(const run_paths *rp);
 /* Test metrics, recon.png, loss.svg and summary.json. */
-int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_err *err);
+int run_finish(const run_paths *rp, clae_trainer *t, double total_s, clae_metrics *test_out,
+               clae_err *err);
 void run_print_device(const clae_ctx *ctx);
 int run_write_grid(const char *path, clae_trainer *t, clae_err *err);
 

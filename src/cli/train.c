@@ -16,6 +16,7 @@
 #include "clae/clock.h"
 #include "clae/train.h"
 #include "cli.h"
+#include "json_lines.h"
 #include "report.h"
 
 static void usage(void)
@@ -28,6 +29,8 @@ static void usage(void)
            "  --set       override any key, applied after the file (repeatable)\n"
            "  --run       run directory (default: train.out_dir/model.name, made unique)\n"
            "  --resume    continue RUN from its last checkpoint, with its config\n"
+           "  --report    - or FILE: a JSON line per epoch, then done/interrupted/failed (with -,\n"
+           "              stdout holds the lines alone and the rest goes to stderr)\n"
            "  --profile   device time per kernel family per step at the end (each kernel is waited "
            "for: slower)\n");
 }
@@ -95,7 +98,7 @@ static int interrupted(clae_trainer *t, const run_paths *rp, clae_err *err)
     return 1;
 }
 
-static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
+static int train_epochs(clae_trainer *t, run_paths *rp, FILE *jl, clae_err *err)
 {
     const clae_train_cfg *tc = &t->cfg->train;
     progress_state ps = {.tty = isatty(STDERR_FILENO), .t0 = clae_now(), .batch = tc->batch_size};
@@ -153,6 +156,7 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
                                   "train.clip_norm\n",
                                   first_loss, train_loss);
         fflush(stdout);
+        json_lines_epoch(jl, t, &val, clae_now() - e0, best);
         rc = run_append_metrics(rp, t, &val, clae_now() - e0, err);
         if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);
         if (rc == 0) saved = t->epoch;
@@ -174,7 +178,8 @@ static int train_epochs(clae_trainer *t, run_paths *rp, clae_err *err)
 
 /* Data and model are checked before the run directory exists, so a config
  * error leaves nothing behind. */
-static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *o, clae_err *err)
+static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *o, FILE *jl,
+                     clae_err *err)
 {
     clae_trainer t;
     run_paths rp;
@@ -207,9 +212,12 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
                t.model.input.w, t.model.n_layers, t.model.n_params);
         t.stop = &stop_signal;
         catch_stop_signals();
-        rc = train_epochs(&t, &rp, err);
+        rc = train_epochs(&t, &rp, jl, err);
     }
-    if (rc == 0) rc = run_finish(&rp, &t, clae_now() - t0, err);
+    clae_metrics test;
+    if (rc == 0) rc = run_finish(&rp, &t, clae_now() - t0, &test, err);
+    if (rc == 0) json_lines_done(jl, &t, &test, rp.dir);
+    if (rc) json_lines_stopped(jl, &t, rc == 1 ? "interrupted" : "failed", err->msg);
     clae_profile_print(ctx, stdout, t.run_steps);
     uint32_t test_images = t.data.test.n;
     bool labelled = t.data.sources[t.data.test.source].set.labels != NULL;
@@ -239,12 +247,14 @@ int cmd_train(int argc, char **argv)
     clae_config cfg;
     if (clae_config_load(&cfg, config_path, o.sets, o.n_sets, &err)) return clae_cli_error(&err);
     clae_ctx ctx;
-    int rc = -1;
-    if (clae_device_open(&ctx, &o.dev, &err) == 0) {
+    FILE *jl = NULL;
+    int rc = json_lines_open(o.report, &jl, &err);
+    if (rc == 0 && (rc = clae_device_open(&ctx, &o.dev, &err)) == 0) {
         run_print_device(&ctx);
-        rc = train_run(&ctx, &cfg, &o, &err);
+        rc = train_run(&ctx, &cfg, &o, jl, &err);
         clae_device_close(&ctx);
     }
+    json_lines_close(jl);
     clae_config_free(&cfg);
     if (rc == 1) /* interrupted, with a checkpoint: 128 + the signal, as a shell reports it */
         return clae_cli_error(&err), 128 + (int)stop_signal;
