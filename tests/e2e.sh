@@ -276,6 +276,14 @@ if /usr/bin/python3 -c "import json" 2>/dev/null; then
         && ok "every --report line parses as JSON" || not_ok "--report lines parse"
 fi
 
+# the default device: among devices of one kind, the one with the most compute units
+if "$CLAE" devices 2>/dev/null | grep -q "Portable Computing Language"; then
+    POCL_DEVICES="pthread basic" "$CLAE" devices > "$T/devs.out" 2>&1
+    if [ "$(grep -c '^[ *] [0-9]*:[0-9]* ' "$T/devs.out")" -eq 2 ] && grep -q '^\* .*pthread' "$T/devs.out"; then
+        ok "PoCL's pthread device is the default over its one-thread basic device"
+    else not_ok "default device among two CPUs" "$(grep ':[0-9] ' "$T/devs.out")"; fi
+fi
+
 # 4b. early stopping: with lr 0 nothing improves after epoch 1; patience 2 stops after epoch 3
 "$CLAE" train "$CFG" --run "$T/stop" --set data.train_limit=320 --set data.test_limit=64 --set train.epochs=10 \
     --set train.lr=0 --set train.patience=2 > "$T/stop.out" 2>&1

@@ -6,23 +6,32 @@
 # line on stderr, or survive it (a kernel cache that fails to load is rebuilt;
 # the report's latent map is skipped with a warning) with a complete run: no
 # crash, no hang, no partial file passed off as complete.
+# FAULT_FIRST (80) and FAULT_STEP (23) change the calls tried (FAULT_STEP=1: every
+# one). With a clae built under AddressSanitizer, its runtime is preloaded first and
+# leaks count as failures (LeakSanitizer's exit status).
 # Output is TAP. usage: fault_inject.sh PATH/TO/clae PATH/TO/libcl_fault.so SOURCE_ROOT
 set -u
 CLAE=$1 LIB=$2 SRC=$3
 T=$(mktemp -d /tmp/clae-fault.XXXXXX)
+PRELOAD=$LIB
+if ldd "$CLAE" 2>/dev/null | grep -q libasan; then
+    PRELOAD=$(ldd "$CLAE" | awk '/libasan/ {print $3}'):$LIB
+    export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$SRC/tests/lsan.supp:print_suppressions=0"
+fi
 trap 'rm -rf "$T"' EXIT
 ARGS=(train "$SRC/configs/mlp_fmnist.ini" --set data.train_limit=320 --set data.test_limit=64
       --set train.epochs=2 --set encoder.fc1.units=32 --set encoder.fc2.units=16 --set latent.code.units=8
       --set decoder.fc1.units=16 --set decoder.fc2.units=32 --set train.log_every=2)
-CLAE_FAULT_COUNT="$T/count" LD_PRELOAD="$LIB" "$CLAE" "${ARGS[@]}" --run "$T/clean" > /dev/null 2>&1 \
+CLAE_FAULT_COUNT="$T/count" LD_PRELOAD="$PRELOAD" "$CLAE" "${ARGS[@]}" --run "$T/clean" > /dev/null 2>&1 \
     || { echo "not ok 1 - the run without faults"; echo "1..1"; exit 1; }
 total=$(cat "$T/count")
-points=$(seq 1 80; seq 81 23 "$total")
+first=${FAULT_FIRST:-80} step=${FAULT_STEP:-23}
+points=$(seq 1 "$first"; seq $((first + 1)) "$step" "$total")
 n=0 failed=0
 for at in $points; do
     [ "$at" -le "$total" ] || continue
     n=$((n + 1))
-    CLAE_FAULT_AT=$at LD_PRELOAD="$LIB" timeout 120 "$CLAE" "${ARGS[@]}" --run "$T/r$at" > "$T/out" 2> "$T/err"
+    CLAE_FAULT_AT=$at LD_PRELOAD="$PRELOAD" timeout 120 "$CLAE" "${ARGS[@]}" --run "$T/r$at" > "$T/out" 2> "$T/err"
     rc=$?
     lines=$(grep -c . "$T/err")
     if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -q '^clae: ' "$T/err"; then :

@@ -164,13 +164,21 @@ static int match_spec(const clae_device_info *list, int n, const char *spec)
     return -1;
 }
 
+/* The first kind present of GPU, iGPU, CPU, other; among devices of that kind the one with
+ * the most compute units (PoCL lists its one-thread "basic" device before "pthread"), the
+ * first listed on a tie. */
 static int default_choice(const clae_device_info *list, int n)
 {
     static const clae_device_kind order[] = {CLAE_DEV_GPU, CLAE_DEV_IGPU, CLAE_DEV_CPU,
                                              CLAE_DEV_OTHER};
-    for (size_t k = 0; k < 4; k++)
+    for (size_t k = 0; k < 4; k++) {
+        int best = -1;
         for (int i = 0; i < n; i++)
-            if (list[i].kind == order[k]) return i;
+            if (list[i].kind == order[k] &&
+                (best < 0 || list[i].compute_units > list[best].compute_units))
+                best = i;
+        if (best >= 0) return best;
+    }
     return -1;
 }
 
