@@ -88,6 +88,9 @@ typedef struct {
 } clae_series;
 int clae_svg_plot(const char *path, const char *title, const char *xlabel, const char *ylabel,
                   const clae_series *series, int n_series, clae_err *err);
+/* n labelled bars of values (non-negative), each with its value written above it. */
+int clae_svg_bars(const char *path, const char *title, const char *const *labels,
+                  const double *values, int n, clae_err *err);
 
 /* ---- JSON ---- */
 void clae_json_string(FILE *f, const char *s);

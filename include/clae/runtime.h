@@ -63,6 +63,7 @@ typedef struct {
     const char *device;     /* see clae_select_device */
     bool profiling;         /* every command timed from its event (synchronously) */
     const char *cl_options; /* extra program build options, e.g. -cl-fast-relaxed-math */
+    bool rebuild;           /* build the program from source even when cached (cache refreshed) */
 } clae_ctx_opts;
 
 typedef struct clae_ctx {
@@ -77,6 +78,7 @@ typedef struct clae_ctx {
     double program_seconds;  /* time to obtain the built program */
     char cache_path[1024];   /* where the program binary is cached ("" if none) */
     bool profiling;          /* every command timed from its event (synchronously) */
+    bool rebuild;            /* clae_ctx_opts.rebuild */
     clae_prof_entry prof[CLAE_MAX_PROF];
     int n_prof;
     struct clae_gemm_state

@@ -29,6 +29,7 @@ typedef struct {
     const char *method, *perplexity, *seed; /* latent-map */
     const char *score;                      /* anomaly --score */
     const char *report;                     /* train --report -|FILE: JSON lines */
+    const char *devices;                    /* compare --devices all|LIST */
     const char *out;                        /* -o FILE, --out FILE (encode, decode) */
     const char *more[CLAE_MAX_MORE];        /* positionals after the first (clae_cli_parse_n) */
     int n_more;
@@ -67,6 +68,7 @@ int cmd_features(int argc, char **argv);
 int cmd_arith(int argc, char **argv);
 int cmd_latent_map(int argc, char **argv);
 int cmd_anomaly(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */
 int clae_cli_error(const clae_err *err);

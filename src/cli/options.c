@@ -83,6 +83,7 @@ static const struct {
     VALUE_OPT("--seed", seed),
     VALUE_OPT("--score", score),
     VALUE_OPT("--report", report),
+    VALUE_OPT("--devices", devices),
 #undef VALUE_OPT
 };
 

@@ -100,3 +100,52 @@ int clae_svg_plot(const char *path, const char *title, const char *xlabel, const
     fprintf(f, "</svg>\n");
     return clae_afile_commit(&a, err);
 }
+
+static void svg_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+int clae_svg_bars(const char *path, const char *title, const char *const *labels,
+                  const double *values, int n, clae_err *err)
+{
+    clae_afile a;
+    if (clae_afile_open(&a, path, err)) return -1;
+    FILE *f = a.f;
+    double top = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(values[i])) top = fmax(top, values[i]);
+    if (top <= 0) top = 1;
+    int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM, slot = n ? pw / n : pw;
+    fprintf(f,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+            "font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
+            W, H);
+    fprintf(f, "<text x='%d' y='22' font-size='15' text-anchor='middle'>", W / 2);
+    svg_text(f, title);
+    fprintf(f, "</text>\n<line x1='%d' x2='%d' y1='%d' y2='%d' stroke='#333'/>\n", LEFT, LEFT + pw,
+            TOP + ph, TOP + ph);
+    for (int i = 0; i < n; i++) {
+        double v = isfinite(values[i]) && values[i] > 0 ? values[i] : 0, h = ph * v / top;
+        int x = LEFT + i * slot + slot / 6;
+        fprintf(f, "<rect x='%d' y='%.1f' width='%d' height='%.1f' fill='#1f77b4'/>", x,
+                TOP + ph - h, slot * 2 / 3, h);
+        fprintf(f, "<text x='%d' y='%.1f' font-size='12' text-anchor='middle'>%.4g</text>",
+                x + slot / 3, TOP + ph - h - 4, v);
+        fprintf(f, "<text x='%d' y='%d' font-size='12' text-anchor='middle'>", x + slot / 3,
+                TOP + ph + 16);
+        svg_text(f, labels[i]);
+        fprintf(f, "</text>\n");
+    }
+    fprintf(f, "</svg>\n");
+    return clae_afile_commit(&a, err);
+}

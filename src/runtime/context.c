@@ -31,6 +31,7 @@ int clae_ctx_open(clae_ctx *ctx, const clae_ctx_opts *o, clae_err *err)
         goto fail;
     }
     ctx->profiling = o->profiling;
+    ctx->rebuild = o->rebuild;
     ctx->queue = clCreateCommandQueue(ctx->context, ctx->dev.device,
                                       ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
     if (rc != CL_SUCCESS) {

@@ -242,7 +242,7 @@ int clae_build_program(clae_ctx *ctx)
         snprintf(path, sizeof path, "%s/%016llx.bin", dir,
                  (unsigned long long)program_key(&ctx->dev, ctx->build_options, &src));
         snprintf(ctx->cache_path, sizeof ctx->cache_path, "%s", path);
-        ctx->program = load_cached(ctx, path);
+        ctx->program = ctx->rebuild ? NULL : load_cached(ctx, path);
         ctx->program_from_cache = ctx->program != NULL;
     }
     int rc = 0;

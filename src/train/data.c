@@ -209,10 +209,17 @@ int clae_data_open(clae_data *t, clae_ctx *ctx, const clae_config *cfg, clae_err
     int test_src = t->n_sources - 1;
     if (rc == 0) rc = keep_classes(t, idx, n, err);
     if (rc == 0) rc = check_split_counts(t, n, err);
-    if (rc == 0) {
-        rc = make_split(t, &t->train, "train", 0, idx[0], n[0], err) ||
-             make_split(t, &t->val, "val", 0, idx[1], n[1], err) ||
-             make_split(t, &t->test, "test", test_src, idx[2], n[2], err);
+    if (rc == 0) { /* make_split takes its list: on a failure the later ones are freed here */
+        clae_split_data *splits[3] = {&t->train, &t->val, &t->test};
+        static const char *const names[3] = {"train", "val", "test"};
+        for (int k = 0; k < 3; k++) {
+            uint32_t *list = idx[k];
+            idx[k] = NULL;
+            if (rc == 0)
+                rc = make_split(t, splits[k], names[k], k == 2 ? test_src : 0, list, n[k], err);
+            else
+                free(list);
+        }
         if (rc) clae_data_close(t);
         return rc;
     }
