@@ -284,6 +284,25 @@ if "$CLAE" devices 2>/dev/null | grep -q "Portable Computing Language"; then
     else not_ok "default device among two CPUs" "$(grep ':[0-9] ' "$T/devs.out")"; fi
 fi
 
+# clae compare: one device runs twice (determinism); PoCL's two CPU devices agree step for step
+CMP=(--steps 6 --set data.train_limit=640 --set data.test_limit=64)
+check "compare on one device" "$CLAE" compare "$CFG" --devices 0:0 "${CMP[@]}" -o "$T/cmp1"
+if [ "$(grep -c '"images_per_s"' "$T/cmp1/compare.json")" -eq 2 ] && grep -q '"repeat_of_one_device": true' "$T/cmp1/compare.json" &&
+    grep -q "losses identical; parameters max abs 0, rel 0; outputs max abs 0" "$T/cmp1/compare.md" &&
+    grep -q "<rect x=" "$T/cmp1/compare.svg" && [ "$(wc -l < "$T/cmp1/compare.csv")" -eq 3 ]; then
+    ok "compare with one device: two runs, bit-identical"
+else not_ok "compare one device" "$(cat "$T/cmp1/compare.md")"; fi
+if "$CLAE" devices 2>/dev/null | grep -q "Portable Computing Language"; then
+    POCL_DEVICES="pthread basic" "$CLAE" compare "$CFG" --devices all "${CMP[@]}" -o "$T/cmp2" > "$T/cmp2.out" 2>&1
+    if [ $? -eq 0 ] && grep -q "basic" "$T/cmp2/compare.md" && grep -q "pthread" "$T/cmp2/compare.md" &&
+        grep -q "losses identical" "$T/cmp2/compare.md"; then
+        ok "compare pthread and basic: two rows, identical per-step losses"
+    else not_ok "compare two devices" "$(tail -4 "$T/cmp2.out")"; fi
+fi
+"$CLAE" compare "$CFG" --devices 0:0,9:9 "${CMP[@]}" -o "$T/cmp3" > "$T/cmp3.out" 2>&1; crc=$?
+[ $crc -eq 0 ] && grep -q "| 9:9 | .*failed: " "$T/cmp3/compare.md" && ok "a device that fails is a row; the others go on" \
+    || not_ok "compare with a failing device" "rc=$crc" "$(tail -3 "$T/cmp3.out")"
+
 # 4b. early stopping: with lr 0 nothing improves after epoch 1; patience 2 stops after epoch 3
 "$CLAE" train "$CFG" --run "$T/stop" --set data.train_limit=320 --set data.test_limit=64 --set train.epochs=10 \
     --set train.lr=0 --set train.patience=2 > "$T/stop.out" 2>&1
