@@ -88,6 +88,8 @@ typedef struct {
 } clae_series;
 int clae_svg_plot(const char *path, const char *title, const char *xlabel, const char *ylabel,
                   const clae_series *series, int n_series, clae_err *err);
+/* s as SVG/XML text: <, > and & escaped (and ' for attribute values), control bytes left out. */
+void clae_svg_text(FILE *f, const char *s);
 /* n labelled bars of values (non-negative), each with its value written above it. */
 int clae_svg_bars(const char *path, const char *title, const char *const *labels,
                   const double *values, int n, clae_err *err);

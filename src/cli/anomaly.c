@@ -412,23 +412,18 @@ static int anomaly_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *
 
 int cmd_anomaly(int argc, char **argv)
 {
-    clae_cli_opts o;
-    clae_err err;
-    if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
-    if (o.help || !o.positional) {
-        printf("usage: clae anomaly RUN [--split test|val|train] [--score mse|bce|ssim|latent]\n"
-               "                    [-o SCORES.csv] [--best] [--device SPEC]\n"
-               "  an anomaly score per image: the reconstruction's MSE or BCE, 1 - SSIM, or the\n"
-               "  Mahalanobis distance of the code to the training codes (latent). For a run\n"
-               "  trained without some classes (data.train_classes or data.exclude_classes) it\n"
-               "  reports ROC AUC and average precision of finding them, against PCA with as\n"
-               "  many components as the code (fitted on up to 10,000 training images). Writes\n"
-               "  SCORES.csv (row, index, name, label, anomalous, score, pca_score), _roc.svg,\n"
-               "  _hist.svg (score per class), _top.png and _bottom.png (the 16 most and least\n"
-               "  anomalous) and .json beside it (default RUN/anomaly/scores.csv)\n");
-        return o.help ? 0 : 2;
-    }
-    score_kind k = SCORE_MSE;
-    if (parse_score(o.score, &k, &err)) return clae_cli_error(&err);
-    return run_with_model(&o, anomaly_run, &err) ? clae_cli_error(&err) : 0;
+    return run_model_command(
+        argc, argv, 1,
+        "usage: clae anomaly RUN [--split test|val|train] [--score mse|relative|bce|ssim|latent]\n"
+        "                    [-o SCORES.csv] [--best] [--device SPEC]\n"
+        "  an anomaly score per image: the reconstruction's MSE, its squared error per unit of\n"
+        "  the image's intensity (relative), BCE, 1 - SSIM, or the Mahalanobis distance of the\n"
+        "  code to the training codes (latent). For a run trained without some classes\n"
+        "  (data.train_classes or data.exclude_classes) it reports ROC AUC and average\n"
+        "  precision of finding them, against PCA with as many components as the code\n"
+        "  (fitted on up to 10,000 training images). Writes SCORES.csv (row, index, name,\n"
+        "  label, anomalous, score, pca_score), _roc.svg, _hist.svg (score per class),\n"
+        "  _top.png and _bottom.png (the 16 most and least anomalous) and .json beside it\n"
+        "  (default RUN/anomaly/scores.csv)\n",
+        anomaly_run);
 }

@@ -496,3 +496,16 @@ int run_encode_split(clae_ctx *ctx, clae_model *m, clae_data *d, clae_split_kind
     }
     return 0;
 }
+
+int run_model_command(int argc, char **argv, int max_positional, const char *usage,
+                      int (*f)(clae_ctx *, clae_saved_model *, const clae_cli_opts *, clae_err *))
+{
+    clae_cli_opts o;
+    clae_err err;
+    if (clae_cli_parse_n(argc, argv, 2, max_positional, &o, &err)) return clae_cli_error(&err);
+    if (o.help || !o.positional) {
+        fputs(usage, stdout);
+        return o.help ? 0 : 2;
+    }
+    return run_with_model(&o, f, &err) ? clae_cli_error(&err) : 0;
+}

@@ -45,6 +45,11 @@ int run_open_data(clae_ctx *ctx, clae_saved_model *s, clae_data *d, clae_err *er
 int run_with_model(clae_cli_opts *o,
                    int (*f)(clae_ctx *, clae_saved_model *, const clae_cli_opts *, clae_err *),
                    clae_err *err);
+/* The whole of a command that takes RUN and works on its model: parses argv (up to
+ * max_positional positionals), prints usage for --help (exit 0) or no RUN (exit 2), runs f
+ * through run_with_model, and turns an error into its line (exit 1). */
+int run_model_command(int argc, char **argv, int max_positional, const char *usage,
+                      int (*f)(clae_ctx *, clae_saved_model *, const clae_cli_opts *, clae_err *));
 /* The image ref names (refs.c): a PNG file, [SPLIT:]INDEX or a sample's
  * name, into out (the model's input sample); what describes it. */
 int run_image_ref(const clae_saved_model *s, clae_data *d, const char *ref, float *out, char *what,

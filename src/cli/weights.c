@@ -101,15 +101,11 @@ int report_weights(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, c
 
 int cmd_weights(int argc, char **argv)
 {
-    clae_cli_opts o;
-    clae_err err;
-    if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
-    if (o.help || !o.positional) {
-        printf("usage: clae weights RUN [-o STATS.csv] [--best] [--device SPEC]\n"
-               "  per layer with parameters: a histogram of its weights and biases (LAYER.svg) and "
-               "their\n"
-               "  count, mean, std, min and max (default RUN/weights/weights.csv)\n");
-        return o.help ? 0 : 2;
-    }
-    return run_with_model(&o, report_weights, &err) ? clae_cli_error(&err) : 0;
+    return run_model_command(
+        argc, argv, 1,
+        "usage: clae weights RUN [-o STATS.csv] [--best] [--device SPEC]\n"
+        "  per layer with parameters: a histogram of its weights and biases (LAYER.svg) and "
+        "their\n"
+        "  count, mean, std, min and max (default RUN/weights/weights.csv)\n",
+        report_weights);
 }

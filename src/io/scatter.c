@@ -50,22 +50,6 @@ static void to_plot(frame f, double x, double y, double *px, double *py)
 
 /* ---- SVG ---- */
 
-static void xml_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '<')
-            fputs("&lt;", f);
-        else if (*s == '>')
-            fputs("&gt;", f);
-        else if (*s == '&')
-            fputs("&amp;", f);
-        else if (*s == '\'')
-            fputs("&apos;", f);
-        else if ((unsigned char)*s >= 32)
-            fputc(*s, f);
-    }
-}
-
 int clae_svg_scatter(const char *path, const clae_scatter *s, clae_err *err)
 {
     clae_afile a;
@@ -78,7 +62,7 @@ int clae_svg_scatter(const char *path, const clae_scatter *s, clae_err *err)
             "font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
             w, h);
     fprintf(f, "<text x='%d' y='20' font-size='15' text-anchor='middle'>", MARGIN + SIZE / 2);
-    xml_text(f, s->title ? s->title : "");
+    clae_svg_text(f, s->title ? s->title : "");
     fprintf(f, "</text>\n<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#333'/>\n",
             MARGIN, MARGIN, SIZE, SIZE);
     for (size_t i = 0; i < s->n; i++) {
@@ -90,7 +74,7 @@ int clae_svg_scatter(const char *path, const clae_scatter *s, clae_err *err)
                 py, c[0], c[1], c[2]);
         if (s->point_names && s->point_names[i]) {
             fprintf(f, "><title>");
-            xml_text(f, s->point_names[i]);
+            clae_svg_text(f, s->point_names[i]);
             fprintf(f, "</title></circle>\n");
         } else {
             fprintf(f, "/>\n");
@@ -104,7 +88,7 @@ int clae_svg_scatter(const char *path, const clae_scatter *s, clae_err *err)
                 "font-size='13'>",
                 MARGIN * 2 + SIZE, y, c[0], c[1], c[2], MARGIN * 2 + SIZE + 12, y + 4);
         if (s->names && s->names[k])
-            xml_text(f, s->names[k]);
+            clae_svg_text(f, s->names[k]);
         else
             fprintf(f, "%d", k);
         fprintf(f, "</text>\n");

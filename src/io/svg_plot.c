@@ -46,21 +46,23 @@ static void axes(FILE *f, double x0, double x1, double y0, double y1, const char
         fprintf(f, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#ddd'/>", LEFT, LEFT + pw, py,
                 py);
         fprintf(f, "<text x='%d' y='%.1f' font-size='11' text-anchor='end'>%.4g</text>\n", LEFT - 5,
-                py + 4, v);
+                py + 4, fabs(v) < 1e-9 * st ? 0.0 : v); /* no "-0" from the stepping */
     }
     st = nice_step(x0, x1);
     if (st < 1 && x1 - x0 >= 1) st = 1;
     for (double v = ceil(x0 / st) * st; v <= x1 + 1e-9; v += st) {
         double px = LEFT + pw * (v - x0) / (x1 - x0);
         fprintf(f, "<text x='%.1f' y='%d' font-size='11' text-anchor='middle'>%.4g</text>\n", px,
-                TOP + ph + 16, v);
+                TOP + ph + 16, fabs(v) < 1e-9 * st ? 0.0 : v);
     }
-    fprintf(f, "<text x='%d' y='%d' font-size='13' text-anchor='middle'>%s</text>\n", LEFT + pw / 2,
-            H - 12, xlabel);
+    fprintf(f, "<text x='%d' y='%d' font-size='13' text-anchor='middle'>", LEFT + pw / 2, H - 12);
+    clae_svg_text(f, xlabel);
     fprintf(f,
-            "<text x='16' y='%d' font-size='13' text-anchor='middle' transform='rotate(-90 16 "
-            "%d)'>%s</text>\n",
-            TOP + ph / 2, TOP + ph / 2, ylabel);
+            "</text>\n<text x='16' y='%d' font-size='13' text-anchor='middle' "
+            "transform='rotate(-90 16 %d)'>",
+            TOP + ph / 2, TOP + ph / 2);
+    clae_svg_text(f, ylabel);
+    fprintf(f, "</text>\n");
 }
 
 int clae_svg_plot(const char *path, const char *title, const char *xlabel, const char *ylabel,
@@ -77,7 +79,9 @@ int clae_svg_plot(const char *path, const char *title, const char *xlabel, const
             "font-family='sans-serif'>\n",
             W, H);
     fprintf(f, "<rect width='100%%' height='100%%' fill='white'/>\n");
-    fprintf(f, "<text x='%d' y='22' font-size='15' text-anchor='middle'>%s</text>\n", W / 2, title);
+    fprintf(f, "<text x='%d' y='22' font-size='15' text-anchor='middle'>", W / 2);
+    clae_svg_text(f, title);
+    fprintf(f, "</text>\n");
     axes(f, x0, x1, y0, y1, xlabel, ylabel);
     for (int i = 0; i < n_series; i++) {
         const clae_series *s = &series[i];
@@ -94,23 +98,26 @@ int clae_svg_plot(const char *path, const char *title, const char *xlabel, const
                         TOP + ph * (1 - (s->y[k] - y0) / (y1 - y0)), s->color);
         fprintf(f, "\n<rect x='%d' y='%d' width='14' height='4' fill='%s'/>", W - RIGHT - 150,
                 TOP + 12 + 18 * i, s->color);
-        fprintf(f, "<text x='%d' y='%d' font-size='12'>%s</text>\n", W - RIGHT - 130,
-                TOP + 18 + 18 * i, s->label);
+        fprintf(f, "<text x='%d' y='%d' font-size='12'>", W - RIGHT - 130, TOP + 18 + 18 * i);
+        clae_svg_text(f, s->label);
+        fprintf(f, "</text>\n");
     }
     fprintf(f, "</svg>\n");
     return clae_afile_commit(&a, err);
 }
 
-static void svg_text(FILE *f, const char *s)
+void clae_svg_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
         if (*s == '<')
             fputs("&lt;", f);
-        else if (*s == '&')
-            fputs("&amp;", f);
         else if (*s == '>')
             fputs("&gt;", f);
-        else
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '\'')
+            fputs("&apos;", f);
+        else if ((unsigned char)*s >= 32)
             fputc(*s, f);
     }
 }
@@ -131,7 +138,7 @@ int clae_svg_bars(const char *path, const char *title, const char *const *labels
             "font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
             W, H);
     fprintf(f, "<text x='%d' y='22' font-size='15' text-anchor='middle'>", W / 2);
-    svg_text(f, title);
+    clae_svg_text(f, title);
     fprintf(f, "</text>\n<line x1='%d' x2='%d' y1='%d' y2='%d' stroke='#333'/>\n", LEFT, LEFT + pw,
             TOP + ph, TOP + ph);
     for (int i = 0; i < n; i++) {
@@ -143,7 +150,7 @@ int clae_svg_bars(const char *path, const char *title, const char *const *labels
                 x + slot / 3, TOP + ph - h - 4, v);
         fprintf(f, "<text x='%d' y='%d' font-size='12' text-anchor='middle'>", x + slot / 3,
                 TOP + ph + 16);
-        svg_text(f, labels[i]);
+        clae_svg_text(f, labels[i]);
         fprintf(f, "</text>\n");
     }
     fprintf(f, "</svg>\n");
