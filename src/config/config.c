@@ -883,7 +883,7 @@ static void print_table(FILE *f, const char *name, const key_def *defs)
     fprintf(f, "[%s]\n", name);
     char names[256];
     for (const key_def *d = defs; d->key; d++)
-        fprintf(f, "  %-13s default %-12s %s%s%s\n", d->key, *d->def ? d->def : "\"\"", d->doc,
+        fprintf(f, "  %-15s default %-12s %s%s%s\n", d->key, *d->def ? d->def : "\"\"", d->doc,
                 d->choices ? "; one of " : "",
                 d->choices ? choices_text(d->choices, names, sizeof names) : "");
 }
