@@ -129,6 +129,9 @@ void clae_config_print_keys(FILE *f);
 int clae_config_class_names(const clae_data_cfg *d, char names[][64], int max);
 /* A comma list of labels ("0,1,2") into mask (256 entries); -1 when an entry is not 0..255. */
 int clae_config_class_mask(const char *list, bool mask[256]);
+/* The labels training keeps (data.train_classes, or all but data.exclude_classes) into keep;
+ * false, keep untouched, when neither is set. */
+bool clae_config_kept_classes(const clae_data_cfg *d, bool keep[256]);
 clae_optim_cfg clae_config_optim(const clae_config *c);
 clae_schedule clae_config_schedule(const clae_config *c);
 

@@ -12,7 +12,7 @@
 
 /* ---- PCA (pca.c) ---- */
 /* The k leading principal axes of the centred points (subspace iteration on
- * the covariance, seeded start): y (n x k) the projections, axes (k x d, may
+ * the covariance, seeded start): y (n x k, may be NULL) the projections, axes (k x d, may
  * be NULL) unit vectors with their largest entry positive, variance (k, may
  * be NULL) the variance along each, largest first. */
 int clae_pca(const float *x, size_t n, size_t d, int k, uint64_t seed, float *y, double *axes,

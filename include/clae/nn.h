@@ -29,8 +29,9 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
     X(CONV_T, conv_transpose)                                                               \
     X(MAX_POOL, max_pool)                                                                   \
     X(AVG_POOL, avg_pool)                                                                   \
-    X(UPSAMPLE, upsample) X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) \
-        X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
+    X(UPSAMPLE, upsample)                                                                   \
+    X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) X(RESIDUAL, residual) \
+        X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
 #undef CLAE_X_LAYER
@@ -71,6 +72,12 @@ typedef struct {
     clae_shape shape;     /* reshape target (c x h x w); c = 0 flattens */
     clae_init_kind init;  /* of the weights: [model] init */
 } clae_layer_spec;
+
+/* A convolution or transposed convolution: the layers with feature maps (clae features). */
+static inline bool clae_spec_is_conv(const clae_layer_spec *s)
+{
+    return s->type == CLAE_LAYER_CONV || s->type == CLAE_LAYER_CONV_T;
+}
 
 typedef struct clae_layer clae_layer;
 

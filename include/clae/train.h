@@ -145,6 +145,9 @@ typedef struct {
 /* Loads data, splits, builds the model, objective and optimizer; parameters
  * are initialised from the seed (or overwritten by clae_trainer_load). */
 int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err);
+/* The device memory training takes, about: parameters, gradients, optimizer state,
+ * activations, layer state and the uploaded images (checked at open against the device). */
+double clae_trainer_device_bytes(const clae_trainer *t);
 void clae_trainer_close(clae_trainer *t);
 
 /* One epoch over the training split; its metrics into t->train_metrics. */

@@ -23,13 +23,19 @@ typedef enum { SCORE_MSE, SCORE_RELATIVE, SCORE_BCE, SCORE_SSIM, SCORE_LATENT } 
 #define N_SCORES 5
 static const char *const score_names[N_SCORES] = {"mse", "relative", "bce", "ssim", "latent"};
 
-/* The squared error per unit of the image's intensity: an image with little ink (a sneaker,
- * a sandal) has a small error however foreign it is; this score does not favour it. */
+/* The squared error se per unit of the image's intensity ink (n values; at least 1/255 a
+ * value): an image with little ink (a sneaker, a sandal) has a small error however foreign
+ * it is; this score does not favour it. */
+static double per_intensity(double se, double ink, size_t n)
+{
+    return se / fmax(ink, (double)n / 255.0);
+}
+
 static double relative_error(const float *y, const float *x, size_t n)
 {
     double se = 0, ink = 0;
     for (size_t i = 0; i < n; i++) se += ((double)y[i] - x[i]) * ((double)y[i] - x[i]), ink += x[i];
-    return se / fmax(ink, (double)n / 255.0);
+    return per_intensity(se, ink, n);
 }
 
 /* A split's images as floats, with their labels and whether each is an anomaly. */
@@ -50,17 +56,6 @@ static int parse_score(const char *text, score_kind *k, clae_err *err)
     return clae_fail(err, "--score %s: expected mse, relative, bce, ssim or latent", text);
 }
 
-/* The classes training kept, from the run's config: none set means no ground truth. */
-static bool normal_classes(const clae_config *cfg, bool keep[256])
-{
-    const clae_data_cfg *d = &cfg->data;
-    if (!d->train_classes[0] && !d->exclude_classes[0]) return false;
-    clae_config_class_mask(d->train_classes[0] ? d->train_classes : d->exclude_classes, keep);
-    if (!d->train_classes[0])
-        for (int c = 0; c < 256; c++) keep[c] = !keep[c];
-    return true;
-}
-
 static int load_split(const clae_saved_model *s, anomaly_set *a, clae_split_kind k, uint32_t limit,
                       clae_err *err)
 {
@@ -75,7 +70,7 @@ static int load_split(const clae_saved_model *s, anomaly_set *a, clae_split_kind
     if (!a->images || !a->labels || !a->anomalous) return clae_fail(err, "out of host memory");
     const clae_dataset *set = &a->data.sources[clae_data_split(&a->data, k)->source].set;
     bool keep[256];
-    a->have_truth = normal_classes(&s->cfg, keep) && set->labels;
+    a->have_truth = clae_config_kept_classes(&s->cfg.data, keep) && set->labels;
     for (size_t i = 0; i < a->n; i++) {
         uint32_t sample = clae_data_sample_index(&a->data, k, (uint32_t)i);
         run_dataset_floats(set, sample, 1, a->images + i * a->sample);
@@ -190,12 +185,11 @@ static int pca_scores(const clae_saved_model *s, int k, bool relative, anomaly_s
     if (load_split(s, &fit, CLAE_SPLIT_TRAIN, PCA_FIT_MAX, err)) return set_free(&fit), -1;
     size_t d = a->sample;
     double *axes = malloc((size_t)k * d * sizeof *axes), *mean = calloc(d, sizeof *mean);
-    float *proj = malloc(fit.n * (size_t)k * sizeof *proj);
-    int rc = axes && mean && proj ? 0 : clae_fail(err, "out of host memory");
+    int rc = axes && mean ? 0 : clae_fail(err, "out of host memory");
     if (rc == 0 && ((size_t)k > d || k > 4096))
         rc = clae_fail(err, "a code of %d values: PCA takes at most the image's %zu (and 4,096)", k,
                        d);
-    if (rc == 0) rc = clae_pca(fit.images, fit.n, d, k, 1, proj, axes, NULL, err);
+    if (rc == 0) rc = clae_pca(fit.images, fit.n, d, k, 1, NULL, axes, NULL, err);
     for (size_t r = 0; rc == 0 && r < fit.n; r++)
         for (size_t i = 0; i < d; i++) mean[i] += fit.images[r * d + i] / (double)fit.n;
     for (size_t r = 0; rc == 0 && r < a->n; r++) {
@@ -210,9 +204,9 @@ static int pca_scores(const clae_saved_model *s, int k, bool relative, anomaly_s
             for (int j = 0; j < k && j < 4096; j++) back += c[j] * axes[(size_t)j * d + i];
             se += (back - x[i]) * (back - x[i]), ink += x[i];
         }
-        score[r] = relative ? se / fmax(ink, (double)d / 255.0) : se / (double)d;
+        score[r] = relative ? per_intensity(se, ink, d) : se / (double)d;
     }
-    free(axes), free(mean), free(proj);
+    free(axes), free(mean);
     set_free(&fit);
     return rc;
 }

@@ -95,14 +95,7 @@ static int train_steps(clae_ctx *ctx, const clae_config *cfg, long steps, device
         r->images_per_s = t.train_s > 0 ? (double)t.images_after_first / t.train_s : 0;
         r->gflops = clae_model_train_flops(&t.model) * r->images_per_s * 1e-9;
         r->final_loss = r->steps ? r->losses[r->steps - 1] : NAN;
-        double state = t.optim.n_state, data = 0;
-        for (int i = 0; i < t.data.n_sources; i++)
-            data += (double)t.data.sources[i].set.count *
-                    (double)clae_shape_sample(t.data.sources[i].set.sample);
-        r->memory_mib = (4.0 * ((double)t.model.params.capacity * (2 + state) +
-                                (double)t.model.acts.capacity + (double)t.model.state.capacity) +
-                         data) /
-                        1048576.0;
+        r->memory_mib = clae_trainer_device_bytes(&t) / 1048576.0;
     }
     clae_trainer_close(&t);
     return rc;

@@ -8,11 +8,6 @@
 #include "cli.h"
 #include "report.h"
 
-static bool is_conv(const clae_layer *l)
-{
-    return l->spec.type == CLAE_LAYER_CONV || l->spec.type == CLAE_LAYER_CONV_T;
-}
-
 /* maps (c, h, w) of one image, each normalised alone, as rows of 8 gray images */
 static int write_maps(const char *path, float *maps, clae_shape s, clae_err *err)
 {
@@ -44,7 +39,7 @@ int report_features(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, 
     int written = 0;
     for (int i = 0; rc == 0 && i < m->n_main; i++) {
         const clae_layer *l = &m->layers[i];
-        if (!is_conv(l)) continue;
+        if (!clae_spec_is_conv(&l->spec)) continue;
         size_t n = clae_shape_sample(l->out);
         float *maps = malloc(n * sizeof *maps);
         char png[1100], name[200];

@@ -10,8 +10,7 @@
 static bool has_conv(const clae_config *cfg)
 {
     for (int i = 0; i < cfg->n_layers; i++)
-        if (cfg->layers[i].type == CLAE_LAYER_CONV || cfg->layers[i].type == CLAE_LAYER_CONV_T)
-            return true;
+        if (clae_spec_is_conv(&cfg->layers[i])) return true;
     return false;
 }
 

@@ -689,6 +689,15 @@ int clae_config_class_mask(const char *list, bool mask[256])
     return 0;
 }
 
+bool clae_config_kept_classes(const clae_data_cfg *d, bool keep[256])
+{
+    if (!d->train_classes[0] && !d->exclude_classes[0]) return false;
+    clae_config_class_mask(d->train_classes[0] ? d->train_classes : d->exclude_classes, keep);
+    if (!d->train_classes[0])
+        for (int c = 0; c < 256; c++) keep[c] = !keep[c];
+    return true;
+}
+
 static int check_classes(const clae_config *c, clae_ini_doc *doc, clae_err *err)
 {
     bool mask[256];

@@ -185,8 +185,8 @@ static void iterate(pca_work *w, size_t n, size_t d, size_t b, int k)
             }
         for (size_t p = 0; p < b; p++) /* symmetric up to rounding: make it exactly so */
             for (size_t c = p + 1; c < b; c++)
-                w->small[p * b + c] = w->small[c * b + p] =
-                    0.5 * (w->small[p * b + c] + w->small[c * b + p]);
+                w->small[p * b + c] = w->small[c * b + p] = 0.5 * (w->small[p * b + c] +
+                                                                   w->small[c * b + p]);
         jacobi(w->small, b, w->val, w->vec);
         double change = 0;
         for (int c = 0; c < k; c++)
@@ -208,14 +208,10 @@ int clae_pca(const float *x, size_t n, size_t d, int k, uint64_t seed, float *y,
                          k, n, d, k);
     size_t b = (size_t)k + OVERSAMPLE < d ? (size_t)k + OVERSAMPLE : d;
     bool formed = n > d && d <= COV_MAX_D; /* C costs n d^2 once, then d^2 b per iteration */
-    pca_work w = {malloc(n * d * sizeof(float)),
-                  NULL,
-                  malloc(d * b * sizeof(double)),
-                  formed ? NULL : malloc(n * b * sizeof(double)),
-                  malloc(d * b * sizeof(double)),
-                  malloc(b * b * sizeof(double)),
-                  malloc(b * sizeof(double)),
-                  malloc(b * b * sizeof(double)),
+    pca_work w = {malloc(n * d * sizeof(float)),  NULL,
+                  malloc(d * b * sizeof(double)), formed ? NULL : malloc(n * b * sizeof(double)),
+                  malloc(d * b * sizeof(double)), malloc(b * b * sizeof(double)),
+                  malloc(b * sizeof(double)),     malloc(b * b * sizeof(double)),
                   calloc(b, sizeof(double))};
     if (!w.xc || !w.q || (!formed && !w.z) || !w.w || !w.small || !w.val || !w.vec || !w.prev) {
         work_free(&w);
@@ -252,7 +248,7 @@ int clae_pca(const float *x, size_t n, size_t d, int k, uint64_t seed, float *y,
         }
         if (variance) variance[c] = w.val[c];
     }
-    for (size_t r = 0; r < n; r++)
+    for (size_t r = 0; y && r < n; r++)
         for (int c = 0; c < k; c++) {
             double s = 0;
             for (size_t i = 0; i < d; i++) s += (double)w.xc[r * d + i] * w.w[i * b + c];

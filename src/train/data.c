@@ -152,16 +152,13 @@ static cl_mem image_means(clae_ctx *ctx, const clae_dataset *d)
 static int keep_classes(clae_data *t, uint32_t *idx[3], uint32_t n[3], clae_err *err)
 {
     const clae_data_cfg *d = &t->cfg->data;
-    if (!d->train_classes[0] && !d->exclude_classes[0]) return 0;
+    bool keep[256];
+    if (!clae_config_kept_classes(d, keep)) return 0;
     const clae_dataset *set = &t->sources[0].set;
     if (!set->labels)
         return clae_fail(err, "data.%s needs labelled data: %s has none",
                          d->train_classes[0] ? "train_classes" : "exclude_classes",
                          d->format == CLAE_DATA_IDX ? d->train_images : d->path);
-    bool keep[256];
-    clae_config_class_mask(d->train_classes[0] ? d->train_classes : d->exclude_classes, keep);
-    if (!d->train_classes[0])
-        for (int c = 0; c < 256; c++) keep[c] = !keep[c];
     for (int s = 0; s < 2; s++) {
         uint32_t out = 0;
         for (uint32_t i = 0; i < n[s]; i++)

@@ -8,15 +8,19 @@
 
 /* An allocation failure often surfaces only at the first kernel that touches
  * the buffer, so the whole budget is checked up front, with what to lower. */
-static int check_device_memory(const clae_trainer *t, clae_err *err)
+double clae_trainer_device_bytes(const clae_trainer *t)
 {
     const clae_model *m = &t->model;
     size_t sample = clae_shape_sample(m->input);
     double state = t->cfg->train.optimizer == CLAE_OPT_SGD ? 1 : 2;
-    double bytes = 4.0 * ((double)m->params.capacity * (2 + state) + (double)m->acts.capacity +
-                          (double)m->state.capacity) +
-                   (double)(t->data.sources[0].set.count + t->data.sources[1].set.count) *
-                       (double)sample;
+    return 4.0 * ((double)m->params.capacity * (2 + state) + (double)m->acts.capacity +
+                  (double)m->state.capacity) +
+           (double)(t->data.sources[0].set.count + t->data.sources[1].set.count) * (double)sample;
+}
+
+static int check_device_memory(const clae_trainer *t, clae_err *err)
+{
+    double bytes = clae_trainer_device_bytes(t);
     double have = (double)t->ctx->dev.global_mem;
     if (bytes > 0.9 * have)
         return clae_fail(
