@@ -7,13 +7,13 @@
 # tests/fuzz/corpus/ (one seed per reader; the first byte picks the reader).
 # Prints libFuzzer's summary per reader; exits non-zero on a crash, a leak,
 # undefined behaviour, a hang (-timeout) or a refusal without its one-line message.
-# usage: scripts/fuzz.sh [RUNS] [READER...]   (readers: checkpoint npy ini png idx csv labels)
+# usage: scripts/fuzz.sh [RUNS] [READER...]   (readers: checkpoint npy ini png idx csv labels rans)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-100000}
 shift || true
 readers=("$@")
-[ ${#readers[@]} -gt 0 ] || readers=(checkpoint npy ini png idx csv labels)
+[ ${#readers[@]} -gt 0 ] || readers=(checkpoint npy ini png idx csv labels rans)
 out=build-fuzz
 mkdir -p "$out"
 python3 tools/embed_cl.py "$out/clae_kernels.h" include/clae/kinds.h cl/act.cl cl/elementwise.cl \

@@ -1,5 +1,5 @@
 /* Seeded mutation fuzzing of every file reader (checkpoint, .npy, INI, PNG, IDX, CSV,
- * labels CSV) in the suite
+ * labels CSV) and of the rANS decoder in the suite
  * (under ASan and UBSan in CI): valid files written by the writers, then
  * thousands of mutants (flipped bytes, truncations, insertions, size fields
  * set to extremes), each accepted or refused with one line (readers.h).
@@ -24,7 +24,23 @@ static void write_seed_file(int kind, const char *file)
     static const char labels[] = "file,label\na.png,1\nb.png,2\n";
     static const unsigned char idx[28] = {0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0,  0,
                                           0, 2, 0,    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
-    if (kind == FUZZ_NPY) {
+    if (kind == FUZZ_RANS) { /* FUZZ_RANS_SYMBOLS symbols drawn from the harness's model */
+        static clae_rans_model m;
+        fuzz_rans_model(&m);
+        uint16_t sym[FUZZ_RANS_SYMBOLS];
+        uint32_t rng = 7;
+        for (int i = 0; i < FUZZ_RANS_SYMBOLS; i++) {
+            int s = 0;
+            while (s < 39 && ((rng = rng * 1664525u + 1013904223u) >> 31)) s++;
+            sym[i] = (uint16_t)s;
+        }
+        uint8_t bytes[4096];
+        size_t len = clae_rans_encode(&m, sym, FUZZ_RANS_SYMBOLS, bytes, sizeof bytes, &err);
+        if (!len) fail_msg("%s", err.msg);
+        assert_non_null(f = fopen(file, "wb"));
+        assert_int_equal(fwrite(bytes, 1, len, f), len);
+        fclose(f);
+    } else if (kind == FUZZ_NPY) {
         float z[6] = {1, -2, 3.5f, 0, 5, -6};
         if (clae_npy_write(file, z, 2, 3, &err)) fail_msg("%s", err.msg);
     } else if (kind == FUZZ_CKPT) {
@@ -139,6 +155,7 @@ static void test_png_mutants(void **state) { (void)state, fuzz_seed(FUZZ_PNG, 20
 static void test_idx_mutants(void **state) { (void)state, fuzz_seed(FUZZ_IDX, 3000); }
 static void test_csv_mutants(void **state) { (void)state, fuzz_seed(FUZZ_CSV, 3000); }
 static void test_labels_mutants(void **state) { (void)state, fuzz_seed(FUZZ_LABELS, 1000); }
+static void test_rans_mutants(void **state) { (void)state, fuzz_seed(FUZZ_RANS, 3000); }
 
 int main(int argc, char **argv)
 {
@@ -159,7 +176,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_npy_mutants),    cmocka_unit_test(test_checkpoint_mutants),
         cmocka_unit_test(test_ini_mutants),    cmocka_unit_test(test_png_mutants),
         cmocka_unit_test(test_idx_mutants),    cmocka_unit_test(test_csv_mutants),
-        cmocka_unit_test(test_labels_mutants),
+        cmocka_unit_test(test_labels_mutants), cmocka_unit_test(test_rans_mutants),
     };
     int failed = cmocka_run_group_tests_name("fuzz_readers", tests, NULL, NULL);
     unlink(path);

@@ -1,10 +1,10 @@
 /* One fuzz input for clae's file readers: the first byte picks the reader
  * (byte % FUZZ_READERS: checkpoint, .npy, INI config, PNG, IDX, CSV table, a
- * folder's labels CSV), the rest is the file. Each reader must return 0 or
- * fail with one line (non-empty, no newline), never crash, read out of bounds,
- * hang or leak. A config line "--set X" is also applied as an override.
- * Shared by the libFuzzer harness (fuzz_readers.c) and the suite's seeded
- * mutation test (test_fuzz_readers.c). No device is needed. */
+ * folder's labels CSV, rANS-coded symbols), the rest is the file (or the
+ * bytes). Each reader must return 0 or fail with one line (non-empty, no
+ * newline), never crash, read out of bounds, hang or leak. A config line "--set X" is also applied
+ * as an override. Shared by the libFuzzer harness (fuzz_readers.c) and the suite's seeded mutation
+ * test (test_fuzz_readers.c). No device is needed. */
 #ifndef CLAE_TEST_FUZZ_READERS_H
 #define CLAE_TEST_FUZZ_READERS_H
 
@@ -18,10 +18,43 @@
 #include "clae/data.h"
 #include "clae/image.h"
 #include "clae/io.h"
+#include "clae/rans.h"
 
-enum { FUZZ_CKPT, FUZZ_NPY, FUZZ_INI, FUZZ_PNG, FUZZ_IDX, FUZZ_CSV, FUZZ_LABELS, FUZZ_READERS };
-static const char *const fuzz_reader_names[FUZZ_READERS] = {"checkpoint", "npy", "ini",   "png",
-                                                            "idx",        "csv", "labels"};
+enum {
+    FUZZ_CKPT,
+    FUZZ_NPY,
+    FUZZ_INI,
+    FUZZ_PNG,
+    FUZZ_IDX,
+    FUZZ_CSV,
+    FUZZ_LABELS,
+    FUZZ_RANS,
+    FUZZ_READERS
+};
+static const char *const fuzz_reader_names[FUZZ_READERS] = {"checkpoint", "npy", "ini",    "png",
+                                                            "idx",        "csv", "labels", "rans"};
+
+/* The rANS decoder on bytes: a fixed 40-symbol geometric model, FUZZ_RANS_SYMBOLS symbols. */
+#define FUZZ_RANS_SYMBOLS 500
+static inline void fuzz_rans_model(clae_rans_model *m)
+{
+    uint64_t counts[40];
+    for (int i = 0; i < 40; i++) counts[i] = 1ull << (39 - i);
+    clae_err err;
+    clae_rans_model_build(counts, 40, m, &err);
+}
+
+static inline int fuzz_rans(const uint8_t *data, size_t n, clae_err *err)
+{
+    static clae_rans_model m;
+    static int built;
+    if (!built) fuzz_rans_model(&m), built = 1;
+    uint16_t out[FUZZ_RANS_SYMBOLS];
+    int rc = clae_rans_decode(&m, data, n, out, FUZZ_RANS_SYMBOLS, err);
+    for (int i = 0; rc == 0 && i < FUZZ_RANS_SYMBOLS; i++)
+        if (out[i] >= 40) return -2; /* a symbol the model does not have */
+    return rc;
+}
 
 static inline int fuzz_checkpoint(const char *path, clae_err *err)
 {
@@ -138,6 +171,7 @@ static inline int fuzz_reader_input(const char *path, const uint8_t *data, size_
     case FUZZ_PNG: rc = fuzz_png(path, &err); break;
     case FUZZ_IDX: rc = fuzz_idx(path, &err); break;
     case FUZZ_CSV: rc = fuzz_csv(path, &err); break;
+    case FUZZ_RANS: rc = fuzz_rans(data + 1, n - 1, &err); break;
     default: rc = fuzz_labels(path, &err); break;
     }
     if (rc == 0) return 0;
