@@ -20,10 +20,10 @@ HEADER_MODULE = {
     "ops": "ops", "gemm": "ops", "kinds": "ops",
     "nn": "nn",
     "optim": "optim",
-    "data": "data", "image": "data",
+    "data": "data", "image": "data", "graph": "data",
     "io": "io", "rans": "io", "embed": "embed",
     "config": "config",
-    "metrics": "train", "objective": "train", "quality": "train", "model_file": "train", "train": "train", "roc": "train",
+    "metrics": "train", "objective": "train", "quality": "train", "model_file": "train", "train": "train", "roc": "train", "graph_train": "train",
 }
 
 

@@ -5,6 +5,7 @@
  * count bounded. */
 #include <math.h>
 
+#include "clae/graph.h"
 #include "clae/nn.h"
 #include "helpers.h"
 
@@ -17,7 +18,13 @@ typedef struct {
     float *r_head;      /* multitask: L also holds sum(r_head * logits) */
     size_t head_n;
     struct penalty *pen; /* sparse: L also holds the penalty of the code */
+    clae_tensor graph;   /* a graph layer's side input (rows = its nodes), or arena NULL */
 } fixture;
+
+/* The graph the gcn checks run on, bound as side input 0 when set: weighted
+ * edges (A_hat's normalised values scaled per pair), node 4 isolated, every
+ * node joined to itself by the renormalisation's self-loop. */
+static clae_csr check_graph;
 
 /* A sparsity penalty on the code, wired in as the trainer does (latent_grad). */
 struct penalty {
@@ -53,6 +60,17 @@ static void build(clae_ctx *ctx, fixture *f, clae_shape in, const clae_layer_spe
     if (clae_model_build_stack(&f->m, ctx, in, specs, n, rows, false, &err))
         fail_msg("build: %s", err.msg);
     CHECK_OK(ctx, clae_model_init_params(&f->m, ctx, 7));
+    f->graph.arena = NULL;
+    if (check_graph.n == (uint32_t)rows) {
+        size_t n = clae_csr_packed_floats(&check_graph);
+        float *packed = malloc(n * sizeof *packed);
+        clae_csr_pack(&check_graph, packed);
+        CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)n, 1, 1}, &f->graph));
+        CHECK_OK(ctx, clae_tensor_write(ctx, &f->graph, packed, n));
+        f->graph.shape = (clae_shape){rows, (int)check_graph.nnz, 1, 1};
+        if (clae_model_bind_side(&f->m, 0, &f->graph, &err)) fail_msg("bind: %s", err.msg);
+        free(packed);
+    }
     f->rows = rows;
     f->in_n = (size_t)rows * clae_shape_sample(f->m.input);
     f->out_n = (size_t)rows * clae_shape_sample(f->m.layers[clae_model_output_index(&f->m)].out);
@@ -223,6 +241,7 @@ static void check_stack_kl(clae_ctx *ctx, clae_shape in, const clae_layer_spec *
     free(x);
     free(f.r);
     clae_model_release(&f.m);
+    if (f.graph.arena) clae_tensor_destroy(&f.graph);
 }
 
 static void check_layer(clae_ctx *ctx, clae_shape in, clae_layer_spec layer, int rows)
@@ -449,6 +468,53 @@ static void test_vae(void **state)
     check_stack_kl(*state, (clae_shape){1, 2, 3, 2}, &v, 1, 2, true, 0.3f);
 }
 
+static clae_layer_spec gcn(int units, clae_act act, bool bias, int nodes)
+{
+    clae_layer_spec s = {.type = CLAE_LAYER_GCN,
+                         .units = units,
+                         .act = act,
+                         .bias = bias,
+                         .slope = 0.01,
+                         .nodes = nodes};
+    snprintf(s.section, sizeof s.section, "encoder.gcn");
+    return s;
+}
+
+/* A 5-node graph: edges 0-1, 1-2, 0-3, 2-3, node 4 alone; values scaled so they differ. */
+static void make_check_graph(void)
+{
+    uint32_t u[] = {0, 1, 0, 2}, v[] = {1, 2, 3, 3};
+    clae_err err;
+    if (clae_csr_gcn(5, u, v, 4, &check_graph, &err)) fail_msg("%s", err.msg);
+    for (uint32_t r = 0; r < 5; r++) /* symmetric, as every A_hat: the backward relies on it */
+        for (uint32_t k = check_graph.row_ptr[r]; k < check_graph.row_ptr[r + 1]; k++)
+            check_graph.val[k] *= 1.0f + 0.1f * (float)(r + check_graph.col[k]);
+}
+
+/* Graph convolutions with features and featureless (one-hot rows of W), weighted edges, an
+ * isolated node; then a stack as a graph encoder uses, and a graph vae's heads. */
+static void test_gcn(void **state)
+{
+    make_check_graph();
+    clae_shape feat = {1, 3, 1, 1}, one = {1, 1, 1, 1};
+    check_layer(*state, feat, gcn(4, CLAE_ACT_NONE, true, 0), 5);
+    check_layer(*state, feat, gcn(2, CLAE_ACT_TANH, false, 0), 5);
+    check_layer(*state, (clae_shape){1, 2, 2, 1}, gcn(3, CLAE_ACT_LEAKY_RELU, true, 0), 5);
+    clae_layer_spec stack[2] = {gcn(4, CLAE_ACT_RELU, false, 0), gcn(3, CLAE_ACT_NONE, false, 0)};
+    snprintf(stack[1].section, sizeof stack[1].section, "latent.gcn2");
+    check_stack(*state, feat, stack, 2, 5, false);
+    /* one-hot input: the first layer of a featureless graph (the identity layer in front of
+     * it passes the placeholder column, whose gradient is zero) */
+    clae_layer_spec hot[2] = {gcn(4, CLAE_ACT_TANH, false, 5), gcn(3, CLAE_ACT_NONE, true, 0)};
+    snprintf(hot[1].section, sizeof hot[1].section, "latent.gcn2");
+    check_stack(*state, one, hot, 2, 5, true);
+    clae_layer_spec vae = {.type = CLAE_LAYER_VAE, .units = 2, .beta = 1, .graph = true};
+    snprintf(vae.section, sizeof vae.section, "latent.z");
+    check_stack_kl(*state, feat, &vae, 1, 5, true, 0.0f);
+    check_stack_kl(*state, feat, &vae, 1, 5, true, 0.4f);
+    clae_csr_free(&check_graph);
+}
+
 static void test_reshape(void **state)
 {
     clae_layer_spec s = {.type = CLAE_LAYER_RESHAPE, .shape = {1, 2, 3, 5}};
@@ -600,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_dropout_statistics),
         cmocka_unit_test(test_attention),
         cmocka_unit_test(test_vae),
+        cmocka_unit_test(test_gcn),
         cmocka_unit_test(test_head_and_penalty),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_ctx_setup, test_ctx_teardown);

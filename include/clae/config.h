@@ -19,7 +19,8 @@ typedef struct {
 } clae_model_cfg;
 
 /* X(ID, name): the enums of the fixed sections and the names they take */
-#define CLAE_FORMAT_LIST(X) X(IDX, idx) X(CSV, csv) X(FOLDER, folder) X(EMOJI, emoji)
+#define CLAE_FORMAT_LIST(X) \
+    X(IDX, idx) X(CSV, csv) X(FOLDER, folder) X(EMOJI, emoji) X(GRAPH, graph)
 #define CLAE_X_FORMAT(id, name) CLAE_DATA_##id,
 typedef enum { CLAE_FORMAT_LIST(CLAE_X_FORMAT) } clae_data_format;
 #undef CLAE_X_FORMAT
@@ -35,7 +36,8 @@ typedef struct {
     double val_fraction;                                                           /* idx */
     int train_limit, test_limit;
     char path[512];      /* csv file, image folder, or the data folder of emoji ("" = default) */
-    char labels[512];    /* folder: optional "file,label" CSV */
+    char labels[512];    /* folder: optional "file,label" CSV; graph: "node,label" */
+    char features[512];  /* graph: optional "node,f1,...,fd" CSV ("": one-hot nodes) */
     clae_shape image;    /* csv, folder, emoji: C x H x W of a sample */
     double scale;        /* csv: value / scale is the pixel in [0, 1] */
     float background[3]; /* folder, emoji: under transparent pixels */
@@ -71,7 +73,8 @@ typedef struct {
     clae_schedule_kind schedule;
     int step_epochs, warmup_steps;
     double gamma, min_lr, clip_norm, clip_value, min_delta;
-    int patience; /* early stopping: epochs without improvement (0: off) */
+    int patience;  /* early stopping: epochs without improvement (0: off) */
+    int negatives; /* graph: sampled non-edges per edge (0: all node pairs) */
     clae_reduction reduction;
     clae_noise_kind noise; /* denoising corrupts the input, the loss compares with the clean one */
     double noise_level;    /* gaussian sigma, or the probability of salt and pepper / masking */

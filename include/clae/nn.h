@@ -23,21 +23,22 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
  * the clae_kind_NAME each layer file defines. Adding a layer is its file in
  * src/nn/ (forward, backward, setup, its clae_layer_kind), its kernels in
  * cl/, its host ops in src/ops/, and one row here. */
-#define CLAE_LAYER_LIST(X)                                                                  \
-    X(DENSE, dense)                                                                         \
-    X(CONV, conv)                                                                           \
-    X(CONV_T, conv_transpose)                                                               \
-    X(MAX_POOL, max_pool)                                                                   \
-    X(AVG_POOL, avg_pool)                                                                   \
-    X(UPSAMPLE, upsample)                                                                   \
-    X(RESHAPE, reshape) X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) X(RESIDUAL, residual) \
-        X(ATTENTION, attention) X(VAE, vae) X(ACT, act)
+#define CLAE_LAYER_LIST(X)                                                                      \
+    X(DENSE, dense)                                                                             \
+    X(CONV, conv)                                                                               \
+    X(CONV_T, conv_transpose)                                                                   \
+    X(MAX_POOL, max_pool)                                                                       \
+    X(AVG_POOL, avg_pool)                                                                       \
+    X(UPSAMPLE, upsample)                                                                       \
+    X(RESHAPE, reshape)                                                                         \
+    X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) X(RESIDUAL, residual) X(ATTENTION, attention) \
+        X(VAE, vae) X(ACT, act) X(GCN, gcn) X(INNER_PRODUCT, inner_product)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
 #undef CLAE_X_LAYER
 
 /* Weight init of conv, conv_transpose, dense and vae layers ([model] init). */
-#define CLAE_INIT_LIST(X) X(PYTORCH, pytorch) X(KAIMING, kaiming)
+#define CLAE_INIT_LIST(X) X(PYTORCH, pytorch) X(KAIMING, kaiming) X(GLOROT, glorot)
 #define CLAE_X_INIT(id, name) CLAE_INIT_##id,
 typedef enum { CLAE_INIT_LIST(CLAE_X_INIT) } clae_init_kind;
 #undef CLAE_X_INIT
@@ -71,6 +72,9 @@ typedef struct {
     char from[96];        /* residual: section of the earlier layer whose output is added */
     clae_shape shape;     /* reshape target (c x h x w); c = 0 flattens */
     clae_init_kind init;  /* of the weights: [model] init */
+    bool graph;           /* vae: its heads are graph convolutions (VGAE) */
+    int nodes; /* gcn: its input is one-hot over this many nodes (a featureless graph; the
+                  graph trainer sets it from the data), 0: the input's features */
 } clae_layer_spec;
 
 /* A convolution or transposed convolution: the layers with feature maps (clae features). */
@@ -279,17 +283,27 @@ static inline void clae_init_uniform(float *host, size_t n, double bound, clae_r
 /* Bound of a weight's uniform init. PyTorch's default, 1/sqrt(fan_in), has
  * gain 1/sqrt(3): activations shrink through a ReLU stack and a short training
  * run starts slow. kaiming is kaiming_uniform_(w, nonlinearity='relu'): gain
- * sqrt(2), keeps the activation variance through ReLUs (He et al. 2015). */
-static inline double clae_init_weight_bound(const clae_layer *l, double fan_in)
+ * sqrt(2), keeps the activation variance through ReLUs (He et al. 2015).
+ * glorot is xavier_uniform_ (Glorot & Bengio 2010), sqrt(6 / (fan_in +
+ * fan_out)), the init of Kipf & Welling's graph convolutions. */
+static inline double clae_init_weight_bound(const clae_layer *l, double fan_in, double fan_out)
 {
-    return l->spec.init == CLAE_INIT_KAIMING ? sqrt(6.0 / fan_in) : 1.0 / sqrt(fan_in);
+    switch (l->spec.init) {
+    case CLAE_INIT_KAIMING: return sqrt(6.0 / fan_in);
+    case CLAE_INIT_GLOROT: return sqrt(6.0 / (fan_in + fan_out));
+    default: return 1.0 / sqrt(fan_in);
+    }
 }
 
-/* Weights by [model] init; bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as PyTorch's layers either
- * way. */
+/* Weights by [model] init, fan_out the weights per input times the receptive
+ * field (one head of a vae); bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) as
+ * PyTorch's layers either way. */
 static inline void clae_init_affine(clae_layer *l, double fan_in, clae_rng *rng, float *host)
 {
-    clae_init_uniform(host + l->w.off, l->n_w, clae_init_weight_bound(l, fan_in), rng);
+    double fan_out = (double)l->n_w / fan_in;
+    if (clae_spec_is_conv(&l->spec)) fan_out *= (double)l->spec.kernel * l->spec.kernel;
+    if (l->spec.type == CLAE_LAYER_VAE) fan_out = l->spec.units;
+    clae_init_uniform(host + l->w.off, l->n_w, clae_init_weight_bound(l, fan_in, fan_out), rng);
     clae_init_uniform(host + l->b.off, l->n_b, 1.0 / sqrt(fan_in), rng);
 }
 

@@ -220,6 +220,26 @@ int clae_dense_forward(clae_ctx *ctx, const clae_dense_op *d, const clae_tensor 
 int clae_dense_backward(clae_ctx *ctx, const clae_dense_op *d, const clae_tensor *x,
                         const clae_tensor *g, clae_tensor *dw, clae_tensor *dx, size_t rows);
 
+/* --- graphs (graph.cl) ---------------------------------------------------
+ * A sparse n x n matrix is a tensor holding its packed CSR (clae/graph.h):
+ * row_ptr (n + 1), col (nnz, uint bits), val (nnz). Row loss sums go to
+ * row_loss (n floats). */
+/* y (n x cols) = A x (+ y when accumulate) */
+int clae_op_spmm(clae_ctx *ctx, const clae_tensor *csr, uint32_t n, uint32_t nnz,
+                 const clae_tensor *x, size_t cols, clae_tensor *y, bool accumulate);
+/* Over all n^2 logits, targets the pattern of csr: logits become scale * the
+ * gradient of the weighted cross-entropy, row_loss scale * its row sums.
+ * saved: nnz floats of workspace. */
+int clae_op_graph_dense_loss(clae_ctx *ctx, clae_tensor *logits, cl_mem row_loss,
+                             const clae_tensor *csr, uint32_t n, float pos_weight, float scale,
+                             const clae_tensor *saved);
+/* Over the pairs of a symmetric CSR whose values are targets: dz (n x units)
+ * = the gradient w.r.t. the codes z of sum w_pos softplus(-x) over edges and
+ * w_neg softplus(x) over non-edges, x = z_i . z_j. */
+int clae_op_graph_pair_loss(clae_ctx *ctx, clae_tensor *dz, cl_mem row_loss,
+                            const clae_tensor *pairs, uint32_t n, uint32_t nnz,
+                            const clae_tensor *z, size_t units, float w_pos, float w_neg);
+
 /* --- convolution (conv.cl) ---------------------------------------------- */
 /* col[C*KH*KW, n*HO*WO] from x (n images) */
 int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n,

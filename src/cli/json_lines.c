@@ -33,30 +33,30 @@ static void number(FILE *f, const char *key, double v)
         fprintf(f, ", \"%s\": null", key); /* NaN is not JSON */
 }
 
-static void position(FILE *f, const char *event, const clae_trainer *t)
+static void position(FILE *f, const char *event, const run_position *t)
 {
     fprintf(f, "{\"event\": \"%s\", \"epoch\": %d, \"epochs\": %d, \"step\": %ld", event, t->epoch,
             t->cfg->train.epochs, t->step);
 }
 
-void json_lines_epoch(FILE *f, const clae_trainer *t, const clae_metrics *val, double seconds,
+void json_lines_epoch(FILE *f, const run_position *t, const clae_metrics *val, double seconds,
                       bool best)
 {
     if (!f) return;
     position(f, "epoch", t);
-    number(f, "train_loss", t->train_metrics.v[CLAE_METRIC_LOSS]);
+    number(f, "train_loss", t->train->v[CLAE_METRIC_LOSS]);
     number(f, "val_loss", val->v[CLAE_METRIC_LOSS]);
     number(f, "lr", t->lr);
     number(f, "seconds", seconds);
     fprintf(f, ", \"best\": %s, \"train\": ", best ? "true" : "false");
-    clae_metrics_write_json(f, &t->train_metrics);
+    clae_metrics_write_json(f, t->train);
     fprintf(f, ", \"val\": ");
     clae_metrics_write_json(f, val);
     fprintf(f, "}\n");
     fflush(f);
 }
 
-void json_lines_done(FILE *f, const clae_trainer *t, const clae_metrics *test, const char *dir)
+void json_lines_done(FILE *f, const run_position *t, const clae_metrics *test, const char *dir)
 {
     if (!f) return;
     position(f, "done", t);
@@ -69,7 +69,7 @@ void json_lines_done(FILE *f, const clae_trainer *t, const clae_metrics *test, c
     fflush(f);
 }
 
-void json_lines_stopped(FILE *f, const clae_trainer *t, const char *event, const char *message)
+void json_lines_stopped(FILE *f, const run_position *t, const char *event, const char *message)
 {
     if (!f) return;
     position(f, event, t);

@@ -10,14 +10,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "clae/train.h"
+#include "run.h"
 
 /* NULL spec: no stream (*out NULL). */
 int json_lines_open(const char *spec, FILE **out, clae_err *err);
-void json_lines_epoch(FILE *f, const clae_trainer *t, const clae_metrics *val, double seconds,
+void json_lines_epoch(FILE *f, const run_position *t, const clae_metrics *val, double seconds,
                       bool best);
-void json_lines_done(FILE *f, const clae_trainer *t, const clae_metrics *test, const char *dir);
-void json_lines_stopped(FILE *f, const clae_trainer *t, const char *event, const char *message);
+void json_lines_done(FILE *f, const run_position *t, const clae_metrics *test, const char *dir);
+void json_lines_stopped(FILE *f, const run_position *t, const char *event, const char *message);
 void json_lines_close(FILE *f);
 
 #endif

@@ -73,14 +73,14 @@ int run_write_split(const run_paths *rp, const clae_trainer *t, clae_err *err)
     return clae_afile_commit(&a, err);
 }
 
-int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_metrics *val,
+int run_append_metrics(const run_paths *rp, const run_position *t, const clae_metrics *val,
                        double seconds, clae_err *err)
 {
     bool fresh = access(rp->metrics_csv, F_OK) != 0;
     FILE *f = fopen(rp->metrics_csv, "a");
     if (!f) return clae_fail(err, "cannot write %s: %s", rp->metrics_csv, strerror(errno));
     if (fresh) clae_metrics_csv_header(f);
-    clae_metrics train = t->train_metrics;
+    clae_metrics train = *t->train;
     train.v[CLAE_METRIC_LR] = t->lr;
     train.v[CLAE_METRIC_SECONDS] = seconds;
     clae_metrics_csv_row(f, t->epoch, t->step, &train, val);
@@ -191,18 +191,21 @@ static int read_columns(const char *path, const char *const *name, int k, double
     return rc;
 }
 
-/* An SVG of train and validation columns of metrics.csv against epoch. */
-static int plot_columns(const char *svg, const run_paths *rp, const char *train_col,
-                        const char *val_col, const char *title, const char *ylabel, clae_err *err)
+int run_plot_columns(const char *svg, const run_paths *rp, const char *train_col,
+                     const char *val_col, const char *title, const char *ylabel, clae_err *err)
 {
-    double *c[3];
-    int n = 0;
-    const char *cols[3] = {"epoch", train_col, val_col};
-    int rc = read_columns(rp->metrics_csv, cols, 3, c, &n);
+    double *c[3] = {NULL, NULL, NULL};
+    const char *cols[3] = {"epoch", train_col, val_col}, *labels[3] = {NULL, "train", "validation"},
+               *colors[3] = {NULL, "#1f77b4", "#d62728"};
+    int n = 0, k = 1, which[3] = {0};
+    for (int j = 1; j < 3; j++)
+        if (cols[j]) which[k] = j, cols[k++] = cols[j];
+    int rc = read_columns(rp->metrics_csv, cols, k, c, &n);
     if (rc == 0) {
-        clae_series s[2] = {{"train", "#1f77b4", c[0], c[1], n},
-                            {"validation", "#d62728", c[0], c[2], n}};
-        rc = clae_svg_plot(svg, title, "epoch", ylabel, s, 2, err);
+        clae_series s[2];
+        for (int j = 1; j < k; j++)
+            s[j - 1] = (clae_series){labels[which[j]], colors[which[j]], c[0], c[j], n};
+        rc = clae_svg_plot(svg, title, "epoch", ylabel, s, k - 1, err);
     } else {
         clae_fail(err, "cannot read %s", rp->metrics_csv);
     }
@@ -216,10 +219,10 @@ static int write_plots(const run_paths *rp, const clae_trainer *t, clae_err *err
     char title[160], ylabel[64];
     snprintf(title, sizeof title, "%s: %s loss", t->cfg->model.name, loss);
     snprintf(ylabel, sizeof ylabel, "%s (mean per value)", loss);
-    if (plot_columns(rp->loss_svg, rp, "train_loss", "val_loss", title, ylabel, err)) return -1;
+    if (run_plot_columns(rp->loss_svg, rp, "train_loss", "val_loss", title, ylabel, err)) return -1;
     if (!clae_model_has_head(&t->model)) return 0;
     snprintf(title, sizeof title, "%s: classifier accuracy", t->cfg->model.name);
-    return plot_columns(rp->accuracy_svg, rp, "train_acc", "val_acc", title, "accuracy", err);
+    return run_plot_columns(rp->accuracy_svg, rp, "train_acc", "val_acc", title, "accuracy", err);
 }
 
 int run_write_grid(const char *path, clae_trainer *t, clae_err *err)
@@ -271,6 +274,18 @@ static int write_samples(const run_paths *rp, clae_trainer *t, clae_err *err)
     return rc;
 }
 
+void run_write_device_json(FILE *f, const clae_ctx *c)
+{
+    fprintf(f, "{\"name\": ");
+    clae_json_string(f, c->dev.name);
+    fprintf(f, ", \"kind\": \"%s\", \"index\": \"%d:%d\", \"platform\": ",
+            clae_device_kind_name(c->dev.kind), c->dev.platform_index, c->dev.device_index);
+    clae_json_string(f, c->dev.platform_name);
+    fprintf(f, ", \"driver\": ");
+    clae_json_string(f, c->dev.driver_version);
+    fprintf(f, "}");
+}
+
 static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *test, double total_s)
 {
     const clae_ctx *c = t->ctx;
@@ -280,14 +295,9 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
     clae_json_string(f, t->cfg->model.name);
     fprintf(f, ",\n  \"config\": ");
     clae_json_string(f, t->cfg->path);
-    fprintf(f, ",\n  \"device\": {\"name\": ");
-    clae_json_string(f, c->dev.name);
-    fprintf(f, ", \"kind\": \"%s\", \"index\": \"%d:%d\", \"platform\": ",
-            clae_device_kind_name(c->dev.kind), c->dev.platform_index, c->dev.device_index);
-    clae_json_string(f, c->dev.platform_name);
-    fprintf(f, ", \"driver\": ");
-    clae_json_string(f, c->dev.driver_version);
-    fprintf(f, "},\n  \"parameters\": %zu,\n  \"latent\": {\"layer\": ", t->model.n_params);
+    fprintf(f, ",\n  \"device\": ");
+    run_write_device_json(f, c);
+    fprintf(f, ",\n  \"parameters\": %zu,\n  \"latent\": {\"layer\": ", t->model.n_params);
     clae_json_string(f, lat->spec.section);
     fprintf(f, ", \"size\": %zu},\n", clae_shape_sample(lat->out));
     fprintf(f, "  \"epochs\": %d,\n  \"steps\": %ld,\n  \"batch_size\": %d,\n", t->epoch, t->step,

@@ -14,14 +14,33 @@ typedef struct {
     char accuracy_svg[1100];
 } run_paths;
 
+/* Where training stands, for the logs every trainer writes (metrics.csv, --report lines). */
+typedef struct {
+    const clae_config *cfg;
+    int epoch; /* completed */
+    long step;
+    double lr, best_val;
+    const clae_metrics *train; /* of the last epoch */
+} run_position;
+
+static inline run_position run_position_of(const clae_trainer *t)
+{
+    return (run_position){t->cfg, t->epoch, t->step, t->lr, t->best_val, &t->train_metrics};
+}
+
 void run_set_paths(run_paths *rp, const char *dir);
 /* dir given: use it (resume: must hold a checkpoint); else out_dir/name, made unique. */
 int run_prepare(run_paths *rp, const clae_config *cfg, const char *dir, bool resume, clae_err *err);
 int run_write_config(const run_paths *rp, const clae_config *cfg, clae_err *err);
 /* split.csv: which sample went to which split (reproducible from the seed) */
 int run_write_split(const run_paths *rp, const clae_trainer *t, clae_err *err);
+/* An SVG of metrics.csv's train_col and val_col (either may be NULL) against epoch. */
+int run_plot_columns(const char *svg, const run_paths *rp, const char *train_col,
+                     const char *val_col, const char *title, const char *ylabel, clae_err *err);
+/* summary.json's "device" object and timing of kernel builds, after '"device": '. */
+void run_write_device_json(FILE *f, const clae_ctx *c);
 /* metrics.csv: the epoch's training metrics, val's, the learning rate and the epoch's seconds */
-int run_append_metrics(const run_paths *rp, const clae_trainer *t, const clae_metrics *val,
+int run_append_metrics(const run_paths *rp, const run_position *t, const clae_metrics *val,
                        double seconds, clae_err *err);
 /* Resume: metrics.csv rows past the checkpoint's epoch and steps.csv rows past its step
  * (written before a kill could rename the checkpoint) are dropped. */

@@ -16,6 +16,7 @@
 #include "clae/clock.h"
 #include "clae/train.h"
 #include "cli.h"
+#include "graph_run.h"
 #include "json_lines.h"
 #include "report.h"
 
@@ -156,8 +157,9 @@ static int train_epochs(clae_trainer *t, run_paths *rp, FILE *jl, clae_err *err)
                                   "train.clip_norm\n",
                                   first_loss, train_loss);
         fflush(stdout);
-        json_lines_epoch(jl, t, &val, clae_now() - e0, best);
-        rc = run_append_metrics(rp, t, &val, clae_now() - e0, err);
+        run_position pos = run_position_of(t);
+        json_lines_epoch(jl, &pos, &val, clae_now() - e0, best);
+        rc = run_append_metrics(rp, &pos, &val, clae_now() - e0, err);
         if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);
         if (rc == 0) saved = t->epoch;
         if (rc == 0 && best) rc = clae_trainer_save(t, rp->best, err);
@@ -216,8 +218,9 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
     }
     clae_metrics test;
     if (rc == 0) rc = run_finish(&rp, &t, clae_now() - t0, &test, err);
-    if (rc == 0) json_lines_done(jl, &t, &test, rp.dir);
-    if (rc) json_lines_stopped(jl, &t, rc == 1 ? "interrupted" : "failed", err->msg);
+    run_position pos = run_position_of(&t);
+    if (rc == 0) json_lines_done(jl, &pos, &test, rp.dir);
+    if (rc) json_lines_stopped(jl, &pos, rc == 1 ? "interrupted" : "failed", err->msg);
     clae_profile_print(ctx, stdout, t.run_steps);
     uint32_t test_images = t.data.test.n;
     bool labelled = t.data.sources[t.data.test.source].set.labels != NULL;
@@ -251,7 +254,9 @@ int cmd_train(int argc, char **argv)
     int rc = json_lines_open(o.report, &jl, &err);
     if (rc == 0 && (rc = clae_device_open(&ctx, &o.dev, &err)) == 0) {
         run_print_device(&ctx);
-        rc = train_run(&ctx, &cfg, &o, jl, &err);
+        rc = cfg.data.format == CLAE_DATA_GRAPH
+                 ? graph_train_run(&ctx, &cfg, &o, jl, &stop_signal, &err)
+                 : train_run(&ctx, &cfg, &o, jl, &err);
         clae_device_close(&ctx);
     }
     json_lines_close(jl);

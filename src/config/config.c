@@ -61,6 +61,7 @@ static const key_def model_keys[] = {
     {"init", NUM(KT_CHOICE, clae_model_cfg, init), "pytorch", 0, 0, INIT_NAMES,
      "weights of conv, conv_transpose, dense, vae: U(+-1/sqrt(fan_in)) as PyTorch's default, or "
      "kaiming_uniform_(nonlinearity='relu'), U(+-sqrt(6/fan_in)), which trains ReLU stacks faster; "
+     "or glorot (xavier_uniform_, U(+-sqrt(6/(fan_in+fan_out))), Kipf & Welling's for graphs); "
      "biases as PyTorch"},
     {0},
 };
@@ -81,11 +82,15 @@ static const key_def data_keys[] = {
     {"test_limit", NUM(KT_INT, clae_data_cfg, test_limit), "0", 0, 1e9, NULL,
      "use only the first N test images (0 = all)"},
     {"format", NUM(KT_CHOICE, clae_data_cfg, format), "idx", 0, 0, FORMAT_NAMES,
-     "idx files (train/test), a CSV table, a folder of PNGs, or the emoji set"},
+     "idx files (train/test), a CSV table, a folder of PNGs, the emoji set, or a graph (an edge "
+     "list in path: link prediction)"},
     {"path", STR(clae_data_cfg, path), "", 0, 0, NULL,
      "csv: the file; folder: the folder; emoji: the data folder (\"\" = scripts/prepare_data.sh's "
-     "default); ~/ = home"},
-    {"labels", STR(clae_data_cfg, labels), "", 0, 0, NULL, "folder: optional CSV of file,label"},
+     "default); graph: the edge list (two node ids a line, '#' comments); ~/ = home"},
+    {"labels", STR(clae_data_cfg, labels), "", 0, 0, NULL,
+     "folder: optional CSV of file,label; graph: optional CSV of node,label"},
+    {"features", STR(clae_data_cfg, features), "", 0, 0, NULL,
+     "graph: optional CSV of node,f1,...,fd for every node (\"\" = featureless: one-hot nodes)"},
     {"image", NUM(KT_SHAPE, clae_data_cfg, image), "3x64x64", 0, 0, NULL,
      "csv, folder, emoji: channels (1 or 3) x height x width of a sample; images are resized"},
     {"scale", NUM(KT_FLOAT, clae_data_cfg, scale), "255", 1e-9, 1e9, NULL,
@@ -108,7 +113,8 @@ static const key_def data_keys[] = {
     {"exclude_classes", STR(clae_data_cfg, exclude_classes), "", 0, 0, NULL,
      "comma list of labels left out of the train and validation splits (the test keeps them)"},
     {"split", NUM(KT_FRACTIONS, clae_data_cfg, split), "0.6,0.2,0.2", 0, 0, NULL,
-     "csv, folder, emoji: train,val,test fractions of one source (seeded)"},
+     "csv, folder, emoji: train,val,test fractions of one source (seeded); graph: of the edges "
+     "(the reference's 0.85,0.05,0.1)"},
     {"stratify", NUM(KT_BOOL, clae_data_cfg, stratify), "false", 0, 0, NULL,
      "split each class by the fractions"},
     {"skip_bad", NUM(KT_BOOL, clae_data_cfg, skip_bad), "false", 0, 0, NULL,
@@ -186,6 +192,9 @@ static const key_def train_keys[] = {
      "clip gradients to this global L2 norm (0: off), as clip_grad_norm_"},
     {"clip_value", NUM(KT_FLOAT, clae_train_cfg, clip_value), "0", 0, 1e9, NULL,
      "clip each gradient value to [-v, v] (0: off), as clip_grad_value_"},
+    {"negatives", NUM(KT_INT, clae_train_cfg, negatives), "0", 0, 1000, NULL,
+     "graph: 0 = the loss over all N^2 node pairs (the reference's weighted cross-entropy); K = "
+     "each training edge against K sampled non-edges, redrawn every epoch (large graphs)"},
     {"patience", NUM(KT_INT, clae_train_cfg, patience), "0", 0, 1e6, NULL,
      "early stopping: stop after this many epochs without a better validation loss (0: off)"},
     {"min_delta", NUM(KT_FLOAT, clae_train_cfg, min_delta), "0", 0, 1e9, NULL,
@@ -247,6 +256,8 @@ static const key_def layer_keys[] = {
     {"from", L(from, KT_STR), NULL, 0, 0, NULL,
      "section of an earlier layer whose output is added (required)"},
     {"shape", L(shape, KT_SHAPE), NULL, 0, 0, NULL, "target CxHxW, e.g. 32x7x7 (required)"},
+    {"graph", L(graph, KT_BOOL), "false", 0, 0, NULL,
+     "vae: the mean and log-variance heads are graph convolutions (VGAE; data.format = graph)"},
     {0},
 };
 #undef L
@@ -671,6 +682,40 @@ static int check_name(const clae_config *c, clae_ini_doc *doc, clae_err *err)
                      loc);
 }
 
+/* A graph autoencoder: encoder and latent layers of gcn (or dense) and a graph vae, decoded by
+ * one inner_product decoder; the inner_product decodes graphs only. */
+static int check_graph(const clae_config *c, clae_ini_doc *doc, clae_err *err)
+{
+    bool graph = c->data.format == CLAE_DATA_GRAPH;
+    int decoders = 0;
+    for (int i = 0; i < c->n_layers; i++) {
+        const clae_layer_spec *s = &c->layers[i];
+        decoders += s->role == CLAE_ROLE_DECODER;
+        bool ip = s->type == CLAE_LAYER_INNER_PRODUCT,
+             node_wise = s->type == CLAE_LAYER_GCN || s->type == CLAE_LAYER_DENSE ||
+                         s->type == CLAE_LAYER_ACT || s->type == CLAE_LAYER_DROPOUT ||
+                         s->type == CLAE_LAYER_VAE;
+        const char *why = NULL;
+        if (!graph && (ip || s->type == CLAE_LAYER_GCN || s->graph))
+            why = "is a graph layer: it needs data.format = graph";
+        else if (graph && s->role == CLAE_ROLE_CLASSIFIER)
+            why = "a graph autoencoder has no classifier head";
+        else if (graph && s->role == CLAE_ROLE_DECODER && !ip)
+            why = "a graph autoencoder's decoder is one [decoder.NAME] type = inner_product";
+        else if (graph && s->role != CLAE_ROLE_DECODER && !node_wise)
+            why = "a graph encoder takes gcn, dense, activation, dropout and vae layers";
+        else if (graph && s->type == CLAE_LAYER_VAE && !s->graph)
+            why = "a graph vae needs graph = true (graph-convolution heads, as VGAE)";
+        if (why) return clae_fail(err, "%s:%d: [%s] %s", doc->path, s->line, s->section, why);
+    }
+    if (graph && decoders != 1)
+        return clae_fail(err,
+                         "%s: a graph autoencoder needs exactly one [decoder.NAME] type = "
+                         "inner_product (found %d decoder sections)",
+                         doc->path, decoders);
+    return 0;
+}
+
 /* "0,1,2" into a mask of the 256 labels; -1 at a bad entry */
 int clae_config_class_mask(const char *list, bool mask[256])
 {
@@ -780,7 +825,7 @@ static int config_from_doc(clae_config *c, const char *path, clae_ini_doc *doc_i
         load_section(&doc, "report", report_keys, &c->report, err) ||
         check_augment_splits(c, &doc, err) || check_clipping(c, &doc, err) ||
         check_name(c, &doc, err) || check_classes(c, &doc, err) || load_layers(c, &doc, err) ||
-        check_all_used(&doc, err))
+        check_all_used(&doc, err) || check_graph(c, &doc, err))
         goto done;
     if (c->n_layers == 0) {
         clae_fail(
@@ -872,6 +917,7 @@ int clae_config_describe_layer(FILE *f, const clae_layer_spec *s)
         fprintf(f, " %s=", d->key);
         write_value(f, d, s);
     }
+    if (s->nodes > 0) fprintf(f, " one_hot_nodes=%d", s->nodes); /* a featureless graph's */
     return ferror(f) ? -1 : 0;
 }
 

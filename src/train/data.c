@@ -192,6 +192,11 @@ int clae_data_open(clae_data *t, clae_ctx *ctx, const clae_config *cfg, clae_err
     t->cfg = cfg;
     t->ctx = ctx;
     uint32_t *idx[3] = {NULL, NULL, NULL}, n[3] = {0, 0, 0};
+    if (cfg->data.format == CLAE_DATA_GRAPH)
+        return clae_fail(err,
+                         "%s: data.format = graph: a graph trains with clae train and its nodes "
+                         "encode with clae encode; this command works on images",
+                         cfg->path);
     int rc = t->cfg->data.format == CLAE_DATA_IDX ? load_idx_sources(t, idx, n, err)
                                                   : load_one_source(t, idx, n, err);
     for (int i = 0; i < t->n_sources && rc == 0; i++) {

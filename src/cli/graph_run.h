@@ -1,0 +1,20 @@
+/* The commands' graph paths (graph_run.c): clae train and clae encode when
+ * the config says data.format = graph. */
+#ifndef CLAE_CLI_GRAPH_RUN_H
+#define CLAE_CLI_GRAPH_RUN_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "run.h"
+
+/* Trains cfg into a run directory (or resumes o->resume); 1 when *stop ended it. */
+int graph_train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *o, FILE *jl,
+                    const volatile sig_atomic_t *stop, clae_err *err);
+/* The node codes of the run o->positional (whose config is cfg) into RUN/encode/codes.npy or
+ * o->out, with a CSV of node ids and labels beside it. */
+int graph_encode_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *o, clae_err *err);
+/* Whether RUN's config.ini is a graph's (its config loaded into cfg when it is). */
+bool graph_run_config(const char *run, const clae_cli_opts *o, clae_config *cfg);
+
+#endif
