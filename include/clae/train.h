@@ -43,6 +43,8 @@ typedef struct {
     clae_split_data train, val, test;
 } clae_data;
 
+/* A graph config (data.format = graph) is refused by the image paths with one line. */
+int clae_check_image_config(const clae_config *cfg, clae_err *err);
 int clae_data_open(clae_data *d, clae_ctx *ctx, const clae_config *cfg, clae_err *err);
 void clae_data_close(clae_data *d);
 clae_split_data *clae_data_split(clae_data *d, clae_split_kind k);

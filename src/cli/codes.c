@@ -86,20 +86,6 @@ static int encode_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o
     return rc ? -1 : 0;
 }
 
-static int encode_graph(clae_cli_opts *o, clae_config *cfg)
-{
-    clae_ctx ctx;
-    clae_err err;
-    int rc = clae_device_open(&ctx, &o->dev, &err);
-    if (rc == 0) {
-        run_print_device(&ctx);
-        rc = graph_encode_run(&ctx, cfg, o, &err);
-        clae_device_close(&ctx);
-    }
-    clae_config_free(cfg);
-    return rc ? clae_cli_error(&err) : 0;
-}
-
 int cmd_encode(int argc, char **argv)
 {
     clae_cli_opts o;
@@ -119,7 +105,8 @@ int cmd_encode(int argc, char **argv)
         return o.help ? 0 : 2;
     }
     clae_config graph_cfg;
-    if (graph_run_config(o.positional, &o, &graph_cfg)) return encode_graph(&o, &graph_cfg);
+    if (graph_run_config(o.positional, &o, &graph_cfg))
+        return graph_command(&o, &graph_cfg, graph_encode_run);
     unsigned mask = 0;
     if (parse_split(o.split, &mask, &err)) return clae_cli_error(&err);
     return run_with_model(&o, encode_run, &err) ? clae_cli_error(&err) : 0;

@@ -315,6 +315,7 @@ int cmd_compare(int argc, char **argv)
     long steps = (long)steps_d;
     clae_config cfg;
     if (clae_config_load(&cfg, o.positional, o.sets, o.n_sets, &err)) return clae_cli_error(&err);
+    if (clae_check_image_config(&cfg, &err)) return clae_config_free(&cfg), clae_cli_error(&err);
     cfg.train.log_every = 1;
     cfg.train.epochs = 1000000; /* the steps decide */
     device_row rows[MAX_DEVICES + 1];

@@ -172,6 +172,18 @@ static int finish(const run_paths *rp, clae_graph_trainer *t, double total_s, cl
     return 0;
 }
 
+/* [report] latent_map: the node codes' map (auto: labelled graphs of at most map_points nodes). */
+static int report_map(clae_graph_trainer *t, const run_paths *rp, clae_err *err)
+{
+    const clae_report_cfg *r = &t->cfg->report;
+    bool want = r->latent_map == CLAE_SWITCH_TRUE ||
+                (r->latent_map == CLAE_SWITCH_AUTO && t->graph.labels &&
+                 t->graph.n_nodes <= (uint32_t)r->map_points);
+    if (!want) return 0;
+    clae_cli_opts where = {.positional = rp->dir};
+    return graph_map_trained(t, &where, err);
+}
+
 static int resume(clae_graph_trainer *t, const run_paths *rp, clae_err *err)
 {
     if (clae_graph_trainer_load(t, rp->checkpoint, err)) return -1;
@@ -204,6 +216,7 @@ int graph_train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *
     }
     clae_metrics test;
     if (rc == 0) rc = finish(&rp, &t, clae_now() - t0, &test, err);
+    if (rc == 0) rc = report_map(&t, &rp, err);
     run_position pos = graph_position(&t);
     if (rc == 0) json_lines_done(jl, &pos, &test, rp.dir);
     if (rc) json_lines_stopped(jl, &pos, rc == 1 ? "interrupted" : "failed", err->msg);
@@ -264,4 +277,19 @@ bool graph_run_config(const char *run, const clae_cli_opts *o, clae_config *cfg)
     if (cfg->data.format == CLAE_DATA_GRAPH) return true;
     clae_config_free(cfg);
     return false;
+}
+
+int graph_command(clae_cli_opts *o, clae_config *cfg,
+                  int (*f)(clae_ctx *, const clae_config *, const clae_cli_opts *, clae_err *))
+{
+    clae_ctx ctx;
+    clae_err err;
+    int rc = clae_device_open(&ctx, &o->dev, &err);
+    if (rc == 0) {
+        run_print_device(&ctx);
+        rc = f(&ctx, cfg, o, &err);
+        clae_device_close(&ctx);
+    }
+    clae_config_free(cfg);
+    return rc ? clae_cli_error(&err) : 0;
 }

@@ -14,6 +14,7 @@
 #include "clae/parallel.h"
 #include "cli.h"
 #include "report.h"
+#include "graph_run.h"
 #include "run.h"
 
 #define TRUST_K 10
@@ -269,5 +270,8 @@ int cmd_latent_map(int argc, char **argv)
             "  max(N / 48, 50), 1,000 iterations, on every core\n");
         return o.help ? 0 : 2;
     }
+    clae_config graph_cfg;
+    if (graph_run_config(o.positional, &o, &graph_cfg))
+        return graph_command(&o, &graph_cfg, graph_map_run);
     return run_with_model(&o, report_latent_map, &err) ? clae_cli_error(&err) : 0;
 }

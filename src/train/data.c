@@ -186,17 +186,22 @@ static int check_split_counts(const clae_data *t, const uint32_t n[3], clae_err 
                      d->split[0], d->split[1], d->split[2], n[0] + n[1] + n[2], n[0], n[1], n[2]);
 }
 
+int clae_check_image_config(const clae_config *cfg, clae_err *err)
+{
+    if (cfg->data.format != CLAE_DATA_GRAPH) return 0;
+    return clae_fail(err,
+                     "%s: data.format = graph: a graph trains with clae train and its nodes "
+                     "encode with clae encode; this command works on images",
+                     cfg->path);
+}
+
 int clae_data_open(clae_data *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err)
 {
     memset(t, 0, sizeof *t);
     t->cfg = cfg;
     t->ctx = ctx;
     uint32_t *idx[3] = {NULL, NULL, NULL}, n[3] = {0, 0, 0};
-    if (cfg->data.format == CLAE_DATA_GRAPH)
-        return clae_fail(err,
-                         "%s: data.format = graph: a graph trains with clae train and its nodes "
-                         "encode with clae encode; this command works on images",
-                         cfg->path);
+    if (clae_check_image_config(cfg, err)) return -1;
     int rc = t->cfg->data.format == CLAE_DATA_IDX ? load_idx_sources(t, idx, n, err)
                                                   : load_one_source(t, idx, n, err);
     for (int i = 0; i < t->n_sources && rc == 0; i++) {

@@ -150,7 +150,7 @@ int clae_graph_trainer_open(clae_graph_trainer *t, clae_ctx *ctx, const clae_con
     if (rc == 0) rc = clae_model_bind_side(&t->model, 0, &t->a_hat_t, err);
     if (rc == 0 &&
         (upload_features(t) || clae_model_init_params(&t->model, ctx, (uint64_t)cfg->train.seed) ||
-         clae_optim_create(&t->optim, ctx, &oc, t->model.n_params)))
+         clae_optim_create(&t->optim, ctx, &oc, t->model.params.capacity)))
         rc = (*err = ctx->err, -1);
     if (rc) clae_graph_trainer_close(t);
     return rc;

@@ -152,6 +152,11 @@ int clae_model_load(clae_saved_model *s, clae_ctx *ctx, const char *path, const 
     clae_ckpt_data d;
     if (clae_ckpt_load(s->checkpoint, &s->meta, &d, err)) return -1;
     int rc = load_config(s, path, &d, o, err);
+    if (rc == 0 && s->cfg.data.format == CLAE_DATA_GRAPH)
+        rc = clae_fail(err,
+                       "%s: a graph autoencoder (data.format = graph): clae encode and clae "
+                       "latent-map take its run; this command works on image models",
+                       path);
     int batch = rc == 0 && o && o->max_batch > 0 ? o->max_batch : s->cfg.train.batch_size;
     clae_shape input = {1, s->meta.input_c, s->meta.input_h, s->meta.input_w};
     if (rc == 0 &&

@@ -65,6 +65,7 @@ int clae_workload_open(clae_workload *wl, clae_ctx *ctx, const clae_config *cfg,
     wl->ctx = ctx;
     wl->cfg = cfg;
     clae_shape in = workload_input(cfg);
+    if (clae_check_image_config(cfg, err)) return -1;
     if (clae_model_build(&wl->m, ctx, in, cfg->layers, cfg->n_layers, cfg->train.batch_size, err) ||
         clae_objective_open(&wl->obj, ctx, cfg, &wl->m, err))
         return clae_workload_close(wl), -1;
