@@ -1,19 +1,21 @@
-/* Variational bottleneck. ml holds [mu | logvar] per row (N x 2U).
+/* Variational bottleneck. ml holds [mu | h] per row (N x 2U), the log-variance
+ * logvar = s h: s = 1 (PyTorch's VAE example), s = 2 when h is log sigma (Kipf
+ * & Welling's VGAE).
  * Forward: z = mu + exp(logvar / 2) eps (eps standard normal from a hash of
  * (seed, index); z = mu in evaluation); kl[r] = -1/2 sum_u (1 + logvar - mu^2 - exp(logvar)).
  * Backward: dmu = dz + w mu; dlogvar = dz eps exp(logvar / 2) / 2 + w (exp(logvar) - 1) / 2,
- * w the weight of the KL term in the loss. Uses hash_u32 from elementwise.cl. */
+ * dh = s dlogvar, w the weight of the KL term in the loss. Uses hash_u32 from elementwise.cl. */
 
 __kernel void vae_sample(__global float *z, const uint z_off, __global float *eps,
                          const uint eps_off, __global float *kl, const uint kl_off,
                          __global const float *ml, const uint ml_off, const uint N, const uint U,
-                         const uint seed, const int train)
+                         const uint seed, const int train, const float s)
 {
     uint r = get_global_id(0);
     if (r >= N) return;
     float k = 0.0f;
     for (uint u = 0; u < U; u++) {
-        float mu = ml[ml_off + r * 2 * U + u], lv = ml[ml_off + r * 2 * U + U + u], e = 0.0f;
+        float mu = ml[ml_off + r * 2 * U + u], lv = s * ml[ml_off + r * 2 * U + U + u], e = 0.0f;
         if (train) {
             uint i = r * U + u, h1 = hash_u32(seed, 2u * i),
                  h2 = hash_u32(seed ^ 0x9E3779B9u, 2u * i + 1u);
@@ -31,13 +33,14 @@ __kernel void vae_sample(__global float *z, const uint z_off, __global float *ep
 __kernel void vae_backward(__global float *dml, const uint dml_off, __global const float *dz,
                            const uint dz_off, __global const float *ml, const uint ml_off,
                            __global const float *eps, const uint eps_off, const uint N,
-                           const uint U, const float w)
+                           const uint U, const float w, const float s)
 {
     uint i = get_global_id(0);
     if (i >= N * U) return;
     uint r = i / U, u = i % U;
-    float mu = ml[ml_off + r * 2 * U + u], lv = ml[ml_off + r * 2 * U + U + u], g = dz[dz_off + i];
+    float mu = ml[ml_off + r * 2 * U + u], lv = s * ml[ml_off + r * 2 * U + U + u],
+          g = dz[dz_off + i];
     dml[dml_off + r * 2 * U + u] = g + w * mu;
-    dml[dml_off + r * 2 * U + U + u] = 0.5f * g * eps[eps_off + i] * exp(0.5f * lv) +
-                                       0.5f * w * (exp(lv) - 1.0f);
+    dml[dml_off + r * 2 * U + U + u] = s * (0.5f * g * eps[eps_off + i] * exp(0.5f * lv) +
+                                            0.5f * w * (exp(lv) - 1.0f));
 }

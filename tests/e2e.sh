@@ -10,23 +10,7 @@ SRC=$2
 CFG=$SRC/configs/mlp_fmnist.ini
 T=$(mktemp -d /tmp/clae-e2e.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { # check DESCRIPTION COMMAND...
-    local what=$1; shift
-    if "$@" >"$T/check.out" 2>&1; then ok "$what"; else not_ok "$what" "$(tail -5 "$T/check.out")"; fi
-}
-expect_error() { # expect_error DESCRIPTION FRAGMENT COMMAND...
-    local what=$1 frag=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"; local rc=$?
-    if [ $rc -ne 0 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -qF -- "$frag" "$T/err"; then ok "$what"
-    else not_ok "$what" "rc=$rc" "$(cat "$T/err")"; fi
-}
-field() { # field FILE KEY: a number from summary.json / eval output
-    grep -o "\"$2\": [-0-9.e]*" "$1" | head -1 | awk '{print $2}'
-}
+. "$(dirname "$0")/tap.sh"
 SUBSET=(--set data.train_limit=6400 --set data.test_limit=1000)
 
 # 1. a few hundred steps: the loss must fall by a clear margin

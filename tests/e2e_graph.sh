@@ -10,21 +10,7 @@ CLAE=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 SRC=$2
 T=$(mktemp -d /tmp/clae-e2e-graph.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() {
-    local what=$1; shift
-    if "$@" >"$T/check.out" 2>&1; then ok "$what"; else not_ok "$what" "$(tail -5 "$T/check.out")"; fi
-}
-expect_error() { # expect_error DESCRIPTION FRAGMENT COMMAND...
-    local what=$1 frag=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"; local rc=$?
-    if [ $rc -ne 0 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && grep -qF -- "$frag" "$T/err"; then ok "$what"
-    else not_ok "$what" "rc=$rc" "$(cat "$T/err")"; fi
-}
-field() { grep -o "\"$2\": [-0-9.e]*" "$1" | head -1 | awk '{print $2}'; }
+. "$(dirname "$0")/tap.sh"
 CORA=(--set data.path="$SRC/tests/data/cora/cora.cites")
 
 # 1. GAE on Cora: 60 epochs reach a test AUC far above chance (0.5; 200 epochs give ~0.85)

@@ -7,6 +7,7 @@
 #include "clae/config.h"
 #include "clae/io.h"
 #include "clae/nn.h"
+#include "clae/optim.h"
 
 /* "input CxHxW", then one line per layer (clae_config_describe_layer), each
  * ending in '\n'; malloc'ed, NULL when out of memory. */
@@ -24,6 +25,15 @@ int clae_model_save(const char *path, clae_model *m, clae_ctx *ctx, const clae_c
  * optimizer state (free with clae_ckpt_data_free). */
 int clae_model_read(const char *path, clae_model *m, clae_ctx *ctx, clae_ckpt_meta *meta,
                     clae_ckpt_data *data, clae_err *err);
+
+/* A training checkpoint: the model with the optimizer's state (read from the
+ * device) and pos's position (optimizer kind, state count and step filled in here). */
+int clae_model_save_training(const char *path, clae_model *m, clae_ctx *ctx, const clae_config *cfg,
+                             clae_ckpt_meta pos, clae_optim *opt, clae_err *err);
+/* Reads one into m and opt (refusing another optimizer) and its position into *meta;
+ * opt->step is restored. */
+int clae_model_load_training(const char *path, clae_model *m, clae_ctx *ctx, clae_optim *opt,
+                             clae_ckpt_meta *meta, clae_err *err);
 
 typedef struct {
     int max_batch; /* rows a forward may take; 0: the run's train.batch_size */

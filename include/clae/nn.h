@@ -23,16 +23,17 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
  * the clae_kind_NAME each layer file defines. Adding a layer is its file in
  * src/nn/ (forward, backward, setup, its clae_layer_kind), its kernels in
  * cl/, its host ops in src/ops/, and one row here. */
-#define CLAE_LAYER_LIST(X)                                                                      \
-    X(DENSE, dense)                                                                             \
-    X(CONV, conv)                                                                               \
-    X(CONV_T, conv_transpose)                                                                   \
-    X(MAX_POOL, max_pool)                                                                       \
-    X(AVG_POOL, avg_pool)                                                                       \
-    X(UPSAMPLE, upsample)                                                                       \
-    X(RESHAPE, reshape)                                                                         \
-    X(BATCH_NORM, batch_norm) X(DROPOUT, dropout) X(RESIDUAL, residual) X(ATTENTION, attention) \
-        X(VAE, vae) X(ACT, act) X(GCN, gcn) X(INNER_PRODUCT, inner_product)
+#define CLAE_LAYER_LIST(X)                                                                    \
+    X(DENSE, dense)                                                                           \
+    X(CONV, conv)                                                                             \
+    X(CONV_T, conv_transpose)                                                                 \
+    X(MAX_POOL, max_pool)                                                                     \
+    X(AVG_POOL, avg_pool)                                                                     \
+    X(UPSAMPLE, upsample)                                                                     \
+    X(RESHAPE, reshape)                                                                       \
+    X(BATCH_NORM, batch_norm)                                                                 \
+    X(DROPOUT, dropout) X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act) \
+        X(GCN, gcn) X(INNER_PRODUCT, inner_product)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
 #undef CLAE_X_LAYER
@@ -226,7 +227,7 @@ double clae_layer_flops(const clae_layer *l);
 double clae_model_train_flops(const clae_model *m);
 /* The model's vae layer, or NULL. */
 clae_layer *clae_model_vae(clae_model *m);
-/* A vae layer's mean and log-variance of its last forward's first rows:
+/* A vae layer's mean and log-variance (graph heads: log sigma) of its last forward's first rows:
  * rows x 2U, each row mu (U) then log-variance (U). */
 clae_tensor clae_vae_mu_logvar(const clae_layer *l, int rows);
 /* A name a layer kind is written with in a config ("relu" is the act kind

@@ -80,8 +80,8 @@ static int after_epoch(clae_graph_trainer *t, const run_paths *rp, FILE *jl, dou
         t->best_val = v, t->since_best = 0;
     else
         t->since_best++;
-    bool last = t->epoch == tc->epochs, report = last || t->epoch % tc->log_every == 0 || best;
-    if (report || t->epoch <= 3) {
+    bool last = t->epoch == tc->epochs; /* lines: the first 3 epochs, every log_every, the last */
+    if (last || t->epoch <= 3 || t->epoch % tc->log_every == 0) {
         printf("epoch %d/%d", t->epoch, tc->epochs);
         clae_metrics_print_epoch(stdout, &t->train_metrics, &val);
         printf("%s, %.3f s\n", best ? " best" : "", clae_now() - e0);

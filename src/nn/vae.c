@@ -5,8 +5,9 @@
  * trainer sets per step (beta, warm-up, reduction) in kl_weight. KL per row
  * lands in the layer's aux for the trainer to report. Formulas in cl/vae.cl.
  * With graph = true the heads are graph convolutions on the model's side
- * input 0 (VGAE, Kipf & Welling 2016): [mu | logvar] = A_hat x W^T (no bias), so
- * the weights' gradient is (A_hat dml)^T x and the input's (A_hat dml) W. */
+ * input 0 (VGAE, Kipf & Welling 2016): [mu | log sigma] = A_hat x W^T (no bias,
+ * the second head log sigma as the reference's z_log_std), so the weights'
+ * gradient is (A_hat dml)^T x and the input's (A_hat dml) W. */
 #include <math.h>
 
 #include "clae/nn.h"
@@ -23,6 +24,9 @@ static clae_tensor part(const clae_layer *l, int which)
     for (int i = 0; i < which; i++) t.off += mb * sizes[i];
     return t;
 }
+
+/* The second head is the log-variance, or with graph heads log sigma as the VGAE reference. */
+static float logvar_scale(const clae_layer *l) { return l->spec.graph ? 2.0f : 1.0f; }
 
 clae_tensor clae_vae_mu_logvar(const clae_layer *l, int rows)
 {
@@ -49,7 +53,7 @@ static int vae_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_
     return CLAE_LAUNCH(ctx, "vae_sample", rows, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
                        KARG_MEM(clae_buf(&eps)), KARG_U32(eps.off), KARG_MEM(clae_buf(&kl)),
                        KARG_U32(kl.off), KARG_MEM(clae_buf(&ml)), KARG_U32(ml.off), KARG_U32(rows),
-                       KARG_U32(u), KARG_U32(l->seed), KARG_I32(train));
+                       KARG_U32(u), KARG_U32(l->seed), KARG_I32(train), KARG_F32(logvar_scale(l)));
 }
 
 static int vae_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,
@@ -62,7 +66,7 @@ static int vae_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, cons
     if (CLAE_LAUNCH(ctx, "vae_backward", rows * u, KARG_MEM(clae_buf(&dml)), KARG_U32(dml.off),
                     KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_MEM(clae_buf(&ml)),
                     KARG_U32(ml.off), KARG_MEM(clae_buf(&eps)), KARG_U32(eps.off), KARG_U32(rows),
-                    KARG_U32(u), KARG_F32(l->kl_weight)) ||
+                    KARG_U32(u), KARG_F32(l->kl_weight), KARG_F32(logvar_scale(l))) ||
         (l->n_b && clae_op_bias_backward(ctx, &l->db, &dml, rows, 2 * u)) ||
         (l->spec.graph && clae_op_spmm(ctx, l->side, (uint32_t)rows, (uint32_t)l->side->shape.c,
                                        &dml, 2 * u, &tmp, false)) ||

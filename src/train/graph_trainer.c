@@ -328,54 +328,19 @@ int clae_graph_trainer_evaluate(clae_graph_trainer *t, clae_split_kind k, clae_m
     return rc;
 }
 
-static clae_ckpt_meta position(const clae_graph_trainer *t)
-{
-    return (clae_ckpt_meta){.optim_kind = (uint32_t)t->optim.cfg.kind,
-                            .n_state = (uint32_t)t->optim.n_state,
-                            .optim_step = t->optim.step,
-                            .epoch = t->epoch,
-                            .since_best = t->since_best,
-                            .best_val = t->best_val};
-}
-
 int clae_graph_trainer_save(clae_graph_trainer *t, const char *path, clae_err *err)
 {
-    clae_ckpt_meta pos = position(t);
-    size_t n = (size_t)pos.n_state * t->model.params.capacity;
-    float *optim = malloc(n * sizeof *optim + 1);
-    clae_tensor st = {&t->optim.state, 0, {1, 1, 1, 1}};
-    int rc = -1;
-    if (!optim)
-        clae_fail(err, "out of host memory saving a checkpoint");
-    else if (n && clae_tensor_read(t->ctx, &st, optim, n))
-        *err = t->ctx->err;
-    else
-        rc = clae_model_save(path, &t->model, t->ctx, t->cfg, &pos, optim, err);
-    free(optim);
-    return rc;
+    clae_ckpt_meta pos = {.epoch = t->epoch, .since_best = t->since_best, .best_val = t->best_val};
+    return clae_model_save_training(path, &t->model, t->ctx, t->cfg, pos, &t->optim, err);
 }
 
 int clae_graph_trainer_load(clae_graph_trainer *t, const char *path, clae_err *err)
 {
     clae_ckpt_meta meta;
-    clae_ckpt_data d;
-    if (clae_model_read(path, &t->model, t->ctx, &meta, &d, err)) return -1;
-    clae_tensor st = {&t->optim.state, 0, {1, 1, 1, 1}};
-    size_t n = (size_t)meta.n_state * meta.n_params;
-    int rc = 0;
-    if (meta.optim_kind != (uint32_t)t->optim.cfg.kind ||
-        meta.n_state != (uint32_t)t->optim.n_state)
-        rc = clae_fail(err, "%s: saved with optimizer %s: resume with the same optimizer", path,
-                       clae_optim_name((clae_optim_kind)meta.optim_kind));
-    else if (n && clae_tensor_write(t->ctx, &st, d.optim, n))
-        rc = (*err = t->ctx->err, -1);
-    if (rc == 0) {
-        t->optim.step = meta.optim_step;
-        t->epoch = meta.epoch;
-        t->step = meta.optim_step;
-        t->best_val = meta.best_val;
-        t->since_best = meta.since_best;
-    }
-    clae_ckpt_data_free(&d);
-    return rc;
+    if (clae_model_load_training(path, &t->model, t->ctx, &t->optim, &meta, err)) return -1;
+    t->epoch = meta.epoch;
+    t->step = meta.optim_step;
+    t->best_val = meta.best_val;
+    t->since_best = meta.since_best;
+    return 0;
 }

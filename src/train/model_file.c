@@ -183,3 +183,49 @@ void clae_saved_model_release(clae_saved_model *s)
     clae_model_release(&s->model);
     clae_config_free(&s->cfg);
 }
+
+static clae_tensor optim_state(clae_optim *opt)
+{
+    return (clae_tensor){&opt->state, 0, {1, 1, 1, 1}};
+}
+
+int clae_model_save_training(const char *path, clae_model *m, clae_ctx *ctx, const clae_config *cfg,
+                             clae_ckpt_meta pos, clae_optim *opt, clae_err *err)
+{
+    pos.optim_kind = (uint32_t)opt->cfg.kind;
+    pos.n_state = (uint32_t)opt->n_state;
+    pos.optim_step = opt->step;
+    size_t n = (size_t)pos.n_state * m->params.capacity;
+    float *state = malloc(n * sizeof *state + 1);
+    clae_tensor st = optim_state(opt);
+    int rc = -1;
+    if (!state)
+        clae_fail(err, "out of host memory saving a checkpoint");
+    else if (n && clae_tensor_read(ctx, &st, state, n))
+        *err = ctx->err;
+    else
+        rc = clae_model_save(path, m, ctx, cfg, &pos, state, err);
+    free(state);
+    return rc;
+}
+
+int clae_model_load_training(const char *path, clae_model *m, clae_ctx *ctx, clae_optim *opt,
+                             clae_ckpt_meta *meta, clae_err *err)
+{
+    clae_ckpt_data d;
+    if (clae_model_read(path, m, ctx, meta, &d, err)) return -1;
+    clae_tensor st = optim_state(opt);
+    size_t n = (size_t)meta->n_state * meta->n_params;
+    int rc = 0;
+    if (meta->optim_kind != (uint32_t)opt->cfg.kind || meta->n_state != (uint32_t)opt->n_state)
+        rc = clae_fail(
+            err,
+            "%s: saved with optimizer %s but the config says %s: resume with the same optimizer",
+            path, clae_optim_name((clae_optim_kind)meta->optim_kind),
+            clae_optim_name(opt->cfg.kind));
+    else if (n && clae_tensor_write(ctx, &st, d.optim, n))
+        rc = (*err = ctx->err, -1);
+    if (rc == 0) opt->step = meta->optim_step;
+    clae_ckpt_data_free(&d);
+    return rc;
+}

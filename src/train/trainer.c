@@ -233,72 +233,35 @@ int clae_trainer_evaluate(clae_trainer *t, clae_split_kind k, clae_metrics *out)
     return clae_evaluate(&t->model, &t->objective, &t->data, k, out);
 }
 
-/* The training position a checkpoint keeps beside the model. */
+/* The training position a checkpoint keeps beside the model (and the optimizer's). */
 static clae_ckpt_meta position(const clae_trainer *t)
 {
-    return (clae_ckpt_meta){.optim_kind = (uint32_t)t->optim.cfg.kind,
-                            .n_state = (uint32_t)t->optim.n_state,
-                            .optim_step = t->optim.step,
-                            .epoch = t->epoch,
+    return (clae_ckpt_meta){.epoch = t->epoch,
                             .since_best = t->since_best,
                             .best_val = t->best_val,
                             .epoch_step = (int32_t)t->epoch_step};
 }
 
-static clae_tensor optim_state(clae_trainer *t)
-{
-    return (clae_tensor){&t->optim.state, 0, {1, 1, 1, 1}};
-}
-
 int clae_trainer_save(clae_trainer *t, const char *path, clae_err *err)
 {
-    clae_ckpt_meta pos = position(t);
-    size_t n = (size_t)pos.n_state * t->model.params.capacity;
-    float *optim = malloc(n * sizeof *optim + 1);
-    clae_tensor st = optim_state(t);
-    int rc = -1;
-    if (!optim)
-        clae_fail(err, "out of host memory saving a checkpoint");
-    else if (n && clae_tensor_read(t->ctx, &st, optim, n))
-        *err = t->ctx->err;
-    else
-        rc = clae_model_save(path, &t->model, t->ctx, t->cfg, &pos, optim, err);
-    free(optim);
-    return rc;
+    return clae_model_save_training(path, &t->model, t->ctx, t->cfg, position(t), &t->optim, err);
 }
 
 int clae_trainer_load(clae_trainer *t, const char *path, clae_err *err)
 {
-    clae_ckpt_meta meta, expect = position(t);
-    clae_ckpt_data d;
-    if (clae_model_read(path, &t->model, t->ctx, &meta, &d, err)) return -1;
-    int rc = -1;
-    clae_tensor st = optim_state(t);
-    size_t n = (size_t)meta.n_state * meta.n_params;
-    if (meta.optim_kind != expect.optim_kind || meta.n_state != expect.n_state) {
-        clae_fail(
-            err,
-            "%s: saved with optimizer %s but the config says %s: resume with the same optimizer",
-            path, clae_optim_name((clae_optim_kind)meta.optim_kind),
-            clae_optim_name(t->optim.cfg.kind));
-    } else if (n && clae_tensor_write(t->ctx, &st, d.optim, n)) {
-        *err = t->ctx->err;
-    } else {
-        rc = 0;
-        t->optim.step = meta.optim_step;
-        t->epoch = meta.epoch;
-        t->step = meta.optim_step;
-        t->best_val = meta.best_val;
-        t->since_best = meta.since_best;
-        t->epoch_step = meta.epoch_step;
-        long per_epoch = ((long)t->data.train.n + t->cfg->train.batch_size - 1) /
-                         t->cfg->train.batch_size;
-        if (t->epoch_step >= per_epoch)
-            rc = clae_fail(err,
-                           "%s: interrupted at step %ld of an epoch of %ld steps: resume with "
-                           "the batch size and data it was trained with",
-                           path, t->epoch_step, per_epoch);
-    }
-    clae_ckpt_data_free(&d);
-    return rc;
+    clae_ckpt_meta meta;
+    if (clae_model_load_training(path, &t->model, t->ctx, &t->optim, &meta, err)) return -1;
+    t->epoch = meta.epoch;
+    t->step = meta.optim_step;
+    t->best_val = meta.best_val;
+    t->since_best = meta.since_best;
+    t->epoch_step = meta.epoch_step;
+    long per_epoch = ((long)t->data.train.n + t->cfg->train.batch_size - 1) /
+                     t->cfg->train.batch_size;
+    if (t->epoch_step >= per_epoch)
+        return clae_fail(err,
+                         "%s: interrupted at step %ld of an epoch of %ld steps: resume with the "
+                         "batch size and data it was trained with",
+                         path, t->epoch_step, per_epoch);
+    return 0;
 }
