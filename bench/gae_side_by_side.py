@@ -157,7 +157,8 @@ def main():
     ap.add_argument("--json", help="write the numbers here")
     a = ap.parse_args()
     out = a.out or tempfile.mkdtemp(prefix="clae_gae_")
-    report = {"cpu": open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": "),
+    cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].split(":", 1)[1]
+    report = {"cpu": cpu.strip(),
               "torch": torch.__version__ if torch else None, "configs": {}}
     for config in a.configs:
         rows = {"clae": [], "torch": []}

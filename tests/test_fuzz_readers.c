@@ -22,6 +22,7 @@ static void write_seed_file(int kind, const char *file)
         "units = 2\nactivation = relu\n[decoder.b]\ntype = dense\nunits = 4\n";
     static const char csv[] = "label,p0,p1,p2,p3\n3,0,10,20,30\n7,1,2,3,255\n";
     static const char labels[] = "file,label\na.png,1\nb.png,2\n";
+    static const char graph[] = "# a graph\na b\nb,c\nc\ta\na d\nd b\ne a\n";
     static const unsigned char idx[28] = {0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0,  0,
                                           0, 2, 0,    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
     if (kind == FUZZ_RANS) { /* FUZZ_RANS_SYMBOLS symbols drawn from the harness's model */
@@ -68,14 +69,16 @@ static void write_seed_file(int kind, const char *file)
         if (clae_png_grid(file, rows, 1, 1, (clae_shape){1, 3, 3, 4}, 1, &err))
             fail_msg("%s", err.msg);
     } else {
-        const void *text = kind == FUZZ_INI   ? (const void *)ini
-                           : kind == FUZZ_CSV ? (const void *)csv
-                           : kind == FUZZ_IDX ? (const void *)idx
-                                              : (const void *)labels;
-        size_t len = kind == FUZZ_INI   ? sizeof ini - 1
-                     : kind == FUZZ_CSV ? sizeof csv - 1
-                     : kind == FUZZ_IDX ? sizeof idx
-                                        : sizeof labels - 1;
+        const void *text = kind == FUZZ_INI     ? (const void *)ini
+                           : kind == FUZZ_CSV   ? (const void *)csv
+                           : kind == FUZZ_IDX   ? (const void *)idx
+                           : kind == FUZZ_GRAPH ? (const void *)graph
+                                                : (const void *)labels;
+        size_t len = kind == FUZZ_INI     ? sizeof ini - 1
+                     : kind == FUZZ_CSV   ? sizeof csv - 1
+                     : kind == FUZZ_IDX   ? sizeof idx
+                     : kind == FUZZ_GRAPH ? sizeof graph - 1
+                                          : sizeof labels - 1;
         assert_non_null(f = fopen(file, "wb"));
         assert_int_equal(fwrite(text, 1, len, f), len);
         fclose(f);
@@ -156,6 +159,7 @@ static void test_idx_mutants(void **state) { (void)state, fuzz_seed(FUZZ_IDX, 30
 static void test_csv_mutants(void **state) { (void)state, fuzz_seed(FUZZ_CSV, 3000); }
 static void test_labels_mutants(void **state) { (void)state, fuzz_seed(FUZZ_LABELS, 1000); }
 static void test_rans_mutants(void **state) { (void)state, fuzz_seed(FUZZ_RANS, 3000); }
+static void test_graph_mutants(void **state) { (void)state, fuzz_seed(FUZZ_GRAPH, 3000); }
 
 int main(int argc, char **argv)
 {
@@ -177,6 +181,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ini_mutants),    cmocka_unit_test(test_png_mutants),
         cmocka_unit_test(test_idx_mutants),    cmocka_unit_test(test_csv_mutants),
         cmocka_unit_test(test_labels_mutants), cmocka_unit_test(test_rans_mutants),
+        cmocka_unit_test(test_graph_mutants),
     };
     int failed = cmocka_run_group_tests_name("fuzz_readers", tests, NULL, NULL);
     unlink(path);

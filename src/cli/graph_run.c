@@ -67,6 +67,22 @@ static void print_data(const clae_graph_trainer *t)
            t->model.n_params);
 }
 
+/* best.bin: a second name of the checkpoint just written (checkpoints are replaced by
+ * rename, so the link keeps this one), else its own save; a large graph's model is
+ * hundreds of MB. */
+static int save_best(clae_graph_trainer *t, const run_paths *rp, bool checkpoint_saved,
+                     clae_err *err)
+{
+    if (checkpoint_saved) {
+        char tmp[1200];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", rp->best, (long)getpid()); /* as clae_afile names */
+        remove(tmp);
+        if (link(rp->checkpoint, tmp) == 0 && rename(tmp, rp->best) == 0) return 0;
+        remove(tmp); /* a file system without hard links: write it */
+    }
+    return clae_graph_trainer_save(t, rp->best, err);
+}
+
 /* One epoch's report and files; 1 when early stopping ends training. */
 static int after_epoch(clae_graph_trainer *t, const run_paths *rp, FILE *jl, double e0,
                        clae_err *err)
@@ -90,9 +106,10 @@ static int after_epoch(clae_graph_trainer *t, const run_paths *rp, FILE *jl, dou
     run_position pos = graph_position(t);
     json_lines_epoch(jl, &pos, &val, clae_now() - e0, best);
     int every = tc->epochs >= 20 ? tc->epochs / 20 : 1;
+    bool saved = last || t->epoch % every == 0;
     if (run_append_metrics(rp, &pos, &val, clae_now() - e0, err) ||
-        ((last || t->epoch % every == 0) && clae_graph_trainer_save(t, rp->checkpoint, err)) ||
-        (best && clae_graph_trainer_save(t, rp->best, err)))
+        (saved && clae_graph_trainer_save(t, rp->checkpoint, err)) ||
+        (best && save_best(t, rp, saved, err)))
         return -1;
     if (tc->patience > 0 && t->since_best >= tc->patience) {
         printf("early stop after epoch %d: no validation improvement for %d epochs\n", t->epoch,

@@ -1,6 +1,7 @@
 /* One fuzz input for clae's file readers: the first byte picks the reader
  * (byte % FUZZ_READERS: checkpoint, .npy, INI config, PNG, IDX, CSV table, a
- * folder's labels CSV, rANS-coded symbols), the rest is the file (or the
+ * folder's labels CSV, rANS-coded symbols, a graph's edge list, features and
+ * labels), the rest is the file (or the
  * bytes). Each reader must return 0 or fail with one line (non-empty, no
  * newline), never crash, read out of bounds, hang or leak. A config line "--set X" is also applied
  * as an override. Shared by the libFuzzer harness (fuzz_readers.c) and the suite's seeded mutation
@@ -16,6 +17,7 @@
 
 #include "clae/config.h"
 #include "clae/data.h"
+#include "clae/graph.h"
 #include "clae/image.h"
 #include "clae/io.h"
 #include "clae/rans.h"
@@ -29,10 +31,11 @@ enum {
     FUZZ_CSV,
     FUZZ_LABELS,
     FUZZ_RANS,
+    FUZZ_GRAPH,
     FUZZ_READERS
 };
-static const char *const fuzz_reader_names[FUZZ_READERS] = {"checkpoint", "npy", "ini",    "png",
-                                                            "idx",        "csv", "labels", "rans"};
+static const char *const fuzz_reader_names[FUZZ_READERS] = {
+    "checkpoint", "npy", "ini", "png", "idx", "csv", "labels", "rans", "graph"};
 
 /* The rANS decoder on bytes: a fixed 40-symbol geometric model, FUZZ_RANS_SYMBOLS symbols. */
 #define FUZZ_RANS_SYMBOLS 500
@@ -154,6 +157,42 @@ static inline int fuzz_labels(const char *path, clae_err *err)
     return rc;
 }
 
+/* The file as an edge list (then split, with A_hat of its training edges), and as the
+ * features and the labels of a fixed edge list written beside it. */
+static inline int fuzz_graph(const char *path, clae_err *err)
+{
+    clae_graph g;
+    int rc = clae_graph_load(&g, path, NULL, NULL, err);
+    if (rc == 0) {
+        clae_edge_split s;
+        clae_csr c;
+        clae_err e2;
+        if (clae_graph_split_edges(&g, 0.2, 0.2, 1, &s, &e2) == 0) {
+            if (clae_csr_gcn(g.n_nodes, s.train_u, s.train_v, s.n_train, &c, &e2) == 0)
+                clae_csr_free(&c);
+            clae_edge_split_free(&s);
+        } else if (!e2.msg[0] || strchr(e2.msg, '\n')) {
+            return *err = e2, -2;
+        }
+        clae_graph_free(&g);
+    } else if (rc != -1 || !err->msg[0] || strchr(err->msg, '\n')) {
+        return -2;
+    }
+    char edges[300];
+    snprintf(edges, sizeof edges, "%s.edges", path);
+    FILE *f = fopen(edges, "w");
+    if (!f) return 0;
+    fputs("a b\nb c\nc a\n", f);
+    fclose(f);
+    int rf = clae_graph_load(&g, edges, path, NULL, err);
+    if (rf == 0) clae_graph_free(&g);
+    if (rf && (!err->msg[0] || strchr(err->msg, '\n'))) return -2;
+    int rl = clae_graph_load(&g, edges, NULL, path, err);
+    if (rl == 0) clae_graph_free(&g);
+    remove(edges);
+    return rl;
+}
+
 /* 0: accepted or refused cleanly; -1: a refusal without a proper one-line message */
 static inline int fuzz_reader_input(const char *path, const uint8_t *data, size_t n)
 {
@@ -172,6 +211,7 @@ static inline int fuzz_reader_input(const char *path, const uint8_t *data, size_
     case FUZZ_IDX: rc = fuzz_idx(path, &err); break;
     case FUZZ_CSV: rc = fuzz_csv(path, &err); break;
     case FUZZ_RANS: rc = fuzz_rans(data + 1, n - 1, &err); break;
+    case FUZZ_GRAPH: rc = fuzz_graph(path, &err); break;
     default: rc = fuzz_labels(path, &err); break;
     }
     if (rc == 0) return 0;
