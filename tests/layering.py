@@ -23,7 +23,7 @@ HEADER_MODULE = {
     "data": "data", "image": "data", "graph": "data",
     "io": "io", "rans": "io", "embed": "embed",
     "config": "config",
-    "metrics": "train", "objective": "train", "quality": "train", "model_file": "train", "train": "train", "roc": "train", "graph_train": "train",
+    "metrics": "train", "objective": "train", "quality": "train", "model_file": "train", "train": "train", "roc": "train", "graph_train": "train", "sweep": "sweep",
 }
 
 

@@ -69,6 +69,7 @@ int cmd_arith(int argc, char **argv);
 int cmd_latent_map(int argc, char **argv);
 int cmd_anomaly(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */
 int clae_cli_error(const clae_err *err);

@@ -37,6 +37,8 @@ static const struct {
     {"sample", cmd_sample,
      "a VAE's images decoded from its prior: clae sample RUN [--n 64] [--temperature T]"},
     {"keys", cmd_keys, "every config key with its default and meaning"},
+    {"sweep", cmd_sweep,
+     "INI-driven experiments: sampled keys, pruned trials, resumable: clae sweep SWEEP.ini"},
     {"compare", cmd_compare,
      "one config on several devices: speed and agreement: clae compare CONFIG [--devices all]"},
     {"tune", cmd_tune, "measure CLBlast and clae's own GEMM per shape; later runs use the fastest"},
