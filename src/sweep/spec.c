@@ -221,7 +221,9 @@ static int read_entries(clae_sweep_spec *s, const clae_ini_doc *doc, clae_err *e
                 return clae_fail(err, "%s: at most %d keys vary", where, CLAE_SWEEP_MAX_PARAMS);
             clae_sweep_param *p = &s->params[s->n_params++];
             p->line = e->line;
-            if (parse_param(p, e->key, e->value, where, err)) return -1;
+            char at[900];
+            snprintf(at, sizeof at, "%s: %s", where, e->key);
+            if (parse_param(p, e->key, e->value, at, err)) return -1;
         } else if (set_setting(s, e, where, err)) {
             return -1;
         }
