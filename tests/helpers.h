@@ -55,6 +55,20 @@ static inline void test_remove_tree(const char *dir)
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* Writes text to dir/name; the path, in one of 8 buffers used in turn (copy one kept longer). */
+static inline const char *test_write_file(const char *dir, const char *name, const char *text)
+{
+    static char path[8][512];
+    static int next;
+    char *p = path[next++ % 8];
+    snprintf(p, sizeof path[0], "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
 static inline float test_uniform(unsigned *seed, float lo, float hi)
 {
     *seed = *seed * 1664525u + 1013904223u;

@@ -12,15 +12,7 @@ static char dir[] = "/tmp/clae_test_graph_XXXXXX";
 
 static const char *write_file(const char *name, const char *text)
 {
-    static char path[8][256];
-    static int next;
-    char *p = path[next++ % 8];
-    snprintf(p, 256, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return p;
+    return test_write_file(dir, name, text);
 }
 
 static void test_load(void **state)
@@ -274,8 +266,6 @@ int main(void)
         cmocka_unit_test(test_trainer_gradient),
     };
     int rc = cmocka_run_group_tests_name("graph", tests, setup, test_ctx_teardown);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) rc = rc ? rc : 1;
+    test_remove_tree(dir);
     return rc;
 }

@@ -12,15 +12,7 @@ static char dir[] = "/tmp/clae_test_sweep_XXXXXX";
 
 static const char *write_file(const char *name, const char *text)
 {
-    static char path[4][300];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, 300, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return p;
+    return test_write_file(dir, name, text);
 }
 
 /* A base config the sweep files point at. */
@@ -294,8 +286,6 @@ int main(void)
         cmocka_unit_test(test_importance),
     };
     int rc = cmocka_run_group_tests_name("sweep", tests, setup, NULL);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) rc = rc ? rc : 1;
+    test_remove_tree(dir);
     return rc;
 }
