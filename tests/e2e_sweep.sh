@@ -70,7 +70,12 @@ check "two trials at a time (--devices 0:0,0:0)" "$CLAE" sweep "$T/parallel.ini"
 [ "$(grep -c '"event": "end"' "$T/sweeps/parallel/journal.jsonl")" -eq 4 ] && ok "4 trials ended" \
     || not_ok "parallel trials"
 
-# 4. bad sweep files
+# 4. the shipped sweep files check against their base configs
+for f in "$SRC"/configs/sweeps/*.ini; do
+    check "$(basename "$f") checks (--dry-run)" "$CLAE" sweep "$f" --dry-run
+done
+
+# 5. bad sweep files
 printf '[sweep]\nconfig = %s/configs/mlp_fmnist.ini\ntrain.lr = loguniform(1, 1)\n' "$SRC" > "$T/bad1.ini"
 expect_error "an empty range" "$T/bad1.ini:3: train.lr: an empty range" "$CLAE" sweep "$T/bad1.ini"
 printf '[sweep]\nconfig = %s/configs/mlp_fmnist.ini\nencoder.nope.units = int(1, 4)\n' "$SRC" > "$T/bad2.ini"

@@ -36,6 +36,7 @@ typedef struct {
     char *sets[CLAE_MAX_SETS];
     int n_sets;
     bool help, best, profile;
+    bool dry_run;         /* sweep --dry-run */
     clae_device_opts dev; /* --device, --profile and the environment, read once by clae_cli_parse */
 } clae_cli_opts;
 

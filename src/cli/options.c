@@ -96,9 +96,9 @@ static const struct {
     {                                        \
         name, offsetof(clae_cli_opts, field) \
     }
-    FLAG_OPT("-h", help),           FLAG_OPT("--help", help), FLAG_OPT("--best", best),
-    FLAG_OPT("--profile", profile), FLAG_OPT("--each", each), FLAG_OPT("--slerp", slerp),
-    FLAG_OPT("--logvar", logvar),
+    FLAG_OPT("-h", help),           FLAG_OPT("--help", help),       FLAG_OPT("--best", best),
+    FLAG_OPT("--profile", profile), FLAG_OPT("--each", each),       FLAG_OPT("--slerp", slerp),
+    FLAG_OPT("--logvar", logvar),   FLAG_OPT("--dry-run", dry_run),
 #undef FLAG_OPT
 };
 

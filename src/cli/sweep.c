@@ -304,14 +304,41 @@ static int open_sweep(sweep *w, const clae_cli_opts *o, clae_err *err)
     return 0;
 }
 
+/* The file checked (every key against the base config) and the plan printed; nothing runs. */
+static int dry_run(sweep *w, const clae_cli_opts *o, clae_err *err)
+{
+    const clae_sweep_spec *s = &w->spec;
+    if (clae_sweep_load(&w->spec, o->positional, err)) return -1;
+    printf("sweep %s/%s of %s: %d trials, sampler %s, pruner %s, %s %s\n", s->out_dir, s->name,
+           s->config, s->trials, clae_sampler_name(s->sampler), clae_pruner_name(s->pruner),
+           s->maximize ? "maximize" : "minimize", s->metric);
+    for (int k = 0; k < s->n_params; k++) {
+        const clae_sweep_param *p = &s->params[k];
+        printf("  %s: ", p->key);
+        if (p->dist == CLAE_DIST_CHOICE)
+            for (int c = 0; c < p->n_choices; c++) printf("%s%s", c ? ", " : "", p->choices[c]);
+        else
+            printf("%s from %g to %g%s",
+                   p->dist == CLAE_DIST_INT          ? "int"
+                   : p->dist == CLAE_DIST_LOGUNIFORM ? "log-uniform"
+                                                     : "uniform",
+                   p->lo, p->hi, p->dist == CLAE_DIST_INT && p->step != 1 ? " by the step" : "");
+        printf("\n");
+    }
+    for (int i = 0; i < s->n_sets; i++) printf("  fixed: %s\n", s->sets[i]);
+    if (s->sampler == CLAE_SAMPLER_GRID) printf("  grid of %ld points\n", clae_sweep_grid_size(s));
+    return 0;
+}
+
 static void usage(void)
 {
-    printf("usage: clae sweep SWEEP.ini [--devices LIST]\n"
+    printf("usage: clae sweep SWEEP.ini [--devices LIST] [--dry-run]\n"
            "  trials of the sweep file's base config with its keys sampled (grid, random or\n"
            "  tpe) and weak trials pruned (median, halving), each a clae train run of its own\n"
            "  in out_dir/name/trial-NNN; the journal there resumes a killed sweep (run the\n"
            "  same command again), a finished one only reports. --devices 0:0,gpu runs one\n"
-           "  trial per device at a time. See configs/sweeps/ and the README.\n");
+           "  trial per device at a time; --dry-run checks the file against the base config\n"
+           "  and prints what would run. See configs/sweeps/ and the README.\n");
 }
 
 int cmd_sweep(int argc, char **argv)
@@ -322,8 +349,8 @@ int cmd_sweep(int argc, char **argv)
     if (o.help || !o.positional) return usage(), o.help ? 0 : 2;
     sweep *w = calloc(1, sizeof *w);
     if (!w) return clae_cli_error(&(clae_err){"out of host memory"});
-    int rc = open_sweep(w, &o, &err);
-    if (rc == 0) {
+    int rc = o.dry_run ? dry_run(w, &o, &err) : open_sweep(w, &o, &err);
+    if (rc == 0 && !o.dry_run) {
         int done = 0;
         for (int i = 0; i < w->n_trials; i++) done += w->trials[i].state != CLAE_TRIAL_RUNNING;
         printf("sweep %s: %d of %d trials done%s; %s\n", w->dir, done, w->spec.trials,
@@ -338,7 +365,7 @@ int cmd_sweep(int argc, char **argv)
         clae_fail(&err, "interrupted: clae sweep %s resumes it", o.positional);
         rc = 1;
     }
-    if (rc == 0) rc = sweep_report(&w->spec, w->dir, w->trials, w->n_trials, &err);
+    if (rc == 0 && !o.dry_run) rc = sweep_report(&w->spec, w->dir, w->trials, w->n_trials, &err);
     if (w->journal) fclose(w->journal);
     free(w->trials);
     free(w);
