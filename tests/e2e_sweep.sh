@@ -83,6 +83,9 @@ expect_error "a key the base config lacks" "$T/bad2.ini:3: encoder.nope.units" "
 printf '[sweep]\nconfig = %s/configs/mlp_fmnist.ini\ntrain.lr = normal(1, 2)\n' "$SRC" > "$T/bad3.ini"
 expect_error "a bad distribution" "expected choice(a, b, ...), uniform" "$CLAE" sweep "$T/bad3.ini"
 expect_error "a missing sweep file" "/nonexistent.ini" "$CLAE" sweep /nonexistent.ini
+sweep_file nometric 3 "metric = val.nothing"
+expect_error "a metric the runs do not report stops the sweep" "metric 'val.nothing' is not in clae train's epoch lines" \
+    "$CLAE" sweep "$T/nometric.ini"
 
 echo "1..$n"
 exit $((failed > 0))

@@ -34,7 +34,7 @@ typedef struct {
     pid_t pid;
     int trial;
     FILE *report;
-    bool pruning, done;
+    bool pruning, done, bad_metric;
     char message[512];
     double t0;
 } slot;
@@ -48,6 +48,7 @@ typedef struct {
     char devices[MAX_SLOTS][64];
     int n_slots;
     slot slots[MAX_SLOTS];
+    char fatal[600]; /* a trial showed the sweep cannot work (its metric is missing) */
 } sweep;
 
 static void trial_paths(const sweep *w, int id, char *dir, char *log, char *report, size_t n)
@@ -116,9 +117,11 @@ static int spawn(sweep *w, slot *sl, const clae_trial *t, const char *device, cl
     return 0;
 }
 
-/* The sweep's metric in an epoch line of clae train --report. */
-static double metric_of(const char *metric, const char *line)
+/* The sweep's metric in an epoch line of clae train --report (NaN for null); *found
+ * false when the line does not have it at all. */
+static double metric_of(const char *metric, const char *line, bool *found)
 {
+    *found = false;
     const char *from = line, *key = metric;
     if (strncmp(metric, "val.", 4) == 0 || strncmp(metric, "train.", 6) == 0) {
         bool val = metric[0] == 'v';
@@ -129,6 +132,7 @@ static double metric_of(const char *metric, const char *line)
     char pat[96];
     snprintf(pat, sizeof pat, "\"%s\": ", key);
     const char *p = strstr(from, pat);
+    *found = p != NULL;
     if (!p || strncmp(p + strlen(pat), "null", 4) == 0) return NAN;
     return strtod(p + strlen(pat), NULL);
 }
@@ -151,9 +155,19 @@ static void report_line(sweep *w, slot *sl, const char *line)
     if (!strstr(line, "\"event\": \"epoch\"") || !e) return;
     int epoch = atoi(e + 9);
     if (epoch < 1 || epoch > CLAE_SWEEP_MAX_EPOCHS || epoch > t->n_values + 1) return;
+    bool found;
     t->n_values = epoch;
-    t->values[epoch - 1] = metric_of(w->spec.metric, line);
+    t->values[epoch - 1] = metric_of(w->spec.metric, line, &found);
     clae_journal_epoch(w->journal, t);
+    if (!found && !sl->bad_metric) {
+        sl->bad_metric = true;
+        snprintf(sl->message, sizeof sl->message,
+                 "metric '%s' is not in clae train's epoch lines: expected val_loss, "
+                 "train_loss, or val.KEY / train.KEY of a metric the run has",
+                 w->spec.metric);
+        kill(sl->pid, SIGTERM);
+        return;
+    }
     if (!sl->pruning && clae_sweep_should_prune(&w->spec, w->trials, w->n_trials, t)) {
         sl->pruning = true;
         kill(sl->pid, SIGTERM); /* it ends after this step, with its checkpoint */
@@ -196,7 +210,10 @@ static void finish_slot(sweep *w, slot *sl, int status)
         if (t->state == CLAE_TRIAL_FAILED && !sl->message[0])
             snprintf(sl->message, sizeof sl->message, "clae train exited with status %d",
                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        if (sl->bad_metric) t->state = CLAE_TRIAL_FAILED;
         clae_journal_end(w->journal, t, sl->message);
+        if (sl->bad_metric)
+            snprintf(w->fatal, sizeof w->fatal, "%s: %s", w->spec.path, sl->message);
         printf("trial %d: %s after %d epochs, %s %.6g (%.1f s)%s%s\n", t->id,
                clae_trial_state_name(t->state), t->n_values, w->spec.metric, clae_trial_value(t),
                t->seconds, sl->message[0] ? ": " : "", sl->message);
@@ -235,7 +252,7 @@ static bool any_running(const sweep *w)
 static int run_trials(sweep *w, clae_err *err)
 {
     for (;;) {
-        for (int s = 0; s < w->n_slots && !sweep_stop; s++) {
+        for (int s = 0; s < w->n_slots && !sweep_stop && !w->fatal[0]; s++) {
             if (w->slots[s].pid) continue;
             int id = next_trial(w, err);
             if (id == -2) return -1;
@@ -249,7 +266,7 @@ static int run_trials(sweep *w, clae_err *err)
             printf("%s%s\n", w->devices[s][0] ? " on " : "", w->devices[s]);
             if (spawn(w, &w->slots[s], &w->trials[id], w->devices[s], err)) return -1;
         }
-        if (!any_running(w)) return 0;
+        if (!any_running(w)) return w->fatal[0] ? clae_fail(err, "%s", w->fatal) : 0;
         for (int s = 0; s < w->n_slots; s++) {
             slot *sl = &w->slots[s];
             if (!sl->pid) continue;
