@@ -59,7 +59,8 @@ static const key_def model_keys[] = {
     {"name", STR(clae_model_cfg, name), "model", 0, 0, NULL,
      "run name; the run directory is out_dir/name"},
     {"init", NUM(KT_CHOICE, clae_model_cfg, init), "pytorch", 0, 0, INIT_NAMES,
-     "weights of conv, conv_transpose, dense, vae: U(+-1/sqrt(fan_in)) as PyTorch's default, or "
+     "weights of conv, conv_transpose, dense, vae, gcn: U(+-1/sqrt(fan_in)) as PyTorch's default, "
+     "or "
      "kaiming_uniform_(nonlinearity='relu'), U(+-sqrt(6/fan_in)), which trains ReLU stacks faster; "
      "or glorot (xavier_uniform_, U(+-sqrt(6/(fan_in+fan_out))), Kipf & Welling's for graphs); "
      "biases as PyTorch"},
@@ -257,7 +258,8 @@ static const key_def layer_keys[] = {
      "section of an earlier layer whose output is added (required)"},
     {"shape", L(shape, KT_SHAPE), NULL, 0, 0, NULL, "target CxHxW, e.g. 32x7x7 (required)"},
     {"graph", L(graph, KT_BOOL), "false", 0, 0, NULL,
-     "vae: the mean and log-variance heads are graph convolutions (VGAE; data.format = graph)"},
+     "vae: the mean and log-sigma heads are graph convolutions without bias (VGAE; data.format "
+     "= graph)"},
     {0},
 };
 #undef L
