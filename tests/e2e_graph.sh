@@ -51,10 +51,11 @@ check "latent-map of a graph run" "$CLAE" latent-map "$T/gae"
     && ok "latent map of 2708 nodes" || not_ok "latent map files"
 
 # 4. VGAE, and negative sampling on a labelled graph with features
-check "vgae_cora trains 40 epochs" "$CLAE" train "$SRC/configs/vgae_cora.ini" --run "$T/vgae" "${CORA[@]}" \
-    --set train.epochs=40
+# 80 epochs: test AUC 0.83 on the EPYC (40 give only 0.70: the KL holds the codes back early)
+check "vgae_cora trains 80 epochs" "$CLAE" train "$SRC/configs/vgae_cora.ini" --run "$T/vgae" "${CORA[@]}" \
+    --set train.epochs=80
 vauc=$(field "$T/vgae/summary.json" auc)
-awk -v a="$vauc" 'BEGIN{exit !(a > 0.7)}' && ok "vgae test AUC $vauc > 0.7" || not_ok "vgae AUC" "$vauc"
+awk -v a="$vauc" 'BEGIN{exit !(a > 0.75)}' && ok "vgae test AUC $vauc > 0.75" || not_ok "vgae AUC" "$vauc"
 grep -q '"kl": ' "$T/vgae/summary.json" || grep -q "train_kl" "$T/vgae/metrics.csv" && ok "vgae logs its KL" \
     || not_ok "vgae KL"
 # two communities of 30 nodes (dense inside, sparse between), features = the community plus noise
