@@ -269,6 +269,14 @@ static void test_importance(void **state)
     if (!(imp[1] > 0.99 && imp[0] < 0.2)) fail_msg("importance %g %g", imp[0], imp[1]);
     clae_sweep_importance(&s, t, 3, imp);
     assert_true(isnan(imp[0]));
+    /* a pruner stopped all but 2: the values at the last epoch all reached (2) count */
+    for (int i = 0; i < 40; i++) {
+        double v[3] = {5, (i % 2) * 10.0 + 0.01 * (i % 7), 1};
+        make_trial(&t[i], i, i < 2 ? CLAE_TRIAL_COMPLETE : CLAE_TRIAL_PRUNED, v, i < 2 ? 3 : 2);
+        t[i].x[0] = (i * 37 % 40) / 40.0, t[i].x[1] = i % 2;
+    }
+    clae_sweep_importance(&s, t, 40, imp);
+    if (!(imp[1] > 0.99 && imp[0] < 0.2)) fail_msg("importance at epoch 2: %g %g", imp[0], imp[1]);
 }
 
 static int setup(void **state)

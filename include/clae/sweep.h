@@ -99,10 +99,11 @@ int clae_sweep_sample(const clae_sweep_spec *s, const clae_trial *trials, int n_
 bool clae_sweep_should_prune(const clae_sweep_spec *s, const clae_trial *trials, int n_trials,
                              const clae_trial *t);
 
-/* Importance of each key for the complete trials' values: eta squared, the
- * share of their variance that the key's value explains alone (one-way
- * analysis of variance over its choices, or over quartile bins of a numeric
- * key), into imp (n_params); NaN with fewer than 4 complete trials. */
+/* Importance of each key for the complete trials' values (with fewer than 4
+ * of those, every finished trial's value at the last epoch all of them
+ * reached): eta squared, the share of their variance that the key's value
+ * explains alone (one-way analysis of variance over its choices, or over
+ * quartile bins of a numeric key), into imp (n_params); NaN below 4 values. */
 void clae_sweep_importance(const clae_sweep_spec *s, const clae_trial *trials, int n_trials,
                            double *imp);
 

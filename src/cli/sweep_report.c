@@ -75,8 +75,9 @@ static void write_summary(FILE *f, const clae_sweep_spec *s, const clae_trial *t
             n, complete, pruned, n - complete - pruned, epochs, all,
             all ? 100.0 * epochs / all : 0.0, secs);
     clae_sweep_importance(s, trials, n, imp);
-    fprintf(f, "\nImportance (eta squared: the share of the complete trials' variance one key "
-               "explains alone):\n\n");
+    fprintf(f, "\nImportance (eta squared: the share of the variance of the complete trials' "
+               "values, or with fewer than 4 of those of all finished trials' values at the last "
+               "epoch all reached, that one key explains alone):\n\n");
     for (int k = 0; k < s->n_params; k++) fprintf(f, "- %s: %.3f\n", s->params[k].key, imp[k]);
 }
 

@@ -81,15 +81,37 @@ static int bin_of(const clae_sweep_param *p, double x, const double *sorted, int
     return b > 3 ? 3 : b;
 }
 
+/* The values importance measures, into y (and the trials' indices into idx): the
+ * complete trials' final values, or with fewer than 4 of those (a pruner that stopped
+ * most), every finished trial's value at the last epoch they all reached. */
+static int importance_values(const clae_trial *trials, int n, double *y, int *idx)
+{
+    int m = 0, common = CLAE_SWEEP_MAX_EPOCHS;
+    for (int i = 0; i < n; i++)
+        if (trials[i].state == CLAE_TRIAL_COMPLETE && isfinite(clae_trial_value(&trials[i])))
+            idx[m] = i, y[m++] = clae_trial_value(&trials[i]);
+    if (m >= 4) return m;
+    m = 0;
+    for (int i = 0; i < n; i++)
+        if ((trials[i].state == CLAE_TRIAL_COMPLETE || trials[i].state == CLAE_TRIAL_PRUNED) &&
+            trials[i].n_values > 0 && trials[i].n_values < common)
+            common = trials[i].n_values;
+    for (int i = 0; i < n; i++) {
+        const clae_trial *t = &trials[i];
+        if ((t->state == CLAE_TRIAL_COMPLETE || t->state == CLAE_TRIAL_PRUNED) &&
+            t->n_values >= common && isfinite(t->values[common - 1]))
+            idx[m] = i, y[m++] = t->values[common - 1];
+    }
+    return m;
+}
+
 void clae_sweep_importance(const clae_sweep_spec *s, const clae_trial *trials, int n_trials,
                            double *imp)
 {
     double *y = malloc((size_t)(n_trials + 1) * sizeof *y),
            *xs = malloc((size_t)(n_trials + 1) * sizeof *xs);
-    int *idx = malloc((size_t)(n_trials + 1) * sizeof *idx), m = 0;
-    for (int i = 0; i < n_trials; i++)
-        if (trials[i].state == CLAE_TRIAL_COMPLETE && isfinite(clae_trial_value(&trials[i])))
-            idx[m] = i, y[m++] = clae_trial_value(&trials[i]);
+    int *idx = malloc((size_t)(n_trials + 1) * sizeof *idx);
+    int m = importance_values(trials, n_trials, y, idx);
     double mean = 0, total = 0;
     for (int i = 0; i < m; i++) mean += y[i] / m;
     for (int i = 0; i < m; i++) total += (y[i] - mean) * (y[i] - mean);
