@@ -117,76 +117,95 @@ void clae_sweep_value_text(const clae_sweep_param *p, double x, char *out, size_
         snprintf(out, n, "%.6g", x);
 }
 
+/* What a [sweep] setting holds: text, a bounded int, one of names (an int), the 64-bit
+ * seed, or the direction (minimize | maximize into a bool). */
+typedef enum { SET_STR, SET_INT, SET_CHOICE, SET_SEED, SET_DIRECTION } setting_kind;
+
 typedef struct {
     const char *key;
-    int type; /* 0 string, 1 int, 2 choice of names */
+    setting_kind kind;
     size_t offset, size;
-    const char *const *names;
-    int n_names;
-    double lo, hi;
+    const char *const *names; /* SET_CHOICE: 3 names */
+    double lo, hi;            /* SET_INT */
 } setting;
 
-#define S_STR(f) 0, offsetof(clae_sweep_spec, f), sizeof(((clae_sweep_spec *)0)->f), NULL, 0, 0, 0
-#define S_INT(f, lo, hi) 1, offsetof(clae_sweep_spec, f), 0, NULL, 0, lo, hi
-#define S_CHOICE(f, names) 2, offsetof(clae_sweep_spec, f), 0, names, 3, 0, 0
+#define AT(f) offsetof(clae_sweep_spec, f)
+#define S_STR(f) SET_STR, AT(f), sizeof(((clae_sweep_spec *)0)->f), NULL, 0, 0
+#define S_INT(f, lo, hi) SET_INT, AT(f), 0, NULL, lo, hi
+#define S_CHOICE(f, names) SET_CHOICE, AT(f), 0, names, 0, 0
 static const char *const DIRECTIONS[] = {"minimize", "maximize", NULL};
 static const setting SETTINGS[] = {
     {"config", S_STR(config)},
     {"name", S_STR(name)},
     {"out_dir", S_STR(out_dir)},
     {"metric", S_STR(metric)},
+    {"direction", SET_DIRECTION, AT(maximize), 0, NULL, 0, 0},
     {"trials", S_INT(trials, 1, 100000)},
+    {"sampler", S_CHOICE(sampler, SAMPLER_NAMES)},
     {"startup_trials", S_INT(startup_trials, 0, 100000)},
     {"candidates", S_INT(candidates, 1, 10000)},
+    {"pruner", S_CHOICE(pruner, PRUNER_NAMES)},
     {"pruner_startup", S_INT(pruner_startup, 0, 100000)},
     {"warmup_epochs", S_INT(warmup_epochs, 0, 100000)},
     {"min_resource", S_INT(min_resource, 1, 100000)},
     {"reduction_factor", S_INT(reduction_factor, 2, 100)},
-    {"sampler", S_CHOICE(sampler, SAMPLER_NAMES)},
-    {"pruner", S_CHOICE(pruner, PRUNER_NAMES)},
-    {"direction", 2, 0, 0, DIRECTIONS, 2, 0, 0},
-    {"seed", S_INT(trials, 0, 0)}, /* handled apart: 64-bit */
+    {"seed", SET_SEED, AT(seed), 0, NULL, 0, 0},
     {NULL},
 };
+#undef AT
+
+static int unknown_setting(const clae_ini_entry *e, const char *where, clae_err *err)
+{
+    char keys[400] = "";
+    for (const setting *d = SETTINGS; d->key; d++) {
+        size_t len = strlen(keys);
+        snprintf(keys + len, sizeof keys - len, "%s, ", d->key);
+    }
+    return clae_fail(err,
+                     "%s: unknown key '%s' in [sweep]; expected %sor section.key = a "
+                     "distribution",
+                     where, e->key, keys);
+}
 
 static int set_setting(clae_sweep_spec *s, const clae_ini_entry *e, const char *where,
                        clae_err *err)
 {
     const setting *d = SETTINGS;
     while (d->key && strcmp(d->key, e->key) != 0) d++;
+    if (!d->key) return unknown_setting(e, where, err);
+    char *field = (char *)s + d->offset;
     double v;
-    if (!d->key)
-        return clae_fail(err,
-                         "%s: unknown key '%s' in [sweep]; expected config, name, out_dir, "
-                         "trials, metric, direction, sampler, startup_trials, candidates, "
-                         "pruner, pruner_startup, warmup_epochs, min_resource, "
-                         "reduction_factor, seed, or section.key = a distribution",
-                         where, e->key);
-    if (strcmp(d->key, "seed") == 0) {
-        if (!number(e->value, &v) || v < 0 || v != floor(v) || v > 1e15)
-            return clae_fail(err, "%s: seed: expected a whole number", where);
-        s->seed = (uint64_t)v;
-    } else if (strcmp(d->key, "direction") == 0) {
-        int k = choice_of(e->value, DIRECTIONS, 2);
-        if (k < 0) return clae_fail(err, "%s: direction: expected minimize or maximize", where);
-        s->maximize = k == 1;
-    } else if (d->type == 0) {
+    int k;
+    switch (d->kind) {
+    case SET_STR:
         if (strlen(e->value) >= d->size)
             return clae_fail(err, "%s: %s: longer than %zu characters", where, d->key, d->size - 1);
-        snprintf((char *)s + d->offset, d->size, "%s", e->value);
-    } else if (d->type == 1) {
+        snprintf(field, d->size, "%s", e->value);
+        return 0;
+    case SET_INT:
         if (!number(e->value, &v) || v != floor(v) || v < d->lo || v > d->hi)
             return clae_fail(err, "%s: %s: expected a whole number from %g to %g", where, d->key,
                              d->lo, d->hi);
-        *(int *)((char *)s + d->offset) = (int)v;
-    } else {
-        int k = choice_of(e->value, d->names, d->n_names);
-        if (k < 0)
+        *(int *)field = (int)v;
+        return 0;
+    case SET_CHOICE:
+        if ((k = choice_of(e->value, d->names, 3)) < 0)
             return clae_fail(err, "%s: %s: expected %s, %s or %s", where, d->key, d->names[0],
                              d->names[1], d->names[2]);
-        *(int *)((char *)s + d->offset) = k;
+        *(int *)field = k;
+        return 0;
+    case SET_SEED:
+        if (!number(e->value, &v) || v < 0 || v != floor(v) || v > 1e15)
+            return clae_fail(err, "%s: seed: expected a whole number", where);
+        *(uint64_t *)field = (uint64_t)v;
+        return 0;
+    case SET_DIRECTION:
+        if ((k = choice_of(e->value, DIRECTIONS, 2)) < 0)
+            return clae_fail(err, "%s: direction: expected minimize or maximize", where);
+        *(bool *)field = k == 1;
+        return 0;
     }
-    return 0;
+    return -1;
 }
 
 static void defaults(clae_sweep_spec *s, const char *path)
