@@ -15,6 +15,9 @@
 #include "clae/rng.h"
 #include "clae/sweep.h"
 
+/* TPE models at most this many finished trials (the best ones). */
+#define TPE_MAX_OBS 1024
+
 double clae_trial_value(const clae_trial *t)
 {
     return t->n_values > 0 ? t->values[t->n_values - 1] : NAN;
@@ -56,8 +59,7 @@ static double random_value(const clae_sweep_param *p, clae_rng *rng)
 /* ---- Parzen estimators ---- */
 typedef struct {
     int n;
-    double mu[CLAE_SWEEP_MAX_EPOCHS / 4 + 1], sigma[CLAE_SWEEP_MAX_EPOCHS / 4 + 1],
-        w[CLAE_SWEEP_MAX_EPOCHS / 4 + 1];
+    double mu[TPE_MAX_OBS + 1], sigma[TPE_MAX_OBS + 1], w[TPE_MAX_OBS + 1]; /* + the prior */
     double lo, hi;
 } parzen;
 
@@ -81,7 +83,7 @@ static void parzen_fit(parzen *pz, const double *obs, int n, double lo, double h
     obs_weights(n, pz->w);
     for (int i = 0; i < n; i++) pz->mu[i] = obs[i];
     pz->mu[n] = 0.5 * (lo + hi), pz->w[n] = 1.0; /* the prior */
-    double sorted[CLAE_SWEEP_MAX_EPOCHS / 4 + 1];
+    double sorted[TPE_MAX_OBS + 1];
     memcpy(sorted, pz->mu, (size_t)pz->n * sizeof *sorted);
     qsort(sorted, (size_t)pz->n, sizeof *sorted, cmp_double);
     double range = hi - lo, min_sigma = range / fmin(100.0, 1.0 + pz->n), sum = 0;
@@ -165,15 +167,14 @@ static int side_values(const clae_sweep_param *p, int k, const ranked *r, int fr
 static double tpe_numeric(const clae_sweep_param *p, int k, const ranked *r, int m, int below,
                           int candidates, clae_rng *rng)
 {
-    static parzen good, bad; /* large; the sampler runs on one thread */
-    double lo, hi, obs[CLAE_SWEEP_MAX_EPOCHS / 4];
+    parzen pz[2], *good = &pz[0], *bad = &pz[1]; /* 49 KB of the stack */
+    double lo, hi, obs[TPE_MAX_OBS];
     model_range(p, &lo, &hi);
-    parzen_fit(&good, obs, side_values(p, k, r, 0, below, obs), lo, hi);
-    parzen_fit(&bad, obs, side_values(p, k, r, below, m, obs), lo, hi);
+    parzen_fit(good, obs, side_values(p, k, r, 0, below, obs), lo, hi);
+    parzen_fit(bad, obs, side_values(p, k, r, below, m, obs), lo, hi);
     double best = NAN, best_score = -INFINITY;
     for (int c = 0; c < candidates; c++) {
-        double x = parzen_draw(&good, rng),
-               score = parzen_log_pdf(&good, x) - parzen_log_pdf(&bad, x);
+        double x = parzen_draw(good, rng), score = parzen_log_pdf(good, x) - parzen_log_pdf(bad, x);
         if (score > best_score) best = x, best_score = score;
     }
     return from_model(p, best);
@@ -184,8 +185,8 @@ static double tpe_numeric(const clae_sweep_param *p, int k, const ranked *r, int
 static double tpe_choice(const clae_sweep_param *p, int k, const ranked *r, int m, int below,
                          int candidates, clae_rng *rng)
 {
-    double good[CLAE_SWEEP_MAX_CHOICES], bad[CLAE_SWEEP_MAX_CHOICES], wg[CLAE_SWEEP_MAX_EPOCHS / 4],
-        wb[CLAE_SWEEP_MAX_EPOCHS / 4], sg = 1, sb = 1;
+    double good[CLAE_SWEEP_MAX_CHOICES], bad[CLAE_SWEEP_MAX_CHOICES], wg[TPE_MAX_OBS],
+        wb[TPE_MAX_OBS], sg = 1, sb = 1;
     for (int c = 0; c < p->n_choices; c++) good[c] = bad[c] = 1.0 / p->n_choices;
     obs_weights(below, wg);
     obs_weights(m - below, wb);
@@ -224,7 +225,7 @@ int clae_sweep_sample(const clae_sweep_spec *s, const clae_trial *trials, int n_
     ranked *r = malloc((size_t)(n_trials + 1) * sizeof *r);
     if (!r) return clae_fail(err, "out of host memory");
     int m = s->sampler == CLAE_SAMPLER_TPE ? rank_trials(s, trials, n_trials, r) : 0;
-    if (m > CLAE_SWEEP_MAX_EPOCHS / 4) m = CLAE_SWEEP_MAX_EPOCHS / 4; /* the best ones */
+    if (m > TPE_MAX_OBS) m = TPE_MAX_OBS; /* the best ones */
     int below = (int)fmin(ceil(0.1 * m), 25.0);
     if (below < 1) below = 1;
     for (int k = 0; k < s->n_params; k++) {
