@@ -67,6 +67,8 @@ int clae_decode_image_file(const char *path, const clae_image_opts *o, uint8_t *
 int clae_split3(const clae_dataset *d, const double fractions[3], bool stratify, uint64_t seed,
                 uint32_t *idx[3], uint32_t n[3], clae_err *err);
 
+/* path with a leading ~/ replaced by $HOME's folder, into out. */
+void clae_expand_home(const char *path, char *out, size_t n);
 /* The default data folder: $CLAE_DATA_DIR, $XDG_CACHE_HOME/clae/data or ~/.cache/clae/data. */
 void clae_default_data_dir(char *out, size_t n);
 

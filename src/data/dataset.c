@@ -81,6 +81,15 @@ void clae_dataset_free(clae_dataset *d)
     d->names = NULL;
 }
 
+void clae_expand_home(const char *path, char *out, size_t n)
+{
+    const char *home = getenv("HOME");
+    if (strncmp(path, "~/", 2) == 0 && home)
+        snprintf(out, n, "%s/%s", home, path + 2);
+    else
+        snprintf(out, n, "%s", path);
+}
+
 void clae_default_data_dir(char *out, size_t n)
 {
     const char *v;

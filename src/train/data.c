@@ -105,11 +105,8 @@ static int load_one_source(clae_data *t, uint32_t *idx[3], uint32_t n[3], clae_e
     clae_image_opts o = {.image = d->image, .skip_bad = d->skip_bad};
     memcpy(o.background, d->background, sizeof o.background);
     char dir[1024];
-    const char *home = getenv("HOME");
-    if (strncmp(d->path, "~/", 2) == 0 && home)
-        snprintf(dir, sizeof dir, "%s/%s", home, d->path + 2);
-    else if (d->path[0])
-        snprintf(dir, sizeof dir, "%s", d->path);
+    if (d->path[0])
+        clae_expand_home(d->path, dir, sizeof dir);
     else
         clae_default_data_dir(dir, sizeof dir);
     t->n_sources = 1;

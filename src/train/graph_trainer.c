@@ -21,28 +21,23 @@
 /* data.path and the other files: ~/ is the home folder; a relative path
  * that does not exist here is looked up in the data folder (where
  * scripts/prepare_data.sh puts graphs). */
-static void expand_home(const char *in, char *out, size_t n)
+static void graph_path(const char *in, char *out, size_t n)
 {
-    const char *home = getenv("HOME");
-    if (strncmp(in, "~/", 2) == 0 && home) {
-        snprintf(out, n, "%s/%s", home, in + 2);
-    } else if (in[0] && in[0] != '/' && access(in, F_OK) != 0) {
-        char dir[900];
-        clae_default_data_dir(dir, sizeof dir);
-        snprintf(out, n, "%s/%s", dir, in);
-        if (access(out, F_OK) != 0) snprintf(out, n, "%s", in); /* errors name the given path */
-    } else {
-        snprintf(out, n, "%s", in);
-    }
+    clae_expand_home(in, out, n);
+    if (!out[0] || out[0] == '/' || access(out, F_OK) == 0) return;
+    char dir[900];
+    clae_default_data_dir(dir, sizeof dir);
+    snprintf(out, n, "%s/%s", dir, in);
+    if (access(out, F_OK) != 0) snprintf(out, n, "%s", in); /* errors name the given path */
 }
 
 static int load_graph(clae_graph_trainer *t, clae_err *err)
 {
     const clae_data_cfg *d = &t->cfg->data;
     char edges[1024], features[1024], labels[1024];
-    expand_home(d->path, edges, sizeof edges);
-    expand_home(d->features, features, sizeof features);
-    expand_home(d->labels, labels, sizeof labels);
+    graph_path(d->path, edges, sizeof edges);
+    graph_path(d->features, features, sizeof features);
+    graph_path(d->labels, labels, sizeof labels);
     if (!edges[0]) return clae_fail(err, "%s: data.path: the edge list is needed", t->cfg->path);
     if (clae_graph_load(&t->graph, edges, features, labels, err)) return -1;
     if (clae_graph_split_edges(&t->graph, d->split[1], d->split[2], (uint64_t)t->cfg->train.seed,
