@@ -10,26 +10,6 @@
 #include "clae/graph_train.h"
 #include "graph_run.h"
 
-static int write_map_csv(const char *path, const clae_graph *g, const float *xy, clae_err *err)
-{
-    clae_afile a;
-    if (clae_afile_open(&a, path, err)) return -1;
-    fprintf(a.f, "row,node,label,class,x,y\n");
-    for (uint32_t k = 0; k < g->n_nodes; k++) {
-        int label = g->labels ? g->labels[k] : -1;
-        fprintf(a.f, "%u,", k);
-        clae_json_string(a.f, g->names[k]);
-        if (label >= 0) {
-            fprintf(a.f, ",%d,", label);
-            clae_json_string(a.f, g->class_names[label]);
-        } else {
-            fprintf(a.f, ",,");
-        }
-        fprintf(a.f, ",%.7g,%.7g\n", xy[2 * k], xy[2 * k + 1]);
-    }
-    return clae_afile_commit(&a, err);
-}
-
 /* t-SNE (perplexity at most (N - 1) / 3) or PCA of the codes into xy. */
 static int embed_codes(const clae_graph_trainer *t, const float *codes, size_t n, float *xy,
                        clae_err *err)
@@ -68,7 +48,7 @@ static int write_map(const clae_graph_trainer *t, const clae_cli_opts *o, const 
                        title,
                        (const char *const *)g->names};
     if (clae_png_scatter(png, &sc, err) || clae_svg_scatter(svg, &sc, err) ||
-        clae_npy_write(npy, xy, g->n_nodes, 2, err) || write_map_csv(csv, g, xy, err))
+        clae_npy_write(npy, xy, g->n_nodes, 2, err) || graph_write_nodes_csv(csv, g, xy, err))
         return -1;
     printf("wrote %s, %s, %s and %s\n", png, svg, npy, csv);
     return 0;

@@ -19,15 +19,20 @@ static run_position graph_position(const clae_graph_trainer *t)
     return (run_position){t->cfg, t->epoch, t->step, t->lr, t->best_val, &t->train_metrics};
 }
 
+/* split,u,v,edge */
+static void write_pair(FILE *f, const clae_graph *g, const char *split, uint32_t u, uint32_t v,
+                       bool edge)
+{
+    fprintf(f, "%s,", split);
+    clae_json_string(f, g->names[u]);
+    fputc(',', f);
+    clae_json_string(f, g->names[v]);
+    fprintf(f, ",%d\n", edge ? 1 : 0);
+}
+
 static void write_pairs(FILE *f, const clae_graph *g, const char *split, const clae_pairs *p)
 {
-    for (size_t i = 0; i < p->n; i++) {
-        fprintf(f, "%s,", split);
-        clae_json_string(f, g->names[p->u[i]]);
-        fputc(',', f);
-        clae_json_string(f, g->names[p->v[i]]);
-        fprintf(f, ",%d\n", p->positive[i] ? 1 : 0);
-    }
+    for (size_t i = 0; i < p->n; i++) write_pair(f, g, split, p->u[i], p->v[i], p->positive[i]);
 }
 
 static int write_split(const run_paths *rp, const clae_graph_trainer *t, clae_err *err)
@@ -36,13 +41,8 @@ static int write_split(const run_paths *rp, const clae_graph_trainer *t, clae_er
     if (clae_afile_open(&a, rp->split_csv, err)) return -1;
     fprintf(a.f, "split,u,v,edge\n");
     const clae_graph *g = &t->graph;
-    for (uint32_t k = 0; k < t->split.n_train; k++) {
-        fprintf(a.f, "train,");
-        clae_json_string(a.f, g->names[t->split.train_u[k]]);
-        fputc(',', a.f);
-        clae_json_string(a.f, g->names[t->split.train_v[k]]);
-        fprintf(a.f, ",1\n");
-    }
+    for (uint32_t k = 0; k < t->split.n_train; k++)
+        write_pair(a.f, g, "train", t->split.train_u[k], t->split.train_v[k], true);
     write_pairs(a.f, g, "val", &t->split.val);
     write_pairs(a.f, g, "test", &t->split.test);
     return clae_afile_commit(&a, err);
@@ -242,23 +242,23 @@ int graph_train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *
     return rc;
 }
 
-/* node,label per code row */
-static int write_nodes_csv(const char *path, const clae_graph *g, clae_err *err)
+int graph_write_nodes_csv(const char *path, const clae_graph *g, const float *xy, clae_err *err)
 {
     clae_afile a;
     if (clae_afile_open(&a, path, err)) return -1;
-    fprintf(a.f, "row,node,label,class\n");
+    fprintf(a.f, "row,node,label,class%s\n", xy ? ",x,y" : "");
     for (uint32_t k = 0; k < g->n_nodes; k++) {
+        int label = g->labels ? g->labels[k] : -1;
         fprintf(a.f, "%u,", k);
         clae_json_string(a.f, g->names[k]);
-        int label = g->labels ? g->labels[k] : -1;
         if (label >= 0) {
             fprintf(a.f, ",%d,", label);
             clae_json_string(a.f, g->class_names[label]);
-            fputc('\n', a.f);
         } else {
-            fprintf(a.f, ",,\n");
+            fprintf(a.f, ",,");
         }
+        if (xy) fprintf(a.f, ",%.7g,%.7g", xy[2 * k], xy[2 * k + 1]);
+        fputc('\n', a.f);
     }
     return clae_afile_commit(&a, err);
 }
@@ -275,7 +275,9 @@ int graph_encode_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
     if (rc == 0) rc = run_output(o, "encode", "codes.npy", npy, sizeof npy, err);
     if (rc == 0 && clae_graph_trainer_codes(&t, codes)) rc = -1, *err = ctx->err;
     run_sibling(npy, ".csv", csv, sizeof csv);
-    if (rc == 0) rc = clae_npy_write(npy, codes, n, u, err) || write_nodes_csv(csv, &t.graph, err);
+    if (rc == 0)
+        rc = clae_npy_write(npy, codes, n, u, err) ||
+             graph_write_nodes_csv(csv, &t.graph, NULL, err);
     if (rc == 0)
         printf("wrote %s (%zu node codes of %zu values%s) and %s\n", npy, n, u,
                clae_model_vae(&t.model) ? ", the means" : "", csv);

@@ -18,6 +18,8 @@ int graph_encode_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
 /* The node codes' map (graph_map.c) of a trained graph, and of the run o->positional. */
 int graph_map_trained(clae_graph_trainer *t, const clae_cli_opts *o, clae_err *err);
 int graph_map_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *o, clae_err *err);
+/* row,node,label,class per node (and x,y of xy, n_nodes x 2, unless NULL), atomically. */
+int graph_write_nodes_csv(const char *path, const clae_graph *g, const float *xy, clae_err *err);
 /* Whether RUN's config.ini is a graph's (its config loaded into cfg when it is). */
 bool graph_run_config(const char *run, const clae_cli_opts *o, clae_config *cfg);
 
