@@ -214,9 +214,11 @@ static int check_id(const char *id, const line_reader *r, clae_err *err)
 static int64_t node_of(id_table *ids, const char *id, const line_reader *r, clae_err *err)
 {
     if (check_id(id, r, err)) return -1;
-    if (ids->n >= GRAPH_MAX_NODES)
+    int64_t k = ids_find(ids, id, false);
+    if (k >= 0) return k;
+    if (ids->n >= GRAPH_MAX_NODES) /* a new one past the limit; known ids still read */
         return clae_fail(err, "%s:%d: more than %u nodes", r->path, r->lineno, GRAPH_MAX_NODES);
-    int64_t k = ids_find(ids, id, true);
+    k = ids_find(ids, id, true);
     if (k == -2) return clae_fail(err, "%s: out of host memory for node ids", r->path);
     return k;
 }
