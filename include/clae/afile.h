@@ -27,4 +27,9 @@ int clae_check_input(const char *path, const char *what, unsigned long long max_
 FILE *clae_open_input(const char *path, const char *mode, const char *what,
                       unsigned long long max_bytes, clae_err *err);
 
+/* The whole of an input file of at most max_bytes (clae_check_input's checks) into *out
+ * (malloc'ed, *len bytes). */
+int clae_read_whole(const char *path, const char *what, unsigned long long max_bytes,
+                    unsigned char **out, size_t *len, clae_err *err);
+
 #endif

@@ -80,6 +80,7 @@ typedef struct {
     double noise_level;    /* gaussian sigma, or the probability of salt and pepper / masking */
     double lambda;         /* multitask: weight of the classifier's cross-entropy */
     double latent_l1, latent_kl, latent_rho; /* sparse: penalties on the code, KL toward rho */
+    double rate_lambda; /* codec: weight of the code's bits per pixel (terms/rate.c) */
     char out_dir[512];
 } clae_train_cfg;
 

@@ -38,6 +38,7 @@ typedef struct {
     clae_shape image;    /* C (1 or 3) x H x W after decoding and resizing */
     float background[3]; /* RGB under transparent pixels */
     bool skip_bad;       /* skip unreadable files (and count them) instead of failing */
+    bool exact_size;     /* refuse an image of another height or width instead of resizing it */
 } clae_image_opts;
 
 /* CSV table: rows "label,v0,...,vN" (a header line is recognised and skipped);

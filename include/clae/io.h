@@ -62,6 +62,12 @@ int clae_npy_read(const char *path, float **data, size_t *rows, size_t *cols, cl
 int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_cols,
                   clae_shape sample, int scale, clae_err *err);
 
+/* One image (C x H x W, values in [0, 1]) as the bytes of a picture: H x W x C interleaved,
+ * each value rounded to the nearest of 0..255 (NaN: 0). */
+void clae_planar_to_bytes(const float *planar, clae_shape s, unsigned char *hwc);
+/* One image at its own size (no gutter, no scaling) as a PNG, atomically. */
+int clae_png_image(const char *path, const float *planar, clae_shape s, clae_err *err);
+
 /* An 8-bit picture (width x height x channels, 1 gray or 3 RGB), atomically. */
 int clae_png_write(const char *path, const unsigned char *img, int width, int height, int channels,
                    clae_err *err);

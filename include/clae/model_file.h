@@ -15,6 +15,10 @@ char *clae_model_describe(const clae_model *m);
 /* FNV-1a of a description without its section names. */
 uint64_t clae_model_signature(const char *description);
 
+/* FNV-1a (32 bits) of m's parameters and layer state as the device holds them: what names the
+ * weights a .clae file was coded with. */
+int clae_model_weights_hash(clae_model *m, clae_ctx *ctx, uint32_t *hash, clae_err *err);
+
 /* Writes m's parameters and layer state, its description and cfg's resolved
  * text with meta's training position (optim: n_state * n_params floats or
  * NULL) to path, atomically. */

@@ -128,6 +128,9 @@ int clae_op_noise(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n,
                   clae_noise_kind kind, float level, uint32_t seed);
 /* y = x * keep / (1 - p), keep drawn from hash(seed, index); the backward is the same call on
  * gradients */
+/* y = x + U(-0.5, 0.5) from a hash of (seed, index) when noise, else y = rint(x). */
+int clae_op_quantize(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, bool noise,
+                     uint32_t seed);
 int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, float p,
                     uint32_t seed);
 /* dst rows = src_u8 rows picked by idx[idx_off ..], times scale. */
@@ -316,6 +319,12 @@ int clae_op_softmax_xent(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, c
  * activation; dz (may be NULL) += the penalty's gradient. */
 int clae_op_sparsity(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, size_t rows, size_t u,
                      float l1, float kl, float rho, cl_mem rho_hat, cl_mem unit_pen);
+/* The rate term (rate.cl): per channel of z (rows x channels x positions) its Laplace fit (mu,
+ * scale) and its bits per pixel summed over the rows; then dz += weight * d(bits)/dz. */
+int clae_op_rate_fit(clae_ctx *ctx, const clae_tensor *z, size_t rows, size_t channels,
+                     size_t positions, float pixels, cl_mem mu, cl_mem scale, cl_mem bits);
+int clae_op_rate_grad(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, size_t rows,
+                      size_t channels, size_t positions, float weight, cl_mem mu, cl_mem scale);
 /* row_sum[r] = sum_j z[r,j]; row_zero[r] = #{j : |z[r,j]| < threshold} */
 int clae_op_code_rows(clae_ctx *ctx, const clae_tensor *z, size_t rows, size_t u, float threshold,
                       cl_mem row_sum, cl_mem row_zero);

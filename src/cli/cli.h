@@ -8,7 +8,7 @@
 #include "clae/gemm.h"
 
 #define CLAE_MAX_SETS 64
-#define CLAE_MAX_MORE 8
+#define CLAE_MAX_MORE 4096
 
 typedef struct {
     const char *positional;  /* CONFIG or RUN */
@@ -30,6 +30,10 @@ typedef struct {
     const char *score;                      /* anomaly --score */
     const char *report;                     /* train --report -|FILE: JSON lines */
     const char *devices;                    /* compare --devices all|LIST */
+    const char *levels;                     /* compress, rd: --levels L[,L...] */
+    const char *qualities;                  /* rd: --jpeg-q / --webp-q lists */
+    bool resize;                            /* compress: resize images of another size */
+    bool jpeg, webp;                        /* rd: measure these codecs too */
     const char *out;                        /* -o FILE, --out FILE (encode, decode) */
     const char *more[CLAE_MAX_MORE];        /* positionals after the first (clae_cli_parse_n) */
     int n_more;
@@ -71,6 +75,9 @@ int cmd_latent_map(int argc, char **argv);
 int cmd_anomaly(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_compress(int argc, char **argv);
+int cmd_decompress(int argc, char **argv);
+int cmd_rd(int argc, char **argv);
 
 /* Prints "clae: <msg>" on stderr and returns the exit status 1. */
 int clae_cli_error(const clae_err *err);

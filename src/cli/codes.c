@@ -114,18 +114,16 @@ int cmd_encode(int argc, char **argv)
 
 /* ---- decode --------------------------------------------------------------- */
 
-/* --each: PNG_000.png, PNG_001.png, ... one image each (at the grid's scale) */
+/* --each: PNG_000.png, PNG_001.png, ... one image each, at its own size */
 static int write_each(const char *png, const float *images, size_t n, clae_shape s, clae_err *err)
 {
     size_t sample = clae_shape_sample(s);
-    int scale = run_grid_scale(s);
     for (size_t i = 0; i < n; i++) {
         char path[1200];
         char suffix[32];
         snprintf(suffix, sizeof suffix, "_%03zu.png", i);
         run_sibling(png, suffix, path, sizeof path);
-        const float *row = images + i * sample;
-        if (clae_png_grid(path, &row, 1, 1, s, scale, err)) return -1;
+        if (clae_png_image(path, images + i * sample, s, err)) return -1;
     }
     char first[1200];
     run_sibling(png, "_000.png", first, sizeof first);
@@ -170,7 +168,7 @@ int cmd_decode(int argc, char **argv)
             "usage: clae decode RUN CODES.npy [-o IMAGES.png] [--each] [--best] [--device SPEC]\n"
             "  float32 codes of shape (N, D) (as clae encode writes them) through RUN's decoder;\n"
             "  a grid of the images, 8 a row (default RUN/decode/decoded.png); --each: also one\n"
-            "  PNG per code beside it (IMAGES_000.png, ...)\n");
+            "  PNG per code beside it, each at the image's own size (IMAGES_000.png, ...)\n");
         return o.help ? 0 : 2;
     }
     return run_with_model(&o, decode_run, &err) ? clae_cli_error(&err) : 0;

@@ -84,6 +84,8 @@ static const struct {
     VALUE_OPT("--score", score),
     VALUE_OPT("--report", report),
     VALUE_OPT("--devices", devices),
+    VALUE_OPT("--levels", levels),
+    VALUE_OPT("--qualities", qualities),
 #undef VALUE_OPT
 };
 
@@ -98,7 +100,8 @@ static const struct {
     }
     FLAG_OPT("-h", help),           FLAG_OPT("--help", help),       FLAG_OPT("--best", best),
     FLAG_OPT("--profile", profile), FLAG_OPT("--each", each),       FLAG_OPT("--slerp", slerp),
-    FLAG_OPT("--logvar", logvar),   FLAG_OPT("--dry-run", dry_run),
+    FLAG_OPT("--logvar", logvar),   FLAG_OPT("--dry-run", dry_run), FLAG_OPT("--resize", resize),
+    FLAG_OPT("--jpeg", jpeg),       FLAG_OPT("--webp", webp),
 #undef FLAG_OPT
 };
 

@@ -215,6 +215,9 @@ static const key_def train_keys[] = {
     {"latent_kl", NUM(KT_FLOAT, clae_train_cfg, latent_kl), "0", 0, 1e6, NULL,
      "sparse: adds latent_kl * sum_j KL(latent_rho || mean activation of unit j); needs a sigmoid "
      "code"},
+    {"rate_lambda", NUM(KT_FLOAT, clae_train_cfg, rate_lambda), "0", 0, 1e6, NULL,
+     "codec: adds rate_lambda * the code's bits per pixel under a Laplace model per channel; "
+     "needs a quantize layer at the end of [latent.*]"},
     {"latent_rho", NUM(KT_FLOAT, clae_train_cfg, latent_rho), "0.05", 1e-4, 0.9999, NULL,
      "sparse: target mean activation of the KL penalty"},
     {0},
@@ -254,6 +257,9 @@ static const key_def layer_keys[] = {
     {"gamma", L(gamma, KT_FLOAT), "0", -10, 10, NULL,
      "initial scale of the attention output (SAGAN: 0)"},
     {"p", L(p, KT_FLOAT), "0.5", 0, 0.99, NULL, "probability of zeroing a value in training"},
+    {"uniform_noise", L(uniform_noise, KT_BOOL), "true", 0, 0, NULL,
+     "quantize: training adds uniform noise in [-0.5, 0.5) (false: rounds, gradient straight "
+     "through)"},
     {"from", L(from, KT_STR), NULL, 0, 0, NULL,
      "section of an earlier layer whose output is added (required)"},
     {"shape", L(shape, KT_SHAPE), NULL, 0, 0, NULL, "target CxHxW, e.g. 32x7x7 (required)"},
@@ -904,7 +910,7 @@ static void write_layer(FILE *f, const clae_layer_spec *s)
 static bool training_only(const char *key)
 {
     static const char *const keys[] = {"beta", "warmup_epochs", "algo", "momentum",
-                                       "p",    "gamma",         NULL};
+                                       "p",    "gamma",         "uniform_noise", NULL};
     for (int i = 0; keys[i]; i++)
         if (strcmp(keys[i], key) == 0) return true;
     return false;

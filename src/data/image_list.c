@@ -65,6 +65,13 @@ int clae_decode_image_file(const char *path, const clae_image_opts *o, uint8_t *
     clae_image img, sized;
     if (clae_png_load(path, o->image.c, o->background, &img, err))
         return *bad = true, o->skip_bad ? 0 : -1;
+    if (o->exact_size && (img.h != o->image.h || img.w != o->image.w)) {
+        clae_fail(err, "%s: %dx%d pixels, but the model takes %dx%d (--resize resizes it as "
+                       "the dataset does)",
+                  path, img.w, img.h, o->image.w, o->image.h);
+        clae_image_free(&img);
+        return -1;
+    }
     int rc = clae_image_resize(&img, o->image.h, o->image.w, &sized, err);
     clae_image_free(&img);
     if (rc) return -1;

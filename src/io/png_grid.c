@@ -88,3 +88,20 @@ int clae_png_grid(const char *path, const float *const *rows, int n_rows, int n_
     free(img);
     return rc;
 }
+
+void clae_planar_to_bytes(const float *planar, clae_shape s, unsigned char *hwc)
+{
+    size_t plane = (size_t)s.h * s.w;
+    for (size_t i = 0; i < plane; i++)
+        for (int k = 0; k < s.c; k++) hwc[i * s.c + k] = to_byte(planar[k * plane + i]);
+}
+
+int clae_png_image(const char *path, const float *planar, clae_shape s, clae_err *err)
+{
+    unsigned char *img = malloc((size_t)s.c * s.h * s.w);
+    if (!img) return clae_fail(err, "out of host memory for %s", path);
+    clae_planar_to_bytes(planar, s, img);
+    int rc = clae_png_write(path, img, s.w, s.h, s.c, err);
+    free(img);
+    return rc;
+}

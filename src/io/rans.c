@@ -35,19 +35,28 @@ int clae_rans_model_build(const uint64_t *counts, int n, clae_rans_model *m, cla
     return 0;
 }
 
-double clae_rans_bits(const clae_rans_model *m, const uint16_t *symbols, size_t n)
+double clae_rans_bits_grouped(const clae_rans_model *models, size_t group,
+                              const uint16_t *symbols, size_t n)
 {
     double bits = 0;
-    for (size_t i = 0; i < n; i++) bits += CLAE_RANS_SCALE_BITS - log2((double)m->freq[symbols[i]]);
+    for (size_t i = 0; i < n; i++)
+        bits += CLAE_RANS_SCALE_BITS - log2((double)models[i / group].freq[symbols[i]]);
     return bits;
 }
 
-size_t clae_rans_encode(const clae_rans_model *m, const uint16_t *symbols, size_t n, uint8_t *out,
-                        size_t cap, clae_err *err)
+double clae_rans_bits(const clae_rans_model *m, const uint16_t *symbols, size_t n)
+{
+    return clae_rans_bits_grouped(m, SIZE_MAX, symbols, n);
+}
+
+size_t clae_rans_encode_grouped(const clae_rans_model *models, size_t group,
+                                const uint16_t *symbols, size_t n, uint8_t *out, size_t cap,
+                                clae_err *err)
 {
     uint32_t x = LOW;
     size_t at = cap; /* bytes go to out[at - 1], out[at - 2], ... */
     for (size_t i = n; i-- > 0;) {
+        const clae_rans_model *m = &models[i / group];
         if (symbols[i] >= m->n) {
             clae_fail(err, "symbol %zu is %u: the model has %d", i, symbols[i], m->n);
             return 0;
@@ -70,6 +79,12 @@ full:
     return 0;
 }
 
+size_t clae_rans_encode(const clae_rans_model *m, const uint16_t *symbols, size_t n, uint8_t *out,
+                        size_t cap, clae_err *err)
+{
+    return clae_rans_encode_grouped(m, SIZE_MAX, symbols, n, out, cap, err);
+}
+
 /* The symbol whose interval holds slot: a binary search over the starts. */
 static int symbol_at(const clae_rans_model *m, uint32_t slot)
 {
@@ -84,14 +99,15 @@ static int symbol_at(const clae_rans_model *m, uint32_t slot)
     return lo;
 }
 
-int clae_rans_decode(const clae_rans_model *m, const uint8_t *in, size_t len, uint16_t *symbols,
-                     size_t n, clae_err *err)
+int clae_rans_decode_grouped(const clae_rans_model *models, size_t group, const uint8_t *in,
+                             size_t len, uint16_t *symbols, size_t n, clae_err *err)
 {
     if (len < 4) return clae_fail(err, "coded symbols of %zu bytes: at least 4 expected", len);
     uint32_t x = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
     size_t at = 4;
     for (size_t i = 0; i < n; i++) {
         if (x < LOW) return clae_fail(err, "corrupt coded symbols (state out of range)");
+        const clae_rans_model *m = &models[i / group];
         uint32_t slot = x & (TOTAL - 1);
         int s = symbol_at(m, slot);
         symbols[i] = (uint16_t)s;
@@ -109,4 +125,10 @@ int clae_rans_decode(const clae_rans_model *m, const uint8_t *in, size_t len, ui
         return clae_fail(err, "corrupt coded symbols: %s",
                          at != len ? "bytes left over" : "the final state is off");
     return 0;
+}
+
+int clae_rans_decode(const clae_rans_model *m, const uint8_t *in, size_t len, uint16_t *symbols,
+                     size_t n, clae_err *err)
+{
+    return clae_rans_decode_grouped(m, SIZE_MAX, in, len, symbols, n, err);
 }

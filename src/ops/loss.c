@@ -54,6 +54,23 @@ int clae_op_sparsity(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, size_
                        KARG_U32(u), KARG_F32(l1), KARG_F32(kl), KARG_F32(rho));
 }
 
+int clae_op_rate_fit(clae_ctx *ctx, const clae_tensor *z, size_t rows, size_t channels,
+                     size_t positions, float pixels, cl_mem mu, cl_mem scale, cl_mem bits)
+{
+    return CLAE_LAUNCH(ctx, "rate_channels", channels, KARG_MEM(mu), KARG_MEM(scale),
+                       KARG_MEM(bits), KARG_MEM(clae_buf(z)), KARG_U32(z->off), KARG_U32(rows),
+                       KARG_U32(channels), KARG_U32(positions), KARG_F32(pixels));
+}
+
+int clae_op_rate_grad(clae_ctx *ctx, const clae_tensor *z, clae_tensor *dz, size_t rows,
+                      size_t channels, size_t positions, float weight, cl_mem mu, cl_mem scale)
+{
+    size_t n = rows * channels * positions;
+    return CLAE_LAUNCH(ctx, "rate_grad", n, KARG_MEM(clae_buf(dz)), KARG_U32(dz->off),
+                       KARG_MEM(clae_buf(z)), KARG_U32(z->off), KARG_MEM(mu), KARG_MEM(scale),
+                       KARG_U32(n), KARG_U32(channels), KARG_U32(positions), KARG_F32(weight));
+}
+
 int clae_op_code_rows(clae_ctx *ctx, const clae_tensor *z, size_t rows, size_t u, float threshold,
                       cl_mem row_sum, cl_mem row_zero)
 {

@@ -65,6 +65,28 @@ static clae_ckpt_meta model_meta(const clae_model *m, const char *description,
     return meta;
 }
 
+static uint32_t fnv1a32(uint32_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+int clae_model_weights_hash(clae_model *m, clae_ctx *ctx, uint32_t *hash, clae_err *err)
+{
+    size_t n = m->params.capacity + m->state.capacity;
+    float *host = malloc(n * sizeof *host + 1);
+    if (!host) return clae_fail(err, "out of host memory for %zu parameters", n);
+    clae_tensor params = {&m->params, 0, {1, 1, 1, 1}}, state = {&m->state, 0, {1, 1, 1, 1}};
+    int rc = clae_tensor_read(ctx, &params, host, m->params.capacity) ||
+             (m->state.capacity &&
+              clae_tensor_read(ctx, &state, host + m->params.capacity, m->state.capacity));
+    if (rc) *err = ctx->err;
+    else *hash = fnv1a32(2166136261u, host, n * sizeof *host);
+    free(host);
+    return rc ? -1 : 0;
+}
+
 int clae_model_save(const char *path, clae_model *m, clae_ctx *ctx, const clae_config *cfg,
                     const clae_ckpt_meta *pos, const float *optim, clae_err *err)
 {

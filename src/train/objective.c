@@ -23,6 +23,11 @@ static bool has_head(const clae_config *c, const clae_model *m)
 {
     return (void)c, clae_model_has_head(m);
 }
+/* codec training with a rate term */
+static bool priced(const clae_config *c, const clae_model *m)
+{
+    return (void)m, c->train.rate_lambda > 0;
+}
 /* SSIM's 11x11 window must fit */
 static bool images(const clae_config *c, const clae_model *m)
 {
@@ -34,7 +39,8 @@ static bool images(const clae_config *c, const clae_model *m)
  * the loss. */
 #define TERM_LIST(X) \
     X(recon, always) \
-    X(kl, has_vae) X(sparsity, sparse) X(classifier, has_head) X(code, always) X(quality, images)
+    X(kl, has_vae) X(sparsity, sparse) X(rate, priced) X(classifier, has_head) X(code, always) \
+        X(quality, images)
 
 #define DECLARE_TERM(name, when) extern const clae_term_ops clae_term_##name;
 TERM_LIST(DECLARE_TERM)

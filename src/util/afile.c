@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,6 +95,26 @@ FILE *clae_open_input(const char *path, const char *mode, const char *what,
         clae_fail(err, "%s: cannot open%s%s: %s", path, what && *what ? " " : "", what ? what : "",
                   strerror(errno));
     return f;
+}
+
+int clae_read_whole(const char *path, const char *what, unsigned long long max_bytes,
+                    unsigned char **out, size_t *len, clae_err *err)
+{
+    FILE *f = clae_open_input(path, "rb", what, max_bytes, err);
+    if (!f) return -1;
+    struct stat st;
+    size_t size = fstat(fileno(f), &st) == 0 ? (size_t)st.st_size : 0;
+    unsigned char *b = malloc(size + 1);
+    size_t n = b ? fread(b, 1, size + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!b) return clae_fail(err, "out of host memory reading %s (%zu bytes)", path, size);
+    if (bad || n != size) {
+        free(b);
+        return clae_fail(err, "%s: read error (%zu of %zu bytes)", path, n, size);
+    }
+    *out = b, *len = n;
+    return 0;
 }
 
 void clae_afile_abort(clae_afile *a)
