@@ -60,16 +60,17 @@ __kernel void dropout_apply(__global float *y, const uint y_off, __global const 
     y[y_off + i] = u >= p ? x[x_off + i] / (1.0f - p) : 0.0f;
 }
 
-/* The code's quantiser (src/nn/quantize.c): rint (half to even) in evaluation, x + U(-0.5, 0.5)
- * in training when noise; its backward is a copy. */
+/* The code's quantiser (src/nn/quantize.c) on g = gain x: mode 0 rint(g) (half to even),
+ * 1 g + U(-0.5, 0.5) from a hash of (seed, i), 2 g alone (the backward, on dy). */
 __kernel void quantize_apply(__global float *y, const uint y_off, __global const float *x,
-                             const uint x_off, const uint n, const uint noise, const uint seed)
+                             const uint x_off, const uint n, const uint mode, const uint seed,
+                             const float gain)
 {
     uint i = get_global_id(0);
     if (i >= n) return;
-    float v = x[x_off + i];
+    float g = gain * x[x_off + i];
     float u = (float)(hash_u32(seed, i) >> 8) * (1.0f / 16777216.0f) - 0.5f;
-    y[y_off + i] = noise ? v + u : rint(v);
+    y[y_off + i] = mode == 0u ? rint(g) : mode == 1u ? g + u : g;
 }
 
 #define CLAE_X_NOISE(id, name) NOISE_##id, /* include/clae/kinds.h */

@@ -21,7 +21,7 @@ HEADER_MODULE = {
     "nn": "nn",
     "optim": "optim",
     "data": "data", "image": "data", "graph": "data",
-    "io": "io", "rans": "io", "embed": "embed",
+    "io": "io", "rans": "io", "codec": "io", "ref_codecs": "io", "embed": "embed",
     "config": "config",
     "metrics": "train", "objective": "train", "quality": "train", "model_file": "train", "train": "train", "roc": "train", "graph_train": "train", "sweep": "sweep",
 }

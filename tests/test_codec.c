@@ -31,7 +31,8 @@ static float *make_codes(bool integers)
     for (int i = 0; i < N; i++)
         for (int k = 0; k < C; k++)
             for (int p = 0; p < P; p++) {
-                double u = ((next(&rng) >> 8) + 0.5) / 16777216.0, v = ((next(&rng) >> 8) + 0.5) / 16777216.0;
+                double u = ((next(&rng) >> 8) + 0.5) / 16777216.0,
+                       v = ((next(&rng) >> 8) + 0.5) / 16777216.0;
                 double z = k + (k + 1) * log(u / v); /* a difference of exponentials: Laplace */
                 codes[(i * C + k) * P + p] = integers ? (float)rint(z) : (float)z;
             }
@@ -245,9 +246,8 @@ static void test_reference_codecs(void **state)
         clae_err err;
         size_t hi_bytes, lo_bytes;
         if (!clae_ref_available((clae_ref_codec)k)) {
-            assert_int_equal(clae_ref_roundtrip((clae_ref_codec)k, img, W, H, 3, 90, out,
-                                                &hi_bytes, &err),
-                             -1);
+            assert_int_equal(
+                clae_ref_roundtrip((clae_ref_codec)k, img, W, H, 3, 90, out, &hi_bytes, &err), -1);
             continue;
         }
         for (int channels = 1; channels <= 3; channels += 2) {
@@ -263,17 +263,16 @@ static void test_reference_codecs(void **state)
                              0);
             assert_true(lo_bytes < hi_bytes);
         }
-        assert_int_equal(clae_ref_roundtrip((clae_ref_codec)k, img, W, H, 2, 50, out, &lo_bytes,
-                                            &err),
-                         -1);
+        assert_int_equal(
+            clae_ref_roundtrip((clae_ref_codec)k, img, W, H, 2, 50, out, &lo_bytes, &err), -1);
     }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uniform_levels),  cmocka_unit_test(test_integer_levels),
-        cmocka_unit_test(test_table_file),      cmocka_unit_test(test_clae_files),
+        cmocka_unit_test(test_uniform_levels),   cmocka_unit_test(test_integer_levels),
+        cmocka_unit_test(test_table_file),       cmocka_unit_test(test_clae_files),
         cmocka_unit_test(test_reference_codecs),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* Seeded mutation fuzzing of every file reader (checkpoint, .npy, INI, PNG, IDX, CSV,
- * labels CSV) and of the rANS decoder in the suite
+ * labels CSV, .clae files, codec tables) and of the rANS decoder in the suite
  * (under ASan and UBSan in CI): valid files written by the writers, then
  * thousands of mutants (flipped bytes, truncations, insertions, size fields
  * set to extremes), each accepted or refused with one line (readers.h).
@@ -41,6 +41,14 @@ static void write_seed_file(int kind, const char *file)
         assert_non_null(f = fopen(file, "wb"));
         assert_int_equal(fwrite(bytes, 1, len, f), len);
         fclose(f);
+    } else if (kind == FUZZ_CLAE || kind == FUZZ_CODEC) { /* a file of the harness's codec */
+        static clae_codec c;
+        if (!c.ch) fuzz_codec_build(&c);
+        uint16_t sym[6] = {0, 3, 8, 4, 4, 1};
+        clae_codec_header h = {.channels = 1, .height = 2, .width = 3};
+        if (kind == FUZZ_CLAE ? clae_codec_write_file(file, &c, &h, sym, NULL, &err)
+                              : clae_codec_save(file, &c, &err))
+            fail_msg("%s", err.msg);
     } else if (kind == FUZZ_NPY) {
         float z[6] = {1, -2, 3.5f, 0, 5, -6};
         if (clae_npy_write(file, z, 2, 3, &err)) fail_msg("%s", err.msg);
@@ -160,6 +168,8 @@ static void test_csv_mutants(void **state) { (void)state, fuzz_seed(FUZZ_CSV, 30
 static void test_labels_mutants(void **state) { (void)state, fuzz_seed(FUZZ_LABELS, 1000); }
 static void test_rans_mutants(void **state) { (void)state, fuzz_seed(FUZZ_RANS, 3000); }
 static void test_graph_mutants(void **state) { (void)state, fuzz_seed(FUZZ_GRAPH, 3000); }
+static void test_clae_mutants(void **state) { (void)state, fuzz_seed(FUZZ_CLAE, 3000); }
+static void test_codec_mutants(void **state) { (void)state, fuzz_seed(FUZZ_CODEC, 3000); }
 
 int main(int argc, char **argv)
 {
@@ -181,7 +191,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ini_mutants),    cmocka_unit_test(test_png_mutants),
         cmocka_unit_test(test_idx_mutants),    cmocka_unit_test(test_csv_mutants),
         cmocka_unit_test(test_labels_mutants), cmocka_unit_test(test_rans_mutants),
-        cmocka_unit_test(test_graph_mutants),
+        cmocka_unit_test(test_graph_mutants),  cmocka_unit_test(test_clae_mutants),
+        cmocka_unit_test(test_codec_mutants),
     };
     int failed = cmocka_run_group_tests_name("fuzz_readers", tests, NULL, NULL);
     unlink(path);

@@ -293,6 +293,83 @@ static void test_sparsity(void **state)
     check_sparsity(*state, 4, 6, 0.2f, 0.3f, 0.1f); /* both */
 }
 
+/* The Laplace CDF, for the rate's reference: the probability of [y - 1/2, y + 1/2] from it
+ * directly, not from the kernel's closed forms. */
+static double laplace_cdf(double x, double b)
+{
+    return x < 0 ? 0.5 * exp(x / b) : 1 - 0.5 * exp(-x / b);
+}
+
+static double rate_nll_ref(double t, double b)
+{
+    return -log2(laplace_cdf(t + 0.5, b) - laplace_cdf(t - 0.5, b));
+}
+
+/* The rate term (rate.cl): the per-channel fit and bits against a double reference from the
+ * CDF, and the gradient (mu and scale held, as training holds them) against central
+ * differences of that reference. z: rows x channels x positions. */
+static void check_rate(clae_ctx *ctx, int rows, int channels, int positions, float spread)
+{
+    size_t n = (size_t)rows * channels * positions;
+    float *z = malloc(n * sizeof(float)), *dz = malloc(n * sizeof(float)),
+          *base = malloc(n * sizeof(float)), mu[8], scale[8], bits[8];
+    unsigned seed = 5;
+    for (size_t i = 0; i < n; i++)
+        z[i] = test_uniform(&seed, -spread, spread) + (float)(i / positions % channels),
+        base[i] = test_uniform(&seed, -1, 1);
+    clae_tensor tz, tdz;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){rows, channels, 1, positions}, &tz));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){rows, channels, 1, positions}, &tdz));
+    cl_mem m_mu = scratch(ctx, 8), m_scale = scratch(ctx, 8), m_bits = scratch(ctx, 8);
+    const float pixels = 37, weight = 0.25f;
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tz, z, n));
+    CHECK_OK(ctx, clae_op_rate_fit(ctx, &tz, (size_t)rows, (size_t)channels, (size_t)positions,
+                                   pixels, m_mu, m_scale, m_bits));
+    read_mem(ctx, m_mu, mu, (size_t)channels), read_mem(ctx, m_scale, scale, (size_t)channels);
+    read_mem(ctx, m_bits, bits, (size_t)channels);
+    for (int c = 0; c < channels; c++) {
+        double m = 0, dev = 0, nll = 0, count = (double)rows * positions;
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < positions; p++) m += z[(r * channels + c) * positions + p] / count;
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < positions; p++)
+                dev += fabs(z[(r * channels + c) * positions + p] - m) / count;
+        double b = fmax(dev, 0.05);
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < positions; p++)
+                nll += rate_nll_ref(z[(r * channels + c) * positions + p] - m, b);
+        assert_float_equal(mu[c], m, 1e-5 * (1 + fabs(m)));
+        assert_float_equal(scale[c], b, 1e-5 * b);
+        assert_float_equal(bits[c], nll / pixels, 1e-4 * (1 + nll / pixels));
+    }
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tdz, base, n));
+    CHECK_OK(ctx, clae_op_rate_grad(ctx, &tz, &tdz, (size_t)rows, (size_t)channels,
+                                    (size_t)positions, weight, m_mu, m_scale));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &tdz, dz, n));
+    const double h = 1e-4;
+    for (size_t i = 0; i < n; i++) {
+        int c = (int)(i / positions % channels);
+        double fd = weight *
+                    (rate_nll_ref(z[i] + h - mu[c], scale[c]) -
+                     rate_nll_ref(z[i] - h - mu[c], scale[c])) /
+                    (2 * h);
+        if (fail_if_far(dz[i] - base[i], fd, 1e-3 + 1e-3 * fabs(fd)))
+            fail_msg("rate dz[%zu] (z - mu = %.3f): %.6f, finite differences %.6f", i, z[i] - mu[c],
+                     dz[i] - base[i], fd);
+    }
+    clReleaseMemObject(m_mu), clReleaseMemObject(m_scale), clReleaseMemObject(m_bits);
+    clae_tensor_destroy(&tz), clae_tensor_destroy(&tdz);
+    free(z), free(dz), free(base);
+}
+
+static void test_rate(void **state)
+{
+    check_rate(*state, 1, 3, 5, 2.0f);  /* batch 1 */
+    check_rate(*state, 4, 2, 7, 0.4f);  /* mostly inside the central bin */
+    check_rate(*state, 3, 5, 1, 6.0f);  /* a dense code: one position per channel */
+    check_rate(*state, 2, 1, 9, 0.01f); /* a scale at its floor */
+}
+
 static void test_sgd_momentum(void **state)
 {
     /* p = 1, g = 0.5 twice, lr 0.1, momentum 0.9: buf 0.5 -> p 0.95; buf 0.95 -> p 0.855 */
@@ -409,8 +486,8 @@ int main(void)
         cmocka_unit_test(test_bce_clamping), cmocka_unit_test(test_accumulate),
         cmocka_unit_test(test_sgd_momentum), cmocka_unit_test(test_adam),
         cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_sparsity),
-        cmocka_unit_test(test_lion),         cmocka_unit_test(test_clipping),
-        cmocka_unit_test(test_schedules),
+        cmocka_unit_test(test_rate),         cmocka_unit_test(test_lion),
+        cmocka_unit_test(test_clipping),     cmocka_unit_test(test_schedules),
     };
     return cmocka_run_group_tests_name("loss_optim", tests, test_ctx_setup, test_ctx_teardown);
 }

@@ -23,17 +23,18 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
  * the clae_kind_NAME each layer file defines. Adding a layer is its file in
  * src/nn/ (forward, backward, setup, its clae_layer_kind), its kernels in
  * cl/, its host ops in src/ops/, and one row here. */
-#define CLAE_LAYER_LIST(X)                                                                    \
-    X(DENSE, dense)                                                                           \
-    X(CONV, conv)                                                                             \
-    X(CONV_T, conv_transpose)                                                                 \
-    X(MAX_POOL, max_pool)                                                                     \
-    X(AVG_POOL, avg_pool)                                                                     \
-    X(UPSAMPLE, upsample)                                                                     \
-    X(RESHAPE, reshape)                                                                       \
-    X(BATCH_NORM, batch_norm)                                                                 \
-    X(DROPOUT, dropout) X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act) \
-        X(GCN, gcn) X(INNER_PRODUCT, inner_product) X(QUANTIZE, quantize)
+#define CLAE_LAYER_LIST(X)                                                            \
+    X(DENSE, dense)                                                                   \
+    X(CONV, conv)                                                                     \
+    X(CONV_T, conv_transpose)                                                         \
+    X(MAX_POOL, max_pool)                                                             \
+    X(AVG_POOL, avg_pool)                                                             \
+    X(UPSAMPLE, upsample)                                                             \
+    X(RESHAPE, reshape)                                                               \
+    X(BATCH_NORM, batch_norm)                                                         \
+    X(DROPOUT, dropout)                                                               \
+    X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act) X(GCN, gcn) \
+        X(INNER_PRODUCT, inner_product) X(QUANTIZE, quantize)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
 #undef CLAE_X_LAYER
@@ -67,7 +68,8 @@ typedef struct {
     clae_conv_algo algo;                                   /* conv, conv_transpose */
     double momentum, eps;                                  /* batch_norm, as PyTorch (0.1, 1e-5) */
     double p;                                              /* dropout probability */
-    bool uniform_noise; /* quantize: training adds U(-0.5, 0.5) instead of rounding */
+    bool uniform_noise;   /* quantize: training adds U(-0.5, 0.5) instead of rounding */
+    double gain;          /* quantize: the input's scale before rounding */
     double gamma;         /* attention: initial residual scale (SAGAN: 0) */
     double beta;          /* vae: weight of the KL term */
     double warmup_epochs; /* vae: the KL weight ramps linearly from 0 over these epochs */

@@ -128,9 +128,11 @@ int clae_op_noise(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n,
                   clae_noise_kind kind, float level, uint32_t seed);
 /* y = x * keep / (1 - p), keep drawn from hash(seed, index); the backward is the same call on
  * gradients */
-/* y = x + U(-0.5, 0.5) from a hash of (seed, index) when noise, else y = rint(x). */
-int clae_op_quantize(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, bool noise,
-                     uint32_t seed);
+/* The quantize layer on g = gain x: y = rint(g), g + U(-0.5, 0.5) from a hash of (seed, index),
+ * or g alone (its backward). */
+typedef enum { CLAE_QUANT_ROUND, CLAE_QUANT_NOISE, CLAE_QUANT_SCALE } clae_quant_mode;
+int clae_op_quantize(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n,
+                     clae_quant_mode mode, uint32_t seed, float gain);
 int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, float p,
                     uint32_t seed);
 /* dst rows = src_u8 rows picked by idx[idx_off ..], times scale. */

@@ -15,7 +15,6 @@ int codec_parse_levels(const clae_model *m, const char *text, int *levels, int *
                        clae_err *err);
 /* The codec of s's model at levels: the table beside its checkpoint when it was made for these
  * weights, else fitted on the training split's codes and saved there. */
-int codec_for_model(clae_ctx *ctx, clae_saved_model *s, int levels, clae_codec *c,
-                    clae_err *err);
+int codec_for_model(clae_ctx *ctx, clae_saved_model *s, int levels, clae_codec *c, clae_err *err);
 
 #endif

@@ -65,8 +65,7 @@ static int fit_codec(clae_ctx *ctx, clae_saved_model *s, int levels, uint32_t we
     return rc;
 }
 
-int codec_for_model(clae_ctx *ctx, clae_saved_model *s, int levels, clae_codec *c,
-                    clae_err *err)
+int codec_for_model(clae_ctx *ctx, clae_saved_model *s, int levels, clae_codec *c, clae_err *err)
 {
     uint32_t weights;
     char path[1200];
@@ -110,8 +109,7 @@ static int check_unique_names(const clae_cli_opts *o, const char *ext, clae_err 
     return 0;
 }
 
-static int output_dir(const clae_cli_opts *o, const char *sub, char *dir, size_t n,
-                      clae_err *err)
+static int output_dir(const clae_cli_opts *o, const char *sub, char *dir, size_t n, clae_err *err)
 {
     if (o->out)
         snprintf(dir, n, "%s", o->out);
@@ -248,8 +246,7 @@ static int read_code(clae_ctx *ctx, clae_saved_model *s, const char *path, clae_
     return 0;
 }
 
-static int decompress_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o,
-                          clae_err *err)
+static int decompress_run(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, clae_err *err)
 {
     clae_shape in = s->model.input;
     size_t n = (size_t)o->n_more, u = clae_shape_sample(clae_model_code(&s->model)->shape);
@@ -284,8 +281,7 @@ static int check_files_given(const clae_cli_opts *o, const char *what, clae_err 
 static int compress_checked(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o,
                             clae_err *err)
 {
-    if (o->split && o->n_more)
-        return clae_fail(err, "give images or --split, not both");
+    if (o->split && o->n_more) return clae_fail(err, "give images or --split, not both");
     return !o->split && check_files_given(o, "images", err) ? -1 : compress_run(ctx, s, o, err);
 }
 

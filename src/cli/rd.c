@@ -67,9 +67,9 @@ static void to_8bit(float *x, size_t n)
 }
 
 /* Every image through a .clae file: the code quantised, written, sized, read back. */
-static int code_through_files(const clae_codec *c, const char *probe, const float *codes,
-                              size_t n, size_t u, clae_shape in, float *decoded_codes,
-                              size_t *bytes, clae_err *err)
+static int code_through_files(const clae_codec *c, const char *probe, const float *codes, size_t n,
+                              size_t u, clae_shape in, float *decoded_codes, size_t *bytes,
+                              clae_err *err)
 {
     uint16_t *symbols = malloc(u * sizeof *symbols);
     if (!symbols) return clae_fail(err, "out of host memory");
@@ -126,8 +126,9 @@ static int measure_run(clae_ctx *ctx, clae_saved_model *s, const rd_images *im,
 {
     clae_shape in = s->model.input;
     if (in.c != im->s.c || in.h != im->s.h || in.w != im->s.w)
-        return clae_fail(err, "%s takes %dx%dx%d images, the first run %dx%dx%d: rd compares "
-                              "codecs on the same images",
+        return clae_fail(err,
+                         "%s takes %dx%dx%d images, the first run %dx%dx%d: rd compares "
+                         "codecs on the same images",
                          s->checkpoint, in.c, in.h, in.w, im->s.c, im->s.h, im->s.w);
     int levels[CODEC_MAX_LEVEL_LIST], n_levels;
     if (codec_parse_levels(&s->model, o->levels, levels, &n_levels, CODEC_MAX_LEVEL_LIST, err))
@@ -174,8 +175,9 @@ static int measure_references(const clae_cli_opts *o, const rd_images *im, rd_po
     for (int k = 0; k < CLAE_N_REF; k++) {
         if (!want[k]) continue;
         if (!clae_ref_available((clae_ref_codec)k))
-            return clae_fail(err, "--%s: this clae was built without lib%s (install its -dev "
-                                  "package and rebuild)",
+            return clae_fail(err,
+                             "--%s: this clae was built without lib%s (install its -dev "
+                             "package and rebuild)",
                              clae_ref_name((clae_ref_codec)k), clae_ref_name((clae_ref_codec)k));
         int lo = k == CLAE_REF_JPEG ? 5 : 0, hi = k == CLAE_REF_JPEG ? 95 : 100;
         for (int q = lo; q <= hi; q += 5)
@@ -186,8 +188,8 @@ static int measure_references(const clae_cli_opts *o, const rd_images *im, rd_po
 }
 
 /* The split's images (the first run's data, each once) on the host. */
-static int take_images(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o,
-                       rd_images *im, clae_err *err)
+static int take_images(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *o, rd_images *im,
+                       clae_err *err)
 {
     clae_data d;
     const char *split = o->split ? o->split : "test";
@@ -207,7 +209,8 @@ static int take_images(clae_ctx *ctx, clae_saved_model *s, const clae_cli_opts *
         const uint8_t *src = set->pixels + (size_t)sample * len;
         run_dataset_floats(set, sample, 1, im->px + i * len);
         for (size_t q = 0; q < plane; q++)
-            for (int c = 0; c < im->s.c; c++) im->hwc[i * len + q * im->s.c + c] = src[c * plane + q];
+            for (int c = 0; c < im->s.c; c++)
+                im->hwc[i * len + q * im->s.c + c] = src[c * plane + q];
     }
     clae_data_close(&d);
     return rc;

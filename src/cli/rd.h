@@ -11,9 +11,9 @@
 
 /* One codec at one setting over the images: means, and the first RD_GRID images decoded. */
 typedef struct {
-    char codec[16];    /* "clae", "jpeg", "webp" */
-    char run[256];     /* clae: the run; else empty */
-    int setting;       /* clae: levels (0: integers); else the quality */
+    char codec[16]; /* "clae", "jpeg", "webp" */
+    char run[256];  /* clae: the run; else empty */
+    int setting;    /* clae: levels (0: integers); else the quality */
     double bpp, psnr, ssim;
     double tile_bpp[RD_GRID], tile_psnr[RD_GRID];
     float *tiles; /* RD_GRID images (fewer when there are fewer), C x H x W each */

@@ -11,11 +11,11 @@
 #include "clae/io.h"
 #include "rd.h"
 
-#define RD_BAR_BPP 3.0  /* the bar: above JPEG at every quality up to this bpp */
-#define GRID_SCALE 2    /* pixels per image pixel in the quality grid */
-#define GRID_GUTTER 2   /* as clae_png_grid's */
-#define LABEL_W 150     /* the grid SVG's row labels */
-#define CAPTION_H 14    /* the grid SVG's tile captions */
+#define RD_BAR_BPP 3.0 /* the bar: above JPEG at every quality up to this bpp */
+#define GRID_SCALE 2   /* pixels per image pixel in the quality grid */
+#define GRID_GUTTER 2  /* as clae_png_grid's */
+#define LABEL_W 150    /* the grid SVG's row labels */
+#define CAPTION_H 14   /* the grid SVG's tile captions */
 #define MAX_CURVE 256
 
 typedef struct {
@@ -107,8 +107,8 @@ static int write_plot(const char *dir, const rd_points *pts, clae_err *err)
     }
     char path[1200];
     snprintf(path, sizeof path, "%s/rd.svg", dir);
-    int rc = clae_svg_plot(path, "Rate and distortion (test split)", "bits per pixel",
-                           "PSNR (dB)", series, n, err);
+    int rc = clae_svg_plot(path, "Rate and distortion (test split)", "bits per pixel", "PSNR (dB)",
+                           series, n, err);
     free(curves);
     return rc;
 }
@@ -145,14 +145,17 @@ static void grid_svg_row(FILE *f, const rd_point *p, int r, int tiles, clae_shap
     int cell_w = s.w * GRID_SCALE + GRID_GUTTER, cell_h = s.h * GRID_SCALE + GRID_GUTTER;
     int y = r * (cell_h + CAPTION_H);
     fprintf(f, "<text x='4' y='%d' font-size='12'>", y + cell_h / 2);
-    if (p) {
-        clae_svg_text(f, p->codec);
-        fprintf(f, " %s %d", strcmp(p->codec, "clae") ? "q" : "levels", p->setting);
+    if (p && strcmp(p->codec, "clae") == 0) {
+        clae_svg_text(f, p->run);
+        if (p->setting) fprintf(f, ", %d levels", p->setting);
+    } else if (p) {
+        fprintf(f, "%s q %d", p->codec, p->setting);
     } else {
         fprintf(f, "original");
     }
-    fprintf(f, "</text>\n<svg x='%d' y='%d' width='%d' height='%d' viewBox='0 %d %d %d'>"
-               "<image href='rd_grid.png' width='%d' height='%d'/></svg>\n",
+    fprintf(f,
+            "</text>\n<svg x='%d' y='%d' width='%d' height='%d' viewBox='0 %d %d %d'>"
+            "<image href='rd_grid.png' width='%d' height='%d'/></svg>\n",
             LABEL_W, y, png_w, cell_h, r * cell_h, png_w, cell_h, png_w, png_h);
     for (int t = 0; p && t < tiles; t++)
         fprintf(f, "<text x='%d' y='%d' font-size='10'>%.2f bpp %.1f dB</text>\n",
@@ -175,11 +178,13 @@ static int write_grid(const char *dir, const rd_points *pts, const float *origin
         png_w = tiles * (s.w * GRID_SCALE + GRID_GUTTER) + GRID_GUTTER;
     clae_afile a;
     if (clae_afile_open(&a, svg, err)) return -1;
-    fprintf(a.f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-                 "font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
+    fprintf(a.f,
+            "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+            "font-family='sans-serif'>\n<rect width='100%%' height='100%%' fill='white'/>\n",
             LABEL_W + png_w, (n + 1) * (cell_h + CAPTION_H));
     for (int r = 0; r <= n; r++)
-        grid_svg_row(a.f, r ? rows[r - 1] : NULL, r, tiles, s, png_w, (n + 1) * cell_h + GRID_GUTTER);
+        grid_svg_row(a.f, r ? rows[r - 1] : NULL, r, tiles, s, png_w,
+                     (n + 1) * cell_h + GRID_GUTTER);
     fprintf(a.f, "</svg>\n");
     return clae_afile_commit(&a, err);
 }
@@ -208,15 +213,16 @@ static void compare(FILE *json, const rd_points *pts)
         double j = at_bpp(&c[1], p->bpp), w = at_bpp(&c[2], p->bpp);
         fprintf(json, "%s    {\"run\": ", first ? "" : ",\n"), first = 0;
         clae_json_string(json, p->run);
-        fprintf(json, ", \"levels\": %d, \"bpp\": %.4f, \"psnr\": %.3f, \"jpeg_psnr\": ",
-                p->setting, p->bpp, p->psnr);
+        fprintf(json,
+                ", \"levels\": %d, \"bpp\": %.4f, \"psnr\": %.3f, \"jpeg_psnr\": ", p->setting,
+                p->bpp, p->psnr);
         json_number(json, j);
         fprintf(json, ", \"webp_psnr\": ");
         json_number(json, w);
         fprintf(json, "}");
         printf("clae %s levels %d at %.3f bpp: %.2f dB; JPEG there %s%.2f dB, WebP %s%.2f dB\n",
-               p->run, p->setting, p->bpp, p->psnr, isfinite(j) ? "" : "(out of its range) ",
-               j, isfinite(w) ? "" : "(out of its range) ", w);
+               p->run, p->setting, p->bpp, p->psnr, isfinite(j) ? "" : "(out of its range) ", j,
+               isfinite(w) ? "" : "(out of its range) ", w);
     }
     int beaten = 0, covered = 0, jpeg_points = 0;
     fprintf(json, "\n  ],\n  \"jpeg_up_to_%.0f_bpp\": [\n", RD_BAR_BPP);
@@ -229,8 +235,9 @@ static void compare(FILE *json, const rd_points *pts)
         json_number(json, mine);
         fprintf(json, "}");
     }
-    fprintf(json, "\n  ],\n  \"jpeg_points_up_to_bar\": %d, \"covered_by_clae\": %d, "
-                  "\"clae_above\": %d\n",
+    fprintf(json,
+            "\n  ],\n  \"jpeg_points_up_to_bar\": %d, \"covered_by_clae\": %d, "
+            "\"clae_above\": %d\n",
             jpeg_points, covered, beaten);
     printf("JPEG up to %.0f bpp: %d qualities, %d within clae's bpp range, clae above at %d\n",
            RD_BAR_BPP, jpeg_points, covered, beaten);

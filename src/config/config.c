@@ -257,9 +257,12 @@ static const key_def layer_keys[] = {
     {"gamma", L(gamma, KT_FLOAT), "0", -10, 10, NULL,
      "initial scale of the attention output (SAGAN: 0)"},
     {"p", L(p, KT_FLOAT), "0.5", 0, 0.99, NULL, "probability of zeroing a value in training"},
-    {"uniform_noise", L(uniform_noise, KT_BOOL), "true", 0, 0, NULL,
-     "quantize: training adds uniform noise in [-0.5, 0.5) (false: rounds, gradient straight "
-     "through)"},
+    {"gain", L(gain, KT_FLOAT), "1", 1e-3, 1e3, NULL,
+     "quantize: the code is round(gain x) (a gain above 1 lets small encoder outputs use more "
+     "levels)"},
+    {"uniform_noise", L(uniform_noise, KT_BOOL), "false", 0, 0, NULL,
+     "quantize: training adds uniform noise in [-0.5, 0.5) instead of rounding (the gradient "
+     "passes straight through either way)"},
     {"from", L(from, KT_STR), NULL, 0, 0, NULL,
      "section of an earlier layer whose output is added (required)"},
     {"shape", L(shape, KT_SHAPE), NULL, 0, 0, NULL, "target CxHxW, e.g. 32x7x7 (required)"},
@@ -909,7 +912,7 @@ static void write_layer(FILE *f, const clae_layer_spec *s)
  * checkpoint loads under other values of these. */
 static bool training_only(const char *key)
 {
-    static const char *const keys[] = {"beta", "warmup_epochs", "algo", "momentum",
+    static const char *const keys[] = {"beta", "warmup_epochs", "algo",          "momentum",
                                        "p",    "gamma",         "uniform_noise", NULL};
     for (int i = 0; keys[i]; i++)
         if (strcmp(keys[i], key) == 0) return true;

@@ -81,8 +81,8 @@ static int finish(clae_codec *c, clae_err *err)
     uint64_t *wide = malloc(CLAE_CODEC_MAX_LEVELS * sizeof *wide);
     size_t len = 0;
     unsigned char *bytes = c->rans && wide ? serialise(c, &len) : NULL;
-    int rc = bytes ? 0 : clae_fail(err, "out of host memory for a codec of %d channels",
-                                   c->channels);
+    int rc = bytes ? 0
+                   : clae_fail(err, "out of host memory for a codec of %d channels", c->channels);
     for (int k = 0; rc == 0 && k < c->channels; k++) {
         for (int s = 0; s < c->ch[k].levels; s++) wide[s] = c->ch[k].counts[s];
         rc = clae_rans_model_build(wide, c->ch[k].levels, &c->rans[k], err);

@@ -17,7 +17,10 @@
 
 static const char MAGIC[4] = {'C', 'L', 'A', 'E'};
 
-static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
+static void put16(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8);
+}
 static void put32(unsigned char *p, uint32_t v)
 {
     for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));
@@ -87,10 +90,9 @@ static int read_checked(const char *path, clae_codec_header *h, unsigned char **
         rc = clae_fail(err, "%s: a .clae file of version %u; this clae reads version %d", path,
                        b[4], VERSION);
     else if (n < CLAE_CODEC_HEADER_BYTES)
-        rc = clae_fail(err, "%s: truncated .clae file (%zu bytes, the header alone is %d)", path,
-                       n, CLAE_CODEC_HEADER_BYTES);
-    else if (get32(b + 16) !=
-             file_crc(b, b + CLAE_CODEC_HEADER_BYTES, n - CLAE_CODEC_HEADER_BYTES))
+        rc = clae_fail(err, "%s: truncated .clae file (%zu bytes, the header alone is %d)", path, n,
+                       CLAE_CODEC_HEADER_BYTES);
+    else if (get32(b + 16) != file_crc(b, b + CLAE_CODEC_HEADER_BYTES, n - CLAE_CODEC_HEADER_BYTES))
         rc = clae_fail(err, "%s: truncated or corrupt .clae file (its CRC does not match)", path);
     if (rc) return free(b), -1;
     *h = (clae_codec_header){.version = b[4],

@@ -107,8 +107,8 @@ static int jpeg_decompress_bytes(const unsigned char *buf, unsigned long len, in
     return rc ? clae_fail(err, "libjpeg decoded another shape than it encoded") : 0;
 }
 
-static int jpeg_roundtrip(const uint8_t *img, int w, int h, int channels, int quality,
-                          uint8_t *out, size_t *bytes, clae_err *err)
+static int jpeg_roundtrip(const uint8_t *img, int w, int h, int channels, int quality, uint8_t *out,
+                          size_t *bytes, clae_err *err)
 {
     unsigned char *buf = NULL;
     unsigned long len = 0;
@@ -122,17 +122,19 @@ static int jpeg_roundtrip(const uint8_t *img, int w, int h, int channels, int qu
 
 #ifdef CLAE_HAVE_WEBP
 /* WebP codes RGB: a gray image goes in as three equal channels and comes back as their mean */
-static int webp_roundtrip(const uint8_t *img, int w, int h, int channels, int quality,
-                          uint8_t *out, size_t *bytes, clae_err *err)
+static int webp_roundtrip(const uint8_t *img, int w, int h, int channels, int quality, uint8_t *out,
+                          size_t *bytes, clae_err *err)
 {
     size_t px = (size_t)w * (size_t)h;
     uint8_t *rgb = channels == 3 ? (uint8_t *)img : malloc(px * 3), *coded = NULL;
     if (!rgb) return clae_fail(err, "out of host memory");
-    for (size_t i = 0; channels == 1 && i < px; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = img[i];
+    for (size_t i = 0; channels == 1 && i < px; i++)
+        rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = img[i];
     size_t len = WebPEncodeRGB(rgb, w, h, w * 3, (float)quality, &coded);
     int dw = 0, dh = 0;
     uint8_t *back = len ? WebPDecodeRGB(coded, len, &dw, &dh) : NULL;
-    int rc = back && dw == w && dh == h ? 0 : clae_fail(err, "libwebp failed at quality %d", quality);
+    int rc = back && dw == w && dh == h ? 0
+                                        : clae_fail(err, "libwebp failed at quality %d", quality);
     for (size_t i = 0; rc == 0 && i < px; i++) {
         if (channels == 3)
             memcpy(out + 3 * i, back + 3 * i, 3);
@@ -160,7 +162,8 @@ int clae_ref_roundtrip(clae_ref_codec k, const uint8_t *img, int w, int h, int c
     if (k == CLAE_REF_WEBP) return webp_roundtrip(img, w, h, channels, quality, out, bytes, err);
 #endif
     (void)img, (void)w, (void)h, (void)quality, (void)out, (void)bytes;
-    return clae_fail(err, "this clae was built without %s (install lib%s's -dev package and "
-                          "rebuild)",
+    return clae_fail(err,
+                     "this clae was built without %s (install lib%s's -dev package and "
+                     "rebuild)",
                      clae_ref_name(k), clae_ref_name(k));
 }

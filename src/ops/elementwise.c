@@ -38,12 +38,12 @@ int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t 
                        KARG_U32(seed));
 }
 
-int clae_op_quantize(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, bool noise,
-                     uint32_t seed)
+int clae_op_quantize(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n,
+                     clae_quant_mode mode, uint32_t seed, float gain)
 {
     return CLAE_LAUNCH(ctx, "quantize_apply", n, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
                        KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_U32(n),
-                       KARG_U32(noise ? 1u : 0u), KARG_U32(seed));
+                       KARG_U32((uint32_t)mode), KARG_U32(seed), KARG_F32(gain));
 }
 
 int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off,

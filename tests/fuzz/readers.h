@@ -20,6 +20,7 @@
 #include "clae/graph.h"
 #include "clae/image.h"
 #include "clae/io.h"
+#include "clae/codec.h"
 #include "clae/rans.h"
 
 enum {
@@ -32,10 +33,12 @@ enum {
     FUZZ_LABELS,
     FUZZ_RANS,
     FUZZ_GRAPH,
+    FUZZ_CLAE,
+    FUZZ_CODEC,
     FUZZ_READERS
 };
 static const char *const fuzz_reader_names[FUZZ_READERS] = {
-    "checkpoint", "npy", "ini", "png", "idx", "csv", "labels", "rans", "graph"};
+    "checkpoint", "npy", "ini", "png", "idx", "csv", "labels", "rans", "graph", "clae", "codec"};
 
 /* The rANS decoder on bytes: a fixed 40-symbol geometric model, FUZZ_RANS_SYMBOLS symbols. */
 #define FUZZ_RANS_SYMBOLS 500
@@ -56,6 +59,40 @@ static inline int fuzz_rans(const uint8_t *data, size_t n, clae_err *err)
     int rc = clae_rans_decode(&m, data, n, out, FUZZ_RANS_SYMBOLS, err);
     for (int i = 0; rc == 0 && i < FUZZ_RANS_SYMBOLS; i++)
         if (out[i] >= 40) return -2; /* a symbol the model does not have */
+    return rc;
+}
+
+/* The codec the .clae reader checks files against: 2 channels x 3 positions of integer codes
+ * (deterministic, so seeds written in one process read in another). */
+static inline void fuzz_codec_build(clae_codec *c)
+{
+    float codes[40 * 6];
+    for (int i = 0; i < 40 * 6; i++) codes[i] = (float)((i * 7 + i / 6) % 9) - 4.0f;
+    clae_err err;
+    clae_codec_fit(c, codes, 40, 2, 3, 0, 0xC0DEu, &err);
+}
+
+static inline int fuzz_clae(const char *path, clae_err *err)
+{
+    static clae_codec c;
+    if (!c.ch) fuzz_codec_build(&c);
+    clae_codec_header h;
+    uint16_t sym[6];
+    int rc = clae_codec_read_file(path, &c, &h, sym, err);
+    for (int i = 0; rc == 0 && i < 6; i++)
+        if (sym[i] >= c.ch[i / 3].levels) return -2; /* a symbol the codec does not have */
+    return rc;
+}
+
+static inline int fuzz_codec_table(const char *path, clae_err *err)
+{
+    clae_codec c;
+    int rc = clae_codec_load(path, &c, err);
+    if (rc == 0) {
+        for (int k = 0; k < c.channels; k++)
+            if (c.rans[k].n != c.ch[k].levels) return -2;
+        clae_codec_free(&c);
+    }
     return rc;
 }
 
@@ -212,6 +249,8 @@ static inline int fuzz_reader_input(const char *path, const uint8_t *data, size_
     case FUZZ_CSV: rc = fuzz_csv(path, &err); break;
     case FUZZ_RANS: rc = fuzz_rans(data + 1, n - 1, &err); break;
     case FUZZ_GRAPH: rc = fuzz_graph(path, &err); break;
+    case FUZZ_CLAE: rc = fuzz_clae(path, &err); break;
+    case FUZZ_CODEC: rc = fuzz_codec_table(path, &err); break;
     default: rc = fuzz_labels(path, &err); break;
     }
     if (rc == 0) return 0;

@@ -22,8 +22,8 @@ static int rate_grad(void *user, clae_ctx *ctx, const clae_tensor *z, clae_tenso
     clae_term *t = user;
     rate_state *s = t->self;
     float weight = (float)(t->obj->cfg->train.rate_lambda / ((double)s->rows * s->pixels));
-    return clae_op_rate_grad(ctx, z, dz, (size_t)s->rows, s->channels, s->positions, weight,
-                             s->mu, s->scale);
+    return clae_op_rate_grad(ctx, z, dz, (size_t)s->rows, s->channels, s->positions, weight, s->mu,
+                             s->scale);
 }
 
 static int rate_open(clae_term *t, clae_err *err)
