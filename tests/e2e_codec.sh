@@ -35,8 +35,8 @@ layer() { # layer SECTION TYPE [KEY = VALUE...]
 # 1. training for rate
 check "a codec trains with the rate term" "$CLAE" train "$T/codec.ini" --run "$T/r"
 rate=$(field "$T/r/summary.json" rate_bpp)
-head -1 "$T/r/metrics.csv" | grep -q "train_rate" && awk -v r="$rate" 'BEGIN{exit !(r > 0 \
-    && r < 16)}' \
+head -1 "$T/r/metrics.csv" | grep -q "train_rate" \
+    && awk -v r="$rate" 'BEGIN{exit !(r > 0 && r < 16)}' \
     && ok "the summary reports the test rate ($rate bpp) and metrics.csv its column" \
     || not_ok "rate reported" "rate $rate; $(head -1 "$T/r/metrics.csv")"
 check "the same codec priced 30x higher" "$CLAE" train "$T/codec.ini" --run "$T/r2" \
@@ -85,8 +85,8 @@ awk -F, '$1 == "jpeg" { if (n && ($4 < b || $5 < p - 0.5)) bad = 1; b = $4; p = 
     && ok "JPEG's bpp and PSNR rise with its quality" || not_ok "JPEG curve" "$(grep jpeg \
         "$T/rd/rd.csv" | head -3)"
 rd_bpp=$(awk -F, '$1 == "clae" && $2 == "\"tiny_codec\"" {print $4; exit}' "$T/rd/rd.csv")
-awk -v r="$rd_bpp" -v b="$bytes" 'BEGIN{m = 8 * b / (100 * 784); exit !(r > 0.999 * m \
-    && r < 1.001 * m)}' \
+awk -v r="$rd_bpp" -v b="$bytes" \
+    'BEGIN{m = 8 * b / (100 * 784); exit !(r > 0.999 * m && r < 1.001 * m)}' \
     && ok "rd's bpp ($rd_bpp) is that of the compressed files" || not_ok "rd bpp" \
         "$rd_bpp vs $bytes bytes"
 check "rd with uniform levels" "$CLAE" rd "$T/r" --levels 4,64 -o "$T/rd2"
