@@ -78,9 +78,14 @@ int codec_for_model(clae_ctx *ctx, clae_saved_model *s, int levels, clae_codec *
         clae_codec_free(c); /* made for other weights (the run trained on): fit again */
     }
     if (fit_codec(ctx, s, levels, weights, c, err)) return -1;
-    if (clae_codec_save(path, c, err)) return clae_codec_free(c), -1;
-    printf("fitted the codec at %s on the training split's codes: %s\n",
-           levels ? "uniform levels" : "the code's integers", path);
+    clae_err why;
+    if (clae_codec_save(path, c, &why)) /* a read-only run still codes: the fit is repeatable */
+        fprintf(stderr, "clae: warning: the codec is not kept beside the model (%s); it is "
+                        "fitted again on each use\n",
+                why.msg);
+    else
+        printf("fitted the codec (%s) on the training split's codes: %s\n",
+               levels ? "uniform levels" : "the code's integers", path);
     return 0;
 }
 
