@@ -60,7 +60,8 @@ for name in configs:
     if "kl" in t: also.append("KL %.2f" % t["kl"])
     if "noisy_input_mse" in t: also.append("noisy input %.4f" % t["noisy_input_mse"])
     if "psnr_db" in t and name.startswith("compression"):
-        also.append("PSNR %.2f dB, SSIM %.3f, %.2g bpp" % (t["psnr_db"], t["ssim"], t["bits_per_pixel"]))
+        raw = t.get("raw_bits_per_pixel", t.get("bits_per_pixel"))
+        also.append("PSNR %.2f dB, SSIM %.3f, %.2g bpp uncoded" % (t["psnr_db"], t["ssim"], raw))
     if "code_zero_fraction" in t and name.startswith("sparse"):
         also.append("code mean %.3f, %.0f%% near 0" % (t["code_mean"], 100 * t["code_zero_fraction"]))
     grid = "docs/results/%s.png" % name

@@ -31,8 +31,8 @@
     X(CODE_MEAN, "code_mean", NULL, "val_code_mean", "%.6g", NULL, "; code: mean %.4f", 1)         \
     X(CODE_ZERO, "code_zero_fraction", NULL, "val_code_zero", "%.6g", NULL, ", %.1f%% near zero",  \
       100)                                                                                         \
-    X(BITS_PER_PIXEL, "bits_per_pixel", NULL, NULL, NULL, NULL, NULL, 1)                           \
-    X(RATE, "rate_bpp", "train_rate", "val_rate", "%.6g", ", rate %.3f/%.3f bpp",                 \
+    X(RAW_BITS_PER_PIXEL, "raw_bits_per_pixel", NULL, NULL, NULL, NULL, NULL, 1)                   \
+    X(RATE, "rate_bpp", "train_rate", "val_rate", "%.6g", ", rate train %.3f val %.3f bpp",        \
       ", rate %.3f bpp (model)", 1)                                                                \
     X(AUC, "auc", NULL, "val_auc", "%.6g", ", val AUC %.4f", ", AUC %.4f", 1)                      \
     X(AP, "ap", NULL, "val_ap", "%.6g", " AP %.4f", ", AP %.4f", 1)

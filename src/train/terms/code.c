@@ -30,7 +30,7 @@ static void code_finish(const clae_term *t, const clae_term_sums *s, bool train,
     double values = (double)s->samples * (double)code_units(mod);
     m->v[CLAE_METRIC_CODE_MEAN] = s->acc[2 * SUM] / values;
     m->v[CLAE_METRIC_CODE_ZERO] = s->acc[2 * ZERO] / values;
-    m->v[CLAE_METRIC_BITS_PER_PIXEL] = 8.0 * (double)code_units(mod) /
+    m->v[CLAE_METRIC_RAW_BITS_PER_PIXEL] = 8.0 * (double)code_units(mod) /
                                        ((double)mod->input.h * mod->input.w);
 }
 
