@@ -1,7 +1,9 @@
 /* clae rd's report (rd.h): the table, the compression curve, the quality
  * grid and the comparisons at the same bpp. A codec's curve is interpolated
- * linearly in bpp between its measured points and never extrapolated; clae's
- * is the upper envelope of all its runs and levels. */
+ * linearly in bpp between its measured points, and beyond its largest file
+ * it stays at its best PSNR (more bytes can always buy at least as much: they
+ * could be padding); below its smallest file it has no value. clae's curve is
+ * the upper envelope of all its runs and levels. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,10 +60,15 @@ static void codec_curve(const rd_points *pts, const char *codec, const char *run
     c->n = kept;
 }
 
-/* PSNR at bpp on the curve, NAN outside its range. */
+/* PSNR at bpp on the curve: NAN below its smallest file, its best PSNR above its largest. */
 static double at_bpp(const curve *c, double bpp)
 {
-    if (c->n == 0 || bpp < c->x[0] || bpp > c->x[c->n - 1]) return NAN;
+    if (c->n == 0 || bpp < c->x[0]) return NAN;
+    if (bpp >= c->x[c->n - 1]) {
+        double best = c->y[0];
+        for (int i = 1; i < c->n; i++) best = fmax(best, c->y[i]);
+        return best;
+    }
     for (int i = 1; i < c->n; i++)
         if (bpp <= c->x[i]) {
             double t = c->x[i] > c->x[i - 1] ? (bpp - c->x[i - 1]) / (c->x[i] - c->x[i - 1]) : 1;
@@ -221,8 +228,8 @@ static void compare(FILE *json, const rd_points *pts)
         json_number(json, w);
         fprintf(json, "}");
         printf("clae %s levels %d at %.3f bpp: %.2f dB; JPEG there %s%.2f dB, WebP %s%.2f dB\n",
-               p->run, p->setting, p->bpp, p->psnr, isfinite(j) ? "" : "(out of its range) ", j,
-               isfinite(w) ? "" : "(out of its range) ", w);
+               p->run, p->setting, p->bpp, p->psnr, isfinite(j) ? "" : "(below its range) ", j,
+               isfinite(w) ? "" : "(below its range) ", w);
     }
     int beaten = 0, covered = 0, jpeg_points = 0;
     fprintf(json, "\n  ],\n  \"jpeg_up_to_%.0f_bpp\": [\n", RD_BAR_BPP);
@@ -239,7 +246,8 @@ static void compare(FILE *json, const rd_points *pts)
             "\n  ],\n  \"jpeg_points_up_to_bar\": %d, \"covered_by_clae\": %d, "
             "\"clae_above\": %d\n",
             jpeg_points, covered, beaten);
-    printf("JPEG up to %.0f bpp: %d qualities, %d within clae's bpp range, clae above at %d\n",
+    printf("JPEG up to %.0f bpp: %d qualities, %d at or above clae's smallest file, clae above "
+           "at %d\n",
            RD_BAR_BPP, jpeg_points, covered, beaten);
     free(c);
 }
