@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "clae/hash.h"
 #include "clae/afile.h"
 #include "clae/codec.h"
 
@@ -45,13 +46,6 @@ static inline int symbol_of(const clae_codec_channel *ch, float z)
     return q > (float)(ch->levels - 1) ? ch->levels - 1 : (int)q;
 }
 
-static uint32_t fnv1a32(uint32_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
-    return h;
-}
-
 /* The table's bytes (without its CRC), what its hash and its file are made of; malloc'ed. */
 static unsigned char *serialise(const clae_codec *c, size_t *len)
 {
@@ -87,7 +81,7 @@ static int finish(clae_codec *c, clae_err *err)
         for (int s = 0; s < c->ch[k].levels; s++) wide[s] = c->ch[k].counts[s];
         rc = clae_rans_model_build(wide, c->ch[k].levels, &c->rans[k], err);
     }
-    if (rc == 0) c->hash = fnv1a32(2166136261u, bytes, len);
+    if (rc == 0) c->hash = clae_fnv1a32(CLAE_FNV32_BASIS, bytes, len);
     free(bytes);
     free(wide);
     return rc;

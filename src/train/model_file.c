@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clae/hash.h"
 #include "clae/model_file.h"
 
 char *clae_model_describe(const clae_model *m)
@@ -65,13 +66,6 @@ static clae_ckpt_meta model_meta(const clae_model *m, const char *description,
     return meta;
 }
 
-static uint32_t fnv1a32(uint32_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
-    return h;
-}
-
 int clae_model_weights_hash(clae_model *m, clae_ctx *ctx, uint32_t *hash, clae_err *err)
 {
     size_t n = m->params.capacity + m->state.capacity;
@@ -81,8 +75,10 @@ int clae_model_weights_hash(clae_model *m, clae_ctx *ctx, uint32_t *hash, clae_e
     int rc = clae_tensor_read(ctx, &params, host, m->params.capacity) ||
              (m->state.capacity &&
               clae_tensor_read(ctx, &state, host + m->params.capacity, m->state.capacity));
-    if (rc) *err = ctx->err;
-    else *hash = fnv1a32(2166136261u, host, n * sizeof *host);
+    if (rc)
+        *err = ctx->err;
+    else
+        *hash = clae_fnv1a32(CLAE_FNV32_BASIS, host, n * sizeof *host);
     free(host);
     return rc ? -1 : 0;
 }
