@@ -66,6 +66,7 @@ static void test_program_cache(void **state)
 {
     (void)state;
     setenv("CLAE_CACHE_DIR", cache, 1);
+    setenv("CLAE_PROGRAM_CACHE", "binary", 1); /* clae's own cache, on any driver */
     clae_ctx a, b, c;
     clae_err err;
     if (clae_ctx_create(&a, getenv("CLAE_TEST_DEVICE"), &err)) fail_msg("%s", err.msg);
@@ -87,6 +88,36 @@ static void test_program_cache(void **state)
     check_kernels_work(&c);
     clae_ctx_release(&a), clae_ctx_release(&b), clae_ctx_release(&c);
     unsetenv("CLAE_CACHE_DIR");
+    unsetenv("CLAE_PROGRAM_CACHE");
+}
+
+/* Left to the driver's cache: no binary is written, and a rebuild carries a
+ * define no earlier build had, so that the driver compiles it afresh. */
+static void test_driver_cache(void **state)
+{
+    (void)state;
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s-driver", cache);
+    setenv("CLAE_CACHE_DIR", dir, 1);
+    setenv("CLAE_PROGRAM_CACHE", "driver", 1);
+    clae_ctx a, b;
+    clae_err err;
+    if (clae_ctx_create(&a, getenv("CLAE_TEST_DEVICE"), &err)) fail_msg("%s", err.msg);
+    assert_true(a.program_cache_driver);
+    assert_false(a.program_from_cache);
+    assert_string_equal(a.cache_path, "");
+    assert_int_equal(access(dir, F_OK), -1); /* nothing written under clae's cache */
+    check_kernels_work(&a);
+    clae_ctx_opts fresh = {.device = getenv("CLAE_TEST_DEVICE"), .rebuild = true};
+    if (clae_ctx_open(&b, &fresh, &err)) fail_msg("%s", err.msg);
+    assert_non_null(strstr(b.build_options, "-DCLAE_REBUILD="));
+    assert_null(strstr(a.build_options, "-DCLAE_REBUILD="));
+    check_kernels_work(&b);
+    print_message("driver cache: built in %.3f s, rebuilt in %.3f s\n", a.program_seconds,
+                  b.program_seconds);
+    clae_ctx_release(&a), clae_ctx_release(&b);
+    unsetenv("CLAE_CACHE_DIR");
+    unsetenv("CLAE_PROGRAM_CACHE");
 }
 
 /* Different build options must not share a cache entry. */
@@ -94,6 +125,7 @@ static void test_cache_keyed_by_options(void **state)
 {
     (void)state;
     setenv("CLAE_CACHE_DIR", cache, 1);
+    setenv("CLAE_PROGRAM_CACHE", "binary", 1);
     clae_ctx a, b;
     clae_err err;
     if (clae_ctx_create(&a, getenv("CLAE_TEST_DEVICE"), &err)) fail_msg("%s", err.msg);
@@ -104,6 +136,7 @@ static void test_cache_keyed_by_options(void **state)
     assert_false(b.program_from_cache);
     clae_ctx_release(&a), clae_ctx_release(&b);
     unsetenv("CLAE_CACHE_DIR");
+    unsetenv("CLAE_PROGRAM_CACHE");
 }
 
 int main(void)
@@ -113,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_device_choice),
         cmocka_unit_test(test_program_cache),
+        cmocka_unit_test(test_driver_cache),
         cmocka_unit_test(test_cache_keyed_by_options),
     };
     int rc = cmocka_run_group_tests_name("runtime", tests, NULL, NULL);

@@ -74,11 +74,12 @@ typedef struct clae_ctx {
     clae_kernel_entry *kernels;
     int n_kernels;
     char build_options[256];
-    bool program_from_cache; /* true when the binary came from the disk cache */
-    double program_seconds;  /* time to obtain the built program */
-    char cache_path[1024];   /* where the program binary is cached ("" if none) */
-    bool profiling;          /* every command timed from its event (synchronously) */
-    bool rebuild;            /* clae_ctx_opts.rebuild */
+    bool program_from_cache;   /* true when the binary came from the disk cache */
+    bool program_cache_driver; /* no binary kept: the driver caches builds (PoCL) */
+    double program_seconds;    /* time to obtain the built program */
+    char cache_path[1024];     /* where the program binary is cached ("" if none) */
+    bool profiling;            /* every command timed from its event (synchronously) */
+    bool rebuild;              /* clae_ctx_opts.rebuild */
     clae_prof_entry prof[CLAE_MAX_PROF];
     int n_prof;
     struct clae_gemm_state

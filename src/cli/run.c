@@ -345,7 +345,10 @@ void run_print_device(const clae_ctx *ctx)
 {
     printf("device %d:%d %s (%s, %s); kernels %s in %.2f s\n", ctx->dev.platform_index,
            ctx->dev.device_index, ctx->dev.name, clae_device_kind_name(ctx->dev.kind),
-           ctx->dev.platform_name, ctx->program_from_cache ? "loaded from cache" : "built",
+           ctx->dev.platform_name,
+           ctx->program_from_cache     ? "loaded from cache"
+           : ctx->program_cache_driver ? "built (the driver caches them)"
+                                       : "built",
            ctx->program_seconds);
     char fallback[48];
     clae_gemm_choice_name(&ctx->gemm->fallback, fallback, sizeof fallback);
