@@ -210,18 +210,24 @@ size_t gemm_a_row(uint i, uint a_rs, uint a_tkh, uint a_tkw, uint a_plane, uint 
             _Pragma("unroll") for (int v = 0; v < NV; v++) acc[r][v] = (GEMM_CAT(float, W))(0.0f); \
         size_t ka = 0;                                                                             \
         uint kc = 0, kc2 = 0;                                                                      \
-        for (uint kk = 0; kk < k; kk++) {                                                          \
-            GEMM_CAT(float, W) bv[NV];                                                             \
-            _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = GEMM_CAT(vload, W)(v, pb);      \
-            _Pragma("unroll") for (int r = 0; r < MR; r++)                                         \
-            {                                                                                      \
-                const float av = pa[r][ka];                                                        \
-                _Pragma("unroll") for (int v = 0; v < NV; v++)                                     \
-                    acc[r][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[r][v]);                   \
+        /* runs of k along one row (or image) of a batched k, so that the                          \
+         * innermost loop carries no bookkeeping: registers stay for the tile */                   \
+        for (uint kk = 0; kk < k;) {                                                               \
+            const uint run = min(a_kcols - kc, k - kk);                                            \
+            for (uint t = 0; t < run; t++) {                                                       \
+                GEMM_CAT(float, W) bv[NV];                                                         \
+                _Pragma("unroll") for (int v = 0; v < NV; v++) bv[v] = GEMM_CAT(vload, W)(v, pb);  \
+                _Pragma("unroll") for (int r = 0; r < MR; r++)                                     \
+                {                                                                                  \
+                    const float av = pa[r][ka];                                                    \
+                    _Pragma("unroll") for (int v = 0; v < NV; v++)                                 \
+                        acc[r][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[r][v]);               \
+                }                                                                                  \
+                pb += NV * W;                                                                      \
+                ka += a_ks;                                                                        \
             }                                                                                      \
-            pb += NV * W;                                                                          \
-            ka += a_ks;                                                                            \
-            if (++kc == a_kcols) { /* the next row (or image) of a batched k */                    \
+            kk += run;                                                                             \
+            if ((kc += run) == a_kcols) { /* the next row (or image) of a batched k */             \
                 kc = 0;                                                                            \
                 ka += (size_t)a_kimg - (size_t)a_kcols * a_ks;                                     \
                 if (++kc2 == a_kcols2) { /* the next image of a two-level k */                     \
@@ -342,3 +348,6 @@ CONV_ROWS_KERNEL(conv_rows_1x2x16, 1, 2, 16)
 CONV_ROWS_KERNEL(conv_rows_8x1x8, 8, 1, 8)
 CONV_ROWS_KERNEL(conv_rows_8x1x16, 8, 1, 16)
 CONV_ROWS_KERNEL(conv_rows_8x2x16, 8, 2, 16)
+/* for 8-wide devices (16 registers): 8 or 12 float8 accumulators */
+CONV_ROWS_KERNEL(conv_rows_6x2x8, 6, 2, 8)
+CONV_ROWS_KERNEL(conv_rows_3x4x8, 3, 4, 8)

@@ -8,12 +8,31 @@
 enum { CLAE_LOSS_LIST(CLAE_X_LOSS) };
 #undef CLAE_X_LOSS
 
-float bce_term(const float y, const float t)
-{
-    float ly = fmax(log(y), -100.0f);
-    float l1y = fmax(log(1.0f - y), -100.0f);
-    return -(t * ly + (1.0f - t) * l1y);
-}
+#define BCE_TERM(T, NAME)                     \
+    T NAME(const T y, const T t)              \
+    {                                         \
+        T ly = fmax(log(y), -100.0f);         \
+        T l1y = fmax(log(1.0f - y), -100.0f); \
+        return -(t * ly + (1.0f - t) * l1y);  \
+    }
+BCE_TERM(float, bce_term)
+BCE_TERM(float8, bce_term8)
+
+/* One element's loss (added to s) and gradient (stored through dy when not
+ * null), on T = float or float8. */
+#define LOSS_ELEMENT(T, BCE, yv, tv, s, store)              \
+    {                                                       \
+        T g;                                                \
+        if (kind == LOSS_MSE) {                             \
+            T d = yv - tv;                                  \
+            s += d * d;                                     \
+            g = 2.0f * d;                                   \
+        } else {                                            \
+            s += BCE(yv, tv);                               \
+            g = (yv - tv) / fmax(yv * (1.0f - yv), 1e-12f); \
+        }                                                   \
+        if (dy) store;                                      \
+    }
 
 /* row_loss[r] = sum_c loss(y[r,c], t[r,c]); dy = grad_scale * dloss/dy (skipped when dy is null).
  */
@@ -24,19 +43,19 @@ __kernel void loss_rows(__global float *dy, const uint dy_off, __global float *r
 {
     uint r = get_global_id(0);
     if (r >= rows) return;
-    float s = 0.0f;
-    for (uint c = 0; c < cols; c++) {
-        uint i = r * cols + c;
-        float yv = y[y_off + i], tv = t[t_off + i], g;
-        if (kind == LOSS_MSE) {
-            float d = yv - tv;
-            s += d * d;
-            g = 2.0f * d;
-        } else {
-            s += bce_term(yv, tv);
-            g = (yv - tv) / fmax(yv * (1.0f - yv), 1e-12f);
-        }
-        if (dy) dy[dy_off + i] = g * grad_scale;
+    /* float8 along the row (the scalar logs were 20% of an mlp_fmnist step) */
+    __global const float *yr = y + y_off + (size_t)r * cols, *tr = t + t_off + (size_t)r * cols;
+    __global float *dr = dy ? dy + dy_off + (size_t)r * cols : 0;
+    float8 s8 = 0.0f;
+    uint c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        float8 yv = vload8(0, yr + c), tv = vload8(0, tr + c);
+        LOSS_ELEMENT(float8, bce_term8, yv, tv, s8, vstore8(g * grad_scale, 0, dr + c))
+    }
+    float s = ((s8.s0 + s8.s1) + (s8.s2 + s8.s3)) + ((s8.s4 + s8.s5) + (s8.s6 + s8.s7));
+    for (; c < cols; c++) {
+        float yv = yr[c], tv = tr[c];
+        LOSS_ELEMENT(float, bce_term, yv, tv, s, dr[c] = g * grad_scale)
     }
     row_loss[r] = s;
 }

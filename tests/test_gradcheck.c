@@ -298,12 +298,19 @@ static void test_activation_layers(void **state)
     }
 }
 
+/* Each algo: auto (stride 1 on the own GEMM: conv_rows, whose tiles follow the
+ * device's vector width, so both the 16-wide and the 8-wide ones are taken),
+ * im2col + GEMM, direct. */
 static void conv_both(clae_ctx *ctx, clae_shape in, clae_layer_spec s, int rows)
 {
-    for (int algo = 0; algo <= 2;
-         algo++) { /* auto (stride 1 on the own GEMM: conv_rows), im2col + GEMM, direct */
+    const int width = ctx->dev.vector_floats;
+    for (int algo = 0; algo <= 2; algo++) {
         s.algo = algo;
-        check_layer(ctx, in, s, rows);
+        for (int w = 16; w >= (algo == 0 ? 8 : 16); w /= 2) {
+            ctx->dev.vector_floats = w;
+            check_layer(ctx, in, s, rows);
+        }
+        ctx->dev.vector_floats = width;
     }
 }
 

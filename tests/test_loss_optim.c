@@ -95,12 +95,14 @@ static void test_mse(void **state)
 {
     check_loss(*state, CLAE_LOSS_MSE, 1, 7);
     check_loss(*state, CLAE_LOSS_MSE, 3, 5);
+    check_loss(*state, CLAE_LOSS_MSE, 2, 21); /* two float8 runs and a tail of 5 per row */
 }
 
 static void test_bce(void **state)
 {
     check_loss(*state, CLAE_LOSS_BCE, 1, 7);
     check_loss(*state, CLAE_LOSS_BCE, 3, 5);
+    check_loss(*state, CLAE_LOSS_BCE, 2, 21);
 }
 
 /* PyTorch: log clamped at -100, so y = 0 with t = 1 costs exactly 100, and the
@@ -421,6 +423,42 @@ static void test_adam(void **state)
     assert_float_equal(q[0], 0.95f, 1e-6);
 }
 
+/* 21 values: two float8 work-items and a scalar tail of 5, against torch's
+ * formulas in double over 3 steps, with value clipping and both decays. */
+static void test_adam_vector(void **state)
+{
+    enum { N = 21, STEPS = 3 };
+    for (int kind = 0; kind < 2; kind++) {
+        clae_optim_cfg c = {.kind = kind ? CLAE_OPT_ADAMW : CLAE_OPT_ADAM,
+                            .lr = 0.05,
+                            .beta1 = 0.9,
+                            .beta2 = 0.999,
+                            .eps = 1e-8,
+                            .weight_decay = 0.1,
+                            .clip_value = 0.4};
+        float p[N], g[STEPS * N];
+        double rp[N], m[N] = {0}, v[N] = {0};
+        for (int i = 0; i < N; i++) rp[i] = p[i] = 0.1f * (float)(i - 10);
+        for (int i = 0; i < STEPS * N; i++) g[i] = 0.07f * (float)((i * 7) % 19 - 9);
+        run_optim(*state, &c, p, g, N, STEPS);
+        for (int s = 1; s <= STEPS; s++)
+            for (int i = 0; i < N; i++) {
+                double gi = fmin(fmax(g[(s - 1) * N + i], -0.4), 0.4);
+                if (kind)
+                    rp[i] *= 1.0 - c.lr * c.weight_decay;
+                else
+                    gi += c.weight_decay * rp[i];
+                m[i] = 0.9 * m[i] + 0.1 * gi;
+                v[i] = 0.999 * v[i] + 0.001 * gi * gi;
+                double mh = m[i] / (1 - pow(0.9, s)), vh = v[i] / (1 - pow(0.999, s));
+                rp[i] -= c.lr * mh / (sqrt(vh) + 1e-8);
+            }
+        for (int i = 0; i < N; i++)
+            if (fabs(p[i] - rp[i]) > 1e-5)
+                fail_msg("%s p[%d] = %.7f, expected %.7f", kind ? "adamw" : "adam", i, p[i], rp[i]);
+    }
+}
+
 static void test_lion(void **state)
 {
     /* p = 1, g = 0.5, lr 0.1, betas (0.9, 0.99): c = 0.05 -> p = 0.9, m = 0.005;
@@ -485,9 +523,10 @@ int main(void)
         cmocka_unit_test(test_mse),          cmocka_unit_test(test_bce),
         cmocka_unit_test(test_bce_clamping), cmocka_unit_test(test_accumulate),
         cmocka_unit_test(test_sgd_momentum), cmocka_unit_test(test_adam),
-        cmocka_unit_test(test_softmax_xent), cmocka_unit_test(test_sparsity),
-        cmocka_unit_test(test_rate),         cmocka_unit_test(test_lion),
-        cmocka_unit_test(test_clipping),     cmocka_unit_test(test_schedules),
+        cmocka_unit_test(test_adam_vector),  cmocka_unit_test(test_softmax_xent),
+        cmocka_unit_test(test_sparsity),     cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_lion),         cmocka_unit_test(test_clipping),
+        cmocka_unit_test(test_schedules),
     };
     return cmocka_run_group_tests_name("loss_optim", tests, test_ctx_setup, test_ctx_teardown);
 }

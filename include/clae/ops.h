@@ -66,6 +66,9 @@ void clae_gemm_shape_key(char *out, size_t len, bool trans_a, bool trans_b, size
 /* "clblast" or "own:MRxNVxW/GROUP"; parse returns -1 on anything else or a variant not built */
 void clae_gemm_choice_name(const clae_gemm_choice *ch, char *out, size_t len);
 int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out);
+/* The own engine's variant for a device without tuning, by its vector width
+ * (README "Speed": 16 floats: 8x2x16, else 6x2x8). */
+const clae_gemm_choice *clae_gemm_own_for_device(const clae_device_info *d);
 /* The i-th own variant cl/gemm.cl builds (group 4); -1 past the last. */
 int clae_gemm_own_variant(int i, clae_gemm_choice *out);
 /* The own engine's fused form (cl/gemm.cl), for layers that skip im2col

@@ -30,6 +30,8 @@ typedef struct {
     cl_ulong global_mem, local_mem, max_alloc;
     size_t max_work_group;
     bool fp16, fp64;
+    int vector_floats;   /* floats in the vector registers its code uses (0: not said) */
+    char cpu_target[32]; /* PoCL: the LLVM CPU it compiles for ("" otherwise or unknown) */
 } clae_device_info;
 
 const char *clae_device_kind_name(clae_device_kind k);

@@ -18,7 +18,9 @@ static void print_device(const clae_device_info *d, bool chosen)
            "max work-group %zu\n",
            d->compute_units, d->global_mem / 1048576.0, d->local_mem / 1024.0,
            d->max_alloc / 1048576.0, d->max_work_group);
-    printf("        fp16 %s, fp64 %s\n", d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
+    printf("        fp16 %s, fp64 %s, vectors of %d floats%s%s%s\n", d->fp16 ? "yes" : "no",
+           d->fp64 ? "yes" : "no", d->vector_floats, d->cpu_target[0] ? " (PoCL target " : "",
+           d->cpu_target, d->cpu_target[0] ? ")" : "");
 }
 
 int cmd_devices(int argc, char **argv)

@@ -117,12 +117,15 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_me
                       const clae_tensor *bias, clae_act act, float slope)
 {
     /* the narrowest row segment that holds a row (wider rows take several) */
-    int nr = g->wo <= 8    ? 8
-             : g->wo <= 16 ? 16
-                           : 32,
-        mr = cout <= 4 ? 1 : 8; /* few outputs: no idle tile rows */
+    int nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32, mr, nv, w;
+    if (cout <= 4) /* few outputs: no idle tile rows */
+        mr = 1, nv = nr == 32 ? 2 : 1, w = nr == 8 ? 8 : 16;
+    else if (ctx->dev.vector_floats >= 16) /* 32 registers of 16 floats */
+        mr = 8, nv = nr == 32 ? 2 : 1, w = nr == 8 ? 8 : 16;
+    else /* 16 registers of 8 floats: at most 12 accumulators */
+        w = 8, nv = nr / 8, mr = nv == 1 ? 8 : nv == 2 ? 6 : 3;
     char name[32];
-    snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nr == 32 ? 2 : 1, nr == 8 ? 8 : 16);
+    snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nv, w);
     size_t segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs;
     size_t mblocks = ((size_t)cout + mr - 1) / mr;
     size_t ckk = (size_t)g->c * g->kh * g->kw, hp, wp;

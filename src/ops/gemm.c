@@ -303,8 +303,18 @@ int clae_gemm_own_variant(int i, clae_gemm_choice *out)
     return 0;
 }
 
-/* The own engine's default variant, measured best at most shapes here, and CLBlast. */
+/* The own engine's default variant, measured best at most shapes on a 16-wide
+ * (AVX-512) device, and CLBlast. */
 static const clae_gemm_choice own_default = {CLAE_GEMM_OWN, 8, 2, 16, 4};
+/* Where vectors hold 8 floats in 16 registers (AVX2): 6 x 2 float8
+ * accumulators, 2 B vectors and one broadcast A fit them (BLIS's haswell
+ * shape); 8 x 2 float16 would need 64 and spill. */
+static const clae_gemm_choice own_default_8 = {CLAE_GEMM_OWN, 6, 2, 8, 4};
+
+const clae_gemm_choice *clae_gemm_own_for_device(const clae_device_info *d)
+{
+    return d->vector_floats >= 16 ? &own_default : &own_default_8;
+}
 static const clae_gemm_choice clblast_choice = {CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
 
 /* "clblast" or "own[:MRxNVxW[/GROUP]]" */
@@ -339,7 +349,8 @@ int clae_gemm_open(clae_ctx *ctx, const clae_gemm_opts *o, clae_err *err)
     clae_gemm_state *g = calloc(1, sizeof *g);
     if (!g) return clae_fail(err, "out of host memory");
     ctx->gemm = g;
-    g->fallback = ctx->dev.kind == CLAE_DEV_CPU ? own_default : clblast_choice;
+    g->fallback = ctx->dev.kind == CLAE_DEV_CPU ? *clae_gemm_own_for_device(&ctx->dev)
+                                                : clblast_choice;
     snprintf(g->source, sizeof g->source, "defaults");
     const char *force = o ? o->force : NULL;
     if (force && *force) {
@@ -351,6 +362,7 @@ int clae_gemm_open(clae_ctx *ctx, const clae_gemm_opts *o, clae_err *err)
                 "cl/gemm.cl builds (e.g. own:8x2x16/4)",
                 force);
         }
+        if (strcmp(force, "own") == 0) g->fallback = *clae_gemm_own_for_device(&ctx->dev);
         g->forced = true;
         snprintf(g->source, sizeof g->source, "CLAE_GEMM=%s", force);
     }

@@ -41,6 +41,56 @@ static bool has_extension(cl_device_id d, const char *ext)
     return found;
 }
 
+/* LLVM's x86 CPU names by vector register: AVX-512 targets (16 floats, 32
+ * registers), then AVX/AVX2 ones (8 floats, 16 registers). "skylake-avx512"
+ * must be tried before "skylake". */
+static const char *const wide16_targets[] = {"skylake-avx512",
+                                             "cascadelake",
+                                             "cooperlake",
+                                             "cannonlake",
+                                             "icelake-client",
+                                             "icelake-server",
+                                             "tigerlake",
+                                             "rocketlake",
+                                             "sapphirerapids",
+                                             "emeraldrapids",
+                                             "graniterapids",
+                                             "diamondrapids",
+                                             "znver4",
+                                             "znver5",
+                                             "x86-64-v4",
+                                             "knl",
+                                             "knm"};
+static const char *const wide8_targets[] = {
+    "haswell",   "broadwell", "skylake",     "alderlake", "raptorlake", "meteorlake",
+    "arrowlake", "lunarlake", "gracemont",   "znver1",    "znver2",     "znver3",
+    "bdver",     "btver2",    "sandybridge", "ivybridge", "x86-64-v3"};
+
+/* PoCL's CPU device names the LLVM CPU it compiles for at the end of its
+ * HSTR ("... HSTR: pthread-x86_64-pc-linux-gnu-haswell"). That, not
+ * CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, is what its code uses: PoCL reports the
+ * host's width even where POCL_LLVM_CPU_NAME picks a narrower target. */
+static void vector_width(cl_device_id d, clae_device_info *info)
+{
+    cl_uint native = 0;
+    clGetDeviceInfo(d, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native, NULL);
+    info->vector_floats = (int)native;
+    const char *hstr = strstr(info->device_version, "HSTR: ");
+    if (!hstr) return;
+    for (size_t i = 0; i < sizeof wide16_targets / sizeof *wide16_targets; i++)
+        if (strstr(hstr, wide16_targets[i])) {
+            snprintf(info->cpu_target, sizeof info->cpu_target, "%s", wide16_targets[i]);
+            info->vector_floats = 16;
+            return;
+        }
+    for (size_t i = 0; i < sizeof wide8_targets / sizeof *wide8_targets; i++)
+        if (strstr(hstr, wide8_targets[i])) {
+            snprintf(info->cpu_target, sizeof info->cpu_target, "%s", wide8_targets[i]);
+            info->vector_floats = 8;
+            return;
+        }
+}
+
 static void describe_device(cl_platform_id p, cl_device_id d, clae_device_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -75,6 +125,7 @@ static void describe_device(cl_platform_id p, cl_device_id d, clae_device_info *
                     NULL);
     clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof info->max_work_group,
                     &info->max_work_group, NULL);
+    vector_width(d, info);
     info->fp16 = has_extension(d, "cl_khr_fp16");
     info->fp64 = has_extension(d, "cl_khr_fp64");
 }
