@@ -348,6 +348,5 @@ CONV_ROWS_KERNEL(conv_rows_1x2x16, 1, 2, 16)
 CONV_ROWS_KERNEL(conv_rows_8x1x8, 8, 1, 8)
 CONV_ROWS_KERNEL(conv_rows_8x1x16, 8, 1, 16)
 CONV_ROWS_KERNEL(conv_rows_8x2x16, 8, 2, 16)
-/* for 8-wide devices (16 registers): 8 or 12 float8 accumulators */
+/* for 8-wide devices (16 registers): 12 float8 accumulators */
 CONV_ROWS_KERNEL(conv_rows_6x2x8, 6, 2, 8)
-CONV_ROWS_KERNEL(conv_rows_3x4x8, 3, 4, 8)

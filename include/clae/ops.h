@@ -44,6 +44,15 @@ typedef struct {
     int c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, ho, wo;
 } clae_conv_geom;
 
+/* --- the device's FMA peak (peak.c, cl/peak.cl) ------------------------ */
+typedef struct {
+    double gflops;      /* the best of the widths */
+    int width;          /* the float vector width that reached it */
+    double by_width[4]; /* float, float4, float8, float16 */
+} clae_fma_peak_result;
+/* Times chains of fused multiply-adds (about 0.2 s per width). */
+int clae_fma_peak(clae_ctx *ctx, clae_fma_peak_result *r);
+
 /* --- GEMM (CLBlast or own) ---------------------------------------------- */
 /* Row-major C(m x n) = alpha * op(A) * op(B) + beta * C, op = transpose when asked.
  * lda/ldb/ldc are the row strides of A, B, C as stored. */

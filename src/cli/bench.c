@@ -28,7 +28,8 @@ typedef struct {
 typedef struct {
     clae_ctx *ctx;
     int steps;
-    double peak;
+    double peak;     /* SGEMM 1024^3 */
+    double fma_peak; /* chains of FMAs: the device's arithmetic limit */
     bench_workload_result work[MAX_ITEMS];
     int n_work;
     gemm_row gemm[MAX_ITEMS];
@@ -37,21 +38,23 @@ typedef struct {
 
 static void usage(void)
 {
-    printf("usage: clae bench [ITEMS] [--device SPEC] [--steps N] [--json FILE] [--profile]\n\n"
-           "  ITEMS, a comma list of\n"
-           "    NAME           a config's training step (configs/NAME.ini) on a synthetic batch\n"
-           "    PATH.ini       the same for any config file\n"
-           "    MxNxK          SGEMM GFLOP/s (row-major C = A B) with the engine clae uses for it\n"
-           "    convCxHxW-COUT a 3x3 stride-1 padding-1 convolution at batch 64, forward and "
-           "backward,\n"
-           "                   with each algo: auto (on the own GEMM: conv_rows), im2col + GEMM, "
-           "direct\n"
-           "  default %s\n\n"
-           "  Workloads run 3 warm-up steps, then --steps N timed steps (default 20). GFLOP/s "
-           "counts the\n"
-           "  matrix work of forward and backward; peak is SGEMM 1024^3 measured in the same run.\n"
-           "  --profile prints device time per kernel family over the timed steps, per step.\n",
-           DEFAULT_ITEMS);
+    printf(
+        "usage: clae bench [ITEMS] [--device SPEC] [--steps N] [--json FILE] [--profile]\n\n"
+        "  ITEMS, a comma list of\n"
+        "    NAME           a config's training step (configs/NAME.ini) on a synthetic batch\n"
+        "    PATH.ini       the same for any config file\n"
+        "    MxNxK          SGEMM GFLOP/s (row-major C = A B) with the engine clae uses for it\n"
+        "    convCxHxW-COUT a 3x3 stride-1 padding-1 convolution at batch 64, forward and "
+        "backward,\n"
+        "                   with each algo: auto (on the own GEMM: conv_rows), im2col + GEMM, "
+        "direct\n"
+        "  default %s\n\n"
+        "  Workloads run 3 warm-up steps, then --steps N timed steps (default 20). GFLOP/s "
+        "counts the\n"
+        "  matrix work of forward and backward, against two yardsticks measured in the same run:\n"
+        "  the FMA peak (chains of fused multiply-adds, the arithmetic limit) and SGEMM 1024^3.\n"
+        "  --profile prints device time per kernel family over the timed steps, per step.\n",
+        DEFAULT_ITEMS);
 }
 
 /* NAME is looked up in ./configs, then in the source tree clae was built from. */
@@ -83,8 +86,8 @@ static int run_gemm(bench_run *b, size_t m, size_t n, size_t k, const char *labe
     g->gflops = r.gflops, g->first_s = r.first_s;
     clae_gemm_choice_name(clae_gemm_choose(b->ctx, false, false, m, n, k), g->engine,
                           sizeof g->engine);
-    printf("sgemm %-16s %-16s %8.1f GFLOP/s  (first call %.3f s)\n", label, g->engine, r.gflops,
-           r.first_s);
+    printf("sgemm %-16s %-16s %8.1f GFLOP/s %5.1f%% of FMA peak (first call %.3f s)\n", label,
+           g->engine, r.gflops, 100.0 * r.gflops / b->fma_peak, r.first_s);
     fflush(stdout);
     return 0;
 }
@@ -152,10 +155,10 @@ static int run_item(bench_run *b, const char *tok, clae_err *err)
     bench_workload_result *r = &b->work[b->n_work];
     if (bench_workload(b->ctx, path, b->steps, r, err)) return -1;
     b->n_work++;
-    printf("train %-20s batch %3d %8.2f ms/step %9.0f images/s %7.1f GFLOP/s %5.1f%% of peak, loss "
-           "%.5f\n",
+    printf("train %-20s batch %3d %8.2f ms/step %9.0f images/s %7.1f GFLOP/s %5.1f%% of FMA peak "
+           "%5.1f%% of SGEMM, loss %.5f\n",
            r->name, r->batch, r->step_s * 1e3, r->images_per_s, r->gflops,
-           100.0 * r->gflops / b->peak, r->loss);
+           100.0 * r->gflops / b->fma_peak, 100.0 * r->gflops / b->peak, r->loss);
     fflush(stdout);
     if (b->ctx->profiling) {
         clae_profile_print(b->ctx, stdout, b->steps);
@@ -176,8 +179,10 @@ static int write_json(const bench_run *b, const char *path, clae_err *err)
     clae_json_string(f, ctx->dev.driver_version);
     fprintf(f, ",\n  \"gemm_choices\": ");
     clae_json_string(f, ctx->gemm->source);
-    fprintf(f, ",\n  \"steps\": %d,\n  \"sgemm_peak_gflops\": %.2f,\n  \"workloads\": [", b->steps,
-            b->peak);
+    fprintf(f,
+            ",\n  \"steps\": %d,\n  \"fma_peak_gflops\": %.2f,\n  \"sgemm_peak_gflops\": %.2f,\n"
+            "  \"workloads\": [",
+            b->steps, b->fma_peak, b->peak);
     for (int i = 0; i < b->n_work; i++) {
         const bench_workload_result *r = &b->work[i];
         fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
@@ -185,9 +190,10 @@ static int write_json(const bench_run *b, const char *path, clae_err *err)
         fprintf(
             f,
             ", \"batch\": %d, \"step_ms\": %.4f, \"images_per_s\": %.1f, \"gflop_per_step\": %.4f, "
-            "\"gflops\": %.2f, \"fraction_of_peak\": %.4f, \"train_loss\": %.8g}",
+            "\"gflops\": %.2f, \"fraction_of_peak\": %.4f, \"fraction_of_fma_peak\": %.4f, "
+            "\"train_loss\": %.8g}",
             r->batch, r->step_s * 1e3, r->images_per_s, r->flops * 1e-9, r->gflops,
-            r->gflops / b->peak, isfinite(r->loss) ? r->loss : -1.0);
+            r->gflops / b->peak, r->gflops / b->fma_peak, isfinite(r->loss) ? r->loss : -1.0);
     }
     fprintf(f, "\n  ],\n  \"gemm\": [");
     for (int i = 0; i < b->n_gemm; i++) {
@@ -226,7 +232,16 @@ int cmd_bench(int argc, char **argv)
            ctx.dev.device_index, ctx.dev.name, clae_device_kind_name(ctx.dev.kind),
            ctx.dev.driver_version, ctx.gemm->source);
     int rc = 0;
-    if (run_gemm(&b, PEAK_SHAPE, PEAK_SHAPE, PEAK_SHAPE, "peak 1024^3")) rc = -1, err = ctx.err;
+    clae_fma_peak_result fp;
+    if (clae_fma_peak(&ctx, &fp)) rc = -1, err = ctx.err;
+    if (rc == 0) {
+        b.fma_peak = fp.gflops;
+        printf("fma peak                  float%-2d %14.1f GFLOP/s (float %.1f, float4 %.1f, "
+               "float8 %.1f, float16 %.1f)\n",
+               fp.width, fp.gflops, fp.by_width[0], fp.by_width[1], fp.by_width[2], fp.by_width[3]);
+    }
+    if (rc == 0 && run_gemm(&b, PEAK_SHAPE, PEAK_SHAPE, PEAK_SHAPE, "peak 1024^3"))
+        rc = -1, err = ctx.err;
     if (rc == 0) b.peak = b.gemm[0].gflops;
     for (char *save = NULL, *tok = strtok_r(items, ",", &save); tok && rc == 0;
          tok = strtok_r(NULL, ",", &save))

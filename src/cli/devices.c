@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clae/config.h"
+#include "clae/ops.h"
 #include "clae/runtime.h"
 #include "cli.h"
 
@@ -23,15 +24,38 @@ static void print_device(const clae_device_info *d, bool chosen)
            d->cpu_target, d->cpu_target[0] ? ")" : "");
 }
 
+/* --peak: a context on the device, its kernels, and the FMA chains (a second or so). */
+static void print_peak(const clae_device_info *d)
+{
+    char spec[32];
+    snprintf(spec, sizeof spec, "%d:%d", d->platform_index, d->device_index);
+    clae_ctx ctx;
+    clae_err err;
+    clae_fma_peak_result r;
+    if (clae_ctx_create(&ctx, spec, &err)) {
+        printf("        FMA peak: not measured: %s\n", err.msg);
+        return;
+    }
+    if (clae_fma_peak(&ctx, &r))
+        printf("        FMA peak: not measured: %s\n", ctx.err.msg);
+    else
+        printf("        FMA peak %.1f GFLOP/s (float%d; float %.1f, float4 %.1f, float8 %.1f, "
+               "float16 %.1f)\n",
+               r.gflops, r.width, r.by_width[0], r.by_width[1], r.by_width[2], r.by_width[3]);
+    clae_ctx_release(&ctx);
+}
+
 int cmd_devices(int argc, char **argv)
 {
     clae_cli_opts o;
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help) {
-        printf("usage: clae devices [--device SPEC]\n  lists every OpenCL device; * marks the one "
-               "SPEC "
-               "(or $CLAE_DEVICE, or the default) chooses\n");
+        printf("usage: clae devices [--device SPEC] [--peak]\n  lists every OpenCL device; * marks "
+               "the one SPEC (or $CLAE_DEVICE, or the default) chooses\n"
+               "  --peak  also measures each device's FMA peak (GFLOP/s of fused multiply-adds "
+               "on float,\n          float4, float8 and float16: the yardstick clae bench "
+               "uses)\n");
         return 0;
     }
     clae_device_info *list, chosen;
@@ -45,8 +69,10 @@ int cmd_devices(int argc, char **argv)
         return 1;
     }
     bool have_choice = clae_select_device(o.device, &chosen, &err) == 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         print_device(&list[i], have_choice && list[i].device == chosen.device);
+        if (o.peak) print_peak(&list[i]);
+    }
     free(list);
     if (!have_choice) return clae_cli_error(&err);
     return 0;

@@ -101,7 +101,7 @@ static const struct {
     FLAG_OPT("-h", help),           FLAG_OPT("--help", help),       FLAG_OPT("--best", best),
     FLAG_OPT("--profile", profile), FLAG_OPT("--each", each),       FLAG_OPT("--slerp", slerp),
     FLAG_OPT("--logvar", logvar),   FLAG_OPT("--dry-run", dry_run), FLAG_OPT("--resize", resize),
-    FLAG_OPT("--jpeg", jpeg),       FLAG_OPT("--webp", webp),
+    FLAG_OPT("--jpeg", jpeg),       FLAG_OPT("--webp", webp),       FLAG_OPT("--peak", peak),
 #undef FLAG_OPT
 };
 

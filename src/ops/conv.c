@@ -122,8 +122,10 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_me
         mr = 1, nv = nr == 32 ? 2 : 1, w = nr == 8 ? 8 : 16;
     else if (ctx->dev.vector_floats >= 16) /* 32 registers of 16 floats */
         mr = 8, nv = nr == 32 ? 2 : 1, w = nr == 8 ? 8 : 16;
-    else /* 16 registers of 8 floats: at most 12 accumulators */
-        w = 8, nv = nr / 8, mr = nv == 1 ? 8 : nv == 2 ? 6 : 3;
+    else { /* 16 registers of 8 floats: at most 12 accumulators, 6 x 2 float8 at most 16 wide */
+        nr = nr > 16 ? 16 : nr;
+        w = 8, nv = nr / 8, mr = nv == 1 ? 8 : 6;
+    }
     char name[32];
     snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nv, w);
     size_t segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs;

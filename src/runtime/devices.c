@@ -75,6 +75,11 @@ static void vector_width(cl_device_id d, clae_device_info *info)
     cl_uint native = 0;
     clGetDeviceInfo(d, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native, NULL);
     info->vector_floats = (int)native;
+    const char *force = getenv("CLAE_VECTOR_FLOATS"); /* the kernels' choice, for measuring */
+    if (force && (strcmp(force, "8") == 0 || strcmp(force, "16") == 0)) {
+        info->vector_floats = atoi(force);
+        return;
+    }
     const char *hstr = strstr(info->device_version, "HSTR: ");
     if (!hstr) return;
     for (size_t i = 0; i < sizeof wide16_targets / sizeof *wide16_targets; i++)
