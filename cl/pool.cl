@@ -56,15 +56,33 @@ __kernel void max_pool_forward(__global float *y, const uint y_off, __global flo
     if (K == 2 && S == 2 &&
         PAD == 0) { /* the common 2x2 window, unrolled; same first-maximum and NaN rule */
         __global const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
-        for (uint ow = 0; ow < WO; ow++) {
+        __global float *yr = y + y_off + gid * WO, *ar = arg + arg_off + gid * WO;
+        const int8 lane2 = (int8)(0, 2, 4, 6, 8, 10, 12, 14);
+        uint ow = 0;
+        for (; ow + 8 <= WO; ow += 8) { /* eight windows from two 16-float loads */
+            const uint c = 2 * ow;
+            const float16 a0 = vload16(0, r0 + c), a1 = vload16(0, r1 + c);
+            const int8 i0 = (int8)(int)(2 * oh * W + c) + lane2, i1 = i0 + (int)W;
+            float8 b = a0.even, v;
+            int8 at = i0, m;
+            v = a0.odd, m = isgreater(v, b) | isnan(v), b = select(b, v, m),
+            at = select(at, i0 + 1, m);
+            v = a1.even, m = isgreater(v, b) | isnan(v), b = select(b, v, m),
+            at = select(at, i1, m);
+            v = a1.odd, m = isgreater(v, b) | isnan(v), b = select(b, v, m),
+            at = select(at, i1 + 1, m);
+            vstore8(b, 0, yr + ow);
+            vstore8(convert_float8(at), 0, ar + ow);
+        }
+        for (; ow < WO; ow++) {
             uint c = 2 * ow;
             float b = r0[c], v;
             int at = (int)(2 * oh * W + c);
             if ((v = r0[c + 1]) > b || isnan(v)) b = v, at = (int)(2 * oh * W + c + 1);
             if ((v = r1[c]) > b || isnan(v)) b = v, at = (int)((2 * oh + 1) * W + c);
             if ((v = r1[c + 1]) > b || isnan(v)) b = v, at = (int)((2 * oh + 1) * W + c + 1);
-            y[y_off + gid * WO + ow] = b;
-            arg[arg_off + gid * WO + ow] = (float)at;
+            yr[ow] = b;
+            ar[ow] = (float)at;
         }
         return;
     }

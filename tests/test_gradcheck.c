@@ -368,6 +368,43 @@ static void test_pooling(void **state)
     check_layer(ctx, (clae_shape){1, 2, 6, 7}, pool(CLAE_LAYER_MAX_POOL, 3, 1, 1), 1);
     check_layer(ctx, (clae_shape){1, 3, 7, 5}, pool(CLAE_LAYER_AVG_POOL, 2, 2, 0), 3);
     check_layer(ctx, (clae_shape){1, 2, 7, 5}, pool(CLAE_LAYER_AVG_POOL, 3, 2, 1), 1);
+    /* rows of 37: two runs of eight windows (the CPU kernel's float16 loads) and a tail */
+    check_layer(ctx, (clae_shape){1, 2, 4, 37}, pool(CLAE_LAYER_MAX_POOL, 2, 2, 0), 2);
+}
+
+/* 2x2 max pooling of one 2 x 21 plane: ties keep the first of the window
+ * (row-major), NaN wins over numbers and a later NaN over an earlier one, as
+ * in the scalar rule "v > best or isnan(v)"; ten windows cover the eight-wide
+ * path and its tail. */
+static void test_max_pool_ties_nan(void **state)
+{
+    clae_ctx *ctx = *state;
+    enum { W = 21, WO = 10 };
+    float x[2 * W], y[WO], arg[WO];
+    for (int i = 0; i < 2 * W; i++) x[i] = (float)((i * 5) % 7);
+    x[2] = x[3] = x[W + 2] = x[W + 3] = 4.0f;   /* window 1: a four-way tie */
+    x[4 * 2 + 1] = NAN;                         /* window 4: NaN top right */
+    x[W + 6 * 2] = NAN, x[W + 6 * 2 + 1] = NAN; /* window 6: two NaNs below */
+    x[18] = NAN;                                /* window 9 (the tail): NaN top left */
+    clae_tensor tx, ty, ta;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, 1, 2, W}, &tx));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, 1, 1, WO}, &ty));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, 1, 1, WO}, &ta));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tx, x, 2 * W));
+    clae_pool_geom g = {.planes = 1, .h = 2, .w = W, .k = 2, .s = 2, .ho = 1, .wo = WO};
+    CHECK_OK(ctx, clae_op_max_pool(ctx, &ty, &ta, &tx, &g));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &ty, y, WO));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &ta, arg, WO));
+    for (int o = 0; o < WO; o++) {
+        const int at[4] = {2 * o, 2 * o + 1, W + 2 * o, W + 2 * o + 1};
+        int best = at[0];
+        for (int q = 1; q < 4; q++)
+            if (x[at[q]] > x[best] || isnan(x[at[q]])) best = at[q];
+        if ((int)arg[o] != best || !(y[o] == x[best] || (isnan(y[o]) && isnan(x[best]))))
+            fail_msg("window %d: max %g at %d, expected %g at %d", o, y[o], (int)arg[o], x[best],
+                     best);
+    }
+    clae_tensor_destroy(&tx), clae_tensor_destroy(&ty), clae_tensor_destroy(&ta);
 }
 
 static void test_upsample(void **state)
@@ -665,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_conv),
         cmocka_unit_test(test_conv_transpose),
         cmocka_unit_test(test_pooling),
+        cmocka_unit_test(test_max_pool_ties_nan),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_reshape),
         cmocka_unit_test(test_batch_norm),
