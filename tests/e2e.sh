@@ -550,8 +550,9 @@ expect_error "bench --json into a missing folder fails before measuring" "bench:
 expect_error "bench --steps must be positive" "--steps '0': expected a positive number" "$CLAE" bench --steps 0
 expect_error "unknown device" "--device=quantum matches no device" "$CLAE" devices --device quantum
 "$CLAE" devices --peak > "$T/peak.out" 2>&1
-if grep -qE "^ +FMA peak [0-9.]+ GFLOP/s \(float(1|4|8|16);" "$T/peak.out" && ! grep -q "FMA peak 0.0 " "$T/peak.out"; then
-    ok "devices --peak measures the FMA peak"; else not_ok "devices --peak" "$(tail -3 "$T/peak.out")"; fi
+if grep -qE "^ +FMA peak [0-9.]+ GFLOP/s \(float(1|4|8|16);" "$T/peak.out" &&
+    ! grep -q "FMA peak 0.0 " "$T/peak.out"; then ok "devices --peak measures the FMA peak"
+else not_ok "devices --peak" "$(tail -3 "$T/peak.out")"; fi
 expect_error "missing data file" "/nonexistent/x.gz: cannot open" "$CLAE" train "$CFG" --set data.train_images=/nonexistent/x.gz
 head -c 1000 "$T/a/checkpoint.bin" > "$T/a/cut.bin" && mv "$T/a/cut.bin" "$T/a/checkpoint.bin"
 expect_error "truncated checkpoint" "truncated checkpoint" "$CLAE" eval "$T/a"

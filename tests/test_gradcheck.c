@@ -275,8 +275,11 @@ static const clae_act all_acts[] = {CLAE_ACT_NONE, CLAE_ACT_RELU, CLAE_ACT_LEAKY
 static void test_dense_shapes(void **state)
 {
     clae_ctx *ctx = *state;
-    /* (in features, out features, batch): odd sizes, not multiples of 4, batch 1 and 3 */
-    static const int shapes[][3] = {{7, 5, 1}, {7, 5, 3}, {13, 3, 2}, {1, 9, 3}, {33, 17, 1}};
+    /* (in features, out features, batch): odd sizes, not multiples of 4, batch 1 and 3; a
+     * batch below out (or in) computes the transposed product on the own GEMM, so both
+     * sides of that line and a batch wider than one 16-column tile are taken */
+    static const int shapes[][3] = {{7, 5, 1},   {7, 5, 3}, {13, 3, 2}, {1, 9, 3},
+                                    {33, 17, 1}, {2, 3, 5}, {6, 2, 4},  {19, 40, 17}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
         for (size_t a = 0; a < 5; a++)
             check_layer(ctx, (clae_shape){1, shapes[k][0], 1, 1},

@@ -37,8 +37,8 @@ int clae_op_adam(clae_ctx *ctx, cl_mem p, cl_mem g, cl_mem state, size_t n, doub
     /* bias corrections in double on the host, as torch computes them in Python floats */
     double bc1 = 1.0 - pow(beta1, (double)step), bc2 = 1.0 - pow(beta2, (double)step);
     float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
-    return CLAE_LAUNCH(ctx, "adam_step", (n + 7) / 8, KARG_MEM(p), KARG_MEM(g), KARG_MEM(state), KARG_U32(n),
-                       KARG_F32(lr), KARG_F32(beta1), KARG_F32(beta2), KARG_F32(eps),
+    return CLAE_LAUNCH(ctx, "adam_step", (n + 7) / 8, KARG_MEM(p), KARG_MEM(g), KARG_MEM(state),
+                       KARG_U32(n), KARG_F32(lr), KARG_F32(beta1), KARG_F32(beta2), KARG_F32(eps),
                        KARG_F32(weight_decay), KARG_I32(decoupled), KARG_F32(step_size),
                        KARG_F32(bc2_sqrt), CLIP_ARGS(clip));
 }
