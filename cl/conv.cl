@@ -27,12 +27,15 @@ __kernel void im2col(__global float *col, const uint col_off, __global const flo
     for (uint ow = 0; ow < WO; ow++, w += (int)SW) dst[ow] = (w >= 0 && w < (int)W) ? src[w] : 0.0f;
 }
 
-/* x[n, c, h, w] = sum of the col entries that im2col would have filled from it.
- * One work-item per image row (n, c, h), looping over w. */
+/* x[n, c, h, w] = act(sum of the col entries that im2col would have filled
+ * from it + b[c]) (b may be null, act none: a convolution's input gradient).
+ * One work-item per image row (n, c, h), looping over w; the bias and the
+ * activation are applied while the row is in cache, not in a pass of their own. */
 __kernel void col2im(__global float *x, const uint x_off, __global const float *col,
                      const uint col_off, const uint N, const uint C, const uint H, const uint W,
                      const uint KH, const uint KW, const uint SH, const uint SW, const uint PH,
-                     const uint PW, const uint DH, const uint DW, const uint HO, const uint WO)
+                     const uint PW, const uint DH, const uint DW, const uint HO, const uint WO,
+                     __global const float *b, const uint b_off, const int act, const float slope)
 {
     uint gid = get_global_id(0);
     if (gid >= N * C * H) return;
@@ -55,6 +58,9 @@ __kernel void col2im(__global float *x, const uint x_off, __global const float *
             }
         }
     }
+    if (!b && act == ACT_NONE) return;
+    const float bias = b ? b[b_off + c] : 0.0f;
+    for (uint w = 0; w < W; w++) dst[w] = act_apply(act, dst[w] + bias, slope);
 }
 
 /* dst = src with the two leading axes swapped: to_ncp = 1 reads [C, N, P] and

@@ -261,9 +261,10 @@ int clae_op_graph_pair_loss(clae_ctx *ctx, clae_tensor *dz, cl_mem row_loss,
 /* col[C*KH*KW, n*HO*WO] from x (n images) */
 int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n,
                    const clae_conv_geom *g);
-/* x (n images) = the sum of col entries read from each position (overwrites x) */
+/* x (n images) = act(the sum of col entries read from each position + bias per
+ * channel) (overwrites x; bias NULL and CLAE_ACT_NONE: the plain sum) */
 int clae_op_col2im(clae_ctx *ctx, clae_tensor *x, const clae_tensor *col, int n,
-                   const clae_conv_geom *g);
+                   const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope);
 /* [C, N, P] -> [N, C, P] (to_ncp) or back */
 int clae_op_permute_cn(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, int n, int c, int p,
                        bool to_ncp);

@@ -17,11 +17,13 @@ int clae_op_im2col(clae_ctx *ctx, clae_tensor *col, const clae_tensor *x, int n,
 }
 
 int clae_op_col2im(clae_ctx *ctx, clae_tensor *x, const clae_tensor *col, int n,
-                   const clae_conv_geom *g)
+                   const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope)
 {
     size_t total = (size_t)n * g->c * g->h; /* one work-item per image row */
     return CLAE_LAUNCH(ctx, "col2im", total, KARG_MEM(clae_buf(x)), KARG_U32(x->off),
-                       KARG_MEM(clae_buf(col)), KARG_U32(col->off), KARG_U32(n), GEOM_ARGS(g));
+                       KARG_MEM(clae_buf(col)), KARG_U32(col->off), KARG_U32(n), GEOM_ARGS(g),
+                       bias ? KARG_MEM(clae_buf(bias)) : KARG_NULL, KARG_U32(bias ? bias->off : 0),
+                       KARG_I32(act), KARG_F32(slope));
 }
 
 int clae_op_permute_cn(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, int n, int c, int p,

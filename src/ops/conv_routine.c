@@ -171,7 +171,7 @@ static int conv_dx(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *grad
                               np, 0.0f, c->col, np)) {
         return -1;
     }
-    return clae_op_col2im(ctx, dx, c->col, n, &g);
+    return clae_op_col2im(ctx, dx, c->col, n, &g, NULL, CLAE_ACT_NONE, 0.0f);
 }
 
 int clae_conv_backward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x,
@@ -212,15 +212,16 @@ int clae_conv_t_forward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor 
                             .b_img = (size_t)cin * hw,
                             .c = c->col,
                             .ldc = nhw};
-        if (clae_gemm_run(ctx, ch, &d) || clae_op_col2im(ctx, y, c->col, n, &g)) return -1;
-    } else if (c->direct) {
-        if (clae_op_conv_image_from_grid(ctx, y, x, c->w, n, cin, &g)) return -1;
-    } else if (clae_op_permute_cn(ctx, c->tmp, x, n, cin, hw, false) ||
+        /* the bias and activation in col2im's pass */
+        return clae_gemm_run(ctx, ch, &d) ||
+               clae_op_col2im(ctx, y, c->col, n, &g, c->b, c->act, c->slope);
+    }
+    if (!c->direct) /* CLBlast: x permuted to [Cin, N H W] first */
+        return clae_op_permute_cn(ctx, c->tmp, x, n, cin, hw, false) ||
                clae_gemm(ctx, true, false, ckk, nhw, (size_t)cin, 1.0f, c->w, ckk, c->tmp, nhw,
                          0.0f, c->col, nhw) ||
-               clae_op_col2im(ctx, y, c->col, n, &g)) {
-        return -1;
-    }
+               clae_op_col2im(ctx, y, c->col, n, &g, c->b, c->act, c->slope);
+    if (clae_op_conv_image_from_grid(ctx, y, x, c->w, n, cin, &g)) return -1;
     if (!c->b && c->act == CLAE_ACT_NONE) return 0;
     return clae_op_channel_bias_act(ctx, y, c->b, n, g.c, g.h * g.w, c->act, c->slope);
 }
