@@ -525,6 +525,30 @@ CLAE_CACHE_DIR="$T/cache" "$CLAE" train "$CFG" --run "$T/tuned" --set data.train
     --set train.epochs=1 > "$T/tuned.out" 2>&1
 grep -q "^GEMM: tuned (" "$T/tuned.out" && grep -q "^test:" "$T/tuned.out" && ok "a later run applies the tuning and says so" \
     || not_ok "a later run applies the tuning" "$(head -3 "$T/tuned.out")"
+# tuning without asking: the first run on an untuned device times the config's shapes within
+# train.autotune seconds and stores them as clae tune does; the next run applies them
+AUTO=(--set data.train_limit=640 --set data.test_limit=64 --set train.epochs=1)
+env -u CLAE_NO_AUTOTUNE CLAE_CACHE_DIR="$T/autocache" "$CLAE" train "$CFG" --run "$T/auto1" \
+    --set train.autotune=3 "${AUTO[@]}" > "$T/auto1.out" 2>&1
+autofile=$(ls "$T"/autocache/tuning/*.ini 2>/dev/null | head -1)
+if grep -q "^autotune: .* shapes in " "$T/auto1.out" && grep -q "^GEMM: autotuned (" "$T/auto1.out" &&
+    [ -n "$autofile" ] && grep -qE "^N[NT] 64x" "$autofile" && grep -q "^test:" "$T/auto1.out"
+then ok "the first run on an untuned device tunes its shapes and trains"
+else not_ok "autotune" "$(head -5 "$T/auto1.out")"; fi
+env -u CLAE_NO_AUTOTUNE CLAE_CACHE_DIR="$T/autocache" "$CLAE" train "$CFG" --run "$T/auto2" \
+    --set train.autotune=3 "${AUTO[@]}" > "$T/auto2.out" 2>&1
+grep -q "^GEMM: tuned (" "$T/auto2.out" && ! grep -q "^autotune:" "$T/auto2.out" &&
+    ok "the next run applies the stored tuning without tuning again" ||
+    not_ok "after autotune" "$(head -3 "$T/auto2.out")"
+for skip in "--no-autotune" "--set train.autotune=0"; do
+    # shellcheck disable=SC2086
+    env -u CLAE_NO_AUTOTUNE CLAE_CACHE_DIR="$T/noauto-cache" "$CLAE" train "$CFG" --run "$T/noauto" \
+        $skip "${AUTO[@]}" > "$T/noauto.out" 2>&1
+    if ! grep -q "^autotune:" "$T/noauto.out" && grep -q "^GEMM: defaults" "$T/noauto.out" &&
+        ! ls "$T"/noauto-cache/tuning/*.ini > /dev/null 2>&1
+    then ok "$skip skips the autotune"; else not_ok "$skip" "$(head -3 "$T/noauto.out")"; fi
+    rm -rf "$T/noauto" "$T/noauto-cache"
+done
 [ -n "$tuned" ] && sed -i 's/^fallback = .*/fallback = own:5x5x5/' "$tuned"
 CLAE_CACHE_DIR="$T/cache" "$CLAE" train "$CFG" --run "$T/stale" --set data.train_limit=640 --set data.test_limit=64 \
     --set train.epochs=1 > "$T/stale.out" 2> "$T/stale.err"

@@ -81,6 +81,7 @@ typedef struct {
     double lambda;         /* multitask: weight of the classifier's cross-entropy */
     double latent_l1, latent_kl, latent_rho; /* sparse: penalties on the code, KL toward rho */
     double rate_lambda; /* codec: weight of the code's bits per pixel (terms/rate.c) */
+    double autotune;    /* seconds of GEMM tuning on a CPU device without any (0: never) */
     char out_dir[512];
 } clae_train_cfg;
 

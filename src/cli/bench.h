@@ -33,6 +33,11 @@ int bench_workload(clae_ctx *ctx, const char *config_path, int steps, bench_work
 /* Adds the GEMM shapes of one training step of a config to ctx->gemm->seen. */
 int bench_record_shapes(clae_ctx *ctx, const char *config_path, clae_err *err);
 
+/* clae train's tuning without asking (tune.c): clae's own GEMM variants on the
+ * shapes of one training step of config_path, within seconds, stored as clae
+ * tune stores its results and applied to ctx at once. */
+int tune_autotune(clae_ctx *ctx, const char *config_path, double seconds, clae_err *err);
+
 /* NAME -> configs/NAME.ini; a path ending in .ini is used as given. */
 int bench_resolve_config(const char *item, char *path, size_t len, clae_err *err);
 

@@ -35,6 +35,7 @@ typedef struct {
     bool resize;                            /* compress: resize images of another size */
     bool jpeg, webp;                        /* rd: measure these codecs too */
     bool peak;                              /* devices: measure each one's FMA peak */
+    bool no_autotune;                       /* train: no tuning on an untuned device */
     const char *out;                        /* -o FILE, --out FILE (encode, decode) */
     const char *more[CLAE_MAX_MORE];        /* positionals after the first (clae_cli_parse_n) */
     int n_more;

@@ -41,6 +41,7 @@ static bool env_flag(const char *name)
 static void read_environment(clae_cli_opts *o)
 {
     o->profile |= env_flag("CLAE_PROFILE");
+    o->no_autotune |= env_flag("CLAE_NO_AUTOTUNE");
     o->dev.ctx = (clae_ctx_opts){
         .device = o->device, .profiling = o->profile, .cl_options = getenv("CLAE_CL_OPTIONS")};
     o->dev.gemm = (clae_gemm_opts){.force = getenv("CLAE_GEMM"),
@@ -98,10 +99,19 @@ static const struct {
     {                                        \
         name, offsetof(clae_cli_opts, field) \
     }
-    FLAG_OPT("-h", help),           FLAG_OPT("--help", help),       FLAG_OPT("--best", best),
-    FLAG_OPT("--profile", profile), FLAG_OPT("--each", each),       FLAG_OPT("--slerp", slerp),
-    FLAG_OPT("--logvar", logvar),   FLAG_OPT("--dry-run", dry_run), FLAG_OPT("--resize", resize),
-    FLAG_OPT("--jpeg", jpeg),       FLAG_OPT("--webp", webp),       FLAG_OPT("--peak", peak),
+    FLAG_OPT("-h", help),
+    FLAG_OPT("--help", help),
+    FLAG_OPT("--best", best),
+    FLAG_OPT("--profile", profile),
+    FLAG_OPT("--each", each),
+    FLAG_OPT("--slerp", slerp),
+    FLAG_OPT("--logvar", logvar),
+    FLAG_OPT("--dry-run", dry_run),
+    FLAG_OPT("--resize", resize),
+    FLAG_OPT("--jpeg", jpeg),
+    FLAG_OPT("--webp", webp),
+    FLAG_OPT("--peak", peak),
+    FLAG_OPT("--no-autotune", no_autotune),
 #undef FLAG_OPT
 };
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "clae/clock.h"
 #include "clae/train.h"
 #include "cli.h"
@@ -23,7 +24,7 @@
 static void usage(void)
 {
     printf("usage: clae train CONFIG [--device SPEC] [--set section.key=value]... [--run DIR] "
-           "[--profile]\n"
+           "[--profile] [--no-autotune]\n"
            "       clae train --resume RUN [--set train.epochs=N]... [--device SPEC]\n\n"
            "  CONFIG      an INI file (see configs/ and 'clae keys')\n"
            "  --device    cpu, gpu, igpu, P:D (from 'clae devices') or a name substring\n"
@@ -33,7 +34,9 @@ static void usage(void)
            "  --report    - or FILE: a JSON line per epoch, then done/interrupted/failed (with -,\n"
            "              stdout holds the lines alone and the rest goes to stderr)\n"
            "  --profile   device time per kernel family per step at the end (each kernel is waited "
-           "for: slower)\n");
+           "for: slower)\n"
+           "  --no-autotune  on a CPU device that clae tune never tuned, do not spend up to\n"
+           "              train.autotune seconds (default 20) timing GEMM variants first\n");
 }
 
 /* SIGINT and SIGTERM end training after the current step with a checkpoint. A
@@ -229,6 +232,22 @@ static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts 
     return rc;
 }
 
+/* Tuning without asking: the first run on a CPU device with no tuning file
+ * times clae's GEMM variants on this config's shapes (tune.c), unless the
+ * engine is forced, tuning is off, or the data is a graph (whose products
+ * one synthetic step does not record). A failure costs only the speed-up. */
+static void autotune_if_untuned(clae_ctx *ctx, const clae_config *cfg, const char *config_path,
+                                const clae_cli_opts *o)
+{
+    if (o->no_autotune || cfg->train.autotune <= 0 || ctx->dev.kind != CLAE_DEV_CPU ||
+        o->dev.gemm.no_tuning || cfg->data.format == CLAE_DATA_GRAPH ||
+        strcmp(ctx->gemm->source, "defaults") != 0)
+        return;
+    clae_err err = {{0}};
+    if (tune_autotune(ctx, config_path, cfg->train.autotune, &err))
+        fprintf(stderr, "clae: warning: autotune: %s; training with the defaults\n", err.msg);
+}
+
 int cmd_train(int argc, char **argv)
 {
     clae_cli_opts o;
@@ -253,6 +272,7 @@ int cmd_train(int argc, char **argv)
     FILE *jl = NULL;
     int rc = json_lines_open(o.report, &jl, &err);
     if (rc == 0 && (rc = clae_device_open(&ctx, &o.dev, &err)) == 0) {
+        autotune_if_untuned(&ctx, &cfg, config_path, &o);
         run_print_device(&ctx);
         rc = cfg.data.format == CLAE_DATA_GRAPH
                  ? graph_train_run(&ctx, &cfg, &o, jl, &stop_signal, &err)

@@ -267,17 +267,36 @@ static int search_clblast(tune_state *ts, double deadline)
     return best;
 }
 
-/* Every own variant at work-groups of 4 tiles, then the best one at 1 and 16. */
+/* The default own variant's candidate index (work-groups of 4), -1 if absent. */
+static int default_candidate(const tune_state *ts)
+{
+    const clae_gemm_choice *d = clae_gemm_own_for_device(&ts->ctx->dev);
+    for (int c = ts->n_clblast; c < ts->n_cand; c++)
+        if (ts->cand[c].mr == d->mr && ts->cand[c].nv == d->nv && ts->cand[c].w == d->w &&
+            ts->cand[c].group == d->group)
+            return c;
+    return -1;
+}
+
+/* Every own variant at work-groups of 4 tiles, the default first, then the
+ * best one at 1 and 16, until the deadline: a shape is started only when one
+ * as long as the last still fits, and left (with the default measured) when
+ * the time runs out in it. */
 static void search_own(tune_state *ts, double deadline)
 {
-    for (int s = 0; s < ts->n_shapes && clae_now() < deadline; s++) {
+    const int def = default_candidate(ts);
+    double last = 0;
+    for (int s = 0; s < ts->n_shapes && clae_now() + last < deadline; s++) {
+        double started = clae_now();
         int best = -1;
-        for (int c = ts->n_clblast; c < ts->n_cand; c++) {
-            if (ts->cand[c].group != 4) continue;
+        for (int i = -1; i < ts->n_cand; i++) {
+            int c = i < 0 ? def : i;
+            if (c < ts->n_clblast || ts->cand[c].group != 4 || (i >= 0 && c == def)) continue;
+            if (i >= 0 && clae_now() > deadline) break;
             measure_into(ts, c, s);
             if (ts->secs[c][s] > 0 && (best < 0 || ts->secs[c][s] < ts->secs[best][s])) best = c;
         }
-        for (int c = ts->n_clblast; best >= 0 && c < ts->n_cand; c++) {
+        for (int c = ts->n_clblast; best >= 0 && c < ts->n_cand && clae_now() < deadline; c++) {
             const clae_gemm_choice *x = &ts->cand[c], *y = &ts->cand[best];
             if (x->group != 4 && x->mr == y->mr && x->nv == y->nv && x->w == y->w)
                 measure_into(ts, c, s);
@@ -290,6 +309,7 @@ static void search_own(tune_state *ts, double deadline)
                    ts->cand_name[best], 2.0 * sh->m * sh->n * sh->k / ts->secs[best][s] * 1e-9);
         }
         fflush(stdout);
+        last = clae_now() - started;
     }
 }
 
@@ -358,8 +378,9 @@ static int by_flops_desc(const void *a, const void *b)
     return (fx < fy) - (fx > fy);
 }
 
-/* Shapes of one training step of each config, largest first. */
-static int collect_shapes(tune_state *ts, const char *list, clae_err *err)
+/* Shapes of one training step of each config (and SGEMM 1024^3 with
+ * with_peak), largest first. */
+static int collect_shapes(tune_state *ts, const char *list, bool with_peak, clae_err *err)
 {
     char items[4096];
     int n = 0;
@@ -397,16 +418,16 @@ static int collect_shapes(tune_state *ts, const char *list, clae_err *err)
             add_shape(ts, g->seen[i].m, g->seen[i].n, g->seen[i].k, g->seen[i].ta, g->seen[i].tb);
         n++;
     }
-    add_shape(ts, 1024, 1024, 1024, false, false);
+    if (with_peak) add_shape(ts, 1024, 1024, 1024, false, false);
     qsort(ts->shapes, (size_t)ts->n_shapes, sizeof ts->shapes[0], by_flops_desc);
-    printf("%d GEMM shapes from %d configs\n", ts->n_shapes, n);
+    printf("%d GEMM shapes from %d config%s\n", ts->n_shapes, n, n == 1 ? "" : "s");
     return 0;
 }
 
 /* Writes the winners into ctx->gemm: per shape, the fallback (the candidate
  * with the least total time over all shapes) and the CLBlast set, if any beat
  * CLBlast's defaults. */
-static void choose(tune_state *ts, int set)
+static void choose(tune_state *ts, int set, bool table)
 {
     clae_gemm_state *g = ts->ctx->gemm;
     g->n_clblast = 0;
@@ -426,7 +447,8 @@ static void choose(tune_state *ts, int set)
     }
     if (fallback >= 0) g->fallback = ts->cand[fallback];
     g->n_tuned = 0;
-    printf("%-24s %-26s %10s %10s %10s\n", "shape", "choice", "GFLOP/s", "clblast", "speed-up");
+    if (table)
+        printf("%-24s %-26s %10s %10s %10s\n", "shape", "choice", "GFLOP/s", "clblast", "speed-up");
     for (int s = 0; s < ts->n_shapes; s++) {
         int b = best_for_shape(ts, s);
         if (b < 0) continue;
@@ -437,9 +459,43 @@ static void choose(tune_state *ts, int set)
         double flop = 2.0 * sh->m * sh->n * sh->k, cb = ts->secs[set][s];
         char name[48];
         clae_gemm_choice_name(&t->choice, name, sizeof name);
-        printf("%-24s %-26s %10.1f %10.1f %9.1fx\n", t->shape, name, flop / ts->secs[b][s] * 1e-9,
-               cb > 0 ? flop / cb * 1e-9 : 0.0, cb > 0 ? cb / ts->secs[b][s] : 0.0);
+        if (table)
+            printf("%-24s %-26s %10.1f %10.1f %9.1fx\n", t->shape, name,
+                   flop / ts->secs[b][s] * 1e-9, cb > 0 ? flop / cb * 1e-9 : 0.0,
+                   cb > 0 ? cb / ts->secs[b][s] : 0.0);
     }
+}
+
+int tune_autotune(clae_ctx *ctx, const char *config_path, double seconds, clae_err *err)
+{
+    static tune_state ts; /* large: keep it off the stack */
+    memset(&ts, 0, sizeof ts);
+    ts.ctx = ctx;
+    double t0 = clae_now();
+    ts.deadline = t0 + seconds;
+    printf("autotune: no tuning for %s yet: measuring clae's GEMM variants on this config's "
+           "shapes (at most %.0f s; --no-autotune or train.autotune = 0 skips it)\n",
+           ctx->dev.name, seconds);
+    fflush(stdout);
+    if (collect_shapes(&ts, config_path, false, err)) return -1;
+    add_candidates(&ts);
+    search_own(&ts, ts.deadline);
+    choose(&ts, 0, false);
+    /* what the per-shape winners save against the defaults, on the shapes both ran */
+    int def = default_candidate(&ts);
+    double won = 0, base = 0;
+    for (int s = 0; s < ts.n_shapes && def >= 0; s++) {
+        int b = best_for_shape(&ts, s);
+        if (b >= 0 && ts.secs[def][s] > 0) won += ts.secs[b][s], base += ts.secs[def][s];
+    }
+    char path[1024];
+    clae_tuning_path(&ctx->dev, path, sizeof path);
+    if (!path[0]) return clae_fail(err, "autotune: no cache folder (set CLAE_CACHE_DIR or HOME)");
+    if (clae_tuning_save(ctx, path, err)) return -1;
+    snprintf(ctx->gemm->source, sizeof ctx->gemm->source, "autotuned (%s)", path);
+    printf("autotune: %d of %d shapes in %.1f s, %.2fx the defaults' speed on them; wrote %s\n",
+           ctx->gemm->n_tuned, ts.n_shapes, clae_now() - t0, won > 0 ? base / won : 1.0, path);
+    return 0;
 }
 
 int cmd_tune(int argc, char **argv)
@@ -463,7 +519,7 @@ int cmd_tune(int argc, char **argv)
     ts.deadline = t0 + budget;
     printf("tuning GEMM on %s (%s), driver %s, budget %.0f s\n", ctx.dev.name,
            clae_device_kind_name(ctx.dev.kind), ctx.dev.driver_version, budget);
-    int rc = collect_shapes(&ts, o.positional, &err);
+    int rc = collect_shapes(&ts, o.positional, true, &err);
     if (rc == 0) {
         add_candidates(&ts);
         double left = ts.deadline - clae_now();
@@ -472,7 +528,7 @@ int cmd_tune(int argc, char **argv)
         printf("CLBlast, its defaults and %d parameter sets:\n", ts.n_clblast - 1);
         int set = search_clblast(&ts, ts.deadline);
         if (out_of_time(&ts)) printf("the budget ran out: shapes not measured keep the fallback\n");
-        choose(&ts, set);
+        choose(&ts, set, true);
         char path[1024], name[48];
         clae_tuning_path(&ctx.dev, path, sizeof path);
         clae_gemm_choice_name(&ctx.gemm->fallback, name, sizeof name);

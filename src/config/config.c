@@ -220,6 +220,10 @@ static const key_def train_keys[] = {
      "needs a quantize layer at the end of [latent.*]"},
     {"latent_rho", NUM(KT_FLOAT, clae_train_cfg, latent_rho), "0.05", 1e-4, 0.9999, NULL,
      "sparse: target mean activation of the KL penalty"},
+    {"autotune", NUM(KT_FLOAT, clae_train_cfg, autotune), "20", 0, 600, NULL,
+     "seconds the first run on a CPU device with no tuning spends timing clae's GEMM variants on "
+     "this config's shapes, stored as clae tune stores them (0: never; also --no-autotune, "
+     "CLAE_NO_AUTOTUNE=1)"},
     {0},
 };
 
