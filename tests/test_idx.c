@@ -107,6 +107,11 @@ static void test_truncated(void **state)
     expect_error("short.idx.gz", "truncated");
     write_plain("header.idx", buf, 6);
     expect_error("header.idx", "truncated");
+    /* a header claiming 32 MiB over 13 bytes: read in growing parts, reported as a whole */
+    const unsigned char big[] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 4, 0, 0, 0, 0x80,
+                                 0, 2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0};
+    write_plain("claims.idx", big, sizeof big);
+    expect_error("claims.idx", "truncated: the data needs 33554432 bytes but the file has 13");
 }
 
 static void test_wrong_magic(void **state)

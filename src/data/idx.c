@@ -29,9 +29,11 @@ static uint32_t be32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Reads exactly n bytes; distinguishes a short file from corrupt gzip data. */
-static int read_exact(gzFile f, const char *path, void *buf, size_t n, const char *what,
-                      clae_err *err)
+/* Reads exactly n bytes, the part of a field of total bytes that starts
+ * before bytes in (so that a short file is reported against the whole field);
+ * distinguishes a short file from corrupt gzip data. */
+static int read_part(gzFile f, const char *path, void *buf, size_t n, const char *what,
+                     size_t before, size_t total, clae_err *err)
 {
     size_t got = 0;
     while (got < n) {
@@ -53,9 +55,15 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t n, const cha
             return clae_fail(err, "%s: corrupt or truncated gzip stream in the %s: %s", path, what,
                              msg);
         return clae_fail(err, "%s: truncated: the %s needs %zu bytes but the file has %zu", path,
-                         what, n, got);
+                         what, total, before + got);
     }
     return 0;
+}
+
+static int read_exact(gzFile f, const char *path, void *buf, size_t n, const char *what,
+                      clae_err *err)
+{
+    return read_part(f, path, buf, n, what, 0, n, err);
 }
 
 static void convert_values(clae_idx *x, const unsigned char *raw)
@@ -125,7 +133,7 @@ static int read_values(gzFile f, const char *path, size_t bytes, unsigned char *
             if (!grown) break;
             *raw = grown;
         }
-        if (read_exact(f, path, *raw + got, cap - got, "data", err)) return -1;
+        if (read_part(f, path, *raw + got, cap - got, "data", got, bytes, err)) return -1;
         got = cap;
     }
     if (!*raw || got < bytes)
