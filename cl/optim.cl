@@ -50,10 +50,6 @@ __kernel void sgd_step(__global float *p, __global const float *g, __global floa
     p[i] -= lr * d;
 }
 
-/* Adam (decoupled = 0: L2 decay added to the gradient, torch.optim.Adam) and
- * AdamW (decoupled = 1: p *= 1 - lr * wd before the step, torch.optim.AdamW).
- * step_size = lr / (1 - beta1^t); bc2_sqrt = sqrt(1 - beta2^t), computed on the host.
- * state holds m in [0, n) and v in [n, 2n). */
 /* One Adam update of T (float or float8) values pi with gradient gi and
  * moments mi, vi, in place. */
 #define ADAM_MATH(T)                                            \
@@ -67,7 +63,11 @@ __kernel void sgd_step(__global float *p, __global const float *g, __global floa
         pi = pi - step_size * mi / (sqrt(vi) / bc2_sqrt + eps); \
     }
 
-/* Eight values per work-item in float8, since PoCL leaves this kernel's
+/* Adam (decoupled = 0: L2 decay added to the gradient, torch.optim.Adam) and
+ * AdamW (decoupled = 1: p *= 1 - lr * wd before the step, torch.optim.AdamW).
+ * step_size = lr / (1 - beta1^t); bc2_sqrt = sqrt(1 - beta2^t), computed on the host.
+ * state holds m in [0, n) and v in [n, 2n).
+ * Eight values per work-item in float8, since PoCL leaves this kernel's
  * scalar form unvectorised (a scalar sqrt and divide each: 25% of an
  * mlp_fmnist step); the last work-item takes the tail one by one. */
 __kernel void adam_step(__global float *p, __global const float *g, __global float *state,

@@ -120,10 +120,8 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_me
 {
     /* the narrowest row segment that holds a row (wider rows take several) */
     int nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32, mr, nv, w;
-    if (cout <= 4) /* few outputs: no idle tile rows */
-        mr = 1, nv = nr == 32 ? 2 : 1, w = nr == 8 ? 8 : 16;
-    else if (ctx->dev.vector_floats >= 16) /* 32 registers of 16 floats */
-        mr = 8, nv = nr == 32 ? 2 : 1, w = nr == 8 ? 8 : 16;
+    if (cout <= 4 || ctx->dev.vector_floats >= 16) /* 32 registers of 16 floats, or few tiles */
+        mr = cout <= 4 ? 1 : 8, nv = nr == 32 ? 2 : 1, w = nr == 8 ? 8 : 16; /* 1: no idle rows */
     else { /* 16 registers of 8 floats: at most 12 accumulators, 6 x 2 float8 at most 16 wide */
         nr = nr > 16 ? 16 : nr;
         w = 8, nv = nr / 8, mr = nv == 1 ? 8 : 6;

@@ -306,6 +306,7 @@ int clae_gemm_own_variant(int i, clae_gemm_choice *out)
 /* The own engine's default variant, measured best at most shapes on a 16-wide
  * (AVX-512) device, and CLBlast. */
 static const clae_gemm_choice own_default = {CLAE_GEMM_OWN, 8, 2, 16, 4};
+static const clae_gemm_choice clblast_choice = {CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
 /* Where vectors hold 8 floats in 16 registers (AVX2): 6 x 2 float8
  * accumulators, 2 B vectors and one broadcast A fit them (BLIS's haswell
  * shape); 8 x 2 float16 would need 64 and spill. */
@@ -315,7 +316,6 @@ const clae_gemm_choice *clae_gemm_own_for_device(const clae_device_info *d)
 {
     return d->vector_floats >= 16 ? &own_default : &own_default_8;
 }
-static const clae_gemm_choice clblast_choice = {CLAE_GEMM_CLBLAST, 0, 0, 0, 0};
 
 /* "clblast" or "own[:MRxNVxW[/GROUP]]" */
 int clae_gemm_parse_choice(const char *text, clae_gemm_choice *out)

@@ -41,30 +41,46 @@ static bool has_extension(cl_device_id d, const char *ext)
     return found;
 }
 
-/* LLVM's x86 CPU names by vector register: AVX-512 targets (16 floats, 32
- * registers), then AVX/AVX2 ones (8 floats, 16 registers). "skylake-avx512"
- * must be tried before "skylake". */
-static const char *const wide16_targets[] = {"skylake-avx512",
-                                             "cascadelake",
-                                             "cooperlake",
-                                             "cannonlake",
-                                             "icelake-client",
-                                             "icelake-server",
-                                             "tigerlake",
-                                             "rocketlake",
-                                             "sapphirerapids",
-                                             "emeraldrapids",
-                                             "graniterapids",
-                                             "diamondrapids",
-                                             "znver4",
-                                             "znver5",
-                                             "x86-64-v4",
-                                             "knl",
-                                             "knm"};
-static const char *const wide8_targets[] = {
-    "haswell",   "broadwell", "skylake",     "alderlake", "raptorlake", "meteorlake",
-    "arrowlake", "lunarlake", "gracemont",   "znver1",    "znver2",     "znver3",
-    "bdver",     "btver2",    "sandybridge", "ivybridge", "x86-64-v3"};
+/* LLVM's x86 CPU names by the floats in a vector register: the AVX-512
+ * targets (16, in 32 registers) before the AVX/AVX2 ones (8, in 16), so that
+ * "skylake-avx512" is tried before "skylake". */
+static const struct {
+    const char *name;
+    int floats;
+} cpu_targets[] = {{"skylake-avx512", 16},
+                   {"cascadelake", 16},
+                   {"cooperlake", 16},
+                   {"cannonlake", 16},
+                   {"icelake-client", 16},
+                   {"icelake-server", 16},
+                   {"tigerlake", 16},
+                   {"rocketlake", 16},
+                   {"sapphirerapids", 16},
+                   {"emeraldrapids", 16},
+                   {"graniterapids", 16},
+                   {"diamondrapids", 16},
+                   {"znver4", 16},
+                   {"znver5", 16},
+                   {"x86-64-v4", 16},
+                   {"knl", 16},
+                   {"knm", 16},
+                   {"haswell", 8},
+                   {"broadwell", 8},
+                   {"skylake", 8},
+                   {"alderlake", 8},
+                   {"raptorlake", 8},
+                   {"meteorlake", 8},
+                   {"arrowlake", 8},
+                   {"lunarlake", 8},
+                   {"gracemont", 8},
+                   {"znver1", 8},
+                   {"znver2", 8},
+                   {"znver3", 8},
+                   {"bdver", 8},
+                   {"btver2", 8},
+                   {"sandybridge", 8},
+                   {"ivybridge", 8},
+                   {"x86-64-v3", 8}};
 
 /* PoCL's CPU device names the LLVM CPU it compiles for at the end of its
  * HSTR ("... HSTR: pthread-x86_64-pc-linux-gnu-haswell"). That, not
@@ -81,17 +97,10 @@ static void vector_width(cl_device_id d, clae_device_info *info)
         return;
     }
     const char *hstr = strstr(info->device_version, "HSTR: ");
-    if (!hstr) return;
-    for (size_t i = 0; i < sizeof wide16_targets / sizeof *wide16_targets; i++)
-        if (strstr(hstr, wide16_targets[i])) {
-            snprintf(info->cpu_target, sizeof info->cpu_target, "%s", wide16_targets[i]);
-            info->vector_floats = 16;
-            return;
-        }
-    for (size_t i = 0; i < sizeof wide8_targets / sizeof *wide8_targets; i++)
-        if (strstr(hstr, wide8_targets[i])) {
-            snprintf(info->cpu_target, sizeof info->cpu_target, "%s", wide8_targets[i]);
-            info->vector_floats = 8;
+    for (size_t i = 0; hstr && i < sizeof cpu_targets / sizeof *cpu_targets; i++)
+        if (strstr(hstr, cpu_targets[i].name)) {
+            snprintf(info->cpu_target, sizeof info->cpu_target, "%s", cpu_targets[i].name);
+            info->vector_floats = cpu_targets[i].floats;
             return;
         }
 }
