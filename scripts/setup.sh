@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config python3
   ocl-icd-opencl-dev opencl-c-headers clinfo pocl-opencl-icd
   libclblast-dev libpng-dev libinih-dev zlib1g-dev libcmocka-dev
-  libjpeg62-turbo-dev libwebp-dev
+  libjpeg62-turbo-dev libwebp-dev libopenmpi-dev openmpi-bin
   dataset-fashion-mnist
 )
 

@@ -14,7 +14,7 @@ import re
 import sys
 
 HEADER_MODULE = {
-    "error": "util", "hash": "util", "rng": "util", "clock": "util", "afile": "util", "parallel": "util",
+    "dist": "dist", "error": "util", "hash": "util", "rng": "util", "clock": "util", "afile": "util", "parallel": "util",
     "runtime": "runtime",
     "tensor": "tensor",
     "ops": "ops", "gemm": "ops", "kinds": "ops",

@@ -82,6 +82,9 @@ typedef struct {
     double latent_l1, latent_kl, latent_rho; /* sparse: penalties on the code, KL toward rho */
     double rate_lambda; /* codec: weight of the code's bits per pixel (terms/rate.c) */
     double autotune;    /* seconds of GEMM tuning on a CPU device without any (0: never) */
+    bool sync_bn;       /* mpirun: batch norm statistics over the global batch */
+    int bucket_kb;      /* mpirun: gradient allreduce bucket size */
+    char devices[256];  /* mpirun: rank-to-device map (entry local rank modulo the count) */
     char out_dir[512];
 } clae_train_cfg;
 

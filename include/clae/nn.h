@@ -141,6 +141,11 @@ struct clae_layer {
 typedef int (*clae_latent_grad_fn)(void *user, clae_ctx *ctx, const clae_tensor *z,
                                    clae_tensor *dz);
 
+/* Layer `layer`'s parameter gradients are complete (enqueued): called by the
+ * backward after each layer, last layer first, so data-parallel training can
+ * start reducing them while the device works on the layers below. */
+typedef int (*clae_grads_ready_fn)(void *user, clae_ctx *ctx, int layer);
+
 typedef struct {
     clae_layer *layers;
     int n_layers;
@@ -158,6 +163,8 @@ typedef struct {
     clae_tensor head_dx;             /* (max_batch, latent): the head's gradient w.r.t. the code */
     clae_latent_grad_fn latent_grad; /* optional (sparsity penalties) */
     void *latent_user;
+    clae_grads_ready_fn grads_ready; /* optional (data-parallel training) */
+    void *grads_user;
     uint64_t seed,
         step; /* dropout masks depend on (seed, step, layer): set step before each forward */
     clae_tensor side[CLAE_MAX_SIDE_INPUTS]; /* inputs beside the batch, bound by the caller */

@@ -43,6 +43,13 @@ int clae_list_devices(clae_device_info **out, int *count, clae_err *err);
 /* spec: "cpu", "gpu", "igpu", "P:D", or a name substring (case-insensitive).
  * NULL or "" falls back to $CLAE_DEVICE, then to discrete GPU > iGPU > CPU. */
 int clae_select_device(const char *spec, clae_device_info *out, clae_err *err);
+/* The device of process local_rank of a job on this machine: a spec listing
+ * several ("0:0,0:1") gives entry local_rank modulo their count; "gpu", "igpu"
+ * and the default (when it is a GPU) the local_rank-th of that kind, modulo
+ * their count; any other spec the same device for every rank. local_rank -1:
+ * one process alone (clae_select_device). */
+int clae_select_device_for_rank(const char *spec, int local_rank, clae_device_info *out,
+                                clae_err *err);
 
 typedef struct {
     char name[64];
@@ -66,6 +73,8 @@ typedef struct {
     bool profiling;         /* every command timed from its event (synchronously) */
     const char *cl_options; /* extra program build options, e.g. -cl-fast-relaxed-math */
     bool rebuild;           /* build the program from source even when cached (cache refreshed) */
+    bool in_job;            /* one of several processes (clae/dist.h) */
+    int local_rank;         /* then: its rank on this machine (see clae_select_device_for_rank) */
 } clae_ctx_opts;
 
 typedef struct clae_ctx {

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include "clae/config.h"
 #include "clae/data.h"
+#include "clae/dist.h"
 #include "clae/io.h"
 #include "clae/nn.h"
 #include "clae/objective.h"
@@ -112,6 +113,47 @@ int clae_workload_step(clae_workload *wl);
 int clae_workload_metrics(clae_workload *wl, long steps, clae_metrics *m);
 void clae_workload_close(clae_workload *wl);
 
+/* Data-parallel training (data_parallel.c): each rank of a job takes its
+ * shard of every global batch (train.batch_size rows, split as evenly as
+ * possible, lower ranks one more), computes its gradients, and the ranks sum
+ * them, each weighted by its share of the batch, so that every rank applies
+ * the gradient of the whole batch: N ranks train as one device on the global
+ * batch, up to float reassociation. The gradient buffer goes in buckets of
+ * consecutive layers (train.bucket_kb), last layer first; a bucket is read
+ * back and its allreduce started as soon as the backward has enqueued its
+ * lowest layer, while the device works on the layers below. */
+typedef struct {
+    size_t first, count; /* floats of the gradient buffer */
+    int low_layer;       /* complete once this layer's backward is enqueued */
+    float *host;         /* count + 1 floats: the final bucket's last one is the stop vote */
+    cl_event read;       /* the read into host, NULL before it is enqueued */
+    clae_dist_req req;
+} clae_dp_bucket;
+
+typedef struct {
+    const clae_dist *dist;
+    clae_ctx *ctx;
+    clae_model *model;
+    clae_dp_bucket *buckets;
+    int n_buckets, next; /* next: the next bucket to read back */
+    float share;         /* this rank's rows over the global batch's, this step */
+    bool stop;           /* some rank voted to stop after this step */
+    double reduce_s;     /* host time in the reduction after the backward was enqueued */
+    long steps;
+} clae_data_parallel;
+
+/* Rows [*first, *first + *count) of a global batch of rows entries that rank takes of size. */
+void clae_dp_shard(int rows, int rank, int size, int *first, int *count);
+/* Buckets of about bucket_floats, hooked into m's backward. */
+int clae_dp_open(clae_data_parallel *dp, const clae_dist *dist, clae_ctx *ctx, clae_model *m,
+                 size_t bucket_floats, clae_err *err);
+void clae_dp_close(clae_data_parallel *dp);
+/* Before a step's backward: share = this rank's rows / the global batch's. */
+void clae_dp_begin(clae_data_parallel *dp, float share);
+/* After it is enqueued: every bucket summed over the ranks and written back;
+ * dp->stop: whether any rank's stop_vote was set. */
+int clae_dp_reduce(clae_data_parallel *dp, bool stop_vote, clae_err *err);
+
 typedef struct {
     int epoch, epochs;
     long step, steps_per_epoch;
@@ -125,6 +167,8 @@ typedef void (*clae_progress_fn)(void *user, const clae_progress *p);
 typedef struct {
     const clae_config *cfg;
     clae_ctx *ctx;
+    const clae_dist *dist;  /* the job (NULL or one rank: alone) */
+    clae_data_parallel *dp; /* with several ranks */
     clae_data data;
     clae_model model;
     clae_objective objective;
@@ -147,6 +191,18 @@ typedef struct {
 /* Loads data, splits, builds the model, objective and optimizer; parameters
  * are initialised from the seed (or overwritten by clae_trainer_load). */
 int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err);
+/* The same as one rank of a job (dist NULL: alone): the model is sized for a
+ * shard, and rank 0's parameters and layer state are broadcast. */
+int clae_trainer_open_job(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg,
+                          const clae_dist *dist, clae_err *err);
+/* Rank 0's training state to every rank: parameters, layer state, optimizer
+ * state and the position (after rank 0 alone loaded a checkpoint). */
+int clae_trainer_share(clae_trainer *t, clae_err *err);
+/* Whether this process writes the run (rank 0, or alone). */
+static inline bool clae_trainer_leads(const clae_trainer *t)
+{
+    return !t->dist || t->dist->rank == 0;
+}
 /* The device memory training takes, about: parameters, gradients, optimizer state,
  * activations, layer state and the uploaded images (checked at open against the device). */
 double clae_trainer_device_bytes(const clae_trainer *t);

@@ -15,6 +15,7 @@
 
 #include "bench.h"
 #include "clae/clock.h"
+#include "clae/dist.h"
 #include "clae/train.h"
 #include "cli.h"
 #include "graph_run.h"
@@ -102,133 +103,192 @@ static int interrupted(clae_trainer *t, const run_paths *rp, clae_err *err)
     return 1;
 }
 
+/* What the epochs of one run keep between them (the leader's logs). */
+typedef struct {
+    progress_state ps;
+    int saved;         /* the epoch checkpoint.bin holds (resume: the one read) */
+    double first_loss; /* for the warning that training diverges (loss x100) */
+    bool warned;
+} epoch_logs;
+
+/* The leader after an epoch: validation, the logs, the checkpoints, early
+ * stopping. 1: go on; 0: stop early; -1: error. */
+static int end_epoch(clae_trainer *t, run_paths *rp, FILE *jl, epoch_logs *el, double e0,
+                     clae_err *err)
+{
+    const clae_train_cfg *tc = &t->cfg->train;
+    clae_metrics val;
+    if (clae_trainer_evaluate(t, CLAE_SPLIT_VAL, &val)) return *err = t->ctx->err, -1;
+    if (el->ps.tty) fprintf(stderr, "\n");
+    if (el->ps.write_errno)
+        return clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(el->ps.write_errno));
+    double val_loss = val.v[CLAE_METRIC_LOSS];
+    if (!isfinite(val_loss))
+        return clae_fail(err,
+                         "epoch %d: the validation loss is %s though training's is %g: "
+                         "lower train.lr or set train.clip_norm",
+                         t->epoch, isnan(val_loss) ? "NaN" : "infinite",
+                         t->train_metrics.v[CLAE_METRIC_LOSS]);
+    bool best = val.n > 0 && val_loss < t->best_val - tc->min_delta;
+    if (best)
+        t->best_val = val_loss, t->since_best = 0;
+    else
+        t->since_best++;
+    printf("epoch %d/%d", t->epoch, tc->epochs);
+    clae_metrics_print_epoch(stdout, &t->train_metrics, &val);
+    printf("%s, %.1f s\n", best ? " best" : "", clae_now() - e0);
+    double train_loss = t->train_metrics.v[CLAE_METRIC_LOSS];
+    if (el->first_loss == 0 && train_loss > 0) el->first_loss = train_loss;
+    if (el->first_loss > 0 && train_loss > 100 * el->first_loss && !el->warned)
+        el->warned = true, printf("warning: the training loss rose from %g to %g since this "
+                                  "process's first epoch: diverging? lower train.lr or set "
+                                  "train.clip_norm\n",
+                                  el->first_loss, train_loss);
+    fflush(stdout);
+    run_position pos = run_position_of(t);
+    json_lines_epoch(jl, &pos, &val, clae_now() - e0, best);
+    if (run_append_metrics(rp, &pos, &val, clae_now() - e0, err) ||
+        clae_trainer_save(t, rp->checkpoint, err))
+        return -1;
+    el->saved = t->epoch;
+    if (best && clae_trainer_save(t, rp->best, err)) return -1;
+    if (tc->patience > 0 && t->since_best >= tc->patience) {
+        printf("early stop after epoch %d: no validation improvement over %g for %d epochs "
+               "(best %.6f in %s)\n",
+               t->epoch, tc->min_delta, tc->patience, t->best_val, rp->best);
+        return 0;
+    }
+    return 1;
+}
+
+/* The leader's word after an epoch, to every rank of a job (they wait for it while it
+ * evaluates and writes): go on, or stop early. Its errors abort the job. */
+static int share_decision(clae_trainer *t, int *go, clae_err *err)
+{
+    if (!t->dp) return 0;
+    int32_t word = *go;
+    if (clae_dist_bcast(t->dist, &word, sizeof word, 0, err)) return -1;
+    *go = word;
+    return 0;
+}
+
+static int open_steps_csv(epoch_logs *el, const run_paths *rp, clae_err *err)
+{
+    bool fresh = access(rp->steps_csv, F_OK) != 0;
+    el->ps.steps_csv = fopen(rp->steps_csv, "a");
+    if (!el->ps.steps_csv)
+        return clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(errno));
+    if (fresh && fprintf(el->ps.steps_csv, "step,epoch,train_loss\n") < 0)
+        el->ps.write_errno = errno;
+    return 0;
+}
+
+/* Every rank trains the epochs; the leader (rank 0, or the process alone) logs them. */
 static int train_epochs(clae_trainer *t, run_paths *rp, FILE *jl, clae_err *err)
 {
     const clae_train_cfg *tc = &t->cfg->train;
-    progress_state ps = {.tty = isatty(STDERR_FILENO), .t0 = clae_now(), .batch = tc->batch_size};
+    bool lead = clae_trainer_leads(t);
+    epoch_logs el = {.ps = {.tty = lead && isatty(STDERR_FILENO),
+                            .t0 = clae_now(),
+                            .batch = tc->batch_size},
+                     .saved = t->epoch};
     long steps_per_epoch = ((long)t->data.train.n + tc->batch_size - 1) / tc->batch_size;
-    ps.total_steps = steps_per_epoch * tc->epochs;
-    ps.steps_before = 0;
-    bool fresh = access(rp->steps_csv, F_OK) != 0;
-    ps.steps_csv = fopen(rp->steps_csv, "a");
-    if (!ps.steps_csv) return clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(errno));
-    if (fresh && fprintf(ps.steps_csv, "step,epoch,train_loss\n") < 0) ps.write_errno = errno;
-    int rc = 0, saved = t->epoch; /* the epoch checkpoint.bin holds (resume: the one read) */
-    double first_loss = 0;        /* for the warning that training diverges (loss x100) */
-    bool warned = false;
+    el.ps.total_steps = steps_per_epoch * tc->epochs;
+    if (lead && open_steps_csv(&el, rp, err)) return -1;
+    int rc = 0;
     while (rc == 0 && t->epoch < tc->epochs) {
         double e0 = clae_now();
-        clae_metrics val;
-        int ended = clae_trainer_epoch(t, on_progress, &ps);
+        int ended = clae_trainer_epoch(t, lead ? on_progress : NULL, &el.ps);
         if (ended == 1) {
-            if (ps.tty) fprintf(stderr, "\n");
-            rc = interrupted(t, rp, err);
+            if (el.ps.tty) fprintf(stderr, "\n");
+            rc = lead ? interrupted(t, rp, err) : (clae_fail(err, "interrupted"), 1);
             break;
         }
-        if (ended || clae_trainer_evaluate(t, CLAE_SPLIT_VAL, &val)) {
+        if (ended) {
             *err = t->ctx->err;
             rc = -1;
             break;
         }
-        if (ps.tty) fprintf(stderr, "\n");
-        if (ps.write_errno) {
-            rc = clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(ps.write_errno));
-            break;
-        }
-        double val_loss = val.v[CLAE_METRIC_LOSS];
-        if (!isfinite(val_loss)) {
-            rc = clae_fail(err,
-                           "epoch %d: the validation loss is %s though training's is %g: "
-                           "lower train.lr or set train.clip_norm",
-                           t->epoch, isnan(val_loss) ? "NaN" : "infinite",
-                           t->train_metrics.v[CLAE_METRIC_LOSS]);
-            break;
-        }
-        bool best = val.n > 0 && val_loss < t->best_val - tc->min_delta;
-        if (best)
-            t->best_val = val_loss, t->since_best = 0;
-        else
-            t->since_best++;
-        printf("epoch %d/%d", t->epoch, tc->epochs);
-        clae_metrics_print_epoch(stdout, &t->train_metrics, &val);
-        printf("%s, %.1f s\n", best ? " best" : "", clae_now() - e0);
-        double train_loss = t->train_metrics.v[CLAE_METRIC_LOSS];
-        if (first_loss == 0 && train_loss > 0) first_loss = train_loss;
-        if (first_loss > 0 && train_loss > 100 * first_loss && !warned)
-            warned = true, printf("warning: the training loss rose from %g to %g since this "
-                                  "process's first epoch: diverging? lower train.lr or set "
-                                  "train.clip_norm\n",
-                                  first_loss, train_loss);
-        fflush(stdout);
-        run_position pos = run_position_of(t);
-        json_lines_epoch(jl, &pos, &val, clae_now() - e0, best);
-        rc = run_append_metrics(rp, &pos, &val, clae_now() - e0, err);
-        if (rc == 0) rc = clae_trainer_save(t, rp->checkpoint, err);
-        if (rc == 0) saved = t->epoch;
-        if (rc == 0 && best) rc = clae_trainer_save(t, rp->best, err);
-        if (rc == 0 && tc->patience > 0 && t->since_best >= tc->patience) {
-            printf("early stop after epoch %d: no validation improvement over %g for %d epochs "
-                   "(best %.6f in %s)\n",
-                   t->epoch, tc->min_delta, tc->patience, t->best_val, rp->best);
-            break;
-        }
+        int go = lead ? end_epoch(t, rp, jl, &el, e0, err) : 1;
+        if (go >= 0 && share_decision(t, &go, err)) go = -1;
+        if (go <= 0) rc = go;
+        if (go == 0) break;
     }
-    if (fclose(ps.steps_csv) != 0 && rc == 0)
+    if (el.ps.steps_csv && fclose(el.ps.steps_csv) != 0 && rc == 0)
         rc = clae_fail(err, "cannot write %s: %s", rp->steps_csv, strerror(errno));
-    if (rc < 0 && saved > 0)
+    if (lead && rc < 0 && el.saved > 0)
         printf("%s holds the last complete epoch (%d): clae train --resume %s continues from it\n",
-               rp->checkpoint, saved, rp->dir);
+               rp->checkpoint, el.saved, rp->dir);
     return rc;
 }
 
+/* The leader's run directory: made (or, resuming, read: the checkpoint into t), the
+ * config and the split written, what trains printed. */
+static int prepare_run(clae_trainer *t, run_paths *rp, const clae_config *cfg,
+                       const clae_cli_opts *o, clae_err *err)
+{
+    bool resume = o->resume != NULL;
+    int rc = run_prepare(rp, cfg, resume ? o->resume : o->run_dir, resume, err);
+    if (rc == 0 && resume) {
+        rc = clae_trainer_load(t, rp->checkpoint, err);
+        if (rc == 0 && t->epoch >= cfg->train.epochs)
+            rc = clae_fail(err,
+                           "%s already has %d of %d epochs: raise them with --set train.epochs=N",
+                           rp->dir, t->epoch, cfg->train.epochs);
+        if (rc == 0) printf("resuming %s at epoch %d (step %ld)\n", rp->dir, t->epoch, t->step);
+        if (rc == 0) run_remove_stale_temps(rp);
+        if (rc == 0) rc = run_align_logs(rp, t->epoch, t->step, err);
+    }
+    if (rc == 0) rc = run_write_config(rp, cfg, err);
+    if (rc == 0) rc = run_write_split(rp, t, err);
+    if (rc) return rc;
+    printf("run directory: %s\n", rp->dir);
+    const clae_dataset *set = &t->data.sources[0].set;
+    if (set->skipped) printf("data: skipped %u unreadable files\n", set->skipped);
+    if (set->unlisted)
+        printf("data: label 0 for %u image%s not listed in %s\n", set->unlisted,
+               set->unlisted == 1 ? "" : "s", cfg->data.labels);
+    printf("data: %u train, %u validation, %u test images of %dx%dx%d; model: %d layers, %zu "
+           "parameters\n",
+           t->data.train.n, t->data.val.n, t->data.test.n, t->model.input.c, t->model.input.h,
+           t->model.input.w, t->model.n_layers, t->model.n_params);
+    if (t->dp)
+        printf("mpi: %d ranks, each a shard of the global batch of %d (about %d rows), "
+               "gradients summed in %d bucket%s\n",
+               t->dist->size, cfg->train.batch_size, cfg->train.batch_size / t->dist->size,
+               t->dp->n_buckets, t->dp->n_buckets == 1 ? "" : "s");
+    return 0;
+}
+
 /* Data and model are checked before the run directory exists, so a config
- * error leaves nothing behind. */
+ * error leaves nothing behind. In a job only the leader (rank 0) writes: the
+ * run directory, the logs, the pictures; a resumed job reads the checkpoint
+ * there and rank 0 sends it to the others. */
 static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *o, FILE *jl,
-                     clae_err *err)
+                     const clae_dist *dist, clae_err *err)
 {
     clae_trainer t;
     run_paths rp;
     double t0 = clae_now();
-    if (clae_trainer_open(&t, ctx, cfg, err)) return -1;
-    bool resume = o->resume != NULL;
-    int rc = run_prepare(&rp, cfg, resume ? o->resume : o->run_dir, resume, err);
-    if (rc == 0 && resume) {
-        rc = clae_trainer_load(&t, rp.checkpoint, err);
-        if (rc == 0 && t.epoch >= cfg->train.epochs)
-            rc = clae_fail(err,
-                           "%s already has %d of %d epochs: raise them with --set train.epochs=N",
-                           rp.dir, t.epoch, cfg->train.epochs);
-        if (rc == 0) printf("resuming %s at epoch %d (step %ld)\n", rp.dir, t.epoch, t.step);
-        if (rc == 0) run_remove_stale_temps(&rp);
-        if (rc == 0) rc = run_align_logs(&rp, t.epoch, t.step, err);
-    }
-    if (rc == 0) rc = run_write_config(&rp, cfg, err);
-    if (rc == 0) rc = run_write_split(&rp, &t, err);
+    if (clae_trainer_open_job(&t, ctx, cfg, dist, err)) return -1;
+    bool lead = clae_trainer_leads(&t);
+    int rc = lead ? prepare_run(&t, &rp, cfg, o, err) : 0;
+    if (rc == 0 && o->resume) rc = clae_trainer_share(&t, err);
     if (rc == 0) {
-        printf("run directory: %s\n", rp.dir);
-        const clae_dataset *set = &t.data.sources[0].set;
-        if (set->skipped) printf("data: skipped %u unreadable files\n", set->skipped);
-        if (set->unlisted)
-            printf("data: label 0 for %u image%s not listed in %s\n", set->unlisted,
-                   set->unlisted == 1 ? "" : "s", cfg->data.labels);
-        printf("data: %u train, %u validation, %u test images of %dx%dx%d; model: %d layers, %zu "
-               "parameters\n",
-               t.data.train.n, t.data.val.n, t.data.test.n, t.model.input.c, t.model.input.h,
-               t.model.input.w, t.model.n_layers, t.model.n_params);
         t.stop = &stop_signal;
         catch_stop_signals();
         rc = train_epochs(&t, &rp, jl, err);
     }
     clae_metrics test;
-    if (rc == 0) rc = run_finish(&rp, &t, clae_now() - t0, &test, err);
+    if (rc == 0 && lead) rc = run_finish(&rp, &t, clae_now() - t0, &test, err);
     run_position pos = run_position_of(&t);
     if (rc == 0) json_lines_done(jl, &pos, &test, rp.dir);
     if (rc) json_lines_stopped(jl, &pos, rc == 1 ? "interrupted" : "failed", err->msg);
-    clae_profile_print(ctx, stdout, t.run_steps);
+    if (lead) clae_profile_print(ctx, stdout, t.run_steps);
     uint32_t test_images = t.data.test.n;
     bool labelled = t.data.sources[t.data.test.source].set.labels != NULL;
     clae_trainer_close(&t);
-    if (rc == 0) rc = report_after_training(ctx, rp.dir, cfg, test_images, labelled, err);
+    if (rc == 0 && lead) rc = report_after_training(ctx, rp.dir, cfg, test_images, labelled, err);
     return rc;
 }
 
@@ -246,6 +306,67 @@ static void autotune_if_untuned(clae_ctx *ctx, const clae_config *cfg, const cha
     clae_err err = {{0}};
     if (tune_autotune(ctx, config_path, cfg->train.autotune, &err))
         fprintf(stderr, "clae: warning: autotune: %s; training with the defaults\n", err.msg);
+}
+
+/* A rank of a job of several: its device (--device, else train.devices, by local
+ * rank), PoCL's threads shared out among the ranks on this machine, the output
+ * left to rank 0. */
+static int join_job(const clae_dist *dist, const clae_config *cfg, clae_cli_opts *o,
+                    clae_err *err)
+{
+    if (cfg->data.format == CLAE_DATA_GRAPH)
+        return clae_fail(err, "%s: graph training takes the whole graph each step: run it as one "
+                              "process, not under mpirun -np %d",
+                         cfg->path, dist->size);
+    if (!o->dev.ctx.device && cfg->train.devices[0]) o->dev.ctx.device = cfg->train.devices;
+    o->dev.ctx.in_job = true;
+    o->dev.ctx.local_rank = dist->local_rank;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!getenv("POCL_MAX_PTHREAD_COUNT") && dist->local_size > 1 && cores > 0) {
+        char n[16]; /* before the OpenCL platform starts: it reads it once */
+        snprintf(n, sizeof n, "%ld", cores / dist->local_size > 0 ? cores / dist->local_size : 1);
+        setenv("POCL_MAX_PTHREAD_COUNT", n, 0);
+    }
+    o->no_autotune = true; /* N ranks timing GEMMs at once would measure each other */
+    if (dist->rank > 0) {
+        o->report = NULL;
+        if (!freopen("/dev/null", "w", stdout))
+            return clae_fail(err, "cannot silence rank %d's output: %s", dist->rank,
+                             strerror(errno));
+    }
+    return 0;
+}
+
+/* An error in a job of several: one line naming the rank, then every rank
+ * stops (the others would wait for this one forever). */
+static int job_error(const clae_dist *dist, const clae_err *err)
+{
+    if (dist->size <= 1) return clae_cli_error(err);
+    fprintf(stderr, "clae: rank %d of %d: %s\n", dist->rank, dist->size, err->msg);
+    clae_dist_abort(dist, 1);
+}
+
+static int train_config(clae_dist *dist, clae_config *cfg, const char *config_path,
+                        clae_cli_opts *o)
+{
+    clae_ctx ctx;
+    FILE *jl = NULL;
+    clae_err err;
+    int rc = dist->size > 1 ? join_job(dist, cfg, o, &err) : 0;
+    if (rc == 0) rc = json_lines_open(o->report, &jl, &err);
+    if (rc == 0 && (rc = clae_device_open(&ctx, &o->dev, &err)) == 0) {
+        autotune_if_untuned(&ctx, cfg, config_path, o);
+        if (dist->rank == 0) run_print_device(&ctx);
+        rc = cfg->data.format == CLAE_DATA_GRAPH
+                 ? graph_train_run(&ctx, cfg, o, jl, &stop_signal, &err)
+                 : train_run(&ctx, cfg, o, jl, dist, &err);
+        clae_device_close(&ctx);
+    }
+    json_lines_close(jl);
+    if (rc == 1) /* interrupted, with a checkpoint: 128 + the signal, as a shell reports it */
+        return (dist->rank == 0 ? clae_cli_error(&err) : 0), 128 + (int)stop_signal;
+    if (rc) return job_error(dist, &err);
+    return clae_dist_barrier(dist, &err) ? job_error(dist, &err) : 0;
 }
 
 int cmd_train(int argc, char **argv)
@@ -266,22 +387,16 @@ int cmd_train(int argc, char **argv)
         snprintf(config_path, sizeof config_path, "%s/config.ini", o.resume);
     else
         snprintf(config_path, sizeof config_path, "%s", o.positional);
+    clae_dist dist;
+    if (clae_dist_open(&dist, &err)) return clae_cli_error(&err);
     clae_config cfg;
-    if (clae_config_load(&cfg, config_path, o.sets, o.n_sets, &err)) return clae_cli_error(&err);
-    clae_ctx ctx;
-    FILE *jl = NULL;
-    int rc = json_lines_open(o.report, &jl, &err);
-    if (rc == 0 && (rc = clae_device_open(&ctx, &o.dev, &err)) == 0) {
-        autotune_if_untuned(&ctx, &cfg, config_path, &o);
-        run_print_device(&ctx);
-        rc = cfg.data.format == CLAE_DATA_GRAPH
-                 ? graph_train_run(&ctx, &cfg, &o, jl, &stop_signal, &err)
-                 : train_run(&ctx, &cfg, &o, jl, &err);
-        clae_device_close(&ctx);
+    int rc;
+    if (clae_config_load(&cfg, config_path, o.sets, o.n_sets, &err)) {
+        rc = dist.rank == 0 ? clae_cli_error(&err) : 1; /* every rank read the same file */
+    } else {
+        rc = train_config(&dist, &cfg, config_path, &o);
+        clae_config_free(&cfg);
     }
-    json_lines_close(jl);
-    clae_config_free(&cfg);
-    if (rc == 1) /* interrupted, with a checkpoint: 128 + the signal, as a shell reports it */
-        return clae_cli_error(&err), 128 + (int)stop_signal;
-    return rc ? clae_cli_error(&err) : 0;
+    clae_dist_close(&dist);
+    return rc;
 }

@@ -224,6 +224,15 @@ static const key_def train_keys[] = {
      "seconds the first run on a CPU device with no tuning spends timing clae's GEMM variants on "
      "this config's shapes, stored as clae tune stores them (0: never; also --no-autotune, "
      "CLAE_NO_AUTOTUNE=1)"},
+    {"sync_bn", NUM(KT_BOOL, clae_train_cfg, sync_bn), "false", 0, 0, NULL,
+     "mpirun: batch norm over the global batch (statistics summed over the ranks, as "
+     "SyncBatchNorm); false: each rank's shard alone, as DDP without it"},
+    {"bucket_kb", NUM(KT_INT, clae_train_cfg, bucket_kb), "1024", 4, 1048576, NULL,
+     "mpirun: gradients are summed over the ranks in buckets of about this many KiB, each "
+     "started as soon as the backward has finished its layers"},
+    {"devices", STR(clae_train_cfg, devices), "", 0, 0, NULL,
+     "mpirun: device of each rank on a machine, by local rank: e.g. 0:0,0:1 (modulo the list; "
+     "--device overrides; empty: the local rank-th GPU, or the one CPU)"},
     {0},
 };
 

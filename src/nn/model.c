@@ -312,8 +312,10 @@ static int backward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, clae_te
 {
     clae_tensor x = layer_input(m, i, rows), y = clae_rows(&m->y[i], rows),
                 dy = clae_rows(&m->dy[i], rows);
-    if (attach_side(m, ctx, &m->layers[i])) return -1;
-    return m->layers[i].ops->backward(&m->layers[i], ctx, &x, &y, &dy, dx);
+    if (attach_side(m, ctx, &m->layers[i]) ||
+        m->layers[i].ops->backward(&m->layers[i], ctx, &x, &y, &dy, dx))
+        return -1;
+    return m->grads_ready ? m->grads_ready(m->grads_user, ctx, i) : 0;
 }
 
 /* dy[latent] holds the decoder's gradient: add the head's and any penalty's. */

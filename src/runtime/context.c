@@ -21,7 +21,8 @@ int clae_ctx_create(clae_ctx *ctx, const char *device_spec, clae_err *err)
 int clae_ctx_open(clae_ctx *ctx, const clae_ctx_opts *o, clae_err *err)
 {
     memset(ctx, 0, sizeof *ctx);
-    if (clae_select_device(o->device, &ctx->dev, err)) return -1;
+    if (clae_select_device_for_rank(o->device, o->in_job ? o->local_rank : -1, &ctx->dev, err))
+        return -1;
     cl_int rc;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->dev.platform,
                                      0};

@@ -199,8 +199,20 @@ static bool contains_nocase(const char *hay, const char *needle)
     return nl == 0;
 }
 
-/* Index into list of the device matching spec, or -1. */
-static int match_spec(const clae_device_info *list, int n, const char *spec)
+/* The nth (modulo their count) device of kind in list, or -1 when there is none. */
+static int nth_of_kind(const clae_device_info *list, int n, clae_device_kind kind, int nth)
+{
+    int count = 0;
+    for (int i = 0; i < n; i++) count += list[i].kind == kind;
+    if (!count) return -1;
+    nth %= count;
+    for (int i = 0; i < n; i++)
+        if (list[i].kind == kind && nth-- == 0) return i;
+    return -1;
+}
+
+/* Index into list of the device matching spec, or -1; nth: which of several GPUs. */
+static int match_spec(const clae_device_info *list, int n, const char *spec, int nth)
 {
     int p, d;
     char tail;
@@ -215,13 +227,11 @@ static int match_spec(const clae_device_info *list, int n, const char *spec)
     } kinds[] = {{"cpu", CLAE_DEV_CPU}, {"gpu", CLAE_DEV_GPU}, {"igpu", CLAE_DEV_IGPU}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         if (strcmp(spec, kinds[k].word) != 0) continue;
-        for (int i = 0; i < n; i++)
-            if (list[i].kind == kinds[k].kind) return i;
+        if (kinds[k].kind == CLAE_DEV_CPU) nth = 0; /* one CPU device serves every rank */
+        int i = nth_of_kind(list, n, kinds[k].kind, nth);
         /* "gpu" accepts an integrated GPU when no discrete one exists */
-        if (kinds[k].kind == CLAE_DEV_GPU)
-            for (int i = 0; i < n; i++)
-                if (list[i].kind == CLAE_DEV_IGPU) return i;
-        return -1;
+        if (i < 0 && kinds[k].kind == CLAE_DEV_GPU) i = nth_of_kind(list, n, CLAE_DEV_IGPU, nth);
+        return i;
     }
     for (int i = 0; i < n; i++)
         if (contains_nocase(list[i].name, spec) || contains_nocase(list[i].platform_name, spec))
@@ -229,14 +239,20 @@ static int match_spec(const clae_device_info *list, int n, const char *spec)
     return -1;
 }
 
-/* The first kind present of GPU, iGPU, CPU, other; among devices of that kind the one with
- * the most compute units (PoCL lists its one-thread "basic" device before "pthread"), the
- * first listed on a tie. */
-static int default_choice(const clae_device_info *list, int n)
+/* The first kind present of GPU, iGPU, CPU, other; among GPUs the nth (a
+ * rank's: nth >= 0); among other devices of that kind, or every kind for one
+ * process (nth < 0), the one with the most compute units (PoCL lists its
+ * one-thread "basic" device before "pthread"), the first listed on a tie. */
+static int default_choice(const clae_device_info *list, int n, int nth)
 {
     static const clae_device_kind order[] = {CLAE_DEV_GPU, CLAE_DEV_IGPU, CLAE_DEV_CPU,
                                              CLAE_DEV_OTHER};
     for (size_t k = 0; k < 4; k++) {
+        if (nth >= 0 && (order[k] == CLAE_DEV_GPU || order[k] == CLAE_DEV_IGPU)) {
+            int i = nth_of_kind(list, n, order[k], nth);
+            if (i >= 0) return i;
+            continue;
+        }
         int best = -1;
         for (int i = 0; i < n; i++)
             if (list[i].kind == order[k] &&
@@ -247,7 +263,25 @@ static int default_choice(const clae_device_info *list, int n)
     return -1;
 }
 
+/* Entry local_rank (modulo their count) of a comma-separated spec, into one. */
+static const char *rank_entry(const char *spec, int local_rank, char *one, size_t n)
+{
+    if (!spec || !strchr(spec, ',')) return spec;
+    int count = 1;
+    for (const char *p = spec; *p; p++) count += *p == ',';
+    const char *p = spec;
+    for (int k = local_rank % count; k > 0; k--) p = strchr(p, ',') + 1;
+    snprintf(one, n, "%.*s", (int)strcspn(p, ","), p);
+    return one;
+}
+
 int clae_select_device(const char *spec, clae_device_info *out, clae_err *err)
+{
+    return clae_select_device_for_rank(spec, -1, out, err);
+}
+
+int clae_select_device_for_rank(const char *spec, int local_rank, clae_device_info *out,
+                                clae_err *err)
 {
     const char *source = "--device";
     if (!spec || !*spec) {
@@ -261,7 +295,10 @@ int clae_select_device(const char *spec, clae_device_info *out, clae_err *err)
         free(list);
         return clae_fail(err, "OpenCL platforms exist but expose no device: %s", NO_PLATFORM_HINT);
     }
-    int i = (spec && *spec) ? match_spec(list, n, spec) : default_choice(list, n);
+    char one[256];
+    spec = rank_entry(spec, local_rank < 0 ? 0 : local_rank, one, sizeof one);
+    int i = (spec && *spec) ? match_spec(list, n, spec, local_rank < 0 ? 0 : local_rank)
+                            : default_choice(list, n, local_rank);
     if (i < 0) {
         char names[768] = "";
         for (int k = 0; k < n; k++) {

@@ -4,6 +4,7 @@
 
 #include "clae/clock.h"
 #include "clae/model_file.h"
+#include "clae/ops.h"
 #include "clae/train.h"
 
 /* An allocation failure often surfaces only at the first kernel that touches
@@ -33,15 +34,41 @@ static int check_device_memory(const clae_trainer *t, clae_err *err)
 
 int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err)
 {
+    return clae_trainer_open_job(t, ctx, cfg, NULL, err);
+}
+
+static int ranks(const clae_trainer *t) { return t->dist ? t->dist->size : 1; }
+
+/* Several ranks: the gradient buckets, and rank 0's initial state everywhere (as DDP's
+ * broadcast at construction: the seeds agree already, the broadcast makes sure). */
+static int open_parallel(clae_trainer *t, clae_err *err)
+{
+    if (ranks(t) <= 1) return 0;
+    t->dp = calloc(1, sizeof *t->dp);
+    if (!t->dp) return clae_fail(err, "out of host memory");
+    size_t bucket = (size_t)t->cfg->train.bucket_kb * 1024 / sizeof(float);
+    return clae_dp_open(t->dp, t->dist, t->ctx, &t->model, bucket, err) ||
+           clae_trainer_share(t, err);
+}
+
+int clae_trainer_open_job(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg,
+                          const clae_dist *dist, clae_err *err)
+{
     memset(t, 0, sizeof *t);
     t->cfg = cfg;
     t->ctx = ctx;
+    t->dist = dist;
     t->best_val = INFINITY;
     clae_metrics_clear(&t->train_metrics);
+    int bs = cfg->train.batch_size, n = ranks(t);
+    if (bs < n)
+        return clae_fail(err,
+                         "train.batch_size = %d is below the job's %d ranks: each rank takes a "
+                         "shard of the batch, so raise it to at least %d",
+                         bs, n, n);
     if (clae_data_open(&t->data, ctx, cfg, err)) return -1;
-    int bs = cfg->train.batch_size;
-    if (clae_model_build(&t->model, ctx, clae_data_sample(&t->data), cfg->layers, cfg->n_layers, bs,
-                         err) ||
+    if (clae_model_build(&t->model, ctx, clae_data_sample(&t->data), cfg->layers, cfg->n_layers,
+                         (bs + n - 1) / n, err) ||
         check_device_memory(t, err) || clae_data_check_labels(&t->data, &t->model, err) ||
         clae_objective_open(&t->objective, ctx, cfg, &t->model, err))
         goto fail;
@@ -52,6 +79,7 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
         *err = ctx->err;
         goto fail;
     }
+    if (open_parallel(t, err)) goto fail;
     return 0;
 fail:
     clae_trainer_close(t);
@@ -60,6 +88,9 @@ fail:
 
 void clae_trainer_close(clae_trainer *t)
 {
+    if (t->dp) clae_dp_close(t->dp);
+    free(t->dp);
+    t->dp = NULL;
     clae_objective_close(&t->objective);
     clae_data_close(&t->data);
     clae_model_release(&t->model);
@@ -74,6 +105,37 @@ int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const cla
            clae_optim_step(opt, o->ctx, m->params.buf, m->grads.buf, lr);
 }
 
+/* A rank's part of the global batch [first, first + rows): forward and backward of its
+ * shard (none when the batch has fewer rows than ranks), the gradients summed over the
+ * ranks with the stop votes, then the optimizer. */
+static int parallel_step(clae_trainer *t, clae_batch *b, uint32_t first, int rows)
+{
+    int off, mine;
+    clae_dp_shard(rows, t->dist->rank, t->dist->size, &off, &mine);
+    clae_dp_begin(t->dp, (float)mine / (float)rows);
+    t->model.step = (uint64_t)t->step;
+    int rc = 0;
+    if (mine > 0) {
+        clae_tensor x = clae_rows(&t->model.x, mine);
+        clae_batch shard = clae_data_batch(&t->data, CLAE_SPLIT_TRAIN, first + (uint32_t)off, mine);
+        shard.noise_seed = b->noise_seed;
+        shard.epochs_done = b->epochs_done;
+        rc = clae_data_gather(&t->data, CLAE_SPLIT_TRAIN, first + (uint32_t)off, mine, t->epoch,
+                              &x) ||
+             clae_objective_train_batch(&t->objective, &shard);
+    } else {
+        clae_tensor all = {&t->model.grads, 0, {1, (int)t->model.grads.capacity, 1, 1}};
+        rc = clae_op_fill(t->ctx, &all, t->model.grads.capacity, 0.0f);
+    }
+    if (rc) return -1;
+    clae_err err;
+    if (clae_dp_reduce(t->dp, t->stop && *t->stop, &err)) {
+        t->ctx->err = err;
+        return -1;
+    }
+    return clae_optim_step(&t->optim, t->ctx, t->model.params.buf, t->model.grads.buf, t->lr);
+}
+
 static int train_step(clae_trainer *t, uint32_t first, int rows)
 {
     clae_tensor x = clae_rows(&t->model.x, rows);
@@ -82,6 +144,7 @@ static int train_step(clae_trainer *t, uint32_t first, int rows)
     b.epochs_done = t->epoch + (t->data.train.n ? (double)first / t->data.train.n : 0.0);
     clae_schedule sched = clae_config_schedule(t->cfg);
     t->lr = clae_schedule_lr(&sched, t->epoch, t->step);
+    if (t->dp) return parallel_step(t, &b, first, rows);
     return clae_data_gather(&t->data, CLAE_SPLIT_TRAIN, first, rows, t->epoch, &x) ||
            clae_train_step(&t->model, &t->objective, &t->optim, &b, (uint64_t)t->step, t->lr);
 }
@@ -162,6 +225,16 @@ static int check_finite(clae_trainer *t, const float *acc, long from, long to, i
                      t->epoch + 1, isnan(sum) ? "NaN" : "infinite", from, to, where);
 }
 
+/* The loss sums of every rank's shards: those of the global batches. */
+static int sum_over_ranks(clae_trainer *t, float *acc)
+{
+    clae_err err;
+    if (!t->dp || clae_dist_allreduce_sum(t->dist, acc, (size_t)t->objective.n_floats, &err) == 0)
+        return 0;
+    t->ctx->err = err;
+    return -1;
+}
+
 static void report(clae_trainer *t, clae_progress_fn fn, void *user, const float *acc, long done,
                    long total, long values_since, double t_start)
 {
@@ -205,9 +278,10 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user)
             t->images_after_first += rows;
         }
         t->step++;
-        bool stopping = t->stop && *t->stop;
+        /* several ranks stop together: at the step where any of them was asked to */
+        bool stopping = t->dp ? t->dp->stop : t->stop && *t->stop;
         bool log = (s + 1) % log_every == 0 || s + 1 == steps || stopping;
-        if (log && (clae_objective_read(&t->objective, true, acc) ||
+        if (log && (clae_objective_read(&t->objective, true, acc) || sum_over_ranks(t, acc) ||
                     check_finite(t, acc, s + 2 - (s % log_every + 1), s + 1, rows)))
             return -1; /* the sync: launches were asynchronous */
         if (t->run_steps > 1) t->train_s += clae_now() - t0;
