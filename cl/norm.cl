@@ -4,6 +4,8 @@
  *   eval:  the running averages normalise.
  *   y = gamma (x - mean) / sqrt(var + eps) + beta
  *   backward (train): dx = gamma rstd / M (M dy - sum dy - xhat sum(dy xhat))
+ *   (M values per channel: the batch's, or with train.sync_bn the global batch's
+ *   of a job, whose statistics and sums the host combines over the ranks)
  *   backward (eval):  dx = gamma rstd dy
  * One work-item per channel for the sums (no barriers; eight float8 lanes, as
  * strict math keeps compilers from splitting a sum), elementwise otherwise.
@@ -60,6 +62,53 @@ __kernel void bn_stats(__global float *stats, const uint st_off, __global float 
     stats[st_off + C + c] = 1.0f / sqrt(var + eps);
 }
 
+/* train.sync_bn, the shard's part: its mean and sum of squared deviations per
+ * channel into stats [mean C][M2 C] (the host combines the ranks'). */
+__kernel void bn_moments(__global float *stats, const uint st_off, __global const float *x,
+                         const uint x_off, const uint N, const uint C, const uint P)
+{
+    uint c = get_global_id(0);
+    if (c >= C) return;
+    float8 s8 = (float8)(0.0f), q8 = (float8)(0.0f);
+    float s = 0.0f, q = 0.0f;
+    for (uint n = 0; n < N; n++) {
+        __global const float *row = x + x_off + ((size_t)n * C + c) * P;
+        uint p = 0;
+        for (; p + 8 <= P; p += 8) s8 += vload8(0, row + p);
+        for (; p < P; p++) s += row[p];
+    }
+    float mean = (s + lane_sum(s8)) / (float)(N * P);
+    for (uint n = 0; n < N; n++) {
+        __global const float *row = x + x_off + ((size_t)n * C + c) * P;
+        uint p = 0;
+        for (; p + 8 <= P; p += 8) {
+            float8 d = vload8(0, row + p) - mean;
+            q8 += d * d;
+        }
+        for (; p < P; p++) {
+            float d = row[p] - mean;
+            q += d * d;
+        }
+    }
+    stats[st_off + c] = mean;
+    stats[st_off + C + c] = q + lane_sum(q8);
+}
+
+/* train.sync_bn, the global batch's: stats holds [mean C][biased var C] of all M
+ * values; the second becomes rstd and the running averages move as bn_stats'. */
+__kernel void bn_sync_finish(__global float *stats, const uint st_off, __global float *running,
+                             const uint run_off, const uint C, const float M, const float eps,
+                             const float momentum)
+{
+    uint c = get_global_id(0);
+    if (c >= C) return;
+    float mean = stats[st_off + c], var = stats[st_off + C + c];
+    __global float *rmean = running + run_off, *rvar = running + run_off + C;
+    rmean[c] = (1.0f - momentum) * rmean[c] + momentum * mean;
+    rvar[c] = (1.0f - momentum) * rvar[c] + momentum * (M > 1.0f ? var * M / (M - 1.0f) : var);
+    stats[st_off + C + c] = 1.0f / sqrt(var + eps);
+}
+
 __kernel void bn_forward(__global float *y, const uint y_off, __global float *xhat,
                          const uint xh_off, __global const float *x, const uint x_off,
                          __global const float *stats, const uint st_off,
@@ -111,7 +160,7 @@ __kernel void bn_backward_dx(__global float *dx, const uint dx_off, __global con
                              const uint dy_off, __global const float *xhat, const uint xh_off,
                              __global const float *stats, const uint st_off,
                              __global const float *gamma, const uint g_off, const uint N,
-                             const uint C, const uint P, const int train)
+                             const uint C, const uint P, const int train, const float M)
 {
     uint i = get_global_id(0); /* 32-bit: a 64-bit division costs tens of cycles on CPUs */
     if (i >= N * C * P) return;
@@ -121,7 +170,6 @@ __kernel void bn_backward_dx(__global float *dx, const uint dx_off, __global con
         dx[dx_off + i] = k * dy[dy_off + i];
         return;
     }
-    float M = (float)(N * P);
     dx[dx_off + i] = k / M *
                      (M * dy[dy_off + i] - stats[st_off + 2 * C + c] -
                       xhat[xh_off + i] * stats[st_off + 3 * C + c]);

@@ -14,7 +14,7 @@ import re
 import sys
 
 HEADER_MODULE = {
-    "dist": "dist", "error": "util", "hash": "util", "rng": "util", "clock": "util", "afile": "util", "parallel": "util",
+    "job": "job", "error": "util", "hash": "util", "rng": "util", "clock": "util", "afile": "util", "parallel": "util",
     "runtime": "runtime",
     "tensor": "tensor",
     "ops": "ops", "gemm": "ops", "kinds": "ops",

@@ -23,18 +23,19 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
  * the clae_kind_NAME each layer file defines. Adding a layer is its file in
  * src/nn/ (forward, backward, setup, its clae_layer_kind), its kernels in
  * cl/, its host ops in src/ops/, and one row here. */
-#define CLAE_LAYER_LIST(X)                                                            \
-    X(DENSE, dense)                                                                   \
-    X(CONV, conv)                                                                     \
-    X(CONV_T, conv_transpose)                                                         \
-    X(MAX_POOL, max_pool)                                                             \
-    X(AVG_POOL, avg_pool)                                                             \
-    X(UPSAMPLE, upsample)                                                             \
-    X(RESHAPE, reshape)                                                               \
-    X(BATCH_NORM, batch_norm)                                                         \
-    X(DROPOUT, dropout)                                                               \
-    X(RESIDUAL, residual) X(ATTENTION, attention) X(VAE, vae) X(ACT, act) X(GCN, gcn) \
-        X(INNER_PRODUCT, inner_product) X(QUANTIZE, quantize)
+#define CLAE_LAYER_LIST(X)                                                                      \
+    X(DENSE, dense)                                                                             \
+    X(CONV, conv)                                                                               \
+    X(CONV_T, conv_transpose)                                                                   \
+    X(MAX_POOL, max_pool)                                                                       \
+    X(AVG_POOL, avg_pool)                                                                       \
+    X(UPSAMPLE, upsample)                                                                       \
+    X(RESHAPE, reshape)                                                                         \
+    X(BATCH_NORM, batch_norm)                                                                   \
+    X(DROPOUT, dropout)                                                                         \
+    X(RESIDUAL, residual)                                                                       \
+    X(ATTENTION, attention) X(VAE, vae) X(ACT, act) X(GCN, gcn) X(INNER_PRODUCT, inner_product) \
+        X(QUANTIZE, quantize)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
 #undef CLAE_X_LAYER
@@ -100,6 +101,19 @@ typedef struct {
     void (*init)(clae_layer *l, clae_rng *rng, float *host_params, float *host_state);
 } clae_layer_ops;
 
+/* Batch statistics over the ranks of a job (train.sync_bn, as PyTorch's
+ * SyncBatchNorm), the train module's: batch norm hands each shard's per-channel
+ * numbers to it on the host and gets those of the whole global batch back. */
+typedef struct {
+    /* in: this shard's count (rows times pixels) and its mean and sum of squared
+     * deviations per channel (c each); out: the global batch's */
+    int (*moments)(void *user, double *count, float *mean, float *m2, int c);
+    /* in: n sums over this shard of its gradient; out: the global batch's, in
+     * this shard's gradient scale (the loss of a shard is its own mean) */
+    int (*sums)(void *user, float *s, size_t n);
+    void *user;
+} clae_batch_sync;
+
 struct clae_layer {
     const clae_layer_ops *ops;
     clae_layer_spec spec;
@@ -126,10 +140,12 @@ struct clae_layer {
     bool trained;      /* the last forward ran in training mode */
     uint32_t seed;     /* dropout, vae: random seed of the current step, set by the model */
     float kl_weight;   /* vae: weight of the KL gradient this step, set by the trainer */
-    int from;          /* residual: index of the layer whose output is added */
-    clae_tensor skip;  /* residual: that layer's output (max batch) */
-    int side_input; /* -1, or the model's side input its forward and backward read (setup sets it)
-                     */
+    const clae_batch_sync *batch_sync; /* batch norm: statistics over a job's ranks (or NULL) */
+    double values;    /* batch norm: values per channel its last forward normalised over */
+    int from;         /* residual: index of the layer whose output is added */
+    clae_tensor skip; /* residual: that layer's output (max batch) */
+    int side_input;   /* -1, or the model's side input its forward and backward read (setup sets it)
+                       */
     const clae_tensor
         *side; /* that input (e.g. a graph's adjacency), set by the model before each call */
 };

@@ -73,7 +73,7 @@ typedef struct {
     bool profiling;         /* every command timed from its event (synchronously) */
     const char *cl_options; /* extra program build options, e.g. -cl-fast-relaxed-math */
     bool rebuild;           /* build the program from source even when cached (cache refreshed) */
-    bool in_job;            /* one of several processes (clae/dist.h) */
+    bool in_job;            /* one of several processes (clae/job.h) */
     int local_rank;         /* then: its rank on this machine (see clae_select_device_for_rank) */
 } clae_ctx_opts;
 

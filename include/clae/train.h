@@ -11,7 +11,7 @@
 #include <signal.h>
 #include "clae/config.h"
 #include "clae/data.h"
-#include "clae/dist.h"
+#include "clae/job.h"
 #include "clae/io.h"
 #include "clae/nn.h"
 #include "clae/objective.h"
@@ -127,26 +127,30 @@ typedef struct {
     int low_layer;       /* complete once this layer's backward is enqueued */
     float *host;         /* count + 1 floats: the final bucket's last one is the stop vote */
     cl_event read;       /* the read into host, NULL before it is enqueued */
-    clae_dist_req req;
+    clae_job_req req;
 } clae_dp_bucket;
 
 typedef struct {
-    const clae_dist *dist;
+    const clae_job *job;
     clae_ctx *ctx;
     clae_model *model;
     clae_dp_bucket *buckets;
-    int n_buckets, next; /* next: the next bucket to read back */
-    float share;         /* this rank's rows over the global batch's, this step */
-    bool stop;           /* some rank voted to stop after this step */
-    double reduce_s;     /* host time in the reduction after the backward was enqueued */
+    int n_buckets, next;  /* next: the next bucket to read back */
+    float share;          /* this rank's rows over the global batch's, this step */
+    bool stop;            /* some rank voted to stop after this step */
+    clae_batch_sync sync; /* train.sync_bn's collectives */
+    double reduce_s;      /* host time in the reduction after the backward was enqueued */
     long steps;
 } clae_data_parallel;
 
 /* Rows [*first, *first + *count) of a global batch of rows entries that rank takes of size. */
 void clae_dp_shard(int rows, int rank, int size, int *first, int *count);
 /* Buckets of about bucket_floats, hooked into m's backward. */
-int clae_dp_open(clae_data_parallel *dp, const clae_dist *dist, clae_ctx *ctx, clae_model *m,
-                 size_t bucket_floats, clae_err *err);
+/* sync_bn: batch norm layers normalise over the global batch (clae_batch_sync). */
+int clae_dp_open(clae_data_parallel *dp, const clae_job *job, clae_ctx *ctx, clae_model *m,
+                 size_t bucket_floats, bool sync_bn, clae_err *err);
+/* A rank without rows this step still takes its part in the batch norm collectives. */
+int clae_dp_idle_syncs(clae_data_parallel *dp);
 void clae_dp_close(clae_data_parallel *dp);
 /* Before a step's backward: share = this rank's rows / the global batch's. */
 void clae_dp_begin(clae_data_parallel *dp, float share);
@@ -167,7 +171,7 @@ typedef void (*clae_progress_fn)(void *user, const clae_progress *p);
 typedef struct {
     const clae_config *cfg;
     clae_ctx *ctx;
-    const clae_dist *dist;  /* the job (NULL or one rank: alone) */
+    const clae_job *job;    /* the job (NULL or one rank: alone) */
     clae_data_parallel *dp; /* with several ranks */
     clae_data data;
     clae_model model;
@@ -191,17 +195,20 @@ typedef struct {
 /* Loads data, splits, builds the model, objective and optimizer; parameters
  * are initialised from the seed (or overwritten by clae_trainer_load). */
 int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, clae_err *err);
-/* The same as one rank of a job (dist NULL: alone): the model is sized for a
- * shard, and rank 0's parameters and layer state are broadcast. */
+/* The same as one rank of a job (job NULL: alone), the model sized for a
+ * shard; nothing is sent yet, so every rank can first learn whether all opened. */
 int clae_trainer_open_job(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg,
-                          const clae_dist *dist, clae_err *err);
+                          const clae_job *job, clae_err *err);
+/* Then, on every rank of a job of several: the gradient buckets, and rank 0's
+ * parameters and layer state broadcast. */
+int clae_trainer_join(clae_trainer *t, clae_err *err);
 /* Rank 0's training state to every rank: parameters, layer state, optimizer
  * state and the position (after rank 0 alone loaded a checkpoint). */
 int clae_trainer_share(clae_trainer *t, clae_err *err);
 /* Whether this process writes the run (rank 0, or alone). */
 static inline bool clae_trainer_leads(const clae_trainer *t)
 {
-    return !t->dist || t->dist->rank == 0;
+    return !t->job || t->job->rank == 0;
 }
 /* The device memory training takes, about: parameters, gradients, optimizer state,
  * activations, layer state and the uploaded images (checked at open against the device). */

@@ -308,11 +308,11 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
             "\"train_s\": %.3f, \"total_s\": %.3f, \"images_per_s\": %.1f},\n",
             c->program_seconds, c->program_from_cache ? "true" : "false", t->first_step_s,
             t->train_s, total_s, ips);
-    int ranks = t->dist ? t->dist->size : 1;
+    int ranks = t->job ? t->job->size : 1;
     fprintf(f,
             "  \"mpi\": {\"built\": %s, \"ranks\": %d, \"global_batch\": %d, "
             "\"allreduce_s_per_step\": %.6f},\n",
-            clae_dist_built_with_mpi() ? "true" : "false", ranks, t->cfg->train.batch_size,
+            clae_job_built_with_mpi() ? "true" : "false", ranks, t->cfg->train.batch_size,
             t->dp && t->dp->steps ? t->dp->reduce_s / (double)t->dp->steps : 0.0);
     fprintf(f, "  \"best_val_loss\": %.8g,\n", isfinite(t->best_val) ? t->best_val : -1.0);
     fprintf(f,

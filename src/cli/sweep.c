@@ -22,6 +22,7 @@
 #include "clae/io.h"
 #include "clae/sweep.h"
 #include "cli.h"
+#include "sweep_ranks.h"
 #include "sweep_report.h"
 
 #define MAX_SLOTS 16
@@ -31,7 +32,9 @@ static volatile sig_atomic_t sweep_stop; /* SIGINT/SIGTERM: stop the trials, kee
 static void on_signal(int sig) { sweep_stop = sig; }
 
 typedef struct {
-    pid_t pid;
+    bool busy;
+    int rank;  /* the rank that runs its trials (in a job: the slot's; else 0, here) */
+    pid_t pid; /* of the child, when it runs here */
     int trial;
     FILE *report;
     bool pruning, done, bad_metric;
@@ -40,6 +43,7 @@ typedef struct {
 } slot;
 
 typedef struct {
+    const clae_job *job;
     clae_sweep_spec spec;
     char dir[700], journal_path[800], self[1024];
     FILE *journal;
@@ -89,7 +93,8 @@ static int trial_argv(const sweep *w, const clae_trial *t, const char *device, c
     return n;
 }
 
-/* Starts trial t's child on slot sl; its output goes to trial-NNN.log. */
+/* Starts trial t's child on slot sl (here, or on the slot's rank); its output goes to
+ * trial-NNN.log. */
 static int spawn(sweep *w, slot *sl, const clae_trial *t, const char *device, clae_err *err)
 {
     char store[64][300];
@@ -103,18 +108,23 @@ static int spawn(sweep *w, slot *sl, const clae_trial *t, const char *device, cl
         if (rename(dir, old))
             return clae_fail(err, "cannot move %s aside: %s", dir, strerror(errno));
     }
-    trial_argv(w, t, device, argv, store);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return clae_fail(err, "cannot start a trial: %s", strerror(errno));
-    if (pid == 0) {
-        FILE *out = freopen(log, "a", stdout);
-        if (!out || dup2(STDOUT_FILENO, STDERR_FILENO) < 0) _exit(127);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    *sl = (slot){.pid = pid, .trial = t->id, .t0 = clae_now()};
+    trial_argv(w, t, sl->rank ? "" : device, argv, store); /* a rank adds its own device */
+    int rank = sl->rank;
+    pid_t pid = 0;
+    if (rank ? sweep_rank_start(w->job, rank, t->id, log, argv, err)
+             : sweep_start_child(argv, log, &pid, err))
+        return -1;
+    *sl = (slot){.busy = true, .rank = rank, .pid = pid, .trial = t->id, .t0 = clae_now()};
     return 0;
+}
+
+static void signal_slot(sweep *w, slot *sl, int sig)
+{
+    clae_err err;
+    if (!sl->rank)
+        kill(sl->pid, sig);
+    else if (sweep_rank_signal(w->job, sl->rank, sl->trial, sig, &err))
+        fprintf(stderr, "clae: warning: %s\n", err.msg);
 }
 
 /* The sweep's metric in an epoch line of clae train --report (NaN for null); *found
@@ -165,12 +175,12 @@ static void report_line(sweep *w, slot *sl, const char *line)
                  "metric '%s' is not in clae train's epoch lines: expected val_loss, "
                  "train_loss, or val.KEY / train.KEY of a metric the run has",
                  w->spec.metric);
-        kill(sl->pid, SIGTERM);
+        signal_slot(w, sl, SIGTERM);
         return;
     }
     if (!sl->pruning && clae_sweep_should_prune(&w->spec, w->trials, w->n_trials, t)) {
         sl->pruning = true;
-        kill(sl->pid, SIGTERM); /* it ends after this step, with its checkpoint */
+        signal_slot(w, sl, SIGTERM); /* it ends after this step, with its checkpoint */
     }
 }
 
@@ -221,6 +231,7 @@ static void finish_slot(sweep *w, slot *sl, int status)
     fflush(stdout);
     if (sl->report) fclose(sl->report);
     sl->pid = 0;
+    sl->busy = false;
     sl->report = NULL;
 }
 
@@ -229,7 +240,7 @@ static int next_trial(sweep *w, clae_err *err)
 {
     for (int i = 0; i < w->n_trials; i++) {
         bool busy = false;
-        for (int s = 0; s < w->n_slots; s++) busy |= w->slots[s].pid && w->slots[s].trial == i;
+        for (int s = 0; s < w->n_slots; s++) busy |= w->slots[s].busy && w->slots[s].trial == i;
         if (w->trials[i].state == CLAE_TRIAL_RUNNING && !busy) return i;
     }
     if (w->n_trials >= w->spec.trials) return -1;
@@ -245,15 +256,28 @@ static int next_trial(sweep *w, clae_err *err)
 static bool any_running(const sweep *w)
 {
     for (int s = 0; s < w->n_slots; s++)
-        if (w->slots[s].pid) return true;
+        if (w->slots[s].busy) return true;
     return false;
+}
+
+/* The children that ended on other ranks. */
+static int poll_ranks(sweep *w, clae_err *err)
+{
+    for (;;) {
+        bool got;
+        int rank, status;
+        if (sweep_rank_poll_exit(w->job, &got, &rank, &status, err)) return -1;
+        if (!got) return 0;
+        for (int s = 0; s < w->n_slots; s++)
+            if (w->slots[s].busy && w->slots[s].rank == rank) finish_slot(w, &w->slots[s], status);
+    }
 }
 
 static int run_trials(sweep *w, clae_err *err)
 {
     for (;;) {
         for (int s = 0; s < w->n_slots && !sweep_stop && !w->fatal[0]; s++) {
-            if (w->slots[s].pid) continue;
+            if (w->slots[s].busy) continue;
             int id = next_trial(w, err);
             if (id == -2) return -1;
             if (id < 0) break;
@@ -263,22 +287,39 @@ static int run_trials(sweep *w, clae_err *err)
                 clae_sweep_value_text(&w->spec.params[k], w->trials[id].x[k], text, sizeof text);
                 printf(" %s=%s", w->spec.params[k].key, text);
             }
+            if (w->job->size > 1) printf(" on rank %d", w->slots[s].rank);
             printf("%s%s\n", w->devices[s][0] ? " on " : "", w->devices[s]);
             if (spawn(w, &w->slots[s], &w->trials[id], w->devices[s], err)) return -1;
         }
         if (!any_running(w)) return w->fatal[0] ? clae_fail(err, "%s", w->fatal) : 0;
         for (int s = 0; s < w->n_slots; s++) {
             slot *sl = &w->slots[s];
-            if (!sl->pid) continue;
+            if (!sl->busy) continue;
             poll_report(w, sl);
             int status;
-            if (waitpid(sl->pid, &status, WNOHANG) == sl->pid) finish_slot(w, sl, status);
+            if (!sl->rank && waitpid(sl->pid, &status, WNOHANG) == sl->pid)
+                finish_slot(w, sl, status);
         }
+        if (poll_ranks(w, err)) return -1;
         if (sweep_stop == SIGTERM) /* SIGINT reached the children from the terminal already */
             for (int s = 0; s < w->n_slots; s++)
-                if (w->slots[s].pid) kill(w->slots[s].pid, SIGTERM);
+                if (w->slots[s].busy && !w->slots[s].rank) kill(w->slots[s].pid, SIGTERM);
         nanosleep(&(struct timespec){0, 50000000}, NULL);
     }
+}
+
+/* In a job every rank is one slot: its device is --devices' entry of its local rank. */
+static void job_slots(sweep *w)
+{
+    int n = w->n_slots;
+    char mine[64];
+    snprintf(mine, sizeof mine, "%s", w->devices[w->job->local_rank % n]);
+    w->n_slots = w->job->size < MAX_SLOTS ? w->job->size : MAX_SLOTS;
+    for (int s = 0; s < w->n_slots; s++) {
+        w->slots[s].rank = s;
+        w->devices[s][0] = 0; /* each rank names its own */
+    }
+    snprintf(w->devices[0], sizeof w->devices[0], "%s", mine);
 }
 
 static int parse_devices(sweep *w, const char *list, clae_err *err)
@@ -303,6 +344,7 @@ static int open_sweep(sweep *w, const clae_cli_opts *o, clae_err *err)
 {
     if (clae_sweep_load(&w->spec, o->positional, err) || parse_devices(w, o->devices, err))
         return -1;
+    if (w->job->size > 1) job_slots(w);
     ssize_t n = readlink("/proc/self/exe", w->self, sizeof w->self - 1);
     if (n <= 0) return clae_fail(err, "cannot find clae's own executable: %s", strerror(errno));
     w->self[n] = 0;
@@ -358,34 +400,64 @@ static void usage(void)
            "  and prints what would run. See configs/sweeps/ and the README.\n");
 }
 
+/* A rank other than 0 of a job: one trial slot, on its --devices entry, run as rank 0 says. */
+static int serve_rank0(sweep *w, const clae_cli_opts *o, clae_err *err)
+{
+    if (o->dry_run) return 0;
+    if (parse_devices(w, o->devices, err)) return -1;
+    if (!freopen("/dev/null", "w", stdout))
+        return clae_fail(err, "cannot silence rank %d's output: %s", w->job->rank, strerror(errno));
+    return sweep_rank_work(w->job, w->devices[w->job->local_rank % w->n_slots], &sweep_stop, err);
+}
+
+static int run_sweep(sweep *w, const clae_cli_opts *o, clae_err *err)
+{
+    int rc = o->dry_run ? dry_run(w, o, err) : open_sweep(w, o, err);
+    if (rc == 0 && !o->dry_run) {
+        int done = 0;
+        for (int i = 0; i < w->n_trials; i++) done += w->trials[i].state != CLAE_TRIAL_RUNNING;
+        printf("sweep %s: %d of %d trials done%s; %s", w->dir, done, w->spec.trials,
+               done ? " before (resuming)" : "", w->journal_path);
+        if (w->job->size > 1) printf("; %d ranks, a trial each at a time", w->job->size);
+        printf("\n");
+        rc = run_trials(w, err);
+    }
+    /* the other ranks wait for this word: even after an error here */
+    clae_err quit_err;
+    if (w->job->size > 1 && sweep_rank_quit_all(w->job, &quit_err) && rc == 0)
+        *err = quit_err, rc = -1;
+    if (rc == 0 && sweep_stop) {
+        clae_fail(err, "interrupted: clae sweep %s resumes it", o->positional);
+        rc = 1;
+    }
+    if (rc == 0 && !o->dry_run) rc = sweep_report(&w->spec, w->dir, w->trials, w->n_trials, err);
+    return rc;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     clae_cli_opts o;
     clae_err err;
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help || !o.positional) return usage(), o.help ? 0 : 2;
+    clae_job job;
+    if (clae_job_open(&job, &err)) return clae_cli_error(&err);
     sweep *w = calloc(1, sizeof *w);
     if (!w) return clae_cli_error(&(clae_err){"out of host memory"});
-    int rc = o.dry_run ? dry_run(w, &o, &err) : open_sweep(w, &o, &err);
-    if (rc == 0 && !o.dry_run) {
-        int done = 0;
-        for (int i = 0; i < w->n_trials; i++) done += w->trials[i].state != CLAE_TRIAL_RUNNING;
-        printf("sweep %s: %d of %d trials done%s; %s\n", w->dir, done, w->spec.trials,
-               done ? " before (resuming)" : "", w->journal_path);
-        struct sigaction sa = {.sa_handler = on_signal};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        rc = run_trials(w, &err);
-    }
-    if (rc == 0 && sweep_stop) {
-        clae_fail(&err, "interrupted: clae sweep %s resumes it", o.positional);
-        rc = 1;
-    }
-    if (rc == 0 && !o.dry_run) rc = sweep_report(&w->spec, w->dir, w->trials, w->n_trials, &err);
+    w->job = &job;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int rc = job.rank == 0 ? run_sweep(w, &o, &err) : serve_rank0(w, &o, &err);
     if (w->journal) fclose(w->journal);
     free(w->trials);
     free(w);
+    if (rc < 0 && job.rank > 0) { /* rank 0 waits for this rank's trials: stop the job */
+        fprintf(stderr, "clae: rank %d of %d: %s\n", job.rank, job.size, err.msg);
+        clae_job_abort(&job, 1);
+    }
+    clae_job_close(&job);
     if (rc == 1) return clae_cli_error(&err), 128 + (int)sweep_stop;
     return rc ? clae_cli_error(&err) : 0;
 }

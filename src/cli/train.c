@@ -15,7 +15,7 @@
 
 #include "bench.h"
 #include "clae/clock.h"
-#include "clae/dist.h"
+#include "clae/job.h"
 #include "clae/train.h"
 #include "cli.h"
 #include "graph_run.h"
@@ -167,7 +167,7 @@ static int share_decision(clae_trainer *t, int *go, clae_err *err)
 {
     if (!t->dp) return 0;
     int32_t word = *go;
-    if (clae_dist_bcast(t->dist, &word, sizeof word, 0, err)) return -1;
+    if (clae_job_bcast(t->job, &word, sizeof word, 0, err)) return -1;
     *go = word;
     return 0;
 }
@@ -188,10 +188,9 @@ static int train_epochs(clae_trainer *t, run_paths *rp, FILE *jl, clae_err *err)
 {
     const clae_train_cfg *tc = &t->cfg->train;
     bool lead = clae_trainer_leads(t);
-    epoch_logs el = {.ps = {.tty = lead && isatty(STDERR_FILENO),
-                            .t0 = clae_now(),
-                            .batch = tc->batch_size},
-                     .saved = t->epoch};
+    epoch_logs el = {
+        .ps = {.tty = lead && isatty(STDERR_FILENO), .t0 = clae_now(), .batch = tc->batch_size},
+        .saved = t->epoch};
     long steps_per_epoch = ((long)t->data.train.n + tc->batch_size - 1) / tc->batch_size;
     el.ps.total_steps = steps_per_epoch * tc->epochs;
     if (lead && open_steps_csv(&el, rp, err)) return -1;
@@ -255,8 +254,31 @@ static int prepare_run(clae_trainer *t, run_paths *rp, const clae_config *cfg,
     if (t->dp)
         printf("mpi: %d ranks, each a shard of the global batch of %d (about %d rows), "
                "gradients summed in %d bucket%s\n",
-               t->dist->size, cfg->train.batch_size, cfg->train.batch_size / t->dist->size,
+               t->job->size, cfg->train.batch_size, cfg->train.batch_size / t->job->size,
                t->dp->n_buckets, t->dp->n_buckets == 1 ? "" : "s");
+    return 0;
+}
+
+/* The failure of every rank of a job alike (the same config, the same files): rank 0 says
+ * it as a process alone would, the others nothing; every rank exits (no abort). */
+#define FAILED_ALIKE (-2)
+#define FAILED_ALIKE_SAY (-3)
+
+/* The trainer on every rank, or on none: ranks that cannot open it while the
+ * others can report themselves (and the job stops); when none can, rank 0
+ * reports for all. */
+static int open_trainer(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, const clae_job *job,
+                        clae_err *err)
+{
+    int rc = clae_trainer_open_job(t, ctx, cfg, job, err);
+    if (job->size <= 1) return rc;
+    double failed = rc != 0;
+    clae_err e;
+    if (clae_job_allreduce_sum_f64(job, &failed, 1, &e)) return *err = e, -1;
+    if (failed == job->size) return job->rank == 0 ? FAILED_ALIKE_SAY : FAILED_ALIKE;
+    if (rc) return -1;
+    if (failed > 0) return clae_trainer_close(t), FAILED_ALIKE; /* the failed rank aborts */
+    if (clae_trainer_join(t, err)) return clae_trainer_close(t), -1;
     return 0;
 }
 
@@ -265,12 +287,13 @@ static int prepare_run(clae_trainer *t, run_paths *rp, const clae_config *cfg,
  * run directory, the logs, the pictures; a resumed job reads the checkpoint
  * there and rank 0 sends it to the others. */
 static int train_run(clae_ctx *ctx, const clae_config *cfg, const clae_cli_opts *o, FILE *jl,
-                     const clae_dist *dist, clae_err *err)
+                     const clae_job *job, clae_err *err)
 {
     clae_trainer t;
     run_paths rp;
     double t0 = clae_now();
-    if (clae_trainer_open_job(&t, ctx, cfg, dist, err)) return -1;
+    int opened = open_trainer(&t, ctx, cfg, job, err);
+    if (opened) return opened;
     bool lead = clae_trainer_leads(&t);
     int rc = lead ? prepare_run(&t, &rp, cfg, o, err) : 0;
     if (rc == 0 && o->resume) rc = clae_trainer_share(&t, err);
@@ -311,27 +334,27 @@ static void autotune_if_untuned(clae_ctx *ctx, const clae_config *cfg, const cha
 /* A rank of a job of several: its device (--device, else train.devices, by local
  * rank), PoCL's threads shared out among the ranks on this machine, the output
  * left to rank 0. */
-static int join_job(const clae_dist *dist, const clae_config *cfg, clae_cli_opts *o,
-                    clae_err *err)
+static int join_job(const clae_job *job, const clae_config *cfg, clae_cli_opts *o, clae_err *err)
 {
     if (cfg->data.format == CLAE_DATA_GRAPH)
-        return clae_fail(err, "%s: graph training takes the whole graph each step: run it as one "
-                              "process, not under mpirun -np %d",
-                         cfg->path, dist->size);
+        return clae_fail(err,
+                         "%s: graph training takes the whole graph each step: run it as one "
+                         "process, not under mpirun -np %d",
+                         cfg->path, job->size);
     if (!o->dev.ctx.device && cfg->train.devices[0]) o->dev.ctx.device = cfg->train.devices;
     o->dev.ctx.in_job = true;
-    o->dev.ctx.local_rank = dist->local_rank;
+    o->dev.ctx.local_rank = job->local_rank;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (!getenv("POCL_MAX_PTHREAD_COUNT") && dist->local_size > 1 && cores > 0) {
+    if (!getenv("POCL_MAX_PTHREAD_COUNT") && job->local_size > 1 && cores > 0) {
         char n[16]; /* before the OpenCL platform starts: it reads it once */
-        snprintf(n, sizeof n, "%ld", cores / dist->local_size > 0 ? cores / dist->local_size : 1);
+        snprintf(n, sizeof n, "%ld", cores / job->local_size > 0 ? cores / job->local_size : 1);
         setenv("POCL_MAX_PTHREAD_COUNT", n, 0);
     }
     o->no_autotune = true; /* N ranks timing GEMMs at once would measure each other */
-    if (dist->rank > 0) {
+    if (job->rank > 0) {
         o->report = NULL;
         if (!freopen("/dev/null", "w", stdout))
-            return clae_fail(err, "cannot silence rank %d's output: %s", dist->rank,
+            return clae_fail(err, "cannot silence rank %d's output: %s", job->rank,
                              strerror(errno));
     }
     return 0;
@@ -339,34 +362,37 @@ static int join_job(const clae_dist *dist, const clae_config *cfg, clae_cli_opts
 
 /* An error in a job of several: one line naming the rank, then every rank
  * stops (the others would wait for this one forever). */
-static int job_error(const clae_dist *dist, const clae_err *err)
+static int job_error(const clae_job *job, const clae_err *err)
 {
-    if (dist->size <= 1) return clae_cli_error(err);
-    fprintf(stderr, "clae: rank %d of %d: %s\n", dist->rank, dist->size, err->msg);
-    clae_dist_abort(dist, 1);
+    if (job->size <= 1) return clae_cli_error(err);
+    fprintf(stderr, "clae: rank %d of %d: %s\n", job->rank, job->size, err->msg);
+    clae_job_abort(job, 1);
 }
 
-static int train_config(clae_dist *dist, clae_config *cfg, const char *config_path,
-                        clae_cli_opts *o)
+static int train_config(clae_job *job, clae_config *cfg, const char *config_path, clae_cli_opts *o)
 {
     clae_ctx ctx;
     FILE *jl = NULL;
     clae_err err;
-    int rc = dist->size > 1 ? join_job(dist, cfg, o, &err) : 0;
+    int rc = job->size > 1 ? join_job(job, cfg, o, &err) : 0;
+    if (rc && job->size > 1) /* the config's: the same on every rank */
+        return job->rank == 0 ? clae_cli_error(&err) : 1;
     if (rc == 0) rc = json_lines_open(o->report, &jl, &err);
     if (rc == 0 && (rc = clae_device_open(&ctx, &o->dev, &err)) == 0) {
         autotune_if_untuned(&ctx, cfg, config_path, o);
-        if (dist->rank == 0) run_print_device(&ctx);
+        if (job->rank == 0) run_print_device(&ctx);
         rc = cfg->data.format == CLAE_DATA_GRAPH
                  ? graph_train_run(&ctx, cfg, o, jl, &stop_signal, &err)
-                 : train_run(&ctx, cfg, o, jl, dist, &err);
+                 : train_run(&ctx, cfg, o, jl, job, &err);
         clae_device_close(&ctx);
     }
     json_lines_close(jl);
     if (rc == 1) /* interrupted, with a checkpoint: 128 + the signal, as a shell reports it */
-        return (dist->rank == 0 ? clae_cli_error(&err) : 0), 128 + (int)stop_signal;
-    if (rc) return job_error(dist, &err);
-    return clae_dist_barrier(dist, &err) ? job_error(dist, &err) : 0;
+        return (job->rank == 0 ? clae_cli_error(&err) : 0), 128 + (int)stop_signal;
+    if (rc == FAILED_ALIKE) return 1;
+    if (rc == FAILED_ALIKE_SAY) return clae_cli_error(&err);
+    if (rc) return job_error(job, &err);
+    return clae_job_barrier(job, &err) ? job_error(job, &err) : 0;
 }
 
 int cmd_train(int argc, char **argv)
@@ -387,16 +413,16 @@ int cmd_train(int argc, char **argv)
         snprintf(config_path, sizeof config_path, "%s/config.ini", o.resume);
     else
         snprintf(config_path, sizeof config_path, "%s", o.positional);
-    clae_dist dist;
-    if (clae_dist_open(&dist, &err)) return clae_cli_error(&err);
+    clae_job job;
+    if (clae_job_open(&job, &err)) return clae_cli_error(&err);
     clae_config cfg;
     int rc;
     if (clae_config_load(&cfg, config_path, o.sets, o.n_sets, &err)) {
-        rc = dist.rank == 0 ? clae_cli_error(&err) : 1; /* every rank read the same file */
+        rc = job.rank == 0 ? clae_cli_error(&err) : 1; /* every rank read the same file */
     } else {
-        rc = train_config(&dist, &cfg, config_path, &o);
+        rc = train_config(&job, &cfg, config_path, &o);
         clae_config_free(&cfg);
     }
-    clae_dist_close(&dist);
+    clae_job_close(&job);
     return rc;
 }

@@ -71,17 +71,94 @@ static int plan_buckets(clae_data_parallel *dp, size_t bucket_floats, clae_err *
     return 0;
 }
 
-int clae_dp_open(clae_data_parallel *dp, const clae_dist *dist, clae_ctx *ctx, clae_model *m,
-                 size_t bucket_floats, clae_err *err)
+/* train.sync_bn: Chan's combination of every rank's (count, mean, M2), in rank order so that
+ * every rank computes the same numbers. */
+static int sync_moments(void *user, double *count, float *mean, float *m2, int c)
+{
+    clae_data_parallel *dp = user;
+    int size = dp->job->size;
+    size_t per = 1 + 2 * (size_t)c;
+    float *mine = malloc(per * sizeof *mine), *all = malloc(per * (size_t)size * sizeof *all);
+    double *acc = calloc(2 * (size_t)c, sizeof *acc);
+    clae_err err;
+    int rc = !mine || !all || !acc ? clae_fail(&err, "out of host memory") : 0;
+    if (rc == 0) {
+        mine[0] = (float)*count; /* exact below 2^24 values a channel a rank */
+        memcpy(mine + 1, mean, (size_t)c * sizeof *mean);
+        memcpy(mine + 1 + c, m2, (size_t)c * sizeof *m2);
+        rc = clae_job_allgather(dp->job, mine, all, per, &err);
+    }
+    double n = 0;
+    for (int r = 0; rc == 0 && r < size; r++) {
+        const float *p = all + (size_t)r * per;
+        double nb = p[0];
+        if (nb <= 0) continue;
+        for (int i = 0; i < c; i++) {
+            double delta = p[1 + i] - acc[i];
+            acc[i] += delta * nb / (n + nb);
+            acc[c + i] += p[1 + c + i] + delta * delta * n * nb / (n + nb);
+        }
+        n += nb;
+    }
+    for (int i = 0; rc == 0 && i < c; i++) mean[i] = (float)acc[i], m2[i] = (float)acc[c + i];
+    *count = n;
+    free(mine);
+    free(all);
+    free(acc);
+    if (rc) dp->ctx->err = err;
+    return rc;
+}
+
+/* train.sync_bn: sums of each shard's gradient, weighted by its share of the batch as the
+ * gradients are, summed, then back in this shard's scale. */
+static int sync_sums(void *user, float *s, size_t n)
+{
+    clae_data_parallel *dp = user;
+    for (size_t i = 0; i < n; i++) s[i] *= dp->share;
+    clae_err err;
+    if (clae_job_allreduce_sum(dp->job, s, n, &err)) return dp->ctx->err = err, -1;
+    if (dp->share > 0)
+        for (size_t i = 0; i < n; i++) s[i] /= dp->share;
+    return 0;
+}
+
+int clae_dp_open(clae_data_parallel *dp, const clae_job *job, clae_ctx *ctx, clae_model *m,
+                 size_t bucket_floats, bool sync_bn, clae_err *err)
 {
     memset(dp, 0, sizeof *dp);
-    dp->dist = dist;
+    dp->job = job;
     dp->ctx = ctx;
     dp->model = m;
     if (plan_buckets(dp, bucket_floats, err)) return -1;
     m->grads_ready = on_grads_ready;
     m->grads_user = dp;
+    dp->sync = (clae_batch_sync){sync_moments, sync_sums, dp};
+    for (int i = 0; sync_bn && i < m->n_layers; i++)
+        if (m->layers[i].spec.type == CLAE_LAYER_BATCH_NORM) m->layers[i].batch_sync = &dp->sync;
     return 0;
+}
+
+int clae_dp_idle_syncs(clae_data_parallel *dp)
+{
+    clae_model *m = dp->model;
+    int c_max = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].batch_sync && m->layers[i].in.c > c_max) c_max = m->layers[i].in.c;
+    if (!c_max) return 0;
+    float *zero = calloc(2 * (size_t)c_max, sizeof *zero);
+    if (!zero) return clae_fail(&dp->ctx->err, "out of host memory");
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < m->n_layers; i++) { /* as the forward: first layer first */
+        double none = 0;
+        int c = m->layers[i].in.c;
+        if (m->layers[i].batch_sync) rc = sync_moments(dp, &none, zero, zero + c, c);
+    }
+    for (int i = m->n_layers - 1; rc == 0 && i >= 0; i--) { /* as the backward */
+        memset(zero, 0, 2 * (size_t)c_max * sizeof *zero);
+        if (m->layers[i].batch_sync) rc = sync_sums(dp, zero, 2 * (size_t)m->layers[i].in.c);
+    }
+    free(zero);
+    return rc;
 }
 
 void clae_dp_close(clae_data_parallel *dp)
@@ -114,7 +191,7 @@ static int await_read(clae_data_parallel *dp, int b, clae_err *err)
         if (status == CL_COMPLETE) break;
         for (int k = 0; k < b; k++) {
             bool done;
-            if (clae_dist_test(dp->dist, &dp->buckets[k].req, &done, err)) return -1;
+            if (clae_job_test(dp->job, &dp->buckets[k].req, &done, err)) return -1;
         }
         if (polls > 100) nanosleep(&(struct timespec){0, 20000}, NULL);
     }
@@ -135,11 +212,11 @@ int clae_dp_reduce(clae_data_parallel *dp, bool stop_vote, clae_err *err)
             for (size_t i = 0; i < b->count; i++) b->host[i] *= dp->share;
         bool last = k == dp->n_buckets - 1;
         if (last) b->host[b->count] = stop_vote ? 1.0f : 0.0f;
-        if (clae_dist_iallreduce_sum(dp->dist, b->host, b->count + last, &b->req, err)) return -1;
+        if (clae_job_iallreduce_sum(dp->job, b->host, b->count + last, &b->req, err)) return -1;
     }
     for (int k = 0; k < dp->n_buckets; k++) {
         clae_dp_bucket *b = &dp->buckets[k];
-        if (clae_dist_wait(dp->dist, &b->req, err)) return -1;
+        if (clae_job_wait(dp->job, &b->req, err)) return -1;
         cl_int rc = clEnqueueWriteBuffer(dp->ctx->queue, dp->model->grads.buf, CL_FALSE,
                                          b->first * sizeof(float), b->count * sizeof(float),
                                          b->host, 0, NULL, NULL);
@@ -161,10 +238,10 @@ static int share_arena(clae_trainer *t, clae_arena *a, clae_err *err)
     float *host = malloc(a->capacity * sizeof *host);
     if (!host) return clae_fail(err, "out of host memory sharing the %s", a->what);
     clae_tensor all = {a, 0, {1, 1, 1, 1}};
-    int rc = t->dist->rank == 0 && clae_tensor_read(t->ctx, &all, host, a->capacity);
+    int rc = t->job->rank == 0 && clae_tensor_read(t->ctx, &all, host, a->capacity);
     if (rc) *err = t->ctx->err;
-    if (!rc) rc = clae_dist_bcast(t->dist, host, a->capacity * sizeof *host, 0, err);
-    if (!rc && t->dist->rank != 0 && clae_tensor_write(t->ctx, &all, host, a->capacity))
+    if (!rc) rc = clae_job_bcast(t->job, host, a->capacity * sizeof *host, 0, err);
+    if (!rc && t->job->rank != 0 && clae_tensor_write(t->ctx, &all, host, a->capacity))
         rc = -1, *err = t->ctx->err;
     free(host);
     return rc;
@@ -172,7 +249,7 @@ static int share_arena(clae_trainer *t, clae_arena *a, clae_err *err)
 
 int clae_trainer_share(clae_trainer *t, clae_err *err)
 {
-    if (!t->dist || t->dist->size <= 1) return 0;
+    if (!t->job || t->job->size <= 1) return 0;
     struct {
         int32_t epoch, since_best;
         int64_t step, epoch_step, optim_step;
@@ -180,7 +257,7 @@ int clae_trainer_share(clae_trainer *t, clae_err *err)
     } pos = {t->epoch, t->since_best, t->step, t->epoch_step, t->optim.step, t->best_val};
     if (share_arena(t, &t->model.params, err) || share_arena(t, &t->model.state, err) ||
         (t->optim.n_state && share_arena(t, &t->optim.state, err)) ||
-        clae_dist_bcast(t->dist, &pos, sizeof pos, 0, err))
+        clae_job_bcast(t->job, &pos, sizeof pos, 0, err))
         return -1;
     t->epoch = pos.epoch;
     t->since_best = pos.since_best;

@@ -39,8 +39,8 @@ static bool images(const clae_config *c, const clae_model *m)
  * the loss. */
 #define TERM_LIST(X) \
     X(recon, always) \
-    X(kl, has_vae) X(sparsity, sparse) X(rate, priced) X(classifier, has_head) X(code, always) \
-        X(quality, images)
+    X(kl, has_vae)   \
+    X(sparsity, sparse) X(rate, priced) X(classifier, has_head) X(code, always) X(quality, images)
 
 #define DECLARE_TERM(name, when) extern const clae_term_ops clae_term_##name;
 TERM_LIST(DECLARE_TERM)
@@ -186,7 +186,9 @@ int clae_objective_read(clae_objective *o, bool train, float *acc)
 
 double clae_objective_loss_sum(const clae_objective *o, const float *acc)
 {
-    return (double)acc[o->terms[0].slot];
+    /* the Kahan pair's compensation holds the bits the float sum lost: a step's loss is the
+     * difference of two epoch sums, which the float alone knows to ulp(sum) / values */
+    return (double)acc[o->terms[0].slot] - (double)acc[o->terms[0].slot + 1];
 }
 
 void clae_objective_finish(const clae_objective *o, const float *acc, uint32_t samples, long steps,

@@ -37,27 +37,27 @@ int clae_trainer_open(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg, cl
     return clae_trainer_open_job(t, ctx, cfg, NULL, err);
 }
 
-static int ranks(const clae_trainer *t) { return t->dist ? t->dist->size : 1; }
+static int ranks(const clae_trainer *t) { return t->job ? t->job->size : 1; }
 
 /* Several ranks: the gradient buckets, and rank 0's initial state everywhere (as DDP's
  * broadcast at construction: the seeds agree already, the broadcast makes sure). */
-static int open_parallel(clae_trainer *t, clae_err *err)
+int clae_trainer_join(clae_trainer *t, clae_err *err)
 {
     if (ranks(t) <= 1) return 0;
     t->dp = calloc(1, sizeof *t->dp);
     if (!t->dp) return clae_fail(err, "out of host memory");
     size_t bucket = (size_t)t->cfg->train.bucket_kb * 1024 / sizeof(float);
-    return clae_dp_open(t->dp, t->dist, t->ctx, &t->model, bucket, err) ||
+    return clae_dp_open(t->dp, t->job, t->ctx, &t->model, bucket, t->cfg->train.sync_bn, err) ||
            clae_trainer_share(t, err);
 }
 
 int clae_trainer_open_job(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg,
-                          const clae_dist *dist, clae_err *err)
+                          const clae_job *job, clae_err *err)
 {
     memset(t, 0, sizeof *t);
     t->cfg = cfg;
     t->ctx = ctx;
-    t->dist = dist;
+    t->job = job;
     t->best_val = INFINITY;
     clae_metrics_clear(&t->train_metrics);
     int bs = cfg->train.batch_size, n = ranks(t);
@@ -79,7 +79,6 @@ int clae_trainer_open_job(clae_trainer *t, clae_ctx *ctx, const clae_config *cfg
         *err = ctx->err;
         goto fail;
     }
-    if (open_parallel(t, err)) goto fail;
     return 0;
 fail:
     clae_trainer_close(t);
@@ -111,7 +110,7 @@ int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const cla
 static int parallel_step(clae_trainer *t, clae_batch *b, uint32_t first, int rows)
 {
     int off, mine;
-    clae_dp_shard(rows, t->dist->rank, t->dist->size, &off, &mine);
+    clae_dp_shard(rows, t->job->rank, t->job->size, &off, &mine);
     clae_dp_begin(t->dp, (float)mine / (float)rows);
     t->model.step = (uint64_t)t->step;
     int rc = 0;
@@ -125,7 +124,7 @@ static int parallel_step(clae_trainer *t, clae_batch *b, uint32_t first, int row
              clae_objective_train_batch(&t->objective, &shard);
     } else {
         clae_tensor all = {&t->model.grads, 0, {1, (int)t->model.grads.capacity, 1, 1}};
-        rc = clae_op_fill(t->ctx, &all, t->model.grads.capacity, 0.0f);
+        rc = clae_op_fill(t->ctx, &all, t->model.grads.capacity, 0.0f) || clae_dp_idle_syncs(t->dp);
     }
     if (rc) return -1;
     clae_err err;
@@ -225,14 +224,25 @@ static int check_finite(clae_trainer *t, const float *acc, long from, long to, i
                      t->epoch + 1, isnan(sum) ? "NaN" : "infinite", from, to, where);
 }
 
-/* The loss sums of every rank's shards: those of the global batches. */
+/* The loss sums of every rank's shards: those of the global batches. Each (value,
+ * compensation) pair is summed as the double it stands for and split back into a pair, so
+ * the sum keeps the precision each rank's had. */
 static int sum_over_ranks(clae_trainer *t, float *acc)
 {
+    if (!t->dp) return 0;
+    int pairs = t->objective.n_floats / 2;
+    double sums[CLAE_ACC_FLOATS / 2];
+    for (int k = 0; k < pairs; k++) sums[k] = (double)acc[2 * k] - (double)acc[2 * k + 1];
     clae_err err;
-    if (!t->dp || clae_dist_allreduce_sum(t->dist, acc, (size_t)t->objective.n_floats, &err) == 0)
-        return 0;
-    t->ctx->err = err;
-    return -1;
+    if (clae_job_allreduce_sum_f64(t->job, sums, (size_t)pairs, &err)) {
+        t->ctx->err = err;
+        return -1;
+    }
+    for (int k = 0; k < pairs; k++) {
+        acc[2 * k] = (float)sums[k];
+        acc[2 * k + 1] = (float)((double)acc[2 * k] - sums[k]);
+    }
+    return 0;
 }
 
 static void report(clae_trainer *t, clae_progress_fn fn, void *user, const float *acc, long done,

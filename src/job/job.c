@@ -6,15 +6,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "clae/dist.h"
+#include "clae/job.h"
 
 #ifdef CLAE_HAVE_MPI
 #include <mpi.h>
-_Static_assert(sizeof(MPI_Request) <= sizeof(((clae_dist_req *)0)->raw),
-               "clae_dist_req holds an MPI_Request");
+_Static_assert(sizeof(MPI_Request) <= sizeof(((clae_job_req *)0)->raw),
+               "clae_job_req holds an MPI_Request");
 #endif
 
-bool clae_dist_built_with_mpi(void)
+bool clae_job_built_with_mpi(void)
 {
 #ifdef CLAE_HAVE_MPI
     return true;
@@ -29,14 +29,14 @@ static int env_int(const char *name, int fallback)
     return v && *v ? atoi(v) : fallback;
 }
 
-bool clae_dist_launched(void)
+bool clae_job_launched(void)
 {
     const char *no = getenv("CLAE_NO_MPI");
     if (no && *no && strcmp(no, "0") != 0) return false;
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
 }
 
-static void alone(clae_dist *d)
+static void alone(clae_job *d)
 {
     memset(d, 0, sizeof *d);
     d->size = d->local_size = 1;
@@ -51,9 +51,9 @@ static int mpi_fail(int rc, const char *what, clae_err *err)
     if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) snprintf(text, sizeof text, "code %d", rc);
     return clae_fail(err, "%s failed: %s", what, text);
 }
-#define MPI_TRY(call, what) \
-    do { \
-        int rc_ = (call); \
+#define MPI_TRY(call, what)                                      \
+    do {                                                         \
+        int rc_ = (call);                                        \
         if (rc_ != MPI_SUCCESS) return mpi_fail(rc_, what, err); \
     } while (0)
 /* MPI counts are int: larger buffers go in pieces */
@@ -78,10 +78,10 @@ static int idle_wait(MPI_Request *req, const char *what, clae_err *err)
 }
 #endif
 
-int clae_dist_open(clae_dist *d, clae_err *err)
+int clae_job_open(clae_job *d, clae_err *err)
 {
     alone(d);
-    if (!clae_dist_launched()) return 0;
+    if (!clae_job_launched()) return 0;
 #ifdef CLAE_HAVE_MPI
     int provided;
     MPI_TRY(MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
@@ -101,7 +101,7 @@ int clae_dist_open(clae_dist *d, clae_err *err)
 #endif
 }
 
-void clae_dist_close(clae_dist *d)
+void clae_job_close(clae_job *d)
 {
 #ifdef CLAE_HAVE_MPI
     if (d->mpi) MPI_Finalize();
@@ -109,7 +109,7 @@ void clae_dist_close(clae_dist *d)
     d->mpi = false;
 }
 
-_Noreturn void clae_dist_abort(const clae_dist *d, int code)
+_Noreturn void clae_job_abort(const clae_job *d, int code)
 {
     fflush(NULL);
 #ifdef CLAE_HAVE_MPI
@@ -119,7 +119,7 @@ _Noreturn void clae_dist_abort(const clae_dist *d, int code)
     exit(code);
 }
 
-int clae_dist_bcast(const clae_dist *d, void *buf, size_t bytes, int root, clae_err *err)
+int clae_job_bcast(const clae_job *d, void *buf, size_t bytes, int root, clae_err *err)
 {
     if (d->size <= 1) return 0;
 #ifdef CLAE_HAVE_MPI
@@ -135,7 +135,7 @@ int clae_dist_bcast(const clae_dist *d, void *buf, size_t bytes, int root, clae_
     return 0;
 }
 
-int clae_dist_allreduce_sum(const clae_dist *d, float *buf, size_t n, clae_err *err)
+int clae_job_allreduce_sum(const clae_job *d, float *buf, size_t n, clae_err *err)
 {
     if (d->size <= 1) return 0;
 #ifdef CLAE_HAVE_MPI
@@ -152,7 +152,7 @@ int clae_dist_allreduce_sum(const clae_dist *d, float *buf, size_t n, clae_err *
     return 0;
 }
 
-int clae_dist_allreduce_sum_f64(const clae_dist *d, double *buf, size_t n, clae_err *err)
+int clae_job_allreduce_sum_f64(const clae_job *d, double *buf, size_t n, clae_err *err)
 {
     if (d->size <= 1) return 0;
 #ifdef CLAE_HAVE_MPI
@@ -163,8 +163,7 @@ int clae_dist_allreduce_sum_f64(const clae_dist *d, double *buf, size_t n, clae_
     return 0;
 }
 
-int clae_dist_allgather(const clae_dist *d, const float *mine, float *all, size_t n,
-                        clae_err *err)
+int clae_job_allgather(const clae_job *d, const float *mine, float *all, size_t n, clae_err *err)
 {
     if (d->size <= 1) {
         memmove(all, mine, n * sizeof *all);
@@ -178,13 +177,12 @@ int clae_dist_allgather(const clae_dist *d, const float *mine, float *all, size_
     return 0;
 }
 
-int clae_dist_iallreduce_sum(const clae_dist *d, float *buf, size_t n, clae_dist_req *r,
-                             clae_err *err)
+int clae_job_iallreduce_sum(const clae_job *d, float *buf, size_t n, clae_job_req *r, clae_err *err)
 {
     r->active = false;
     if (d->size <= 1) return 0;
 #ifdef CLAE_HAVE_MPI
-    if (n > MPI_PIECE) return clae_dist_allreduce_sum(d, buf, n, err);
+    if (n > MPI_PIECE) return clae_job_allreduce_sum(d, buf, n, err);
     MPI_Request req;
     MPI_TRY(MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &req),
             "MPI_Iallreduce");
@@ -195,7 +193,7 @@ int clae_dist_iallreduce_sum(const clae_dist *d, float *buf, size_t n, clae_dist
     return 0;
 }
 
-int clae_dist_test(const clae_dist *d, clae_dist_req *r, bool *done, clae_err *err)
+int clae_job_test(const clae_job *d, clae_job_req *r, bool *done, clae_err *err)
 {
     *done = true;
     if (!r || !r->active) return 0;
@@ -212,7 +210,7 @@ int clae_dist_test(const clae_dist *d, clae_dist_req *r, bool *done, clae_err *e
     return 0;
 }
 
-int clae_dist_wait(const clae_dist *d, clae_dist_req *r, clae_err *err)
+int clae_job_wait(const clae_job *d, clae_job_req *r, clae_err *err)
 {
     if (!r->active) return 0;
 #ifdef CLAE_HAVE_MPI
@@ -225,7 +223,7 @@ int clae_dist_wait(const clae_dist *d, clae_dist_req *r, clae_err *err)
     return 0;
 }
 
-int clae_dist_barrier(const clae_dist *d, clae_err *err)
+int clae_job_barrier(const clae_job *d, clae_err *err)
 {
     if (d->size <= 1) return 0;
 #ifdef CLAE_HAVE_MPI
@@ -237,8 +235,7 @@ int clae_dist_barrier(const clae_dist *d, clae_err *err)
     return 0;
 }
 
-int clae_dist_send(const clae_dist *d, int to, int tag, const void *buf, size_t bytes,
-                   clae_err *err)
+int clae_job_send(const clae_job *d, int to, int tag, const void *buf, size_t bytes, clae_err *err)
 {
     if (d->size <= 1) return clae_fail(err, "no rank %d to send to in a job of one", to);
 #ifdef CLAE_HAVE_MPI
@@ -248,8 +245,8 @@ int clae_dist_send(const clae_dist *d, int to, int tag, const void *buf, size_t 
     return 0;
 }
 
-int clae_dist_poll(const clae_dist *d, void *buf, size_t cap, bool *got, int *from, int *tag,
-                   size_t *bytes, clae_err *err)
+int clae_job_poll(const clae_job *d, void *buf, size_t cap, bool *got, int *from, int *tag,
+                  size_t *bytes, clae_err *err)
 {
     *got = false;
     if (d->size <= 1) return 0;
