@@ -27,6 +27,9 @@ typedef struct {
 
 /* Whether this build has MPI (meson -Dmpi). */
 bool clae_job_built_with_mpi(void);
+/* One line for clae devices: the MPI library this build has ("Open MPI v4.1.4, ...;
+ * mpirun -np N clae train|sweep"), or that it has none and how to get it. */
+void clae_job_library(char *out, size_t n);
 /* Whether an MPI launcher started this process (its environment says so) and
  * CLAE_NO_MPI is unset: a child clae runs alone though it inherits that
  * environment. */

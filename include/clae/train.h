@@ -139,7 +139,9 @@ typedef struct {
     float share;          /* this rank's rows over the global batch's, this step */
     bool stop;            /* some rank voted to stop after this step */
     clae_batch_sync sync; /* train.sync_bn's collectives */
-    double reduce_s;      /* host time in the reduction after the backward was enqueued */
+    double reduce_s;      /* host time in the reduction after the backward was enqueued: */
+    double device_wait_s; /* waiting for the device to finish the buckets' layers, */
+    double exposed_s;     /* waiting for the allreduces after the last bucket was read */
     long steps;
 } clae_data_parallel;
 

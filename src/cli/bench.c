@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "clae/job.h"
 #include "clae/io.h"
 #include "cli.h"
 
@@ -207,6 +208,24 @@ static int write_json(const bench_run *b, const char *path, clae_err *err)
     return clae_afile_commit(&a, err);
 }
 
+/* clae bench allreduce [--n FLOATS]: the job's allreduce (no device), and the ring
+ * projection for a gradient of FLOATS floats. */
+static int allreduce_item(const clae_cli_opts *o)
+{
+    clae_job job;
+    clae_err err;
+    double n = 0;
+    if (o->n && clae_cli_number("--n", o->n, 0, &n, &err)) return clae_cli_error(&err);
+    if (clae_job_open(&job, &err)) return clae_cli_error(&err);
+    int rc = bench_allreduce(&job, n * sizeof(float), &err);
+    if (rc && job.size > 1) {
+        fprintf(stderr, "clae: rank %d of %d: %s\n", job.rank, job.size, err.msg);
+        clae_job_abort(&job, 1);
+    }
+    clae_job_close(&job);
+    return rc ? clae_cli_error(&err) : 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     clae_cli_opts o;
@@ -215,6 +234,7 @@ int cmd_bench(int argc, char **argv)
     if (clae_cli_parse(argc, argv, 2, &o, &err)) return clae_cli_error(&err);
     if (o.help) return usage(), 0;
     if (clae_cli_number("--steps", o.steps, 20, &steps, &err)) return clae_cli_error(&err);
+    if (o.positional && strcmp(o.positional, "allreduce") == 0) return allreduce_item(&o);
     char items[1024];
     if (snprintf(items, sizeof items, "%s", o.positional ? o.positional : DEFAULT_ITEMS) >=
         (int)sizeof items)

@@ -3,6 +3,7 @@
 #ifndef CLAE_CLI_BENCH_H
 #define CLAE_CLI_BENCH_H
 
+#include "clae/job.h"
 #include "clae/nn.h"
 
 typedef struct {
@@ -44,5 +45,9 @@ int bench_resolve_config(const char *item, char *path, size_t len, clae_err *err
 /* A 3x3, stride 1, padding 1 convolution CxHxW -> COUT at batch 64, forward
  * and backward, with each algo (auto, im2col + GEMM, direct; printed). */
 int bench_conv(clae_ctx *ctx, int c, int h, int w, int cout, clae_err *err);
+
+/* Under mpirun: the allreduce of 4 KiB to 64 MiB over the job's ranks, and (bytes > 0) the
+ * ring model's time for a gradient of bytes on 8 to 64 GPUs (bench_allreduce.c). */
+int bench_allreduce(const clae_job *job, double bytes, clae_err *err);
 
 #endif

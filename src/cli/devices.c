@@ -6,6 +6,7 @@
 #include "clae/config.h"
 #include "clae/ops.h"
 #include "clae/runtime.h"
+#include "clae/job.h"
 #include "cli.h"
 
 static void print_device(const clae_device_info *d, bool chosen)
@@ -74,6 +75,9 @@ int cmd_devices(int argc, char **argv)
         if (o.peak) print_peak(&list[i]);
     }
     free(list);
+    char mpi[160];
+    clae_job_library(mpi, sizeof mpi);
+    printf("MPI: %s\n", mpi);
     if (!have_choice) return clae_cli_error(&err);
     return 0;
 }

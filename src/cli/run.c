@@ -286,6 +286,12 @@ void run_write_device_json(FILE *f, const clae_ctx *c)
     fprintf(f, "}");
 }
 
+/* seconds of the data-parallel reduction per step */
+static double per_step(const clae_trainer *t, double seconds)
+{
+    return t->dp && t->dp->steps ? seconds / (double)t->dp->steps : 0.0;
+}
+
 static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *test, double total_s)
 {
     const clae_ctx *c = t->ctx;
@@ -311,9 +317,11 @@ static void write_summary(FILE *f, const clae_trainer *t, const clae_metrics *te
     int ranks = t->job ? t->job->size : 1;
     fprintf(f,
             "  \"mpi\": {\"built\": %s, \"ranks\": %d, \"global_batch\": %d, "
-            "\"allreduce_s_per_step\": %.6f},\n",
+            "\"reduce_s_per_step\": %.6f, \"device_wait_s_per_step\": %.6f, "
+            "\"exposed_allreduce_s_per_step\": %.6f},\n",
             clae_job_built_with_mpi() ? "true" : "false", ranks, t->cfg->train.batch_size,
-            t->dp && t->dp->steps ? t->dp->reduce_s / (double)t->dp->steps : 0.0);
+            per_step(t, t->dp ? t->dp->reduce_s : 0), per_step(t, t->dp ? t->dp->device_wait_s : 0),
+            per_step(t, t->dp ? t->dp->exposed_s : 0));
     fprintf(f, "  \"best_val_loss\": %.8g,\n", isfinite(t->best_val) ? t->best_val : -1.0);
     fprintf(f,
             "  \"data\": {\"train\": %u, \"val\": %u, \"test\": %u, \"skipped_files\": %u, "

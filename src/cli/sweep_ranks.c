@@ -121,7 +121,7 @@ static int take_message(const clae_job *d, const char *device, char *msg, pid_t 
     }
     if (tag != TAG_START) return clae_fail(err, "rank 0 sent a message of tag %d", tag);
     if (*child) return clae_fail(err, "rank 0 started a second trial on a busy rank");
-    char *argv[MAX_ARGS], *log;
+    char *argv[MAX_ARGS], *log = NULL;
     return parse_start(msg, bytes, device, trial, &log, argv, err) ||
            sweep_start_child(argv, log, child, err);
 }

@@ -23,6 +23,20 @@ bool clae_job_built_with_mpi(void)
 #endif
 }
 
+void clae_job_library(char *out, size_t n)
+{
+#ifdef CLAE_HAVE_MPI
+    char version[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(version, &len); /* allowed before MPI_Init */
+    size_t cut = strcspn(version, ",\n");
+    snprintf(out, n, "built in (%.*s): mpirun -np N clae train CONFIG, or clae sweep", (int)cut,
+             version);
+#else
+    snprintf(out, n, "not in this build (install libopenmpi-dev and rebuild: meson -Dmpi=enabled)");
+#endif
+}
+
 static int env_int(const char *name, int fallback)
 {
     const char *v = getenv(name);
@@ -61,17 +75,17 @@ static int mpi_fail(int rc, const char *what, clae_err *err)
 
 /* Waits for req, polling: a blocking MPI call spins at full speed, which on a
  * machine whose cores also run the device (PoCL) or another rank takes their
- * time. A few thousand quick tests first (a gradient allreduce is usually
- * that close), then sleeps growing to a millisecond (rank 0 writing a
- * checkpoint or evaluating while the others wait). */
+ * time. A few quick tests first, then naps from 5 us growing to a
+ * millisecond (rank 0 writing a checkpoint or evaluating while the others
+ * wait). */
 static int idle_wait(MPI_Request *req, const char *what, clae_err *err)
 {
-    long nap_ns = 10000;
+    long nap_ns = 5000;
     for (long polls = 0;; polls++) {
         int flag = 0;
         MPI_TRY(MPI_Test(req, &flag, MPI_STATUS_IGNORE), what);
         if (flag) return 0;
-        if (polls < 2000) continue;
+        if (polls < 50) continue;
         nanosleep(&(struct timespec){0, nap_ns}, NULL);
         if (nap_ns < 1000000) nap_ns += nap_ns / 4;
     }

@@ -178,9 +178,19 @@ void clae_dp_begin(clae_data_parallel *dp, float share)
     dp->share = share;
 }
 
-/* Waits for bucket b's read while the allreduces already started progress. */
+/* Waits for bucket b's read while the allreduces already started progress (MPI moves a
+ * non-blocking one only inside its calls). Without any started, the driver's wait; with,
+ * polls a few times, then naps: on a CPU device a spinning host takes the core the
+ * device's threads, or another rank's, would use. */
 static int await_read(clae_data_parallel *dp, int b, clae_err *err)
 {
+    cl_event *read = &dp->buckets[b].read;
+    bool pending = false;
+    for (int k = 0; k < b; k++) pending |= dp->buckets[k].req.active;
+    if (!pending) {
+        cl_int rc = clWaitForEvents(1, read);
+        if (rc != CL_SUCCESS) return clae_cl_fail(dp->ctx, rc, "reading the gradients back");
+    }
     for (long polls = 0;; polls++) {
         cl_int status;
         cl_int rc = clGetEventInfo(dp->buckets[b].read, CL_EVENT_COMMAND_EXECUTION_STATUS,
@@ -193,7 +203,7 @@ static int await_read(clae_data_parallel *dp, int b, clae_err *err)
             bool done;
             if (clae_job_test(dp->job, &dp->buckets[k].req, &done, err)) return -1;
         }
-        if (polls > 100) nanosleep(&(struct timespec){0, 20000}, NULL);
+        if (polls > 20) nanosleep(&(struct timespec){0, 20000}, NULL);
     }
     clReleaseEvent(dp->buckets[b].read);
     dp->buckets[b].read = NULL;
@@ -202,18 +212,21 @@ static int await_read(clae_data_parallel *dp, int b, clae_err *err)
 
 int clae_dp_reduce(clae_data_parallel *dp, bool stop_vote, clae_err *err)
 {
-    double t0 = clae_now();
+    double t0 = clae_now(), waited = 0;
     for (; dp->next < dp->n_buckets; dp->next++) /* a rank without rows ran no backward */
         if (enqueue_read(dp, &dp->buckets[dp->next])) return *err = dp->ctx->err, -1;
     for (int k = 0; k < dp->n_buckets; k++) {
         clae_dp_bucket *b = &dp->buckets[k];
+        double w0 = clae_now();
         if (await_read(dp, k, err)) return -1;
+        waited += clae_now() - w0;
         if (dp->share != 1.0f)
             for (size_t i = 0; i < b->count; i++) b->host[i] *= dp->share;
         bool last = k == dp->n_buckets - 1;
         if (last) b->host[b->count] = stop_vote ? 1.0f : 0.0f;
         if (clae_job_iallreduce_sum(dp->job, b->host, b->count + last, &b->req, err)) return -1;
     }
+    double c0 = clae_now();
     for (int k = 0; k < dp->n_buckets; k++) {
         clae_dp_bucket *b = &dp->buckets[k];
         if (clae_job_wait(dp->job, &b->req, err)) return -1;
@@ -227,6 +240,8 @@ int clae_dp_reduce(clae_data_parallel *dp, bool stop_vote, clae_err *err)
     clae_dp_bucket *lastb = &dp->buckets[dp->n_buckets - 1];
     dp->stop = dp->n_buckets && lastb->host[lastb->count] > 0.5f;
     dp->reduce_s += clae_now() - t0;
+    dp->device_wait_s += waited;
+    dp->exposed_s += clae_now() - c0;
     dp->steps++;
     return 0;
 }
