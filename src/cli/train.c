@@ -380,6 +380,7 @@ static int train_config(clae_job *job, clae_config *cfg, const char *config_path
     if (rc == 0) rc = json_lines_open(o->report, &jl, &err);
     if (rc == 0 && (rc = clae_device_open(&ctx, &o->dev, &err)) == 0) {
         autotune_if_untuned(&ctx, cfg, config_path, o);
+        if (ctx.dev.kind == CLAE_DEV_CPU) job->spin = 50; /* its cores are the device's */
         if (job->rank == 0) run_print_device(&ctx);
         rc = cfg->data.format == CLAE_DATA_GRAPH
                  ? graph_train_run(&ctx, cfg, o, jl, &stop_signal, &err)

@@ -10,6 +10,9 @@
 
 #ifdef CLAE_HAVE_MPI
 #include <mpi.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 _Static_assert(sizeof(MPI_Request) <= sizeof(((clae_job_req *)0)->raw),
                "clae_job_req holds an MPI_Request");
 #endif
@@ -54,6 +57,7 @@ static void alone(clae_job *d)
 {
     memset(d, 0, sizeof *d);
     d->size = d->local_size = 1;
+    d->spin = 100000;
     snprintf(d->launcher, sizeof d->launcher, "none");
 }
 
@@ -75,17 +79,18 @@ static int mpi_fail(int rc, const char *what, clae_err *err)
 
 /* Waits for req, polling: a blocking MPI call spins at full speed, which on a
  * machine whose cores also run the device (PoCL) or another rank takes their
- * time. A few quick tests first, then naps from 5 us growing to a
- * millisecond (rank 0 writing a checkpoint or evaluating while the others
- * wait). */
-static int idle_wait(MPI_Request *req, const char *what, clae_err *err)
+ * time. d->spin quick tests first (many by default: a GPU's host has cores to
+ * spare and an allreduce's latency counts; a few when the device is the CPU),
+ * then naps from 5 us growing to a millisecond (rank 0 writing a checkpoint or
+ * evaluating while the others wait). */
+static int idle_wait(const clae_job *d, MPI_Request *req, const char *what, clae_err *err)
 {
     long nap_ns = 5000;
     for (long polls = 0;; polls++) {
         int flag = 0;
         MPI_TRY(MPI_Test(req, &flag, MPI_STATUS_IGNORE), what);
         if (flag) return 0;
-        if (polls < 50) continue;
+        if (polls < d->spin) continue;
         nanosleep(&(struct timespec){0, nap_ns}, NULL);
         if (nap_ns < 1000000) nap_ns += nap_ns / 4;
     }
@@ -100,6 +105,9 @@ int clae_job_open(clae_job *d, clae_err *err)
     int provided;
     MPI_TRY(MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     d->mpi = true;
+#ifdef __linux__
+    prctl(PR_SET_TIMERSLACK, 1000UL); /* naps of microseconds, not the default 50 us more */
+#endif
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_TRY(MPI_Comm_rank(MPI_COMM_WORLD, &d->rank), "MPI_Comm_rank");
     MPI_TRY(MPI_Comm_size(MPI_COMM_WORLD, &d->size), "MPI_Comm_size");
@@ -142,7 +150,7 @@ int clae_job_bcast(const clae_job *d, void *buf, size_t bytes, int root, clae_er
         MPI_Request req;
         MPI_TRY(MPI_Ibcast((char *)buf + at, (int)n, MPI_BYTE, root, MPI_COMM_WORLD, &req),
                 "MPI_Ibcast");
-        if (idle_wait(&req, "MPI_Ibcast", err)) return -1;
+        if (idle_wait(d, &req, "MPI_Ibcast", err)) return -1;
     }
 #endif
     (void)buf, (void)bytes, (void)root, (void)err;
@@ -159,7 +167,7 @@ int clae_job_allreduce_sum(const clae_job *d, float *buf, size_t n, clae_err *er
         MPI_TRY(MPI_Iallreduce(MPI_IN_PLACE, buf + at, (int)k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
                                &req),
                 "MPI_Iallreduce");
-        if (idle_wait(&req, "MPI_Iallreduce", err)) return -1;
+        if (idle_wait(d, &req, "MPI_Iallreduce", err)) return -1;
     }
 #endif
     (void)buf, (void)n, (void)err;
@@ -231,7 +239,7 @@ int clae_job_wait(const clae_job *d, clae_job_req *r, clae_err *err)
     MPI_Request req;
     memcpy(&req, r->raw, sizeof req);
     r->active = false;
-    if (idle_wait(&req, "MPI_Iallreduce", err)) return -1;
+    if (idle_wait(d, &req, "MPI_Iallreduce", err)) return -1;
 #endif
     (void)d, (void)err;
     return 0;
@@ -243,7 +251,7 @@ int clae_job_barrier(const clae_job *d, clae_err *err)
 #ifdef CLAE_HAVE_MPI
     MPI_Request req;
     MPI_TRY(MPI_Ibarrier(MPI_COMM_WORLD, &req), "MPI_Ibarrier");
-    if (idle_wait(&req, "MPI_Ibarrier", err)) return -1;
+    if (idle_wait(d, &req, "MPI_Ibarrier", err)) return -1;
 #endif
     (void)err;
     return 0;
