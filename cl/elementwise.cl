@@ -50,13 +50,15 @@ uint hash_u32(uint seed, uint i)
 }
 
 /* Inverted dropout (PyTorch): keep with probability 1 - p, scale kept values by 1 / (1 - p).
- * The same kernel serves the backward (x = dy, y = dx) with the same seed. */
+ * The same kernel serves the backward (x = dy, y = dx) with the same seed. The draws are
+ * indexed from base (a shard's first value in its global batch: what one device draws). */
 __kernel void dropout_apply(__global float *y, const uint y_off, __global const float *x,
-                            const uint x_off, const uint n, const float p, const uint seed)
+                            const uint x_off, const uint n, const float p, const uint seed,
+                            const uint base)
 {
     uint i = get_global_id(0);
     if (i >= n) return;
-    float u = (float)(hash_u32(seed, i) >> 8) * (1.0f / 16777216.0f);
+    float u = (float)(hash_u32(seed, base + i) >> 8) * (1.0f / 16777216.0f);
     y[y_off + i] = u >= p ? x[x_off + i] / (1.0f - p) : 0.0f;
 }
 
@@ -64,12 +66,12 @@ __kernel void dropout_apply(__global float *y, const uint y_off, __global const 
  * 1 g + U(-0.5, 0.5) from a hash of (seed, i), 2 g alone (the backward, on dy). */
 __kernel void quantize_apply(__global float *y, const uint y_off, __global const float *x,
                              const uint x_off, const uint n, const uint mode, const uint seed,
-                             const float gain)
+                             const float gain, const uint base)
 {
     uint i = get_global_id(0);
     if (i >= n) return;
     float g = gain * x[x_off + i];
-    float u = (float)(hash_u32(seed, i) >> 8) * (1.0f / 16777216.0f) - 0.5f;
+    float u = (float)(hash_u32(seed, base + i) >> 8) * (1.0f / 16777216.0f) - 0.5f;
     y[y_off + i] = mode == 0u ? rint(g) : mode == 1u ? g + u : g;
 }
 
@@ -83,11 +85,12 @@ enum { CLAE_NOISE_LIST(CLAE_X_NOISE) };
  *   masking: with probability level, 0 */
 __kernel void add_noise(__global float *y, const uint y_off, __global const float *x,
                         const uint x_off, const uint n, const int kind, const float level,
-                        const uint seed)
+                        const uint seed, const uint base)
 {
     uint i = get_global_id(0);
     if (i >= n) return;
-    uint h1 = hash_u32(seed, 2u * i), h2 = hash_u32(seed ^ 0x9E3779B9u, 2u * i + 1u);
+    uint j = base + i; /* the value's index in the global batch */
+    uint h1 = hash_u32(seed, 2u * j), h2 = hash_u32(seed ^ 0x9E3779B9u, 2u * j + 1u);
     float u1 = ((float)(h1 >> 8) + 1.0f) * (1.0f / 16777216.0f); /* (0, 1] */
     float u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);
     float v = x[x_off + i];

@@ -2,14 +2,14 @@
  * logvar = s h: s = 1 (PyTorch's VAE example), s = 2 when h is log sigma (Kipf
  * & Welling's VGAE).
  * Forward: z = mu + exp(logvar / 2) eps (eps standard normal from a hash of
- * (seed, index); z = mu in evaluation); kl[r] = -1/2 sum_u (1 + logvar - mu^2 - exp(logvar)).
+ * (seed, index in the global batch: row0 is a shard's first row); z = mu in evaluation); kl[r] = -1/2 sum_u (1 + logvar - mu^2 - exp(logvar)).
  * Backward: dmu = dz + w mu; dlogvar = dz eps exp(logvar / 2) / 2 + w (exp(logvar) - 1) / 2,
  * dh = s dlogvar, w the weight of the KL term in the loss. Uses hash_u32 from elementwise.cl. */
 
 __kernel void vae_sample(__global float *z, const uint z_off, __global float *eps,
                          const uint eps_off, __global float *kl, const uint kl_off,
                          __global const float *ml, const uint ml_off, const uint N, const uint U,
-                         const uint seed, const int train, const float s)
+                         const uint seed, const int train, const float s, const uint row0)
 {
     uint r = get_global_id(0);
     if (r >= N) return;
@@ -17,7 +17,7 @@ __kernel void vae_sample(__global float *z, const uint z_off, __global float *ep
     for (uint u = 0; u < U; u++) {
         float mu = ml[ml_off + r * 2 * U + u], lv = s * ml[ml_off + r * 2 * U + U + u], e = 0.0f;
         if (train) {
-            uint i = r * U + u, h1 = hash_u32(seed, 2u * i),
+            uint i = (row0 + r) * U + u, h1 = hash_u32(seed, 2u * i),
                  h2 = hash_u32(seed ^ 0x9E3779B9u, 2u * i + 1u);
             float u1 = ((float)(h1 >> 8) + 1.0f) * (1.0f / 16777216.0f),
                   u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);

@@ -504,7 +504,7 @@ static void test_noise(void **state)
     CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)n, 1, 1}, &y));
     CHECK_OK(ctx, clae_op_fill(ctx, &x, n, 0.5f));
     float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_GAUSSIAN, 0.2f, 7));
+    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_GAUSSIAN, 0.2f, 7, 0));
     CHECK_OK(ctx, clae_tensor_read(ctx, &y, a, n));
     double mean = 0, var = 0;
     for (size_t i = 0; i < n; i++) mean += a[i] - 0.5;
@@ -512,10 +512,10 @@ static void test_noise(void **state)
     for (size_t i = 0; i < n; i++) var += (a[i] - 0.5 - mean) * (a[i] - 0.5 - mean);
     assert_true(fabs(mean) < 0.005);
     assert_float_equal(sqrt(var / n), 0.2, 0.005); /* sigma, not clamped */
-    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_GAUSSIAN, 0.2f, 7));
+    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_GAUSSIAN, 0.2f, 7, 0));
     CHECK_OK(ctx, clae_tensor_read(ctx, &y, b, n));
     assert_memory_equal(a, b, n * sizeof *a); /* same seed, same noise */
-    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_SALT_PEPPER, 0.3f, 8));
+    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_SALT_PEPPER, 0.3f, 8, 0));
     CHECK_OK(ctx, clae_tensor_read(ctx, &y, a, n));
     size_t salt = 0, pepper = 0, kept = 0;
     for (size_t i = 0; i < n; i++)
@@ -523,7 +523,7 @@ static void test_noise(void **state)
     assert_int_equal(salt + pepper + kept, n);
     assert_true(fabs((double)(salt + pepper) / n - 0.3) < 0.01 &&
                 fabs((double)salt / (salt + pepper) - 0.5) < 0.03);
-    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_MASK, 0.25f, 9));
+    CHECK_OK(ctx, clae_op_noise(ctx, &y, &x, n, CLAE_NOISE_MASK, 0.25f, 9, 0));
     CHECK_OK(ctx, clae_tensor_read(ctx, &y, a, n));
     size_t zeros = 0;
     for (size_t i = 0; i < n; i++) zeros += a[i] == 0.0f;

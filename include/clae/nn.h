@@ -23,19 +23,19 @@ typedef enum { CLAE_ROLE_LIST(CLAE_X_ROLE) } clae_role;
  * the clae_kind_NAME each layer file defines. Adding a layer is its file in
  * src/nn/ (forward, backward, setup, its clae_layer_kind), its kernels in
  * cl/, its host ops in src/ops/, and one row here. */
-#define CLAE_LAYER_LIST(X)                                                                      \
-    X(DENSE, dense)                                                                             \
-    X(CONV, conv)                                                                               \
-    X(CONV_T, conv_transpose)                                                                   \
-    X(MAX_POOL, max_pool)                                                                       \
-    X(AVG_POOL, avg_pool)                                                                       \
-    X(UPSAMPLE, upsample)                                                                       \
-    X(RESHAPE, reshape)                                                                         \
-    X(BATCH_NORM, batch_norm)                                                                   \
-    X(DROPOUT, dropout)                                                                         \
-    X(RESIDUAL, residual)                                                                       \
-    X(ATTENTION, attention) X(VAE, vae) X(ACT, act) X(GCN, gcn) X(INNER_PRODUCT, inner_product) \
-        X(QUANTIZE, quantize)
+#define CLAE_LAYER_LIST(X)    \
+    X(DENSE, dense)           \
+    X(CONV, conv)             \
+    X(CONV_T, conv_transpose) \
+    X(MAX_POOL, max_pool)     \
+    X(AVG_POOL, avg_pool)     \
+    X(UPSAMPLE, upsample)     \
+    X(RESHAPE, reshape)       \
+    X(BATCH_NORM, batch_norm) \
+    X(DROPOUT, dropout)       \
+    X(RESIDUAL, residual)     \
+    X(ATTENTION, attention)   \
+    X(VAE, vae) X(ACT, act) X(GCN, gcn) X(INNER_PRODUCT, inner_product) X(QUANTIZE, quantize)
 #define CLAE_X_LAYER(id, name) CLAE_LAYER_##id,
 typedef enum { CLAE_LAYER_LIST(CLAE_X_LAYER) } clae_layer_type;
 #undef CLAE_X_LAYER
@@ -139,6 +139,9 @@ struct clae_layer {
     clae_tensor stats; /* (n_stats): e.g. batch mean and 1/std for the backward */
     bool trained;      /* the last forward ran in training mode */
     uint32_t seed;     /* dropout, vae: random seed of the current step, set by the model */
+    uint32_t row0;     /* the batch's first row in its global batch (a data-parallel shard's), set
+                          by the model: random draws are indexed from it, so a shard draws what
+                          one device would */
     float kl_weight;   /* vae: weight of the KL gradient this step, set by the trainer */
     const clae_batch_sync *batch_sync; /* batch norm: statistics over a job's ranks (or NULL) */
     double values;    /* batch norm: values per channel its last forward normalised over */
@@ -149,6 +152,12 @@ struct clae_layer {
     const clae_tensor
         *side; /* that input (e.g. a graph's adjacency), set by the model before each call */
 };
+
+/* The index of the layer's first input value in its global batch, where random draws start. */
+static inline uint32_t clae_layer_base(const clae_layer *l)
+{
+    return l->row0 * (uint32_t)clae_shape_sample(l->in);
+}
 
 #define CLAE_MAX_SIDE_INPUTS 4
 
@@ -182,7 +191,8 @@ typedef struct {
     clae_grads_ready_fn grads_ready; /* optional (data-parallel training) */
     void *grads_user;
     uint64_t seed,
-        step; /* dropout masks depend on (seed, step, layer): set step before each forward */
+        step;      /* dropout masks depend on (seed, step, layer): set step before each forward */
+    uint32_t row0; /* the batch's first row in its global batch (0 but for a data-parallel shard) */
     clae_tensor side[CLAE_MAX_SIDE_INPUTS]; /* inputs beside the batch, bound by the caller */
     bool side_bound[CLAE_MAX_SIDE_INPUTS];
 } clae_model;

@@ -32,7 +32,8 @@ typedef struct {
     uint32_t first, order_mask; /* the sample index is entry & mask */
     cl_mem labels;              /* u8 per sample of the batch's source, or NULL */
     uint32_t noise_seed;        /* denoising: the corruption of this batch */
-    double epochs_done;         /* fractional epochs before this batch (the KL warm-up) */
+    uint32_t row0;      /* its first row in its global batch (a data-parallel shard's; else 0) */
+    double epochs_done; /* fractional epochs before this batch (the KL warm-up) */
 } clae_batch;
 
 typedef struct clae_objective clae_objective;

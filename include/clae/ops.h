@@ -135,18 +135,19 @@ int clae_op_copy(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, size_t
 #define CLAE_X_NOISE(id, name) CLAE_NOISE_##id,
 typedef enum { CLAE_NOISE_LIST(CLAE_X_NOISE) } clae_noise_kind;
 #undef CLAE_X_NOISE
-/* y = x corrupted by noise drawn from hash(seed, index) (cl/elementwise.cl) */
+/* y = x corrupted by noise drawn from hash(seed, base + index) (cl/elementwise.cl); base: the
+ * index of x's first value in its global batch (0 but for a shard of a data-parallel job) */
 int clae_op_noise(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n,
-                  clae_noise_kind kind, float level, uint32_t seed);
+                  clae_noise_kind kind, float level, uint32_t seed, uint32_t base);
 /* y = x * keep / (1 - p), keep drawn from hash(seed, index); the backward is the same call on
  * gradients */
 /* The quantize layer on g = gain x: y = rint(g), g + U(-0.5, 0.5) from a hash of (seed, index),
  * or g alone (its backward). */
 typedef enum { CLAE_QUANT_ROUND, CLAE_QUANT_NOISE, CLAE_QUANT_SCALE } clae_quant_mode;
 int clae_op_quantize(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n,
-                     clae_quant_mode mode, uint32_t seed, float gain);
+                     clae_quant_mode mode, uint32_t seed, float gain, uint32_t base);
 int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, float p,
-                    uint32_t seed);
+                    uint32_t seed, uint32_t base);
 /* dst rows = src_u8 rows picked by idx[idx_off ..], times scale. */
 int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off,
                       size_t row_len, size_t rows, float scale);

@@ -56,7 +56,7 @@ static int corrupt_and_denoise(clae_ctx *ctx, clae_model *m, const float *clean,
                     y = clae_rows(clae_model_output(m), rows);
         rc = clae_tensor_write(ctx, &c, clean + first * sample, len) ||
              clae_op_noise(ctx, &x, &c, len, kind, (float)level,
-                           clae_mix_seed(seed ^ 0xE7A1u, first)) ||
+                           clae_mix_seed(seed ^ 0xE7A1u, first), 0) ||
              clae_model_forward_range(m, ctx, 0, clae_model_output_index(m), rows, false) ||
              clae_tensor_read(ctx, &x, noisy + first * sample, len) ||
              clae_tensor_read(ctx, &y, out + first * sample, len);

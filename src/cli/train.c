@@ -389,7 +389,9 @@ static int train_config(clae_job *job, clae_config *cfg, const char *config_path
     }
     json_lines_close(jl);
     if (rc == 1) /* interrupted, with a checkpoint: 128 + the signal, as a shell reports it */
-        return (job->rank == 0 ? clae_cli_error(&err) : 0), 128 + (int)stop_signal;
+        /* in a job another rank may have been the one signalled: it stopped them all */
+        return (job->rank == 0 ? clae_cli_error(&err) : 0),
+               128 + (int)(stop_signal ? stop_signal : SIGTERM);
     if (rc == FAILED_ALIKE) return 1;
     if (rc == FAILED_ALIKE_SAY) return clae_cli_error(&err);
     if (rc) return job_error(job, &err);

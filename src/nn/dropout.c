@@ -9,7 +9,7 @@ static int dropout_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, c
 {
     size_t n = (size_t)x->shape.n * clae_shape_sample(l->in);
     if (!train || l->spec.p == 0.0) return clae_op_copy(ctx, y, x, n);
-    return clae_op_dropout(ctx, y, x, n, (float)l->spec.p, l->seed);
+    return clae_op_dropout(ctx, y, x, n, (float)l->spec.p, l->seed, clae_layer_base(l));
 }
 
 static int dropout_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
@@ -19,7 +19,7 @@ static int dropout_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
     if (!dx) return 0;
     size_t n = (size_t)x->shape.n * clae_shape_sample(l->in);
     if (!l->trained || l->spec.p == 0.0) return clae_op_copy(ctx, dx, dy, n);
-    return clae_op_dropout(ctx, dx, dy, n, (float)l->spec.p, l->seed);
+    return clae_op_dropout(ctx, dx, dy, n, (float)l->spec.p, l->seed, clae_layer_base(l));
 }
 
 static const clae_layer_ops dropout_ops = {dropout_forward, dropout_backward, clae_layer_no_init};

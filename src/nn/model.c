@@ -285,6 +285,7 @@ static int forward_layer(clae_model *m, clae_ctx *ctx, int i, int rows, bool tra
     if (attach_side(m, ctx, l)) return -1;
     clae_tensor x = layer_input(m, i, rows), y = clae_rows(&m->y[i], rows);
     l->trained = train;
+    l->row0 = m->row0;
     l->seed = (uint32_t)(((m->seed * 0x9E3779B97F4A7C15ull) ^ (m->step * 0xD1B54A32D192ED03ull)) >>
                          32) ^
               (uint32_t)(i * 0x85EBCA6Bu);

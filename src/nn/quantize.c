@@ -16,7 +16,7 @@ static int quantize_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, 
 {
     size_t n = (size_t)x->shape.n * clae_shape_sample(l->in);
     clae_quant_mode mode = train && l->spec.uniform_noise ? CLAE_QUANT_NOISE : CLAE_QUANT_ROUND;
-    return clae_op_quantize(ctx, y, x, n, mode, l->seed, (float)l->spec.gain);
+    return clae_op_quantize(ctx, y, x, n, mode, l->seed, (float)l->spec.gain, clae_layer_base(l));
 }
 
 static int quantize_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
@@ -25,7 +25,7 @@ static int quantize_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x,
     (void)y;
     if (!dx) return 0;
     return clae_op_quantize(ctx, dx, dy, (size_t)x->shape.n * clae_shape_sample(l->in),
-                            CLAE_QUANT_SCALE, 0, (float)l->spec.gain);
+                            CLAE_QUANT_SCALE, 0, (float)l->spec.gain, 0);
 }
 
 static const clae_layer_ops quantize_ops = {quantize_forward, quantize_backward,

@@ -53,7 +53,8 @@ static int vae_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_
     return CLAE_LAUNCH(ctx, "vae_sample", rows, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
                        KARG_MEM(clae_buf(&eps)), KARG_U32(eps.off), KARG_MEM(clae_buf(&kl)),
                        KARG_U32(kl.off), KARG_MEM(clae_buf(&ml)), KARG_U32(ml.off), KARG_U32(rows),
-                       KARG_U32(u), KARG_U32(l->seed), KARG_I32(train), KARG_F32(logvar_scale(l)));
+                       KARG_U32(u), KARG_U32(l->seed), KARG_I32(train), KARG_F32(logvar_scale(l)),
+                       KARG_U32(l->row0));
 }
 
 static int vae_backward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, const clae_tensor *y,

@@ -31,19 +31,19 @@ int clae_op_copy(clae_ctx *ctx, clae_tensor *dst, const clae_tensor *src, size_t
 }
 
 int clae_op_dropout(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n, float p,
-                    uint32_t seed)
+                    uint32_t seed, uint32_t base)
 {
     return CLAE_LAUNCH(ctx, "dropout_apply", n, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
                        KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_U32(n), KARG_F32(p),
-                       KARG_U32(seed));
+                       KARG_U32(seed), KARG_U32(base));
 }
 
 int clae_op_quantize(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n,
-                     clae_quant_mode mode, uint32_t seed, float gain)
+                     clae_quant_mode mode, uint32_t seed, float gain, uint32_t base)
 {
     return CLAE_LAUNCH(ctx, "quantize_apply", n, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
                        KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_U32(n),
-                       KARG_U32((uint32_t)mode), KARG_U32(seed), KARG_F32(gain));
+                       KARG_U32((uint32_t)mode), KARG_U32(seed), KARG_F32(gain), KARG_U32(base));
 }
 
 int clae_op_gather_u8(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem idx, size_t idx_off,
@@ -99,9 +99,9 @@ int clae_op_augment(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem order
 }
 
 int clae_op_noise(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, size_t n,
-                  clae_noise_kind kind, float level, uint32_t seed)
+                  clae_noise_kind kind, float level, uint32_t seed, uint32_t base)
 {
     return CLAE_LAUNCH(ctx, "add_noise", n, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
                        KARG_MEM(clae_buf(x)), KARG_U32(x->off), KARG_U32(n), KARG_I32(kind),
-                       KARG_F32(level), KARG_U32(seed));
+                       KARG_F32(level), KARG_U32(seed), KARG_U32(base));
 }

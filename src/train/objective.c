@@ -128,6 +128,7 @@ int clae_objective_forward(clae_objective *o, const clae_batch *b, bool train)
 {
     o->input = clae_rows(&o->model->x, b->rows);
     o->target = o->input;
+    o->model->row0 = b->row0;
     for (int i = 0; i < o->n_terms; i++) {
         clae_term *t = &o->terms[i];
         if (t->ops->before_forward && t->ops->before_forward(t, b, train)) return -1;

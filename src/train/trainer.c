@@ -118,6 +118,7 @@ static int parallel_step(clae_trainer *t, clae_batch *b, uint32_t first, int row
         clae_tensor x = clae_rows(&t->model.x, mine);
         clae_batch shard = clae_data_batch(&t->data, CLAE_SPLIT_TRAIN, first + (uint32_t)off, mine);
         shard.noise_seed = b->noise_seed;
+        shard.row0 = (uint32_t)off; /* random draws as one device's of the whole batch */
         shard.epochs_done = b->epochs_done;
         rc = clae_data_gather(&t->data, CLAE_SPLIT_TRAIN, first + (uint32_t)off, mine, t->epoch,
                               &x) ||

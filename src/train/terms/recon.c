@@ -40,7 +40,8 @@ static int recon_before(clae_term *t, const clae_batch *b, bool train)
     o->target = clae_rows(&s->clean, b->rows);
     return clae_op_copy(o->ctx, &o->target, &o->input, n) ||
            clae_op_noise(o->ctx, &o->input, &o->target, n, (clae_noise_kind)tc->noise,
-                         (float)tc->noise_level, b->noise_seed);
+                         (float)tc->noise_level, b->noise_seed,
+                         b->row0 * (uint32_t)clae_shape_sample(o->model->input));
 }
 
 static int recon_after(clae_term *t, const clae_batch *b, bool train)
