@@ -16,6 +16,35 @@ float lane_sum(float8 v)
     return ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
 }
 
+/* Channel c's mean and sum of squared deviations over N rows of P values (two passes: no
+ * cancellation). */
+void channel_moments(__global const float *x, const uint x_off, const uint N, const uint C,
+                     const uint P, const uint c, float *mean, float *m2)
+{
+    float8 s8 = (float8)(0.0f), q8 = (float8)(0.0f);
+    float s = 0.0f, q = 0.0f;
+    for (uint n = 0; n < N; n++) {
+        __global const float *row = x + x_off + ((size_t)n * C + c) * P;
+        uint p = 0;
+        for (; p + 8 <= P; p += 8) s8 += vload8(0, row + p);
+        for (; p < P; p++) s += row[p];
+    }
+    *mean = (s + lane_sum(s8)) / (float)(N * P);
+    for (uint n = 0; n < N; n++) {
+        __global const float *row = x + x_off + ((size_t)n * C + c) * P;
+        uint p = 0;
+        for (; p + 8 <= P; p += 8) {
+            float8 d = vload8(0, row + p) - *mean;
+            q8 += d * d;
+        }
+        for (; p < P; p++) {
+            float d = row[p] - *mean;
+            q += d * d;
+        }
+    }
+    *m2 = q + lane_sum(q8);
+}
+
 __kernel void bn_stats(__global float *stats, const uint st_off, __global float *running,
                        const uint run_off, __global const float *x, const uint x_off, const uint N,
                        const uint C, const uint P, const float eps, const float momentum,
@@ -26,31 +55,9 @@ __kernel void bn_stats(__global float *stats, const uint st_off, __global float 
     __global float *rmean = running + run_off, *rvar = running + run_off + C;
     float mean, var;
     if (train) {
-        float8 s8 = (float8)(0.0f);
-        float s = 0.0f;
-        for (uint n = 0; n < N; n++) {
-            __global const float *row = x + x_off + ((size_t)n * C + c) * P;
-            uint p = 0;
-            for (; p + 8 <= P; p += 8) s8 += vload8(0, row + p);
-            for (; p < P; p++) s += row[p];
-        }
+        float q;
+        channel_moments(x, x_off, N, C, P, c, &mean, &q);
         uint M = N * P;
-        mean = (s + lane_sum(s8)) / (float)M;
-        float8 q8 = (float8)(0.0f); /* two passes: no cancellation */
-        float q = 0.0f;
-        for (uint n = 0; n < N; n++) {
-            __global const float *row = x + x_off + ((size_t)n * C + c) * P;
-            uint p = 0;
-            for (; p + 8 <= P; p += 8) {
-                float8 d = vload8(0, row + p) - mean;
-                q8 += d * d;
-            }
-            for (; p < P; p++) {
-                float d = row[p] - mean;
-                q += d * d;
-            }
-        }
-        q += lane_sum(q8);
         var = q / (float)M;
         rmean[c] = (1.0f - momentum) * rmean[c] + momentum * mean;
         rvar[c] = (1.0f - momentum) * rvar[c] + momentum * (M > 1 ? q / (float)(M - 1) : var);
@@ -69,29 +76,10 @@ __kernel void bn_moments(__global float *stats, const uint st_off, __global cons
 {
     uint c = get_global_id(0);
     if (c >= C) return;
-    float8 s8 = (float8)(0.0f), q8 = (float8)(0.0f);
-    float s = 0.0f, q = 0.0f;
-    for (uint n = 0; n < N; n++) {
-        __global const float *row = x + x_off + ((size_t)n * C + c) * P;
-        uint p = 0;
-        for (; p + 8 <= P; p += 8) s8 += vload8(0, row + p);
-        for (; p < P; p++) s += row[p];
-    }
-    float mean = (s + lane_sum(s8)) / (float)(N * P);
-    for (uint n = 0; n < N; n++) {
-        __global const float *row = x + x_off + ((size_t)n * C + c) * P;
-        uint p = 0;
-        for (; p + 8 <= P; p += 8) {
-            float8 d = vload8(0, row + p) - mean;
-            q8 += d * d;
-        }
-        for (; p < P; p++) {
-            float d = row[p] - mean;
-            q += d * d;
-        }
-    }
+    float mean, m2;
+    channel_moments(x, x_off, N, C, P, c, &mean, &m2);
     stats[st_off + c] = mean;
-    stats[st_off + C + c] = q + lane_sum(q8);
+    stats[st_off + C + c] = m2;
 }
 
 /* train.sync_bn, the global batch's: stats holds [mean C][biased var C] of all M
