@@ -50,6 +50,35 @@ static void test_device_choice(void **state)
     free(list);
 }
 
+/* A rank of a job takes entry (local rank modulo the count) of a comma-separated spec; the CPU
+ * serves every rank; a single spec is the same device for all. */
+static void test_device_for_rank(void **state)
+{
+    (void)state;
+    clae_device_info *list, d;
+    int n;
+    clae_err err;
+    assert_int_equal(clae_list_devices(&list, &n, &err), 0);
+    char spec[96];
+    snprintf(spec, sizeof spec, "%d:%d,no-such-device", list[0].platform_index,
+             list[0].device_index);
+    for (int rank = 0; rank < 4; rank += 2) {
+        assert_int_equal(clae_select_device_for_rank(spec, rank, &d, &err), 0);
+        assert_string_equal(d.name, list[0].name);
+    }
+    assert_int_equal(clae_select_device_for_rank(spec, 3, &d, &err), -1);
+    assert_non_null(strstr(err.msg, "--device=no-such-device matches no device"));
+    if (list[0].kind == CLAE_DEV_CPU)
+        for (int rank = 0; rank < 3; rank++) {
+            assert_int_equal(clae_select_device_for_rank("cpu", rank, &d, &err), 0);
+            assert_true(d.device == list[0].device || d.kind == CLAE_DEV_CPU);
+        }
+    snprintf(spec, sizeof spec, "%d:%d", list[0].platform_index, list[0].device_index);
+    assert_int_equal(clae_select_device_for_rank(spec, 5, &d, &err), 0);
+    assert_string_equal(d.name, list[0].name);
+    free(list);
+}
+
 /* A context from the cache must have working kernels: fill a buffer. */
 static void check_kernels_work(clae_ctx *ctx)
 {
@@ -143,11 +172,9 @@ int main(void)
 {
     snprintf(cache, sizeof cache, "/tmp/clae-test-cache-%ld", (long)getpid());
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_error_names),
-        cmocka_unit_test(test_device_choice),
-        cmocka_unit_test(test_program_cache),
-        cmocka_unit_test(test_driver_cache),
-        cmocka_unit_test(test_cache_keyed_by_options),
+        cmocka_unit_test(test_error_names),     cmocka_unit_test(test_device_choice),
+        cmocka_unit_test(test_device_for_rank), cmocka_unit_test(test_program_cache),
+        cmocka_unit_test(test_driver_cache),    cmocka_unit_test(test_cache_keyed_by_options),
     };
     int rc = cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
     test_remove_tree(cache);
