@@ -307,7 +307,9 @@ int clae_trainer_epoch(clae_trainer *t, clae_progress_fn fn, void *user)
     }
     /* the sums cover the steps of this process: all of the epoch unless it was resumed */
     uint32_t first = (uint32_t)(start * bs);
-    clae_objective_finish(&t->objective, acc, n - first, steps - start, true, &t->train_metrics);
+    /* batches accumulated: in a job every rank's shard of each step (a per-batch term's mean) */
+    clae_objective_finish(&t->objective, acc, n - first, (steps - start) * ranks(t), true,
+                          &t->train_metrics);
     t->epoch++;
     t->epoch_step = 0;
     return 0;
