@@ -256,6 +256,11 @@ static int prepare_run(clae_trainer *t, run_paths *rp, const clae_config *cfg,
                "gradients summed in %d bucket%s\n",
                t->job->size, cfg->train.batch_size, cfg->train.batch_size / t->job->size,
                t->dp->n_buckets, t->dp->n_buckets == 1 ? "" : "s");
+    if (t->dp && t->ctx->dev.kind == CLAE_DEV_CPU && t->job->local_size > 1)
+        printf("mpi: note: the %d ranks on this machine share its CPU, one OpenCL device: they "
+               "train as one process would, not faster (ranks pay off on several devices or "
+               "machines)\n",
+               t->job->local_size);
     return 0;
 }
 
