@@ -1,5 +1,7 @@
 /* Optimizer updates over all parameters in one launch (params, grads and
- * state each live in one buffer). Formulas follow torch.optim (1.13). */
+ * state each live in one buffer). Formulas follow torch.optim (1.13). Each
+ * update consumes its gradients: it leaves them zero, so that the next backward
+ * (which accumulates into them) need not clear the buffer in a pass of its own. */
 
 /* The gradient as the update sees it: scaled by the global-norm clipping
  * coefficient (gscale[0], or 1 when gscale is null) and clipped by value (when
@@ -34,7 +36,7 @@ __kernel void clip_coefficient(__global float *coef, __global const float *parti
 }
 
 /* SGD with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD). */
-__kernel void sgd_step(__global float *p, __global const float *g, __global float *buf,
+__kernel void sgd_step(__global float *p, __global float *g, __global float *buf,
                        const uint n, const float lr, const float momentum, const float dampening,
                        const float weight_decay, const int nesterov, const int first_step,
                        __global const float *gscale, const float clip_value)
@@ -42,6 +44,7 @@ __kernel void sgd_step(__global float *p, __global const float *g, __global floa
     uint i = get_global_id(0);
     if (i >= n) return;
     float d = clipped_grad(g, i, gscale, clip_value) + weight_decay * p[i];
+    g[i] = 0.0f;
     if (momentum != 0.0f) {
         float b = first_step ? d : momentum * buf[i] + (1.0f - dampening) * d;
         buf[i] = b;
@@ -70,7 +73,7 @@ __kernel void sgd_step(__global float *p, __global const float *g, __global floa
  * Eight values per work-item in float8, since PoCL leaves this kernel's
  * scalar form unvectorised (a scalar sqrt and divide each: 25% of an
  * mlp_fmnist step); the last work-item takes the tail one by one. */
-__kernel void adam_step(__global float *p, __global const float *g, __global float *state,
+__kernel void adam_step(__global float *p, __global float *g, __global float *state,
                         const uint n, const float lr, const float beta1, const float beta2,
                         const float eps, const float weight_decay, const int decoupled,
                         const float step_size, const float bc2_sqrt, __global const float *gscale,
@@ -82,6 +85,7 @@ __kernel void adam_step(__global float *p, __global const float *g, __global flo
     if (i0 + 8 <= n) {
         float8 pi = vload8(0, p + i0), gi = vload8(0, g + i0) * scale;
         float8 mi = vload8(0, state + i0), vi = vload8(0, state + n + i0);
+        vstore8((float8)(0.0f), 0, g + i0);
         if (clip_value > 0.0f) gi = clamp(gi, -clip_value, clip_value);
         ADAM_MATH(float8)
         vstore8(mi, 0, state + i0);
@@ -92,6 +96,7 @@ __kernel void adam_step(__global float *p, __global const float *g, __global flo
     for (uint i = i0; i < n; i++) {
         float pi = p[i], gi = clipped_grad(g, i, gscale, clip_value);
         float mi = state[i], vi = state[n + i];
+        g[i] = 0.0f;
         ADAM_MATH(float)
         state[i] = mi;
         state[n + i] = vi;
@@ -101,7 +106,7 @@ __kernel void adam_step(__global float *p, __global const float *g, __global flo
 
 /* Lion (Chen et al. 2023, as lion-pytorch): c = beta1 m + (1 - beta1) g;
  * p = p (1 - lr wd) - lr sign(c); m = beta2 m + (1 - beta2) g. */
-__kernel void lion_step(__global float *p, __global const float *g, __global float *m, const uint n,
+__kernel void lion_step(__global float *p, __global float *g, __global float *m, const uint n,
                         const float lr, const float beta1, const float beta2,
                         const float weight_decay, __global const float *gscale,
                         const float clip_value)
@@ -109,6 +114,7 @@ __kernel void lion_step(__global float *p, __global const float *g, __global flo
     uint i = get_global_id(0);
     if (i >= n) return;
     float gi = clipped_grad(g, i, gscale, clip_value);
+    g[i] = 0.0f;
     float c = beta1 * m[i] + (1.0f - beta1) * gi;
     p[i] = p[i] * (1.0f - lr * weight_decay) - lr * sign(c);
     m[i] = beta2 * m[i] + (1.0f - beta2) * gi;

@@ -150,6 +150,11 @@ static void run_optim(clae_ctx *ctx, const clae_optim_cfg *cfg, float *p, const 
     for (int s = 0; s < steps; s++) {
         CHECK_OK(ctx, clae_tensor_write(ctx, &tg, grads + (size_t)s * n, (size_t)n));
         CHECK_OK(ctx, clae_optim_step(&o, ctx, clae_buf(&tp), clae_buf(&tg), cfg->lr));
+        float *left = malloc((size_t)n * sizeof *left); /* consumed: the step zeroes them */
+        assert_non_null(left);
+        CHECK_OK(ctx, clae_tensor_read(ctx, &tg, left, (size_t)n));
+        for (int i = 0; i < n; i++) assert_true(left[i] == 0.0f);
+        free(left);
     }
     CHECK_OK(ctx, clae_tensor_read(ctx, &tp, p, (size_t)n));
     clae_optim_release(&o);

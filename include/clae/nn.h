@@ -188,6 +188,8 @@ typedef struct {
     clae_tensor head_dx;             /* (max_batch, latent): the head's gradient w.r.t. the code */
     clae_latent_grad_fn latent_grad; /* optional (sparsity penalties) */
     void *latent_user;
+    bool grads_zero; /* the gradient buffer is all zero (an optimizer step consumed it, and the
+                        caller said so): the backward skips clearing it */
     clae_grads_ready_fn grads_ready; /* optional (data-parallel training) */
     void *grads_user;
     uint64_t seed,

@@ -36,7 +36,8 @@ const char *clae_optim_name(clae_optim_kind k);
 
 int clae_optim_create(clae_optim *o, clae_ctx *ctx, const clae_optim_cfg *cfg, size_t n_params);
 void clae_optim_release(clae_optim *o);
-/* One update of params from grads (both n floats); lr overrides cfg.lr (schedules). */
+/* One update of params from grads (both n floats); lr overrides cfg.lr (schedules). The
+ * gradients are consumed: the step leaves them zero (see clae_model.grads_zero). */
 int clae_optim_step(clae_optim *o, clae_ctx *ctx, cl_mem params, cl_mem grads, double lr);
 
 /* Learning rate per epoch (PyTorch's schedulers stepped once per epoch) with a

@@ -347,7 +347,9 @@ static int add_residual_grads(clae_model *m, clae_ctx *ctx, int i, clae_tensor *
 int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows)
 {
     clae_tensor all = {&m->grads, 0, {1, (int)m->grads.capacity, 1, 1}}; /* < 2^31: check_sizes */
-    if (m->grads.capacity && clae_op_fill(ctx, &all, m->grads.capacity, 0.0f)) return -1;
+    if (m->grads.capacity && !m->grads_zero && clae_op_fill(ctx, &all, m->grads.capacity, 0.0f))
+        return -1;
+    m->grads_zero = false;
     for (int i = m->n_layers - 1; i >= m->n_main;
          i--) { /* the head first: its last dx is head_dx */
         clae_tensor dx = i > m->n_main ? clae_rows(&m->dy[i - 1], rows)

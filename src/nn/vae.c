@@ -53,9 +53,9 @@ static int vae_forward(clae_layer *l, clae_ctx *ctx, const clae_tensor *x, clae_
     clae_tensor kle = part(l, DML); /* the KL's terms, before the backward needs it */
     return CLAE_LAUNCH(ctx, "vae_sample", rows * u, KARG_MEM(clae_buf(y)), KARG_U32(y->off),
                        KARG_MEM(clae_buf(&eps)), KARG_U32(eps.off), KARG_MEM(clae_buf(&kle)),
-                       KARG_U32(kle.off), KARG_MEM(clae_buf(&ml)), KARG_U32(ml.off),
-                       KARG_U32(rows), KARG_U32(u), KARG_U32(l->seed), KARG_I32(train),
-                       KARG_F32(logvar_scale(l)), KARG_U32(l->row0)) ||
+                       KARG_U32(kle.off), KARG_MEM(clae_buf(&ml)), KARG_U32(ml.off), KARG_U32(rows),
+                       KARG_U32(u), KARG_U32(l->seed), KARG_I32(train), KARG_F32(logvar_scale(l)),
+                       KARG_U32(l->row0)) ||
            CLAE_LAUNCH(ctx, "vae_kl_rows", rows, KARG_MEM(clae_buf(&kl)), KARG_U32(kl.off),
                        KARG_MEM(clae_buf(&kle)), KARG_U32(kle.off), KARG_U32(rows), KARG_U32(u));
 }

@@ -100,8 +100,11 @@ int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const cla
                     uint64_t step, double lr)
 {
     m->step = step; /* dropout masks follow the step, so a resumed run draws the same ones */
-    return clae_objective_train_batch(o, b) ||
-           clae_optim_step(opt, o->ctx, m->params.buf, m->grads.buf, lr);
+    if (clae_objective_train_batch(o, b) ||
+        clae_optim_step(opt, o->ctx, m->params.buf, m->grads.buf, lr))
+        return -1;
+    m->grads_zero = true; /* the step consumed them: the next backward need not clear them */
+    return 0;
 }
 
 /* A rank's part of the global batch [first, first + rows): forward and backward of its
@@ -125,7 +128,8 @@ static int parallel_step(clae_trainer *t, clae_batch *b, uint32_t first, int row
              clae_objective_train_batch(&t->objective, &shard);
     } else {
         clae_tensor all = {&t->model.grads, 0, {1, (int)t->model.grads.capacity, 1, 1}};
-        rc = clae_op_fill(t->ctx, &all, t->model.grads.capacity, 0.0f) || clae_dp_idle_syncs(t->dp);
+        rc = (!t->model.grads_zero && clae_op_fill(t->ctx, &all, t->model.grads.capacity, 0.0f)) ||
+             clae_dp_idle_syncs(t->dp);
     }
     if (rc) return -1;
     clae_err err;
@@ -133,7 +137,10 @@ static int parallel_step(clae_trainer *t, clae_batch *b, uint32_t first, int row
         t->ctx->err = err;
         return -1;
     }
-    return clae_optim_step(&t->optim, t->ctx, t->model.params.buf, t->model.grads.buf, t->lr);
+    if (clae_optim_step(&t->optim, t->ctx, t->model.params.buf, t->model.grads.buf, t->lr))
+        return -1;
+    t->model.grads_zero = true;
+    return 0;
 }
 
 static int train_step(clae_trainer *t, uint32_t first, int rows)
