@@ -163,19 +163,16 @@ int clae_dp_idle_syncs(clae_data_parallel *dp)
 
 void clae_dp_close(clae_data_parallel *dp)
 {
-    /* A step that failed may leave reads into the host buffers in flight (wait for them) and
-     * allreduces on them (a collective cannot be cancelled: the buffers stay allocated; the
-     * job is being stopped anyway). */
+    /* A step that failed may leave reads into the host buffers, or writes back from them, in
+     * the queue (finish it first) and allreduces on them (a collective cannot be cancelled:
+     * the buffers stay allocated; the job is being stopped anyway). */
+    if (dp->ctx) clFinish(dp->ctx->queue); /* reads into and writes from the host buffers */
     bool reducing = false;
     for (int k = 0; k < dp->n_buckets; k++) {
-        if (dp->buckets[k].read) {
-            clWaitForEvents(1, &dp->buckets[k].read);
-            clReleaseEvent(dp->buckets[k].read);
-        }
+        if (dp->buckets[k].read) clReleaseEvent(dp->buckets[k].read);
         reducing |= dp->buckets[k].req.active;
     }
     for (int k = 0; k < dp->n_buckets && !reducing; k++) free(dp->buckets[k].host);
-    if (dp->ctx) clFinish(dp->ctx->queue); /* writes from the host buffers */
     free(dp->buckets);
     if (dp->model && dp->model->grads_user == dp) dp->model->grads_ready = NULL;
     memset(dp, 0, sizeof *dp);
