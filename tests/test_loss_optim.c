@@ -5,6 +5,7 @@
 
 #include "clae/ops.h"
 #include "clae/optim.h"
+#include "clae/train.h"
 #include "helpers.h"
 
 static bool fail_if_far(double a, double b, double tol) { return fabs(a - b) > tol; }
@@ -522,6 +523,28 @@ static void test_schedules(void **state)
     assert_float_equal(clae_schedule_lr(&s, 0, 4), 0.1, 1e-12);
 }
 
+/* Data-parallel shards of a global batch: disjoint, covering it in rank order, sizes within
+ * one of each other with the lower ranks the larger; a batch below the ranks leaves some
+ * with none. */
+static void test_shards(void **state)
+{
+    (void)state;
+    for (int size = 1; size <= 5; size++)
+        for (int rows = 1; rows <= 70; rows++) {
+            int next = 0, last = rows;
+            for (int rank = 0; rank < size; rank++) {
+                int first, count;
+                clae_dp_shard(rows, rank, size, &first, &count);
+                assert_int_equal(first, next);
+                assert_true(count >= 0 && count <= last);
+                assert_true(count >= rows / size && count <= rows / size + 1);
+                next += count;
+                last = count;
+            }
+            assert_int_equal(next, rows);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,7 +554,7 @@ int main(void)
         cmocka_unit_test(test_adam_vector),  cmocka_unit_test(test_softmax_xent),
         cmocka_unit_test(test_sparsity),     cmocka_unit_test(test_rate),
         cmocka_unit_test(test_lion),         cmocka_unit_test(test_clipping),
-        cmocka_unit_test(test_schedules),
+        cmocka_unit_test(test_schedules),    cmocka_unit_test(test_shards),
     };
     return cmocka_run_group_tests_name("loss_optim", tests, test_ctx_setup, test_ctx_teardown);
 }
