@@ -397,7 +397,9 @@ static void usage(void)
            "  in out_dir/name/trial-NNN; the journal there resumes a killed sweep (run the\n"
            "  same command again), a finished one only reports. --devices 0:0,gpu runs one\n"
            "  trial per device at a time; --dry-run checks the file against the base config\n"
-           "  and prints what would run. See configs/sweeps/ and the README.\n");
+           "  and prints what would run. Under mpirun -np N every rank runs one trial at a\n"
+           "  time on its device (--devices by local rank) and rank 0 keeps the journal.\n"
+           "  See configs/sweeps/ and the README.\n");
 }
 
 /* A rank other than 0 of a job: one trial slot, on its --devices entry, run as rank 0 says. */

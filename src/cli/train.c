@@ -37,7 +37,10 @@ static void usage(void)
            "  --profile   device time per kernel family per step at the end (each kernel is waited "
            "for: slower)\n"
            "  --no-autotune  on a CPU device that clae tune never tuned, do not spend up to\n"
-           "              train.autotune seconds (default 20) timing GEMM variants first\n");
+           "              train.autotune seconds (default 20) timing GEMM variants first\n\n"
+           "  mpirun -np N clae train CONFIG trains data-parallel: N ranks, one device each\n"
+           "  (--device A,B,... by local rank), each a shard of the global batch\n"
+           "  train.batch_size; rank 0 writes the run (train.sync_bn, train.bucket_kb)\n");
 }
 
 /* SIGINT and SIGTERM end training after the current step with a checkpoint. A
