@@ -2,7 +2,8 @@
  * logvar = s h: s = 1 (PyTorch's VAE example), s = 2 when h is log sigma (Kipf
  * & Welling's VGAE).
  * Forward: z = mu + exp(logvar / 2) eps (eps standard normal from a hash of
- * (seed, index in the global batch: row0 is a shard's first row); z = mu in evaluation); kl[r] = -1/2 sum_u (1 + logvar - mu^2 - exp(logvar)).
+ * (seed, index in the global batch: row0 is a shard's first row); z = mu in
+ * evaluation); kl[r] = -1/2 sum_u (1 + logvar - mu^2 - exp(logvar)).
  * Backward: dmu = dz + w mu; dlogvar = dz eps exp(logvar / 2) / 2 + w (exp(logvar) - 1) / 2,
  * dh = s dlogvar, w the weight of the KL term in the loss. Uses hash_u32 from elementwise.cl. */
 
