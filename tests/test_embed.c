@@ -75,12 +75,14 @@ static void pca_recovers_axes(void **state)
     for (int r = 0; r < FEW; r++) {
         double a = 4 * gauss(&seed), b = 1.5 * gauss(&seed);
         for (int i = 0; i < WIDE; i++)
-            wide[r * WIDE + i] = (float)((i == 3 ? a : 0) + (i == 17 ? b : 0) + 0.01 * gauss(&seed));
+            wide[r * WIDE + i] = (float)((i == 3 ? a : 0) + (i == 17 ? b : 0) +
+                                         0.01 * gauss(&seed));
     }
     assert_int_equal(clae_pca(wide, FEW, WIDE, 2, 7, wy, waxes, NULL, &err), 0);
     for (int c = 0; c < 2; c++) /* both axes in the plane of the two directions */
         assert_true(waxes[c * WIDE + 3] * waxes[c * WIDE + 3] +
-                        waxes[c * WIDE + 17] * waxes[c * WIDE + 17] > 0.999);
+                        waxes[c * WIDE + 17] * waxes[c * WIDE + 17] >
+                    0.999);
     assert_true(fabs(waxes[3]) > 0.98); /* the first along the wider one */
     assert_int_not_equal(clae_pca(x, 1, D, 2, 7, y, NULL, NULL, &err), 0);
     assert_non_null(strstr(err.msg, "at least 2 points"));
