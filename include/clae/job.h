@@ -17,7 +17,6 @@ typedef struct {
     int local_rank, local_size; /* on this machine (Open MPI's OMPI_COMM_WORLD_LOCAL_*) */
     bool mpi;                   /* MPI_Init ran: clae_job_close must finalise */
     long spin;                  /* quick tests of a request before waits nap (see job.c) */
-    char launcher[32];          /* "mpi" or "none", for summaries */
 } clae_job;
 
 /* An outstanding non-blocking allreduce. */

@@ -231,6 +231,9 @@ int clae_model_forward_range(clae_model *m, clae_ctx *ctx, int first, int last, 
 /* Zeroes gradients, then back-propagates the output's gradient
  * m->dy[n_main - 1] and the head's m->dy[n_layers - 1] (set by the losses). */
 int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows);
+/* Zeroes the gradient buffer unless grads_zero says it is (the backward's first step; a
+ * data-parallel rank without rows in a batch takes it alone). */
+int clae_model_zero_grads(clae_model *m, clae_ctx *ctx);
 
 static inline bool clae_model_has_head(const clae_model *m) { return m->n_main < m->n_layers; }
 static inline int clae_model_output_index(const clae_model *m) { return m->n_main - 1; }

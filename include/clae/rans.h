@@ -36,8 +36,8 @@ int clae_rans_decode(const clae_rans_model *m, const uint8_t *in, size_t len, ui
 
 /* The same with a model per group of symbols: symbol i is coded under models[i / group] (an
  * image's code, channel by channel, each channel's positions under its own model). */
-double clae_rans_bits_grouped(const clae_rans_model *models, size_t group,
-                              const uint16_t *symbols, size_t n);
+double clae_rans_bits_grouped(const clae_rans_model *models, size_t group, const uint16_t *symbols,
+                              size_t n);
 size_t clae_rans_encode_grouped(const clae_rans_model *models, size_t group,
                                 const uint16_t *symbols, size_t n, uint8_t *out, size_t cap,
                                 clae_err *err);

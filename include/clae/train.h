@@ -147,8 +147,8 @@ typedef struct {
 
 /* Rows [*first, *first + *count) of a global batch of rows entries that rank takes of size. */
 void clae_dp_shard(int rows, int rank, int size, int *first, int *count);
-/* Buckets of about bucket_floats, hooked into m's backward. */
-/* sync_bn: batch norm layers normalise over the global batch (clae_batch_sync). */
+/* Buckets of about bucket_floats, hooked into m's backward; sync_bn: batch norm layers
+ * normalise over the global batch (clae_batch_sync). */
 int clae_dp_open(clae_data_parallel *dp, const clae_job *job, clae_ctx *ctx, clae_model *m,
                  size_t bucket_floats, bool sync_bn, clae_err *err);
 /* A rank without rows this step still takes its part in the batch norm collectives. */

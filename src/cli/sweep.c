@@ -45,7 +45,7 @@ typedef struct {
 typedef struct {
     const clae_job *job;
     clae_sweep_spec spec;
-    char dir[700], journal_path[800], self[1024];
+    char dir[700], journal_path[800];
     FILE *journal;
     clae_trial *trials;
     int n_trials;
@@ -71,7 +71,7 @@ static int trial_argv(const sweep *w, const clae_trial *t, const char *device, c
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.bin", dir);
     int n = 0, s = 0;
 #define ARG(text) (snprintf(store[s], 300, "%s", (text)), argv[n++] = store[s++])
-    ARG(w->self);
+    ARG("clae"); /* sweep_start_child runs this executable, wherever it is */
     ARG("train");
     bool resume = access(ckpt, R_OK) == 0;
     if (resume) {
@@ -345,9 +345,6 @@ static int open_sweep(sweep *w, const clae_cli_opts *o, clae_err *err)
     if (clae_sweep_load(&w->spec, o->positional, err) || parse_devices(w, o->devices, err))
         return -1;
     if (w->job->size > 1) job_slots(w);
-    ssize_t n = readlink("/proc/self/exe", w->self, sizeof w->self - 1);
-    if (n <= 0) return clae_fail(err, "cannot find clae's own executable: %s", strerror(errno));
-    w->self[n] = 0;
     snprintf(w->dir, sizeof w->dir, "%s/%s", w->spec.out_dir, w->spec.name);
     snprintf(w->journal_path, sizeof w->journal_path, "%s/journal.jsonl", w->dir);
     int cap = w->spec.trials;

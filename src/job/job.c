@@ -58,7 +58,6 @@ static void alone(clae_job *d)
     memset(d, 0, sizeof *d);
     d->size = d->local_size = 1;
     d->spin = 100000;
-    snprintf(d->launcher, sizeof d->launcher, "none");
 }
 
 #ifdef CLAE_HAVE_MPI
@@ -113,7 +112,6 @@ int clae_job_open(clae_job *d, clae_err *err)
     MPI_TRY(MPI_Comm_size(MPI_COMM_WORLD, &d->size), "MPI_Comm_size");
     d->local_rank = env_int("OMPI_COMM_WORLD_LOCAL_RANK", env_int("MPI_LOCALRANKID", d->rank));
     d->local_size = env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("MPI_LOCALNRANKS", d->size));
-    snprintf(d->launcher, sizeof d->launcher, "mpi");
     return 0;
 #else
     (void)env_int;

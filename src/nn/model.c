@@ -344,11 +344,18 @@ static int add_residual_grads(clae_model *m, clae_ctx *ctx, int i, clae_tensor *
     return 0;
 }
 
-int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows)
+int clae_model_zero_grads(clae_model *m, clae_ctx *ctx)
 {
     clae_tensor all = {&m->grads, 0, {1, (int)m->grads.capacity, 1, 1}}; /* < 2^31: check_sizes */
     if (m->grads.capacity && !m->grads_zero && clae_op_fill(ctx, &all, m->grads.capacity, 0.0f))
         return -1;
+    m->grads_zero = true;
+    return 0;
+}
+
+int clae_model_backward(clae_model *m, clae_ctx *ctx, int rows)
+{
+    if (clae_model_zero_grads(m, ctx)) return -1;
     m->grads_zero = false;
     for (int i = m->n_layers - 1; i >= m->n_main;
          i--) { /* the head first: its last dx is head_dx */

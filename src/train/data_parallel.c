@@ -233,6 +233,7 @@ int clae_dp_reduce(clae_data_parallel *dp, bool stop_vote, clae_err *err)
         if (clae_job_iallreduce_sum(dp->job, b->host, b->count + last, &b->req, err)) return -1;
     }
     double c0 = clae_now();
+    dp->model->grads_zero = false; /* the sums go back into the buffer */
     for (int k = 0; k < dp->n_buckets; k++) {
         clae_dp_bucket *b = &dp->buckets[k];
         if (clae_job_wait(dp->job, &b->req, err)) return -1;
@@ -243,8 +244,8 @@ int clae_dp_reduce(clae_data_parallel *dp, bool stop_vote, clae_err *err)
             return clae_cl_fail(dp->ctx, rc, "clEnqueueWriteBuffer (gradients)"),
                    *err = dp->ctx->err, -1;
     }
-    clae_dp_bucket *lastb = &dp->buckets[dp->n_buckets - 1];
-    dp->stop = dp->n_buckets && lastb->host[lastb->count] > 0.5f;
+    const clae_dp_bucket *last = dp->n_buckets ? &dp->buckets[dp->n_buckets - 1] : NULL;
+    dp->stop = last && last->host[last->count] > 0.5f;
     dp->reduce_s += clae_now() - t0;
     dp->device_wait_s += waited;
     dp->exposed_s += clae_now() - c0;

@@ -4,7 +4,6 @@
 
 #include "clae/clock.h"
 #include "clae/model_file.h"
-#include "clae/ops.h"
 #include "clae/train.h"
 
 /* An allocation failure often surfaces only at the first kernel that touches
@@ -96,15 +95,19 @@ void clae_trainer_close(clae_trainer *t)
     clae_optim_release(&t->optim);
 }
 
+/* The optimizer on m's gradients, which it consumes: the next backward need not clear them. */
+static int optimize(clae_model *m, clae_optim *opt, clae_ctx *ctx, double lr)
+{
+    if (clae_optim_step(opt, ctx, m->params.buf, m->grads.buf, lr)) return -1;
+    m->grads_zero = true;
+    return 0;
+}
+
 int clae_train_step(clae_model *m, clae_objective *o, clae_optim *opt, const clae_batch *b,
                     uint64_t step, double lr)
 {
     m->step = step; /* dropout masks follow the step, so a resumed run draws the same ones */
-    if (clae_objective_train_batch(o, b) ||
-        clae_optim_step(opt, o->ctx, m->params.buf, m->grads.buf, lr))
-        return -1;
-    m->grads_zero = true; /* the step consumed them: the next backward need not clear them */
-    return 0;
+    return clae_objective_train_batch(o, b) || optimize(m, opt, o->ctx, lr) ? -1 : 0;
 }
 
 /* A rank's part of the global batch [first, first + rows): forward and backward of its
@@ -127,9 +130,7 @@ static int parallel_step(clae_trainer *t, clae_batch *b, uint32_t first, int row
                               &x) ||
              clae_objective_train_batch(&t->objective, &shard);
     } else {
-        clae_tensor all = {&t->model.grads, 0, {1, (int)t->model.grads.capacity, 1, 1}};
-        rc = (!t->model.grads_zero && clae_op_fill(t->ctx, &all, t->model.grads.capacity, 0.0f)) ||
-             clae_dp_idle_syncs(t->dp);
+        rc = clae_model_zero_grads(&t->model, t->ctx) || clae_dp_idle_syncs(t->dp);
     }
     if (rc) return -1;
     clae_err err;
@@ -137,10 +138,7 @@ static int parallel_step(clae_trainer *t, clae_batch *b, uint32_t first, int row
         t->ctx->err = err;
         return -1;
     }
-    if (clae_optim_step(&t->optim, t->ctx, t->model.params.buf, t->model.grads.buf, t->lr))
-        return -1;
-    t->model.grads_zero = true;
-    return 0;
+    return optimize(&t->model, &t->optim, t->ctx, t->lr);
 }
 
 static int train_step(clae_trainer *t, uint32_t first, int rows)
