@@ -14,7 +14,9 @@
 
 #define DIR_ "/tmp/clae_test_codec"
 #define C 3
-#define P 10
+#define CODE_H 2
+#define CODE_W 5
+#define P (CODE_H * CODE_W)
 #define N 400
 
 static uint32_t next(uint32_t *s)
@@ -42,7 +44,7 @@ static float *make_codes(bool integers)
 static void fit(clae_codec *c, const float *codes, int levels)
 {
     clae_err err;
-    if (clae_codec_fit(c, codes, N, C, P, levels, 0xABCD1234u, &err)) fail_msg("%s", err.msg);
+    if (clae_codec_fit(c, codes, N, C, CODE_H, CODE_W, levels, 0xABCD1234u, &err)) fail_msg("%s", err.msg);
 }
 
 static void test_uniform_levels(void **state)
@@ -99,12 +101,12 @@ static void test_integer_levels(void **state)
     static float wide[N * C * P];
     for (int i = 0; i < N * C * P; i++) wide[i] = (float)(i * 7);
     clae_err err;
-    assert_int_equal(clae_codec_fit(&c, wide, N, C, P, 0, 1, &err), -1);
+    assert_int_equal(clae_codec_fit(&c, wide, N, C, CODE_H, CODE_W, 0, 1, &err), -1);
     assert_non_null(strstr(err.msg, "quantise with --levels instead"));
-    assert_int_equal(clae_codec_fit(&c, wide, N, C, P, 1, 1, &err), -1);
-    assert_int_equal(clae_codec_fit(&c, wide, N, C, P, 5000, 1, &err), -1);
+    assert_int_equal(clae_codec_fit(&c, wide, N, C, CODE_H, CODE_W, 1, 1, &err), -1);
+    assert_int_equal(clae_codec_fit(&c, wide, N, C, CODE_H, CODE_W, 5000, 1, &err), -1);
     wide[17] = NAN;
-    assert_int_equal(clae_codec_fit(&c, wide, N, C, P, 8, 1, &err), -1);
+    assert_int_equal(clae_codec_fit(&c, wide, N, C, CODE_H, CODE_W, 8, 1, &err), -1);
     assert_non_null(strstr(err.msg, "nan"));
 }
 
@@ -121,14 +123,18 @@ static void test_table_file(void **state)
     assert_int_equal(d.hash, c.hash);
     assert_int_equal(d.model_hash, 0xABCD1234u);
     assert_int_equal(d.levels, 32);
-    for (int k = 0; k < C; k++) {
-        assert_memory_equal(&d.rans[k], &c.rans[k], sizeof d.rans[k]);
-        assert_float_equal(d.ch[k].lo, c.ch[k].lo, 0);
+    assert_int_equal(d.bins, c.bins);
+    assert_int_equal(d.contexts, c.contexts);
+    for (size_t x = 0; x < C * c.contexts; x++) {
+        assert_int_equal(d.rans[x].n, c.rans[x].n);
+        assert_memory_equal(d.rans[x].freq, c.rans[x].freq,
+                            2 * sizeof *d.rans[x].freq * d.rans[x].n);
     }
+    for (int k = 0; k < C; k++) assert_float_equal(d.ch[k].lo, c.ch[k].lo, 0);
     clae_codec_free(&d);
     /* another fit (other weights) has another hash */
     clae_codec e;
-    clae_codec_fit(&e, make_codes(false), N, C, P, 32, 0x1u, &err);
+    clae_codec_fit(&e, make_codes(false), N, C, CODE_H, CODE_W, 32, 0x1u, &err);
     assert_true(e.hash != c.hash);
     clae_codec_free(&e);
     /* a flipped byte anywhere is refused */
@@ -216,17 +222,105 @@ static void test_clae_files(void **state)
     write_bytes(bad, longer, len + 1);
     expect_refused(bad, &c, "CRC");
     free(longer);
-    b[4] = 2; /* another version */
+    b[4] = 1; /* another version: 1 coded each channel under one model */
     write_bytes(bad, b, len);
-    expect_refused(bad, &c, "version 2");
-    b[4] = 1, b[0] = 'X';
+    expect_refused(bad, &c, "version 1; this clae reads version 2");
+    b[4] = 2, b[0] = 'X';
     write_bytes(bad, b, len);
     expect_refused(bad, &c, "not a .clae file");
     free(b);
     clae_codec other; /* another model's codec */
-    clae_codec_fit(&other, codes, N, C, P, 0, 0x5555u, &err);
+    clae_codec_fit(&other, codes, N, C, CODE_H, CODE_W, 0, 0x5555u, &err);
     expect_refused(path, &other, "another model");
     clae_codec_free(&other);
+    clae_codec_free(&c);
+    test_remove_tree(DIR_);
+}
+
+/* N codes of 2 x 12 x 12 integers: a smooth field per code (a random level, drifting by -1,
+ * 0 or 1 to the right and down), the second channel following the first */
+#define SH 12
+static float *make_smooth_codes(void)
+{
+    static float codes[N * 2 * SH * SH];
+    uint32_t rng = 3;
+    for (int i = 0; i < N; i++) {
+        float *z = codes + i * 2 * SH * SH;
+        for (int y = 0; y < SH; y++)
+            for (int x = 0; x < SH; x++) {
+                float base = x ? z[y * SH + x - 1] : y ? z[(y - 1) * SH] : (float)(next(&rng) % 20);
+                z[y * SH + x] = base + (float)((int)(next(&rng) % 3) - 1);
+                z[SH * SH + y * SH + x] = z[y * SH + x] + (float)(next(&rng) % 2);
+            }
+    }
+    return codes;
+}
+
+/* The entropy of the symbols under each channel's own frequencies, in bits per code. */
+static double channel_entropy(const clae_codec *c, const float *codes, size_t n)
+{
+    size_t len = (size_t)c->channels * c->positions;
+    uint16_t *sym = malloc(len * sizeof *sym);
+    double bits = 0;
+    for (int k = 0; k < c->channels; k++) {
+        double *count = calloc((size_t)c->ch[k].levels, sizeof *count), total = 0;
+        for (size_t i = 0; i < n; i++) {
+            clae_codec_quantise(c, codes + i * len, sym);
+            for (size_t p = 0; p < c->positions; p++) count[sym[k * c->positions + p]]++, total++;
+        }
+        for (int s = 0; s < c->ch[k].levels; s++)
+            if (count[s] > 0) bits -= count[s] * log2(count[s] / total);
+        free(count);
+    }
+    free(sym);
+    return bits / (double)n;
+}
+
+/* Coding by context: a smooth code takes well under its channels' entropy, round trips, and a
+ * code of one position per channel (a dense code) and one of too many levels for 8 bins work. */
+static void test_contexts(void **state)
+{
+    (void)state;
+    const float *codes = make_smooth_codes();
+    clae_codec c;
+    clae_err err;
+    if (clae_codec_fit(&c, codes, N, 2, SH, SH, 0, 7, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(c.bins, CLAE_CODEC_MAX_BINS);
+    assert_int_equal(c.contexts, 9 * 9 * 9);
+    uint16_t sym[2 * SH * SH], back[2 * SH * SH];
+    double bits = 0;
+    mkdir(DIR_, 0755);
+    for (int i = 0; i < N; i++) {
+        clae_codec_quantise(&c, codes + i * 2 * SH * SH, sym);
+        bits += clae_codec_bits(&c, sym);
+        if (i % 50) continue;
+        assert_int_equal(
+            clae_codec_write_file(DIR_ "/s.clae", &c,
+                                  &(clae_codec_header){.channels = 3, .height = 8, .width = 8}, sym,
+                                  NULL, &err),
+            0);
+        clae_codec_header h;
+        if (clae_codec_read_file(DIR_ "/s.clae", &c, &h, back, &err)) fail_msg("%s", err.msg);
+        assert_memory_equal(sym, back, sizeof sym);
+    }
+    double own = channel_entropy(&c, codes, N);
+    if (bits / N > 0.6 * own)
+        fail_msg("%.1f bits a code by context, %.1f by channel", bits / N, own);
+    clae_codec_free(&c);
+    /* a dense code: 24 channels of one position, each context the channel before */
+    if (clae_codec_fit(&c, codes, N, 24, 1, 1, 0, 7, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(c.contexts, CLAE_CODEC_MAX_BINS + 1);
+    clae_codec_free(&c);
+    /* 3 x 2 x 5 codes at 4,096 levels: 8 bins would need 3 x 4096 x 729 counts, so fewer */
+    if (clae_codec_fit(&c, make_codes(false), N, C, CODE_H, CODE_W, 4096, 7, &err)) fail_msg("%s", err.msg);
+    assert_true(c.bins < CLAE_CODEC_MAX_BINS && c.bins >= 1);
+    assert_true(c.contexts * C * 4096 <= 1u << 23);
+    clae_codec_quantise(&c, make_codes(false), sym);
+    assert_int_equal(
+        clae_codec_write_file(DIR_ "/w.clae", &c,
+                              &(clae_codec_header){.channels = 3, .height = 8, .width = 8}, sym,
+                              NULL, &err),
+        0);
     clae_codec_free(&c);
     test_remove_tree(DIR_);
 }
@@ -271,9 +365,9 @@ static void test_reference_codecs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uniform_levels),   cmocka_unit_test(test_integer_levels),
-        cmocka_unit_test(test_table_file),       cmocka_unit_test(test_clae_files),
-        cmocka_unit_test(test_reference_codecs),
+        cmocka_unit_test(test_uniform_levels), cmocka_unit_test(test_integer_levels),
+        cmocka_unit_test(test_table_file),     cmocka_unit_test(test_clae_files),
+        cmocka_unit_test(test_contexts),       cmocka_unit_test(test_reference_codecs),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@ int clae_afile_open(clae_afile *a, const char *path, clae_err *err);
 /* Flushes, fsyncs, renames into place; on any error removes the temp file. */
 int clae_afile_commit(clae_afile *a, clae_err *err);
 void clae_afile_abort(clae_afile *a);
+/* len bytes as the whole of path, atomically. */
+int clae_afile_write_bytes(const char *path, const void *bytes, size_t len, clae_err *err);
 int clae_mkdir_p(const char *path, clae_err *err);
 
 /* An input file checked before it is opened: a regular file (a folder, a FIFO

@@ -14,14 +14,17 @@
 #define CLAE_RANS_SCALE_BITS 16
 #define CLAE_RANS_MAX_SYMBOLS 4096
 
-/* Frequencies of n symbols, each at least 1 (so any symbol can be coded), summing to 2^16. */
+/* Frequencies of n symbols, each at least 1 (so any symbol can be coded), summing to 2^16:
+ * freq[s], and start[s] the sum of the frequencies below s (one allocation, the build's). */
 typedef struct {
     int n;
-    uint32_t freq[CLAE_RANS_MAX_SYMBOLS], start[CLAE_RANS_MAX_SYMBOLS];
+    uint32_t *freq, *start;
 } clae_rans_model;
 
 /* From counts (n symbols, 1 to CLAE_RANS_MAX_SYMBOLS): scaled, every symbol kept above 0. */
 int clae_rans_model_build(const uint64_t *counts, int n, clae_rans_model *m, clae_err *err);
+void clae_rans_model_free(clae_rans_model *m);
+
 /* The size of symbols under the model, in bits (the sum of -log2 p): what the coder reaches
  * to within its 4-byte flush and rounding. */
 double clae_rans_bits(const clae_rans_model *m, const uint16_t *symbols, size_t n);
@@ -34,14 +37,17 @@ size_t clae_rans_encode(const clae_rans_model *m, const uint16_t *symbols, size_
 int clae_rans_decode(const clae_rans_model *m, const uint8_t *in, size_t len, uint16_t *symbols,
                      size_t n, clae_err *err);
 
-/* The same with a model per group of symbols: symbol i is coded under models[i / group] (an
- * image's code, channel by channel, each channel's positions under its own model). */
-double clae_rans_bits_grouped(const clae_rans_model *models, size_t group, const uint16_t *symbols,
-                              size_t n);
-size_t clae_rans_encode_grouped(const clae_rans_model *models, size_t group,
-                                const uint16_t *symbols, size_t n, uint8_t *out, size_t cap,
-                                clae_err *err);
-int clae_rans_decode_grouped(const clae_rans_model *models, size_t group, const uint8_t *in,
-                             size_t len, uint16_t *symbols, size_t n, clae_err *err);
+/* The same with a model per symbol, chosen from those before it (a context model): symbol i is
+ * coded under models[choose(user, symbols, i)], and choose may read symbols[0 .. i-1] only,
+ * since the decoder knows no more when it asks. */
+typedef size_t (*clae_rans_choose)(const void *user, const uint16_t *symbols, size_t i);
+double clae_rans_bits_with(const clae_rans_model *models, clae_rans_choose choose, const void *user,
+                           const uint16_t *symbols, size_t n);
+size_t clae_rans_encode_with(const clae_rans_model *models, clae_rans_choose choose,
+                             const void *user, const uint16_t *symbols, size_t n, uint8_t *out,
+                             size_t cap, clae_err *err);
+int clae_rans_decode_with(const clae_rans_model *models, clae_rans_choose choose, const void *user,
+                          const uint8_t *in, size_t len, uint16_t *symbols, size_t n,
+                          clae_err *err);
 
 #endif

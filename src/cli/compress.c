@@ -59,7 +59,7 @@ static int fit_codec(clae_ctx *ctx, clae_saved_model *s, int levels, uint32_t we
     if (rc == 0 && run_encode_split(ctx, &s->model, &d, CLAE_SPLIT_TRAIN, n, codes, NULL))
         rc = -1, *err = ctx->err;
     if (rc == 0)
-        rc = clae_codec_fit(c, codes, n, code.c, (size_t)code.h * code.w, levels, weights, err);
+        rc = clae_codec_fit(c, codes, n, code.c, code.h, code.w, levels, weights, err);
     free(codes);
     clae_data_close(&d);
     return rc;
@@ -305,7 +305,8 @@ int cmd_compress(int argc, char **argv)
         "  each PNG (or each image of a split of RUN's data: DIR/S_00000.clae, ...) through RUN's\n"
         "  encoder into DIR/NAME.clae (default RUN/compressed): a 20-byte\n"
         "  header (magic, version, image size, levels, the codec's hash, CRC-32) and the code,\n"
-        "  quantised per channel and rANS-coded under per-channel frequencies; bpp = 8 x bytes /\n"
+        "  quantised per channel and rANS-coded, each value under the frequencies of its context\n"
+        "  (the values to its left, above it and in the channel before); bpp = 8 x bytes /\n"
         "  pixels, from the files. --levels: uniform levels per channel over its training range\n"
         "  (default 16; 0, the default for a model with a quantize layer: the code's integers).\n"
         "  The codec is fitted on the training split once and kept beside the checkpoint.\n"

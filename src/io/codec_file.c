@@ -1,5 +1,5 @@
 /* The .clae file (clae/codec.h): one image's code, entropy-coded. Little-endian:
- *   0  "CLAE"          4  version (1)      5  image channels
+ *   0  "CLAE"          4  version (2)      5  image channels
  *   6  height (u16)    8  width (u16)      10 levels (u16; 0: integer steps)
  *   12 codec hash (u32: the quantiser, the frequencies and the model's weights)
  *   16 CRC-32 of bytes 0..15 and the payload    20 the rANS bytes
@@ -12,7 +12,7 @@
 #include "clae/afile.h"
 #include "clae/codec.h"
 
-#define VERSION 1
+#define VERSION 2 /* 1 coded each channel under one model; 2 by context (clae/codec.h) */
 #define MAX_FILE (64u << 20)
 
 static const char MAGIC[4] = {'C', 'L', 'A', 'E'};
@@ -50,8 +50,8 @@ int clae_codec_write_file(const char *path, const clae_codec *c, const clae_code
         return clae_fail(err, "%s: an image of %dx%dx%d cannot be written in a .clae header", path,
                          h->channels, h->height, h->width);
     }
-    size_t len = clae_rans_encode_grouped(c->rans, c->positions, symbols, n,
-                                          buf + CLAE_CODEC_HEADER_BYTES, cap, err);
+    size_t len = clae_rans_encode_with(c->rans, clae_codec_context, c, symbols, n,
+                                       buf + CLAE_CODEC_HEADER_BYTES, cap, err);
     int rc = len ? 0 : -1;
     if (rc == 0) {
         memcpy(buf, MAGIC, 4);
@@ -59,15 +59,8 @@ int clae_codec_write_file(const char *path, const clae_codec *c, const clae_code
         put16(buf + 6, (unsigned)h->height), put16(buf + 8, (unsigned)h->width);
         put16(buf + 10, (unsigned)c->levels), put32(buf + 12, c->hash);
         put32(buf + 16, file_crc(buf, buf + CLAE_CODEC_HEADER_BYTES, len));
-        clae_afile a;
         len += CLAE_CODEC_HEADER_BYTES;
-        rc = clae_afile_open(&a, path, err);
-        if (rc == 0 && fwrite(buf, 1, len, a.f) != len) {
-            clae_afile_abort(&a);
-            rc = clae_fail(err, "%s: write failed", path);
-        } else if (rc == 0) {
-            rc = clae_afile_commit(&a, err);
-        }
+        rc = clae_afile_write_bytes(path, buf, len, err);
     }
     if (rc == 0 && bytes) *bytes = len;
     free(buf);
@@ -127,9 +120,9 @@ int clae_codec_read_file(const char *path, const clae_codec *c, clae_codec_heade
                        "levels %d is %08x)",
                        path, h->codec_hash, c->levels, c->hash);
     clae_err coder;
-    if (rc == 0 && clae_rans_decode_grouped(c->rans, c->positions, b + CLAE_CODEC_HEADER_BYTES,
-                                            n - CLAE_CODEC_HEADER_BYTES, symbols,
-                                            (size_t)c->channels * c->positions, &coder))
+    if (rc == 0 && clae_rans_decode_with(c->rans, clae_codec_context, c,
+                                         b + CLAE_CODEC_HEADER_BYTES, n - CLAE_CODEC_HEADER_BYTES,
+                                         symbols, (size_t)c->channels * c->positions, &coder))
         rc = clae_fail(err, "%s: corrupt .clae file (%s)", path, coder.msg);
     free(b);
     return rc;

@@ -17,7 +17,9 @@ int clae_rans_model_build(const uint64_t *counts, int n, clae_rans_model *m, cla
         return clae_fail(err, "an entropy model of %d symbols: expected 1 to %d", n,
                          CLAE_RANS_MAX_SYMBOLS);
     memset(m, 0, sizeof *m);
-    m->n = n;
+    if (!(m->freq = calloc(2 * (size_t)n, sizeof *m->freq)))
+        return clae_fail(err, "out of host memory for an entropy model of %d symbols", n);
+    m->start = m->freq + n, m->n = n;
     long double sum = 0;
     for (int i = 0; i < n; i++) sum += (long double)counts[i];
     /* every symbol gets 1, the rest of the total is shared by count */
@@ -35,28 +37,41 @@ int clae_rans_model_build(const uint64_t *counts, int n, clae_rans_model *m, cla
     return 0;
 }
 
-double clae_rans_bits_grouped(const clae_rans_model *models, size_t group,
-                              const uint16_t *symbols, size_t n)
+void clae_rans_model_free(clae_rans_model *m)
+{
+    free(m->freq);
+    memset(m, 0, sizeof *m);
+}
+
+static size_t only_model(const void *user, const uint16_t *symbols, size_t i)
+{
+    (void)user, (void)symbols, (void)i;
+    return 0;
+}
+
+double clae_rans_bits_with(const clae_rans_model *models, clae_rans_choose choose, const void *user,
+                           const uint16_t *symbols, size_t n)
 {
     double bits = 0;
     for (size_t i = 0; i < n; i++)
-        bits += CLAE_RANS_SCALE_BITS - log2((double)models[i / group].freq[symbols[i]]);
+        bits += CLAE_RANS_SCALE_BITS -
+                log2((double)models[choose(user, symbols, i)].freq[symbols[i]]);
     return bits;
 }
 
 double clae_rans_bits(const clae_rans_model *m, const uint16_t *symbols, size_t n)
 {
-    return clae_rans_bits_grouped(m, SIZE_MAX, symbols, n);
+    return clae_rans_bits_with(m, only_model, NULL, symbols, n);
 }
 
-size_t clae_rans_encode_grouped(const clae_rans_model *models, size_t group,
-                                const uint16_t *symbols, size_t n, uint8_t *out, size_t cap,
-                                clae_err *err)
+size_t clae_rans_encode_with(const clae_rans_model *models, clae_rans_choose choose,
+                             const void *user, const uint16_t *symbols, size_t n, uint8_t *out,
+                             size_t cap, clae_err *err)
 {
     uint32_t x = LOW;
     size_t at = cap; /* bytes go to out[at - 1], out[at - 2], ... */
     for (size_t i = n; i-- > 0;) {
-        const clae_rans_model *m = &models[i / group];
+        const clae_rans_model *m = &models[choose(user, symbols, i)];
         if (symbols[i] >= m->n) {
             clae_fail(err, "symbol %zu is %u: the model has %d", i, symbols[i], m->n);
             return 0;
@@ -82,7 +97,7 @@ full:
 size_t clae_rans_encode(const clae_rans_model *m, const uint16_t *symbols, size_t n, uint8_t *out,
                         size_t cap, clae_err *err)
 {
-    return clae_rans_encode_grouped(m, SIZE_MAX, symbols, n, out, cap, err);
+    return clae_rans_encode_with(m, only_model, NULL, symbols, n, out, cap, err);
 }
 
 /* The symbol whose interval holds slot: a binary search over the starts. */
@@ -99,15 +114,15 @@ static int symbol_at(const clae_rans_model *m, uint32_t slot)
     return lo;
 }
 
-int clae_rans_decode_grouped(const clae_rans_model *models, size_t group, const uint8_t *in,
-                             size_t len, uint16_t *symbols, size_t n, clae_err *err)
+int clae_rans_decode_with(const clae_rans_model *models, clae_rans_choose choose, const void *user,
+                          const uint8_t *in, size_t len, uint16_t *symbols, size_t n, clae_err *err)
 {
     if (len < 4) return clae_fail(err, "coded symbols of %zu bytes: at least 4 expected", len);
     uint32_t x = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
     size_t at = 4;
     for (size_t i = 0; i < n; i++) {
         if (x < LOW) return clae_fail(err, "corrupt coded symbols (state out of range)");
-        const clae_rans_model *m = &models[i / group];
+        const clae_rans_model *m = &models[choose(user, symbols, i)];
         uint32_t slot = x & (TOTAL - 1);
         int s = symbol_at(m, slot);
         symbols[i] = (uint16_t)s;
@@ -130,5 +145,5 @@ int clae_rans_decode_grouped(const clae_rans_model *models, size_t group, const 
 int clae_rans_decode(const clae_rans_model *m, const uint8_t *in, size_t len, uint16_t *symbols,
                      size_t n, clae_err *err)
 {
-    return clae_rans_decode_grouped(m, SIZE_MAX, in, len, symbols, n, err);
+    return clae_rans_decode_with(m, only_model, NULL, in, len, symbols, n, err);
 }

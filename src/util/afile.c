@@ -65,6 +65,14 @@ int clae_afile_commit(clae_afile *a, clae_err *err)
     return 0;
 }
 
+int clae_afile_write_bytes(const char *path, const void *bytes, size_t len, clae_err *err)
+{
+    clae_afile a;
+    if (clae_afile_open(&a, path, err)) return -1;
+    fwrite(bytes, 1, len, a.f); /* a short write sets the stream's error, which commit reports */
+    return clae_afile_commit(&a, err);
+}
+
 int clae_check_input(const char *path, const char *what, unsigned long long max_bytes,
                      clae_err *err)
 {

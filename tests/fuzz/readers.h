@@ -62,14 +62,14 @@ static inline int fuzz_rans(const uint8_t *data, size_t n, clae_err *err)
     return rc;
 }
 
-/* The codec the .clae reader checks files against: 2 channels x 3 positions of integer codes
+/* The codec the .clae reader checks files against: 2 channels x 1 x 3 of integer codes
  * (deterministic, so seeds written in one process read in another). */
 static inline void fuzz_codec_build(clae_codec *c)
 {
     float codes[40 * 6];
     for (int i = 0; i < 40 * 6; i++) codes[i] = (float)((i * 7 + i / 6) % 9) - 4.0f;
     clae_err err;
-    clae_codec_fit(c, codes, 40, 2, 3, 0, 0xC0DEu, &err);
+    clae_codec_fit(c, codes, 40, 2, 1, 3, 0, 0xC0DEu, &err);
 }
 
 static inline int fuzz_clae(const char *path, clae_err *err)
@@ -89,8 +89,8 @@ static inline int fuzz_codec_table(const char *path, clae_err *err)
     clae_codec c;
     int rc = clae_codec_load(path, &c, err);
     if (rc == 0) {
-        for (int k = 0; k < c.channels; k++)
-            if (c.rans[k].n != c.ch[k].levels) return -2;
+        for (size_t x = 0; x < (size_t)c.channels * c.contexts; x++)
+            if (c.rans[x].n != c.ch[x / c.contexts].levels) return -2;
         clae_codec_free(&c);
     }
     return rc;
