@@ -107,7 +107,7 @@ expect_error "a corrupt .clae file" "flip.clae: truncated or corrupt" \
     "$CLAE" decompress "$T/r" "$T/flip.clae" -o "$T/none"
 { head -c 4 "$T/good.clae"; printf '\x07'; tail -c +6 "$T/good.clae"; } > "$T/v7.clae"
 expect_error "a .clae file of another version" \
-    "v7.clae: a .clae file of version 7; this clae reads version 1" \
+    "v7.clae: a .clae file of version 7; this clae reads version 2" \
     "$CLAE" decompress "$T/r" "$T/v7.clae" -o "$T/none"
 expect_error "a PNG given as a .clae file" "d_000.png: not a .clae file" \
     "$CLAE" decompress "$T/r" "$T/direct/d_000.png" -o "$T/none"

@@ -58,8 +58,7 @@ static int fit_codec(clae_ctx *ctx, clae_saved_model *s, int levels, uint32_t we
     int rc = codes ? 0 : clae_fail(err, "out of host memory for %u codes", n);
     if (rc == 0 && run_encode_split(ctx, &s->model, &d, CLAE_SPLIT_TRAIN, n, codes, NULL))
         rc = -1, *err = ctx->err;
-    if (rc == 0)
-        rc = clae_codec_fit(c, codes, n, code.c, code.h, code.w, levels, weights, err);
+    if (rc == 0) rc = clae_codec_fit(c, codes, n, code.c, code.h, code.w, levels, weights, err);
     free(codes);
     clae_data_close(&d);
     return rc;
@@ -80,8 +79,9 @@ int codec_for_model(clae_ctx *ctx, clae_saved_model *s, int levels, clae_codec *
     if (fit_codec(ctx, s, levels, weights, c, err)) return -1;
     clae_err why;
     if (clae_codec_save(path, c, &why)) /* a read-only run still codes: the fit is repeatable */
-        fprintf(stderr, "clae: warning: the codec is not kept beside the model (%s); it is "
-                        "fitted again on each use\n",
+        fprintf(stderr,
+                "clae: warning: the codec is not kept beside the model (%s); it is "
+                "fitted again on each use\n",
                 why.msg);
     else
         printf("fitted the codec (%s) on the training split's codes: %s\n",

@@ -204,6 +204,17 @@ static void json_number(FILE *f, double v)
         fprintf(f, "null");
 }
 
+/* "JPEG 27.31 dB", or why there is no value: not measured, or bpp below its smallest file. */
+static void describe_at(const curve *c, const char *name, double v, char *out, size_t n)
+{
+    if (c->n == 0)
+        snprintf(out, n, "%s not measured", name);
+    else if (!isfinite(v))
+        snprintf(out, n, "%s below its smallest file (%.3f bpp)", name, c->x[0]);
+    else
+        snprintf(out, n, "%s there %.2f dB", name, v);
+}
+
 /* Each clae point against JPEG and WebP at its bpp; JPEG's points up to RD_BAR_BPP against
  * clae's envelope. */
 static void compare(FILE *json, const rd_points *pts)
@@ -227,9 +238,10 @@ static void compare(FILE *json, const rd_points *pts)
         fprintf(json, ", \"webp_psnr\": ");
         json_number(json, w);
         fprintf(json, "}");
-        printf("clae %s levels %d at %.3f bpp: %.2f dB; JPEG there %s%.2f dB, WebP %s%.2f dB\n",
-               p->run, p->setting, p->bpp, p->psnr, isfinite(j) ? "" : "(below its range) ", j,
-               isfinite(w) ? "" : "(below its range) ", w);
+        char jt[96], wt[96];
+        describe_at(&c[1], "JPEG", j, jt, sizeof jt), describe_at(&c[2], "WebP", w, wt, sizeof wt);
+        printf("clae %s levels %d at %.3f bpp: %.2f dB; %s, %s\n", p->run, p->setting, p->bpp,
+               p->psnr, jt, wt);
     }
     int beaten = 0, covered = 0, jpeg_points = 0;
     fprintf(json, "\n  ],\n  \"jpeg_up_to_%.0f_bpp\": [\n", RD_BAR_BPP);
@@ -246,9 +258,10 @@ static void compare(FILE *json, const rd_points *pts)
             "\n  ],\n  \"jpeg_points_up_to_bar\": %d, \"covered_by_clae\": %d, "
             "\"clae_above\": %d\n",
             jpeg_points, covered, beaten);
-    printf("JPEG up to %.0f bpp: %d qualities, %d at or above clae's smallest file, clae above "
-           "at %d\n",
-           RD_BAR_BPP, jpeg_points, covered, beaten);
+    if (c[1].n)
+        printf("JPEG up to %.0f bpp: %d qualities, %d at or above clae's smallest file, clae "
+               "above at %d\n",
+               RD_BAR_BPP, jpeg_points, covered, beaten);
     free(c);
 }
 
