@@ -84,12 +84,38 @@ __kernel void gemm_pack_bt(__global const float *b, uint b_off, uint ldb, uint k
     }
 }
 
+/* Eight values SW apart (SW 1 or 2) from p, reading p[0 .. 7 SW] and no further: the last
+ * may end the buffer. */
+inline float8 im2col_load8(__global const float *p, uint sw)
+{
+    return sw == 1 ? vload8(0, p) : (float8)(vload8(0, p).even, vload8(0, p + 7).odd);
+}
+
+/* Whether eight taps of one image row, from column ix every SW, are all inside the image. */
+inline bool im2col_inside8(int iy, int ix, uint h, uint w, uint sw)
+{
+    return (uint)iy < h && ix >= 0 && ix + 7 * (int)sw < (int)w;
+}
+
+/* Tap (off: its channel's plane, dy, dx) of position pos (n, oh, ow) of im2col(x), 0 outside. */
+inline float im2col_tap(__global const float *x, uint pos, uint c, uint h, uint w, uint sh,
+                        uint sw, uint ph, uint pw, uint ho, uint wo, int off, int dy, int dx)
+{
+    uint img = pos / (ho * wo), pp = pos - img * ho * wo, oh = pp / wo, ow = pp - oh * wo;
+    int iy = (int)(oh * sh) - (int)ph + dy, ix = (int)(ow * sw) - (int)pw + dx;
+    bool in = (uint)iy < h && (uint)ix < w;
+    return in ? x[(size_t)img * c * h * w + off + iy * (int)w + ix] : 0.0f;
+}
+
 /* Packs B = col (taps_are_k = 1: col[tap][pos], k over taps) or B = col^T
  * (taps_are_k = 0: k over positions) straight from the images x, where
  * col = im2col(x) as conv.cl defines it: tap = (c, i, j) over C K K and
  * pos = (n, oh, ow) over N HO WO. Out-of-image taps read 0. One kernel per
  * panel width NR, so the per-column arrays live in registers and the loops
- * over them unroll. */
+ * over them unroll. At stride 1 or 2, eight consecutive positions of one
+ * output row (a line) read a tap as one vector load (two at stride 2)
+ * wherever all eight are inside the image; the edges, lines broken by a row's
+ * end and other strides read element by element. */
 #define GEMM_PACK_IM2COL(NR)                                                                     \
     __kernel void gemm_pack_im2col_##NR(                                                         \
         __global const float *x, uint x_off, uint N, uint C, uint H, uint W, uint KH, uint KW,   \
@@ -118,11 +144,22 @@ __kernel void gemm_pack_bt(__global const float *b, uint b_off, uint ldb, uint k
                 uint tap = k0 + u, ci = tap / KK, r = tap - ci * KK, ky = r / KW,                \
                      kx = r - ky * KW;                                                           \
                 int dy = (int)(ky * DH), dx = (int)(kx * DW), plane = (int)(ci * HW);            \
-                _Pragma("unroll") for (uint q = 0; q < NR; q++)                                  \
+                _Pragma("unroll") for (uint q0 = 0; q0 < NR; q0 += 8)                            \
                 {                                                                                \
-                    int iy = iy0[q] + dy, ix = ix0[q] + dx;                                      \
-                    bool in = (uint)iy < H && (uint)ix < W;                                      \
-                    dst[u * NR + q] = in ? src[base[q] + plane + iy * (int)W + ix] : 0.0f;       \
+                    int iy = iy0[q0] + dy, ix = ix0[q0] + dx;                                    \
+                    bool line = SW <= 2 && iy0[q0 + 7] == iy0[q0] &&                             \
+                                ix0[q0 + 7] - ix0[q0] == 7 * (int)SW;                            \
+                    if (line && im2col_inside8(iy, ix, H, W, SW)) {                              \
+                        vstore8(im2col_load8(src + base[q0] + plane + iy * (int)W + ix, SW), 0,  \
+                                dst + u * NR + q0);                                              \
+                        continue;                                                                \
+                    }                                                                            \
+                    _Pragma("unroll") for (uint q = q0; q < q0 + 8; q++)                         \
+                    {                                                                            \
+                        int yq = iy0[q] + dy, xq = ix0[q] + dx;                                  \
+                        bool in = (uint)yq < H && (uint)xq < W;                                  \
+                        dst[u * NR + q] = in ? src[base[q] + plane + yq * (int)W + xq] : 0.0f;   \
+                    }                                                                            \
                 }                                                                                \
             }                                                                                    \
         } else { /* columns are taps: NR of them, rows are 16 positions */                       \
@@ -136,16 +173,26 @@ __kernel void gemm_pack_bt(__global const float *b, uint b_off, uint ldb, uint k
                 dys[q] = ok ? (int)(ky * DH) : -(1 << 28);                                       \
                 dxs[q] = (int)(kx * DW);                                                         \
             }                                                                                    \
-            for (uint u = 0; u < kn; u++) {                                                      \
-                uint pos = k0 + u, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO,        \
+            for (uint u0 = 0; u0 < kn; u0 += 8) {                                                \
+                uint pos = k0 + u0, img = pos / HOWO, pp = pos - img * HOWO, oh = pp / WO,       \
                      ow = pp - oh * WO;                                                          \
+                const bool line = SW <= 2 && u0 + 8 <= kn && ow + 7 < WO;                        \
                 int iy0 = (int)(oh * SH) - (int)PH, ix0 = (int)(ow * SW) - (int)PW,              \
                     base = (int)(img * C * HW);                                                  \
                 _Pragma("unroll") for (uint q = 0; q < NR; q++)                                  \
                 {                                                                                \
                     int iy = iy0 + dys[q], ix = ix0 + dxs[q];                                    \
-                    bool in = (uint)iy < H && (uint)ix < W;                                      \
-                    dst[u * NR + q] = in ? src[base + off[q] + iy * (int)W + ix] : 0.0f;         \
+                    if (line && im2col_inside8(iy, ix, H, W, SW)) {                              \
+                        float8 v = im2col_load8(src + base + off[q] + iy * (int)W + ix, SW);     \
+                        dst[u0 * NR + q] = v.s0, dst[(u0 + 1) * NR + q] = v.s1;                  \
+                        dst[(u0 + 2) * NR + q] = v.s2, dst[(u0 + 3) * NR + q] = v.s3;            \
+                        dst[(u0 + 4) * NR + q] = v.s4, dst[(u0 + 5) * NR + q] = v.s5;            \
+                        dst[(u0 + 6) * NR + q] = v.s6, dst[(u0 + 7) * NR + q] = v.s7;            \
+                        continue;                                                                \
+                    }                                                                            \
+                    for (uint t = u0; t < u0 + 8 && t < kn; t++)                                 \
+                        dst[t * NR + q] = im2col_tap(src, k0 + t, C, H, W, SH, SW, PH, PW, HO,   \
+                                                     WO, off[q], dys[q], dxs[q]);                \
                 }                                                                                \
             }                                                                                    \
         }                                                                                        \

@@ -248,6 +248,67 @@ static clae_conv_geom geom(int c, int h, int w, int k, int s, int pad, int dil)
                             (w + 2 * pad - span) / s + 1};
 }
 
+/* The weight gradient as the conv layers run it: dw += g . im2col(x)^T, g read as [Cout, N P]
+ * in place and col^T packed from x, against double precision. */
+static void check_conv_weight_grad(clae_ctx *ctx, const clae_gemm_choice *ch, int n,
+                                   clae_conv_geom g, int cout)
+{
+    size_t nx = (size_t)n * g.c * g.h * g.w, ckk = (size_t)g.c * g.kh * g.kw,
+           p = (size_t)g.ho * g.wo, nw = (size_t)cout * ckk, ng = (size_t)n * cout * p;
+    float *x = malloc(nx * sizeof *x), *gr = malloc(ng * sizeof *gr), *w0 = malloc(nw * sizeof *w0),
+          *dw = malloc(nw * sizeof *dw);
+    unsigned seed = (unsigned)(n * 5 + g.w * 3 + cout);
+    for (size_t i = 0; i < nx; i++) x[i] = test_uniform(&seed, -1, 1);
+    for (size_t i = 0; i < ng; i++) gr[i] = test_uniform(&seed, -1, 1);
+    for (size_t i = 0; i < nw; i++) w0[i] = test_uniform(&seed, -1, 1);
+    clae_tensor tx, tg, tw;
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)nx, 1, 1}, &tx));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)ng, 1, 1}, &tg));
+    CHECK_OK(ctx, clae_tensor_create(ctx, (clae_shape){1, (int)nw, 1, 1}, &tw));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tx, x, nx));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tg, gr, ng));
+    CHECK_OK(ctx, clae_tensor_write(ctx, &tw, w0, nw));
+    clae_gemm_desc d = {.trans_b = true,
+                        .m = (size_t)cout,
+                        .n = ckk,
+                        .k = (size_t)n * p,
+                        .alpha = 1.0f,
+                        .beta = 1.0f,
+                        .a = &tg,
+                        .lda = p,
+                        .a_kcols = p,
+                        .a_kimg = (size_t)cout * p,
+                        .b = &tx,
+                        .b_im2col = &g,
+                        .b_images = n,
+                        .c = &tw,
+                        .ldc = ckk};
+    CHECK_OK(ctx, clae_gemm_run(ctx, ch, &d));
+    CHECK_OK(ctx, clae_tensor_read(ctx, &tw, dw, nw));
+    for (int co = 0; co < cout; co++)
+        for (size_t tap = 0; tap < ckk; tap++) {
+            int ci = (int)(tap / (size_t)(g.kh * g.kw)), ky = (int)(tap / (size_t)g.kw) % g.kh,
+                kx = (int)(tap % (size_t)g.kw);
+            double acc = w0[co * ckk + tap];
+            for (int im = 0; im < n; im++)
+                for (int oy = 0; oy < g.ho; oy++)
+                    for (int ox = 0; ox < g.wo; ox++) {
+                        int iy = oy * g.sh - g.ph + ky * g.dh, ix = ox * g.sw - g.pw + kx * g.dw;
+                        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+                        acc += (double)gr[((size_t)im * cout + co) * p + oy * g.wo + ox] *
+                               x[((im * g.c + ci) * g.h + iy) * g.w + ix];
+                    }
+            double got = dw[co * ckk + tap];
+            if (!(fabs(got - acc) <= 1e-4 * (1 + (double)n * p)))
+                fail_msg("weight grad n%d %dx%dx%d->%d s%d p%d: dw[%d][%zu] = %g, expected %g", n,
+                         g.c, g.h, g.w, cout, g.sh, g.ph, co, tap, got, acc);
+        }
+    clae_tensor_destroy(&tx), clae_tensor_destroy(&tg), clae_tensor_destroy(&tw);
+    free(x), free(gr), free(w0), free(dw);
+}
+
+/* Odd shapes read im2col element by element; widths of a multiple of 8 at stride 1 and 2 take
+ * the vector loads inside the image and the element path at its edges and in short tiles. */
 static void test_fused_conv_forward(void **state)
 {
     clae_gemm_choice ch;
@@ -256,6 +317,22 @@ static void test_fused_conv_forward(void **state)
         check_conv_forward(*state, &ch, 3, geom(2, 11, 6, 3, 2, 1, 1),
                            17); /* partial tiles, images straddling a tile */
         check_conv_forward(*state, &ch, 2, geom(4, 9, 9, 3, 2, 0, 2), 9);
+        check_conv_forward(*state, &ch, 2, geom(3, 8, 16, 3, 1, 1, 1), 7);
+        check_conv_forward(*state, &ch, 3, geom(2, 16, 16, 3, 2, 1, 1), 6);
+        check_conv_forward(*state, &ch, 3, geom(2, 6, 16, 3, 2, 1, 1), 5);  /* a short last tile */
+        check_conv_forward(*state, &ch, 1, geom(2, 17, 17, 3, 2, 1, 1), 4); /* odd again */
+    }
+}
+
+static void test_fused_conv_weight_grad(void **state)
+{
+    clae_gemm_choice ch;
+    for (int i = 0; clae_gemm_own_variant(i, &ch) == 0; i++) {
+        check_conv_weight_grad(*state, &ch, 1, geom(3, 7, 9, 3, 1, 1, 1), 5);
+        check_conv_weight_grad(*state, &ch, 2, geom(4, 9, 9, 3, 2, 0, 2), 3);
+        check_conv_weight_grad(*state, &ch, 2, geom(3, 8, 16, 3, 1, 1, 1), 7);
+        check_conv_weight_grad(*state, &ch, 3, geom(2, 16, 16, 3, 2, 1, 1), 6);
+        check_conv_weight_grad(*state, &ch, 3, geom(2, 6, 16, 3, 2, 1, 1), 5); /* k ends short */
     }
 }
 
@@ -280,7 +357,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_choice),   cmocka_unit_test(test_clblast),
         cmocka_unit_test(test_own_variants),   cmocka_unit_test(test_fused_conv_forward),
-        cmocka_unit_test(test_fused_bias_act),
+        cmocka_unit_test(test_fused_bias_act), cmocka_unit_test(test_fused_conv_weight_grad),
     };
     return cmocka_run_group_tests(tests, test_ctx_setup, test_ctx_teardown);
 }
