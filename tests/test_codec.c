@@ -44,7 +44,8 @@ static float *make_codes(bool integers)
 static void fit(clae_codec *c, const float *codes, int levels)
 {
     clae_err err;
-    if (clae_codec_fit(c, codes, N, C, CODE_H, CODE_W, levels, 0xABCD1234u, &err)) fail_msg("%s", err.msg);
+    if (clae_codec_fit(c, codes, N, C, CODE_H, CODE_W, levels, 0xABCD1234u, &err))
+        fail_msg("%s", err.msg);
 }
 
 static void test_uniform_levels(void **state)
@@ -306,13 +307,21 @@ static void test_contexts(void **state)
     double own = channel_entropy(&c, codes, N);
     if (bits / N > 0.6 * own)
         fail_msg("%.1f bits a code by context, %.1f by channel", bits / N, own);
+    sym[5] = (uint16_t)c.ch[0].levels; /* a symbol the codec does not have: refused */
+    assert_int_equal(
+        clae_codec_write_file(DIR_ "/s.clae", &c,
+                              &(clae_codec_header){.channels = 3, .height = 8, .width = 8}, sym,
+                              NULL, &err),
+        -1);
+    assert_non_null(strstr(err.msg, "symbol 5 is"));
     clae_codec_free(&c);
     /* a dense code: 24 channels of one position, each context the channel before */
     if (clae_codec_fit(&c, codes, N, 24, 1, 1, 0, 7, &err)) fail_msg("%s", err.msg);
     assert_int_equal(c.contexts, CLAE_CODEC_MAX_BINS + 1);
     clae_codec_free(&c);
     /* 3 x 2 x 5 codes at 4,096 levels: 8 bins would need 3 x 4096 x 729 counts, so fewer */
-    if (clae_codec_fit(&c, make_codes(false), N, C, CODE_H, CODE_W, 4096, 7, &err)) fail_msg("%s", err.msg);
+    if (clae_codec_fit(&c, make_codes(false), N, C, CODE_H, CODE_W, 4096, 7, &err))
+        fail_msg("%s", err.msg);
     assert_true(c.bins < CLAE_CODEC_MAX_BINS && c.bins >= 1);
     assert_true(c.contexts * C * 4096 <= 1u << 23);
     clae_codec_quantise(&c, make_codes(false), sym);

@@ -50,6 +50,12 @@ int clae_codec_write_file(const char *path, const clae_codec *c, const clae_code
         return clae_fail(err, "%s: an image of %dx%dx%d cannot be written in a .clae header", path,
                          h->channels, h->height, h->width);
     }
+    for (size_t i = 0; i < n; i++) /* the contexts read the symbols before the coder checks them */
+        if (symbols[i] >= c->ch[i / c->positions].levels) {
+            free(buf);
+            return clae_fail(err, "%s: symbol %zu is %u, but channel %zu has %d levels", path, i,
+                             symbols[i], i / c->positions, c->ch[i / c->positions].levels);
+        }
     size_t len = clae_rans_encode_with(c->rans, clae_codec_context, c, symbols, n,
                                        buf + CLAE_CODEC_HEADER_BYTES, cap, err);
     int rc = len ? 0 : -1;
