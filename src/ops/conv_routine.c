@@ -1,12 +1,15 @@
 /* Convolution routines: a layer asks for a convolution, its transpose or a
  * 1x1 projection, and this file decides how it runs, from the GEMM engine the
  * tuning picks for each product's shape and the layer's algo:
- *   own GEMM, stride 1, algo auto   conv_rows on a padded image (forward and input gradient)
- *   own GEMM                        the fused GEMM: im2col packed from the image, NCHW through
- * batched indices, bias and activation in the store CLBlast                         im2col matrix,
- * GEMM, permutes, separate bias and activation passes direct (planned at setup)       the direct
- * kernels (conv_direct.cl), no GEMM A conv's image is its input and its grid its output; a
- * conv_transpose runs the same products with the roles swapped. */
+ * - own GEMM, stride 1, algo auto: conv_rows on a padded image (forward and
+ *   input gradient);
+ * - own GEMM otherwise: the fused GEMM, im2col packed from the image, NCHW
+ *   through batched indices, bias and activation in the store;
+ * - CLBlast: the im2col matrix, GEMM, permutes, separate bias and activation
+ *   passes;
+ * - direct (planned at setup): the direct kernels (conv_direct.cl), no GEMM.
+ * A conv's image is its input and its grid its output; a conv_transpose runs
+ * the same products with the roles swapped. */
 #include "clae/ops.h"
 
 bool clae_conv_plan_direct(clae_conv_algo algo, bool own_gemm, int grid_channels,
