@@ -140,3 +140,52 @@ __kernel void conv_pad(__global float *xp, __global const float *x, const uint x
     for (uint i = 0; i < W; i++) dst[PW + i] = src[i];
     for (uint i = PW + W; i < Wp; i++) dst[i] = 0.0f;
 }
+
+/* The weight gradient of a stride-1 convolution with few grid channels (auto runs those
+ * direct), on padded planes: dw[cg][ci][tap] += sum over n and q of
+ * gp[n][cg][q] xp[n][ci][q + off(tap)], off(ky, kx) = ky DH Wp + kx DW, where xp is the image
+ * padded to Hp x Wp (conv_pad) and gp the grid in HO rows of Wp (columns from WO on zero):
+ * each tap is then one dot product of two contiguous runs of HO Wp floats per image, read
+ * with vector loads. One work-item per (cg, ci, block of 9 taps), its taps' partial sums in
+ * 9 float8 registers sharing each load of gp; taps past KK repeat the last one, unstored.
+ * xp must have (KW - 1) DW readable floats past its last plane. */
+__kernel void conv_weight_grad_flat(__global float *dw, const uint dw_off,
+                                    __global const float *gp, __global const float *xp,
+                                    const uint N, const uint CI, const uint CG, const uint Hp,
+                                    const uint Wp, const uint HO, const uint KH, const uint KW,
+                                    const uint DH, const uint DW, const uint blocks)
+{
+    uint gid = get_global_id(0);
+    if (gid >= CG * CI * blocks) return;
+    const uint blk = gid % blocks, ci = gid / blocks % CI, cg = gid / (blocks * CI);
+    const uint KK = KH * KW, t0 = blk * 9, L = HO * Wp, L8 = L & ~7u;
+    int off[9];
+    float8 acc[9];
+    float tail[9];
+#pragma unroll
+    for (uint t = 0; t < 9; t++) {
+        uint tap = min(t0 + t, KK - 1), ky = tap / KW, kx = tap - ky * KW;
+        off[t] = (int)(ky * DH * Wp + kx * DW);
+        acc[t] = (float8)(0.0f), tail[t] = 0.0f;
+    }
+    for (uint n = 0; n < N; n++) {
+        __global const float *g = gp + ((size_t)n * CG + cg) * L;
+        __global const float *x = xp + ((size_t)n * CI + ci) * Hp * Wp;
+        for (uint q = 0; q < L8; q += 8) {
+            const float8 gv = vload8(0, g + q);
+#pragma unroll
+            for (uint t = 0; t < 9; t++)
+                acc[t] = fma(gv, vload8(0, x + q + off[t]), acc[t]);
+        }
+        for (uint q = L8; q < L; q++)
+            for (uint t = 0; t < 9; t++) tail[t] += g[q] * x[q + off[t]];
+    }
+    __global float *out = dw + dw_off + ((size_t)cg * CI + ci) * KK + t0;
+#pragma unroll
+    for (uint t = 0; t < 9; t++) {
+        if (t0 + t >= KK) break;
+        float8 a = acc[t];
+        float4 h = a.lo + a.hi;
+        out[t] += (h.x + h.y) + (h.z + h.w) + tail[t];
+    }
+}

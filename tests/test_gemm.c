@@ -249,7 +249,8 @@ static clae_conv_geom geom(int c, int h, int w, int k, int s, int pad, int dil)
 }
 
 /* The weight gradient as the conv layers run it: dw += g . im2col(x)^T, g read as [Cout, N P]
- * in place and col^T packed from x, against double precision. */
+ * in place and col^T packed from x (ch NULL: from padded planes, conv_weight_grad_flat), against
+ * double precision. */
 static void check_conv_weight_grad(clae_ctx *ctx, const clae_gemm_choice *ch, int n,
                                    clae_conv_geom g, int cout)
 {
@@ -283,7 +284,8 @@ static void check_conv_weight_grad(clae_ctx *ctx, const clae_gemm_choice *ch, in
                         .b_images = n,
                         .c = &tw,
                         .ldc = ckk};
-    CHECK_OK(ctx, clae_gemm_run(ctx, ch, &d));
+    CHECK_OK(ctx, ch ? clae_gemm_run(ctx, ch, &d)
+                     : clae_op_conv_weight_grad_flat(ctx, &tw, &tg, &tx, n, cout, &g));
     CHECK_OK(ctx, clae_tensor_read(ctx, &tw, dw, nw));
     for (int co = 0; co < cout; co++)
         for (size_t tap = 0; tap < ckk; tap++) {
@@ -336,6 +338,20 @@ static void test_fused_conv_weight_grad(void **state)
     }
 }
 
+/* Stride 1 with few grid channels: runs that end short of a vector (the scalar tail), a
+ * dilation, no padding, and 5x5 and 7x1 kernels whose taps take several blocks of nine. */
+static void test_flat_conv_weight_grad(void **state)
+{
+    check_conv_weight_grad(*state, NULL, 1, geom(1, 5, 5, 3, 1, 1, 1), 1);
+    check_conv_weight_grad(*state, NULL, 3, geom(3, 9, 7, 3, 1, 1, 1), 2);
+    check_conv_weight_grad(*state, NULL, 2, geom(2, 11, 13, 3, 1, 2, 2), 3);
+    check_conv_weight_grad(*state, NULL, 2, geom(4, 8, 16, 3, 1, 0, 1), 1);
+    check_conv_weight_grad(*state, NULL, 2, geom(2, 12, 9, 5, 1, 2, 1), 4);
+    clae_conv_geom tall = geom(3, 10, 6, 1, 1, 0, 1);
+    tall.kh = 7, tall.ph = 3, tall.ho = 10; /* 7x1, padded along the rows only */
+    check_conv_weight_grad(*state, NULL, 3, tall, 2);
+}
+
 static void test_parse_choice(void **state)
 {
     (void)state;
@@ -355,9 +371,10 @@ static void test_parse_choice(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_choice),   cmocka_unit_test(test_clblast),
-        cmocka_unit_test(test_own_variants),   cmocka_unit_test(test_fused_conv_forward),
-        cmocka_unit_test(test_fused_bias_act), cmocka_unit_test(test_fused_conv_weight_grad),
+        cmocka_unit_test(test_parse_choice),          cmocka_unit_test(test_clblast),
+        cmocka_unit_test(test_own_variants),          cmocka_unit_test(test_fused_conv_forward),
+        cmocka_unit_test(test_fused_bias_act),        cmocka_unit_test(test_fused_conv_weight_grad),
+        cmocka_unit_test(test_flat_conv_weight_grad),
     };
     return cmocka_run_group_tests(tests, test_ctx_setup, test_ctx_teardown);
 }

@@ -281,6 +281,12 @@ int clae_op_channel_sum(clae_ctx *ctx, clae_tensor *db, const clae_tensor *g, in
 int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw,
                                   const clae_tensor *grid, const clae_tensor *image, int n,
                                   int grid_channels, const clae_conv_geom *g);
+/* The same sum for a stride-1 geometry (padding at most the kernel's span) without a GEMM, for
+ * grids of few channels: image and grid are padded to rows of one width and each tap's sum
+ * over an image is a dot product of two contiguous runs (cl/conv.cl conv_weight_grad_flat). */
+int clae_op_conv_weight_grad_flat(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *grid,
+                                  const clae_tensor *image, int n, int grid_channels,
+                                  const clae_conv_geom *g);
 /* wt (ci, co, kh, kw) = w (co, ci, kh, kw) flipped in both kernel axes */
 int clae_op_conv_flip_weights(clae_ctx *ctx, cl_mem wt, const clae_tensor *w, int co, int ci,
                               int kh, int kw);

@@ -160,7 +160,9 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_me
                         KARG_U32(bias ? bias->off : 0),
                         KARG_I32(act),
                         KARG_F32(slope)};
-    return clae_launch2(ctx, name, NULL, mblocks, tiles, mblocks < 8 ? mblocks : 8, args,
+    char pn[64]; /* the profile tells the layers apart by shape */
+    snprintf(pn, sizeof pn, "%s %dx%dx%d->%d", name, g->c, g->h, g->w, cout);
+    return clae_launch2(ctx, name, pn, mblocks, tiles, mblocks < 8 ? mblocks : 8, args,
                         (int)(sizeof args / sizeof args[0]));
 }
 
@@ -201,4 +203,38 @@ int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, cla
                         .c_cols = 1,
                         .c_img = taps};
     return clae_gemm_run(ctx, ch, &d);
+}
+
+int clae_op_conv_weight_grad_flat(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *grid,
+                                  const clae_tensor *image, int n, int grid_channels,
+                                  const clae_conv_geom *g)
+{
+    size_t hp, wp, planes = (size_t)n * grid_channels;
+    cl_mem xp = padded_image(ctx, image, n, g, (size_t)(g->kw - 1) * g->dw, &hp, &wp);
+    if (!xp) return -1;
+    /* the grid in rows of wp (slot 0: free until the input gradient flips its weights) */
+    cl_mem gp = clae_gemm_operand_buffer(ctx, 0, planes * g->ho * wp * sizeof(float));
+    size_t blocks = ((size_t)g->kh * g->kw + 8) / 9;
+    if (!gp || CLAE_LAUNCH(ctx, "conv_pad", planes * g->ho, KARG_MEM(gp), KARG_MEM(clae_buf(grid)),
+                           KARG_U32(grid->off), KARG_U32(planes), KARG_U32(g->ho), KARG_U32(g->wo),
+                           KARG_U32(0), KARG_U32(0), KARG_U32(g->ho), KARG_U32(wp)))
+        return -1;
+    clae_karg args[] = {KARG_MEM(clae_buf(dw)),
+                        KARG_U32(dw->off),
+                        KARG_MEM(gp),
+                        KARG_MEM(xp),
+                        KARG_U32(n),
+                        KARG_U32(g->c),
+                        KARG_U32(grid_channels),
+                        KARG_U32(hp),
+                        KARG_U32(wp),
+                        KARG_U32(g->ho),
+                        KARG_U32(g->kh),
+                        KARG_U32(g->kw),
+                        KARG_U32(g->dh),
+                        KARG_U32(g->dw),
+                        KARG_U32(blocks)};
+    /* groups of one: few work-items, each a long run, spread over every compute unit */
+    return clae_launch2(ctx, "conv_weight_grad_flat", NULL, (size_t)grid_channels * g->c * blocks,
+                        1, 1, args, (int)(sizeof args / sizeof args[0]));
 }

@@ -177,11 +177,22 @@ static int conv_dx(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *grad
     return clae_op_col2im(ctx, dx, c->col, n, &g, NULL, CLAE_ACT_NONE, 0.0f);
 }
 
+/* dw += the weight gradient of a direct layer (few grid channels): with stride 1 on the own
+ * engine from padded planes (measured on a 2-core EPYC, conv_fmnist's 32->1 at 28x28: 0.35
+ * against 3.8 ms), else the direct kernel. */
+static int direct_dw(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *grid,
+                     const clae_tensor *image, clae_tensor *dw, int n)
+{
+    if (use_rows(c, ctx, NULL))
+        return clae_op_conv_weight_grad_flat(ctx, dw, grid, image, n, c->grid_c, &c->g);
+    return clae_op_conv_weight_grad(ctx, dw, grid, image, n, c->grid_c, &c->g);
+}
+
 int clae_conv_backward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x,
                        const clae_tensor *grad, clae_tensor *dw, clae_tensor *dx, int n)
 {
     if (c->direct)
-        return clae_op_conv_weight_grad(ctx, dw, grad, x, n, c->grid_c, &c->g) ||
+        return direct_dw(ctx, c, grad, x, dw, n) ||
                (dx && (use_rows(c, ctx, NULL) ? dx_as_full_conv(ctx, c, grad, dx, n)
                                               : clae_op_conv_image_from_grid(ctx, dx, grad, c->w, n,
                                                                              c->grid_c, &c->g)));
@@ -308,7 +319,7 @@ int clae_conv_t_backward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor
                          const clae_tensor *grad, clae_tensor *dw, clae_tensor *dx, int n)
 {
     if (c->direct)
-        return clae_op_conv_weight_grad(ctx, dw, x, grad, n, c->grid_c, &c->g) ||
+        return direct_dw(ctx, c, x, grad, dw, n) ||
                (dx && clae_op_conv_grid_from_image(ctx, dx, grad, c->w, n, c->grid_c, &c->g));
     bool col_holds_grad = false;
     return conv_t_dw(ctx, c, x, grad, dw, n, &col_holds_grad) ||
