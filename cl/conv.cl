@@ -119,17 +119,38 @@ __kernel void conv_flip_weights(__global float *wt, __global const float *w, con
     wt[gid] = w[w_off + ((co * CI + ci) * KH + (KH - 1 - i)) * KW + (KW - 1 - j)];
 }
 
-/* xp[plane][yy][xx] = x[plane][yy - PH][xx - PW], 0 outside the image: the
- * zero-padded copy conv_rows (gemm.cl) reads with plain vector loads. One
+/* The weights of a stride-1 convolution by tap, for conv_rows_ch (gemm.cl): wt[tap][m], m
+ * over MP lanes (the output channels, zero from M on). flip = 0: the convolution itself, M =
+ * CO, tap = (ci, i, j), wt = w[m][ci][i][j]; flip = 1: its input gradient, M = CI, tap = (co,
+ * i, j), wt = w[co][m][KH-1-i][KW-1-j] (conv_flip_weights' weights, transposed). */
+__kernel void conv_weights_by_tap(__global float *wt, __global const float *w, const uint w_off,
+                                  const uint CO, const uint CI, const uint KH, const uint KW,
+                                  const uint MP, const uint flip)
+{
+    const uint M = flip ? CI : CO, taps = (flip ? CO : CI) * KH * KW, gid = get_global_id(0);
+    if (gid >= taps * MP) return;
+    const uint m = gid % MP, tap = gid / MP, j = tap % KW, i = tap / KW % KH, c = tap / (KW * KH);
+    float v = 0.0f;
+    if (m < M)
+        v = flip ? w[w_off + ((c * CI + m) * KH + (KH - 1 - i)) * KW + (KW - 1 - j)]
+                 : w[w_off + ((m * CI + c) * KH + i) * KW + j];
+    wt[gid] = v;
+}
+
+/* xp[plane][yy][xx] = x[plane][yy - PH][xx - PW], 0 outside the image, and TAIL zeros after
+ * the last plane: the zero-padded copy conv_rows (gemm.cl) reads with plain vector loads, whose
+ * reads past a plane must meet numbers (a zero weight times a stale NaN is NaN). One
  * work-item per padded row. */
 __kernel void conv_pad(__global float *xp, __global const float *x, const uint x_off, const uint NC,
                        const uint H, const uint W, const uint PH, const uint PW, const uint Hp,
-                       const uint Wp)
+                       const uint Wp, const uint TAIL)
 {
     uint gid = get_global_id(0);
     if (gid >= NC * Hp) return;
     uint yy = gid % Hp, plane = gid / Hp;
     __global float *dst = xp + (size_t)gid * Wp;
+    if (gid == NC * Hp - 1)
+        for (uint i = 0; i < TAIL; i++) dst[Wp + i] = 0.0f;
     int sy = (int)yy - (int)PH;
     if (sy < 0 || sy >= (int)H) {
         for (uint i = 0; i < Wp; i++) dst[i] = 0.0f;

@@ -397,3 +397,74 @@ CONV_ROWS_KERNEL(conv_rows_8x1x16, 8, 1, 16)
 CONV_ROWS_KERNEL(conv_rows_8x2x16, 8, 2, 16)
 /* for 8-wide devices (16 registers): 12 float8 accumulators */
 CONV_ROWS_KERNEL(conv_rows_6x2x8, 6, 2, 8)
+
+/* The same convolution with the vectors along the output channels: a work-item computes P
+ * output pixels (consecutive in (n, oy, ox) order, across rows and images) by NV * W output
+ * channels from the weights by tap wt[tap][MP] (conv.cl conv_weights_by_tap: MP is M rounded
+ * up to NV * W, zero past M), broadcasting each pixel's input. No lane idles at a row's end,
+ * and the channels fill every vector where M is a multiple of NV * W; the price is a store per
+ * output value instead of per vector (1 in 2 C K K of the FMAs at most). */
+#define CONV_ROWS_CH_KERNEL(NAME, P, NV, W)                                                        \
+    __kernel void NAME(__global const float *wt, uint MP, __global const float *xp, uint C,        \
+                       uint Hp, uint Wp, uint KH, uint KW, uint DH, uint DW, __global float *y,    \
+                       uint y_off, uint M, uint HO, uint WO, uint npix,                            \
+                       __global const float *bias, uint bias_off, int act, float slope)            \
+    {                                                                                              \
+        const uint c0 = get_global_id(0) * (NV * W), j0 = get_global_id(1) * P, HOWO = HO * WO;   \
+        if (c0 >= M || j0 >= npix) return;                                                         \
+        __global const float *px[P];                                                               \
+        _Pragma("unroll") for (int p = 0; p < P; p++)                                              \
+        {                                                                                          \
+            const uint j = min(j0 + p, npix - 1), img = j / HOWO, pp = j - img * HOWO,             \
+                       oy = pp / WO;                                                               \
+            px[p] = xp + ((size_t)img * C * Hp + oy) * Wp + (pp - oy * WO);                        \
+        }                                                                                          \
+        GEMM_CAT(float, W) acc[P][NV];                                                             \
+        _Pragma("unroll") for (int p = 0; p < P; p++)                                              \
+            _Pragma("unroll") for (int v = 0; v < NV; v++) acc[p][v] = (GEMM_CAT(float, W))(0.0f); \
+        __global const float *pw = wt + c0;                                                        \
+        for (uint ci = 0; ci < C; ci++)                                                            \
+            for (uint ky = 0; ky < KH; ky++) {                                                     \
+                const uint ro = (ci * Hp + ky * DH) * Wp;                                          \
+                for (uint kx = 0; kx < KW; kx++, pw += MP) {                                       \
+                    const uint off = ro + kx * DW;                                                 \
+                    GEMM_CAT(float, W) bv[NV];                                                     \
+                    _Pragma("unroll") for (int v = 0; v < NV; v++)                                 \
+                        bv[v] = GEMM_CAT(vload, W)(v, pw);                                         \
+                    _Pragma("unroll") for (int p = 0; p < P; p++)                                  \
+                    {                                                                              \
+                        const float av = px[p][off];                                               \
+                        _Pragma("unroll") for (int v = 0; v < NV; v++)                             \
+                            acc[p][v] = fma((GEMM_CAT(float, W))(av), bv[v], acc[p][v]);           \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        GEMM_CAT(float, W) bvec[NV];                                                               \
+        _Pragma("unroll") for (int v = 0; v < NV; v++)                                             \
+        {                                                                                          \
+            float tmp[W];                                                                          \
+            for (uint e = 0; e < W; e++) {                                                         \
+                const uint c = c0 + v * W + e;                                                     \
+                tmp[e] = bias && c < M ? bias[bias_off + c] : 0.0f;                                \
+            }                                                                                      \
+            bvec[v] = GEMM_CAT(vload, W)(0, tmp);                                                  \
+        }                                                                                          \
+        _Pragma("unroll") for (int p = 0; p < P; p++)                                              \
+        {                                                                                          \
+            const uint j = j0 + p, img = j / HOWO;                                                 \
+            if (j >= npix) break;                                                                  \
+            __global float *out = y + y_off + (size_t)img * M * HOWO + (j - img * HOWO);           \
+            _Pragma("unroll") for (int v = 0; v < NV; v++)                                         \
+            {                                                                                      \
+                GEMM_CAT(float, W) o = acc[p][v] + bvec[v];                                        \
+                if (act) o = GEMM_CAT(gemm_act_float, W)(o, act, slope);                           \
+                float tmp[W];                                                                      \
+                GEMM_CAT(vstore, W)(o, 0, tmp);                                                    \
+                for (uint e = 0; e < W && c0 + v * W + e < M; e++)                                 \
+                    out[(size_t)(c0 + v * W + e) * HOWO] = tmp[e];                                 \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+/* 8-wide devices: 12 float8 accumulators, 16 channels by 6 pixels */
+CONV_ROWS_CH_KERNEL(conv_rows_ch_6x2x8, 6, 2, 8)

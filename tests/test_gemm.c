@@ -105,9 +105,11 @@ static void test_own_variants(void **state)
 
 /* The fused form as the conv layers use it: y = relu(w . im2col(x) + b) stored
  * as NCHW, at odd sizes with stride, padding and dilation, batch 1 and 3,
- * against a direct double-precision convolution. */
-static void check_conv_forward(clae_ctx *ctx, const clae_gemm_choice *ch, int n, clae_conv_geom g,
-                               int cout)
+ * against a direct double-precision convolution. ch NULL: conv_rows (stride 1, as
+ * ctx->dev.conv_rows_by picks), with flip from the weights of the convolution whose
+ * input gradient this is, w (g.c, cout, kh, kw) flipped. */
+static void check_conv(clae_ctx *ctx, const clae_gemm_choice *ch, bool flip, int n,
+                       clae_conv_geom g, int cout)
 {
     size_t nx = (size_t)n * g.c * g.h * g.w, ckk = (size_t)g.c * g.kh * g.kw,
            p = (size_t)g.ho * g.wo;
@@ -141,7 +143,10 @@ static void check_conv_forward(clae_ctx *ctx, const clae_gemm_choice *ch, int n,
                         .c_img = (size_t)cout * p,
                         .bias = &tb,
                         .act = CLAE_ACT_RELU};
-    CHECK_OK(ctx, clae_gemm_run(ctx, ch, &d));
+    CHECK_OK(ctx, clae_op_fill(ctx, &ty, ny, NAN)); /* every output must be written */
+    CHECK_OK(ctx, ch ? clae_gemm_run(ctx, ch, &d)
+                     : clae_op_conv_rows(ctx, &ty, &tx, &tw, flip, n, cout, &g, &tb, CLAE_ACT_RELU,
+                                         0.0f));
     CHECK_OK(ctx, clae_tensor_read(ctx, &ty, y, ny));
     for (int im = 0; im < n; im++)
         for (int co = 0; co < cout; co++)
@@ -154,8 +159,12 @@ static void check_conv_forward(clae_ctx *ctx, const clae_gemm_choice *ch, int n,
                                 int iy = oy * g.sh - g.ph + ky * g.dh,
                                     ix = ox * g.sw - g.pw + kx * g.dw;
                                 if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-                                acc += (double)w[((co * g.c + ci) * g.kh + ky) * g.kw + kx] *
-                                       x[((im * g.c + ci) * g.h + iy) * g.w + ix];
+                                size_t wi = flip
+                                                ? ((size_t)(ci * cout + co) * g.kh + g.kh - 1 -
+                                                   ky) * g.kw +
+                                                      g.kw - 1 - kx
+                                                : ((size_t)(co * g.c + ci) * g.kh + ky) * g.kw + kx;
+                                acc += (double)w[wi] * x[((im * g.c + ci) * g.h + iy) * g.w + ix];
                             }
                     double ref = acc > 0 ? acc : 0,
                            got = y[((size_t)im * cout + co) * p + oy * g.wo + ox];
@@ -315,14 +324,14 @@ static void test_fused_conv_forward(void **state)
 {
     clae_gemm_choice ch;
     for (int i = 0; clae_gemm_own_variant(i, &ch) == 0; i++) {
-        check_conv_forward(*state, &ch, 1, geom(3, 7, 9, 3, 1, 1, 1), 5);
-        check_conv_forward(*state, &ch, 3, geom(2, 11, 6, 3, 2, 1, 1),
-                           17); /* partial tiles, images straddling a tile */
-        check_conv_forward(*state, &ch, 2, geom(4, 9, 9, 3, 2, 0, 2), 9);
-        check_conv_forward(*state, &ch, 2, geom(3, 8, 16, 3, 1, 1, 1), 7);
-        check_conv_forward(*state, &ch, 3, geom(2, 16, 16, 3, 2, 1, 1), 6);
-        check_conv_forward(*state, &ch, 3, geom(2, 6, 16, 3, 2, 1, 1), 5);  /* a short last tile */
-        check_conv_forward(*state, &ch, 1, geom(2, 17, 17, 3, 2, 1, 1), 4); /* odd again */
+        check_conv(*state, &ch, false, 1, geom(3, 7, 9, 3, 1, 1, 1), 5);
+        check_conv(*state, &ch, false, 3, geom(2, 11, 6, 3, 2, 1, 1),
+                   17); /* partial tiles, images straddling a tile */
+        check_conv(*state, &ch, false, 2, geom(4, 9, 9, 3, 2, 0, 2), 9);
+        check_conv(*state, &ch, false, 2, geom(3, 8, 16, 3, 1, 1, 1), 7);
+        check_conv(*state, &ch, false, 3, geom(2, 16, 16, 3, 2, 1, 1), 6);
+        check_conv(*state, &ch, false, 3, geom(2, 6, 16, 3, 2, 1, 1), 5);  /* a short last tile */
+        check_conv(*state, &ch, false, 1, geom(2, 17, 17, 3, 2, 1, 1), 4); /* odd again */
     }
 }
 
@@ -338,18 +347,42 @@ static void test_fused_conv_weight_grad(void **state)
     }
 }
 
+/* conv_rows along rows and along channels: more than one block of 16 channels and of 8 (and
+ * fewer than one), rows shorter and longer than a segment, pixel tiles running across rows and
+ * images, a dilation, no padding, and the flipped weights of an input gradient. */
+static void test_conv_rows(void **state)
+{
+    clae_ctx *ctx = *state;
+    for (int by = 1; by <= 2; by++) {
+        ctx->dev.conv_rows_by = by;
+        check_conv(ctx, NULL, false, 1, geom(3, 7, 9, 3, 1, 1, 1), 5);
+        check_conv(ctx, NULL, false, 3, geom(2, 5, 19, 3, 1, 1, 1), 35);
+        check_conv(ctx, NULL, true, 2, geom(4, 9, 7, 3, 1, 2, 2), 17);
+        check_conv(ctx, NULL, false, 2, geom(1, 11, 6, 3, 1, 0, 1), 16);
+        check_conv(ctx, NULL, true, 3, geom(5, 4, 4, 5, 1, 4, 1), 9);
+    }
+    ctx->dev.conv_rows_by = 0;
+}
+
 /* Stride 1 with few grid channels: runs that end short of a vector (the scalar tail), a
  * dilation, no padding, and 5x5 and 7x1 kernels whose taps take several blocks of nine. */
 static void test_flat_conv_weight_grad(void **state)
 {
-    check_conv_weight_grad(*state, NULL, 1, geom(1, 5, 5, 3, 1, 1, 1), 1);
-    check_conv_weight_grad(*state, NULL, 3, geom(3, 9, 7, 3, 1, 1, 1), 2);
-    check_conv_weight_grad(*state, NULL, 2, geom(2, 11, 13, 3, 1, 2, 2), 3);
-    check_conv_weight_grad(*state, NULL, 2, geom(4, 8, 16, 3, 1, 0, 1), 1);
-    check_conv_weight_grad(*state, NULL, 2, geom(2, 12, 9, 5, 1, 2, 1), 4);
+    clae_ctx *ctx = *state;
+    /* the padded image's buffer holding NaN from before: what is read past its planes must be
+     * the zeros conv_pad writes there */
+    clae_arena stale = {.buf = clae_gemm_operand_buffer(ctx, 1, (1u << 20) * sizeof(float))};
+    clae_tensor all = {.arena = &stale, .shape = {1, 1 << 20, 1, 1}};
+    assert_non_null(stale.buf);
+    CHECK_OK(ctx, clae_op_fill(ctx, &all, 1u << 20, NAN));
+    check_conv_weight_grad(ctx, NULL, 1, geom(1, 5, 5, 3, 1, 1, 1), 1);
+    check_conv_weight_grad(ctx, NULL, 3, geom(3, 9, 7, 3, 1, 1, 1), 2);
+    check_conv_weight_grad(ctx, NULL, 2, geom(2, 11, 13, 3, 1, 2, 2), 3);
+    check_conv_weight_grad(ctx, NULL, 2, geom(4, 8, 16, 3, 1, 0, 1), 1);
+    check_conv_weight_grad(ctx, NULL, 2, geom(2, 12, 9, 5, 1, 2, 1), 4);
     clae_conv_geom tall = geom(3, 10, 6, 1, 1, 0, 1);
     tall.kh = 7, tall.ph = 3, tall.ho = 10; /* 7x1, padded along the rows only */
-    check_conv_weight_grad(*state, NULL, 3, tall, 2);
+    check_conv_weight_grad(ctx, NULL, 3, tall, 2);
 }
 
 static void test_parse_choice(void **state)
@@ -374,7 +407,7 @@ int main(void)
         cmocka_unit_test(test_parse_choice),          cmocka_unit_test(test_clblast),
         cmocka_unit_test(test_own_variants),          cmocka_unit_test(test_fused_conv_forward),
         cmocka_unit_test(test_fused_bias_act),        cmocka_unit_test(test_fused_conv_weight_grad),
-        cmocka_unit_test(test_flat_conv_weight_grad),
+        cmocka_unit_test(test_flat_conv_weight_grad), cmocka_unit_test(test_conv_rows),
     };
     return cmocka_run_group_tests(tests, test_ctx_setup, test_ctx_teardown);
 }

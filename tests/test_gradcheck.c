@@ -302,8 +302,9 @@ static void test_activation_layers(void **state)
 }
 
 /* Each algo: auto (stride 1 on the own GEMM: conv_rows, whose tiles follow the
- * device's vector width, so both the 16-wide and the 8-wide ones are taken),
- * im2col + GEMM, direct. */
+ * device's vector width, so both the 16-wide and the 8-wide ones are taken, and
+ * on 8-wide devices both its vectors along rows and along channels), im2col +
+ * GEMM, direct. */
 static void conv_both(clae_ctx *ctx, clae_shape in, clae_layer_spec s, int rows)
 {
     const int width = ctx->dev.vector_floats;
@@ -311,9 +312,12 @@ static void conv_both(clae_ctx *ctx, clae_shape in, clae_layer_spec s, int rows)
         s.algo = algo;
         for (int w = 16; w >= (algo == 0 ? 8 : 16); w /= 2) {
             ctx->dev.vector_floats = w;
-            check_layer(ctx, in, s, rows);
+            for (int by = 1; by <= (w == 8 ? 2 : 1); by++) {
+                ctx->dev.conv_rows_by = by;
+                check_layer(ctx, in, s, rows);
+            }
         }
-        ctx->dev.vector_floats = width;
+        ctx->dev.vector_floats = width, ctx->dev.conv_rows_by = 0;
     }
 }
 

@@ -116,14 +116,16 @@ int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_des
  * the next call for that slot. */
 cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, int slot, size_t bytes);
 /* A stride-1 convolution on the own engine without any packing: y = act(w *
- * x + bias) for n images (g: geometry with sh = sw = 1), w (cout, C K K) at
- * w_mem + w_off. x is first copied into a zero-padded image (cl/conv.cl
- * conv_pad); each work-item then computes 8 output channels (1 when there
- * are at most 4) of one output row segment, reading padded rows with vector
- * loads (cl/gemm.cl conv_rows). */
-int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem,
-                      size_t w_off, int n, int cout, const clae_conv_geom *g,
-                      const clae_tensor *bias, clae_act act, float slope);
+ * x + bias) for n images (g: geometry with sh = sw = 1, cout output channels),
+ * from w (cout, C, KH, KW), or with flip from the flipped weights of the convolution
+ * whose input gradient this is (w: (C, cout, KH, KW)). x is first copied into a
+ * zero-padded image (cl/conv.cl conv_pad), read with vector loads along an output
+ * row segment for several output channels (cl/gemm.cl conv_rows), or, on 8-wide
+ * devices where that leaves fewer lanes idle, broadcast for several pixels
+ * against vectors of output channels (conv_rows_ch). */
+int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, const clae_tensor *w,
+                      bool flip, int n, int cout, const clae_conv_geom *g, const clae_tensor *bias,
+                      clae_act act, float slope);
 /* Per-device defaults and $CLAE_GEMM (at context creation); frees the packing scratch. */
 
 /* --- elementwise --------------------------------------------------------- */

@@ -32,6 +32,9 @@ typedef struct {
     bool fp16, fp64;
     int vector_floats;   /* floats in the vector registers its code uses (0: not said) */
     char cpu_target[32]; /* PoCL: the LLVM CPU it compiles for ("" otherwise or unknown) */
+    /* conv_rows' vectors: 0 along rows or channels by the share of busy lanes; 1 rows, 2
+     * channels ($CLAE_CONV_ROWS=row|channel, for measuring; tests set it) */
+    int conv_rows_by;
 } clae_device_info;
 
 const char *clae_device_kind_name(clae_device_kind k);

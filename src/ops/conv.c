@@ -93,7 +93,7 @@ int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *
 }
 
 /* x (n images of g's input) copied into the zero-padded buffer that conv_rows
- * and the weight-gradient GEMM read (operand slot 1), with tail more floats
+ * and the weight-gradient GEMM read (operand slot 1), with tail zeros
  * after it; *hp x *wp is the padded size. NULL with ctx->err set. */
 static cl_mem padded_image(clae_ctx *ctx, const clae_tensor *x, int n, const clae_conv_geom *g,
                            size_t tail, size_t *hp, size_t *wp)
@@ -107,38 +107,64 @@ static cl_mem padded_image(clae_ctx *ctx, const clae_tensor *x, int n, const cla
         return NULL;
     }
     cl_mem xp = clae_gemm_operand_buffer(ctx, 1, floats * sizeof(float));
-    if (!xp || CLAE_LAUNCH(ctx, "conv_pad", planes * *hp, KARG_MEM(xp), KARG_MEM(clae_buf(x)),
-                           KARG_U32(x->off), KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w),
-                           KARG_U32(g->ph), KARG_U32(g->pw), KARG_U32(*hp), KARG_U32(*wp)))
+    if (!xp ||
+        CLAE_LAUNCH(ctx, "conv_pad", planes * *hp, KARG_MEM(xp), KARG_MEM(clae_buf(x)),
+                    KARG_U32(x->off), KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w),
+                    KARG_U32(g->ph), KARG_U32(g->pw), KARG_U32(*hp), KARG_U32(*wp), KARG_U32(tail)))
         return NULL;
     return xp;
 }
 
-int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_mem w_mem,
-                      size_t w_off, int n, int cout, const clae_conv_geom *g,
-                      const clae_tensor *bias, clae_act act, float slope)
+/* The row variant's tile for an output of m channels, nr wide segments (*mr x *nv x *w) and
+ * the share of its lanes that hold outputs. */
+static double rows_tile(const clae_ctx *ctx, int m, const clae_conv_geom *g, int *mr, int *nv,
+                        int *w, int *nr)
 {
     /* the narrowest row segment that holds a row (wider rows take several) */
-    int nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32, mr, nv, w;
-    if (cout <= 4 || ctx->dev.vector_floats >= 16) /* 32 registers of 16 floats, or few tiles */
-        mr = cout <= 4 ? 1 : 8, nv = nr == 32 ? 2 : 1, w = nr == 8 ? 8 : 16; /* 1: no idle rows */
-    else { /* 16 registers of 8 floats: at most 12 accumulators, 6 x 2 float8 at most 16 wide */
-        nr = nr > 16 ? 16 : nr;
-        w = 8, nv = nr / 8, mr = nv == 1 ? 8 : 6;
+    *nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32;
+    if (m <= 4 || ctx->dev.vector_floats >= 16) { /* 32 registers of 16 floats, or few tiles */
+        *mr = m <= 4 ? 1 : 8, *nv = *nr == 32 ? 2 : 1, *w = *nr == 8 ? 8 : 16; /* 1: no idle rows */
+    } else { /* 16 registers of 8 floats: at most 12 accumulators, 6 x 2 float8 at most 16 wide */
+        *nr = *nr > 16 ? 16 : *nr;
+        *w = 8, *nv = *nr / 8, *mr = *nv == 1 ? 8 : 6;
     }
-    char name[32];
-    snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nv, w);
-    size_t segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs;
-    size_t mblocks = ((size_t)cout + mr - 1) / mr;
-    size_t ckk = (size_t)g->c * g->kh * g->kw, hp, wp;
-    if ((size_t)n * cout * g->ho * g->wo + y->off > UINT32_MAX)
-        return clae_fail(&ctx->err,
-                         "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n,
-                         g->c, g->h, g->w);
-    /* the last segment may read up to nr + (kw - 1) dw floats past the last row */
-    cl_mem xp = padded_image(ctx, x, n, g, (size_t)nr + (size_t)g->kw * g->dw + 16, &hp, &wp);
-    if (!xp) return -1;
-    clae_karg args[] = {KARG_MEM(w_mem),
+    int segs = (g->wo + *nr - 1) / *nr, mblocks = (m + *mr - 1) / *mr;
+    return (double)g->wo / (segs * *nr) * m / (mblocks * *mr);
+}
+
+/* The same share for the channel variant (8-wide devices: 6 pixels by 16 channels), less its
+ * stores: one per output value, 96 a tile against the 6 ckk cycles of its 12 ckk FMAs (on a
+ * 2-core EPYC, conv_fmnist's 1->32, ckk 9, ran 3.3-3.7 ms a step this way, 2.4-2.8 by rows;
+ * its 32->32, ckk 288, 7.0-7.6 against 10.4-11.8). */
+static double rows_ch_share(int m, size_t npix, size_t ckk)
+{
+    size_t cblocks = ((size_t)m + 15) / 16, ptiles = (npix + 5) / 6;
+    return (double)m / (cblocks * 16) * (double)npix / (ptiles * 6) * ckk / (ckk + 16);
+}
+
+/* w (co, ci, kh, kw) prepared for the row variant: as it is, or flipped (slot 0). */
+static cl_mem rows_weights(clae_ctx *ctx, const clae_tensor *w, bool flip, int co, int ci,
+                           const clae_conv_geom *g, size_t *off)
+{
+    *off = flip ? 0 : w->off;
+    if (!flip) return clae_buf(w);
+    size_t floats = (size_t)co * ci * g->kh * g->kw;
+    cl_mem wt = clae_gemm_operand_buffer(ctx, 0, floats * sizeof(float));
+    if (!wt || clae_op_conv_flip_weights(ctx, wt, w, co, ci, g->kh, g->kw)) return NULL;
+    return wt;
+}
+
+static int launch_rows(clae_ctx *ctx, clae_tensor *y, cl_mem xp, size_t hp, size_t wp,
+                       const clae_tensor *w, bool flip, int n, int cout, const clae_conv_geom *g,
+                       const clae_tensor *bias, clae_act act, float slope)
+{
+    int mr, nv, vw, nr;
+    rows_tile(ctx, cout, g, &mr, &nv, &vw, &nr);
+    size_t w_off, segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs;
+    size_t mblocks = ((size_t)cout + mr - 1) / mr, ckk = (size_t)g->c * g->kh * g->kw;
+    cl_mem wm = rows_weights(ctx, w, flip, flip ? g->c : cout, flip ? cout : g->c, g, &w_off);
+    if (!wm) return -1;
+    clae_karg args[] = {KARG_MEM(wm),
                         KARG_U32(w_off),
                         KARG_U32(ckk),
                         KARG_MEM(xp),
@@ -160,10 +186,72 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, cl_me
                         KARG_U32(bias ? bias->off : 0),
                         KARG_I32(act),
                         KARG_F32(slope)};
-    char pn[64]; /* the profile tells the layers apart by shape */
+    char name[32], pn[64]; /* the profile tells the layers apart by shape */
+    snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nv, vw);
     snprintf(pn, sizeof pn, "%s %dx%dx%d->%d", name, g->c, g->h, g->w, cout);
     return clae_launch2(ctx, name, pn, mblocks, tiles, mblocks < 8 ? mblocks : 8, args,
                         (int)(sizeof args / sizeof args[0]));
+}
+
+static int launch_rows_ch(clae_ctx *ctx, clae_tensor *y, cl_mem xp, size_t hp, size_t wp,
+                          const clae_tensor *w, bool flip, int n, int cout, const clae_conv_geom *g,
+                          const clae_tensor *bias, clae_act act, float slope)
+{
+    size_t npix = (size_t)n * g->ho * g->wo, cblocks = ((size_t)cout + 15) / 16;
+    size_t mp = cblocks * 16, taps = (size_t)g->c * g->kh * g->kw;
+    cl_mem wt = clae_gemm_operand_buffer(ctx, 0, taps * mp * sizeof(float));
+    if (!wt ||
+        CLAE_LAUNCH(ctx, "conv_weights_by_tap", taps * mp, KARG_MEM(wt), KARG_MEM(clae_buf(w)),
+                    KARG_U32(w->off), KARG_U32(flip ? g->c : cout), KARG_U32(flip ? cout : g->c),
+                    KARG_U32(g->kh), KARG_U32(g->kw), KARG_U32(mp), KARG_U32(flip)))
+        return -1;
+    clae_karg args[] = {KARG_MEM(wt),
+                        KARG_U32(mp),
+                        KARG_MEM(xp),
+                        KARG_U32(g->c),
+                        KARG_U32(hp),
+                        KARG_U32(wp),
+                        KARG_U32(g->kh),
+                        KARG_U32(g->kw),
+                        KARG_U32(g->dh),
+                        KARG_U32(g->dw),
+                        KARG_MEM(clae_buf(y)),
+                        KARG_U32(y->off),
+                        KARG_U32(cout),
+                        KARG_U32(g->ho),
+                        KARG_U32(g->wo),
+                        KARG_U32(npix),
+                        bias ? KARG_MEM(clae_buf(bias)) : KARG_NULL,
+                        KARG_U32(bias ? bias->off : 0),
+                        KARG_I32(act),
+                        KARG_F32(slope)};
+    char pn[64];
+    snprintf(pn, sizeof pn, "conv_rows_ch %dx%dx%d->%d", g->c, g->h, g->w, cout);
+    return clae_launch2(ctx, "conv_rows_ch_6x2x8", pn, cblocks, (npix + 5) / 6,
+                        cblocks < 8 ? cblocks : 8, args, (int)(sizeof args / sizeof args[0]));
+}
+
+int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, const clae_tensor *w,
+                      bool flip, int n, int cout, const clae_conv_geom *g, const clae_tensor *bias,
+                      clae_act act, float slope)
+{
+    if ((size_t)n * cout * g->ho * g->wo + y->off > UINT32_MAX)
+        return clae_fail(&ctx->err,
+                         "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n,
+                         g->c, g->h, g->w);
+    int mr, nv, vw, nr;
+    double share = rows_tile(ctx, cout, g, &mr, &nv, &vw, &nr);
+    size_t npix = (size_t)n * g->ho * g->wo, hp, wp;
+    /* 8-wide devices: the channel variant where it leaves fewer lanes idle */
+    int by = ctx->dev.conv_rows_by;
+    bool by_channel = by ? by == 2
+                         : ctx->dev.vector_floats < 16 &&
+                               rows_ch_share(cout, npix, (size_t)g->c * g->kh * g->kw) > share;
+    /* the last segment may read up to nr + (kw - 1) dw floats past the last row */
+    cl_mem xp = padded_image(ctx, x, n, g, (size_t)nr + (size_t)g->kw * g->dw + 16, &hp, &wp);
+    if (!xp) return -1;
+    return by_channel ? launch_rows_ch(ctx, y, xp, hp, wp, w, flip, n, cout, g, bias, act, slope)
+                      : launch_rows(ctx, y, xp, hp, wp, w, flip, n, cout, g, bias, act, slope);
 }
 
 int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw,
@@ -217,7 +305,7 @@ int clae_op_conv_weight_grad_flat(clae_ctx *ctx, clae_tensor *dw, const clae_ten
     size_t blocks = ((size_t)g->kh * g->kw + 8) / 9;
     if (!gp || CLAE_LAUNCH(ctx, "conv_pad", planes * g->ho, KARG_MEM(gp), KARG_MEM(clae_buf(grid)),
                            KARG_U32(grid->off), KARG_U32(planes), KARG_U32(g->ho), KARG_U32(g->wo),
-                           KARG_U32(0), KARG_U32(0), KARG_U32(g->ho), KARG_U32(wp)))
+                           KARG_U32(0), KARG_U32(0), KARG_U32(g->ho), KARG_U32(wp), KARG_U32(0)))
         return -1;
     clae_karg args[] = {KARG_MEM(clae_buf(dw)),
                         KARG_U32(dw->off),

@@ -51,8 +51,7 @@ int clae_conv_forward(clae_ctx *ctx, const clae_conv_op *c, const clae_tensor *x
                                      ? NULL
                                      : clae_gemm_pick(ctx, false, false, (size_t)cout, np, ckk);
     if (use_rows(c, ctx, ch))
-        return clae_op_conv_rows(ctx, y, x, clae_buf(c->w), c->w->off, n, cout, &g, c->b, c->act,
-                                 c->slope);
+        return clae_op_conv_rows(ctx, y, x, c->w, false, n, cout, &g, c->b, c->act, c->slope);
     if (ch && ch->engine == CLAE_GEMM_OWN) {
         clae_gemm_desc d = {.m = (size_t)cout,
                             .n = np,
@@ -95,10 +94,7 @@ static int dx_as_full_conv(clae_ctx *ctx, const clae_conv_op *c, const clae_tens
     clae_conv_geom t = {
         cout, g.ho, g.wo, g.kh, g.kw, 1, 1, g.dh * (g.kh - 1) - g.ph, g.dw * (g.kw - 1) - g.pw,
         g.dh, g.dw, g.h,  g.w};
-    size_t tkk = (size_t)cout * g.kh * g.kw;
-    cl_mem flip = clae_gemm_operand_buffer(ctx, 0, (size_t)g.c * tkk * sizeof(float));
-    if (!flip || clae_op_conv_flip_weights(ctx, flip, c->w, cout, g.c, g.kh, g.kw)) return -1;
-    return clae_op_conv_rows(ctx, dx, grad, flip, 0, n, g.c, &t, NULL, CLAE_ACT_NONE, 0.0f);
+    return clae_op_conv_rows(ctx, dx, grad, c->w, true, n, g.c, &t, NULL, CLAE_ACT_NONE, 0.0f);
 }
 
 /* dw += the weight gradient: auto on the own engine as im2col(x) . g^T from a

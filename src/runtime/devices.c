@@ -91,6 +91,8 @@ static void vector_width(cl_device_id d, clae_device_info *info)
     cl_uint native = 0;
     clGetDeviceInfo(d, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native, NULL);
     info->vector_floats = (int)native;
+    const char *by = getenv("CLAE_CONV_ROWS");
+    info->conv_rows_by = !by ? 0 : strcmp(by, "row") == 0 ? 1 : strcmp(by, "channel") == 0 ? 2 : 0;
     const char *force = getenv("CLAE_VECTOR_FLOATS"); /* the kernels' choice, for measuring */
     if (force && (strcmp(force, "8") == 0 || strcmp(force, "16") == 0)) {
         info->vector_floats = atoi(force);
