@@ -152,14 +152,18 @@ __kernel void conv_pad(__global float *xp, __global const float *x, const uint x
     if (gid == NC * Hp - 1)
         for (uint i = 0; i < TAIL; i++) dst[Wp + i] = 0.0f;
     int sy = (int)yy - (int)PH;
+    uint i = 0;
     if (sy < 0 || sy >= (int)H) {
-        for (uint i = 0; i < Wp; i++) dst[i] = 0.0f;
+        for (; i + 8 <= Wp; i += 8) vstore8((float8)(0.0f), 0, dst + i);
+        for (; i < Wp; i++) dst[i] = 0.0f;
         return;
     }
     __global const float *src = x + x_off + ((size_t)plane * H + (uint)sy) * W;
-    for (uint i = 0; i < PW; i++) dst[i] = 0.0f;
-    for (uint i = 0; i < W; i++) dst[PW + i] = src[i];
-    for (uint i = PW + W; i < Wp; i++) dst[i] = 0.0f;
+    for (uint j = 0; j < PW; j++) dst[j] = 0.0f;
+    /* rows of a few dozen floats: vectors, not PoCL's loop across work-items */
+    for (; i + 8 <= W; i += 8) vstore8(vload8(0, src + i), 0, dst + PW + i);
+    for (; i < W; i++) dst[PW + i] = src[i];
+    for (i = PW + W; i < Wp; i++) dst[i] = 0.0f;
 }
 
 /* The weight gradient of a stride-1 convolution with few grid channels (auto runs those
