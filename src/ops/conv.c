@@ -154,6 +154,16 @@ static cl_mem rows_weights(clae_ctx *ctx, const clae_tensor *w, bool flip, int c
     return wt;
 }
 
+/* The arguments conv_rows and conv_rows_ch share: the padded image, the output, the store. */
+#define ROWS_IMAGE_ARGS(xp, g, hp, wp)                                             \
+    KARG_MEM(xp), KARG_U32((g)->c), KARG_U32(hp), KARG_U32(wp), KARG_U32((g)->kh), \
+        KARG_U32((g)->kw), KARG_U32((g)->dh), KARG_U32((g)->dw)
+#define ROWS_OUT_ARGS(y, m, g) \
+    KARG_MEM(clae_buf(y)), KARG_U32((y)->off), KARG_U32(m), KARG_U32((g)->ho), KARG_U32((g)->wo)
+#define ROWS_STORE_ARGS(bias, act, slope)                                              \
+    (bias) ? KARG_MEM(clae_buf(bias)) : KARG_NULL, KARG_U32((bias) ? (bias)->off : 0), \
+        KARG_I32(act), KARG_F32(slope)
+
 static int launch_rows(clae_ctx *ctx, clae_tensor *y, cl_mem xp, size_t hp, size_t wp,
                        const clae_tensor *w, bool flip, int n, int cout, const clae_conv_geom *g,
                        const clae_tensor *bias, clae_act act, float slope)
@@ -167,25 +177,11 @@ static int launch_rows(clae_ctx *ctx, clae_tensor *y, cl_mem xp, size_t hp, size
     clae_karg args[] = {KARG_MEM(wm),
                         KARG_U32(w_off),
                         KARG_U32(ckk),
-                        KARG_MEM(xp),
-                        KARG_U32(g->c),
-                        KARG_U32(hp),
-                        KARG_U32(wp),
-                        KARG_U32(g->kh),
-                        KARG_U32(g->kw),
-                        KARG_U32(g->dh),
-                        KARG_U32(g->dw),
-                        KARG_MEM(clae_buf(y)),
-                        KARG_U32(y->off),
-                        KARG_U32(cout),
-                        KARG_U32(g->ho),
-                        KARG_U32(g->wo),
+                        ROWS_IMAGE_ARGS(xp, g, hp, wp),
+                        ROWS_OUT_ARGS(y, cout, g),
                         KARG_U32(segs),
                         KARG_U32(tiles),
-                        bias ? KARG_MEM(clae_buf(bias)) : KARG_NULL,
-                        KARG_U32(bias ? bias->off : 0),
-                        KARG_I32(act),
-                        KARG_F32(slope)};
+                        ROWS_STORE_ARGS(bias, act, slope)};
     char name[32], pn[64]; /* the profile tells the layers apart by shape */
     snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nv, vw);
     snprintf(pn, sizeof pn, "%s %dx%dx%d->%d", name, g->c, g->h, g->w, cout);
@@ -207,24 +203,10 @@ static int launch_rows_ch(clae_ctx *ctx, clae_tensor *y, cl_mem xp, size_t hp, s
         return -1;
     clae_karg args[] = {KARG_MEM(wt),
                         KARG_U32(mp),
-                        KARG_MEM(xp),
-                        KARG_U32(g->c),
-                        KARG_U32(hp),
-                        KARG_U32(wp),
-                        KARG_U32(g->kh),
-                        KARG_U32(g->kw),
-                        KARG_U32(g->dh),
-                        KARG_U32(g->dw),
-                        KARG_MEM(clae_buf(y)),
-                        KARG_U32(y->off),
-                        KARG_U32(cout),
-                        KARG_U32(g->ho),
-                        KARG_U32(g->wo),
+                        ROWS_IMAGE_ARGS(xp, g, hp, wp),
+                        ROWS_OUT_ARGS(y, cout, g),
                         KARG_U32(npix),
-                        bias ? KARG_MEM(clae_buf(bias)) : KARG_NULL,
-                        KARG_U32(bias ? bias->off : 0),
-                        KARG_I32(act),
-                        KARG_F32(slope)};
+                        ROWS_STORE_ARGS(bias, act, slope)};
     char pn[64];
     snprintf(pn, sizeof pn, "conv_rows_ch %dx%dx%d->%d", g->c, g->h, g->w, cout);
     return clae_launch2(ctx, "conv_rows_ch_6x2x8", pn, cblocks, (npix + 5) / 6,
