@@ -92,6 +92,16 @@ int clae_op_conv_weight_grad(clae_ctx *ctx, clae_tensor *dw, const clae_tensor *
                        DIRECT_ARGS(n, cg, g));
 }
 
+/* planes of h x w from x into dst as hp x wp planes offset by (ph, pw), zeros around them and
+ * tail zeros after the last (cl/conv.cl conv_pad). */
+static int pad_planes(clae_ctx *ctx, cl_mem dst, const clae_tensor *x, size_t planes, int h, int w,
+                      int ph, int pw, size_t hp, size_t wp, size_t tail)
+{
+    return CLAE_LAUNCH(ctx, "conv_pad", planes * hp, KARG_MEM(dst), KARG_MEM(clae_buf(x)),
+                       KARG_U32(x->off), KARG_U32(planes), KARG_U32(h), KARG_U32(w), KARG_U32(ph),
+                       KARG_U32(pw), KARG_U32(hp), KARG_U32(wp), KARG_U32(tail));
+}
+
 /* x (n images of g's input) copied into the zero-padded buffer that conv_rows
  * and the weight-gradient GEMM read (operand slot 1), with tail zeros
  * after it; *hp x *wp is the padded size. NULL with ctx->err set. */
@@ -107,29 +117,30 @@ static cl_mem padded_image(clae_ctx *ctx, const clae_tensor *x, int n, const cla
         return NULL;
     }
     cl_mem xp = clae_gemm_operand_buffer(ctx, 1, floats * sizeof(float));
-    if (!xp ||
-        CLAE_LAUNCH(ctx, "conv_pad", planes * *hp, KARG_MEM(xp), KARG_MEM(clae_buf(x)),
-                    KARG_U32(x->off), KARG_U32(planes), KARG_U32(g->h), KARG_U32(g->w),
-                    KARG_U32(g->ph), KARG_U32(g->pw), KARG_U32(*hp), KARG_U32(*wp), KARG_U32(tail)))
+    if (!xp || pad_planes(ctx, xp, x, planes, g->h, g->w, g->ph, g->pw, *hp, *wp, tail))
         return NULL;
     return xp;
 }
 
-/* The row variant's tile for an output of m channels, nr wide segments (*mr x *nv x *w) and
- * the share of its lanes that hold outputs. */
-static double rows_tile(const clae_ctx *ctx, int m, const clae_conv_geom *g, int *mr, int *nv,
-                        int *w, int *nr)
+/* The row variant's tile: mr output channels by nv vectors of w floats, row segments nr wide. */
+typedef struct {
+    int mr, nv, w, nr;
+} rows_tile;
+
+/* The tile for an output of m channels, and the share of its lanes that hold outputs. */
+static double pick_rows_tile(const clae_ctx *ctx, int m, const clae_conv_geom *g, rows_tile *t)
 {
     /* the narrowest row segment that holds a row (wider rows take several) */
-    *nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32;
+    t->nr = g->wo <= 8 ? 8 : g->wo <= 16 ? 16 : 32;
     if (m <= 4 || ctx->dev.vector_floats >= 16) { /* 32 registers of 16 floats, or few tiles */
-        *mr = m <= 4 ? 1 : 8, *nv = *nr == 32 ? 2 : 1, *w = *nr == 8 ? 8 : 16; /* 1: no idle rows */
+        t->mr = m <= 4 ? 1 : 8, t->nv = t->nr == 32 ? 2 : 1; /* 1: no idle rows */
+        t->w = t->nr == 8 ? 8 : 16;
     } else { /* 16 registers of 8 floats: at most 12 accumulators, 6 x 2 float8 at most 16 wide */
-        *nr = *nr > 16 ? 16 : *nr;
-        *w = 8, *nv = *nr / 8, *mr = *nv == 1 ? 8 : 6;
+        t->nr = t->nr > 16 ? 16 : t->nr;
+        t->w = 8, t->nv = t->nr / 8, t->mr = t->nv == 1 ? 8 : 6;
     }
-    int segs = (g->wo + *nr - 1) / *nr, mblocks = (m + *mr - 1) / *mr;
-    return (double)g->wo / (segs * *nr) * m / (mblocks * *mr);
+    int segs = (g->wo + t->nr - 1) / t->nr, mblocks = (m + t->mr - 1) / t->mr;
+    return (double)g->wo / (segs * t->nr) * m / (mblocks * t->mr);
 }
 
 /* The same share for the channel variant (8-wide devices: 6 pixels by 16 channels), less its
@@ -164,14 +175,12 @@ static cl_mem rows_weights(clae_ctx *ctx, const clae_tensor *w, bool flip, int c
     (bias) ? KARG_MEM(clae_buf(bias)) : KARG_NULL, KARG_U32((bias) ? (bias)->off : 0), \
         KARG_I32(act), KARG_F32(slope)
 
-static int launch_rows(clae_ctx *ctx, clae_tensor *y, cl_mem xp, size_t hp, size_t wp,
-                       const clae_tensor *w, bool flip, int n, int cout, const clae_conv_geom *g,
-                       const clae_tensor *bias, clae_act act, float slope)
+static int launch_rows(clae_ctx *ctx, const rows_tile *t, clae_tensor *y, cl_mem xp, size_t hp,
+                       size_t wp, const clae_tensor *w, bool flip, int n, int cout,
+                       const clae_conv_geom *g, const clae_tensor *bias, clae_act act, float slope)
 {
-    int mr, nv, vw, nr;
-    rows_tile(ctx, cout, g, &mr, &nv, &vw, &nr);
-    size_t w_off, segs = ((size_t)g->wo + nr - 1) / nr, tiles = (size_t)n * g->ho * segs;
-    size_t mblocks = ((size_t)cout + mr - 1) / mr, ckk = (size_t)g->c * g->kh * g->kw;
+    size_t w_off, segs = ((size_t)g->wo + t->nr - 1) / t->nr, tiles = (size_t)n * g->ho * segs;
+    size_t mblocks = ((size_t)cout + t->mr - 1) / t->mr, ckk = (size_t)g->c * g->kh * g->kw;
     cl_mem wm = rows_weights(ctx, w, flip, flip ? g->c : cout, flip ? cout : g->c, g, &w_off);
     if (!wm) return -1;
     clae_karg args[] = {KARG_MEM(wm),
@@ -183,7 +192,7 @@ static int launch_rows(clae_ctx *ctx, clae_tensor *y, cl_mem xp, size_t hp, size
                         KARG_U32(tiles),
                         ROWS_STORE_ARGS(bias, act, slope)};
     char name[32], pn[64]; /* the profile tells the layers apart by shape */
-    snprintf(name, sizeof name, "conv_rows_%dx%dx%d", mr, nv, vw);
+    snprintf(name, sizeof name, "conv_rows_%dx%dx%d", t->mr, t->nv, t->w);
     snprintf(pn, sizeof pn, "%s %dx%dx%d->%d", name, g->c, g->h, g->w, cout);
     return clae_launch2(ctx, name, pn, mblocks, tiles, mblocks < 8 ? mblocks : 8, args,
                         (int)(sizeof args / sizeof args[0]));
@@ -221,8 +230,8 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, const
         return clae_fail(&ctx->err,
                          "convolution of %d images of %dx%dx%d is too large for 32-bit indices", n,
                          g->c, g->h, g->w);
-    int mr, nv, vw, nr;
-    double share = rows_tile(ctx, cout, g, &mr, &nv, &vw, &nr);
+    rows_tile t;
+    double share = pick_rows_tile(ctx, cout, g, &t);
     size_t npix = (size_t)n * g->ho * g->wo, hp, wp;
     /* 8-wide devices: the channel variant where it leaves fewer lanes idle */
     int by = ctx->dev.conv_rows_by;
@@ -230,10 +239,10 @@ int clae_op_conv_rows(clae_ctx *ctx, clae_tensor *y, const clae_tensor *x, const
                          : ctx->dev.vector_floats < 16 &&
                                rows_ch_share(cout, npix, (size_t)g->c * g->kh * g->kw) > share;
     /* the last segment may read up to nr + (kw - 1) dw floats past the last row */
-    cl_mem xp = padded_image(ctx, x, n, g, (size_t)nr + (size_t)g->kw * g->dw + 16, &hp, &wp);
+    cl_mem xp = padded_image(ctx, x, n, g, (size_t)t.nr + (size_t)g->kw * g->dw + 16, &hp, &wp);
     if (!xp) return -1;
     return by_channel ? launch_rows_ch(ctx, y, xp, hp, wp, w, flip, n, cout, g, bias, act, slope)
-                      : launch_rows(ctx, y, xp, hp, wp, w, flip, n, cout, g, bias, act, slope);
+                      : launch_rows(ctx, &t, y, xp, hp, wp, w, flip, n, cout, g, bias, act, slope);
 }
 
 int clae_op_conv_weight_grad_gemm(clae_ctx *ctx, const clae_gemm_choice *ch, clae_tensor *dw,
@@ -285,9 +294,7 @@ int clae_op_conv_weight_grad_flat(clae_ctx *ctx, clae_tensor *dw, const clae_ten
     /* the grid in rows of wp (slot 0: free until the input gradient flips its weights) */
     cl_mem gp = clae_gemm_operand_buffer(ctx, 0, planes * g->ho * wp * sizeof(float));
     size_t blocks = ((size_t)g->kh * g->kw + 8) / 9;
-    if (!gp || CLAE_LAUNCH(ctx, "conv_pad", planes * g->ho, KARG_MEM(gp), KARG_MEM(clae_buf(grid)),
-                           KARG_U32(grid->off), KARG_U32(planes), KARG_U32(g->ho), KARG_U32(g->wo),
-                           KARG_U32(0), KARG_U32(0), KARG_U32(g->ho), KARG_U32(wp), KARG_U32(0)))
+    if (!gp || pad_planes(ctx, gp, grid, planes, g->ho, g->wo, 0, 0, (size_t)g->ho, wp, 0))
         return -1;
     clae_karg args[] = {KARG_MEM(clae_buf(dw)),
                         KARG_U32(dw->off),
