@@ -49,10 +49,53 @@ __kernel void gemm_pack_b(__global const float *b, uint b_off, uint ldb, uint k,
     }
 }
 
-/* The same with B transposed: 16-deep vector loads along its stored rows,
- * scattered into the panel's columns. Its k index may be batched: op(B)(kk, j)
- * at j * ldb + (kk / b_kcols) * b_kimg + kk % b_kcols (b_kcols = k when not;
- * batched, an NCHW gradient read as [positions, channels]). */
+/* An 8x8 transpose in registers: r[t] becomes (r[0][t], ..., r[7][t]). Three stages of
+ * two-source shuffles (unpack, pair, half swap), which become 24 AVX shuffles. */
+inline void transpose8x8(float8 *r)
+{
+    const uint8 lo = (uint8)(0, 8, 1, 9, 4, 12, 5, 13), hi = (uint8)(2, 10, 3, 11, 6, 14, 7, 15);
+    const uint8 pl = (uint8)(0, 1, 8, 9, 4, 5, 12, 13), ph = (uint8)(2, 3, 10, 11, 6, 7, 14, 15);
+    const uint8 fl = (uint8)(0, 1, 2, 3, 8, 9, 10, 11), fh = (uint8)(4, 5, 6, 7, 12, 13, 14, 15);
+    float8 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = shuffle2(r[i], r[i + 1], lo);
+        t[i + 1] = shuffle2(r[i], r[i + 1], hi);
+    }
+    for (int i = 0; i < 8; i += 4) { /* rows i..i+3: elements (0, 4), (1, 5), (2, 6), (3, 7) */
+        u[i] = shuffle2(t[i], t[i + 2], pl);
+        u[i + 1] = shuffle2(t[i], t[i + 2], ph);
+        u[i + 2] = shuffle2(t[i + 1], t[i + 3], pl);
+        u[i + 3] = shuffle2(t[i + 1], t[i + 3], ph);
+    }
+    for (int e = 0; e < 4; e++) {
+        r[e] = shuffle2(u[e], u[e + 4], fl);
+        r[e + 4] = shuffle2(u[e], u[e + 4], fh);
+    }
+}
+
+/* Column j of the panel (op(B)(k0 .. k0 + kn, j)) element by element, zeros past n. */
+inline void pack_bt_column(__global const float *b, uint ldb, uint n, uint nr, uint b_kcols,
+                           uint b_kimg, uint kn, uint img0, uint q0, uint j, uint c,
+                           __global float *dst)
+{
+    if (j >= n) {
+        for (uint t = 0; t < kn; t++) dst[t * nr + c] = 0.0f;
+        return;
+    }
+    __global const float *col = b + (size_t)j * ldb;
+    uint img = img0, q = q0;
+    for (uint t = 0; t < kn; t++, q++) {
+        if (q == b_kcols) q = 0, img++;
+        dst[t * nr + c] = col[(size_t)img * b_kimg + q];
+    }
+}
+
+/* The same with B transposed: op(B)(kk, j) sits along B's stored rows, so a
+ * full block of 8 columns by 16 k reads 16 vectors and turns them into panel
+ * rows with two register transposes; partial blocks go element by element.
+ * Its k index may be batched: op(B)(kk, j) at j * ldb + (kk / b_kcols) * b_kimg
+ * + kk % b_kcols (b_kcols = k when not; batched, an NCHW gradient read as
+ * [positions, channels]). */
 __kernel void gemm_pack_bt(__global const float *b, uint b_off, uint ldb, uint k, uint n, uint nr,
                            uint b_kcols, uint b_kimg, __global float *bp, uint bp_off, uint kblocks,
                            uint items)
@@ -63,23 +106,19 @@ __kernel void gemm_pack_bt(__global const float *b, uint b_off, uint ldb, uint k
     uint kn = min(16u, k - k0), img0 = k0 / b_kcols, q0 = k0 - img0 * b_kcols;
     bool contiguous = kn == 16 && q0 + 16 <= b_kcols;
     __global float *dst = bp + bp_off + ((size_t)jb * k + k0) * nr;
-    for (uint c = 0; c < nr; c++) {
-        uint j = j0 + c;
-        if (j >= n) {
-            for (uint t = 0; t < kn; t++) dst[t * nr + c] = 0.0f;
+    b += b_off;
+    for (uint c0 = 0; c0 < nr; c0 += 8) {
+        if (!contiguous || j0 + c0 + 8 > n) {
+            for (uint c = c0; c < c0 + 8; c++)
+                pack_bt_column(b, ldb, n, nr, b_kcols, b_kimg, kn, img0, q0, j0 + c, c, dst);
             continue;
         }
-        __global const float *col = b + b_off + (size_t)j * ldb;
-        if (contiguous) {
-            float tmp[16];
-            vstore16(vload16(0, col + (size_t)img0 * b_kimg + q0), 0, tmp);
-            for (uint t = 0; t < 16; t++) dst[t * nr + c] = tmp[t];
-        } else {
-            uint img = img0, q = q0;
-            for (uint t = 0; t < kn; t++, q++) {
-                if (q == b_kcols) q = 0, img++;
-                dst[t * nr + c] = col[(size_t)img * b_kimg + q];
-            }
+        __global const float *src = b + (size_t)(j0 + c0) * ldb + (size_t)img0 * b_kimg + q0;
+        for (uint h = 0; h < 16; h += 8) {
+            float8 r[8];
+            for (uint i = 0; i < 8; i++) r[i] = vload8(0, src + (size_t)i * ldb + h);
+            transpose8x8(r);
+            for (uint t = 0; t < 8; t++) vstore8(r[t], 0, dst + (h + t) * nr + c0);
         }
     }
 }
@@ -301,17 +340,26 @@ size_t gemm_a_row(uint i, uint a_rs, uint a_tkh, uint a_tkw, uint a_plane, uint 
                     if (act) out = GEMM_CAT(gemm_act_float, W)(out, act, slope);                   \
                     GEMM_CAT(vstore, W)(out, v, seg);                                              \
                 }                                                                                  \
-            } else { /* the last tile, or one that runs into the next image */                     \
+            } else { /* the last tile, one that runs into the next image, or C transposed */       \
                 uint img = img0, q = q0;                                                           \
+                /* without per-column terms the whole vector is final here: its activation         \
+                 * runs on the vector (scalar exp is slow), only the stores are scalar */          \
+                const bool whole = beta == 0.0f && !(bs && bias_cols);                             \
                 _Pragma("unroll") for (int v = 0; v < NV; v++)                                     \
                 {                                                                                  \
                     float tmp[W];                                                                  \
-                    GEMM_CAT(vstore, W)(acc[r][v], 0, tmp);                                        \
+                    GEMM_CAT(float, W) out = alpha * acc[r][v] + bi;                               \
+                    if (whole && act) out = GEMM_CAT(gemm_act_float, W)(out, act, slope);          \
+                    GEMM_CAT(vstore, W)(out, 0, tmp);                                              \
                     for (int e = 0; e < W; e++, q++) {                                             \
                         if (j0 + v * W + e >= n) break;                                            \
                         while (q >= c_cols) q -= c_cols, img++;                                    \
                         __global float *cp = row + (size_t)img * c_img + q;                        \
-                        float o = alpha * tmp[e] + (bs && bias_cols ? bs[j0 + v * W + e] : bi);    \
+                        if (whole) {                                                               \
+                            *cp = tmp[e];                                                          \
+                            continue;                                                              \
+                        }                                                                          \
+                        float o = tmp[e] + (bs && bias_cols ? bs[j0 + v * W + e] : 0.0f);          \
                         if (beta != 0.0f) o += beta * *cp;                                         \
                         *cp = act_apply(act, o, slope);                                            \
                     }                                                                              \

@@ -26,6 +26,15 @@ __kernel void upsample_forward(__global float *y, const uint y_off, __global con
     uint oh = gid % HO;
     __global const float *xp = x + x_off + (ulong)(gid / HO) * H * W;
     __global float *out = y + y_off + (ulong)gid * WO;
+    if (!bilinear && F == 2 && W >= 8) { /* each vector of 8 inputs becomes 16 outputs */
+        __global const float *row = xp + (oh / 2) * W;
+        const uint16 twice = (uint16)(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+        for (uint iw = 0; iw + 8 <= W; iw += 8)
+            vstore16(shuffle(vload8(0, row + iw), twice), 0, out + 2 * iw);
+        if (W % 8) /* the row's last eight again: the same values stored twice */
+            vstore16(shuffle(vload8(0, row + W - 8), twice), 0, out + 2 * (W - 8));
+        return;
+    }
     if (!bilinear) {
         __global const float *row = xp + (oh / F) * W;
         for (uint iw = 0; iw < W; iw++) { /* no division per value */
@@ -69,6 +78,14 @@ __kernel void upsample_backward(__global float *dx, const uint dx_off, __global 
         uint h = row % H, WO = W * F;
         __global const float *d0 = dy + dy_off + ((size_t)(row / H) * H * F + h * F) * WO;
         __global float *out = dx + dx_off + (size_t)row * W;
+        if (F == 2 && W >= 8) { /* 8 inputs from two rows of 16; the last 8 overlap */
+            for (uint w = 0;; w += 8) {
+                w = min(w, W - 8);
+                float16 a = vload16(0, d0 + 2 * w), b = vload16(0, d0 + WO + 2 * w);
+                vstore8(a.even + a.odd + b.even + b.odd, 0, out + w); /* the scalar order */
+                if (w + 8 == W) return;
+            }
+        }
         for (uint w = 0; w < W; w++) {
             float s = 0.0f;
             for (uint i = 0; i < F; i++)

@@ -68,7 +68,10 @@ const clae_layer_kind clae_kind_max_pool = {
     .setup = pool_setup,
     .resolve = pool_resolve,
     .checks = {{POOL(CLAE_LAYER_MAX_POOL, 2, 2, 0), {1, 2, 6, 4}, 2},
-               {POOL(CLAE_LAYER_MAX_POOL, 3, 2, 1), {1, 3, 7, 5}, 1}},
+               {POOL(CLAE_LAYER_MAX_POOL, 3, 2, 1), {1, 3, 7, 5}, 1},
+               /* rows of 9 windows (CPU vectors of 8, the last overlapping), a last row and
+                * column that no window reads */
+               {POOL(CLAE_LAYER_MAX_POOL, 2, 2, 0), {1, 2, 5, 19}, 2}},
 };
 
 const clae_layer_kind clae_kind_avg_pool = {

@@ -40,5 +40,9 @@ const clae_layer_kind clae_kind_upsample = {
                 2},
                {{.type = CLAE_LAYER_UPSAMPLE, .scale = 3, .mode = CLAE_UPSAMPLE_BILINEAR},
                 {1, 1, 4, 3},
-                1}},
+                1},
+               /* rows of 11 (CPU vectors of 8 inputs, the last overlapping) */
+               {{.type = CLAE_LAYER_UPSAMPLE, .scale = 2, .mode = CLAE_UPSAMPLE_NEAREST},
+                {1, 2, 3, 11},
+                2}},
 };

@@ -65,7 +65,7 @@ int clae_op_act_forward(clae_ctx *ctx, clae_act kind, float slope, const clae_te
 int clae_op_act_backward(clae_ctx *ctx, clae_act kind, float slope, const clae_tensor *y,
                          const clae_tensor *dy, clae_tensor *dx, size_t n)
 {
-    return CLAE_LAUNCH(ctx, "act_backward", n, KARG_MEM(clae_buf(dx)), KARG_U32(dx->off),
+    return CLAE_LAUNCH(ctx, "act_backward", (n + 7) / 8, KARG_MEM(clae_buf(dx)), KARG_U32(dx->off),
                        KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_MEM(clae_buf(y)),
                        KARG_U32(y->off), KARG_U32(n), KARG_I32(kind), KARG_F32(slope));
 }
@@ -82,8 +82,9 @@ int clae_op_bias_act(clae_ctx *ctx, clae_tensor *y, const clae_tensor *b, size_t
 int clae_op_bias_backward(clae_ctx *ctx, clae_tensor *db, const clae_tensor *dy, size_t rows,
                           size_t cols)
 {
-    return CLAE_LAUNCH(ctx, "bias_backward", cols, KARG_MEM(clae_buf(db)), KARG_U32(db->off),
-                       KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_U32(rows), KARG_U32(cols));
+    return CLAE_LAUNCH(ctx, "bias_backward", (cols + 7) / 8, KARG_MEM(clae_buf(db)),
+                       KARG_U32(db->off), KARG_MEM(clae_buf(dy)), KARG_U32(dy->off), KARG_U32(rows),
+                       KARG_U32(cols));
 }
 
 int clae_op_augment(clae_ctx *ctx, clae_tensor *dst, cl_mem src_u8, cl_mem order, size_t order_off,

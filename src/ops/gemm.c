@@ -101,13 +101,15 @@ cl_mem clae_gemm_operand_buffer(clae_ctx *ctx, int slot, size_t bytes)
     return ctx->gemm->operand[slot];
 }
 
-static int launch_tiles(clae_ctx *ctx, const clae_gemm_choice *ch, size_t mblocks, size_t nblocks,
-                        const clae_karg *args, int nargs)
+/* The profile names each call by its shape (clae_gemm_shape_key), as clae tune keys them. */
+static int launch_tiles(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_desc *d,
+                        size_t mblocks, size_t nblocks, const clae_karg *args, int nargs)
 {
-    char name[32];
+    char name[32], shape[48], profile_name[64];
     snprintf(name, sizeof name, "gemm_tile_%dx%dx%d", ch->mr, ch->nv, ch->w);
-    return clae_launch2(ctx, name, "gemm (own tiles)", mblocks, nblocks, (size_t)ch->group, args,
-                        nargs);
+    clae_gemm_shape_key(shape, sizeof shape, d->trans_a, d->trans_b, d->m, d->n, d->k);
+    snprintf(profile_name, sizeof profile_name, "gemm %s", shape);
+    return clae_launch2(ctx, name, profile_name, mblocks, nblocks, (size_t)ch->group, args, nargs);
 }
 
 /* B's panel: packed from a matrix (optionally with batched columns) or from images. */
@@ -202,7 +204,7 @@ int clae_gemm_run(clae_ctx *ctx, const clae_gemm_choice *ch, const clae_gemm_des
                         KARG_U32(d->bias_per_col),
                         KARG_I32(d->act),
                         KARG_F32(d->slope)};
-    return launch_tiles(ctx, ch, mblocks, nblocks, args, (int)(sizeof args / sizeof args[0]));
+    return launch_tiles(ctx, ch, d, mblocks, nblocks, args, (int)(sizeof args / sizeof args[0]));
 }
 
 static int gemm_own(clae_ctx *ctx, const clae_gemm_choice *ch, bool trans_a, bool trans_b, size_t m,

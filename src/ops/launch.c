@@ -38,13 +38,25 @@ static int enqueue(clae_ctx *ctx, cl_kernel k, const char *name, const char *pro
     return 0;
 }
 
+/* PoCL runs each group as one task on one of its compute_units threads, so a CPU gets at least
+ * 8 groups a thread where the work allows (groups halved down to 16 items): a launch of a few
+ * hundred items in groups of 256 would run on one or two cores while the others wait. */
+static size_t group_for(const clae_ctx *ctx, size_t n)
+{
+    size_t local = GROUP < ctx->dev.max_work_group ? GROUP : ctx->dev.max_work_group;
+    if (ctx->dev.kind == CLAE_DEV_CPU) {
+        size_t want = 8 * (size_t)(ctx->dev.compute_units ? ctx->dev.compute_units : 1);
+        while (local > 16 && (n + local - 1) / local < want) local /= 2;
+    }
+    return n <= local ? n : local;
+}
+
 int clae_launch(clae_ctx *ctx, const char *name, size_t n, const clae_karg *args, int nargs)
 {
     if (n == 0) return 0;
     cl_kernel k = with_args(ctx, name, args, nargs);
     if (!k) return -1;
-    size_t local = GROUP < ctx->dev.max_work_group ? GROUP : ctx->dev.max_work_group;
-    if (n <= local) local = n;
+    size_t local = group_for(ctx, n);
     size_t global = (n + local - 1) / local * local;
     return enqueue(ctx, k, name, NULL, 1, &global, &local);
 }
