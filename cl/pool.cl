@@ -125,10 +125,12 @@ void max_pool_2x2_backward_row(__global float *dx, const uint dx_off, __global c
                                const uint WO)
 {
     uint oh = row % HO;
-    __global float *dxp = dx + dx_off + (ulong)(row / HO) * H * W, *r0 = dxp + 2 * oh * W;
-    __global const float *dyr = dy + dy_off + (ulong)row * WO, *ar = arg + arg_off + (ulong)row * WO;
-    for (uint ow = 0; ow + 8 <= WO; ow += 8) max_pool_2x2_backward8(r0, (int)(2 * oh * W), W, ow, dyr, ar);
-    if (WO % 8) max_pool_2x2_backward8(r0, (int)(2 * oh * W), W, WO - 8, dyr, ar);
+    int at0 = (int)(2 * oh * W);
+    __global float *dxp = dx + dx_off + (ulong)(row / HO) * H * W, *r0 = dxp + at0;
+    __global const float *dyr = dy + dy_off + (ulong)row * WO;
+    __global const float *ar = arg + arg_off + (ulong)row * WO;
+    for (uint ow = 0; ow + 8 <= WO; ow += 8) max_pool_2x2_backward8(r0, at0, W, ow, dyr, ar);
+    if (WO % 8) max_pool_2x2_backward8(r0, at0, W, WO - 8, dyr, ar);
     for (uint w = 2 * WO; w < W; w++) r0[w] = r0[W + w] = 0.0f;
     if (oh == HO - 1)
         for (uint h = 2 * HO; h < H; h++)
@@ -146,8 +148,8 @@ __kernel void max_pool_backward(__global float *dx, const uint dx_off, __global 
     uint gid = get_global_id(0);
     bool overlap = S < K;
     if (CLAE_CPU && K == 2 && S == 2 && PAD == 0 && WO >= 8) {
-        if (gid < NC * HO) max_pool_2x2_backward_row(dx, dx_off, dy, dy_off, arg, arg_off, gid, H, W,
-                                                    HO, WO);
+        if (gid < NC * HO)
+            max_pool_2x2_backward_row(dx, dx_off, dy, dy_off, arg, arg_off, gid, H, W, HO, WO);
         return;
     }
     if (gid >= (overlap ? NC : NC * HO)) return;
