@@ -19,6 +19,21 @@ float act_apply(const int kind, const float x, const float slope)
     }
 }
 
+/* act_apply on a whole vector, lane by lane: act_apply_float8, act_apply_float16. */
+#define ACT_APPLY_VEC(T)                                                 \
+    T act_apply_##T(T v, int act, float slope)                           \
+    {                                                                    \
+        switch (act) {                                                   \
+        case ACT_RELU: return fmax(v, (T)(0.0f));                        \
+        case ACT_LEAKY_RELU: return select(v * slope, v, v > (T)(0.0f)); \
+        case ACT_SIGMOID: return (T)(1.0f) / ((T)(1.0f) + exp(-v));      \
+        case ACT_TANH: return tanh(v);                                   \
+        default: return v;                                               \
+        }                                                                \
+    }
+ACT_APPLY_VEC(float8)
+ACT_APPLY_VEC(float16)
+
 float act_grad(const int kind, const float y, const float dy, const float slope)
 {
     switch (kind) {

@@ -244,20 +244,6 @@ GEMM_PACK_IM2COL(32)
 #define GEMM_CAT_(a, b) a##b
 #define GEMM_CAT(a, b) GEMM_CAT_(a, b)
 
-/* The activation on a whole vector (act.cl's act_apply, lane by lane). */
-#define GEMM_ACT_VEC(T)                                                  \
-    T gemm_act_##T(T v, int act, float slope)                            \
-    {                                                                    \
-        switch (act) {                                                   \
-        case ACT_RELU: return fmax(v, (T)(0.0f));                        \
-        case ACT_LEAKY_RELU: return select(v * slope, v, v > (T)(0.0f)); \
-        case ACT_SIGMOID: return (T)(1.0f) / ((T)(1.0f) + exp(-v));      \
-        case ACT_TANH: return tanh(v);                                   \
-        default: return v;                                               \
-        }                                                                \
-    }
-GEMM_ACT_VEC(float8)
-GEMM_ACT_VEC(float16)
 
 /* Where row i of A starts: i * a_rs, or, when a_tkw > 0, the rows are the
  * taps (c, ky, kx) of a padded image: c * a_plane + ky * a_dy + kx * a_dx. */
@@ -337,7 +323,7 @@ size_t gemm_a_row(uint i, uint a_rs, uint a_tkh, uint a_tkw, uint a_plane, uint 
                     GEMM_CAT(float, W) out = alpha * acc[r][v] + bi;                               \
                     if (bs && bias_cols) out += GEMM_CAT(vload, W)(v, bs + j0);                    \
                     if (beta != 0.0f) out += beta * GEMM_CAT(vload, W)(v, seg);                    \
-                    if (act) out = GEMM_CAT(gemm_act_float, W)(out, act, slope);                   \
+                    if (act) out = GEMM_CAT(act_apply_float, W)(out, act, slope);                   \
                     GEMM_CAT(vstore, W)(out, v, seg);                                              \
                 }                                                                                  \
             } else { /* the last tile, one that runs into the next image, or C transposed */       \
@@ -349,7 +335,7 @@ size_t gemm_a_row(uint i, uint a_rs, uint a_tkh, uint a_tkw, uint a_plane, uint 
                 {                                                                                  \
                     float tmp[W];                                                                  \
                     GEMM_CAT(float, W) out = alpha * acc[r][v] + bi;                               \
-                    if (whole && act) out = GEMM_CAT(gemm_act_float, W)(out, act, slope);          \
+                    if (whole && act) out = GEMM_CAT(act_apply_float, W)(out, act, slope);          \
                     GEMM_CAT(vstore, W)(out, 0, tmp);                                              \
                     for (int e = 0; e < W; e++, q++) {                                             \
                         if (j0 + v * W + e >= n) break;                                            \
@@ -425,7 +411,7 @@ GEMM_TILE_KERNEL(gemm_tile_8x1x8, 8, 1, 8)
             _Pragma("unroll") for (int v = 0; v < NV; v++)                                         \
             {                                                                                      \
                 GEMM_CAT(float, W) o = acc[r][v] + bi;                                             \
-                if (act) o = GEMM_CAT(gemm_act_float, W)(o, act, slope);                           \
+                if (act) o = GEMM_CAT(act_apply_float, W)(o, act, slope);                           \
                 if (full) {                                                                        \
                     GEMM_CAT(vstore, W)(o, v, out);                                                \
                 } else {                                                                           \
@@ -505,7 +491,7 @@ CONV_ROWS_KERNEL(conv_rows_6x2x8, 6, 2, 8)
             _Pragma("unroll") for (int v = 0; v < NV; v++)                                         \
             {                                                                                      \
                 GEMM_CAT(float, W) o = acc[p][v] + bvec[v];                                        \
-                if (act) o = GEMM_CAT(gemm_act_float, W)(o, act, slope);                           \
+                if (act) o = GEMM_CAT(act_apply_float, W)(o, act, slope);                           \
                 float tmp[W];                                                                      \
                 GEMM_CAT(vstore, W)(o, 0, tmp);                                                    \
                 for (uint e = 0; e < W && c0 + v * W + e < M; e++)                                 \
