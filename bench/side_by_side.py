@@ -4,22 +4,28 @@
 Runs `clae bench` on the reference workloads (configs/NAME.ini), then builds
 each config's layer stack in PyTorch from the same INI file and times the same
 step: forward, loss (+ KL for a vae layer), backward, optimizer, batch from the
-config, synthetic data in [0, 1), 3 warm-up steps then --steps timed steps.
+config, synthetic data in [0, 1), 3 warm-up steps then the timed steps (--steps,
+raised to last --seconds).
 Each side is measured --repeat times (default 3) and its best kept; PyTorch also
-takes the best of 1 and 2 threads (or --threads). Both vary by 10-30% from run
-to run on a shared 2-core machine. Prints clae images/s, PyTorch images/s,
-their ratio, clae GFLOP/s and fraction of its SGEMM peak.
+takes the best of 1 and 2 threads (or --threads). The two sides take turns,
+workload by workload and round by round (clae, PyTorch, clae, ...), so that a
+slow spell of a shared machine (both sides have moved by 20-50% from minute to
+minute on a 2-core VM) falls on both; each round's ratio is kept too, and their
+median is printed beside the ratio of the bests. Prints clae images/s, PyTorch
+images/s, both ratios, clae GFLOP/s and its shares of the SGEMM and FMA peaks.
 
 Optional: needs Debian's python3-torch (run with /usr/bin/python3; install
 libopenblas0-pthread before timing). clae never needs it.
 
 usage: /usr/bin/python3 bench/side_by_side.py [--clae build/clae] [--device SPEC]
-           [--steps 20] [--repeat 3] [--threads 1,2] [--json OUT] [NAME ...]
+           [--steps 20] [--seconds 1] [--repeat 3] [--threads 1,2] [--json OUT] [NAME ...]
 """
 import argparse
 import configparser
 import json
+import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,31 +39,28 @@ def parse_args():
     p.add_argument("names", nargs="*", default=WORKLOADS)
     p.add_argument("--clae", default="build/clae")
     p.add_argument("--device", default=None)
-    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--steps", type=int, default=20, help="timed steps at least (see --seconds)")
+    p.add_argument("--seconds", type=float, default=1.0,
+                   help="time each measurement for about this long at least: the steps of a "
+                        "workload are raised to fill it after a first clae run (20 steps of "
+                        "mlp_fmnist last 0.1 s, too short to time on a shared machine)")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--repeat", type=int, default=3, help="measure each side this many times, keep the best")
     p.add_argument("--json", default=None, help="write clae's and PyTorch's numbers here")
     return p.parse_args()
 
 
-def run_clae(args):
-    """clae bench --repeat times; per workload the run with the most images/s."""
-    best = None
-    for _ in range(max(1, args.repeat)):
-        run = run_clae_once(args)
-        if best is None:
-            best = run
-            continue
-        for i, w in enumerate(run["workloads"]):
-            if w["images_per_s"] > best["workloads"][i]["images_per_s"]:
-                best["workloads"][i] = dict(w, fraction_of_peak=w["gflops"] / best["sgemm_peak_gflops"])
+def better(best, run):
+    """The clae run with more images/s for its one workload, its peaks beside it."""
+    if best is None or run["workloads"][0]["images_per_s"] > best["workloads"][0]["images_per_s"]:
+        return run
     return best
 
 
-def run_clae_once(args):
+def run_clae_once(args, name, steps):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "bench.json")
-        cmd = [args.clae, "bench", ",".join(args.names), "--steps", str(args.steps), "--json", out]
+        cmd = [args.clae, "bench", name, "--steps", str(steps), "--json", out]
         if args.device:
             cmd += ["--device", args.device]
         print("$", " ".join(cmd), flush=True)
@@ -203,32 +206,54 @@ def torch_images_per_s(torch, name, steps, threads):
     return best
 
 
+def measure(args, torch, threads):
+    """Per workload: the best clae run, the best PyTorch images/s and each round's ratio."""
+    rows = []
+    for name in args.names:
+        best, torch_best, ratios = None, 0.0, []
+        first = run_clae_once(args, name, args.steps)["workloads"][0]  # also warms caches
+        steps = max(args.steps, math.ceil(args.seconds * 1000.0 / first["step_ms"]))
+        for _ in range(max(1, args.repeat)):
+            run = run_clae_once(args, name, steps)
+            best = better(best, run)
+            if torch:
+                ti = torch_images_per_s(torch, name, steps, threads)
+                torch_best = max(torch_best, ti)
+                ratios.append(run["workloads"][0]["images_per_s"] / ti)
+        w = best["workloads"][0]
+        rows.append(dict(w, fma_peak_gflops=best["fma_peak_gflops"],
+                         sgemm_peak_gflops=best["sgemm_peak_gflops"],
+                         torch_images_per_s=torch_best or None,
+                         ratio=w["images_per_s"] / torch_best if torch_best else None,
+                         round_ratios=ratios,
+                         median_round_ratio=statistics.median(ratios) if ratios else None))
+        print(f"{name}, {steps} steps: clae {w['images_per_s']:.0f} img/s, PyTorch {torch_best:.0f}; rounds "
+              + ", ".join(f"{r:.2f}x" for r in ratios), flush=True)
+    return best, rows
+
+
 def main():
     args = parse_args()
-    clae = run_clae(args)
     try:
         import torch
     except ImportError:
         print("PyTorch is not installed (Debian: python3-torch, run with /usr/bin/python3): clae's numbers only")
         torch = None
     threads = [int(t) for t in args.threads.split(",")]
-    rows = []
-    for w in clae["workloads"]:
-        ti = max(torch_images_per_s(torch, w["name"], args.steps, threads) for _ in range(max(1, args.repeat))) \
-            if torch else None
-        rows.append(dict(w, torch_images_per_s=ti, ratio=(w["images_per_s"] / ti if ti else None)))
-    print(f"\ndevice: {clae['device']} ({clae['kind']}), GEMM: {clae['gemm_choices']}, "
-          f"SGEMM peak {clae['sgemm_peak_gflops']:.1f} GFLOP/s; best of {args.repeat} runs each, "
-          f"PyTorch also of {args.threads} threads")
-    print(f"{'workload':<14} {'clae img/s':>11} {'torch img/s':>12} {'ratio':>7} {'GFLOP/s':>8} {'of peak':>8}")
+    last, rows = measure(args, torch, threads)
+    print(f"\ndevice: {last['device']} ({last['kind']}), GEMM: {last['gemm_choices']}; best of "
+          f"{args.repeat} runs each side, taking turns, PyTorch also of {args.threads} threads")
+    print(f"{'workload':<14} {'clae img/s':>11} {'torch img/s':>12} {'ratio':>7} {'rounds':>7} "
+          f"{'GFLOP/s':>8} {'of SGEMM':>9} {'of FMA':>7}")
     for r in rows:
         ti = f"{r['torch_images_per_s']:12.0f}" if r["torch_images_per_s"] else f"{'-':>12}"
         ra = f"{r['ratio']:6.2f}x" if r["ratio"] else f"{'-':>7}"
-        print(f"{r['name']:<14} {r['images_per_s']:11.0f} {ti} {ra} {r['gflops']:8.1f} "
-              f"{100 * r['fraction_of_peak']:7.1f}%")
+        med = f"{r['median_round_ratio']:6.2f}x" if r["median_round_ratio"] else f"{'-':>7}"
+        print(f"{r['name']:<14} {r['images_per_s']:11.0f} {ti} {ra} {med} {r['gflops']:8.1f} "
+              f"{100 * r['fraction_of_peak']:8.1f}% {100 * r['fraction_of_fma_peak']:6.1f}%")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(clae, workloads=rows, torch_threads=args.threads), f, indent=2)
+            json.dump(dict(last, workloads=rows, torch_threads=args.threads), f, indent=2)
         print("wrote", args.json)
 
 

@@ -323,7 +323,7 @@ size_t gemm_a_row(uint i, uint a_rs, uint a_tkh, uint a_tkw, uint a_plane, uint 
                     GEMM_CAT(float, W) out = alpha * acc[r][v] + bi;                               \
                     if (bs && bias_cols) out += GEMM_CAT(vload, W)(v, bs + j0);                    \
                     if (beta != 0.0f) out += beta * GEMM_CAT(vload, W)(v, seg);                    \
-                    if (act) out = GEMM_CAT(act_apply_float, W)(out, act, slope);                   \
+                    if (act) out = GEMM_CAT(act_apply_float, W)(out, act, slope);                  \
                     GEMM_CAT(vstore, W)(out, v, seg);                                              \
                 }                                                                                  \
             } else { /* the last tile, one that runs into the next image, or C transposed */       \
@@ -335,7 +335,7 @@ size_t gemm_a_row(uint i, uint a_rs, uint a_tkh, uint a_tkw, uint a_plane, uint 
                 {                                                                                  \
                     float tmp[W];                                                                  \
                     GEMM_CAT(float, W) out = alpha * acc[r][v] + bi;                               \
-                    if (whole && act) out = GEMM_CAT(act_apply_float, W)(out, act, slope);          \
+                    if (whole && act) out = GEMM_CAT(act_apply_float, W)(out, act, slope);         \
                     GEMM_CAT(vstore, W)(out, 0, tmp);                                              \
                     for (int e = 0; e < W; e++, q++) {                                             \
                         if (j0 + v * W + e >= n) break;                                            \
@@ -411,7 +411,7 @@ GEMM_TILE_KERNEL(gemm_tile_8x1x8, 8, 1, 8)
             _Pragma("unroll") for (int v = 0; v < NV; v++)                                         \
             {                                                                                      \
                 GEMM_CAT(float, W) o = acc[r][v] + bi;                                             \
-                if (act) o = GEMM_CAT(act_apply_float, W)(o, act, slope);                           \
+                if (act) o = GEMM_CAT(act_apply_float, W)(o, act, slope);                          \
                 if (full) {                                                                        \
                     GEMM_CAT(vstore, W)(o, v, out);                                                \
                 } else {                                                                           \
@@ -491,7 +491,7 @@ CONV_ROWS_KERNEL(conv_rows_6x2x8, 6, 2, 8)
             _Pragma("unroll") for (int v = 0; v < NV; v++)                                         \
             {                                                                                      \
                 GEMM_CAT(float, W) o = acc[p][v] + bvec[v];                                        \
-                if (act) o = GEMM_CAT(act_apply_float, W)(o, act, slope);                           \
+                if (act) o = GEMM_CAT(act_apply_float, W)(o, act, slope);                          \
                 float tmp[W];                                                                      \
                 GEMM_CAT(vstore, W)(o, 0, tmp);                                                    \
                 for (uint e = 0; e < W && c0 + v * W + e < M; e++)                                 \
