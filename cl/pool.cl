@@ -43,22 +43,28 @@ float window_max(__global const float *xp, const int oh, const int ow, const uin
 }
 
 #if CLAE_CPU
-/* Eight 2x2 windows from ow on, from two 16-float loads of input rows r0 and r1
- * (r0 at flat index at0 of its plane); the same first-maximum and NaN rule. */
-void max_pool_2x2_8(__global const float *r0, __global const float *r1, const int at0,
-                    const uint W, const uint ow, __global float *yr, __global float *ar)
-{
-    const uint c = 2 * ow;
-    const float16 a0 = vload16(0, r0 + c), a1 = vload16(0, r1 + c);
-    const int8 i0 = (int8)(at0 + (int)c) + (int8)(0, 2, 4, 6, 8, 10, 12, 14), i1 = i0 + (int)W;
-    float8 b = a0.even, v;
-    int8 at = i0, m;
-    v = a0.odd, m = isgreater(v, b) | isnan(v), b = select(b, v, m), at = select(at, i0 + 1, m);
-    v = a1.even, m = isgreater(v, b) | isnan(v), b = select(b, v, m), at = select(at, i1, m);
-    v = a1.odd, m = isgreater(v, b) | isnan(v), b = select(b, v, m), at = select(at, i1 + 1, m);
-    vstore8(b, 0, yr + ow);
-    vstore8(convert_float8(at), 0, ar + ow);
-}
+/* N (8 or 4) 2x2 windows from ow on, from two loads of 2N floats of input rows
+ * r0 and r1 (r0 at flat index at0 of its plane); the same first-maximum and NaN
+ * rule: max_pool_2x2_8, max_pool_2x2_4. */
+#define MAX_POOL_2X2(N, N2, LANES)                                                               \
+    void max_pool_2x2_##N(__global const float *r0, __global const float *r1, const int at0,    \
+                          const uint W, const uint ow, __global float *yr, __global float *ar)  \
+    {                                                                                            \
+        const uint c = 2 * ow;                                                                   \
+        const float##N2 a0 = vload##N2(0, r0 + c), a1 = vload##N2(0, r1 + c);                    \
+        const int##N i0 = (int##N)(at0 + (int)c) + (int##N)LANES, i1 = i0 + (int)W;              \
+        float##N b = a0.even, v;                                                                 \
+        int##N at = i0, m;                                                                       \
+        v = a0.odd, m = isgreater(v, b) | isnan(v), b = select(b, v, m);                         \
+        at = select(at, i0 + 1, m);                                                              \
+        v = a1.even, m = isgreater(v, b) | isnan(v), b = select(b, v, m), at = select(at, i1, m); \
+        v = a1.odd, m = isgreater(v, b) | isnan(v), b = select(b, v, m);                         \
+        at = select(at, i1 + 1, m);                                                              \
+        vstore##N(b, 0, yr + ow);                                                                \
+        vstore##N(convert_float##N(at), 0, ar + ow);                                             \
+    }
+MAX_POOL_2X2(8, 16, (0, 2, 4, 6, 8, 10, 12, 14))
+MAX_POOL_2X2(4, 8, (0, 2, 4, 6))
 
 /* CPUs: one work-item per output row, so the index divisions are paid once a row. */
 __kernel void max_pool_forward(__global float *y, const uint y_off, __global float *arg,
@@ -70,13 +76,18 @@ __kernel void max_pool_forward(__global float *y, const uint y_off, __global flo
     if (gid >= NC * HO) return;
     uint oh = gid % HO, plane = gid / HO;
     __global const float *xp = x + x_off + (size_t)plane * H * W;
-    if (K == 2 && S == 2 && PAD == 0 && WO >= 8) { /* the common window, eight at a time */
+    if (K == 2 && S == 2 && PAD == 0 && WO >= 4) { /* the common window, 8 or 4 at a time */
         __global const float *r0 = xp + 2 * oh * W;
         __global float *yr = y + y_off + gid * WO, *ar = arg + arg_off + gid * WO;
-        for (uint ow = 0; ow + 8 <= WO; ow += 8)
-            max_pool_2x2_8(r0, r0 + W, (int)(2 * oh * W), W, ow, yr, ar);
-        /* a row's last windows again as the last eight: the same values stored twice */
-        if (WO % 8) max_pool_2x2_8(r0, r0 + W, (int)(2 * oh * W), W, WO - 8, yr, ar);
+        int at0 = (int)(2 * oh * W);
+        /* a row's last windows again as the last 8 (4): the same values stored twice */
+        if (WO < 8) {
+            max_pool_2x2_4(r0, r0 + W, at0, W, 0, yr, ar);
+            max_pool_2x2_4(r0, r0 + W, at0, W, WO - 4, yr, ar);
+            return;
+        }
+        for (uint ow = 0; ow + 8 <= WO; ow += 8) max_pool_2x2_8(r0, r0 + W, at0, W, ow, yr, ar);
+        if (WO % 8) max_pool_2x2_8(r0, r0 + W, at0, W, WO - 8, yr, ar);
         return;
     }
     for (uint ow = 0; ow < WO; ow++) {
@@ -101,23 +112,28 @@ __kernel void max_pool_forward(__global float *y, const uint y_off, __global flo
 }
 #endif
 
-/* Gradients of eight 2x2 windows from ow on into their 2x2 input blocks,
+/* Gradients of N (8 or 4) 2x2 windows from ow on into their 2x2 input blocks,
  * every input written (zero where not the argmax): nothing to clear first, and
  * writing a block twice stores the same values. */
-void max_pool_2x2_backward8(__global float *r0, const int at0, const uint W, const uint ow,
-                            __global const float *dyr, __global const float *ar)
-{
-    const float8 d = vload8(0, dyr + ow), z = (float8)(0.0f);
-    const int8 a = convert_int8(vload8(0, ar + ow));
-    const int8 i0 = (int8)(at0 + 2 * (int)ow) + (int8)(0, 2, 4, 6, 8, 10, 12, 14), i1 = i0 + (int)W;
-    const uint16 mix = (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-    float8 e0 = select(z, d, a == i0), o0 = select(z, d, a == i0 + 1);
-    float8 e1 = select(z, d, a == i1), o1 = select(z, d, a == i1 + 1);
-    vstore16(shuffle2(e0, o0, mix), 0, r0 + 2 * ow);
-    vstore16(shuffle2(e1, o1, mix), 0, r0 + W + 2 * ow);
-}
+#define MAX_POOL_2X2_BACKWARD(N, N2, LANES, MIX)                                                 \
+    void max_pool_2x2_backward##N(__global float *r0, const int at0, const uint W,             \
+                                  const uint ow, __global const float *dyr,                    \
+                                  __global const float *ar)                                    \
+    {                                                                                            \
+        const float##N d = vload##N(0, dyr + ow), z = (float##N)(0.0f);                          \
+        const int##N a = convert_int##N(vload##N(0, ar + ow));                                   \
+        const int##N i0 = (int##N)(at0 + 2 * (int)ow) + (int##N)LANES, i1 = i0 + (int)W;         \
+        const uint##N2 mix = (uint##N2)MIX;                                                      \
+        float##N e0 = select(z, d, a == i0), o0 = select(z, d, a == i0 + 1);                     \
+        float##N e1 = select(z, d, a == i1), o1 = select(z, d, a == i1 + 1);                     \
+        vstore##N2(shuffle2(e0, o0, mix), 0, r0 + 2 * ow);                                       \
+        vstore##N2(shuffle2(e1, o1, mix), 0, r0 + W + 2 * ow);                                   \
+    }
+MAX_POOL_2X2_BACKWARD(8, 16, (0, 2, 4, 6, 8, 10, 12, 14),
+                      (0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15))
+MAX_POOL_2X2_BACKWARD(4, 8, (0, 2, 4, 6), (0, 4, 1, 5, 2, 6, 3, 7))
 
-/* Output row oh's windows (2x2, stride 2, WO >= 8) into input rows 2 oh and 2 oh + 1, with the
+/* Output row oh's windows (2x2, stride 2, WO >= 4) into input rows 2 oh and 2 oh + 1, with the
  * columns past the last window and, for the last row, the rows below it cleared. */
 void max_pool_2x2_backward_row(__global float *dx, const uint dx_off, __global const float *dy,
                                const uint dy_off, __global const float *arg, const uint arg_off,
@@ -129,8 +145,13 @@ void max_pool_2x2_backward_row(__global float *dx, const uint dx_off, __global c
     __global float *dxp = dx + dx_off + (ulong)(row / HO) * H * W, *r0 = dxp + at0;
     __global const float *dyr = dy + dy_off + (ulong)row * WO;
     __global const float *ar = arg + arg_off + (ulong)row * WO;
-    for (uint ow = 0; ow + 8 <= WO; ow += 8) max_pool_2x2_backward8(r0, at0, W, ow, dyr, ar);
-    if (WO % 8) max_pool_2x2_backward8(r0, at0, W, WO - 8, dyr, ar);
+    if (WO < 8) {
+        max_pool_2x2_backward4(r0, at0, W, 0, dyr, ar);
+        max_pool_2x2_backward4(r0, at0, W, WO - 4, dyr, ar);
+    } else {
+        for (uint ow = 0; ow + 8 <= WO; ow += 8) max_pool_2x2_backward8(r0, at0, W, ow, dyr, ar);
+        if (WO % 8) max_pool_2x2_backward8(r0, at0, W, WO - 8, dyr, ar);
+    }
     for (uint w = 2 * WO; w < W; w++) r0[w] = r0[W + w] = 0.0f;
     if (oh == HO - 1)
         for (uint h = 2 * HO; h < H; h++)
@@ -147,7 +168,7 @@ __kernel void max_pool_backward(__global float *dx, const uint dx_off, __global 
 {
     uint gid = get_global_id(0);
     bool overlap = S < K;
-    if (CLAE_CPU && K == 2 && S == 2 && PAD == 0 && WO >= 8) {
+    if (CLAE_CPU && K == 2 && S == 2 && PAD == 0 && WO >= 4) {
         if (gid < NC * HO)
             max_pool_2x2_backward_row(dx, dx_off, dy, dy_off, arg, arg_off, gid, H, W, HO, WO);
         return;

@@ -26,13 +26,18 @@ __kernel void upsample_forward(__global float *y, const uint y_off, __global con
     uint oh = gid % HO;
     __global const float *xp = x + x_off + (ulong)(gid / HO) * H * W;
     __global float *out = y + y_off + (ulong)gid * WO;
-    if (!bilinear && F == 2 && W >= 8) { /* each vector of 8 inputs becomes 16 outputs */
+    if (!bilinear && F == 2 && W >= 4) { /* each vector of 8 (4) inputs becomes 16 (8) outputs */
         __global const float *row = xp + (oh / 2) * W;
         const uint16 twice = (uint16)(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+        /* the row's last 8 (4) again where it ends mid-vector: the same values stored twice */
+        if (W < 8) {
+            vstore8(shuffle(vload4(0, row), twice.lo), 0, out);
+            vstore8(shuffle(vload4(0, row + W - 4), twice.lo), 0, out + 2 * (W - 4));
+            return;
+        }
         for (uint iw = 0; iw + 8 <= W; iw += 8)
             vstore16(shuffle(vload8(0, row + iw), twice), 0, out + 2 * iw);
-        if (W % 8) /* the row's last eight again: the same values stored twice */
-            vstore16(shuffle(vload8(0, row + W - 8), twice), 0, out + 2 * (W - 8));
+        if (W % 8) vstore16(shuffle(vload8(0, row + W - 8), twice), 0, out + 2 * (W - 8));
         return;
     }
     if (!bilinear) {
@@ -84,6 +89,13 @@ __kernel void upsample_backward(__global float *dx, const uint dx_off, __global 
                 float16 a = vload16(0, d0 + 2 * w), b = vload16(0, d0 + WO + 2 * w);
                 vstore8(a.even + a.odd + b.even + b.odd, 0, out + w); /* the scalar order */
                 if (w + 8 == W) return;
+            }
+        }
+        if (F == 2 && W >= 4) { /* rows of 4 to 7: 4 inputs at 0 and at W - 4 */
+            for (uint w = 0;; w = W - 4) {
+                float8 a = vload8(0, d0 + 2 * w), b = vload8(0, d0 + WO + 2 * w);
+                vstore4(a.even + a.odd + b.even + b.odd, 0, out + w);
+                if (w + 4 == W) return;
             }
         }
         for (uint w = 0; w < W; w++) {

@@ -146,7 +146,7 @@ static void test_torch_fixtures(void **state)
         cases++;
     }
     fclose(f);
-    assert_int_equal(cases, 24);
+    assert_int_equal(cases, 26);
 }
 
 int main(int argc, char **argv)

@@ -71,7 +71,9 @@ const clae_layer_kind clae_kind_max_pool = {
                {POOL(CLAE_LAYER_MAX_POOL, 3, 2, 1), {1, 3, 7, 5}, 1},
                /* rows of 9 windows (CPU vectors of 8, the last overlapping), a last row and
                 * column that no window reads */
-               {POOL(CLAE_LAYER_MAX_POOL, 2, 2, 0), {1, 2, 5, 19}, 2}},
+               {POOL(CLAE_LAYER_MAX_POOL, 2, 2, 0), {1, 2, 5, 19}, 2},
+               /* rows of 6 windows: vectors of 4 at 0 and 2 */
+               {POOL(CLAE_LAYER_MAX_POOL, 2, 2, 0), {1, 2, 4, 13}, 1}},
 };
 
 const clae_layer_kind clae_kind_avg_pool = {

@@ -44,5 +44,9 @@ const clae_layer_kind clae_kind_upsample = {
                /* rows of 11 (CPU vectors of 8 inputs, the last overlapping) */
                {{.type = CLAE_LAYER_UPSAMPLE, .scale = 2, .mode = CLAE_UPSAMPLE_NEAREST},
                 {1, 2, 3, 11},
-                2}},
+                2},
+               /* rows of 6: vectors of 4 at 0 and 2 */
+               {{.type = CLAE_LAYER_UPSAMPLE, .scale = 2, .mode = CLAE_UPSAMPLE_NEAREST},
+                {1, 1, 2, 6},
+                1}},
 };
