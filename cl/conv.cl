@@ -160,9 +160,17 @@ __kernel void conv_pad(__global float *xp, __global const float *x, const uint x
     }
     __global const float *src = x + x_off + ((size_t)plane * H + (uint)sy) * W;
     for (uint j = 0; j < PW; j++) dst[j] = 0.0f;
-    /* rows of a few dozen floats: vectors, not PoCL's loop across work-items */
-    for (; i + 8 <= W; i += 8) vstore8(vload8(0, src + i), 0, dst + PW + i);
-    for (; i < W; i++) dst[PW + i] = src[i];
+    /* rows of a few dozen floats: vectors, not PoCL's loop across work-items; a row that ends
+     * mid-vector copies its last 8 (4) again, the same values */
+    if (W >= 8) {
+        for (; i + 8 <= W; i += 8) vstore8(vload8(0, src + i), 0, dst + PW + i);
+        if (i < W) vstore8(vload8(0, src + W - 8), 0, dst + PW + W - 8);
+    } else if (W >= 4) {
+        vstore4(vload4(0, src), 0, dst + PW);
+        vstore4(vload4(0, src + W - 4), 0, dst + PW + W - 4);
+    } else {
+        for (; i < W; i++) dst[PW + i] = src[i];
+    }
     for (i = PW + W; i < Wp; i++) dst[i] = 0.0f;
 }
 
