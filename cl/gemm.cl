@@ -193,6 +193,18 @@ inline float im2col_tap(__global const float *x, uint pos, uint c, uint h, uint 
                                 dst + u * NR + q0);                                              \
                         continue;                                                                \
                     }                                                                            \
+                    if (line && (uint)iy >= H) { /* a padding row */                             \
+                        vstore8((float8)(0.0f), 0, dst + u * NR + q0);                           \
+                        continue;                                                                \
+                    }                                                                            \
+                    if (line && ix < 0 && im2col_inside8(iy, ix + (int)SW, H, W, SW)) {          \
+                        /* only the first lane in the left padding: the next eight, shifted */   \
+                        float8 v = im2col_load8(src + base[q0] + plane + iy * (int)W + ix + SW,  \
+                                                SW);                                             \
+                        vstore8((float8)(0.0f, v.s0, v.s1, v.s2, v.s3, v.s4, v.s5, v.s6), 0,    \
+                                dst + u * NR + q0);                                              \
+                        continue;                                                                \
+                    }                                                                            \
                     _Pragma("unroll") for (uint q = q0; q < q0 + 8; q++)                         \
                     {                                                                            \
                         int yq = iy0[q] + dy, xq = ix0[q] + dx;                                  \
