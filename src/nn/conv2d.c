@@ -99,6 +99,6 @@ const clae_layer_kind clae_kind_conv = {
                {CONV(4, 3, 1, 1, 1, CLAE_ACT_SIGMOID, true, CLAE_ALGO_AUTO), {1, 2, 5, 6}, 1},
                {CONV(3, 3, 1, 2, 2, CLAE_ACT_TANH, false, CLAE_ALGO_IM2COL), {1, 2, 6, 5}, 2},
                {CONV(2, 2, 2, 0, 1, CLAE_ACT_LEAKY_RELU, true, CLAE_ALGO_DIRECT), {1, 3, 5, 5}, 3},
-               /* rows of 37, channels past direct's: col2im's stride-2 vectors, edges and a tail */
+               /* rows of 37, channels past direct's: the im2col pack's lines and edges, col2im */
                {CONV(10, 3, 2, 1, 1, CLAE_ACT_NONE, true, CLAE_ALGO_AUTO), {1, 2, 3, 37}, 1}},
 };

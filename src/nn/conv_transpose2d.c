@@ -93,6 +93,6 @@ const clae_layer_kind clae_kind_conv_transpose = {
                {CONV_T(2, 3, 1, 1, 0, CLAE_ACT_SIGMOID, false, CLAE_ALGO_AUTO), {1, 3, 4, 3}, 1},
                {CONV_T(4, 2, 2, 0, 0, CLAE_ACT_NONE, true, CLAE_ALGO_IM2COL), {1, 2, 3, 3}, 3},
                {CONV_T(2, 3, 2, 1, 1, CLAE_ACT_TANH, true, CLAE_ALGO_DIRECT), {1, 3, 3, 2}, 2},
-               /* output rows of 38: col2im's stride-2 vectors and its vector activation */
+               /* output rows of 38, channels past direct's: col2im with bias and activation */
                {CONV_T(2, 3, 2, 1, 1, CLAE_ACT_SIGMOID, true, CLAE_ALGO_AUTO), {1, 10, 2, 19}, 1}},
 };
