@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """clae bench and the same training steps in PyTorch, in one run, with the ratio.
 
-Runs `clae bench` on the reference workloads (configs/NAME.ini), then builds
+Runs `clae bench` on the reference workloads (configs/NAME.ini) and builds
 each config's layer stack in PyTorch from the same INI file and times the same
 step: forward, loss (+ KL for a vae layer), backward, optimizer, batch from the
 config, synthetic data in [0, 1), 3 warm-up steps then the timed steps (--steps,

@@ -439,7 +439,6 @@ inline void store_part16(float16 o, uint n, __global float *p)
                     }                                                                              \
                 }                                                                                  \
             }                                                                                      \
-        const bool full = ox0 + NV * W <= WO;                                                      \
         _Pragma("unroll") for (int r = 0; r < MR; r++)                                             \
         {                                                                                          \
             if (i0 + r >= M) break;                                                                \
@@ -449,11 +448,9 @@ inline void store_part16(float16 o, uint n, __global float *p)
             {                                                                                      \
                 GEMM_CAT(float, W) o = acc[r][v] + bi;                                             \
                 if (act) o = GEMM_CAT(act_apply_float, W)(o, act, slope);                          \
-                if (full) {                                                                        \
+                if (ox0 + (v + 1) * W <= WO) {                                                     \
                     GEMM_CAT(vstore, W)(o, v, out);                                                \
-                } else if (ox0 + (v + 1) * W <= WO) {                                              \
-                    GEMM_CAT(vstore, W)(o, v, out);                                                \
-                } else if (ox0 + v * W < WO) {                                                     \
+                } else if (ox0 + v * W < WO) { /* the row's last, partial vector */                \
                     GEMM_CAT(store_part, W)(o, WO - ox0 - v * W, out + v * W);                     \
                 }                                                                                  \
             }                                                                                      \
